@@ -1,0 +1,97 @@
+import type { EnvironmentConfigInput, EnvironmentName } from './schema';
+
+/**
+ * The values of each environment. The account ids and certificate ARNs of staging and prod
+ * are placeholders of this repository: replace them with yours (and the availability-zone
+ * context in cdk.json, whose key names the account) before the first deploy.
+ */
+export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInput>> = {
+  dev: {
+    envName: 'dev',
+    region: 'us-east-1',
+    network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 7 },
+    service: {
+      cpu: 512,
+      memoryMiB: 1024,
+      containerPort: 8000,
+      healthCheckPath: '/health',
+      imageRepositoryName: 'fa-ai-system-dev',
+      blue: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 2 },
+      green: { imageTag: 'v1.0.0', desiredCount: 0, minCount: 0, maxCount: 2 },
+      logRetentionDays: 14,
+    },
+    traffic: { blueWeight: 100, greenWeight: 0 },
+    tls: { allowHttpOnly: true },
+    alerts: { emails: ['fa-ai-dev-alerts@example.com'] },
+    tags: {
+      Project: 'fa-ai-system',
+      Environment: 'dev',
+      CostCenter: 'fa-ai-platform',
+      Owner: 'platform-team',
+    },
+    protection: { terminationProtection: false, retainData: false },
+  },
+  staging: {
+    envName: 'staging',
+    account: '111111111111',
+    region: 'us-east-1',
+    network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 30 },
+    service: {
+      cpu: 1024,
+      memoryMiB: 2048,
+      containerPort: 8000,
+      healthCheckPath: '/health',
+      imageRepositoryName: 'fa-ai-system-staging',
+      blue: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 4 },
+      green: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 4 },
+      logRetentionDays: 30,
+    },
+    traffic: { blueWeight: 100, greenWeight: 0 },
+    tls: {
+      certificateArn: 'arn:aws:acm:us-east-1:111111111111:certificate/11111111-2222-4333-8444-555555555555',
+    },
+    alerts: {
+      emails: ['fa-ai-staging-alerts@example.com'],
+      chatWebhookUrl: 'https://hooks.example.com/services/fa-ai-staging',
+    },
+    tags: {
+      Project: 'fa-ai-system',
+      Environment: 'staging',
+      CostCenter: 'fa-ai-platform',
+      Owner: 'platform-team',
+    },
+    protection: { terminationProtection: false, retainData: true },
+  },
+  prod: {
+    envName: 'prod',
+    account: '222222222222',
+    region: 'us-east-1',
+    network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 90 },
+    service: {
+      cpu: 1024,
+      memoryMiB: 2048,
+      containerPort: 8000,
+      healthCheckPath: '/health',
+      imageRepositoryName: 'fa-ai-system',
+      blue: { imageTag: 'v1.0.0', desiredCount: 2, minCount: 2, maxCount: 10 },
+      green: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 10 },
+      logRetentionDays: 365,
+    },
+    traffic: { blueWeight: 100, greenWeight: 0 },
+    tls: {
+      certificateArn: 'arn:aws:acm:us-east-1:222222222222:certificate/66666666-7777-4888-9999-000000000000',
+    },
+    alerts: {
+      emails: ['manager@example.com', 'fa-ai-oncall@example.com'],
+      chatWebhookUrl: 'https://hooks.example.com/services/fa-ai-prod',
+      pagerEndpointUrl: 'https://events.pagerduty.com/integration/fa-ai-prod/enqueue',
+    },
+    tags: {
+      Project: 'fa-ai-system',
+      Environment: 'prod',
+      CostCenter: 'fa-ai-platform',
+      Owner: 'platform-team',
+    },
+    protection: { terminationProtection: true, retainData: true },
+  },
+};

@@ -1,0 +1,250 @@
+import { z } from 'zod';
+
+/** The environments this app knows. Anything else is a typo, not a new environment. */
+export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
+export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
+
+/** Fargate only accepts these memory sizes (MiB) for each CPU size (units). */
+const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: [1024, 2048, 3072, 4096],
+  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
+  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
+  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
+};
+
+/** Retention periods CloudWatch Logs accepts (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+const logRetentionDays = z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
+  message: `must be a CloudWatch Logs retention in days: ${LOG_RETENTION_DAYS.join(', ')}`,
+});
+
+const count = z.number().int('must be a whole number').nonnegative('must not be negative');
+const percent = z.number().int('must be a whole number').min(0).max(100);
+
+const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
+const region = z
+  .string()
+  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1');
+const acmCertificateArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
+    'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
+  );
+const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
+const logicalName = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and hyphens, starting with a letter');
+
+/** Scaling bounds and image of one colour (blue or green) of the service. */
+const colourSchema = z
+  .object({
+    /** Image tag deployed to this colour; prefer immutable tags (git sha). */
+    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a valid container image tag'),
+    desiredCount: count,
+    minCount: count,
+    maxCount: count.min(1, 'must be at least 1'),
+  })
+  .superRefine((c, ctx) => {
+    if (c.minCount > c.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['minCount'],
+        message: `must be <= maxCount (${c.minCount} > ${c.maxCount})`,
+      });
+    }
+    if (c.desiredCount < c.minCount || c.desiredCount > c.maxCount) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['desiredCount'],
+        message: `must be between minCount and maxCount (${c.minCount}..${c.maxCount}), got ${c.desiredCount}`,
+      });
+    }
+  });
+
+const wordRange = z
+  .tuple([count.min(1), count.min(1)])
+  .refine(([min, max]) => min <= max, { message: 'must be [min, max] with min <= max' });
+
+/**
+ * The application's own settings (the runbook's "Tuning Parameters"). They reach the
+ * containers as environment variables so operators tune them in one place.
+ */
+const appSettingsSchema = z.object({
+  batchMaxConcurrency: count.min(1).default(100),
+  embeddingBatchSize: count.min(1).default(100),
+  /** Seconds; the runbook's cost action raises it to 30 days (2592000). */
+  embeddingCacheTtlSeconds: count.min(60).default(604_800),
+  dbPoolSize: count.min(1).default(20),
+  dbMaxOverflow: count.default(30),
+  redisMaxConnections: count.min(1).default(50),
+  enableHaikuRouting: z.boolean().default(true),
+  wordCountTargets: z
+    .object({ hook: wordRange, medium: wordRange, expanded: wordRange })
+    .default({ hook: [25, 50], medium: [100, 150], expanded: [200, 250] }),
+});
+
+/** The schema of one environment. Every value the stacks read comes through here. */
+export const environmentConfigSchema = z
+  .object({
+    envName: z.enum(ENVIRONMENT_NAMES, { error: `must be one of ${ENVIRONMENT_NAMES.join(', ')}` }),
+    /** Pinned account; when set, its availability zones must be committed in cdk.json. */
+    account: accountId.optional(),
+    region,
+    network: z
+      .object({
+        maxAzs: z.number().int().min(2, 'must be at least 2 (ALB and Multi-AZ need two zones)').max(3),
+        natGateways: z
+          .number()
+          .int()
+          .min(1, 'must be at least 1 (tasks pull images and call model APIs)')
+          .max(3),
+        /** Days to keep VPC flow logs. */
+        flowLogRetentionDays: logRetentionDays.default(30),
+      })
+      .refine((n) => n.natGateways <= n.maxAzs, {
+        path: ['natGateways'],
+        message: 'must not exceed maxAzs (one NAT gateway per zone at most)',
+      }),
+    service: z
+      .object({
+        /** Fargate CPU units per task. */
+        cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)], {
+          error: 'must be a Fargate CPU size: 256, 512, 1024, 2048 or 4096',
+        }),
+        memoryMiB: count,
+        cpuArchitecture: z.enum(['ARM64', 'X86_64']).default('ARM64'),
+        containerPort: z.number().int().min(1).max(65_535),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/[A-Za-z0-9/_.-]*$/, 'must be an absolute URL path such as /health'),
+        imageRepositoryName: logicalName,
+        blue: colourSchema,
+        green: colourSchema,
+        scaling: z
+          .object({
+            cpuTargetPercent: percent.min(10).default(70),
+            memoryTargetPercent: percent.min(10).default(75),
+            requestsPerTargetPerMinute: count.min(1).default(1000),
+          })
+          .prefault({}),
+        logRetentionDays: logRetentionDays.default(90),
+      })
+      .superRefine((s, ctx) => {
+        const allowed = FARGATE_MEMORY_BY_CPU[s.cpu] ?? [];
+        if (!allowed.includes(s.memoryMiB)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['memoryMiB'],
+            message: `must be a Fargate memory size for cpu ${s.cpu}: ${allowed[0]}..${allowed.at(-1)} MiB (got ${s.memoryMiB})`,
+          });
+        }
+      }),
+    /**
+     * Weights for the first deploy only. After that the live weights belong to the SSM
+     * parameter that the shifting automation writes (see TrafficWeights).
+     */
+    traffic: z
+      .object({ blueWeight: percent, greenWeight: percent })
+      .refine((t) => t.blueWeight + t.greenWeight === 100, {
+        message: 'blueWeight + greenWeight must sum to 100',
+      }),
+    tls: z.object({
+      certificateArn: acmCertificateArn.optional(),
+      /** Serve plain HTTP without a certificate. Only dev may, and only when this says so. */
+      allowHttpOnly: z.boolean().default(false),
+    }),
+    alerts: z.object({
+      emails: z
+        .array(z.email({ error: 'must be an email address' }))
+        .min(1, 'must list at least one address'),
+      chatWebhookUrl: httpsUrl.optional(),
+      pagerEndpointUrl: httpsUrl.optional(),
+    }),
+    /** Cost-allocation tags applied to every resource (activate them in Billing). */
+    tags: z.record(z.string().regex(/^[A-Za-z][A-Za-z0-9_.:/=+@ -]{0,127}$/), z.string().min(1).max(256)),
+    protection: z.object({
+      /** CloudFormation termination protection on every stack. */
+      terminationProtection: z.boolean(),
+      /** Deletion protection, retain-on-delete and snapshots for stateful resources. */
+      retainData: z.boolean(),
+    }),
+    app: appSettingsSchema.prefault({}),
+  })
+  .superRefine((c, ctx) => {
+    if (!c.tls.certificateArn) {
+      if (c.envName !== 'dev') {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tls', 'certificateArn'],
+          message: 'is required outside dev (HTTP-only is allowed in dev alone)',
+        });
+      } else if (!c.tls.allowHttpOnly) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tls', 'certificateArn'],
+          message: 'is required unless tls.allowHttpOnly is set to true explicitly',
+        });
+      }
+    } else if (c.tls.allowHttpOnly) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['tls', 'allowHttpOnly'],
+        message: 'must be false when a certificate is configured',
+      });
+    }
+    if (c.envName === 'prod') {
+      if (!c.protection.terminationProtection || !c.protection.retainData) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['protection'],
+          message: 'prod must keep terminationProtection and retainData on',
+        });
+      }
+      const minHealthy = c.service.blue.minCount + c.service.green.minCount;
+      if (minHealthy < 2) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['service'],
+          message: 'prod needs at least 2 tasks across blue and green (minCount)',
+        });
+      }
+    }
+    if (c.envName === 'staging' && !c.protection.retainData) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['protection', 'retainData'],
+        message: 'staging must retain data',
+      });
+    }
+    if (c.tls.certificateArn) {
+      const [, , , certRegion, certAccount] = c.tls.certificateArn.split(':');
+      if (certRegion !== c.region) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tls', 'certificateArn'],
+          message: `must be in the environment's region ${c.region} (an ALB only uses certificates of its region, got ${certRegion})`,
+        });
+      }
+      if (c.account && certAccount !== c.account) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['tls', 'certificateArn'],
+          message: `must belong to the environment's account ${c.account} (got ${certAccount})`,
+        });
+      }
+    }
+  });
+
+/** What config files contain (defaults not yet applied). */
+export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;
+/** A validated environment, with defaults applied. */
+export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
+/** Settings of one colour. */
+export type ColourConfig = EnvironmentConfig['service']['blue'];
+/** The runbook's application settings. */
+export type AppSettings = EnvironmentConfig['app'];

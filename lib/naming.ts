@@ -1,0 +1,25 @@
+import type { EnvironmentName } from './config';
+
+/** The system's name; the runbook's resource names all start with it. */
+export const SYSTEM_NAME = 'fa-ai-system';
+
+/**
+ * The physical name of a resource: the runbook's exact name in prod, suffixed with the
+ * environment elsewhere so environments sharing an account never collide.
+ */
+export function envScopedName(envName: EnvironmentName, base: string): string {
+  return envName === 'prod' ? base : `${base}-${envName}`;
+}
+
+/** CloudFormation stack name of one lifecycle tier of an environment. */
+export function stackName(envName: EnvironmentName, tier: 'stateful' | 'service'): string {
+  return `${SYSTEM_NAME}-${envName}-${tier}`;
+}
+
+/**
+ * SSM parameter holding the live listener weights as a StringList "<blue>,<green>".
+ * The one source of truth for traffic weights (see TrafficWeights).
+ */
+export function trafficWeightsParameterName(envName: EnvironmentName): string {
+  return `/${SYSTEM_NAME}/${envName}/traffic/weights`;
+}

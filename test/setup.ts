@@ -1,0 +1,3 @@
+import { applyTestContext } from './helpers/context';
+
+applyTestContext();

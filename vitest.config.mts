@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    // CDK synths are CPU-bound and hold large trees: one process per file isolates them.
+    pool: 'forks',
+    setupFiles: ['test/setup.ts'],
+    globalSetup: ['test/global-setup.ts'],
+    testTimeout: 30_000,
+    // beforeAll synthesizes every environment of a file once.
+    hookTimeout: 120_000,
+    allowOnly: false,
+    passWithNoTests: false,
+  },
+});
