@@ -1,0 +1,163 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+// A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
+import * as z from 'zod';
+import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { describeIssues, InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import {
+  MaintenanceError,
+  type MonthlyReport,
+  runMonthlyMaintenance,
+  runWeeklyMaintenance,
+  type WeeklyReport,
+} from './logic';
+
+/** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
+const eventSchema = z.object({ task: z.enum(['weekly', 'monthly']) });
+
+/** The maintenance task a schedule asks for. */
+export type MaintenanceTask = z.infer<typeof eventSchema>['task'];
+
+// Empty means unset: an optional setting left blank in a deployment arrives as "".
+function emptyToUndefined(value: unknown): unknown {
+  return value === '' ? undefined : value;
+}
+
+const envSchema = z.object({
+  DB_SECRET_ARN: z.string().min(1),
+  DB_NAME: z.string().min(1),
+  DB_HOST: z.preprocess(emptyToUndefined, z.string().optional()),
+  ARCHIVE_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
+});
+
+/** The environment the function reads. */
+export type MaintenanceEnv = Readonly<Record<string, string | undefined>>;
+
+/** A connected client the handler can close. */
+export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly secrets: SecretsManagerClient;
+  /** @default connectWithSecret */
+  readonly connect?: (secrets: SecretsManagerClient, options: ConnectOptions) => Promise<ClosableSqlClient>;
+  readonly env: MaintenanceEnv;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+/** The handler's result, also logged. */
+export type MaintenanceResult =
+  | { task: 'weekly'; report: WeeklyReport }
+  | { task: 'monthly'; report: MonthlyReport };
+
+// A pooled-connection handshake through RDS Proxy takes well under a second; ten seconds
+// covers a proxy borrowing a fresh connection from a cold database without letting an
+// unreachable one eat the run.
+const CONNECT_TIMEOUT_MS = 10_000;
+
+// REINDEX CONCURRENTLY of a large table, or VACUUM after a big archive, legitimately runs for
+// minutes, so the usual few-second limit would fail healthy runs. It still needs a limit:
+// when Lambda's 15-minute maximum kills the function, the server keeps running the orphaned
+// statement; 14 minutes lets PostgreSQL cancel it itself (releasing its locks) first.
+const STATEMENT_TIMEOUT_MS = 14 * 60_000;
+
+const defaultObservability = createObservability('db-maintenance');
+// Module scope: reused across warm invocations (credentials, TLS sessions).
+const secretsClient = new SecretsManagerClient({});
+
+/**
+ * Runs the scheduled maintenance task named by the event. Validates the event and environment
+ * before touching the database; closes the connection and publishes MaintenanceSucceeded or
+ * MaintenanceFailed (dimension `task`) and ArchivedRows whatever happens; rethrows failures so
+ * Lambda's asynchronous retries and the dead-letter queue see them.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<MaintenanceResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  let task: MaintenanceTask | 'unknown' = 'unknown';
+  try {
+    task = parseEvent(event);
+    const env = parseEnv(deps.env);
+    const connect = deps.connect ?? connectWithSecret;
+    const client = await connect(deps.secrets, {
+      secretArn: env.DB_SECRET_ARN,
+      database: env.DB_NAME,
+      host: env.DB_HOST,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      statementTimeoutMs: STATEMENT_TIMEOUT_MS,
+    });
+    let result: MaintenanceResult;
+    try {
+      result =
+        task === 'weekly'
+          ? { task, report: await runWeeklyMaintenance(client, { logger }) }
+          : {
+              task,
+              report: await runMonthlyMaintenance(client, {
+                now: (deps.now ?? (() => new Date()))(),
+                retentionDays: env.ARCHIVE_RETENTION_DAYS,
+                logger,
+              }),
+            };
+    } finally {
+      // A failed close must not replace the run's own outcome or error.
+      await client
+        .end()
+        .catch((error: unknown) => logger.warn('Closing the database connection failed', { error }));
+    }
+    if (result.task === 'monthly')
+      metrics.addMetric('ArchivedRows', MetricUnit.Count, result.report.archivedRows);
+    metrics.addMetric('MaintenanceSucceeded', MetricUnit.Count, 1);
+    logger.info('Database maintenance succeeded', { task, report: result.report });
+    return result;
+  } catch (error) {
+    metrics.addMetric('MaintenanceFailed', MetricUnit.Count, 1);
+    if (error instanceof MaintenanceError) {
+      // Batches committed before the failure are archived for good; count them.
+      const archived = 'archivedRows' in error.partialReport ? error.partialReport.archivedRows : undefined;
+      if (archived) metrics.addMetric('ArchivedRows', MetricUnit.Count, archived);
+      logger.error('Database maintenance failed', {
+        task,
+        step: error.step,
+        table: error.table,
+        failures: error.failures,
+        partialReport: error.partialReport,
+        error,
+      });
+    } else {
+      logger.error('Database maintenance failed', { task, error });
+    }
+    throw error;
+  } finally {
+    // Dimensions are cleared by every publish, so the task is added per invocation.
+    metrics.addDimension('task', task);
+    metrics.publishStoredMetrics();
+  }
+}
+
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<MaintenanceResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { secrets: secretsClient, env: process.env });
+};
+
+function parseEvent(event: unknown): MaintenanceTask {
+  const parsed = eventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      `Invalid maintenance event (expected {"task":"weekly"|"monthly"}): ${describeIssues(parsed.error.issues)}`,
+    );
+  }
+  return parsed.data.task;
+}
+
+function parseEnv(env: MaintenanceEnv) {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
+  }
+  return parsed.data;
+}

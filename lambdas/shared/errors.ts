@@ -1,0 +1,20 @@
+/** Base of the automation's named errors; `name` is the class name for logs and metrics. */
+export class AutomationError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The input (event, arguments) is not what was expected; nothing was done. */
+export class InvalidInputError extends AutomationError {}
+
+/** A dependency (database, AWS API) could not be reached in time. */
+export class DependencyUnavailableError extends AutomationError {}
+
+/** A short description of a zod error's issues: "field: rule; field: rule". */
+export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; message: string }>): string {
+  return issues
+    .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(event)'}: ${i.message}`)
+    .join('; ');
+}
