@@ -25,7 +25,7 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
   const stateful = new StatefulStack(app, statefulName, {
     ...common,
     stackName: statefulName,
-    description: `FA AI System (${config.envName}): network, image repository, live traffic weights`,
+    description: `FA AI System (${config.envName}): network, database, cache, secrets, backups, image repository, traffic weights`,
     tags: tags('infrastructure'),
     config,
   });
@@ -40,12 +40,13 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
     vpc: stateful.vpc,
     repository: stateful.repository,
     trafficWeightsParameterName: stateful.trafficWeights.parameterName,
+    data: {
+      database: stateful.database,
+      cache: stateful.cache,
+      apiKeys: stateful.apiKeys,
+      dataKey: stateful.dataKey,
+    },
   });
-  // The weights parameter is resolved when the service stack's change set is created.
-  service.addStackDependency(
-    stateful,
-    'the traffic weights parameter must exist before the service stack resolves it',
-  );
 
   // Stack tags reach every taggable resource at deploy; tagging resources too keeps the
   // tags visible in templates and diffs.

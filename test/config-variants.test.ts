@@ -1,26 +1,33 @@
+import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironmentConfig, parseEnvironmentConfig } from '../../lib/config';
-import { ENVIRONMENTS } from '../../lib/config/environments';
-import { type Synthesized, sharedSynth, synthesizeApp } from '../helpers/synth';
+import { loadEnvironmentConfig, parseEnvironmentConfig } from '../lib/config';
+import { ENVIRONMENTS } from '../lib/config/environments';
+import { type Synthesized, sharedSynth, synthesizeApp } from './helpers/synth';
 
-// The promise under test: live weights (written by a shift or rollback) are not undone by
-// the next deploy. The listener's weights must therefore come from the SSM parameter alone,
-// so a deploy with any config weights renders the same listener.
+// Behaviour that depends on config values the committed environments do not use. One synth
+// holds every variant: prod with other weights, staging with RDS Proxy on.
 let baseline: Synthesized;
-let shifted: Synthesized;
+let variant: Synthesized;
 
 beforeAll(() => {
   baseline = sharedSynth();
-  const prod = loadEnvironmentConfig('prod');
-  shifted = synthesizeApp([
+  expect(loadEnvironmentConfig('prod').traffic.blueWeight).toBe(100);
+  expect(loadEnvironmentConfig('staging').database.proxy).toBe(false);
+  variant = synthesizeApp([
     parseEnvironmentConfig('prod', { ...ENVIRONMENTS.prod, traffic: { blueWeight: 50, greenWeight: 50 } }),
+    parseEnvironmentConfig('staging', {
+      ...ENVIRONMENTS.staging,
+      database: { ...ENVIRONMENTS.staging.database, proxy: true },
+    }),
   ]);
-  expect(prod.traffic.blueWeight).toBe(100);
 });
 
+// The promise: live weights (written by a shift or rollback) are not undone by the next
+// deploy. The listener's weights must therefore come from the SSM parameter alone, so a
+// deploy with any config weights renders the same listener.
 describe('traffic weights have one source of truth', () => {
   it('renders the same service template whatever weights config holds', () => {
-    expect(shifted.templateJson('prod', 'service')).toEqual(baseline.templateJson('prod', 'service'));
+    expect(variant.templateJson('prod', 'service')).toEqual(baseline.templateJson('prod', 'service'));
   });
 
   it('uses config weights only as the seed of a parameter that does not exist yet', () => {
@@ -30,7 +37,7 @@ describe('traffic weights have one source of truth', () => {
       return JSON.parse(seed.Properties.Create).parameters;
     };
     expect(seedOf(baseline)).toMatchObject({ Value: '100,0', Overwrite: false });
-    expect(seedOf(shifted)).toMatchObject({ Value: '50,50', Overwrite: false });
+    expect(seedOf(variant)).toMatchObject({ Value: '50,50', Overwrite: false });
   });
 
   it('contains no literal weight in any listener', () => {
@@ -48,5 +55,35 @@ describe('traffic weights have one source of truth', () => {
         });
       }
     }
+  });
+});
+
+describe('RDS Proxy as a config choice', () => {
+  it('puts a TLS-only proxy with the generated credentials in front of the instance', () => {
+    const template = variant.template('staging', 'stateful');
+    template.hasResourceProperties('AWS::RDS::DBProxy', {
+      EngineFamily: 'POSTGRESQL',
+      RequireTLS: true,
+      Auth: [Match.objectLike({ AuthScheme: 'SECRETS', IAMAuth: 'DISABLED' })],
+    });
+    template.hasResourceProperties('AWS::RDS::DBProxyTargetGroup', {
+      ConnectionPoolConfigurationInfo: Match.objectLike({ MaxConnectionsPercent: 90 }),
+    });
+  });
+
+  it('points the containers at the proxy endpoint instead of the instance', () => {
+    const definitions = Object.values(
+      variant.templateJson('staging', 'service').Resources as Record<string, any>,
+    )
+      .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
+      .map((r) =>
+        r.Properties.ContainerDefinitions[0].Environment.find((e: { Name: string }) => e.Name === 'DB_HOST'),
+      );
+    expect(definitions).toHaveLength(2);
+    for (const dbHost of definitions) expect(JSON.stringify(dbHost.Value)).toMatch(/Proxy[A-Z0-9]*Endpoint/);
+  });
+
+  it('has no proxy where config leaves it off', () => {
+    baseline.template('staging', 'stateful').resourceCountIs('AWS::RDS::DBProxy', 0);
   });
 });

@@ -23,6 +23,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     traffic: { blueWeight: 100, greenWeight: 0 },
     tls: { allowHttpOnly: true },
     alerts: { emails: ['fa-ai-dev-alerts@example.com'] },
+    database: {
+      instanceClass: 't4g.micro',
+      multiAz: false,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 50,
+    },
+    cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false, snapshotRetentionDays: 1 },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'dev',
@@ -54,6 +61,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       emails: ['fa-ai-staging-alerts@example.com'],
       chatWebhookUrl: 'https://hooks.example.com/services/fa-ai-staging',
     },
+    database: {
+      instanceClass: 't4g.small',
+      multiAz: false,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 100,
+    },
+    cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'staging',
@@ -86,6 +100,13 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       chatWebhookUrl: 'https://hooks.example.com/services/fa-ai-prod',
       pagerEndpointUrl: 'https://events.pagerduty.com/integration/fa-ai-prod/enqueue',
     },
+    database: {
+      instanceClass: 't4g.small',
+      multiAz: true,
+      allocatedStorageGiB: 20,
+      maxAllocatedStorageGiB: 200,
+    },
+    cache: { nodeType: 'cache.t4g.micro', replicas: 1, multiAz: true },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'prod',

@@ -88,6 +88,79 @@ const appSettingsSchema = z.object({
     .default({ hook: [25, 50], medium: [100, 150], expanded: [200, 250] }),
 });
 
+/** The PostgreSQL instance (the runbook's fa-ai-system-db). */
+const databaseSchema = z
+  .object({
+    /** RDS instance class without the `db.` prefix, e.g. t4g.small. */
+    instanceClass: z
+      .string()
+      .regex(/^[a-z][a-z0-9]*\.[a-z0-9]+$/, 'must be an instance class such as t4g.small'),
+    multiAz: z.boolean(),
+    allocatedStorageGiB: z.number().int().min(20, 'must be at least 20 (gp3 minimum)').max(65_536),
+    /** Storage autoscaling ceiling. */
+    maxAllocatedStorageGiB: z.number().int().max(65_536),
+    /** The runbook's automated backups keep 7 days. */
+    backupRetentionDays: z
+      .number()
+      .int()
+      .min(1, 'must be at least 1 (0 disables backups)')
+      .max(35)
+      .default(7),
+    /** RDS Proxy in front of the instance (the runbook's "connection pool exhausted" incident). */
+    proxy: z.boolean().default(false),
+    /** Statements slower than this are logged. */
+    slowStatementMs: z.number().int().min(100).default(1000),
+    /** HNSW index parameters of bluematrix_reports.embedding; changing them rebuilds the index. */
+    hnsw: z
+      .object({
+        m: z.number().int().min(2).max(100).default(16),
+        efConstruction: z.number().int().min(4).max(1000).default(200),
+      })
+      .prefault({})
+      .refine((h) => h.efConstruction >= 2 * h.m, {
+        message: 'efConstruction must be at least 2 * m (pgvector rule)',
+      }),
+  })
+  .refine((d) => d.maxAllocatedStorageGiB >= d.allocatedStorageGiB, {
+    path: ['maxAllocatedStorageGiB'],
+    message: 'must be >= allocatedStorageGiB',
+  });
+
+/** The embedding cache (ElastiCache, Valkey engine). */
+const cacheSchema = z
+  .object({
+    /** Node type, e.g. cache.t4g.micro. */
+    nodeType: z
+      .string()
+      .regex(/^cache\.[a-z0-9]+\.[a-z0-9]+$/, 'must be a node type such as cache.t4g.micro'),
+    /** Read replicas besides the primary; Multi-AZ failover needs at least one. */
+    replicas: z.number().int().min(0).max(5),
+    multiAz: z.boolean(),
+    snapshotRetentionDays: z.number().int().min(0).max(35).default(7),
+  })
+  .refine((c) => !c.multiAz || c.replicas >= 1, {
+    path: ['replicas'],
+    message: 'must be at least 1 when multiAz is on (failover needs a replica)',
+  });
+
+/** The bucket for manual database dumps (the runbook's s3://fa-ai-backups/db/). */
+const backupsSchema = z
+  .object({
+    transitionToInfrequentAccessDays: z.number().int().min(30, 'must be at least 30 (S3 rule)').default(30),
+    transitionToGlacierDays: z.number().int().min(1).default(90),
+    /** Days after which dumps expire; older versions expire as well. */
+    expireDays: z.number().int().min(1).default(365),
+  })
+  .prefault({})
+  .refine(
+    (b) =>
+      b.transitionToGlacierDays > b.transitionToInfrequentAccessDays &&
+      b.expireDays > b.transitionToGlacierDays,
+    {
+      message: 'lifecycle days must increase: infrequent access < glacier < expire',
+    },
+  );
+
 /** The schema of one environment. Every value the stacks read comes through here. */
 export const environmentConfigSchema = z
   .object({
@@ -95,6 +168,13 @@ export const environmentConfigSchema = z
     /** Pinned account; when set, its availability zones must be committed in cdk.json. */
     account: accountId.optional(),
     region,
+    /** IANA time zone of every schedule (the runbook's 9 AM, Sunday 2 AM and 3 AM). */
+    timeZone: z
+      .string()
+      .refine((tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC', {
+        message: 'must be an IANA time zone such as America/New_York',
+      })
+      .default('America/New_York'),
     network: z
       .object({
         maxAzs: z.number().int().min(2, 'must be at least 2 (ALB and Multi-AZ need two zones)').max(3),
@@ -174,6 +254,9 @@ export const environmentConfigSchema = z
       retainData: z.boolean(),
     }),
     app: appSettingsSchema.prefault({}),
+    database: databaseSchema,
+    cache: cacheSchema,
+    backups: backupsSchema,
   })
   .superRefine((c, ctx) => {
     if (!c.tls.certificateArn) {
@@ -214,6 +297,13 @@ export const environmentConfigSchema = z
         });
       }
     }
+    if (c.envName === 'prod' && !c.database.multiAz) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['database', 'multiAz'],
+        message: 'prod must run the database Multi-AZ',
+      });
+    }
     if (c.envName === 'staging' && !c.protection.retainData) {
       ctx.addIssue({
         code: 'custom',
@@ -246,5 +336,7 @@ export type EnvironmentConfigInput = z.input<typeof environmentConfigSchema>;
 export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
 /** Settings of one colour. */
 export type ColourConfig = EnvironmentConfig['service']['blue'];
+export type DatabaseConfig = EnvironmentConfig['database'];
+export type CacheConfig = EnvironmentConfig['cache'];
 /** The runbook's application settings. */
 export type AppSettings = EnvironmentConfig['app'];

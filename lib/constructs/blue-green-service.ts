@@ -24,6 +24,8 @@ export interface ColourServiceProps {
   readonly securityGroup: ec2.ISecurityGroup;
   readonly subnets: ec2.SubnetSelection;
   readonly environment: Readonly<Record<string, string>>;
+  /** Container secrets (credentials, API keys) from Secrets Manager. */
+  readonly secrets: Readonly<Record<string, ecs.Secret>>;
   readonly removalPolicy: RemovalPolicy;
   readonly vpc: ec2.IVpc;
 }
@@ -65,6 +67,7 @@ export class ColourService extends Construct {
       essential: true,
       portMappings: [{ containerPort: svc.containerPort, protocol: ecs.Protocol.TCP }],
       environment: { ...props.environment, SERVICE_COLOUR: props.colour },
+      secrets: { ...props.secrets },
       logging: ecs.LogDrivers.awsLogs({
         logGroup: this.logGroup,
         streamPrefix: props.colour,
@@ -153,8 +156,13 @@ export interface BlueGreenServiceProps {
     readonly blue: ColourServiceProps['names'];
     readonly green: ColourServiceProps['names'];
   };
-  /** Container environment shared by both colours (the application settings). */
+  /** Container environment shared by both colours (settings and endpoints, nothing secret). */
   readonly environment: Readonly<Record<string, string>>;
+  /**
+   * Container secrets shared by both colours, injected by ECS from Secrets Manager.
+   * @default - none
+   */
+  readonly secrets?: Readonly<Record<string, ecs.Secret>>;
   /**
    * Days to keep ALB access logs.
    * @default 90
@@ -221,6 +229,7 @@ export class BlueGreenService extends Construct {
       securityGroup: this.serviceSecurityGroup,
       subnets: appSubnets,
       environment: props.environment,
+      secrets: props.secrets ?? {},
       removalPolicy,
       vpc,
     });

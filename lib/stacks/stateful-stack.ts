@@ -1,12 +1,20 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { ApiKeySecrets } from '../constructs/api-key-secrets';
+import { AccessLogsBucket, BackupsBucket } from '../constructs/backups-bucket';
+import { Cache } from '../constructs/cache';
+import { Database } from '../constructs/database';
+import { DbMaintenance } from '../constructs/db-maintenance';
+import { DbMigrations } from '../constructs/db-migrations';
 import { ImageRepository } from '../constructs/image-repository';
 import { Network } from '../constructs/network';
 import { TrafficWeightsStore } from '../constructs/traffic-weights';
-import { trafficWeightsParameterName } from '../naming';
+import { envScopedName, SYSTEM_NAME, trafficWeightsParameterName } from '../naming';
 
 /** Properties of {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
@@ -14,25 +22,39 @@ export interface StatefulStackProps extends StackProps {
 }
 
 /**
- * What an environment keeps across deploys: the network, the image repository and the live
- * traffic weights (the data tier joins later). Changed rarely, deployed first.
- * Construct ids here are pinned: renaming one replaces a stateful resource.
+ * What an environment keeps across deploys: network, image repository, live traffic
+ * weights, the database (with its migrations and maintenance), the cache, secrets and the
+ * backups bucket. Changed rarely, deployed first.
+ * Construct ids here are pinned: renaming one replaces a stateful resource and loses data.
  */
 export class StatefulStack extends Stack {
   public readonly network: Network;
   public readonly vpc: ec2.Vpc;
   public readonly repository: ecr.Repository;
   public readonly trafficWeights: TrafficWeightsStore;
+  /** Encrypts the database, cache, secrets and backups. */
+  public readonly dataKey: kms.Key;
+  public readonly database: Database;
+  public readonly migrations: DbMigrations;
+  public readonly maintenance: DbMaintenance;
+  public readonly cache: Cache;
+  public readonly apiKeys: ApiKeySecrets;
+  public readonly backups: BackupsBucket;
+  public readonly accessLogs: AccessLogsBucket;
 
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
+    const retainData = config.protection.retainData;
+    const removalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const name = (base: string) => envScopedName(config.envName, base);
+    const logRetention = config.service.logRetentionDays as logs.RetentionDays;
 
     this.network = new Network(this, 'Network', {
       maxAzs: config.network.maxAzs,
       natGateways: config.network.natGateways,
       flowLogRetentionDays: config.network.flowLogRetentionDays,
-      removalPolicy: config.protection.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      removalPolicy,
     });
     this.vpc = this.network.vpc;
 
@@ -44,6 +66,64 @@ export class StatefulStack extends Stack {
       parameterName: trafficWeightsParameterName(config.envName),
       initialBlueWeight: config.traffic.blueWeight,
       initialGreenWeight: config.traffic.greenWeight,
+    });
+
+    this.dataKey = new kms.Key(this, 'DataKey', {
+      alias: `alias/${SYSTEM_NAME}/${config.envName}/data`,
+      description: `FA AI System ${config.envName}: database, cache, secrets and backups`,
+      enableKeyRotation: true,
+      removalPolicy,
+      pendingWindow: Duration.days(retainData ? 30 : 7),
+    });
+
+    this.database = new Database(this, 'Database', {
+      vpc: this.vpc,
+      config: config.database,
+      instanceIdentifier: name(`${SYSTEM_NAME}-db`),
+      secretName: `${SYSTEM_NAME}/${config.envName}/db/master`,
+      encryptionKey: this.dataKey,
+      retainData,
+      logRetention,
+    });
+
+    this.migrations = new DbMigrations(this, 'DatabaseMigrations', {
+      vpc: this.vpc,
+      database: this.database,
+      hnsw: config.database.hnsw,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.maintenance = new DbMaintenance(this, 'DatabaseMaintenance', {
+      vpc: this.vpc,
+      database: this.database,
+      timeZone: TimeZone.of(config.timeZone),
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.cache = new Cache(this, 'Cache', {
+      vpc: this.vpc,
+      config: config.cache,
+      replicationGroupId: name(`${SYSTEM_NAME}-cache`),
+      secretName: `${SYSTEM_NAME}/${config.envName}/cache/auth-token`,
+      encryptionKey: this.dataKey,
+      retainData,
+    });
+
+    this.apiKeys = new ApiKeySecrets(this, 'ApiKeys', {
+      namePrefix: `${SYSTEM_NAME}/${config.envName}`,
+      encryptionKey: this.dataKey,
+      retainData,
+    });
+
+    this.accessLogs = new AccessLogsBucket(this, 'AccessLogs', { retainData });
+    this.backups = new BackupsBucket(this, 'Backups', {
+      baseName: 'fa-ai-backups',
+      envName: config.envName,
+      encryptionKey: this.dataKey,
+      serverAccessLogsBucket: this.accessLogs.bucket,
+      ...config.backups,
     });
   }
 }

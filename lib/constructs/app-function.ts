@@ -1,0 +1,151 @@
+import * as path from 'node:path';
+import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+const PROJECT_ROOT = path.join(__dirname, '..', '..');
+
+/** The handler file of a Lambda: `lambdas/<name>/handler.ts`. */
+export function lambdaEntry(name: string): string {
+  return path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts');
+}
+
+/** Properties of {@link AppFunction}. */
+export interface AppFunctionProps {
+  /** The folder under lambdas/ holding handler.ts, e.g. `db-migrate`. */
+  readonly name: string;
+  readonly description: string;
+  /** @default Duration.seconds(30) */
+  readonly timeout?: Duration;
+  /** @default 256 */
+  readonly memorySize?: number;
+  /** @default - none */
+  readonly environment?: Readonly<Record<string, string>>;
+  /** Run inside this VPC (needed to reach the database). @default - not in a VPC */
+  readonly vpc?: ec2.IVpc;
+  /** @default - private subnets with egress */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  /** @default - a new security group when in a VPC */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+  /** Queue for events of failed asynchronous invocations. @default - none */
+  readonly deadLetterQueue?: sqs.IQueue;
+  /** Retries of a failed asynchronous invocation. @default 2 */
+  readonly retryAttempts?: number;
+  /**
+   * Folders (relative to the project root) copied next to the bundle, e.g. SQL files
+   * read at run time. @default - none
+   */
+  readonly copyDirectories?: readonly string[];
+  /** @default - unreserved */
+  readonly reservedConcurrentExecutions?: number;
+}
+
+/**
+ * Every Lambda of this project: Node.js 22 on ARM64, bundled once by the local esbuild
+ * (minified, source maps, AWS SDK from the runtime), JSON logs into its own log group with
+ * retention, X-Ray tracing.
+ */
+export class AppFunction extends Construct {
+  public readonly lambda: nodejs.NodejsFunction;
+  public readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      retention: props.logRetention,
+      removalPolicy: props.logRemovalPolicy,
+    });
+
+    const copies = props.copyDirectories ?? [];
+    this.lambda = new nodejs.NodejsFunction(this, 'Function', {
+      entry: lambdaEntry(props.name),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_22_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memorySize ?? 256,
+      timeout: props.timeout ?? Duration.seconds(30),
+      tracing: lambda.Tracing.ACTIVE,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      logGroup: this.logGroup,
+      environment: {
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: props.name,
+        ...props.environment,
+      },
+      vpc: props.vpc,
+      vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
+      securityGroups: props.securityGroups,
+      deadLetterQueue: props.deadLetterQueue,
+      retryAttempts: props.retryAttempts ?? 2,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      bundling: {
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        target: 'node22',
+        format: nodejs.OutputFormat.CJS,
+        // The Node.js 22 runtime ships AWS SDK v3; bundling it again only grows the package.
+        externalModules: ['@aws-sdk/*'],
+        forceDockerBundling: false,
+        commandHooks:
+          copies.length === 0
+            ? undefined
+            : {
+                beforeBundling: () => [],
+                beforeInstall: () => [],
+                afterBundling: (inputDir: string, outputDir: string) =>
+                  copies.map(
+                    (dir) =>
+                      `cp -R "${path.join(inputDir, dir)}" "${path.join(outputDir, path.basename(dir))}"`,
+                  ),
+              },
+      },
+    });
+    this.acknowledgeFindings(props.vpc !== undefined);
+  }
+
+  private acknowledgeFindings(inVpc: boolean): void {
+    const role = this.lambda.role;
+    if (role) {
+      const managedPolicies = inVpc
+        ? ['AWSLambdaBasicExecutionRole', 'AWSLambdaVPCAccessExecutionRole']
+        : ['AWSLambdaBasicExecutionRole'];
+      for (const managed of managedPolicies) {
+        Validations.of(role).acknowledge({
+          id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${managed}]`,
+          reason:
+            `${managed} is AWS's minimal managed policy for ` +
+            (managed === 'AWSLambdaBasicExecutionRole'
+              ? 'writing the function logs'
+              : 'the network interfaces of a Lambda in a VPC, whose EC2 actions have no resource-level permissions') +
+            '; every other permission is an inline grant scoped to a resource.',
+        });
+      }
+      Validations.of(role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'X-Ray tracing: xray:PutTraceSegments and xray:PutTelemetryRecords have no resource-level permissions ' +
+          'and must be granted on *.',
+      });
+    }
+    Validations.of(this.lambda).acknowledge({
+      id: 'AwsSolutions-L1',
+      reason:
+        'Node.js 22 is the runtime this project standardises on (bundles are built and tested for node22, and ' +
+        'the locked AWS SDK supports it); moving to 24 is a deliberate upgrade, not a drift.',
+    });
+  }
+}

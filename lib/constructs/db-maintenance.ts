@@ -1,0 +1,121 @@
+import {
+  type CfnElement,
+  Duration,
+  type RemovalPolicy,
+  Stack,
+  type TimeZone,
+  Validations,
+} from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { AppFunction } from './app-function';
+import { DATABASE_NAME, type Database } from './database';
+
+/** Properties of {@link DbMaintenance}. */
+export interface DbMaintenanceProps {
+  readonly vpc: ec2.IVpc;
+  readonly database: Database;
+  /** Time zone of the runbook's Sunday 3 AM. */
+  readonly timeZone: TimeZone;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+  /**
+   * Age in days after which batch_audit rows move to batch_audit_archive.
+   * @default 365
+   */
+  readonly archiveRetentionDays?: number;
+}
+
+/**
+ * The runbook's database maintenance on schedules: weekly (Sunday 03:00) VACUUM ANALYZE and
+ * a non-blocking reindex; monthly (first Sunday, 04:00, after the weekly run) ANALYZE and the
+ * archive of batch_audit rows older than a year. Failed runs land in a dead-letter queue.
+ */
+export class DbMaintenance extends Construct {
+  public readonly handler: AppFunction;
+  public readonly deadLetterQueue: sqs.Queue;
+  public readonly weekly: scheduler.Schedule;
+  public readonly monthly: scheduler.Schedule;
+
+  constructor(scope: Construct, id: string, props: DbMaintenanceProps) {
+    super(scope, id);
+    const { database } = props;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    this.handler = new AppFunction(this, 'Handler', {
+      name: 'db-maintenance',
+      description: 'Weekly VACUUM/REINDEX and monthly ANALYZE/archive of fa_ai_db (runbook maintenance)',
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      timeout: Duration.minutes(15),
+      retryAttempts: 1,
+      deadLetterQueue: this.deadLetterQueue,
+      // Two runs at once would fight over the same locks.
+      reservedConcurrentExecutions: 1,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      environment: {
+        DB_SECRET_ARN: database.secret.secretArn,
+        DB_NAME: DATABASE_NAME,
+        DB_HOST: database.instance.instanceEndpoint.hostname,
+        ARCHIVE_RETENTION_DAYS: String(props.archiveRetentionDays ?? 365),
+        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      },
+    });
+    database.secret.grantRead(this.handler.lambda);
+    database.allowFrom(this.handler.lambda, 'Maintenance Lambda');
+
+    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'EventBridge Scheduler: invoke the database maintenance Lambda',
+    });
+    Validations.of(schedulerRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.handler.lambda.node.defaultChild as CfnElement)}.Arn>:*]`,
+      reason:
+        'lambda:InvokeFunction on the maintenance function and its versions (ARN:*), which is how CDK grants ' +
+        'invoke; scoped to that one function.',
+    });
+
+    const target = (task: 'weekly' | 'monthly') =>
+      new targets.LambdaInvoke(this.handler.lambda, {
+        role: schedulerRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ task }),
+        retryAttempts: 2,
+        maxEventAge: Duration.hours(2),
+        deadLetterQueue: this.deadLetterQueue,
+      });
+
+    this.weekly = new scheduler.Schedule(this, 'Weekly', {
+      description: 'Runbook weekly maintenance: VACUUM ANALYZE, REINDEX CONCURRENTLY (Sunday 03:00)',
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0',
+        hour: '3',
+        weekDay: 'SUN',
+        timeZone: props.timeZone,
+      }),
+      target: target('weekly'),
+    });
+    this.monthly = new scheduler.Schedule(this, 'Monthly', {
+      description: 'Runbook monthly maintenance: ANALYZE, archive batch_audit > 1 year (first Sunday 04:00)',
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0',
+        hour: '4',
+        weekDay: 'SUN#1',
+        timeZone: props.timeZone,
+      }),
+      target: target('monthly'),
+    });
+  }
+}

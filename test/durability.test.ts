@@ -1,0 +1,75 @@
+import { beforeAll, describe, expect, it } from 'vitest';
+import { ENVIRONMENT_NAMES } from '../lib/config';
+import { type Synthesized, sharedSynth, type Tier } from './helpers/synth';
+
+/** Resource types that hold data or keys: losing one loses something a deploy cannot recreate. */
+const STATEFUL_TYPES = [
+  'AWS::RDS::DBInstance',
+  'AWS::RDS::DBCluster',
+  'AWS::ElastiCache::ReplicationGroup',
+  'AWS::ElastiCache::ServerlessCache',
+  'AWS::S3::Bucket',
+  'AWS::SecretsManager::Secret',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::ECR::Repository',
+  'AWS::DynamoDB::Table',
+  'AWS::EFS::FileSystem',
+] as const;
+
+const TIERS: readonly Tier[] = ['stateful', 'service'];
+
+let synth: Synthesized;
+beforeAll(() => {
+  synth = sharedSynth();
+});
+
+function statefulResources(env: (typeof ENVIRONMENT_NAMES)[number], tier: Tier) {
+  const resources = synth.templateJson(env, tier).Resources as Record<string, any>;
+  return Object.entries(resources)
+    .filter(([, r]) => (STATEFUL_TYPES as readonly string[]).includes(r.Type))
+    .map(([id, r]) => ({
+      id,
+      type: r.Type as string,
+      deletion: r.DeletionPolicy as string | undefined,
+      replace: r.UpdateReplacePolicy as string | undefined,
+    }));
+}
+
+describe('durability of stateful resources', () => {
+  it.each(ENVIRONMENT_NAMES.flatMap((env) => TIERS.map((tier) => [env, tier] as const)))(
+    'gives every stateful resource of %s/%s an explicit removal policy',
+    (env, tier) => {
+      const missing = statefulResources(env, tier).filter((r) => !r.deletion || !r.replace);
+      expect(missing.map((r) => `${r.type} ${r.id}`)).toEqual([]);
+    },
+  );
+
+  it.each(TIERS)('retains or snapshots every stateful resource of prod/%s on delete and replace', (tier) => {
+    const resources = statefulResources('prod', tier);
+    expect(resources.length).toBeGreaterThan(0);
+    const unsafe = resources.filter(
+      (r) =>
+        !['Retain', 'Snapshot'].includes(r.deletion ?? '') ||
+        !['Retain', 'Snapshot'].includes(r.replace ?? ''),
+    );
+    expect(
+      unsafe.map((r) => `${r.type} ${r.id}: DeletionPolicy=${r.deletion} UpdateReplacePolicy=${r.replace}`),
+    ).toEqual([]);
+  });
+
+  it('covers the database, cache, buckets, secrets, keys, log groups and repository in prod', () => {
+    const types = new Set(TIERS.flatMap((tier) => statefulResources('prod', tier).map((r) => r.type)));
+    expect([...types].sort()).toEqual(
+      [
+        'AWS::ECR::Repository',
+        'AWS::ElastiCache::ReplicationGroup',
+        'AWS::KMS::Key',
+        'AWS::Logs::LogGroup',
+        'AWS::RDS::DBInstance',
+        'AWS::S3::Bucket',
+        'AWS::SecretsManager::Secret',
+      ].sort(),
+    );
+  });
+});
