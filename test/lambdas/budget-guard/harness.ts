@@ -1,0 +1,282 @@
+/**
+ * Mocked AWS clients of the batch controls, their happy-path answers, EMF capture and a
+ * round-trip depth tracker.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
+import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
+import {
+  GetScheduleCommand,
+  type GetScheduleCommandOutput,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
+import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  TransactWriteCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
+
+export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
+export const ALERT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p1`;
+
+/** The function's environment as the stack sets it. */
+export const ENV = {
+  ENVIRONMENT: 'prod',
+  KILL_SWITCH_BUDGET_NAME: BUDGET_NAME,
+  KILL_THRESHOLD_PERCENT: '100',
+  OPS_TABLE_NAME: 'fa-ai-system-prod-ops',
+  BATCH_SCHEDULE_NAME: 'fa-ai-system-prod-weekly-batch',
+  BATCH_SCHEDULE_GROUP: 'default',
+  BATCH_SCHEDULE_STATE_PARAMETER: '/fa-ai-system/prod/batch/schedule-state',
+  BATCH_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
+  ECS_CLUSTER: 'fa-ai-system-prod',
+  BATCH_TASK_FAMILY: 'fa-ai-system-prod-batch',
+  ALERT_TOPIC_ARN,
+  AWS_ACCOUNT_ID: ACCOUNT_ID,
+  // Present in every Lambda environment; must be ignored.
+  AWS_REGION: REGION,
+} as const;
+
+/** {@link ENV} as the logic functions take it. */
+export const CONFIG: BudgetGuardConfig = {
+  environment: 'prod',
+  killSwitchBudgetName: BUDGET_NAME,
+  killThresholdPercent: 100,
+  opsTableName: ENV.OPS_TABLE_NAME,
+  batchScheduleName: ENV.BATCH_SCHEDULE_NAME,
+  batchScheduleGroup: ENV.BATCH_SCHEDULE_GROUP,
+  batchScheduleStateParameter: ENV.BATCH_SCHEDULE_STATE_PARAMETER,
+  batchStateMachineArn: STATE_MACHINE_ARN,
+  ecsCluster: ENV.ECS_CLUSTER,
+  batchTaskFamily: ENV.BATCH_TASK_FAMILY,
+  alertTopicArn: ALERT_TOPIC_ARN,
+};
+
+/** The schedule's definition as GetSchedule returns it (every field UpdateSchedule takes set). */
+export const SCHEDULE: Omit<GetScheduleCommandOutput, '$metadata'> = {
+  Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/default/fa-ai-system-prod-weekly-batch`,
+  Name: 'fa-ai-system-prod-weekly-batch',
+  GroupName: 'default',
+  ScheduleExpression: 'cron(0 3 ? * SUN *)',
+  ScheduleExpressionTimezone: 'Asia/Tokyo',
+  Description: 'Weekly batch: analyses every stock',
+  State: 'ENABLED',
+  StartDate: new Date('2026-01-04T00:00:00.000Z'),
+  EndDate: new Date('2030-12-31T00:00:00.000Z'),
+  KmsKeyArn: `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/0b6a1e52-3f0e-4d8c-9d1b-5f0f6f3a9c11`,
+  FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 30 },
+  ActionAfterCompletion: 'NONE',
+  Target: {
+    Arn: STATE_MACHINE_ARN,
+    RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/fa-ai-system-prod-batch-schedule`,
+    Input: '{"trigger":"schedule"}',
+    RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+    DeadLetterConfig: { Arn: `arn:aws:sqs:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-batch-schedule-dlq` },
+  },
+  CreationDate: new Date('2026-01-01T09:00:00.000Z'),
+  LastModificationDate: new Date('2026-10-01T09:00:00.000Z'),
+};
+
+/** The definition UpdateSchedule must receive: GetSchedule's minus its read-only fields. */
+export function expectedScheduleUpdate(state: 'ENABLED' | 'DISABLED') {
+  const { Arn: _arn, CreationDate: _created, LastModificationDate: _modified, ...definition } = SCHEDULE;
+  return { ...definition, State: state };
+}
+
+export function executionArn(i: number): string {
+  return `arn:aws:states:${REGION}:${ACCOUNT_ID}:execution:fa-ai-system-prod-weekly-batch:weekly-2026-11-22-${i}`;
+}
+
+export function taskArn(i: number): string {
+  return `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task/fa-ai-system-prod/${String(i).padStart(32, 'a')}`;
+}
+
+export const mocks = {
+  scheduler: mockClient(SchedulerClient),
+  sfn: mockClient(SFNClient),
+  ecs: mockClient(ECSClient),
+  ssm: mockClient(SSMClient),
+  sns: mockClient(SNSClient),
+  ddb: mockClient(DynamoDBDocumentClient),
+  budgets: mockClient(BudgetsClient),
+};
+
+export const clients: BatchControlClients = {
+  scheduler: new SchedulerClient({ region: REGION }),
+  sfn: new SFNClient({ region: REGION }),
+  ecs: new ECSClient({ region: REGION }),
+  ssm: new SSMClient({ region: REGION }),
+  sns: new SNSClient({ region: REGION }),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
+  budgets: new BudgetsClient({ region: 'us-east-1' }),
+};
+
+/** Every AWS call's "level": 1 + the highest level of the calls finished before it started. */
+export class RoundTripTracker {
+  private readonly finished: number[] = [];
+  readonly calls: Array<{ command: string; level: number }> = [];
+
+  /** `fn`, answering after a few milliseconds, its call recorded. */
+  wrap<I, O>(command: string, fn: (input: I) => O | Promise<O>): (input: I) => Promise<O> {
+    return async (input: I) => {
+      const level = 1 + Math.max(0, ...this.finished);
+      this.calls.push({ command, level });
+      await new Promise((resolve) => setTimeout(resolve, 3));
+      try {
+        return await fn(input);
+      } finally {
+        this.finished.push(level);
+      }
+    };
+  }
+
+  /** The number of sequential rounds of AWS calls. */
+  get depth(): number {
+    return Math.max(0, ...this.calls.map((c) => c.level));
+  }
+}
+
+/** What {@link resetMocks} sets up. */
+export interface MockSetup {
+  readonly executions?: number;
+  readonly tasks?: number;
+  readonly scheduleState?: 'ENABLED' | 'DISABLED';
+  readonly tracker?: RoundTripTracker;
+}
+
+/** Resets every mock to the happy path: all calls succeed, `executions` and `tasks` running. */
+export function resetMocks(setup: MockSetup = {}): void {
+  for (const mock of Object.values(mocks)) mock.reset();
+  const track = <I, O>(command: string, fn: (input: I) => O) =>
+    setup.tracker ? setup.tracker.wrap(command, fn) : async (input: I) => fn(input);
+  const meta = { $metadata: {} };
+  mocks.ddb.on(TransactWriteCommand).callsFake(track('TransactWriteItems', () => meta));
+  mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', () => meta));
+  mocks.ddb.on(GetCommand).callsFake(track('GetItem', () => meta));
+  mocks.scheduler
+    .on(GetScheduleCommand)
+    .callsFake(
+      track('GetSchedule', () => ({ ...meta, ...SCHEDULE, State: setup.scheduleState ?? 'ENABLED' })),
+    );
+  mocks.scheduler
+    .on(UpdateScheduleCommand)
+    .callsFake(track('UpdateSchedule', () => ({ ...meta, ScheduleArn: SCHEDULE.Arn })));
+  mocks.sfn.on(ListExecutionsCommand).callsFake(
+    track('ListExecutions', () => ({
+      ...meta,
+      executions: Array.from({ length: setup.executions ?? 1 }, (_, i) => ({
+        executionArn: executionArn(i),
+        stateMachineArn: STATE_MACHINE_ARN,
+        name: `weekly-2026-11-22-${i}`,
+        status: 'RUNNING' as const,
+        startDate: new Date('2026-11-22T18:00:00.000Z'),
+      })),
+    })),
+  );
+  mocks.sfn
+    .on(StopExecutionCommand)
+    .callsFake(track('StopExecution', () => ({ ...meta, stopDate: new Date('2026-11-25T04:12:34.000Z') })));
+  mocks.ecs.on(ListTasksCommand).callsFake(
+    track('ListTasks', () => ({
+      ...meta,
+      taskArns: Array.from({ length: setup.tasks ?? 2 }, (_, i) => taskArn(i)),
+    })),
+  );
+  mocks.ecs.on(StopTaskCommand).callsFake(track('StopTask', () => ({ ...meta, task: {} })));
+  mocks.ssm.on(PutParameterCommand).callsFake(track('PutParameter', () => ({ ...meta, Version: 7 })));
+  mocks.sns.on(PublishCommand).callsFake(track('Publish', () => ({ ...meta, MessageId: 'published-1' })));
+  mocks.budgets
+    .on(DescribeBudgetCommand)
+    .callsFake(
+      track('DescribeBudget', () => ({ ...meta, Budget: budget({ actual: '1500.12', limit: '2000.0' }) })),
+    );
+}
+
+/** A Budgets DescribeBudget `Budget`. */
+export function budget(amounts: { actual?: string; limit?: string }) {
+  return {
+    BudgetName: BUDGET_NAME,
+    BudgetType: 'COST' as const,
+    TimeUnit: 'MONTHLY' as const,
+    ...(amounts.limit === undefined ? {} : { BudgetLimit: { Amount: amounts.limit, Unit: 'USD' } }),
+    ...(amounts.actual === undefined
+      ? {}
+      : { CalculatedSpend: { ActualSpend: { Amount: amounts.actual, Unit: 'USD' } } }),
+  };
+}
+
+/**
+ * What DynamoDB answers when the engagement condition fails: the old state item, in the
+ * low-level attribute-value form (the document client does not translate errors).
+ */
+export function conditionalCheckFailed(old: { engagedAt: string; engagedBy: string; complete?: boolean }) {
+  return new TransactionCanceledException({
+    message:
+      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
+    $metadata: { httpStatusCode: 400 },
+    CancellationReasons: [
+      {
+        Code: 'ConditionalCheckFailed',
+        Message: 'The conditional request failed',
+        Item: {
+          pk: { S: 'KILL_SWITCH' },
+          sk: { S: 'STATE' },
+          engaged: { BOOL: true },
+          complete: { BOOL: old.complete ?? true },
+          engagedAt: { S: old.engagedAt },
+          engagedBy: { S: old.engagedBy },
+          reason: { S: 'Budget fa-ai-system-prod-monthly: actual $2,001.37 >= 100% of budgeted $2,000.00' },
+          source: { S: 'budget-guard' },
+          budgetName: { S: BUDGET_NAME },
+          actualAmount: { N: '2001.37' },
+          budgetedAmount: { N: '2000' },
+          messageId: { S: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' },
+          attemptId: { S: 'a-previous-attempt' },
+        },
+      },
+      { Code: 'None' },
+    ],
+  });
+}
+
+/** An AWS service error of another client, shaped as the SDK deserializes it. */
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
+export function observability() {
+  const emf: Array<Record<string, unknown>> = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.includes('"_aws"')) emf.push(JSON.parse(line));
+    }
+    return true;
+  });
+  return {
+    emf,
+    logger: new Logger({ serviceName: 'budget-guard', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Test/Automation', serviceName: 'budget-guard' }),
+  };
+}
+
+/** The value of metric `name` across the captured EMF documents, or undefined if not emitted. */
+export function metricValue(emf: ReadonlyArray<Record<string, unknown>>, name: string): unknown {
+  for (const doc of emf) if (name in doc) return doc[name];
+  return undefined;
+}
+
+/** The no-op sleep tests retry with. */
+export const NO_SLEEP = { sleep: async () => undefined };
