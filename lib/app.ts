@@ -34,18 +34,10 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
   const service = new ServiceStack(app, serviceName, {
     ...common,
     stackName: serviceName,
-    description: `FA AI System (${config.envName}): ECS blue/green services behind a weighted ALB`,
+    description: `FA AI System (${config.envName}): ECS blue/green services behind a weighted ALB, weekly batch, alerts, budget guard`,
     tags: tags('interactive'),
     config,
-    vpc: stateful.vpc,
-    repository: stateful.repository,
-    trafficWeightsParameterName: stateful.trafficWeights.parameterName,
-    data: {
-      database: stateful.database,
-      cache: stateful.cache,
-      apiKeys: stateful.apiKeys,
-      dataKey: stateful.dataKey,
-    },
+    stateful,
   });
 
   // Stack tags reach every taggable resource at deploy; tagging resources too keeps the

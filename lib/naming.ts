@@ -23,3 +23,11 @@ export function stackName(envName: EnvironmentName, tier: 'stateful' | 'service'
 export function trafficWeightsParameterName(envName: EnvironmentName): string {
   return `/${SYSTEM_NAME}/${envName}/traffic/weights`;
 }
+
+/**
+ * SSM parameter holding the batch schedule's state, ENABLED or DISABLED. The kill switch
+ * writes it; every deploy reads it, so a deploy never re-enables a batch the switch stopped.
+ */
+export function batchScheduleStateParameterName(envName: EnvironmentName): string {
+  return `/${SYSTEM_NAME}/${envName}/batch/schedule-state`;
+}

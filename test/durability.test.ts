@@ -58,10 +58,11 @@ describe('durability of stateful resources', () => {
     ).toEqual([]);
   });
 
-  it('covers the database, cache, buckets, secrets, keys, log groups and repository in prod', () => {
+  it('covers the database, cache, buckets, secrets, keys, log groups, ops table and repository in prod', () => {
     const types = new Set(TIERS.flatMap((tier) => statefulResources('prod', tier).map((r) => r.type)));
     expect([...types].sort()).toEqual(
       [
+        'AWS::DynamoDB::Table',
         'AWS::ECR::Repository',
         'AWS::ElastiCache::ReplicationGroup',
         'AWS::KMS::Key',

@@ -30,6 +30,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       maxAllocatedStorageGiB: 50,
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false, snapshotRetentionDays: 1 },
+    budgets: { monthlyUsd: 300, componentsUsd: { batch: 150, interactive: 70, infrastructure: 80 } },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'dev',
@@ -68,6 +69,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       maxAllocatedStorageGiB: 100,
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
+    budgets: { monthlyUsd: 500, componentsUsd: { batch: 250, interactive: 150, infrastructure: 100 } },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'staging',
@@ -107,6 +109,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       maxAllocatedStorageGiB: 200,
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 1, multiAz: true },
+    budgets: { monthlyUsd: 2000, componentsUsd: { batch: 1200, interactive: 600, infrastructure: 200 } },
     tags: {
       Project: 'fa-ai-system',
       Environment: 'prod',

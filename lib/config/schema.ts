@@ -108,6 +108,11 @@ const databaseSchema = z
       .default(7),
     /** RDS Proxy in front of the instance (the runbook's "connection pool exhausted" incident). */
     proxy: z.boolean().default(false),
+    /**
+     * max_connections of the instance, for the "near the limit" alarm.
+     * @default - estimated from the instance class memory (RDS: memory / 9531392)
+     */
+    maxConnections: z.number().int().positive().optional(),
     /** Statements slower than this are logged. */
     slowStatementMs: z.number().int().min(100).default(1000),
     /** HNSW index parameters of bluematrix_reports.embedding; changing them rebuilds the index. */
@@ -159,6 +164,104 @@ const backupsSchema = z
     {
       message: 'lifecycle days must increase: infrequent access < glacier < expire',
     },
+  );
+
+/** An EventBridge Scheduler cron expression: cron(minutes hours day-of-month month day-of-week year). */
+const schedulerCron = z
+  .string()
+  .regex(
+    /^cron\(\S+ \S+ \S+ \S+ \S+ \S+\)$/,
+    'must be an EventBridge cron expression with six fields, e.g. cron(0 2 ? * SUN *)',
+  )
+  .refine((expr) => {
+    const [, , dom, , dow] = expr.slice(5, -1).split(' ');
+    return (dom === '?') !== (dow === '?');
+  }, 'must set exactly one of day-of-month and day-of-week to ? (EventBridge rule)');
+
+/** The weekly batch (runbook: Weekly Batch Processing, Sunday 2 AM, under 4 hours). */
+const batchSchema = z
+  .object({
+    /** Image tag of the batch task; defaults to blue's tag. */
+    imageTag: z.string().optional(),
+    /**
+     * Container command; defaults to the runbook's
+     * `python src/batch/run_batch_phase2.py --concurrent --max-concurrent <batchMaxConcurrency>`.
+     */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    cpu: z
+      .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
+      .default(1024),
+    memoryMiB: z.number().int().default(2048),
+    /** The runbook's cost action "every 3 days" is cron(0 2 *\/3 * ? *). */
+    scheduleCron: schedulerCron.default('cron(0 2 ? * SUN *)'),
+    /** A run past this is stopped and alarmed (runbook: duration < 4 hours). */
+    timeoutMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(240),
+    /** Retries of a failed run (not of a timed-out one). */
+    retries: z.number().int().min(0).max(3).default(1),
+  })
+  .prefault({})
+  .superRefine((b, ctx) => {
+    const allowed = FARGATE_MEMORY_BY_CPU[b.cpu] ?? [];
+    if (!allowed.includes(b.memoryMiB)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['memoryMiB'],
+        message: `must be a Fargate memory size for cpu ${b.cpu}: ${allowed[0]}..${allowed.at(-1)} MiB (got ${b.memoryMiB})`,
+      });
+    }
+  });
+
+const dollars = z.number().positive('must be a positive amount in USD');
+const ratio = z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (a fraction, e.g. 0.01 for 1%)');
+
+/** Alarm thresholds: the runbook's figures by default. */
+const observabilitySchema = z
+  .object({
+    /** Error rate (5xx / requests) that pages P1 (runbook P1: > 10%). */
+    errorRateHigh: ratio.default(0.1),
+    /** Error rate that raises P2 (runbook expected result: < 1%). */
+    errorRateElevated: ratio.default(0.01),
+    /** 5xx share that counts as a storm: the P0 outage signal. */
+    errorRateStorm: ratio.default(0.5),
+    p95Seconds: z.number().positive().default(3),
+    p99Seconds: z.number().positive().default(5),
+    batchSuccessRateMinPercent: z.number().min(0).max(100).default(95),
+    batchMaxMinutes: z.number().int().positive().default(240),
+    batchMinStocksPerHour: z.number().positive().default(250),
+    costPerStockMaxUsd: dollars.default(0.4),
+    costPerQueryMaxUsd: dollars.default(0.08),
+    dbConnectionsMaxPercent: z.number().int().min(10).max(100).default(80),
+    cacheMemoryMaxPercent: z.number().int().min(10).max(100).default(80),
+    ecsCpuMaxPercent: z.number().int().min(10).max(100).default(85),
+    ecsMemoryMaxPercent: z.number().int().min(10).max(100).default(85),
+    /** The morning health check's hour (runbook: Daily 9 AM) in timeZone. */
+    morningCheckHour: z.number().int().min(0).max(23).default(9),
+    /** Minutes between light health checks. */
+    lightCheckMinutes: z.number().int().min(1).max(60).default(5),
+  })
+  .prefault({})
+  .refine((o) => o.errorRateElevated < o.errorRateHigh && o.errorRateHigh < o.errorRateStorm, {
+    message: 'error rates must increase: errorRateElevated < errorRateHigh < errorRateStorm',
+  });
+
+/** AWS Budgets of the environment (runbook: Budget Alerts). */
+const budgetsSchema = z
+  .object({
+    /** Monthly total; the kill switch engages at killSwitchPercent of it. */
+    monthlyUsd: dollars,
+    /** Budgets by the Component cost-allocation tag. */
+    componentsUsd: z.object({ batch: dollars, interactive: dollars, infrastructure: dollars }),
+    killSwitchPercent: z.number().int().min(50).max(200).default(100),
+  })
+  .refine(
+    (b) =>
+      b.componentsUsd.batch + b.componentsUsd.interactive + b.componentsUsd.infrastructure <= b.monthlyUsd,
+    { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
   );
 
 /** The schema of one environment. Every value the stacks read comes through here. */
@@ -257,6 +360,9 @@ export const environmentConfigSchema = z
     database: databaseSchema,
     cache: cacheSchema,
     backups: backupsSchema,
+    batch: batchSchema,
+    budgets: budgetsSchema,
+    observability: observabilitySchema,
   })
   .superRefine((c, ctx) => {
     if (!c.tls.certificateArn) {
@@ -337,6 +443,9 @@ export type EnvironmentConfig = z.output<typeof environmentConfigSchema>;
 /** Settings of one colour. */
 export type ColourConfig = EnvironmentConfig['service']['blue'];
 export type DatabaseConfig = EnvironmentConfig['database'];
+export type BatchConfig = EnvironmentConfig['batch'];
+export type ObservabilityConfig = EnvironmentConfig['observability'];
+export type BudgetsConfig = EnvironmentConfig['budgets'];
 export type CacheConfig = EnvironmentConfig['cache'];
 /** The runbook's application settings. */
 export type AppSettings = EnvironmentConfig['app'];

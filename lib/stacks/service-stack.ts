@@ -1,34 +1,42 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
+import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
+import { BatchPipeline } from '../constructs/batch-pipeline';
 import { BlueGreenService } from '../constructs/blue-green-service';
+import { BudgetGuard } from '../constructs/budget-guard';
 import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
+import { estimateMaxConnections, Observability } from '../constructs/observability';
+import { DeployTimeParameter } from '../constructs/seeded-parameter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
+import type { StatefulStack } from './stateful-stack';
 
 /** Properties of {@link ServiceStack}. */
 export interface ServiceStackProps extends StackProps {
   readonly config: EnvironmentConfig;
-  readonly vpc: ec2.IVpc;
-  readonly repository: ecr.IRepository;
-  /** SSM parameter with the live weights, kept by the stateful stack. */
-  readonly trafficWeightsParameterName: string;
-  /** The data tier the containers use (from the stateful stack). */
-  readonly data: {
-    readonly database: Database;
-    readonly cache: Cache;
-    readonly apiKeys: ApiKeySecrets;
-    /** The key the secrets are encrypted with. */
-    readonly dataKey: kms.IKey;
-  };
+  /** The environment's stateful stack: network, image repository, data tier, live state. */
+  readonly stateful: StatefulStack;
+}
+
+/** Dashboard names: the runbook's FA-AI-System-Production in prod. */
+const DASHBOARD_SUFFIX = { dev: 'Development', staging: 'Staging', prod: 'Production' } as const;
+
+/** The data tier the containers use. */
+export interface DataTier {
+  readonly database: Database;
+  readonly cache: Cache;
+  readonly apiKeys: ApiKeySecrets;
+  /** The key the secrets are encrypted with. */
+  readonly dataKey: kms.IKey;
 }
 
 /**
@@ -42,7 +50,7 @@ export interface ServiceStackProps extends StackProps {
  */
 export function dataTierContainerConfig(
   scope: Construct,
-  data: ServiceStackProps['data'],
+  data: DataTier,
 ): {
   environment: Record<string, string>;
   secrets: Record<string, ecs.Secret>;
@@ -84,16 +92,23 @@ export function dataTierContainerConfig(
 }
 
 /**
- * The stateless tier of an environment: cluster, blue and green services and the ALB
- * (batch, observability and automation join later). Safe to destroy and recreate.
+ * The stateless tier of an environment: cluster, blue and green services, the ALB, the
+ * weekly batch, alert topics and the budget guard. Safe to destroy and recreate.
  */
 export class ServiceStack extends Stack {
   public readonly service: BlueGreenService;
   public readonly weights: LiveTrafficWeights;
+  public readonly alerts: AlertTopics;
+  public readonly batch: BatchPipeline;
+  public readonly budgetGuard: BudgetGuard;
+  public readonly observability: Observability;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
-    const { config } = props;
+    const { config, stateful } = props;
+    const retainData = config.protection.retainData;
+    const removalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
+    const logRetention = config.service.logRetentionDays as logs.RetentionDays;
     const name = (base: string) => envScopedName(config.envName, base);
     const colourNames = (colour: 'blue' | 'green') => ({
       service: name(`${SYSTEM_NAME}-${colour}-service`),
@@ -104,19 +119,27 @@ export class ServiceStack extends Stack {
     // Declared before any grant: a grant checks it to keep the stateful stack (KMS key
     // policies) from referencing roles of this stack, which would be a cycle.
     this.addStackDependency(
-      Stack.of(props.data.database),
-      'the traffic weights parameter and the data tier must exist before this stack deploys',
+      stateful,
+      'live parameters and the data tier must exist before this stack deploys',
     );
-    const dataTier = dataTierContainerConfig(this, props.data);
+    const dataTier = dataTierContainerConfig(this, {
+      database: stateful.database,
+      cache: stateful.cache,
+      apiKeys: stateful.apiKeys,
+      dataKey: stateful.dataKey,
+    });
+    const environment = { ...appSettingsEnvironment(config.envName, config.app), ...dataTier.environment };
+    // By ARN, so grants stay in this stack's policies (see dataTierContainerConfig).
+    const opsTable = dynamodb.Table.fromTableArn(this, 'OpsTable', stateful.opsTable.table.tableArn);
 
     this.weights = new LiveTrafficWeights(this, 'TrafficWeights', {
-      parameterName: props.trafficWeightsParameterName,
+      parameterName: stateful.trafficWeights.parameterName,
     });
 
     this.service = new BlueGreenService(this, 'Service', {
       config,
-      vpc: props.vpc,
-      repository: props.repository,
+      vpc: stateful.vpc,
+      repository: stateful.repository,
       blueWeight: this.weights.blueWeight,
       greenWeight: this.weights.greenWeight,
       names: {
@@ -124,14 +147,105 @@ export class ServiceStack extends Stack {
         blue: colourNames('blue'),
         green: colourNames('green'),
       },
-      environment: { ...appSettingsEnvironment(config.envName, config.app), ...dataTier.environment },
+      environment,
       secrets: dataTier.secrets,
     });
     for (const colour of this.service.colours) {
       dataTier.grantSecretsDecrypt(colour.taskDefinition.obtainExecutionRole());
     }
-    props.data.database.allowFrom(this.service.serviceSecurityGroup, 'Service tasks (blue and green)');
-    props.data.cache.allowFrom(this.service.serviceSecurityGroup, 'Service tasks (blue and green)');
+    stateful.database.allowFrom(this.service.serviceSecurityGroup, 'Service tasks (blue and green)');
+    stateful.cache.allowFrom(this.service.serviceSecurityGroup, 'Service tasks (blue and green)');
+
+    this.alerts = new AlertTopics(this, 'Alerts', {
+      namePrefix: `${SYSTEM_NAME}-${config.envName}`,
+      emails: config.alerts.emails,
+      chatWebhookUrl: config.alerts.chatWebhookUrl,
+      pagerEndpointUrl: config.alerts.pagerEndpointUrl,
+      retainData,
+    });
+
+    const scheduleState = new DeployTimeParameter(this, 'BatchScheduleState', {
+      parameterName: stateful.batchScheduleState.parameterName,
+      type: 'String',
+      stackParameterId: 'BatchScheduleStateParameter',
+      description: 'SSM parameter with the live batch schedule state (ENABLED/DISABLED). Do not override.',
+    });
+    this.batch = new BatchPipeline(this, 'Batch', {
+      cluster: this.service.cluster,
+      repository: stateful.repository,
+      imageTag: config.batch.imageTag ?? config.service.blue.imageTag,
+      command: config.batch.command ?? [
+        'python',
+        'src/batch/run_batch_phase2.py',
+        '--concurrent',
+        '--max-concurrent',
+        String(config.app.batchMaxConcurrency),
+      ],
+      cpu: config.batch.cpu,
+      memoryMiB: config.batch.memoryMiB,
+      cpuArchitecture: config.service.cpuArchitecture,
+      names: {
+        family: name(`${SYSTEM_NAME}-batch`),
+        logGroup: `/ecs/${name(`${SYSTEM_NAME}-batch`)}`,
+        stateMachine: name(`${SYSTEM_NAME}-weekly-batch`),
+        schedule: name(`${SYSTEM_NAME}-weekly-batch`),
+      },
+      environment,
+      secrets: dataTier.secrets,
+      grantSecretsDecrypt: dataTier.grantSecretsDecrypt,
+      opsTable,
+      alertTopic: this.alerts.topics.P2,
+      scheduleCron: config.batch.scheduleCron,
+      timeZone: TimeZone.of(config.timeZone),
+      scheduleState: scheduleState.valueAsString,
+      timeout: Duration.minutes(config.batch.timeoutMinutes),
+      retries: config.batch.retries,
+      logRetention,
+      removalPolicy,
+    });
+    stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
+    stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
+
+    this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
+      config: config.budgets,
+      namePrefix: `${SYSTEM_NAME}-${config.envName}`,
+      envName: config.envName,
+      emails: config.alerts.emails,
+      alertTopics: this.alerts.topics,
+      topicKey: this.alerts.key,
+      batch: this.batch,
+      cluster: this.service.cluster,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      opsTable,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    const prefix = `${SYSTEM_NAME}-${config.envName}`;
+    this.observability = new Observability(this, 'Observability', {
+      envName: config.envName,
+      namePrefix: prefix,
+      dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
+      config: config.observability,
+      alertTopics: this.alerts.topics,
+      service: this.service,
+      database: stateful.database,
+      dbMaxConnections:
+        config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
+      cache: stateful.cache,
+      cacheNodes: 1 + config.cache.replicas,
+      batch: this.batch,
+      functions: [
+        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda, severity: 'P1' },
+        {
+          name: 'db-maintenance',
+          fn: stateful.maintenance.handler.lambda,
+          deadLetterQueue: stateful.maintenance.deadLetterQueue,
+          severity: 'P2',
+        },
+        { name: 'db-migrate', fn: stateful.migrations.handler.lambda, severity: 'P2' },
+      ],
+    });
 
     // CloudFormation output ids are alphanumeric only, so the runbook's terraform outputs
     // blue_weight / green_weight are BlueWeight / GreenWeight here.
@@ -145,6 +259,7 @@ export class ServiceStack extends Stack {
     });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.service.loadBalancer.loadBalancerDnsName });
     new CfnOutput(this, 'ClusterName', { value: this.service.cluster.clusterName });
-    new CfnOutput(this, 'TrafficWeightsParameterName', { value: props.trafficWeightsParameterName });
+    new CfnOutput(this, 'TrafficWeightsParameterName', { value: stateful.trafficWeights.parameterName });
+    new CfnOutput(this, 'BatchStateMachineArn', { value: this.batch.stateMachine.stateMachineArn });
   }
 }

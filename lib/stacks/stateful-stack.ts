@@ -13,8 +13,15 @@ import { DbMaintenance } from '../constructs/db-maintenance';
 import { DbMigrations } from '../constructs/db-migrations';
 import { ImageRepository } from '../constructs/image-repository';
 import { Network } from '../constructs/network';
+import { OpsTable } from '../constructs/ops-table';
+import { SeededParameter } from '../constructs/seeded-parameter';
 import { TrafficWeightsStore } from '../constructs/traffic-weights';
-import { envScopedName, SYSTEM_NAME, trafficWeightsParameterName } from '../naming';
+import {
+  batchScheduleStateParameterName,
+  envScopedName,
+  SYSTEM_NAME,
+  trafficWeightsParameterName,
+} from '../naming';
 
 /** Properties of {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
@@ -32,6 +39,10 @@ export class StatefulStack extends Stack {
   public readonly vpc: ec2.Vpc;
   public readonly repository: ecr.Repository;
   public readonly trafficWeights: TrafficWeightsStore;
+  /** ENABLED or DISABLED: owned by the kill switch and `batch enable` once seeded. */
+  public readonly batchScheduleState: SeededParameter;
+  /** Audit trail, kill switch state and batch run records. */
+  public readonly opsTable: OpsTable;
   /** Encrypts the database, cache, secrets and backups. */
   public readonly dataKey: kms.Key;
   public readonly database: Database;
@@ -67,6 +78,15 @@ export class StatefulStack extends Stack {
       initialBlueWeight: config.traffic.blueWeight,
       initialGreenWeight: config.traffic.greenWeight,
     });
+
+    this.batchScheduleState = new SeededParameter(this, 'BatchScheduleState', {
+      parameterName: batchScheduleStateParameterName(config.envName),
+      type: 'String',
+      initialValue: 'ENABLED',
+      description:
+        'State of the weekly batch schedule. Written by the budget kill switch and `ops batch enable`.',
+    });
+    this.opsTable = new OpsTable(this, 'OpsTable', { retainData });
 
     this.dataKey = new kms.Key(this, 'DataKey', {
       alias: `alias/${SYSTEM_NAME}/${config.envName}/data`,

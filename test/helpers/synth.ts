@@ -109,3 +109,8 @@ export function sharedSynth(): Synthesized {
   shared ??= new Synthesized(new CloudAssembly(inject('assemblyDir')), inject('acknowledgements'));
   return shared;
 }
+
+/** A template with asset hashes replaced, for comparing templates across synths. */
+export function withoutAssetHashes(template: Record<string, unknown>): unknown {
+  return JSON.parse(JSON.stringify(template).replace(/[0-9a-f]{64}(\.zip|\.json)?/g, '<asset-hash>$1'));
+}

@@ -85,7 +85,7 @@ describe('database', () => {
     });
   });
 
-  it('admits only the service tasks, the migrations Lambda and the maintenance Lambda', () => {
+  it('admits only the service and batch tasks, the migrations Lambda and the maintenance Lambda', () => {
     const dbGroup = resourcesOf(prod, 'AWS::EC2::SecurityGroup').find(([, r]) =>
       String(r.Properties.GroupDescription).includes('PostgreSQL'),
     );
@@ -98,10 +98,11 @@ describe('database', () => {
     const inStateful = rulesFor(prod, (g) => JSON.stringify(g).includes(`"${dbGroupId}"`));
     const inService = rulesFor(prodService, (g) => JSON.stringify(g).includes('DatabaseSecurityGroup'));
     const sources = [...inStateful, ...inService].map((p) => JSON.stringify(p.SourceSecurityGroupId));
-    expect(sources).toHaveLength(3);
+    expect(sources).toHaveLength(4);
     expect(sources.some((s) => s.includes('DatabaseMigrationsHandler'))).toBe(true);
     expect(sources.some((s) => s.includes('DatabaseMaintenanceHandler'))).toBe(true);
-    expect(inService.map((p) => JSON.stringify(p.SourceSecurityGroupId))).toEqual([
+    expect(inService.map((p) => JSON.stringify(p.SourceSecurityGroupId)).sort()).toEqual([
+      expect.stringContaining('BatchSecurityGroup'),
       expect.stringContaining('ServiceServiceSecurityGroup'),
     ]);
     for (const rule of [...inStateful, ...inService]) {
@@ -222,11 +223,15 @@ describe('cache', () => {
     });
   });
 
-  it('admits only the service tasks', () => {
+  it('admits only the service and batch tasks', () => {
     const rules = resourcesOf(prodService, 'AWS::EC2::SecurityGroupIngress')
       .map(([, r]) => r.Properties)
       .filter((p) => JSON.stringify(p.GroupId).includes('CacheSecurityGroup'));
-    expect(rules).toEqual([expect.objectContaining({ FromPort: 6379, ToPort: 6379 })]);
+    expect(rules.map((r) => JSON.stringify(r.SourceSecurityGroupId)).sort()).toEqual([
+      expect.stringContaining('BatchSecurityGroup'),
+      expect.stringContaining('ServiceServiceSecurityGroup'),
+    ]);
+    for (const rule of rules) expect(rule).toMatchObject({ FromPort: 6379, ToPort: 6379 });
     expect(
       resourcesOf(prod, 'AWS::EC2::SecurityGroupIngress').filter(([, r]) =>
         JSON.stringify(r).includes('Cache'),

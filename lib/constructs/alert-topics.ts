@@ -1,0 +1,112 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+
+/** The runbook's severity levels. */
+export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
+export type Severity = (typeof SEVERITIES)[number];
+
+/** Properties of {@link AlertTopics}. */
+export interface AlertTopicsProps {
+  /** Prefix of the topic names, e.g. fa-ai-system-prod. */
+  readonly namePrefix: string;
+  readonly emails: readonly string[];
+  /** Chat webhook (HTTPS) for P1 and P2. @default - P1/P2 go to email */
+  readonly chatWebhookUrl?: string;
+  /** Pager events endpoint (HTTPS) for P0 and P1. @default - P0/P1 go to email */
+  readonly pagerEndpointUrl?: string;
+  readonly retainData: boolean;
+}
+
+/**
+ * Where alerts go, by the runbook's severity: P0 pages (15 minutes), P1 pages and posts to
+ * chat (1 hour), P2 posts to chat (4 hours), P3 emails (next business day). The topics are
+ * encrypted with a key that CloudWatch alarms and AWS Budgets may use, and only this
+ * account's alarms and budgets may publish.
+ */
+export class AlertTopics extends Construct {
+  public readonly key: kms.Key;
+  public readonly topics: Readonly<Record<Severity, sns.Topic>>;
+
+  constructor(scope: Construct, id: string, props: AlertTopicsProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    this.key = new kms.Key(this, 'Key', {
+      description: `${props.namePrefix} alert topics`,
+      enableKeyRotation: true,
+      removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com', 'events.amazonaws.com']) {
+      this.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: `Allow${service.split('.')[0]}ToPublishEncrypted`,
+          principals: [new iam.ServicePrincipal(service)],
+          actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
+          resources: ['*'],
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+      );
+    }
+
+    const make = (severity: Severity, description: string) => {
+      const topic = new sns.Topic(this, severity, {
+        topicName: `${props.namePrefix}-alerts-${severity.toLowerCase()}`,
+        displayName: `FA AI ${severity}: ${description}`,
+        masterKey: this.key,
+        enforceSSL: true,
+      });
+      allowBudgetsToPublish(topic);
+      return topic;
+    };
+    this.topics = {
+      P0: make('P0', 'critical, page'),
+      P1: make('P1', 'high, page'),
+      P2: make('P2', 'medium'),
+      P3: make('P3', 'low'),
+    };
+
+    const email = (topic: sns.Topic) => {
+      for (const address of props.emails) topic.addSubscription(new subscriptions.EmailSubscription(address));
+    };
+    const https = (topic: sns.Topic, url: string | undefined) => {
+      if (!url) return false;
+      topic.addSubscription(
+        new subscriptions.UrlSubscription(url, { protocol: sns.SubscriptionProtocol.HTTPS }),
+      );
+      return true;
+    };
+    // Email is the fallback of every level, so no alert ever goes nowhere.
+    email(this.topics.P0);
+    https(this.topics.P0, props.pagerEndpointUrl);
+    const p1Paged = https(this.topics.P1, props.pagerEndpointUrl);
+    const p1Chat = https(this.topics.P1, props.chatWebhookUrl);
+    if (!p1Paged && !p1Chat) email(this.topics.P1);
+    if (!https(this.topics.P2, props.chatWebhookUrl)) email(this.topics.P2);
+    email(this.topics.P3);
+  }
+}
+
+/**
+ * Lets AWS Budgets of this account publish to `topic` (budgets.amazonaws.com, scoped with
+ * aws:SourceAccount and aws:SourceArn as AWS recommends against the confused deputy).
+ */
+export function allowBudgetsToPublish(topic: sns.Topic): void {
+  const stack = Stack.of(topic);
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowBudgetsToPublish',
+      principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:budgets::${stack.account}:*` },
+      },
+    }),
+  );
+}

@@ -1,0 +1,318 @@
+import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as ecs from 'aws-cdk-lib/aws-ecs';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { APP_METRICS_NAMESPACE } from './app-metrics';
+
+/** Properties of {@link BatchPipeline}. */
+export interface BatchPipelineProps {
+  readonly cluster: ecs.ICluster;
+  readonly repository: ecr.IRepository;
+  readonly imageTag: string;
+  readonly command: readonly string[];
+  readonly cpu: number;
+  readonly memoryMiB: number;
+  readonly cpuArchitecture: 'ARM64' | 'X86_64';
+  /** Physical names: task family, log group, state machine, schedule. */
+  readonly names: {
+    readonly family: string;
+    readonly logGroup: string;
+    readonly stateMachine: string;
+    readonly schedule: string;
+  };
+  /** Plain container environment (settings and endpoints). */
+  readonly environment: Readonly<Record<string, string>>;
+  /** Container secrets (credentials, API keys). */
+  readonly secrets: Readonly<Record<string, ecs.Secret>>;
+  /** Lets the task execution role decrypt the secrets. */
+  readonly grantSecretsDecrypt: (role: iam.IRole) => void;
+  /** The ops table that records runs (pk BATCH_RUN). */
+  readonly opsTable: dynamodb.ITable;
+  /** Where failed and timed-out runs are reported. */
+  readonly alertTopic: sns.ITopic;
+  /** EventBridge Scheduler cron, e.g. cron(0 2 ? * SUN *). */
+  readonly scheduleCron: string;
+  readonly timeZone: TimeZone;
+  /** ENABLED or DISABLED, resolved at deploy time from the live SSM parameter. */
+  readonly scheduleState: string;
+  readonly timeout: Duration;
+  /** Retries of a failed run (a timed-out run is not retried). */
+  readonly retries: number;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+}
+
+/**
+ * The runbook's weekly batch: a Fargate task with the service's image, run by a Step
+ * Functions state machine that records each run, stops a run past the timeout (4 hours)
+ * and alarms on failures and timeouts, started by an EventBridge Scheduler schedule whose
+ * state (ENABLED/DISABLED) belongs to the kill switch, not to the template.
+ */
+export class BatchPipeline extends Construct {
+  public readonly taskDefinition: ecs.FargateTaskDefinition;
+  public readonly container: ecs.ContainerDefinition;
+  public readonly logGroup: logs.LogGroup;
+  public readonly securityGroup: ec2.SecurityGroup;
+  public readonly stateMachine: sfn.StateMachine;
+  public readonly schedule: scheduler.Schedule;
+  public readonly scheduleRole: iam.Role;
+  public readonly failedAlarm: cloudwatch.Alarm;
+  public readonly timedOutAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: BatchPipelineProps) {
+    super(scope, id);
+    const { opsTable } = props;
+
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.names.logGroup,
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+
+    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
+      family: props.names.family,
+      cpu: props.cpu,
+      memoryLimitMiB: props.memoryMiB,
+      runtimePlatform: {
+        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
+        cpuArchitecture: ecs.CpuArchitecture.of(props.cpuArchitecture),
+      },
+    });
+    this.container = this.taskDefinition.addContainer('Batch', {
+      containerName: 'batch',
+      image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),
+      command: [...props.command],
+      essential: true,
+      environment: { ...props.environment, OPS_TABLE_NAME: opsTable.tableName },
+      secrets: { ...props.secrets },
+      logging: ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix: 'batch' }),
+    });
+    const executionRole = this.taskDefinition.obtainExecutionRole();
+    props.grantSecretsDecrypt(executionRole);
+
+    // The task may report its own progress on its run record, and publish app metrics.
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [opsTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['BATCH_RUN'] } },
+      }),
+    );
+    this.taskDefinition.taskRole.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: ['cloudwatch:PutMetricData'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'cloudwatch:namespace': APP_METRICS_NAMESPACE } },
+      }),
+    );
+
+    this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
+      vpc: props.cluster.vpc,
+      description: 'FA AI System batch tasks',
+      // The batch calls the Anthropic and OpenAI APIs on the internet.
+      allowAllOutbound: true,
+    });
+
+    this.stateMachine = this.buildStateMachine(props);
+
+    this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'EventBridge Scheduler: start the weekly batch state machine',
+    });
+    this.schedule = new scheduler.Schedule(this, 'Schedule', {
+      scheduleName: props.names.schedule,
+      description: 'Runbook weekly batch (Sunday 02:00 by default); disabled by the budget kill switch',
+      schedule: scheduler.ScheduleExpression.expression(props.scheduleCron, props.timeZone),
+      target: new targets.StepFunctionsStartExecution(this.stateMachine, {
+        role: this.scheduleRole,
+        input: scheduler.ScheduleTargetInput.fromObject({ trigger: 'schedule' }),
+        retryAttempts: 3,
+      }),
+    });
+    // The state comes from the live SSM parameter (see SeededParameter), never from config.
+    (this.schedule.node.defaultChild as scheduler.CfnSchedule).state = props.scheduleState;
+
+    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string) => {
+      const created = new cloudwatch.Alarm(this, alarmId, {
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        alarmDescription: description,
+      });
+      created.addAlarmAction(new cwActions.SnsAction(props.alertTopic));
+      return created;
+    };
+    this.failedAlarm = alarm(
+      'FailedAlarm',
+      this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      'P2 batch run failed after its retries. Runbook: Weekly Batch Processing; see the run record and /ecs batch logs.',
+    );
+    this.timedOutAlarm = alarm(
+      'TimedOutAlarm',
+      this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+      `P2 batch run passed ${props.timeout.toHours()} hours and was stopped. Runbook: Batch Processing Taking Too Long.`,
+    );
+
+    this.acknowledgeFindings();
+  }
+
+  private buildStateMachine(props: BatchPipelineProps): sfn.StateMachine {
+    const { opsTable } = props;
+    const runKey = {
+      pk: tasks.DynamoAttributeValue.fromString('BATCH_RUN'),
+      sk: tasks.DynamoAttributeValue.fromString(
+        sfn.JsonPath.format(
+          '{}#{}',
+          sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          sfn.JsonPath.executionName,
+        ),
+      ),
+    };
+    const finish = (stateId: string, status: string) =>
+      new tasks.DynamoUpdateItem(this, stateId, {
+        table: opsTable,
+        key: runKey,
+        updateExpression: 'SET #status = :status, endedAt = :endedAt',
+        expressionAttributeNames: { '#status': 'status' },
+        expressionAttributeValues: {
+          ':status': tasks.DynamoAttributeValue.fromString(status),
+          ':endedAt': tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.State.EnteredTime')),
+        },
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+    const notify = (stateId: string, subject: string) =>
+      new tasks.SnsPublish(this, stateId, {
+        topic: props.alertTopic,
+        subject,
+        message: sfn.TaskInput.fromObject({
+          execution: sfn.JsonPath.executionId,
+          startedAt: sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+          error: sfn.JsonPath.stringAt('$.error.Error'),
+          cause: sfn.JsonPath.stringAt('$.error.Cause'),
+          runbook: 'Weekly Batch Processing / Batch Processing Taking Too Long',
+        }),
+        resultPath: sfn.JsonPath.DISCARD,
+      });
+
+    const recordStart = new tasks.DynamoPutItem(this, 'RecordStart', {
+      table: opsTable,
+      item: {
+        ...runKey,
+        status: tasks.DynamoAttributeValue.fromString('RUNNING'),
+        startedAt: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$$.Execution.StartTime')),
+        executionArn: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.executionId),
+        trigger: tasks.DynamoAttributeValue.fromString(sfn.JsonPath.stringAt('$.trigger')),
+      },
+      resultPath: sfn.JsonPath.DISCARD,
+    });
+
+    const runBatch = new tasks.EcsRunTask(this, 'RunBatch', {
+      integrationPattern: sfn.IntegrationPattern.RUN_JOB,
+      cluster: props.cluster,
+      taskDefinition: this.taskDefinition,
+      launchTarget: new tasks.EcsFargateLaunchTarget({ platformVersion: ecs.FargatePlatformVersion.LATEST }),
+      subnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      securityGroups: [this.securityGroup],
+      assignPublicIp: false,
+      propagatedTagSource: ecs.PropagatedTagSource.TASK_DEFINITION,
+      containerOverrides: [
+        {
+          containerDefinition: this.container,
+          environment: [
+            { name: 'BATCH_RUN_ID', value: sfn.JsonPath.executionName },
+            {
+              name: 'BATCH_RUN_SK',
+              value: sfn.JsonPath.format(
+                '{}#{}',
+                sfn.JsonPath.stringAt('$$.Execution.StartTime'),
+                sfn.JsonPath.executionName,
+              ),
+            },
+          ],
+        },
+      ],
+      // Past this, Step Functions fails the state and stops the ECS task it started.
+      taskTimeout: sfn.Timeout.duration(props.timeout),
+      resultPath: '$.task',
+    });
+    if (props.retries > 0) {
+      runBatch.addRetry({
+        errors: ['States.TaskFailed'],
+        maxAttempts: props.retries,
+        interval: Duration.minutes(5),
+        backoffRate: 2,
+      });
+    }
+
+    const timedOut = finish('RecordTimedOut', 'TIMED_OUT')
+      .next(notify('NotifyTimedOut', 'FA AI batch stopped: past its time limit'))
+      .next(
+        new sfn.Fail(this, 'TimedOut', {
+          error: 'BatchTimedOut',
+          cause: 'The batch ran past its time limit',
+        }),
+      );
+    const failed = finish('RecordFailed', 'FAILED')
+      .next(notify('NotifyFailed', 'FA AI batch failed'))
+      .next(new sfn.Fail(this, 'Failed', { error: 'BatchFailed', cause: 'The batch task failed' }));
+    runBatch.addCatch(timedOut, { errors: ['States.Timeout'], resultPath: '$.error' });
+    runBatch.addCatch(failed, { errors: ['States.ALL'], resultPath: '$.error' });
+
+    const definition = recordStart.next(runBatch).next(finish('RecordSucceeded', 'SUCCEEDED'));
+
+    const logGroup = new logs.LogGroup(this, 'StateMachineLogs', {
+      retention: props.logRetention,
+      removalPolicy: props.removalPolicy,
+    });
+    return new sfn.StateMachine(this, 'StateMachine', {
+      stateMachineName: props.names.stateMachine,
+      definitionBody: sfn.DefinitionBody.fromChainable(definition),
+      // The run's own limit plus time to record, notify and stop the task.
+      timeout: props.timeout.plus(Duration.minutes(15)),
+      tracingEnabled: true,
+      logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
+    });
+  }
+
+  private acknowledgeFindings(): void {
+    Validations.of(this.taskDefinition).acknowledge({
+      id: 'AwsSolutions-ECS2',
+      reason:
+        'Plain environment holds only non-secret tuning settings and endpoints from config; credentials and API ' +
+        'keys reach the container as ECS secrets from Secrets Manager.',
+    });
+    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'ecr:GetAuthorizationToken has no resource-level permissions and must be granted on *; image pulls and ' +
+        'log writes are scoped to the repository and the batch log group.',
+    });
+    Validations.of(this.stateMachine.role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'Step Functions RunTask.sync needs ecs:StopTask/DescribeTasks on the tasks it starts (ids unknown in ' +
+        'advance) and X-Ray tracing needs xray:Put* on *; everything else is scoped to a resource.',
+    });
+    Validations.of(this.taskDefinition.taskRole).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'cloudwatch:PutMetricData has no resource-level permissions; it is limited by condition to the ' +
+        "application's metric namespace.",
+    });
+  }
+}

@@ -1,0 +1,24 @@
+import { type CfnElement, Stack, Token } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * An ARN as cdk-nag prints it in an `AwsSolutions-IAM5[Resource::...]` finding id: literal
+ * region/account where the stack is pinned, `<AWS::AccountId>` where not, and
+ * `<LogicalId.Attribute>` for an attribute of a resource. Acknowledgements must repeat the
+ * finding id exactly, so they are built from the same parts as the policy.
+ */
+export function nagArn(
+  scope: IConstruct,
+  service: string,
+  resource: string,
+  ref?: { readonly element: IConstruct; readonly attribute: string },
+  suffix = '',
+): string {
+  const stack = Stack.of(scope);
+  const account = Token.isUnresolved(stack.account) ? '<AWS::AccountId>' : stack.account;
+  const region = Token.isUnresolved(stack.region) ? '<AWS::Region>' : stack.region;
+  const target = ref
+    ? `<${stack.getLogicalId(ref.element.node.defaultChild as CfnElement)}${ref.attribute ? `.${ref.attribute}` : ''}>`
+    : '';
+  return `arn:aws:${service}:${region}:${account}:${resource}${target}${suffix}`;
+}

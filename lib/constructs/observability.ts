@@ -1,0 +1,599 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { ObservabilityConfig } from '../config';
+import type { Severity } from './alert-topics';
+import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-metrics';
+import type { BatchPipeline } from './batch-pipeline';
+import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
+import type { Cache } from './cache';
+import type { Database } from './database';
+
+/** Runbook sections the alarm descriptions point on-call to. */
+export const RUNBOOK = {
+  outage: 'Incident Response > P0: Complete Service Outage',
+  errorRate: 'Incident Response > P1: High Error Rate',
+  partial: 'Incident Response > P2: Partial Feature Broken',
+  latency: 'Performance Tuning > Query Response Time Optimization',
+  batchSlow: 'Common Issues > Batch Processing Taking Too Long',
+  batch: 'Daily Operations > Weekly Batch Processing',
+  costs: 'Common Issues > High API Costs',
+  pool: 'Common Issues > Database Connection Pool Exhausted',
+  hallucination: 'Common Issues > Hallucination Detection Failures',
+  resources: 'Incident Response > P0: Complete Service Outage (Resource exhaustion)',
+} as const;
+
+/**
+ * The runbook's error table as log filters on the service log groups: metric name,
+ * filter pattern, alarm threshold per 5 minutes (fact checks: per 15), severity, section.
+ */
+export const LOG_PATTERNS = [
+  {
+    metric: 'ErrorLogs',
+    pattern: '{ $.level = "ERROR" }',
+    threshold: 50,
+    severity: 'P2',
+    runbook: RUNBOOK.errorRate,
+  },
+  {
+    metric: 'RateLimited',
+    pattern: '?"429 Too Many Requests" ?"rate_limit"',
+    threshold: 20,
+    severity: 'P2',
+    runbook: RUNBOOK.errorRate,
+  },
+  {
+    metric: 'FactCheckFailed',
+    pattern: '"Fact check failed"',
+    threshold: 10,
+    severity: 'P3',
+    runbook: RUNBOOK.hallucination,
+  },
+  {
+    metric: 'VectorSearchFailed',
+    pattern: '"Vector search failed"',
+    threshold: 5,
+    severity: 'P2',
+    runbook: RUNBOOK.errorRate,
+  },
+  {
+    metric: 'ConnectionTimeout',
+    pattern: '"Connection timeout"',
+    threshold: 5,
+    severity: 'P1',
+    runbook: RUNBOOK.errorRate,
+  },
+  {
+    metric: 'DbPoolExhausted',
+    pattern: '"could not obtain connection from pool"',
+    threshold: 1,
+    severity: 'P1',
+    runbook: RUNBOOK.pool,
+  },
+] as const satisfies ReadonlyArray<{
+  metric: string;
+  pattern: string;
+  threshold: number;
+  severity: Severity;
+  runbook: string;
+}>;
+
+/** A Lambda to watch: errors alarm, and DLQ depth when it has one. */
+export interface WatchedFunction {
+  /** Short name used in the alarm name, e.g. budget-guard. */
+  readonly name: string;
+  readonly fn: lambda.IFunction;
+  readonly deadLetterQueue?: sqs.IQueue;
+  readonly severity: Severity;
+}
+
+/** Properties of {@link Observability}. */
+export interface ObservabilityProps {
+  readonly envName: string;
+  /** Prefix of alarm names, e.g. fa-ai-system-prod. */
+  readonly namePrefix: string;
+  /** The runbook's FA-AI-System-Production in prod. */
+  readonly dashboardName: string;
+  readonly config: ObservabilityConfig;
+  readonly alertTopics: Readonly<Record<Severity, sns.ITopic>>;
+  readonly service: BlueGreenService;
+  readonly database: Database;
+  /** max_connections of the database. */
+  readonly dbMaxConnections: number;
+  readonly cache: Cache;
+  /** Nodes of the cache replication group (1 + replicas). */
+  readonly cacheNodes: number;
+  readonly batch: BatchPipeline;
+  readonly functions: readonly WatchedFunction[];
+}
+
+/**
+ * The runbook's monitoring: the six-widget dashboard, an alarm for every threshold routed
+ * by severity (the description names the severity and the runbook section), per-colour
+ * alarms for traffic shifting, the runbook's error table as log metric filters, and one
+ * composite P0 alarm. Alarm names are stable: automation matches on them.
+ */
+export class Observability extends Construct {
+  public readonly dashboard: cloudwatch.Dashboard;
+  /** Every alarm by its short id (the name without the environment prefix). */
+  public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** Alarms that judge one colour; a traffic shift gates on the target colour's. */
+  public readonly colourAlarms: Readonly<Record<Colour, readonly cloudwatch.Alarm[]>>;
+  /** Any of: zero healthy targets, 5xx storm. Pages P0. */
+  public readonly p0Alarm: cloudwatch.CompositeAlarm;
+  public readonly logMetricsNamespace: string;
+
+  private readonly props: ObservabilityProps;
+  private readonly byId: Record<string, cloudwatch.Alarm> = {};
+
+  constructor(scope: Construct, id: string, props: ObservabilityProps) {
+    super(scope, id);
+    this.props = props;
+    const { config, service } = props;
+    const alb = service.loadBalancer;
+    const five = Duration.minutes(5);
+    const minute = Duration.minutes(1);
+    this.logMetricsNamespace = `${APP_METRICS_NAMESPACE}/Logs/${props.envName}`;
+
+    // --- Service: outage, errors, latency -------------------------------------------------
+    const requests = alb.metrics.requestCount({ period: minute, statistic: 'Sum' });
+    const target5xx = alb.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+      period: minute,
+      statistic: 'Sum',
+    });
+    const elb5xx = alb.metrics.httpCodeElb(elbv2.HttpCodeElb.ELB_5XX_COUNT, {
+      period: minute,
+      statistic: 'Sum',
+    });
+    const errorRate = (period: Duration) =>
+      new cloudwatch.MathExpression({
+        expression: 'IF(FILL(req, 0) > 0, (FILL(t5, 0) + FILL(e5, 0)) / req, 0)',
+        usingMetrics: {
+          req: requests.with({ period }),
+          t5: target5xx.with({ period }),
+          e5: elb5xx.with({ period }),
+        },
+        period,
+        label: '5xx / requests',
+      });
+
+    const healthy = (c: ColourService) =>
+      c.targetGroup.metrics.healthyHostCount({ period: minute, statistic: 'Minimum' });
+    const zeroHealthy = this.alarm('zero-healthy-targets', {
+      severity: 'P0',
+      summary: 'no healthy target behind the ALB (blue + green)',
+      runbook: RUNBOOK.outage,
+      metric: new cloudwatch.MathExpression({
+        expression: 'FILL(hb, 0) + FILL(hg, 0)',
+        usingMetrics: { hb: healthy(service.blue), hg: healthy(service.green) },
+        period: minute,
+        label: 'healthy targets',
+      }),
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 3,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+      withoutActions: true,
+    });
+    const storm = this.alarm('5xx-storm', {
+      severity: 'P0',
+      summary: `more than ${pct(config.errorRateStorm)} of requests fail with 5xx`,
+      runbook: RUNBOOK.outage,
+      metric: errorRate(minute),
+      threshold: config.errorRateStorm,
+      evaluationPeriods: 3,
+      withoutActions: true,
+    });
+    this.alarm('error-rate-high', {
+      severity: 'P1',
+      summary: `error rate above ${pct(config.errorRateHigh)}`,
+      runbook: RUNBOOK.errorRate,
+      metric: errorRate(five),
+      threshold: config.errorRateHigh,
+      evaluationPeriods: 2,
+    });
+    this.alarm('error-rate-elevated', {
+      severity: 'P2',
+      summary: `error rate above ${pct(config.errorRateElevated)} (expected result: < 1%)`,
+      runbook: RUNBOOK.partial,
+      metric: errorRate(five),
+      threshold: config.errorRateElevated,
+      evaluationPeriods: 3,
+    });
+    this.alarm('latency-p95', {
+      severity: 'P1',
+      summary: `P95 response time above ${config.p95Seconds} s (slow responses)`,
+      runbook: RUNBOOK.latency,
+      metric: alb.metrics.targetResponseTime({ period: five, statistic: 'p95' }),
+      threshold: config.p95Seconds,
+      evaluationPeriods: 3,
+    });
+    this.alarm('latency-p99', {
+      severity: 'P2',
+      summary: `P99 response time above ${config.p99Seconds} s`,
+      runbook: RUNBOOK.latency,
+      metric: alb.metrics.targetResponseTime({ period: five, statistic: 'p99' }),
+      threshold: config.p99Seconds,
+      evaluationPeriods: 3,
+    });
+
+    this.p0Alarm = new cloudwatch.CompositeAlarm(this, 'P0', {
+      compositeAlarmName: `${props.namePrefix}-p0`,
+      alarmRule: cloudwatch.AlarmRule.anyOf(
+        cloudwatch.AlarmRule.fromAlarm(zeroHealthy, cloudwatch.AlarmState.ALARM),
+        cloudwatch.AlarmRule.fromAlarm(storm, cloudwatch.AlarmState.ALARM),
+      ),
+      alarmDescription: `P0 complete service outage: zero healthy targets or a 5xx storm. Runbook: ${RUNBOOK.outage}. First action after a recent deployment: npm run ops -- rollback`,
+    });
+    this.p0Alarm.addAlarmAction(new cwActions.SnsAction(props.alertTopics.P0));
+    this.p0Alarm.addOkAction(new cwActions.SnsAction(props.alertTopics.P0));
+
+    // --- Per colour: what a traffic shift is judged on ----------------------------------------
+    const colourAlarms: Record<Colour, cloudwatch.Alarm[]> = { blue: [], green: [] };
+    for (const c of service.colours) {
+      const tg = c.targetGroup;
+      colourAlarms[c.colour].push(
+        this.alarm(`${c.colour}-error-rate`, {
+          severity: 'P2',
+          summary: `${c.colour}: target 5xx above ${pct(config.errorRateElevated)} of its requests`,
+          runbook: RUNBOOK.errorRate,
+          metric: new cloudwatch.MathExpression({
+            expression: 'IF(FILL(req, 0) > 0, FILL(t5, 0) / req, 0)',
+            usingMetrics: {
+              req: tg.metrics.requestCount({ period: minute, statistic: 'Sum' }),
+              t5: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+                period: minute,
+                statistic: 'Sum',
+              }),
+            },
+            period: minute,
+            label: `${c.colour} 5xx / requests`,
+          }),
+          threshold: config.errorRateElevated,
+          evaluationPeriods: 3,
+        }),
+        this.alarm(`${c.colour}-latency-p95`, {
+          severity: 'P2',
+          summary: `${c.colour}: P95 response time above ${config.p95Seconds} s`,
+          runbook: RUNBOOK.latency,
+          metric: tg.metrics.targetResponseTime({ period: minute, statistic: 'p95' }),
+          threshold: config.p95Seconds,
+          evaluationPeriods: 3,
+        }),
+        this.alarm(`${c.colour}-unhealthy-targets`, {
+          severity: 'P2',
+          summary: `${c.colour}: target health below 100% (expected result: 100% healthy)`,
+          runbook: RUNBOOK.outage,
+          metric: tg.metrics.unhealthyHostCount({ period: minute, statistic: 'Maximum' }),
+          threshold: 1,
+          comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 3,
+        }),
+      );
+      // Near the limits: remediation scales the colour out on these.
+      this.alarm(`${c.colour}-cpu-high`, {
+        severity: 'P2',
+        summary: `${c.colour}: ECS CPU above ${config.ecsCpuMaxPercent}%`,
+        runbook: RUNBOOK.resources,
+        metric: c.service.metricCpuUtilization({ period: five, statistic: 'Average' }),
+        threshold: config.ecsCpuMaxPercent,
+        evaluationPeriods: 3,
+      });
+      this.alarm(`${c.colour}-memory-high`, {
+        severity: 'P2',
+        summary: `${c.colour}: ECS memory above ${config.ecsMemoryMaxPercent}%`,
+        runbook: RUNBOOK.resources,
+        metric: c.service.metricMemoryUtilization({ period: five, statistic: 'Average' }),
+        threshold: config.ecsMemoryMaxPercent,
+        evaluationPeriods: 3,
+      });
+    }
+    this.colourAlarms = colourAlarms;
+
+    // --- Data tier -----------------------------------------------------------------------------
+    this.alarm('db-connections-high', {
+      severity: 'P1',
+      summary: `database connections above ${config.dbConnectionsMaxPercent}% of max_connections (${props.dbMaxConnections})`,
+      runbook: RUNBOOK.pool,
+      metric: props.database.instance.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
+      threshold: Math.floor((props.dbMaxConnections * config.dbConnectionsMaxPercent) / 100),
+      evaluationPeriods: 5,
+    });
+    // The worst node of the replication group; ids are unique per metric so that several
+    // of these can share a graph.
+    const cacheMetric = (metricName: string, statistic: string) => {
+      const idOf = (i: number) => `${metricName.replace(/[^A-Z]/g, '').toLowerCase()}${i + 1}`;
+      const ids = Array.from({ length: props.cacheNodes }, (_, i) => idOf(i));
+      return new cloudwatch.MathExpression({
+        expression:
+          ids.length === 1 ? `FILL(${ids[0]}, 0)` : `MAX([${ids.map((id) => `FILL(${id}, 0)`).join(', ')}])`,
+        usingMetrics: Object.fromEntries(
+          ids.map((id, i) => [
+            id,
+            new cloudwatch.Metric({
+              namespace: 'AWS/ElastiCache',
+              metricName,
+              dimensionsMap: {
+                CacheClusterId: `${props.cache.replicationGroup.replicationGroupId}-${String(i + 1).padStart(3, '0')}`,
+              },
+              statistic,
+              period: five,
+            }),
+          ]),
+        ),
+        period: five,
+        label: metricName,
+      });
+    };
+    this.alarm('cache-memory-high', {
+      severity: 'P2',
+      summary: `embedding cache memory above ${config.cacheMemoryMaxPercent}% (evictions follow)`,
+      runbook: RUNBOOK.batchSlow,
+      metric: cacheMetric('DatabaseMemoryUsagePercentage', 'Maximum'),
+      threshold: config.cacheMemoryMaxPercent,
+      evaluationPeriods: 3,
+    });
+
+    // --- Batch and cost (application metrics) ---------------------------------------------------
+    const hourly = Duration.hours(1);
+    const app = (name: Parameters<typeof appMetric>[1], statistic: string) =>
+      appMetric(props.envName, name, { statistic, period: hourly });
+    this.alarm('batch-success-rate-low', {
+      severity: 'P2',
+      summary: `batch success rate below ${config.batchSuccessRateMinPercent}%`,
+      runbook: RUNBOOK.batch,
+      metric: app('BatchSuccessRate', 'Minimum'),
+      threshold: config.batchSuccessRateMinPercent,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    });
+    this.alarm('batch-duration-long', {
+      severity: 'P2',
+      summary: `batch ran longer than ${config.batchMaxMinutes} minutes`,
+      runbook: RUNBOOK.batchSlow,
+      metric: app('BatchDurationMinutes', 'Maximum'),
+      threshold: config.batchMaxMinutes,
+    });
+    this.alarm('batch-throughput-low', {
+      severity: 'P2',
+      summary: `batch throughput below ${config.batchMinStocksPerHour} stocks/hour`,
+      runbook: RUNBOOK.batchSlow,
+      metric: app('BatchThroughput', 'Minimum'),
+      threshold: config.batchMinStocksPerHour,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+    });
+    this.alarm('cost-per-stock-high', {
+      severity: 'P2',
+      summary: `cost per stock above $${config.costPerStockMaxUsd.toFixed(2)}`,
+      runbook: RUNBOOK.costs,
+      metric: app('CostPerStock', 'Maximum'),
+      threshold: config.costPerStockMaxUsd,
+    });
+    this.alarm('cost-per-query-high', {
+      severity: 'P2',
+      summary: `average cost per query above $${config.costPerQueryMaxUsd.toFixed(2)} over an hour`,
+      runbook: RUNBOOK.costs,
+      metric: app('CostPerQuery', 'Average'),
+      threshold: config.costPerQueryMaxUsd,
+    });
+
+    // --- The runbook's error table: log metric filters ------------------------------------------
+    for (const p of LOG_PATTERNS) {
+      for (const c of service.colours) {
+        new logs.MetricFilter(this, `${p.metric}-${c.colour}`, {
+          logGroup: c.logGroup,
+          filterPattern: logs.FilterPattern.literal(p.pattern),
+          metricNamespace: this.logMetricsNamespace,
+          metricName: p.metric,
+          metricValue: '1',
+        });
+      }
+      const period = p.metric === 'FactCheckFailed' ? Duration.minutes(15) : five;
+      this.alarm(`log-${kebab(p.metric)}`, {
+        severity: p.severity,
+        summary: `${p.threshold}+ log lines matching ${p.pattern} in ${period.toMinutes()} minutes`,
+        runbook: p.runbook,
+        metric: new cloudwatch.Metric({
+          namespace: this.logMetricsNamespace,
+          metricName: p.metric,
+          statistic: 'Sum',
+          period,
+        }),
+        threshold: p.threshold,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+    }
+
+    // --- Automation ----------------------------------------------------------------------------
+    for (const f of props.functions) {
+      this.alarm(`lambda-${f.name}-errors`, {
+        severity: f.severity,
+        summary: `the ${f.name} Lambda failed`,
+        runbook: RUNBOOK.partial,
+        metric: f.fn.metricErrors({ period: five, statistic: 'Sum' }),
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      });
+      if (f.deadLetterQueue) {
+        this.alarm(`lambda-${f.name}-dlq`, {
+          severity: f.severity,
+          summary: `events of the ${f.name} Lambda are waiting in its dead-letter queue`,
+          runbook: RUNBOOK.partial,
+          metric: f.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+            period: five,
+            statistic: 'Maximum',
+          }),
+          threshold: 1,
+          comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        });
+      }
+    }
+
+    this.alarms = this.byId;
+    this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
+  }
+
+  /** Creates an alarm named `<prefix>-<shortId>` whose description tells on-call what to do. */
+  private alarm(
+    shortId: string,
+    options: {
+      severity: Severity;
+      summary: string;
+      runbook: string;
+      metric: cloudwatch.IMetric;
+      threshold: number;
+      comparison?: cloudwatch.ComparisonOperator;
+      evaluationPeriods?: number;
+      missing?: cloudwatch.TreatMissingData;
+      /** For alarms that only feed the composite P0 (which pages once). */
+      withoutActions?: boolean;
+    },
+  ): cloudwatch.Alarm {
+    const evaluationPeriods = options.evaluationPeriods ?? 1;
+    const alarm = new cloudwatch.Alarm(this, shortId, {
+      alarmName: `${this.props.namePrefix}-${shortId}`,
+      alarmDescription: `${options.severity} ${options.summary}. Runbook: ${options.runbook}.`,
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: options.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods,
+      datapointsToAlarm: evaluationPeriods,
+      treatMissingData: options.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    if (!options.withoutActions) {
+      alarm.addAlarmAction(new cwActions.SnsAction(this.props.alertTopics[options.severity]));
+    }
+    this.byId[shortId] = alarm;
+    return alarm;
+  }
+
+  private buildDashboard(
+    errorRate: cloudwatch.IMetric,
+    cacheMetric: (name: string, statistic: string) => cloudwatch.IMetric,
+  ): cloudwatch.Dashboard {
+    const { props } = this;
+    const { service } = props;
+    const alb = service.loadBalancer;
+    const env = props.envName;
+    const hour = Duration.hours(1);
+    const five = Duration.minutes(5);
+    const width = 12;
+    const graph = (title: string, left: cloudwatch.IMetric[], right: cloudwatch.IMetric[] = []) =>
+      new cloudwatch.GraphWidget({ title, left, right, width, height: 6 });
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
+      dashboardName: props.dashboardName,
+      defaultInterval: Duration.days(1),
+    });
+    dashboard.addWidgets(
+      graph(
+        '1. Batch Volume & Success Rate',
+        [
+          appMetric(env, 'BatchStocksProcessed', {
+            statistic: 'Sum',
+            period: hour,
+            label: 'stocks processed',
+          }),
+          appMetric(env, 'BatchStocksFailed', { statistic: 'Sum', period: hour, label: 'stocks failed' }),
+        ],
+        [appMetric(env, 'BatchSuccessRate', { statistic: 'Minimum', period: hour, label: 'success rate %' })],
+      ),
+      graph(
+        '2. Query Volume by Tier',
+        QUERY_TIERS.map((tier) =>
+          appMetric(env, 'QueryCount', { statistic: 'Sum', extra: tier, label: tier }),
+        ),
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        '3. Response Times (P50, P95, P99)',
+        ['p50', 'p95', 'p99'].map((statistic) =>
+          alb.metrics.targetResponseTime({ statistic, period: five, label: statistic.toUpperCase() }),
+        ),
+      ),
+      graph(
+        '4. Error Rates',
+        [errorRate],
+        LOG_PATTERNS.map(
+          (p) =>
+            new cloudwatch.Metric({
+              namespace: this.logMetricsNamespace,
+              metricName: p.metric,
+              statistic: 'Sum',
+              period: five,
+            }),
+        ),
+      ),
+    );
+    dashboard.addWidgets(
+      graph(
+        '5. Cost Metrics',
+        [
+          appMetric(env, 'CostPerStock', { statistic: 'Average', period: hour, label: 'cost per stock $' }),
+          appMetric(env, 'CostPerQuery', { statistic: 'Average', period: hour, label: 'cost per query $' }),
+        ],
+        MODELS.map((model) =>
+          appMetric(env, 'ModelInvocations', { statistic: 'Sum', period: hour, extra: model, label: model }),
+        ),
+      ),
+      graph(
+        '6. System Health (CPU, Memory, Connections)',
+        service.colours.flatMap((c) => [
+          c.service.metricCpuUtilization({ period: five, label: `${c.colour} CPU %` }),
+          c.service.metricMemoryUtilization({ period: five, label: `${c.colour} memory %` }),
+        ]),
+        [
+          props.database.instance.metricDatabaseConnections({ period: five, label: 'DB connections' }),
+          cacheMetric('CurrConnections', 'Maximum'),
+          cacheMetric('DatabaseMemoryUsagePercentage', 'Maximum'),
+        ],
+      ),
+    );
+    dashboard.addWidgets(
+      new cloudwatch.AlarmStatusWidget({
+        title: 'Alarms',
+        alarms: [this.p0Alarm, ...Object.values(this.byId)],
+        width: 24,
+        height: 6,
+      }),
+    );
+    return dashboard;
+  }
+}
+
+const pct = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
+const kebab = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+
+/** Memory of RDS instance sizes (GiB), for the default max_connections estimate. */
+const MEMORY_GIB_BY_SIZE: Readonly<Record<string, number>> = {
+  micro: 1,
+  small: 2,
+  medium: 4,
+  large: 8,
+  xlarge: 16,
+  '2xlarge': 32,
+  '4xlarge': 64,
+};
+
+/**
+ * RDS PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000).
+ * Burstable (t) and general purpose (m) classes have the memory above per size; memory
+ * optimised (r, x) classes double it. Unknown classes need `database.maxConnections`.
+ */
+export function estimateMaxConnections(instanceClass: string): number {
+  const [family = '', size = ''] = instanceClass.split('.');
+  const base = MEMORY_GIB_BY_SIZE[size];
+  if (base === undefined || !/^[tmrx]\d/.test(family)) {
+    throw new Error(
+      `Cannot estimate max_connections of db.${instanceClass}: set database.maxConnections in config for it`,
+    );
+  }
+  const gib = /^[rx]/.test(family) ? base * 2 : base;
+  return Math.min(Math.floor((gib * 1024 ** 3) / 9_531_392), 5000);
+}
