@@ -1,0 +1,125 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+// A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
+import * as z from 'zod';
+import { describeIssues, InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
+import type { RetryOptions } from '../shared/retry';
+import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from './config';
+import { type HealthCheckClients, publishReport, runHealthCheck } from './logic';
+import type { HealthReport } from './report';
+
+/** The EventBridge Scheduler input: `{"check": "morning"}` daily at 9, `{"check": "light"}` every 5 minutes. */
+const inputSchema = z.object({ check: z.enum(['morning', 'light']) });
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: HealthCheckClients;
+  readonly env: HealthCheckEnv;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
+  readonly retry?: RetryOptions;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability('health-check');
+
+// Parsed once per environment object (process.env in Lambda): a warm function does not
+// re-validate its configuration every 5 minutes.
+const configs = new WeakMap<object, HealthCheckConfig>();
+
+function configOf(env: HealthCheckEnv): HealthCheckConfig {
+  const cached = configs.get(env);
+  if (cached !== undefined) return cached;
+  const config = configFromEnv(env);
+  configs.set(env, config);
+  return config;
+}
+
+/**
+ * Runs the scheduled check and returns its report. An unhealthy or unknown report goes to the
+ * topic of its most severe failing check (P2 when only unknown); a healthy morning report goes
+ * to P3 as the daily summary; a healthy light check is silent.
+ *
+ * Throws InvalidInputError for malformed input or configuration (before any AWS call), and
+ * rethrows when the report could not be published, so that the failed invocation is retried
+ * and counted. A failing AWS read is not an error: its checks are UNKNOWN in the report.
+ *
+ * Metrics: HealthCheckPassed (1/0, dimension Check) per check; ChecksNotPassing and
+ * Heartbeat (1 once the report was delivered or needed none), dimension Kind; HealthCheckErrors
+ * when the invocation throws.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<HealthReport> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const input = inputSchema.safeParse(event);
+    if (!input.success) {
+      throw new InvalidInputError(
+        `Malformed schedule input, expected {"check": "morning"} or {"check": "light"}: ${describeIssues(input.error.issues)}`,
+      );
+    }
+    const kind = input.data.check;
+    const config = configOf(deps.env);
+    metrics.addDimension('Kind', kind);
+
+    const report = await runHealthCheck(deps.clients, config, {
+      kind,
+      now: deps.now?.(),
+      retry: deps.retry,
+    });
+    for (const check of report.checks) {
+      // Its own document: the Check dimension must not spread to the invocation's other metrics.
+      const single = metrics.singleMetric();
+      single.addDimension('Check', check.name);
+      single.addMetric('HealthCheckPassed', MetricUnit.Count, check.status === 'PASS' ? 1 : 0);
+    }
+    metrics.addMetric(
+      'ChecksNotPassing',
+      MetricUnit.Count,
+      report.checks.filter((c) => c.status !== 'PASS').length,
+    );
+    const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
+    log(`Health check ${report.overall}`, { report });
+
+    const published = await publishReport(deps.clients.sns, config, report, deps.retry);
+    if (published !== undefined) logger.info('Report published', { ...published });
+    // Only now: a check whose report cannot get out must look as dead as one that stopped.
+    metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
+    return report;
+  } catch (error) {
+    metrics.addMetric('HealthCheckErrors', MetricUnit.Count, 1);
+    logger.error('Health check failed', { error });
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
+// because every call goes through withRetry; both would multiply the attempts. The timeouts
+// bound each attempt, so a run fits well within a one-minute function timeout.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
+};
+const clients: HealthCheckClients = {
+  ecs: new ECSClient(clientConfig),
+  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
+  cloudwatch: new CloudWatchClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<HealthReport> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { clients, env: process.env });
+};
