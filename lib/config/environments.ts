@@ -31,6 +31,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false, snapshotRetentionDays: 1 },
     budgets: { monthlyUsd: 300, componentsUsd: { batch: 150, interactive: 70, infrastructure: 80 } },
+    costBudgetUsd: 80,
     tags: {
       Project: 'fa-ai-system',
       Environment: 'dev',
@@ -70,6 +71,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     budgets: { monthlyUsd: 500, componentsUsd: { batch: 250, interactive: 150, infrastructure: 100 } },
+    costBudgetUsd: 150,
     tags: {
       Project: 'fa-ai-system',
       Environment: 'staging',
@@ -110,6 +112,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 1, multiAz: true },
     budgets: { monthlyUsd: 2000, componentsUsd: { batch: 1200, interactive: 600, infrastructure: 200 } },
+    costBudgetUsd: 200,
     tags: {
       Project: 'fa-ai-system',
       Environment: 'prod',

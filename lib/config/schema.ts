@@ -264,6 +264,32 @@ const budgetsSchema = z
     { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
   );
 
+const remediationAction = (maxPerHour: number) =>
+  z
+    .object({
+      enabled: z.boolean().default(true),
+      /** At most this many per hour; more means something else is wrong: leave it to a human. */
+      maxPerHour: z.number().int().min(1).max(20).default(maxPerHour),
+    })
+    .prefault({});
+
+/** Alarm-driven remediation (the runbook's safe Immediate Fixes). */
+const remediationSchema = z
+  .object({
+    /** Log what would be done, do nothing. */
+    dryRun: z.boolean().default(false),
+    forceNewDeployment: remediationAction(2),
+    scaleOut: z
+      .object({
+        enabled: z.boolean().default(true),
+        maxPerHour: z.number().int().min(1).max(20).default(3),
+        /** Tasks added per scale-out, never past the colour's maxCount. */
+        step: z.number().int().min(1).max(10).default(1),
+      })
+      .prefault({}),
+  })
+  .prefault({});
+
 /** The schema of one environment. Every value the stacks read comes through here. */
 export const environmentConfigSchema = z
   .object({
@@ -332,7 +358,24 @@ export const environmentConfigSchema = z
      * parameter that the shifting automation writes (see TrafficWeights).
      */
     traffic: z
-      .object({ blueWeight: percent, greenWeight: percent })
+      .object({
+        blueWeight: percent,
+        greenWeight: percent,
+        /** A P0 this soon after a shift rolls it back automatically. */
+        rollbackWindowMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(60),
+        /** No second automatic rollback within this (no flapping). */
+        rollbackCooldownMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(24 * 60)
+          .default(30),
+      })
       .refine((t) => t.blueWeight + t.greenWeight === 100, {
         message: 'blueWeight + greenWeight must sum to 100',
       }),
@@ -363,6 +406,9 @@ export const environmentConfigSchema = z
     batch: batchSchema,
     budgets: budgetsSchema,
     observability: observabilitySchema,
+    remediation: remediationSchema,
+    /** Fixed monthly infrastructure cost the estimate must stay under (runbook: $200 in prod). */
+    costBudgetUsd: dollars,
   })
   .superRefine((c, ctx) => {
     if (!c.tls.certificateArn) {
@@ -445,6 +491,7 @@ export type ColourConfig = EnvironmentConfig['service']['blue'];
 export type DatabaseConfig = EnvironmentConfig['database'];
 export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
+export type RemediationConfig = EnvironmentConfig['remediation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
 export type CacheConfig = EnvironmentConfig['cache'];
 /** The runbook's application settings. */

@@ -1,9 +1,9 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct } from 'constructs';
+import { Construct, type IConstruct } from 'constructs';
 
 /** The runbook's severity levels. */
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
@@ -88,6 +88,18 @@ export class AlertTopics extends Construct {
     if (!p1Paged && !p1Chat) email(this.topics.P1);
     if (!https(this.topics.P2, props.chatWebhookUrl)) email(this.topics.P2);
     email(this.topics.P3);
+  }
+
+  /** Lets `grantee` publish to the topics (and use their key), with the nag finding explained. */
+  grantPublish(grantee: iam.IGrantable & IConstruct, severities: readonly Severity[] = SEVERITIES): void {
+    for (const severity of severities) this.topics[severity].grantPublish(grantee);
+    this.key.grant(grantee, 'kms:GenerateDataKey*', 'kms:Decrypt');
+    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
+    Validations.of(role ?? grantee).acknowledge({
+      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
+      reason:
+        'Publishing to an SSE-KMS topic needs kms:GenerateDataKey* on its key, as AWS documents for SNS.',
+    });
   }
 }
 

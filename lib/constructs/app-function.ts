@@ -1,10 +1,13 @@
 import * as path from 'node:path';
-import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { type CfnElement, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 const PROJECT_ROOT = path.join(__dirname, '..', '..');
@@ -34,8 +37,12 @@ export interface AppFunctionProps {
   readonly logRetention: logs.RetentionDays;
   /** What happens to the log group when the stack is deleted. */
   readonly logRemovalPolicy: RemovalPolicy;
-  /** Queue for events of failed asynchronous invocations. @default - none */
-  readonly deadLetterQueue?: sqs.IQueue;
+  /**
+   * Give the function a dead-letter queue (encrypted, TLS-only, 14 days) for events of failed
+   * asynchronous invocations; event sources and schedules can use it too.
+   * @default false
+   */
+  readonly deadLetterQueue?: boolean;
   /** Retries of a failed asynchronous invocation. @default 2 */
   readonly retryAttempts?: number;
   /**
@@ -55,6 +62,9 @@ export interface AppFunctionProps {
 export class AppFunction extends Construct {
   public readonly lambda: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
+  /** Present when `deadLetterQueue` is set. */
+  public readonly deadLetterQueue?: sqs.Queue;
+  private schedulerRole?: iam.Role;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps) {
     super(scope, id);
@@ -63,6 +73,14 @@ export class AppFunction extends Construct {
       retention: props.logRetention,
       removalPolicy: props.logRemovalPolicy,
     });
+
+    if (props.deadLetterQueue) {
+      this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+        encryption: sqs.QueueEncryption.SQS_MANAGED,
+        enforceSSL: true,
+        retentionPeriod: Duration.days(14),
+      });
+    }
 
     const copies = props.copyDirectories ?? [];
     this.lambda = new nodejs.NodejsFunction(this, 'Function', {
@@ -88,7 +106,7 @@ export class AppFunction extends Construct {
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,
       securityGroups: props.securityGroups,
-      deadLetterQueue: props.deadLetterQueue,
+      deadLetterQueue: this.deadLetterQueue,
       retryAttempts: props.retryAttempts ?? 2,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
       bundling: {
@@ -115,6 +133,37 @@ export class AppFunction extends Construct {
       },
     });
     this.acknowledgeFindings(props.vpc !== undefined);
+  }
+
+  /**
+   * A target for an EventBridge Scheduler schedule that invokes this function with `input`.
+   * All schedules of the function share one role that may invoke only it.
+   */
+  schedulerTarget(
+    input: Record<string, unknown>,
+    options: { readonly retryAttempts?: number; readonly maxEventAge?: Duration } = {},
+  ): targets.LambdaInvoke {
+    if (!this.schedulerRole) {
+      const stack = Stack.of(this);
+      this.schedulerRole = new iam.Role(this, 'SchedulerRole', {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
+        }),
+        description: `EventBridge Scheduler: invoke ${this.node.path}`,
+      });
+      Validations.of(this.schedulerRole).acknowledge({
+        id: `AwsSolutions-IAM5[Resource::<${stack.getLogicalId(this.lambda.node.defaultChild as CfnElement)}.Arn>:*]`,
+        reason:
+          'lambda:InvokeFunction on this one function and its versions (ARN:*), which is how CDK grants invoke.',
+      });
+    }
+    return new targets.LambdaInvoke(this.lambda, {
+      role: this.schedulerRole,
+      input: scheduler.ScheduleTargetInput.fromObject(input),
+      retryAttempts: options.retryAttempts ?? 2,
+      maxEventAge: options.maxEventAge ?? Duration.hours(1),
+      deadLetterQueue: this.deadLetterQueue,
+    });
   }
 
   private acknowledgeFindings(inVpc: boolean): void {

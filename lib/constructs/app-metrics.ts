@@ -7,6 +7,9 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
  */
 export const APP_METRICS_NAMESPACE = 'FA-AI-System';
 
+/** Namespace of the automation's own metrics (Lambdas, Powertools). */
+export const AUTOMATION_METRICS_NAMESPACE = 'FA-AI-System/Automation';
+
 /** Tiers of a summary, a dimension of query metrics. */
 export const QUERY_TIERS = ['hook', 'medium', 'expanded'] as const;
 /** Models the router chooses between, a dimension of model usage. */

@@ -9,10 +9,10 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';
 
 /** Properties of {@link BatchPipeline}. */
@@ -39,8 +39,8 @@ export interface BatchPipelineProps {
   readonly grantSecretsDecrypt: (role: iam.IRole) => void;
   /** The ops table that records runs (pk BATCH_RUN). */
   readonly opsTable: dynamodb.ITable;
-  /** Where failed and timed-out runs are reported. */
-  readonly alertTopic: sns.ITopic;
+  /** Failed and timed-out runs are reported to P2. */
+  readonly alerts: AlertTopics;
   /** EventBridge Scheduler cron, e.g. cron(0 2 ? * SUN *). */
   readonly scheduleCron: string;
   readonly timeZone: TimeZone;
@@ -125,6 +125,8 @@ export class BatchPipeline extends Construct {
     });
 
     this.stateMachine = this.buildStateMachine(props);
+    // The SnsPublish task grants sns:Publish only; the topic is SSE-KMS.
+    props.alerts.grantPublish(this.stateMachine, ['P2']);
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -154,7 +156,7 @@ export class BatchPipeline extends Construct {
         treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
         alarmDescription: description,
       });
-      created.addAlarmAction(new cwActions.SnsAction(props.alertTopic));
+      created.addAlarmAction(new cwActions.SnsAction(props.alerts.topics.P2));
       return created;
     };
     this.failedAlarm = alarm(
@@ -197,7 +199,7 @@ export class BatchPipeline extends Construct {
       });
     const notify = (stateId: string, subject: string) =>
       new tasks.SnsPublish(this, stateId, {
-        topic: props.alertTopic,
+        topic: props.alerts.topics.P2,
         subject,
         message: sfn.TaskInput.fromObject({
           execution: sfn.JsonPath.executionId,

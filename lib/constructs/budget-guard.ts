@@ -5,15 +5,13 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { BudgetsConfig } from '../config';
-import type { Severity } from './alert-topics';
-import { allowBudgetsToPublish } from './alert-topics';
+import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
 import { nagArn } from './nag';
@@ -26,10 +24,8 @@ export interface BudgetGuardProps {
   readonly envName: string;
   /** Addresses the 50% warning is emailed to. */
   readonly emails: readonly string[];
-  /** Severity topics: P2 (chat) at 75% and the forecast, P1 (page) at 90%. */
-  readonly alertTopics: Readonly<Record<Severity, sns.ITopic>>;
-  /** Key of the alert topics; the kill switch topic uses it too. */
-  readonly topicKey: kms.IKey;
+  /** Severity topics: P2 (chat) at 75% and the forecast, P1 (page) at 90%; their key. */
+  readonly alerts: AlertTopics;
   readonly batch: BatchPipeline;
   readonly cluster: ecs.ICluster;
   /** SSM parameter the schedule's state is read from at deploy time. */
@@ -52,7 +48,7 @@ export class BudgetGuard extends Construct {
   >;
   public readonly killSwitchTopic: sns.Topic;
   public readonly handler: AppFunction;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.IQueue;
   public readonly deadLetterAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: BudgetGuardProps) {
@@ -64,7 +60,7 @@ export class BudgetGuard extends Construct {
     this.killSwitchTopic = new sns.Topic(this, 'KillSwitchTopic', {
       topicName: `${props.namePrefix}-budget-kill-switch`,
       displayName: 'FA AI budget kill switch',
-      masterKey: props.topicKey,
+      masterKey: props.alerts.key,
       enforceSSL: true,
     });
     allowBudgetsToPublish(this.killSwitchTopic);
@@ -90,8 +86,8 @@ export class BudgetGuard extends Construct {
       },
       notificationsWithSubscribers: [
         actual(50, emails),
-        actual(75, [topic(props.alertTopics.P2)]),
-        actual(90, [topic(props.alertTopics.P1)]),
+        actual(75, [topic(props.alerts.topics.P2)]),
+        actual(90, [topic(props.alerts.topics.P1)]),
         actual(config.killSwitchPercent, [topic(this.killSwitchTopic)]),
         {
           notification: {
@@ -100,7 +96,7 @@ export class BudgetGuard extends Construct {
             threshold: 100,
             thresholdType: 'PERCENTAGE',
           },
-          subscribers: [topic(props.alertTopics.P2)],
+          subscribers: [topic(props.alerts.topics.P2)],
         },
       ],
     });
@@ -115,7 +111,7 @@ export class BudgetGuard extends Construct {
           // Cost-allocation tag filter: user:<key>$<value> (the tag must be activated in Billing).
           costFilters: { TagKeyValue: [`user:Component$${tag}`, `user:Environment$${props.envName}`] },
         },
-        notificationsWithSubscribers: [actual(80, emails), actual(100, [topic(props.alertTopics.P2)])],
+        notificationsWithSubscribers: [actual(80, emails), actual(100, [topic(props.alerts.topics.P2)])],
       });
     this.componentBudgets = {
       batch: component('BatchBudget', 'batch', config.componentsUsd.batch),
@@ -127,12 +123,6 @@ export class BudgetGuard extends Construct {
       ),
     };
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
-
     const batch = props.batch;
     const scheduleArn = batch.schedule.scheduleArn;
     this.handler = new AppFunction(this, 'Handler', {
@@ -141,7 +131,7 @@ export class BudgetGuard extends Construct {
       // Three rounds of calls with explicit retries (each call capped at ~16 s) fit in this.
       timeout: Duration.minutes(2),
       retryAttempts: 2,
-      deadLetterQueue: this.deadLetterQueue,
+      deadLetterQueue: true,
       // Two deliveries at once must not race past the idempotency record.
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
@@ -155,12 +145,13 @@ export class BudgetGuard extends Construct {
         BATCH_STATE_MACHINE_ARN: batch.stateMachine.stateMachineArn,
         ECS_CLUSTER: props.cluster.clusterName,
         BATCH_TASK_FAMILY: batch.taskDefinition.family,
-        ALERT_TOPIC_ARN: props.alertTopics.P1.topicArn,
+        ALERT_TOPIC_ARN: props.alerts.topics.P1.topicArn,
         KILL_SWITCH_BUDGET_NAME: monthlyName,
         KILL_THRESHOLD_PERCENT: String(config.killSwitchPercent),
         AWS_ACCOUNT_ID: stack.account,
       },
     });
+    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     this.handler.lambda.addEventSource(new lambdaEvents.SnsEventSource(this.killSwitchTopic));
     this.grantKillSwitch(props, scheduleArn);
 
@@ -177,7 +168,7 @@ export class BudgetGuard extends Construct {
         'P1 the budget kill switch failed on a notification (DLQ not empty): the batch may still be enabled over ' +
         'budget. Runbook: Budget Alerts; run `npm run ops -- batch disable` and read the DLQ message.',
     });
-    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alertTopics.P1));
+    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alerts.topics.P1));
   }
 
   private grantKillSwitch(props: BudgetGuardProps, scheduleArn: string): void {
@@ -260,14 +251,7 @@ export class BudgetGuard extends Construct {
         'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',
     });
-    Validations.of(role.role ?? role).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to the encrypted alert topic needs kms:GenerateDataKey* on the one topic key, as AWS documents ' +
-        'for SNS with SSE.',
-    });
     props.opsTable.grant(role, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    props.alertTopics.P1.grantPublish(role);
-    props.topicKey.grant(role, 'kms:GenerateDataKey*', 'kms:Decrypt');
+    props.alerts.grantPublish(role, ['P1']);
   }
 }

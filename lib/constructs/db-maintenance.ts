@@ -1,17 +1,8 @@
-import {
-  type CfnElement,
-  Duration,
-  type RemovalPolicy,
-  Stack,
-  type TimeZone,
-  Validations,
-} from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, type TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AppFunction } from './app-function';
 import { DATABASE_NAME, type Database } from './database';
@@ -38,19 +29,13 @@ export interface DbMaintenanceProps {
  */
 export class DbMaintenance extends Construct {
   public readonly handler: AppFunction;
-  public readonly deadLetterQueue: sqs.Queue;
+  public readonly deadLetterQueue: sqs.IQueue;
   public readonly weekly: scheduler.Schedule;
   public readonly monthly: scheduler.Schedule;
 
   constructor(scope: Construct, id: string, props: DbMaintenanceProps) {
     super(scope, id);
     const { database } = props;
-
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: Duration.days(14),
-    });
 
     this.handler = new AppFunction(this, 'Handler', {
       name: 'db-maintenance',
@@ -59,7 +44,7 @@ export class DbMaintenance extends Construct {
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
       timeout: Duration.minutes(15),
       retryAttempts: 1,
-      deadLetterQueue: this.deadLetterQueue,
+      deadLetterQueue: true,
       // Two runs at once would fight over the same locks.
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
@@ -75,27 +60,9 @@ export class DbMaintenance extends Construct {
     database.secret.grantRead(this.handler.lambda);
     database.allowFrom(this.handler.lambda, 'Maintenance Lambda');
 
-    const schedulerRole = new iam.Role(this, 'SchedulerRole', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-      description: 'EventBridge Scheduler: invoke the database maintenance Lambda',
-    });
-    Validations.of(schedulerRole).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::<${Stack.of(this).getLogicalId(this.handler.lambda.node.defaultChild as CfnElement)}.Arn>:*]`,
-      reason:
-        'lambda:InvokeFunction on the maintenance function and its versions (ARN:*), which is how CDK grants ' +
-        'invoke; scoped to that one function.',
-    });
-
+    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     const target = (task: 'weekly' | 'monthly') =>
-      new targets.LambdaInvoke(this.handler.lambda, {
-        role: schedulerRole,
-        input: scheduler.ScheduleTargetInput.fromObject({ task }),
-        retryAttempts: 2,
-        maxEventAge: Duration.hours(2),
-        deadLetterQueue: this.deadLetterQueue,
-      });
+      this.handler.schedulerTarget({ task }, { retryAttempts: 2, maxEventAge: Duration.hours(2) });
 
     this.weekly = new scheduler.Schedule(this, 'Weekly', {
       description: 'Runbook weekly maintenance: VACUUM ANALYZE, REINDEX CONCURRENTLY (Sunday 03:00)',

@@ -409,8 +409,16 @@ export class Observability extends Construct {
       });
     }
 
-    // --- Automation ----------------------------------------------------------------------------
-    for (const f of props.functions) {
+    this.watch(props.functions);
+
+    this.alarms = this.byId;
+    this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
+  }
+
+  /** Alarms on errors of each Lambda, and on the depth of its dead-letter queue. */
+  watch(functions: readonly WatchedFunction[]): void {
+    const five = Duration.minutes(5);
+    for (const f of functions) {
       this.alarm(`lambda-${f.name}-errors`, {
         severity: f.severity,
         summary: `the ${f.name} Lambda failed`,
@@ -433,9 +441,6 @@ export class Observability extends Construct {
         });
       }
     }
-
-    this.alarms = this.byId;
-    this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
   }
 
   /** Creates an alarm named `<prefix>-<shortId>` whose description tells on-call what to do. */

@@ -14,8 +14,11 @@ import { BlueGreenService } from '../constructs/blue-green-service';
 import { BudgetGuard } from '../constructs/budget-guard';
 import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
+import { HealthCheck } from '../constructs/health-check';
 import { estimateMaxConnections, Observability } from '../constructs/observability';
+import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
 import type { StatefulStack } from './stateful-stack';
@@ -102,6 +105,9 @@ export class ServiceStack extends Stack {
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
   public readonly observability: Observability;
+  public readonly healthCheck: HealthCheck;
+  public readonly trafficShifter: TrafficShifter;
+  public readonly remediation: Remediation;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -194,7 +200,7 @@ export class ServiceStack extends Stack {
       secrets: dataTier.secrets,
       grantSecretsDecrypt: dataTier.grantSecretsDecrypt,
       opsTable,
-      alertTopic: this.alerts.topics.P2,
+      alerts: this.alerts,
       scheduleCron: config.batch.scheduleCron,
       timeZone: TimeZone.of(config.timeZone),
       scheduleState: scheduleState.valueAsString,
@@ -211,8 +217,7 @@ export class ServiceStack extends Stack {
       namePrefix: `${SYSTEM_NAME}-${config.envName}`,
       envName: config.envName,
       emails: config.alerts.emails,
-      alertTopics: this.alerts.topics,
-      topicKey: this.alerts.key,
+      alerts: this.alerts,
       batch: this.batch,
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
@@ -245,6 +250,105 @@ export class ServiceStack extends Stack {
         },
         { name: 'db-migrate', fn: stateful.migrations.handler.lambda, severity: 'P2' },
       ],
+    });
+
+    this.healthCheck = new HealthCheck(this, 'HealthCheck', {
+      envName: config.envName,
+      service: this.service,
+      opsTable,
+      alerts: this.alerts,
+      timeZone: TimeZone.of(config.timeZone),
+      morningHour: config.observability.morningCheckHour,
+      lightEveryMinutes: config.observability.lightCheckMinutes,
+      thresholds: config.observability,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    const obs = this.observability;
+    this.trafficShifter = new TrafficShifter(this, 'TrafficShifter', {
+      envName: config.envName,
+      stateMachineName: name(`${SYSTEM_NAME}-traffic-shift`),
+      listener: this.service.listener,
+      targetGroups: { blue: this.service.blue.targetGroup, green: this.service.green.targetGroup },
+      weightsParameterName: stateful.trafficWeights.parameterName,
+      opsTable,
+      alarms: { p0: obs.p0Alarm, blue: obs.colourAlarms.blue, green: obs.colourAlarms.green },
+      alerts: this.alerts,
+      rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
+      rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    this.remediation = new Remediation(this, 'Remediation', {
+      envName: config.envName,
+      alarmPrefix: `${prefix}-`,
+      config: config.remediation,
+      service: this.service,
+      maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
+      weightsParameterName: stateful.trafficWeights.parameterName,
+      opsTable,
+      alerts: this.alerts,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    obs.watch([
+      {
+        name: 'remediation',
+        fn: this.remediation.handler.lambda,
+        deadLetterQueue: this.remediation.deadLetterQueue,
+        severity: 'P1',
+      },
+      { name: 'health-check', fn: this.healthCheck.handler.lambda, severity: 'P2' },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda, severity: 'P1' },
+      {
+        name: 'traffic-rollback',
+        fn: this.trafficShifter.rollbackHandler.lambda,
+        deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
+        severity: 'P1',
+      },
+    ]);
+
+    // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
+    new CfnOutput(this, 'OpsManifest', {
+      description: 'Resource names and ARNs for the ops CLI (npm run ops)',
+      value: this.toJsonString({
+        environment: config.envName,
+        region: this.region,
+        accountId: this.account,
+        clusterName: this.service.cluster.clusterName,
+        services: {
+          blue: this.service.blue.service.serviceName,
+          green: this.service.green.service.serviceName,
+        },
+        listenerArn: this.service.listener.listenerArn,
+        loadBalancerFullName: this.service.loadBalancer.loadBalancerFullName,
+        targetGroups: Object.fromEntries(
+          this.service.colours.map((c) => [
+            c.colour,
+            { arn: c.targetGroup.targetGroupArn, fullName: c.targetGroup.targetGroupFullName },
+          ]),
+        ),
+        weightsParameter: stateful.trafficWeights.parameterName,
+        configuredWeights: { blue: config.traffic.blueWeight, green: config.traffic.greenWeight },
+        opsTable: opsTable.tableName,
+        shiftStateMachineArn: this.trafficShifter.stateMachine.stateMachineArn,
+        alarms: {
+          p0: obs.p0Alarm.alarmName,
+          blue: obs.colourAlarms.blue.map((a) => a.alarmName),
+          green: obs.colourAlarms.green.map((a) => a.alarmName),
+        },
+        topics: Object.fromEntries(Object.entries(this.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        batch: {
+          stateMachineArn: this.batch.stateMachine.stateMachineArn,
+          scheduleName: this.batch.schedule.scheduleName,
+          scheduleGroup: 'default',
+          scheduleStateParameter: stateful.batchScheduleState.parameterName,
+          taskFamily: this.batch.taskDefinition.family,
+          killSwitchBudgetName: `${prefix}-monthly`,
+          killThresholdPercent: config.budgets.killSwitchPercent,
+        },
+      }),
     });
 
     // CloudFormation output ids are alphanumeric only, so the runbook's terraform outputs

@@ -288,7 +288,9 @@ describe('kill switch Lambda', () => {
       Dimensions: [
         {
           Name: 'QueueName',
-          Value: { 'Fn::GetAtt': [Match.stringLikeRegexp('^BudgetGuardDeadLetterQueue'), 'QueueName'] },
+          Value: {
+            'Fn::GetAtt': [Match.stringLikeRegexp('^BudgetGuardHandlerDeadLetterQueue'), 'QueueName'],
+          },
         },
       ],
       AlarmActions: [{ Ref: Match.stringLikeRegexp('^AlertsP1') }],

@@ -1,0 +1,138 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
+import type { RetryOptions } from '../shared/retry';
+import { configFromEnv, type RemediationConfig, type RemediationEnv } from './config';
+import {
+  handleAlarmEvent,
+  type RemediationClients,
+  RemediationFailedError,
+  RemediationReportError,
+  type RemediationResult,
+} from './logic';
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: RemediationClients;
+  readonly env: RemediationEnv;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
+  readonly retry?: RetryOptions;
+  /** How long the invocation may still run (the claim's lease). @default DEFAULT_LEASE_MS */
+  readonly leaseMs?: number;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability('remediation');
+
+// Parsed once per environment object: process.env for the whole life of the container.
+const configs = new WeakMap<object, RemediationConfig>();
+
+function configFor(env: RemediationEnv): RemediationConfig {
+  let config = configs.get(env);
+  if (config === undefined) {
+    config = configFromEnv(env);
+    configs.set(env, config);
+  }
+  return config;
+}
+
+/**
+ * Handles an EventBridge "CloudWatch Alarm State Change" event (see handleAlarmEvent). Throws
+ * InvalidInputError for anything else or an invalid configuration (nothing done), and rethrows
+ * RemediationFailedError / RemediationReportError so that Lambda's asynchronous retries and
+ * the dead-letter queue see them.
+ *
+ * Metrics: RemediationIgnored, RemediationNoAction, RemediationDuplicate, RemediationPerformed,
+ * RemediationDryRun, RemediationSkipped (dimension `reason`: disabled, idle-colour,
+ * no-live-colour, at-max, rate-limited), RemediationFailed, RemediationReportFailed,
+ * InvalidRemediationEvent.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<RemediationResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const config = configFor(deps.env);
+    const result = await handleAlarmEvent(deps.clients, config, event, {
+      now: deps.now,
+      retry: deps.retry,
+      leaseMs: deps.leaseMs,
+      logger,
+    });
+    recordOutcome(metrics, result);
+    return result;
+  } catch (error) {
+    if (error instanceof InvalidInputError) {
+      metrics.addMetric('InvalidRemediationEvent', MetricUnit.Count, 1);
+    } else if (error instanceof RemediationReportError) {
+      metrics.addMetric('RemediationReportFailed', MetricUnit.Count, 1);
+    } else {
+      metrics.addMetric('RemediationFailed', MetricUnit.Count, 1);
+    }
+    logger.error('Remediation failed', {
+      error,
+      remediationFailed: error instanceof RemediationFailedError,
+    });
+    throw error;
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+}
+
+function recordOutcome(metrics: Metrics, result: RemediationResult): void {
+  switch (result.outcome) {
+    case 'ignored':
+      metrics.addMetric('RemediationIgnored', MetricUnit.Count, 1);
+      return;
+    case 'no-action':
+      metrics.addMetric('RemediationNoAction', MetricUnit.Count, 1);
+      return;
+    case 'duplicate':
+      metrics.addMetric('RemediationDuplicate', MetricUnit.Count, 1);
+      return;
+    case 'remediated':
+      metrics.addMetric('RemediationPerformed', MetricUnit.Count, 1);
+      return;
+    case 'dry-run':
+      metrics.addMetric('RemediationDryRun', MetricUnit.Count, 1);
+      return;
+    case 'skipped': {
+      // Its own document: the reason dimension must not spread to the invocation's other metrics.
+      const single = metrics.singleMetric();
+      single.addDimension('reason', result.skip ?? 'unknown');
+      single.addMetric('RemediationSkipped', MetricUnit.Count, 1);
+      return;
+    }
+  }
+}
+
+// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
+// because every call goes through withRetry; both would multiply the attempts.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
+};
+const clients: RemediationClients = {
+  ecs: new ECSClient(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+/** The Lambda entry point (EventBridge, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<RemediationResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, {
+    clients,
+    env: process.env,
+    // A claim outlives the invocation by a little: a retry after a crash or timeout acts again.
+    leaseMs: context ? context.getRemainingTimeInMillis() + 5_000 : undefined,
+  });
+};

@@ -1,0 +1,98 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
+import type { RetryOptions } from '../shared/retry';
+import {
+  type AutoRollbackResult,
+  configFromEnv,
+  handleAlarmEvent,
+  parseAlarmEvent,
+  type RollbackClients,
+} from './logic';
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: RollbackClients;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
+  readonly retry?: RetryOptions;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability('traffic-rollback');
+
+/**
+ * Handles an EventBridge "CloudWatch Alarm State Change" event of the P0 alarm. Throws
+ * InvalidInputError for anything else (nothing done) and rethrows a failed weights write (so
+ * Lambda's asynchronous retries and the dead-letter queue see it; the rollback is idempotent).
+ *
+ * Metrics: TrafficRollbackIgnored, TrafficRolledBack, TrafficRollbackSkipped (dimension
+ * `outcome`: no-shift-recorded, already-rolled-back, cooldown, outside-window),
+ * TrafficRollbackProblems, TrafficRollbackFailed.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<AutoRollbackResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const parsed = parseAlarmEvent(event);
+    logger.appendKeys({ eventId: parsed.id, alarmName: parsed.detail.alarmName });
+    const config = configFromEnv(deps.env);
+    const result = await handleAlarmEvent(deps.clients, config, parsed, {
+      now: deps.now,
+      retry: deps.retry,
+      logger,
+    });
+    if (result.outcome === 'ignored') {
+      metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
+    } else if (result.rollback.changed) {
+      metrics.addMetric('TrafficRolledBack', MetricUnit.Count, 1);
+      if (result.rollback.problems.length > 0)
+        metrics.addMetric('TrafficRollbackProblems', MetricUnit.Count, 1);
+    } else {
+      // Its own document: the outcome dimension must not spread to the invocation's other metrics.
+      const single = metrics.singleMetric();
+      single.addDimension('outcome', result.rollback.outcome);
+      single.addMetric('TrafficRollbackSkipped', MetricUnit.Count, 1);
+    }
+    return result;
+  } catch (error) {
+    metrics.addMetric('TrafficRollbackFailed', MetricUnit.Count, 1);
+    logger.error('Automatic traffic rollback failed', {
+      error,
+      invalidInput: error instanceof InvalidInputError,
+    });
+    throw error;
+  } finally {
+    logger.removeKeys(['eventId', 'alarmName']);
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+}
+
+// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
+// because every call goes through withRetry; both would multiply the attempts.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
+};
+const clients: RollbackClients = {
+  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  sfn: new SFNClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+/** The Lambda entry point (EventBridge, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<AutoRollbackResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { clients, env: process.env });
+};

@@ -1,0 +1,124 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
+import type { RetryOptions } from '../shared/retry';
+import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../shared/traffic';
+import {
+  type BeginResult,
+  type CheckAlarmsResult,
+  parseShiftEvent,
+  runShiftAction,
+  type ShiftActionResult,
+  type ShiftClients,
+} from './logic';
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: ShiftClients;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
+  readonly retry?: RetryOptions;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability('traffic-shift');
+
+/**
+ * Runs one task of the shift state machine: `{ "action": "begin" | "checkAlarms" |
+ * "setWeights" | "rollback" | "finish" | "abort", ... }` (see logic.ts for each contract).
+ * Errors propagate with their class name as the Step Functions error (ShiftInProgressError,
+ * AlarmNotFoundError, ShiftNotActiveError, WeightsPartiallyWrittenError, InvalidInputError ...).
+ *
+ * Metrics: TrafficShiftStarted, TrafficShiftNoop, TrafficGateFiring, TrafficWeightsSet,
+ * TrafficShiftRolledBack, TrafficShiftCompleted, TrafficShiftAborted, TrafficShiftRefused
+ * (a concurrent shift), TrafficShiftTaskFailed.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<ShiftActionResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  let action: string | undefined;
+  try {
+    const parsed = parseShiftEvent(event);
+    action = parsed.action;
+    logger.appendKeys({ action, executionArn: 'executionArn' in parsed ? parsed.executionArn : undefined });
+    const config: TrafficFunctionConfig = trafficConfigFromEnv(deps.env);
+    const result = await runShiftAction(deps.clients, config, parsed, {
+      now: deps.now,
+      retry: deps.retry,
+      logger,
+    });
+    recordOutcome(metrics, parsed.action, result);
+    return result;
+  } catch (error) {
+    if (error instanceof ShiftInProgressError) {
+      metrics.addMetric('TrafficShiftRefused', MetricUnit.Count, 1);
+      logger.warn('Shift refused: another shift is in progress', { error: error.message });
+    } else {
+      metrics.addMetric('TrafficShiftTaskFailed', MetricUnit.Count, 1);
+      logger.error('Traffic shift task failed', {
+        error,
+        invalidInput: error instanceof InvalidInputError,
+      });
+    }
+    throw error;
+  } finally {
+    logger.removeKeys(['action', 'executionArn']);
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+}
+
+function recordOutcome(metrics: Metrics, action: string, result: ShiftActionResult): void {
+  switch (action) {
+    case 'begin':
+      metrics.addMetric(
+        (result as BeginResult).noop ? 'TrafficShiftNoop' : 'TrafficShiftStarted',
+        MetricUnit.Count,
+        1,
+      );
+      return;
+    case 'checkAlarms':
+      if (!(result as CheckAlarmsResult).healthy) metrics.addMetric('TrafficGateFiring', MetricUnit.Count, 1);
+      return;
+    case 'setWeights':
+      metrics.addMetric('TrafficWeightsSet', MetricUnit.Count, 1);
+      return;
+    case 'rollback':
+      metrics.addMetric('TrafficShiftRolledBack', MetricUnit.Count, 1);
+      return;
+    case 'finish':
+      metrics.addMetric('TrafficShiftCompleted', MetricUnit.Count, 1);
+      return;
+    case 'abort':
+      metrics.addMetric('TrafficShiftAborted', MetricUnit.Count, 1);
+      return;
+  }
+}
+
+// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
+// because every call goes through withRetry; both would multiply the attempts.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
+};
+const clients: ShiftClients = {
+  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  cloudwatch: new CloudWatchClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+/** The Lambda entry point (Step Functions task, synchronous). */
+export const handler = async (event: unknown, context?: Context): Promise<ShiftActionResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { clients, env: process.env });
+};

@@ -1,0 +1,152 @@
+import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import { Construct } from 'constructs';
+import type { AlertTopics } from './alert-topics';
+import { AppFunction } from './app-function';
+import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
+import type { BlueGreenService } from './blue-green-service';
+
+/** Properties of {@link HealthCheck}. */
+export interface HealthCheckProps {
+  readonly envName: string;
+  readonly service: BlueGreenService;
+  readonly opsTable: dynamodb.ITable;
+  readonly alerts: AlertTopics;
+  readonly timeZone: TimeZone;
+  /** Hour of the morning check (runbook: 9 AM). */
+  readonly morningHour: number;
+  /** Minutes between light checks. */
+  readonly lightEveryMinutes: number;
+  /** The runbook's thresholds (from config `observability`). */
+  readonly thresholds: {
+    readonly errorRateElevated: number;
+    readonly errorRateHigh: number;
+    readonly p95Seconds: number;
+    readonly batchMaxMinutes: number;
+  };
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The runbook's Morning Health Check, automated: a Lambda run daily at 09:00 (the full check,
+ * with yesterday's batch and a daily summary) and every few minutes (a light check that is
+ * silent while healthy). It publishes a heartbeat; its absence alarms, so a health check that
+ * stopped running is itself noticed.
+ */
+export class HealthCheck extends Construct {
+  public readonly handler: AppFunction;
+  public readonly morning: scheduler.Schedule;
+  public readonly light: scheduler.Schedule;
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
+
+  constructor(scope: Construct, id: string, props: HealthCheckProps) {
+    super(scope, id);
+    const { service } = props;
+    const topics = props.alerts.topics;
+
+    this.handler = new AppFunction(this, 'Handler', {
+      name: 'health-check',
+      description: "Runbook Morning Health Check: services, targets, error rate, P95, yesterday's batch",
+      timeout: Duration.seconds(60),
+      retryAttempts: 1,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      environment: {
+        ENVIRONMENT: props.envName,
+        ECS_CLUSTER: service.cluster.clusterName,
+        SERVICES: Stack.of(this).toJsonString(
+          service.colours.map((c) => ({ colour: c.colour, serviceName: c.service.serviceName })),
+        ),
+        TARGET_GROUPS: Stack.of(this).toJsonString(
+          service.colours.map((c) => ({
+            colour: c.colour,
+            targetGroupArn: c.targetGroup.targetGroupArn,
+            targetGroupFullName: c.targetGroup.targetGroupFullName,
+          })),
+        ),
+        LOAD_BALANCER_FULL_NAME: service.loadBalancer.loadBalancerFullName,
+        OPS_TABLE_NAME: props.opsTable.tableName,
+        ERROR_RATE_MAX: String(props.thresholds.errorRateElevated),
+        ERROR_RATE_HIGH: String(props.thresholds.errorRateHigh),
+        P95_MAX_SECONDS: String(props.thresholds.p95Seconds),
+        BATCH_MAX_RUNNING_MINUTES: String(props.thresholds.batchMaxMinutes),
+        TOPIC_ARNS: Stack.of(this).toJsonString({
+          P0: topics.P0.topicArn,
+          P1: topics.P1.topicArn,
+          P2: topics.P2.topicArn,
+          P3: topics.P3.topicArn,
+        }),
+      },
+    });
+    const fn = this.handler.lambda;
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices'],
+        resources: service.colours.map((c) => c.service.serviceArn),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // DescribeTargetHealth and GetMetricData have no resource-level permissions.
+        actions: ['elasticloadbalancing:DescribeTargetHealth', 'cloudwatch:GetMetricData'],
+        resources: ['*'],
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [props.opsTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['BATCH_RUN'] } },
+      }),
+    );
+    props.alerts.grantPublish(fn);
+    Validations.of(fn.role ?? fn).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'elasticloadbalancing:DescribeTargetHealth, cloudwatch:GetMetricData and X-Ray tracing have no ' +
+        'resource-level permissions; the rest is scoped to the two services, the ops table and the topics.',
+    });
+
+    const target = (check: 'morning' | 'light') =>
+      this.handler.schedulerTarget({ check }, { retryAttempts: 0, maxEventAge: Duration.minutes(5) });
+    this.morning = new scheduler.Schedule(this, 'Morning', {
+      description: 'Runbook Morning Health Check (daily 9 AM)',
+      schedule: scheduler.ScheduleExpression.cron({
+        minute: '0',
+        hour: String(props.morningHour),
+        timeZone: props.timeZone,
+      }),
+      target: target('morning'),
+    });
+    this.light = new scheduler.Schedule(this, 'Light', {
+      description: `Light health check every ${props.lightEveryMinutes} minutes`,
+      schedule: scheduler.ScheduleExpression.rate(Duration.minutes(props.lightEveryMinutes)),
+      target: target('light'),
+    });
+
+    this.heartbeatAlarm = new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
+      alarmName: `fa-ai-system-${props.envName}-health-check-heartbeat`,
+      alarmDescription:
+        'P2 the scheduled health check has not reported for 15 minutes: nobody is watching. Runbook: Daily ' +
+        'Operations > Morning Health Check; run npm run ops -- health by hand and check the health-check Lambda.',
+      metric: new cloudwatch.Metric({
+        namespace: AUTOMATION_METRICS_NAMESPACE,
+        metricName: 'Heartbeat',
+        dimensionsMap: { service: 'health-check', Kind: 'light' },
+        statistic: 'SampleCount',
+        period: Duration.minutes(15),
+      }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+    });
+    this.heartbeatAlarm.addAlarmAction(new cwActions.SnsAction(topics.P2));
+  }
+}

@@ -1,0 +1,134 @@
+import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { RemediationConfig } from '../config';
+import type { AlertTopics } from './alert-topics';
+import { AppFunction } from './app-function';
+import type { BlueGreenService, Colour } from './blue-green-service';
+
+/** Properties of {@link Remediation}. */
+export interface RemediationProps {
+  readonly envName: string;
+  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
+  readonly alarmPrefix: string;
+  readonly config: RemediationConfig;
+  readonly service: BlueGreenService;
+  /** Upper bound of a scale-out per colour (config maxCount). */
+  readonly maxCounts: Readonly<Record<Colour, number>>;
+  readonly weightsParameterName: string;
+  readonly opsTable: dynamodb.ITable;
+  readonly alerts: AlertTopics;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The runbook's safe "Immediate Fixes", done on their own when an alarm fires: a
+ * connection pool exhausted restarts the live colour's tasks; CPU or memory exhaustion
+ * scales the live colour out by a step within its max. Idempotent, rate-limited per action,
+ * audited, reported to the alarm's severity topic, switchable per action and in dry-run.
+ * (A P0 after a recent shift is the traffic shifter's automatic rollback.)
+ */
+export class Remediation extends Construct {
+  public readonly handler: AppFunction;
+  public readonly rule: events.Rule;
+  public readonly deadLetterQueue: sqs.IQueue;
+
+  constructor(scope: Construct, id: string, props: RemediationProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+    const { service, config } = props;
+
+    this.handler = new AppFunction(this, 'Handler', {
+      name: 'remediation',
+      description:
+        'Alarm-driven remediation: force new deployment on pool exhaustion, scale out on CPU/memory',
+      timeout: Duration.seconds(60),
+      retryAttempts: 2,
+      deadLetterQueue: true,
+      // Serialises decisions on the same alarm storm; the rate limit does the rest.
+      reservedConcurrentExecutions: 1,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      environment: {
+        ENVIRONMENT: props.envName,
+        ALARM_PREFIX: props.alarmPrefix,
+        ECS_CLUSTER: service.cluster.clusterName,
+        SERVICES: stack.toJsonString({
+          blue: service.blue.service.serviceName,
+          green: service.green.service.serviceName,
+        }),
+        MAX_COUNTS: JSON.stringify(props.maxCounts),
+        WEIGHTS_PARAMETER: props.weightsParameterName,
+        OPS_TABLE_NAME: props.opsTable.tableName,
+        TOPIC_ARNS: stack.toJsonString(
+          Object.fromEntries(Object.entries(props.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        ),
+        REMEDIATION: JSON.stringify({
+          dryRun: config.dryRun,
+          actions: {
+            'force-new-deployment': config.forceNewDeployment,
+            'scale-out': config.scaleOut,
+          },
+        }),
+      },
+    });
+    const fn = this.handler.lambda;
+    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
+
+    this.rule = new events.Rule(this, 'AlarmRule', {
+      description: `Alarms of ${props.envName} entering ALARM: run the runbook's safe fixes`,
+      eventPattern: {
+        source: ['aws.cloudwatch'],
+        detailType: ['CloudWatch Alarm State Change'],
+        detail: { alarmName: [{ prefix: props.alarmPrefix }], state: { value: ['ALARM'] } },
+      },
+      targets: [
+        new eventTargets.LambdaFunction(fn, {
+          deadLetterQueue: this.deadLetterQueue,
+          retryAttempts: 4,
+          maxEventAge: Duration.minutes(30),
+        }),
+      ],
+    });
+
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
+        resources: service.colours.map((c) => c.service.serviceArn),
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['iam:PassRole'],
+        resources: service.colours.map((c) => c.taskDefinition.taskRole.roleArn),
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        actions: ['ssm:GetParameter'],
+        resources: [
+          stack.formatArn({
+            service: 'ssm',
+            resource: 'parameter',
+            resourceName: props.weightsParameterName.replace(/^\//, ''),
+          }),
+        ],
+      }),
+    );
+    props.opsTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    props.alerts.grantPublish(fn);
+    if (fn.role) {
+      Validations.of(fn.role).acknowledge({
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason: 'X-Ray tracing has no resource-level permissions; ECS, SSM and DynamoDB grants are scoped.',
+      });
+    }
+  }
+}

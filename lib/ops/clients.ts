@@ -1,0 +1,94 @@
+/** The AWS clients of the ops CLI (standard credential chain) and its other dependencies. */
+
+import { userInfo } from 'node:os';
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+
+/** Every client a command may use. */
+export interface OpsClients {
+  readonly cloudformation: CloudFormationClient;
+  readonly elbv2: ElasticLoadBalancingV2Client;
+  readonly ssm: SSMClient;
+  /** A document client translating with OPS_TABLE_TRANSLATE_CONFIG. */
+  readonly ddb: DynamoDBDocumentClient;
+  readonly sfn: SFNClient;
+  readonly ecs: ECSClient;
+  readonly cloudwatch: CloudWatchClient;
+  readonly scheduler: SchedulerClient;
+  readonly sns: SNSClient;
+  /** Budgets is served from us-east-1 whatever the region. */
+  readonly budgets: BudgetsClient;
+}
+
+/** Where text goes (process.stdout and process.stderr fit). */
+export interface TextSink {
+  write(text: string): unknown;
+}
+
+/** What {@link runCli} needs from the outside; tests inject all of it. */
+export interface CliDeps {
+  /** The clients of a region. */
+  readonly clients: (region: string) => OpsClients;
+  readonly stdout: TextSink;
+  readonly stderr: TextSink;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** Who runs the CLI, for audit entries and the shift's requestedBy. @default the OS user name */
+  readonly actor?: () => string;
+  /** Environment variables (AWS_REGION). @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Milliseconds between two polls of a running shift. @default 5000 */
+  readonly pollIntervalMs?: number;
+}
+
+/**
+ * Clients of `region` with the SDK's own retries off: the shared code retries every call
+ * with backoff (withRetry), and both would multiply the attempts.
+ */
+export function createClients(region: string): OpsClients {
+  const config = { region, maxAttempts: 1 };
+  return {
+    cloudformation: new CloudFormationClient(config),
+    elbv2: new ElasticLoadBalancingV2Client(config),
+    ssm: new SSMClient(config),
+    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(config), OPS_TABLE_TRANSLATE_CONFIG),
+    sfn: new SFNClient(config),
+    ecs: new ECSClient(config),
+    cloudwatch: new CloudWatchClient(config),
+    scheduler: new SchedulerClient(config),
+    sns: new SNSClient(config),
+    budgets: new BudgetsClient({ ...config, region: 'us-east-1' }),
+  };
+}
+
+/** The OS user running the CLI ("unknown" if the platform cannot tell). */
+export function osUser(): string {
+  try {
+    return userInfo().username;
+  } catch {
+    return process.env.USER ?? process.env.USERNAME ?? 'unknown';
+  }
+}
+
+/** The real dependencies: AWS, the terminal, the clock. */
+export function defaultDeps(): CliDeps {
+  return {
+    clients: createClients,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    now: () => new Date(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    actor: osUser,
+    env: process.env,
+  };
+}

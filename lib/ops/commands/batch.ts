@@ -1,0 +1,215 @@
+/** `batch status|disable|enable` and `remediation log`. */
+
+import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import {
+  type BudgetGuardConfig,
+  disableBatch,
+  getKillSwitchState,
+  reenableBatch,
+} from '../../../lambdas/budget-guard/logic';
+import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
+import { withRetry } from '../../../lambdas/shared/retry';
+import { describeError } from '../../../lambdas/shared/traffic';
+import type { CommandContext } from '../context';
+import { EXIT } from '../errors';
+import type { OpsManifest } from '../manifest';
+import { ago, type CommandResult, table, when } from '../output';
+import { silentLogger } from './silent';
+
+/** The batch controls' configuration, from the manifest (alerts go to the P1 topic, as the budget guard's). */
+export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
+  return {
+    environment: manifest.environment,
+    killSwitchBudgetName: manifest.batch.killSwitchBudgetName,
+    killThresholdPercent: manifest.batch.killThresholdPercent,
+    opsTableName: manifest.opsTable,
+    batchScheduleName: manifest.batch.scheduleName,
+    batchScheduleGroup: manifest.batch.scheduleGroup,
+    batchScheduleStateParameter: manifest.batch.scheduleStateParameter,
+    batchStateMachineArn: manifest.batch.stateMachineArn,
+    ecsCluster: manifest.clusterName,
+    batchTaskFamily: manifest.batch.taskFamily,
+    alertTopicArn: manifest.topics.P1,
+    budgetAccountId: manifest.accountId,
+  };
+}
+
+/** The last batch runs, the schedule and its parameter, and the kill switch. */
+export async function batchStatusCommand(
+  ctx: CommandContext,
+  command: { readonly limit: number },
+): Promise<CommandResult> {
+  const { manifest, clients, retry } = ctx;
+  const config = batchConfigOf(manifest);
+  const now = ctx.now();
+  const [runs, schedule, parameter, killSwitch] = await Promise.allSettled([
+    listBatchRuns(clients.ddb, config.opsTableName, { limit: command.limit, retry }),
+    withRetry(
+      () =>
+        clients.scheduler.send(
+          new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
+        ),
+      retry,
+    ),
+    withRetry(
+      () => clients.ssm.send(new GetParameterCommand({ Name: config.batchScheduleStateParameter })),
+      retry,
+    ),
+    getKillSwitchState(clients, config, { retry }),
+  ]);
+  const errors: string[] = [];
+  const get = <T>(what: string, r: PromiseSettledResult<T>): T | undefined => {
+    if (r.status === 'fulfilled') return r.value;
+    errors.push(`${what}: ${describeError(r.reason)}`);
+    return undefined;
+  };
+  const runList = get('batch runs', runs);
+  const scheduleState = get('schedule', schedule)?.State;
+  const parameterState = get('schedule state parameter', parameter)?.Parameter?.Value;
+  const state = get('kill switch', killSwitch);
+
+  const scheduleRef = `${config.batchScheduleGroup}/${config.batchScheduleName}`;
+  const lines = [`Batch: ${manifest.environment} (${ctx.region})`];
+  lines.push(
+    ...table(
+      [
+        ['schedule', scheduleRef, scheduleState ?? 'UNKNOWN'],
+        ['parameter', config.batchScheduleStateParameter, parameterState ?? 'UNKNOWN'],
+        [
+          'kill switch',
+          config.killSwitchBudgetName,
+          state === undefined
+            ? killSwitch.status === 'rejected'
+              ? 'UNKNOWN'
+              : 'never engaged'
+            : state.engaged
+              ? `ENGAGED since ${when(state.engagedAt)} by ${state.engagedBy}${state.complete ? '' : ' (INCOMPLETE)'}: ${state.reason}`
+              : `released ${when(state.releasedAt)} by ${state.releasedBy ?? 'unknown'} (engaged ${when(state.engagedAt)})`,
+        ],
+      ],
+      '  ',
+    ),
+  );
+  if (scheduleState && parameterState && scheduleState !== parameterState) {
+    lines.push(
+      `  MISMATCH: the schedule is ${scheduleState} but the parameter says ${parameterState}; the next deploy ` +
+        `applies the parameter. Use \`npm run ops -- batch enable|disable\`, which sets both.`,
+    );
+  }
+  lines.push('', `Last ${command.limit} runs:`);
+  if (runList === undefined) {
+    lines.push('  UNKNOWN');
+  } else if (runList.length === 0) {
+    lines.push('  none recorded');
+  } else {
+    lines.push(
+      ...table(
+        [
+          ['started', 'status', 'ended', 'trigger', 'stocks'],
+          ...runList.map((r) => [
+            `${when(r.startedAt)} (${ago(r.startedAt, now)})`,
+            r.status,
+            when(r.endedAt),
+            r.trigger ?? '-',
+            r.stocksProcessed === undefined ? '-' : String(r.stocksProcessed),
+          ]),
+        ],
+        '  ',
+      ),
+    );
+  }
+  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
+  return {
+    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
+    lines,
+    data: {
+      environment: manifest.environment,
+      schedule: { name: scheduleRef, state: scheduleState ?? null },
+      scheduleStateParameter: { name: config.batchScheduleStateParameter, value: parameterState ?? null },
+      killSwitch: state ?? null,
+      runs: runList ?? null,
+      errors,
+    },
+  };
+}
+
+/** Disables the batch (the kill switch's actions, recorded as engaged by the caller). */
+export async function batchDisableCommand(
+  ctx: CommandContext,
+  command: { readonly reason: string },
+): Promise<CommandResult> {
+  const config = batchConfigOf(ctx.manifest);
+  const result = await disableBatch(
+    ctx.clients,
+    config,
+    { actor: ctx.actor, reason: command.reason },
+    { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
+  );
+  const lines =
+    result.outcome === 'engaged'
+      ? [
+          `Batch disabled (${ctx.manifest.environment}) by ${ctx.actor}: ${command.reason}.`,
+          `Schedule ${config.batchScheduleGroup}/${config.batchScheduleName} and ${config.batchScheduleStateParameter}: DISABLED (was ${result.scheduleStateBefore ?? 'unknown'}).`,
+          `Stopped ${result.stoppedExecutions.length} execution(s) and ${result.stoppedTasks.length} task(s).`,
+          'Re-enable with `npm run ops -- batch enable --reason "..."`.',
+        ]
+      : [`The kill switch was already engaged: nothing changed.`];
+  return { exitCode: EXIT.ok, lines, data: result };
+}
+
+/** Re-enables the batch; refused (exit 2) while the budget is exceeded, unless forced. */
+export async function batchEnableCommand(
+  ctx: CommandContext,
+  command: { readonly reason: string; readonly force: boolean },
+): Promise<CommandResult> {
+  const config = batchConfigOf(ctx.manifest);
+  const result = await reenableBatch(
+    ctx.clients,
+    config,
+    { actor: ctx.actor, reason: command.reason, force: command.force },
+    { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
+  );
+  return {
+    exitCode: EXIT.ok,
+    lines: [
+      `Batch re-enabled (${ctx.manifest.environment}) by ${ctx.actor}${result.forced ? ', FORCED over budget' : ''}: ${command.reason}.`,
+      `Budget ${config.killSwitchBudgetName}: actual ${result.actualSpend} of ${result.budgetLimit} ` +
+        `(kill threshold ${result.thresholdAmount}).`,
+      `Schedule ${config.batchScheduleGroup}/${config.batchScheduleName} and ${config.batchScheduleStateParameter}: ENABLED.`,
+    ],
+    data: result,
+  };
+}
+
+/** The audit trail, newest first. */
+export async function remediationLogCommand(
+  ctx: CommandContext,
+  command: { readonly limit: number; readonly sinceSeconds?: number },
+): Promise<CommandResult> {
+  const now = ctx.now();
+  const since =
+    command.sinceSeconds === undefined ? undefined : new Date(now.getTime() - command.sinceSeconds * 1000);
+  const entries = await listAudit(ctx.clients.ddb, ctx.manifest.opsTable, {
+    limit: command.limit,
+    since,
+    retry: ctx.retry,
+  });
+  const lines = [
+    `Audit trail: ${ctx.manifest.environment}${since ? ` since ${when(since)}` : ''}, newest first (at most ${command.limit})`,
+  ];
+  if (entries.length === 0) {
+    lines.push('  no entries');
+  } else {
+    lines.push(
+      ...table(
+        [
+          ['time', 'source', 'action', 'actor', 'outcome', 'reason'],
+          ...entries.map((e) => [when(e.at), e.source, e.action, e.actor, e.outcome, e.reason]),
+        ],
+        '  ',
+      ),
+    );
+  }
+  return { exitCode: EXIT.ok, lines, data: { entries } };
+}

@@ -1,0 +1,193 @@
+/** `status` and `health`: the services, their targets, and the health check report. */
+
+import { DescribeServicesCommand, type Service } from '@aws-sdk/client-ecs';
+import {
+  DescribeTargetHealthCommand,
+  type TargetHealthDescription,
+} from '@aws-sdk/client-elastic-load-balancing-v2';
+import { configFromEnv as healthConfigFromEnv } from '../../../lambdas/health-check/config';
+import { runHealthCheck } from '../../../lambdas/health-check/logic';
+import { formatReport } from '../../../lambdas/health-check/report';
+import { withRetry } from '../../../lambdas/shared/retry';
+import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
+import type { CommandContext } from '../context';
+import { EXIT } from '../errors';
+import { type OpsManifest, trafficConfigOf } from '../manifest';
+import { type CommandResult, table, when } from '../output';
+
+/** The ECS services, the health of their targets and the live weights. */
+export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
+  const { manifest, clients, retry } = ctx;
+  const config = trafficConfigOf(manifest);
+  const [services, blueTargets, greenTargets, live] = await Promise.allSettled([
+    withRetry(
+      () =>
+        clients.ecs.send(
+          new DescribeServicesCommand({
+            cluster: manifest.clusterName,
+            services: [manifest.services.blue, manifest.services.green],
+          }),
+        ),
+      retry,
+    ),
+    withRetry(
+      () =>
+        clients.elbv2.send(
+          new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.blue.arn }),
+        ),
+      retry,
+    ),
+    withRetry(
+      () =>
+        clients.elbv2.send(
+          new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.green.arn }),
+        ),
+      retry,
+    ),
+    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry),
+  ]);
+  const errors: string[] = [];
+  const failed = (what: string, r: PromiseSettledResult<unknown>) => {
+    if (r.status === 'rejected') errors.push(`${what}: ${describeError(r.reason)}`);
+  };
+  failed('DescribeServices', services);
+  failed('DescribeTargetHealth blue', blueTargets);
+  failed('DescribeTargetHealth green', greenTargets);
+  failed('live weights', live);
+
+  const targets = {
+    blue: blueTargets.status === 'fulfilled' ? (blueTargets.value.TargetHealthDescriptions ?? []) : undefined,
+    green:
+      greenTargets.status === 'fulfilled' ? (greenTargets.value.TargetHealthDescriptions ?? []) : undefined,
+  };
+  const colours = COLOURS.map((colour) => {
+    const serviceName = manifest.services[colour];
+    const service =
+      services.status === 'fulfilled'
+        ? services.value.services?.find((s) => s.serviceName === serviceName)
+        : undefined;
+    const missing =
+      services.status === 'fulfilled' &&
+      (services.value.failures ?? []).some(
+        (f) => f.arn?.endsWith(`/${serviceName}`) || f.arn === serviceName,
+      );
+    return {
+      colour,
+      serviceName,
+      service: service ? summarizeService(service) : null,
+      missing,
+      targets: targets[colour] ? summarizeTargets(targets[colour]) : null,
+      weight: live.status === 'fulfilled' ? live.value[colour] : null,
+    };
+  });
+
+  const rows: string[][] = [
+    ['', 'service', 'status', 'tasks run/want/pend', 'deployment', 'targets', 'weight'],
+  ];
+  for (const c of colours) {
+    const s = c.service;
+    rows.push([
+      c.colour,
+      c.serviceName,
+      s === null ? (c.missing ? 'MISSING' : 'UNKNOWN') : s.status,
+      s === null ? '-' : `${s.running}/${s.desired}/${s.pending}`,
+      s === null
+        ? '-'
+        : `${s.rolloutState ?? '-'}${s.taskDefinition ? ` ${s.taskDefinition}` : ''}${s.deployments > 1 ? ` (+${s.deployments - 1} older)` : ''}`,
+      c.targets === null ? 'UNKNOWN' : `${c.targets.healthy}/${c.targets.total} healthy`,
+      c.weight === null ? '?' : String(c.weight),
+    ]);
+  }
+  const lines = [
+    `Service status: ${manifest.environment} (${ctx.region}), cluster ${manifest.clusterName}`,
+    '',
+    ...table(rows, '  '),
+  ];
+  for (const c of colours) {
+    const s = c.service;
+    if (s?.rolloutStateReason && s.rolloutState !== 'COMPLETED') {
+      lines.push(`  ${c.colour} deployment: ${s.rolloutStateReason} (updated ${when(s.updatedAt)})`);
+    }
+    for (const problem of c.targets?.problems ?? []) lines.push(`  ${c.colour} target ${problem}`);
+  }
+  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
+  return {
+    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
+    lines,
+    data: { environment: manifest.environment, region: ctx.region, colours, errors },
+  };
+}
+
+function summarizeService(service: Service) {
+  const primary = service.deployments?.find((d) => d.status === 'PRIMARY') ?? service.deployments?.[0];
+  return {
+    status: service.status ?? 'UNKNOWN',
+    running: service.runningCount ?? 0,
+    desired: service.desiredCount ?? 0,
+    pending: service.pendingCount ?? 0,
+    deployments: service.deployments?.length ?? 0,
+    rolloutState: primary?.rolloutState,
+    rolloutStateReason: primary?.rolloutStateReason,
+    taskDefinition: primary?.taskDefinition?.split('/').pop(),
+    updatedAt: primary?.updatedAt,
+  };
+}
+
+function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
+  const healthy = descriptions.filter((d) => d.TargetHealth?.State === 'healthy').length;
+  const problems = descriptions
+    .filter((d) => d.TargetHealth?.State !== 'healthy')
+    .map(
+      (d) =>
+        `${d.Target?.Id ?? '?'}:${d.Target?.Port ?? '?'} ${d.TargetHealth?.State ?? 'unknown'}` +
+        `${d.TargetHealth?.Reason ? ` (${d.TargetHealth.Reason}${d.TargetHealth.Description ? `: ${d.TargetHealth.Description}` : ''})` : ''}`,
+    );
+  return { healthy, total: descriptions.length, problems };
+}
+
+// ---------------------------------------------------------------------------------------------
+// health
+
+/** The health check Lambda's configuration, from the manifest. */
+export function healthConfigOf(manifest: OpsManifest) {
+  const t = manifest.healthThresholds ?? {};
+  const optional = (value: number | undefined) => (value === undefined ? undefined : String(value));
+  return healthConfigFromEnv({
+    ENVIRONMENT: manifest.environment,
+    ECS_CLUSTER: manifest.clusterName,
+    SERVICES: JSON.stringify(COLOURS.map((colour) => ({ colour, serviceName: manifest.services[colour] }))),
+    TARGET_GROUPS: JSON.stringify(
+      COLOURS.map((colour) => ({
+        colour,
+        targetGroupArn: manifest.targetGroups[colour].arn,
+        targetGroupFullName: manifest.targetGroups[colour].fullName,
+      })),
+    ),
+    LOAD_BALANCER_FULL_NAME: manifest.loadBalancerFullName,
+    OPS_TABLE_NAME: manifest.opsTable,
+    TOPIC_ARNS: JSON.stringify(manifest.topics),
+    ERROR_RATE_MAX: optional(t.errorRateMax),
+    ERROR_RATE_HIGH: optional(t.errorRateHigh),
+    P95_MAX_SECONDS: optional(t.p95MaxSeconds),
+    BATCH_SUCCESS_MIN: optional(t.batchSuccessMin),
+    BATCH_LOOKBACK_HOURS: optional(t.batchLookbackHours),
+    BATCH_MAX_RUNNING_MINUTES: optional(t.batchMaxRunningMinutes),
+  });
+}
+
+/** The health check's report, as the scheduled Lambda sends it; exit 1 unless HEALTHY. */
+export async function healthCommand(
+  ctx: CommandContext,
+  command: { readonly kind: 'morning' | 'light' },
+): Promise<CommandResult> {
+  const report = await runHealthCheck(ctx.clients, healthConfigOf(ctx.manifest), {
+    kind: command.kind,
+    now: ctx.now(),
+    retry: ctx.retry,
+  });
+  return {
+    exitCode: report.overall === 'HEALTHY' ? EXIT.ok : EXIT.failed,
+    lines: [formatReport(report)],
+    data: report,
+  };
+}

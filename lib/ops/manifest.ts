@@ -1,0 +1,155 @@
+/**
+ * Discovery: everything the ops CLI acts on comes from one output of the service stack,
+ * `OpsManifest` (a JSON document the CDK app emits), read with one DescribeStacks call.
+ */
+
+import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+// A namespace import, as everywhere else in the repository.
+import * as z from 'zod';
+import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
+import type { TrafficConfig } from '../../lambdas/shared/traffic';
+import { OpsError } from './errors';
+
+/** The stack output holding the manifest. */
+export const MANIFEST_OUTPUT_KEY = 'OpsManifest';
+
+const name = z.string().min(1);
+const arn = z.string().startsWith('arn:', 'must be an ARN');
+const percent = z.number().int().min(0).max(100);
+
+const manifestSchema = z.object({
+  environment: name,
+  region: name,
+  clusterName: name,
+  services: z.object({ blue: name, green: name }),
+  listenerArn: arn,
+  loadBalancerFullName: z.string().regex(/^app\/[^/]+\/[^/]+$/, 'must be app/<name>/<id>'),
+  targetGroups: z.object({
+    blue: z.object({ arn, fullName: z.string().regex(/^targetgroup\/[^/]+\/[^/]+$/) }),
+    green: z.object({ arn, fullName: z.string().regex(/^targetgroup\/[^/]+\/[^/]+$/) }),
+  }),
+  weightsParameter: z.string().startsWith('/'),
+  configuredWeights: z.object({ blue: percent, green: percent }),
+  opsTable: name,
+  shiftStateMachineArn: arn,
+  alarms: z.object({ p0: name, blue: z.array(name), green: z.array(name) }),
+  topics: z.object({ P0: arn, P1: arn, P2: arn, P3: arn }),
+  batch: z.object({
+    stateMachineArn: arn,
+    scheduleName: name,
+    scheduleGroup: name,
+    scheduleStateParameter: z.string().startsWith('/'),
+    taskFamily: name,
+    killSwitchBudgetName: name,
+    killThresholdPercent: z.number().positive(),
+  }),
+  accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  /**
+   * Optional: the health check Lambda's thresholds, so that `health` applies the very same
+   * (the Lambda's defaults otherwise).
+   */
+  healthThresholds: z
+    .object({
+      errorRateMax: z.number().optional(),
+      errorRateHigh: z.number().optional(),
+      p95MaxSeconds: z.number().optional(),
+      batchSuccessMin: z.number().optional(),
+      batchLookbackHours: z.number().optional(),
+      batchMaxRunningMinutes: z.number().optional(),
+    })
+    .optional(),
+});
+
+/** The service stack's `OpsManifest` output. */
+export type OpsManifest = z.infer<typeof manifestSchema>;
+
+/** The service stack of an environment. */
+export function serviceStackName(environment: string): string {
+  return `fa-ai-system-${environment}-service`;
+}
+
+/** The stack does not exist in the region. */
+export class StackNotDeployedError extends OpsError {}
+
+/** The stack has no valid manifest (deployed by an older version). */
+export class ManifestError extends OpsError {}
+
+/**
+ * Reads and validates the manifest of `environment`'s service stack in the client's region.
+ * StackNotDeployedError / ManifestError with a message saying what to do.
+ */
+export async function loadManifest(
+  cloudformation: CloudFormationClient,
+  environment: string,
+  region: string,
+  retry?: RetryOptions,
+): Promise<OpsManifest> {
+  const stackName = serviceStackName(environment);
+  let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
+  try {
+    const result = await withRetry(
+      () => cloudformation.send(new DescribeStacksCommand({ StackName: stackName })),
+      retry,
+    );
+    outputs = result.Stacks?.[0]?.Outputs ?? [];
+  } catch (error) {
+    const e = error as { name?: unknown; message?: unknown };
+    if (e.name === 'ValidationError' && typeof e.message === 'string' && /does not exist/.test(e.message)) {
+      throw new StackNotDeployedError(
+        `${stackName} is not deployed in ${region} (deploy it, or pass the right --region)`,
+        { cause: error },
+      );
+    }
+    throw error;
+  }
+  return parseManifest(
+    outputs.find((o) => o.OutputKey === MANIFEST_OUTPUT_KEY)?.OutputValue,
+    stackName,
+    environment,
+  );
+}
+
+/** The manifest in `text`; ManifestError saying what is wrong and to redeploy otherwise. */
+export function parseManifest(text: string | undefined, stackName: string, environment: string): OpsManifest {
+  if (text === undefined) {
+    throw new ManifestError(
+      `Stack ${stackName} has no ${MANIFEST_OUTPUT_KEY} output: it was deployed by an older version; redeploy it`,
+    );
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch {
+    throw new ManifestError(
+      `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
+    );
+  }
+  const parsed = manifestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(root)'}: ${i.message}`)
+      .join('; ');
+    throw new ManifestError(
+      `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (${issues}): redeploy it`,
+    );
+  }
+  if (parsed.data.environment !== environment) {
+    throw new ManifestError(
+      `Stack ${stackName}'s ${MANIFEST_OUTPUT_KEY} is for environment '${parsed.data.environment}', not '${environment}'`,
+    );
+  }
+  return parsed.data;
+}
+
+/** The traffic functions' configuration of the manifest. */
+export function trafficConfigOf(manifest: OpsManifest): TrafficConfig {
+  return {
+    environment: manifest.environment,
+    listenerArn: manifest.listenerArn,
+    targetGroups: { blue: manifest.targetGroups.blue.arn, green: manifest.targetGroups.green.arn },
+    weightsParameter: manifest.weightsParameter,
+    opsTable: manifest.opsTable,
+    shiftStateMachineArn: manifest.shiftStateMachineArn,
+    alertTopicArn: manifest.topics.P1,
+  };
+}

@@ -1,0 +1,415 @@
+/**
+ * Mocked AWS clients of the remediation Lambda, a small stateful model of its ops table items
+ * (markers, counters, audit), real alarm events, EMF capture and a round-trip depth tracker.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { mockClient } from 'aws-sdk-client-mock';
+import { vi } from 'vitest';
+import { configFromEnv } from '../../../lambdas/remediation/config';
+import type { RemediationClients } from '../../../lambdas/remediation/logic';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+
+export const REGION = 'ap-northeast-1';
+export const ACCOUNT_ID = '123456789012';
+export const CLUSTER = 'fa-ai-system-prod';
+export const SERVICES = { blue: 'fa-ai-system-blue-service', green: 'fa-ai-system-green-service' } as const;
+export const WEIGHTS_PARAMETER = '/fa-ai-system/prod/traffic/weights';
+export const OPS_TABLE = 'fa-ai-system-prod-ops';
+export const TOPICS = {
+  P0: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p0`,
+  P1: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p1`,
+  P2: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p2`,
+  P3: `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p3`,
+} as const;
+export const NOW = new Date('2026-11-25T04:12:35.000Z');
+
+/** The REMEDIATION variable's value; tests override parts. */
+export interface RemediationJson {
+  dryRun: boolean;
+  actions: {
+    'force-new-deployment': { enabled: boolean; maxPerHour: number };
+    'scale-out': { enabled: boolean; maxPerHour: number; step: number };
+  };
+}
+
+export const REMEDIATION: RemediationJson = {
+  dryRun: false,
+  actions: {
+    'force-new-deployment': { enabled: true, maxPerHour: 2 },
+    'scale-out': { enabled: true, maxPerHour: 3, step: 1 },
+  },
+};
+
+/** The function's environment as the stack sets it, with `remediation` as REMEDIATION. */
+export function env(remediation: RemediationJson = REMEDIATION) {
+  return {
+    ENVIRONMENT: 'prod',
+    ALARM_PREFIX: 'fa-ai-system-prod-',
+    ECS_CLUSTER: CLUSTER,
+    SERVICES: JSON.stringify(SERVICES),
+    MAX_COUNTS: JSON.stringify({ blue: 10, green: 10 }),
+    WEIGHTS_PARAMETER,
+    OPS_TABLE_NAME: OPS_TABLE,
+    TOPIC_ARNS: JSON.stringify(TOPICS),
+    REMEDIATION: JSON.stringify(remediation),
+    // Present in every Lambda environment; must be ignored.
+    AWS_REGION: REGION,
+  } as Record<string, string>;
+}
+
+export const ENV = env();
+export const CONFIG = configFromEnv(ENV);
+
+/** A deep copy of REMEDIATION changed by `change`. */
+export function remediation(change: (r: RemediationJson) => void): RemediationJson {
+  const copy = structuredClone(REMEDIATION);
+  change(copy);
+  return copy;
+}
+
+// --- Events ------------------------------------------------------------------------------------
+
+/** The descriptions the stack gives the alarms (severity first). */
+export const DESCRIPTIONS: Readonly<Record<string, string>> = {
+  'log-db-pool-exhausted':
+    'P1 1+ log lines matching "could not obtain connection from pool" in 5 minutes. Runbook: Common Issues > Database Connection Pool Exhausted.',
+  'db-connections-high':
+    'P1 database connections above 80% of max_connections (200). Runbook: Common Issues > Database Connection Pool Exhausted.',
+  'blue-cpu-high':
+    'P2 blue: ECS CPU above 80%. Runbook: Incident Response > P0: Complete Service Outage (Resource exhaustion).',
+  'blue-memory-high':
+    'P2 blue: ECS memory above 85%. Runbook: Incident Response > P0: Complete Service Outage (Resource exhaustion).',
+  'green-cpu-high':
+    'P2 green: ECS CPU above 80%. Runbook: Incident Response > P0: Complete Service Outage (Resource exhaustion).',
+  'green-memory-high':
+    'P2 green: ECS memory above 85%. Runbook: Incident Response > P0: Complete Service Outage (Resource exhaustion).',
+  p0: 'P0 complete service outage: zero healthy targets or a 5xx storm. Runbook: Incident Response > P0: Complete Service Outage. First action after a recent deployment: npm run ops -- rollback',
+  'cache-memory-high': 'P2 cache memory above 80%. Runbook: Common Issues > High API Costs.',
+};
+
+export const STATE_REASON =
+  'Threshold Crossed: 1 out of the last 1 datapoints [3.0 (25/11/26 04:07:00)] was greater than or equal to the threshold (1.0) (minimum 1 datapoint for OK -> ALARM transition).';
+
+/**
+ * An EventBridge "CloudWatch Alarm State Change" event, shaped as the CloudWatch documentation's
+ * single-metric example, for alarm `fa-ai-system-prod-<alarmId>`.
+ */
+export function alarmEvent(
+  alarmId: string,
+  options: {
+    id?: string;
+    state?: string;
+    previousState?: string;
+    description?: string | null;
+    alarmName?: string;
+  } = {},
+) {
+  const alarmName = options.alarmName ?? `fa-ai-system-prod-${alarmId}`;
+  const description =
+    options.description === undefined ? DESCRIPTIONS[alarmId] : (options.description ?? undefined);
+  return {
+    version: '0',
+    id: options.id ?? 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: ACCOUNT_ID,
+    time: '2026-11-25T04:12:31Z',
+    region: REGION,
+    resources: [`arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${alarmName}`],
+    detail: {
+      alarmName,
+      configuration: {
+        ...(description === undefined ? {} : { description }),
+        metrics: [
+          {
+            id: '30b6c6b2-a864-43a2-4877-c09a1afc3b87',
+            metricStat: {
+              metric: {
+                dimensions: { ServiceName: SERVICES.blue, ClusterName: CLUSTER },
+                name: 'CPUUtilization',
+                namespace: 'AWS/ECS',
+              },
+              period: 300,
+              stat: 'Average',
+            },
+            returnData: true,
+          },
+        ],
+      },
+      previousState: {
+        reason:
+          'Threshold Crossed: 1 out of the last 1 datapoints [0.0 (25/11/26 03:57:00)] was not greater than or equal to the threshold (1.0) (minimum 1 datapoint for ALARM -> OK transition).',
+        reasonData:
+          '{"version":"1.0","queryDate":"2026-11-25T04:02:30.985+0000","startDate":"2026-11-25T03:57:00.000+0000","statistic":"Sum","period":300,"recentDatapoints":[0.0],"threshold":1.0,"evaluatedDatapoints":[{"timestamp":"2026-11-25T03:57:00.000+0000","sampleCount":5.0,"value":0.0}]}',
+        timestamp: '2026-11-25T04:02:30.987+0000',
+        value: options.previousState ?? 'OK',
+      },
+      state: {
+        reason: STATE_REASON,
+        reasonData:
+          '{"version":"1.0","queryDate":"2026-11-25T04:12:30.985+0000","startDate":"2026-11-25T04:07:00.000+0000","statistic":"Sum","period":300,"recentDatapoints":[3.0],"threshold":1.0,"evaluatedDatapoints":[{"timestamp":"2026-11-25T04:07:00.000+0000","sampleCount":5.0,"value":3.0}]}',
+        timestamp: '2026-11-25T04:12:30.989+0000',
+        value: options.state ?? 'ALARM',
+      },
+    },
+  };
+}
+
+// --- Mocks -------------------------------------------------------------------------------------
+
+export const mocks = {
+  ecs: mockClient(ECSClient),
+  ssm: mockClient(SSMClient),
+  sns: mockClient(SNSClient),
+  ddb: mockClient(DynamoDBDocumentClient),
+};
+
+export const clients: RemediationClients = {
+  ecs: new ECSClient({ region: REGION }),
+  ssm: new SSMClient({ region: REGION }),
+  sns: new SNSClient({ region: REGION }),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+const TASK_DEFINITION = (colour: string, revision: number) =>
+  `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task-definition/fa-ai-system-prod-${colour}:${revision}`;
+
+/** A service as DescribeServices returns it. */
+export function service(
+  colour: 'blue' | 'green',
+  desiredCount: number,
+  deploymentId = `ecs-svc/${colour}0001`,
+) {
+  const name = SERVICES[colour];
+  return {
+    serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service/${CLUSTER}/${name}`,
+    serviceName: name,
+    clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:cluster/${CLUSTER}`,
+    status: 'ACTIVE',
+    desiredCount,
+    runningCount: desiredCount,
+    pendingCount: 0,
+    launchType: 'FARGATE' as const,
+    platformVersion: 'LATEST',
+    taskDefinition: TASK_DEFINITION(colour, 42),
+    deployments: [
+      {
+        id: deploymentId,
+        status: 'PRIMARY',
+        taskDefinition: TASK_DEFINITION(colour, 42),
+        desiredCount,
+        pendingCount: 0,
+        runningCount: desiredCount,
+        failedTasks: 0,
+        createdAt: new Date('2026-11-20T02:00:00.000Z'),
+        updatedAt: new Date('2026-11-20T02:05:00.000Z'),
+        launchType: 'FARGATE' as const,
+        rolloutState: 'COMPLETED' as const,
+        rolloutStateReason: 'ECS deployment ecs-svc/0001 completed.',
+      },
+    ],
+    createdAt: new Date('2026-01-01T09:00:00.000Z'),
+    schedulingStrategy: 'REPLICA' as const,
+    deploymentController: { type: 'ECS' as const },
+  } satisfies Service;
+}
+
+/** A stored item of the model table. */
+type Item = Record<string, unknown>;
+
+/**
+ * The ops table items the remediation writes, modelling its conditions: the claim put, the
+ * audit put (never overwriting), the counter update and refund, the marker update.
+ */
+export class OpsTableModel {
+  readonly items = new Map<string, Item>();
+
+  private static key(pk: unknown, sk: unknown): string {
+    return `${String(pk)}|${String(sk)}`;
+  }
+
+  get(pk: string, sk: string): Item | undefined {
+    return this.items.get(OpsTableModel.key(pk, sk));
+  }
+
+  put(input: { Item?: Item; ExpressionAttributeValues?: Item }): object {
+    const item = input.Item ?? {};
+    const key = OpsTableModel.key(item.pk, item.sk);
+    const old = this.items.get(key);
+    if (old !== undefined) {
+      const values = input.ExpressionAttributeValues ?? {};
+      const reclaimable =
+        item.pk === 'REMEDIATION_EVENT' &&
+        (old.status === 'failed' ||
+          (old.status === 'claimed' && (old.leaseUntil as number) < (values[':now'] as number)));
+      if (!reclaimable) throw conditionalCheckFailed(old);
+    }
+    this.items.set(key, { ...item });
+    return { $metadata: {} };
+  }
+
+  update(input: { Key?: Item; ExpressionAttributeValues?: Item }): object {
+    const key = OpsTableModel.key(input.Key?.pk, input.Key?.sk);
+    const values = input.ExpressionAttributeValues ?? {};
+    const old = this.items.get(key);
+    if (input.Key?.pk === 'REMEDIATION_RATE') {
+      const count = (old?.count as number | undefined) ?? 0;
+      if (':one' in values) {
+        if (old !== undefined && count >= (values[':max'] as number)) throw conditionalCheckFailed();
+        const next = { ...input.Key, expiresAt: old?.expiresAt ?? values[':expiresAt'], count: count + 1 };
+        this.items.set(key, next);
+        return { $metadata: {}, Attributes: { count: next.count, expiresAt: next.expiresAt } };
+      }
+      if (count <= 0) throw conditionalCheckFailed();
+      this.items.set(key, { ...old, count: count - 1 });
+      return { $metadata: {} };
+    }
+    this.items.set(key, {
+      ...old,
+      ...input.Key,
+      status: values[':status'],
+      outcome: values[':outcome'],
+      finishedAt: values[':finishedAt'],
+    });
+    return { $metadata: {} };
+  }
+}
+
+/** What DynamoDB throws on a failed condition; the old item in low-level form when asked. */
+export function conditionalCheckFailed(old?: Item): ConditionalCheckFailedException {
+  return new ConditionalCheckFailedException({
+    message: 'The conditional request failed',
+    $metadata: { httpStatusCode: 400 },
+    ...(old === undefined
+      ? {}
+      : {
+          Item: Object.fromEntries(
+            Object.entries(old).map(([k, v]) => [
+              k,
+              typeof v === 'number' ? { N: String(v) } : { S: String(v) },
+            ]),
+          ),
+        }),
+  });
+}
+
+/** Every AWS call's "level": 1 + the highest level of the calls finished before it started. */
+export class RoundTripTracker {
+  private readonly finished: number[] = [];
+  readonly calls: Array<{ command: string; level: number }> = [];
+
+  wrap<I, O>(command: string, fn: (input: I) => O | Promise<O>): (input: I) => Promise<O> {
+    return async (input: I) => {
+      const level = 1 + Math.max(0, ...this.finished);
+      this.calls.push({ command, level });
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      try {
+        return await fn(input);
+      } finally {
+        this.finished.push(level);
+      }
+    };
+  }
+
+  /** The number of sequential rounds of AWS calls. */
+  get depth(): number {
+    return Math.max(0, ...this.calls.map((c) => c.level));
+  }
+}
+
+/** What {@link resetMocks} sets up. */
+export interface MockSetup {
+  /** The stored weights "<blue>,<green>". @default '100,0' */
+  readonly weights?: string;
+  /** Desired counts. @default blue 2, green 1 */
+  readonly desired?: { blue: number; green: number };
+  readonly tracker?: RoundTripTracker;
+}
+
+/** Resets every mock to the happy path and returns the fresh table model. */
+export function resetMocks(setup: MockSetup = {}): OpsTableModel {
+  for (const mock of Object.values(mocks)) mock.reset();
+  const table = new OpsTableModel();
+  const track = <I, O>(command: string, fn: (input: I) => O) =>
+    setup.tracker ? setup.tracker.wrap(command, fn) : async (input: I) => fn(input);
+  const desired = setup.desired ?? { blue: 2, green: 1 };
+  mocks.ddb.on(PutCommand).callsFake(track('PutItem', (input) => table.put(input)));
+  mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', (input) => table.update(input)));
+  mocks.ssm.on(GetParameterCommand).callsFake(
+    track('GetParameter', () => ({
+      $metadata: {},
+      Parameter: {
+        Name: WEIGHTS_PARAMETER,
+        Type: 'StringList' as const,
+        Value: setup.weights ?? '100,0',
+        Version: 7,
+        LastModifiedDate: new Date('2026-11-20T02:10:00.000Z'),
+        ARN: `arn:aws:ssm:${REGION}:${ACCOUNT_ID}:parameter${WEIGHTS_PARAMETER}`,
+        DataType: 'text',
+      },
+    })),
+  );
+  mocks.ecs.on(DescribeServicesCommand).callsFake(
+    track('DescribeServices', () => ({
+      $metadata: {},
+      services: [service('blue', desired.blue), service('green', desired.green)],
+      failures: [],
+    })),
+  );
+  mocks.ecs.on(UpdateServiceCommand).callsFake(
+    track(
+      'UpdateService',
+      (input: { service?: string; desiredCount?: number; forceNewDeployment?: boolean }) => {
+        const colour = input.service === SERVICES.green ? 'green' : 'blue';
+        const updated = service(
+          colour,
+          input.desiredCount ?? desired[colour],
+          input.forceNewDeployment ? `ecs-svc/${colour}0002` : undefined,
+        );
+        return { $metadata: {}, service: updated };
+      },
+    ),
+  );
+  mocks.sns
+    .on(PublishCommand)
+    .callsFake(
+      track('Publish', () => ({ $metadata: {}, MessageId: '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18' })),
+    );
+  return table;
+}
+
+/** An AWS service error as the SDK deserializes it. */
+export function awsError(name: string, message: string, httpStatusCode = 400): Error {
+  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
+}
+
+/** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
+export function observability() {
+  const emf: Array<Record<string, unknown>> = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    for (const line of String(chunk).split('\n')) {
+      if (line.includes('"_aws"')) emf.push(JSON.parse(line));
+    }
+    return true;
+  });
+  return {
+    emf,
+    logger: new Logger({ serviceName: 'remediation', logLevel: 'SILENT' }),
+    metrics: new Metrics({ namespace: 'Test/Automation', serviceName: 'remediation' }),
+  };
+}
+
+/** The value of metric `name` across the captured EMF documents, or undefined if not emitted. */
+export function metricValue(emf: ReadonlyArray<Record<string, unknown>>, name: string): unknown {
+  for (const doc of emf) if (name in doc) return doc[name];
+  return undefined;
+}
+
+/** The no-op sleep tests retry with. */
+export const NO_SLEEP = { sleep: async () => undefined };

@@ -1,0 +1,255 @@
+import 'aws-sdk-client-mock-vitest/extend';
+import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { StopExecutionCommand } from '@aws-sdk/client-sfn';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { WeightsNotWrittenError } from '../../../lambdas/shared/traffic';
+import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
+import {
+  ACCOUNT_ID,
+  ALARMS,
+  ALERT_TOPIC_ARN,
+  auditItems,
+  awsError,
+  executionArn,
+  item,
+  lastShiftItem,
+  lockItem,
+  metricValue,
+  mocks,
+  NO_SLEEP,
+  observability,
+  REGION,
+  resetWorld,
+  rollbackItem,
+  ENV as TRAFFIC_ENV,
+  clients as testClients,
+  world,
+} from '../traffic-shift/harness';
+
+const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
+// The shift completed at 04:00; the P0 fires 12 minutes later.
+const NOW = new Date('2026-11-25T04:12:35.000Z');
+
+/**
+ * A composite alarm's state change as EventBridge delivers it (shape of the CloudWatch
+ * documentation's "Composite alarm" example).
+ */
+function alarmEvent(state: string, previous: string, alarmName = ALARMS.p0) {
+  return {
+    version: '0',
+    id: '2dde0eb1-528b-d2d5-9ca6-6d590caf2329',
+    'detail-type': 'CloudWatch Alarm State Change',
+    source: 'aws.cloudwatch',
+    account: ACCOUNT_ID,
+    time: '2026-11-25T04:12:31Z',
+    region: REGION,
+    resources: [`arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${alarmName}`],
+    detail: {
+      alarmName,
+      state: {
+        value: state,
+        reason: `arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${ALARMS.green[0]} transitioned to ALARM at Wednesday 25 November, 2026 04:12:30 UTC`,
+        reasonData: JSON.stringify({
+          triggeringAlarms: [
+            {
+              arn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${ALARMS.green[0]}`,
+              state: { value: 'ALARM', timestamp: '2026-11-25T04:12:30.994+0000' },
+            },
+          ],
+        }),
+        timestamp: '2026-11-25T04:12:31.146+0000',
+      },
+      previousState: {
+        value: previous,
+        reason: `arn:aws:cloudwatch:${REGION}:${ACCOUNT_ID}:alarm:${ALARMS.green[0]} transitioned to OK at Wednesday 25 November, 2026 03:02:11 UTC`,
+        reasonData: '{"triggeringAlarms":[]}',
+        timestamp: '2026-11-25T03:02:11.377+0000',
+      },
+      configuration: {
+        alarmRule: ALARMS.green.map((name) => `ALARM("${name}")`).join(' OR '),
+        description: 'P0: the service is down or failing for most users',
+      },
+    },
+  };
+}
+
+let obs: ReturnType<typeof observability>;
+
+function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+  return {
+    clients: testClients,
+    env: ENV,
+    now: () => NOW,
+    retry: NO_SLEEP,
+    observability: { logger: obs.logger, metrics: obs.metrics },
+    ...overrides,
+  };
+}
+
+function published(): Array<{ Subject?: string; Message?: string; TopicArn?: string }> {
+  return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+}
+
+function awsCalls(): number {
+  return Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0);
+}
+
+beforeEach(() => {
+  resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+  obs = observability('traffic-rollback');
+});
+
+afterEach(() => {
+  vi.restoreAllMocks();
+});
+
+describe('P0 into ALARM', () => {
+  it('rolls back a shift completed shortly before, and notifies', async () => {
+    const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    expect(result).toMatchObject({
+      outcome: 'handled',
+      notified: true,
+      rollback: { changed: true, outcome: 'rolled-back', restored: { blue: 100, green: 0 } },
+    });
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+    expect(world.parameter).toBe('100,0');
+    expect(item('TRAFFIC', 'LAST_SHIFT')?.status).toBe('rolled-back');
+    expect(auditItems()[0]).toMatchObject({
+      action: 'traffic-rollback',
+      source: 'traffic-rollback',
+      reason: expect.stringContaining(`P0 alarm ${ALARMS.p0} in ALARM since 2026-11-25T04:12:31.146+0000`),
+    });
+    const [notice] = published();
+    expect(notice?.TopicArn).toBe(ALERT_TOPIC_ARN);
+    expect(notice?.Subject).toBe('[prod] P0: traffic rolled back to blue 100 / green 0');
+    expect(notice?.Message).toContain('rolled back automatically');
+    expect(metricValue(obs.emf, 'TrafficRolledBack')).toBe(1);
+  });
+
+  it('stops a shift still running', async () => {
+    const running = executionArn('to-green-1');
+    resetWorld({
+      listener: { blue: 50, green: 50 },
+      items: [
+        lastShiftItem({ status: 'in-progress', completedAt: undefined }),
+        lockItem({ executionArn: running }),
+      ],
+    });
+    await handleEvent(alarmEvent('ALARM', 'INSUFFICIENT_DATA'), deps());
+    expect(mocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: running });
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+    expect(published()[0]?.Message).toContain(`Stopped the running shift: ${running}.`);
+  });
+
+  it('changes nothing for a duplicate event, and says so', async () => {
+    await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    mocks.elbv2.resetHistory();
+    mocks.sns.resetHistory();
+    const again = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ now: () => new Date(NOW.getTime() + 5000) }),
+    );
+    expect(again).toMatchObject({
+      outcome: 'handled',
+      rollback: { changed: false, outcome: 'already-rolled-back' },
+    });
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(published()[0]?.Subject).toBe('[prod] P0: automatic rollback did nothing (already-rolled-back)');
+    expect(auditItems()).toHaveLength(1);
+  });
+
+  it('never flaps: within the cool-down of the last rollback nothing changes', async () => {
+    resetWorld({
+      listener: { blue: 0, green: 100 },
+      items: [lastShiftItem(), rollbackItem({ at: '2026-11-25T04:01:00.000Z' })],
+    });
+    const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    expect(result).toMatchObject({ rollback: { changed: false, outcome: 'cooldown' } });
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+    expect(published()[0]?.Message).toContain('To roll back anyway: `npm run ops -- rollback`.');
+  });
+
+  it('does nothing for a shift completed outside the window', async () => {
+    resetWorld({
+      listener: { blue: 0, green: 100 },
+      items: [lastShiftItem({ completedAt: '2026-11-25T02:30:00.000Z' })],
+    });
+    const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    expect(result).toMatchObject({ rollback: { changed: false, outcome: 'outside-window' } });
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect(published()[0]?.Message).toMatch(/outside the 60-minute window/);
+  });
+
+  it('honours the configured window', async () => {
+    resetWorld({
+      listener: { blue: 0, green: 100 },
+      items: [lastShiftItem({ completedAt: '2026-11-25T02:30:00.000Z' })],
+    });
+    const result = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ env: { ...ENV, ROLLBACK_WINDOW_MINUTES: '180' } }),
+    );
+    expect(result).toMatchObject({ rollback: { changed: true } });
+  });
+
+  it('notifies and fails (for the retry) when the weights cannot be written', async () => {
+    mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
+    mocks.ssm.rejects(awsError('AccessDeniedException', 'denied'));
+    await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps())).rejects.toThrow(WeightsNotWrittenError);
+    expect(published()[0]?.Subject).toBe('[prod] Automatic traffic rollback FAILED');
+    expect(metricValue(obs.emf, 'TrafficRollbackFailed')).toBe(1);
+  });
+});
+
+describe('ignored events', () => {
+  it('ignores ALARM -> ALARM (no transition)', async () => {
+    await expect(handleEvent(alarmEvent('ALARM', 'ALARM'), deps())).resolves.toMatchObject({
+      outcome: 'ignored',
+    });
+    expect(awsCalls()).toBe(0);
+    expect(metricValue(obs.emf, 'TrafficRollbackIgnored')).toBe(1);
+  });
+
+  it('ignores ALARM -> OK', async () => {
+    await expect(handleEvent(alarmEvent('OK', 'ALARM'), deps())).resolves.toMatchObject({
+      outcome: 'ignored',
+      reason: 'ALARM -> OK is not a transition into ALARM',
+    });
+    expect(awsCalls()).toBe(0);
+  });
+
+  it('ignores another alarm', async () => {
+    await expect(handleEvent(alarmEvent('ALARM', 'OK', 'some-other-alarm'), deps())).resolves.toMatchObject({
+      outcome: 'ignored',
+    });
+    expect(awsCalls()).toBe(0);
+  });
+});
+
+describe('malformed events', () => {
+  it.each([
+    ['an empty event', {}],
+    [
+      'another detail type',
+      { ...alarmEvent('ALARM', 'OK'), 'detail-type': 'CloudWatch Alarm Configuration Change' },
+    ],
+    [
+      'a state that is not a state',
+      { ...alarmEvent('ALARM', 'OK'), detail: { alarmName: ALARMS.p0, state: { value: 'RED' } } },
+    ],
+    ['an SNS event', { Records: [{ EventSource: 'aws:sns', Sns: { Message: '{}' } }] }],
+  ])('rejects %s with InvalidInputError, doing nothing', async (_, event) => {
+    await expect(handleEvent(event, deps())).rejects.toThrow(InvalidInputError);
+    expect(awsCalls()).toBe(0);
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+  });
+
+  it('rejects a bad window setting', async () => {
+    await expect(
+      handleEvent(alarmEvent('ALARM', 'OK'), deps({ env: { ...ENV, ROLLBACK_COOLDOWN_MINUTES: 'soon' } })),
+    ).rejects.toThrow(/ROLLBACK_COOLDOWN_MINUTES/);
+    expect(awsCalls()).toBe(0);
+  });
+});

@@ -1,0 +1,241 @@
+/**
+ * The ops CLI run in-process against the traffic harness's simulated account, plus the
+ * clients only the CLI uses (CloudFormation, ECS, Scheduler, Budgets).
+ */
+import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
+import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import {
+  DescribeServicesCommand,
+  ECSClient,
+  ListTasksCommand,
+  type Service,
+  StopTaskCommand,
+} from '@aws-sdk/client-ecs';
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { mockClient } from 'aws-sdk-client-mock';
+import { runCli } from '../../lib/ops/cli';
+import type { CliDeps, OpsClients } from '../../lib/ops/clients';
+import type { OpsManifest } from '../../lib/ops/manifest';
+import {
+  ACCOUNT_ID,
+  ALARMS,
+  BLUE_TG,
+  GREEN_TG,
+  LISTENER_ARN,
+  OPS_TABLE,
+  REGION,
+  resetWorld,
+  SHIFT_STATE_MACHINE_ARN,
+  clients as trafficClients,
+  mocks as trafficMocks,
+  WEIGHTS_PARAMETER,
+  type WorldSetup,
+} from '../lambdas/traffic-shift/harness';
+
+export const CLUSTER = 'fa-ai-system-cluster';
+export const BATCH_STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
+export const SCHEDULE_STATE_PARAMETER = '/fa-ai-system/prod/batch/schedule-state';
+
+const topic = (p: string) => `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-${p}`;
+
+/** The manifest the service stack emits (the shape the CDK app writes). */
+export const MANIFEST: OpsManifest = {
+  environment: 'prod',
+  region: REGION,
+  clusterName: CLUSTER,
+  services: { blue: 'fa-ai-system-blue-service', green: 'fa-ai-system-green-service' },
+  listenerArn: LISTENER_ARN,
+  loadBalancerFullName: 'app/fa-ai-system-alb/50dc6c495c0c9188',
+  targetGroups: {
+    blue: { arn: BLUE_TG, fullName: 'targetgroup/fa-ai-system-blue/73e2d6bc24d8a067' },
+    green: { arn: GREEN_TG, fullName: 'targetgroup/fa-ai-system-green/2453ed029918f21f' },
+  },
+  weightsParameter: WEIGHTS_PARAMETER,
+  configuredWeights: { blue: 100, green: 0 },
+  opsTable: OPS_TABLE,
+  shiftStateMachineArn: SHIFT_STATE_MACHINE_ARN,
+  alarms: ALARMS,
+  topics: { P0: topic('p0'), P1: topic('p1'), P2: topic('p2'), P3: topic('p3') },
+  batch: {
+    stateMachineArn: BATCH_STATE_MACHINE_ARN,
+    scheduleName: 'fa-ai-system-prod-weekly-batch',
+    scheduleGroup: 'default',
+    scheduleStateParameter: SCHEDULE_STATE_PARAMETER,
+    taskFamily: 'fa-ai-system-batch',
+    killSwitchBudgetName: 'fa-ai-system-prod-monthly',
+    killThresholdPercent: 100,
+  },
+  accountId: ACCOUNT_ID,
+};
+
+export const cliMocks = {
+  ...trafficMocks,
+  cloudformation: mockClient(CloudFormationClient),
+  ecs: mockClient(ECSClient),
+  scheduler: mockClient(SchedulerClient),
+  budgets: mockClient(BudgetsClient),
+};
+
+export const cliClients: OpsClients = {
+  ...trafficClients,
+  cloudformation: new CloudFormationClient({ region: REGION }),
+  ecs: new ECSClient({ region: REGION }),
+  scheduler: new SchedulerClient({ region: REGION }),
+  budgets: new BudgetsClient({ region: 'us-east-1' }),
+};
+
+/** A DescribeStacks answer with `outputs`. */
+export function stack(outputs: Array<{ OutputKey: string; OutputValue: string }>) {
+  return {
+    Stacks: [
+      {
+        StackName: 'fa-ai-system-prod-service',
+        StackId: `arn:aws:cloudformation:${REGION}:${ACCOUNT_ID}:stack/fa-ai-system-prod-service/8a1b2c3d-4e5f-11ef-9a0b-0e1f2a3b4c5d`,
+        CreationTime: new Date('2026-10-01T09:00:00.000Z'),
+        LastUpdatedTime: new Date('2026-11-20T09:00:00.000Z'),
+        StackStatus: 'UPDATE_COMPLETE' as const,
+        Outputs: outputs,
+      },
+    ],
+  };
+}
+
+/** An ECS service as DescribeServices returns it. */
+export function service(colour: 'blue' | 'green', overrides: Partial<Service> = {}): Service {
+  const name = `fa-ai-system-${colour}-service`;
+  const taskDefinition = `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task-definition/fa-ai-system-${colour}:42`;
+  return {
+    serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:service/${CLUSTER}/${name}`,
+    serviceName: name,
+    clusterArn: `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:cluster/${CLUSTER}`,
+    status: 'ACTIVE',
+    desiredCount: 2,
+    runningCount: 2,
+    pendingCount: 0,
+    launchType: 'FARGATE',
+    taskDefinition,
+    deployments: [
+      {
+        id: `ecs-svc/${colour === 'blue' ? '1234567890123456789' : '9876543210987654321'}`,
+        status: 'PRIMARY',
+        taskDefinition,
+        desiredCount: 2,
+        pendingCount: 0,
+        runningCount: 2,
+        failedTasks: 0,
+        createdAt: new Date('2026-11-20T09:00:00.000Z'),
+        updatedAt: new Date('2026-11-20T09:06:00.000Z'),
+        launchType: 'FARGATE',
+        rolloutState: 'COMPLETED',
+        rolloutStateReason: 'ECS deployment ecs-svc/1234567890123456789 completed.',
+      },
+    ],
+    ...overrides,
+  };
+}
+
+/** A target as DescribeTargetHealth returns it. */
+export function target(ip: string, state = 'healthy', reason?: { Reason: string; Description: string }) {
+  return {
+    Target: { Id: ip, Port: 8000, AvailabilityZone: 'us-east-1a' },
+    HealthCheckPort: '8000',
+    TargetHealth: { State: state as 'healthy', ...(reason as object) },
+  };
+}
+
+/** Resets the world and every mock to a healthy, deployed environment. */
+export function resetCli(setup: WorldSetup = {}): void {
+  resetWorld(setup);
+  for (const mock of [cliMocks.cloudformation, cliMocks.ecs, cliMocks.scheduler, cliMocks.budgets])
+    mock.reset();
+  cliMocks.cloudformation
+    .on(DescribeStacksCommand)
+    .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(MANIFEST) }]));
+  cliMocks.ecs
+    .on(DescribeServicesCommand)
+    .resolves({ services: [service('blue'), service('green')], failures: [] });
+  cliMocks.elbv2
+    .on(DescribeTargetHealthCommand, { TargetGroupArn: BLUE_TG })
+    .resolves({ TargetHealthDescriptions: [target('10.0.1.23'), target('10.0.2.41')] });
+  cliMocks.elbv2
+    .on(DescribeTargetHealthCommand, { TargetGroupArn: GREEN_TG })
+    .resolves({ TargetHealthDescriptions: [target('10.0.1.77'), target('10.0.2.19')] });
+  cliMocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  cliMocks.cloudwatch
+    .on(GetMetricDataCommand)
+    .callsFake((input: { MetricDataQueries?: MetricDataQuery[] }) => ({
+      MetricDataResults: (input.MetricDataQueries ?? []).map((q) => {
+        const metric = q.MetricStat?.Metric?.MetricName;
+        return {
+          Id: q.Id,
+          Label: metric,
+          StatusCode: 'Complete',
+          Timestamps: [new Date('2026-11-25T04:00:00.000Z')],
+          Values: [metric === 'RequestCount' ? 12_000 : metric === 'TargetResponseTime' ? 0.42 : 3],
+        };
+      }),
+      Messages: [],
+    }));
+  cliMocks.scheduler.on(GetScheduleCommand).resolves({
+    Arn: `arn:aws:scheduler:${REGION}:${ACCOUNT_ID}:schedule/default/fa-ai-system-prod-weekly-batch`,
+    Name: 'fa-ai-system-prod-weekly-batch',
+    GroupName: 'default',
+    ScheduleExpression: 'cron(0 2 ? * SUN *)',
+    ScheduleExpressionTimezone: 'Asia/Tokyo',
+    State: 'ENABLED',
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    Target: {
+      Arn: BATCH_STATE_MACHINE_ARN,
+      RoleArn: `arn:aws:iam::${ACCOUNT_ID}:role/fa-ai-system-prod-batch-schedule`,
+    },
+  });
+  cliMocks.scheduler.on(UpdateScheduleCommand).resolves({ ScheduleArn: 'arn:schedule' });
+  cliMocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] });
+  cliMocks.ecs.on(StopTaskCommand).resolves({});
+  cliMocks.budgets.on(DescribeBudgetCommand).resolves({
+    Budget: {
+      BudgetName: 'fa-ai-system-prod-monthly',
+      BudgetType: 'COST',
+      TimeUnit: 'MONTHLY',
+      BudgetLimit: { Amount: '2000.0', Unit: 'USD' },
+      CalculatedSpend: { ActualSpend: { Amount: '2150.75', Unit: 'USD' } },
+    },
+  });
+}
+
+/** What a run printed and returned. */
+export interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly sleeps: number[];
+}
+
+/** Runs the CLI in-process. */
+export async function runOps(argv: string[], overrides: Partial<CliDeps> = {}): Promise<Run> {
+  let stdout = '';
+  let stderr = '';
+  const sleeps: number[] = [];
+  const code = await runCli(argv, {
+    clients: () => cliClients,
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    now: () => new Date('2026-11-25T04:12:35.000Z'),
+    sleep: async (ms: number) => {
+      sleeps.push(ms);
+    },
+    actor: () => 'alice',
+    env: {},
+    pollIntervalMs: 4000,
+    ...overrides,
+  });
+  return { code, stdout, stderr, sleeps };
+}
+
+/** The number of AWS calls made, all clients. */
+export function awsCalls(): number {
+  return Object.values(cliMocks).reduce((n, mock) => n + mock.calls().length, 0);
+}
