@@ -18,6 +18,7 @@ beforeAll(() => {
     parseEnvironmentConfig('staging', {
       ...ENVIRONMENTS.staging,
       database: { ...ENVIRONMENTS.staging.database, proxy: true },
+      cache: { ...ENVIRONMENTS.staging.cache, replicas: 1, multiAz: true },
     }),
   ]);
 });
@@ -60,6 +61,16 @@ describe('traffic weights have one source of truth', () => {
         });
       }
     }
+  });
+});
+
+describe('cache failover as a config choice', () => {
+  it('runs a replica with Multi-AZ automatic failover when config asks for it', () => {
+    variant.template('staging', 'stateful').hasResourceProperties('AWS::ElastiCache::ReplicationGroup', {
+      NumCacheClusters: 2,
+      MultiAZEnabled: true,
+      AutomaticFailoverEnabled: true,
+    });
   });
 });
 

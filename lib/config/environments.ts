@@ -9,13 +9,14 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
   dev: {
     envName: 'dev',
     region: 'us-east-1',
-    network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 7 },
+    network: { maxAzs: 2, natGateways: 1, natProvider: 'instance', flowLogRetentionDays: 7 },
     service: {
-      cpu: 512,
-      memoryMiB: 1024,
+      cpu: 256,
+      memoryMiB: 512,
       containerPort: 8000,
       healthCheckPath: '/health',
       imageRepositoryName: 'fa-ai-system-dev',
+      containerInsights: false,
       blue: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 2 },
       green: { imageTag: 'v1.0.0', desiredCount: 0, minCount: 0, maxCount: 2 },
       logRetentionDays: 14,
@@ -46,8 +47,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     region: 'us-east-1',
     network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 30 },
     service: {
-      cpu: 1024,
-      memoryMiB: 2048,
+      cpu: 512,
+      memoryMiB: 1024,
       containerPort: 8000,
       healthCheckPath: '/health',
       imageRepositoryName: 'fa-ai-system-staging',
@@ -71,7 +72,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     budgets: { monthlyUsd: 500, componentsUsd: { batch: 250, interactive: 150, infrastructure: 100 } },
-    costBudgetUsd: 150,
+    costBudgetUsd: 160,
     tags: {
       Project: 'fa-ai-system',
       Environment: 'staging',
@@ -86,8 +87,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     region: 'us-east-1',
     network: { maxAzs: 2, natGateways: 1, flowLogRetentionDays: 90 },
     service: {
-      cpu: 1024,
-      memoryMiB: 2048,
+      cpu: 512,
+      memoryMiB: 1024,
       containerPort: 8000,
       healthCheckPath: '/health',
       imageRepositoryName: 'fa-ai-system',
@@ -110,7 +111,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
       allocatedStorageGiB: 20,
       maxAllocatedStorageGiB: 200,
     },
-    cache: { nodeType: 'cache.t4g.micro', replicas: 1, multiAz: true },
+    cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     budgets: { monthlyUsd: 2000, componentsUsd: { batch: 1200, interactive: 600, infrastructure: 200 } },
     costBudgetUsd: 200,
     tags: {

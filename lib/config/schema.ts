@@ -312,6 +312,11 @@ export const environmentConfigSchema = z
           .int()
           .min(1, 'must be at least 1 (tasks pull images and call model APIs)')
           .max(3),
+        /**
+         * NAT gateways (managed, zonal HA, $33/month each) or a NAT instance (t4g.nano, about $7
+         * a month, a single instance: fine for dev, not for prod).
+         */
+        natProvider: z.enum(['gateway', 'instance']).default('gateway'),
         /** Days to keep VPC flow logs. */
         flowLogRetentionDays: logRetentionDays.default(30),
       })
@@ -342,6 +347,8 @@ export const environmentConfigSchema = z
           })
           .prefault({}),
         logRetentionDays: logRetentionDays.default(90),
+        /** ECS Container Insights (task-level metrics, billed as custom metrics). */
+        containerInsights: z.boolean().default(true),
       })
       .superRefine((s, ctx) => {
         const allowed = FARGATE_MEMORY_BY_CPU[s.cpu] ?? [];
@@ -448,6 +455,13 @@ export const environmentConfigSchema = z
           message: 'prod needs at least 2 tasks across blue and green (minCount)',
         });
       }
+    }
+    if (c.envName === 'prod' && c.network.natProvider !== 'gateway') {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['network', 'natProvider'],
+        message: 'prod must use NAT gateways (a NAT instance is a single point of failure)',
+      });
     }
     if (c.envName === 'prod' && !c.database.multiAz) {
       ctx.addIssue({

@@ -197,8 +197,19 @@ export class BlueGreenService extends Construct {
     this.cluster = new ecs.Cluster(this, 'Cluster', {
       clusterName: props.names.cluster,
       vpc,
-      containerInsightsV2: ecs.ContainerInsights.ENABLED,
+      containerInsightsV2: config.service.containerInsights
+        ? ecs.ContainerInsights.ENABLED
+        : ecs.ContainerInsights.DISABLED,
     });
+
+    if (!config.service.containerInsights) {
+      Validations.of(this.cluster).acknowledge({
+        id: 'AwsSolutions-ECS4',
+        reason:
+          'Container Insights is off by config in this non-production environment to fit its cost budget; ' +
+          'service CPU/memory metrics (free) still feed the dashboard and alarms.',
+      });
+    }
 
     this.albSecurityGroup = new ec2.SecurityGroup(this, 'AlbSecurityGroup', {
       vpc,

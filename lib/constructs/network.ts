@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -11,6 +11,11 @@ export interface NetworkProps {
   readonly natGateways: number;
   /** Days to keep VPC flow logs. */
   readonly flowLogRetentionDays: number;
+  /**
+   * How private subnets reach the internet.
+   * @default 'gateway'
+   */
+  readonly natProvider?: 'gateway' | 'instance';
   /** What happens to the flow log group when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   /**
@@ -31,11 +36,22 @@ export class Network extends Construct {
 
   public readonly vpc: ec2.Vpc;
   public readonly flowLogGroup: logs.LogGroup;
+  /** The NAT instance provider, when `natProvider` is 'instance'. */
+  public readonly natInstances?: ec2.NatInstanceProviderV2;
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
 
+    if (props.natProvider === 'instance') {
+      this.natInstances = ec2.NatProvider.instanceV2({
+        instanceType: new ec2.InstanceType('t4g.nano'),
+        machineImage: ec2.MachineImage.latestAmazonLinux2023({ cpuType: ec2.AmazonLinuxCpuType.ARM_64 }),
+        defaultAllowedTraffic: ec2.NatTrafficDirection.OUTBOUND_ONLY,
+        associatePublicIpAddress: true,
+      });
+    }
     this.vpc = new ec2.Vpc(this, 'Vpc', {
+      natGatewayProvider: this.natInstances,
       ipAddresses: ec2.IpAddresses.cidr(props.cidr ?? '10.40.0.0/16'),
       maxAzs: props.maxAzs,
       natGateways: props.natGateways,
@@ -48,6 +64,37 @@ export class Network extends Construct {
       // S3 gateway endpoints are free and keep ECR layer pulls off the NAT gateways.
       gatewayEndpoints: { S3: { service: ec2.GatewayVpcEndpointAwsService.S3 } },
     });
+
+    if (this.natInstances) {
+      // Only the VPC's own hosts may route through the instance.
+      this.natInstances.securityGroup.addIngressRule(
+        ec2.Peer.ipv4(this.vpc.vpcCidrBlock),
+        ec2.Port.allTraffic(),
+        'NAT for the private subnets',
+      );
+      const securityGroup = this.vpc.node.tryFindChild('NatSecurityGroup');
+      if (securityGroup) {
+        Validations.of(securityGroup).acknowledge({
+          id: 'AwsSolutions-EC23',
+          reason:
+            'The NAT instance admits traffic from the VPC CIDR only (cdk-nag cannot read the CIDR token).',
+        });
+      }
+      const instanceReasons: Record<string, string> = {
+        'AwsSolutions-EC26':
+          'The NAT instance root volume holds only the AMI: NAT keeps no state and no data on disk.',
+        'AwsSolutions-EC28':
+          'The NAT instance of a non-production environment: basic monitoring is enough, detailed costs extra.',
+        'AwsSolutions-EC29':
+          'The NAT instance is replaceable cattle of a dev VPC; termination protection would block teardown.',
+      };
+      for (const subnet of this.vpc.publicSubnets) {
+        const instance = subnet.node.tryFindChild('NatInstance');
+        if (!instance) continue;
+        for (const [id, reason] of Object.entries(instanceReasons))
+          Validations.of(instance).acknowledge({ id, reason });
+      }
+    }
 
     this.flowLogGroup = new logs.LogGroup(this, 'FlowLogs', {
       retention: props.flowLogRetentionDays as logs.RetentionDays,

@@ -64,6 +64,7 @@ export class StatefulStack extends Stack {
     this.network = new Network(this, 'Network', {
       maxAzs: config.network.maxAzs,
       natGateways: config.network.natGateways,
+      natProvider: config.network.natProvider,
       flowLogRetentionDays: config.network.flowLogRetentionDays,
       removalPolicy,
     });

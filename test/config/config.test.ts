@@ -222,7 +222,7 @@ describe('environment config', () => {
       ),
     );
     expect(error.message).toContain(
-      'service.memoryMiB: must be a Fargate memory size for cpu 1024: 2048..8192 MiB',
+      'service.memoryMiB: must be a Fargate memory size for cpu 512: 1024..4096 MiB',
     );
   });
 

@@ -53,8 +53,8 @@ describe('ECS cluster and services', () => {
     for (const colour of ['blue', 'green'] as const) {
       prod.hasResourceProperties('AWS::ECS::TaskDefinition', {
         Family: `fa-ai-system-${colour}`,
-        Cpu: '1024',
-        Memory: '2048',
+        Cpu: '512',
+        Memory: '1024',
         RuntimePlatform: { CpuArchitecture: 'ARM64', OperatingSystemFamily: 'LINUX' },
         ContainerDefinitions: [
           Match.objectLike({

@@ -1,0 +1,19 @@
+/** An error of the cost estimator whose message is meant for the operator as is. */
+export class CostError extends Error {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** The cloud assembly directory or its manifest is missing or unreadable. */
+export class AssemblyNotFoundError extends CostError {}
+
+/** A template or manifest is not what `cdk synth` writes. */
+export class InvalidTemplateError extends CostError {}
+
+/** An environment was asked for that the assembly does not hold. */
+export class UnknownEnvironmentError extends CostError {}
+
+/** Bad command line. */
+export class CostUsageError extends CostError {}
