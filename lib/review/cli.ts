@@ -1,0 +1,123 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import {
+  type Acknowledgement,
+  allowFlagAcknowledgements,
+  DEFAULT_ACKNOWLEDGEMENT_FILE,
+  readAcknowledgementFile,
+} from './acknowledgements';
+import { ReviewError, ReviewUsageError } from './errors';
+import { renderJson, renderMarkdown } from './markdown';
+import { type CostEstimator, reviewAssemblies } from './review';
+
+/** Exit codes of the review command: 1 is reserved for unacknowledged blockers. */
+export const REVIEW_EXIT = { ok: 0, blocked: 1, error: 2 } as const;
+
+/** How to run the review command. */
+export const REVIEW_USAGE = `Usage: npm run review -- --base <assembly dir> --head <assembly dir> [options]
+
+Diffs every stack of every environment of two synthesized cloud assemblies (base branch
+and pull request head) offline, classifies each change (BLOCKER, SECURITY, REVIEW, ROUTINE,
+ASSET-ONLY) and reports the cdk-nag / CloudFormation Validate findings delta.
+
+Options:
+  --base <dir>              cloud assembly of the base branch (npx cdk synth -o <dir>)
+  --head <dir>              cloud assembly of the head
+  --output, -o <file>       write the report there instead of stdout
+  --json                    report as JSON instead of the Markdown PR comment
+  --allow <match>           acknowledge blockers by logical id, resource type or
+                            <stack>/<logicalId> (repeatable)
+  --acknowledgements <file> acknowledgement file (default: ${DEFAULT_ACKNOWLEDGEMENT_FILE}
+                            in the current directory, when it exists)
+  --base-label <text>       name of the base in the report (e.g. its commit)
+  --head-label <text>       name of the head in the report
+  --help, -h                this text
+
+Exit codes: 0 no unacknowledged blocker, 1 unacknowledged blocker, 2 the review did not run
+(bad input).
+`;
+
+/** The parsed command line. */
+export interface ReviewCommandArgs {
+  readonly base?: string;
+  readonly head?: string;
+  readonly output?: string;
+  readonly json?: boolean;
+  readonly allow?: readonly string[];
+  readonly acknowledgements?: string;
+  readonly baseLabel?: string;
+  readonly headLabel?: string;
+  readonly help?: boolean;
+}
+
+/** What the command needs from its surroundings; tests replace the streams and the date. */
+export interface ReviewCommandDeps {
+  readonly costEstimator?: CostEstimator;
+  /** Where relative paths and the default acknowledgement file are resolved. */
+  readonly cwd?: string;
+  readonly today?: string;
+  readonly stdout?: (text: string) => void;
+  readonly stderr?: (text: string) => void;
+}
+
+function loadAcknowledgements(args: ReviewCommandArgs, cwd: string): Acknowledgement[] {
+  const fromFlags = allowFlagAcknowledgements(args.allow ?? []);
+  if (args.acknowledgements) {
+    return [
+      ...readAcknowledgementFile(resolve(cwd, args.acknowledgements), args.acknowledgements),
+      ...fromFlags,
+    ];
+  }
+  const fallback = resolve(cwd, DEFAULT_ACKNOWLEDGEMENT_FILE);
+  if (!existsSync(fallback)) return fromFlags;
+  return [...readAcknowledgementFile(fallback, DEFAULT_ACKNOWLEDGEMENT_FILE), ...fromFlags];
+}
+
+/**
+ * Runs the review command: reads both assemblies and the acknowledgements, writes the
+ * Markdown (or JSON) report, and returns the exit code. Errors meant for the user are
+ * printed, not thrown.
+ */
+export async function runReviewCommand(
+  args: ReviewCommandArgs,
+  deps: ReviewCommandDeps = {},
+): Promise<number> {
+  const stdout = deps.stdout ?? ((t: string) => process.stdout.write(t));
+  const stderr = deps.stderr ?? ((t: string) => process.stderr.write(t));
+  const cwd = deps.cwd ?? process.cwd();
+  try {
+    if (args.help) {
+      stdout(REVIEW_USAGE);
+      return REVIEW_EXIT.ok;
+    }
+    if (!args.base || !args.head) throw new ReviewUsageError('both --base and --head are required');
+    const result = await reviewAssemblies({
+      base: resolve(cwd, args.base),
+      head: resolve(cwd, args.head),
+      baseLabel: args.baseLabel,
+      headLabel: args.headLabel,
+      acknowledgements: loadAcknowledgements(args, cwd),
+      costEstimator: deps.costEstimator,
+      today: deps.today,
+    });
+    const report = args.json ? renderJson(result) : renderMarkdown(result);
+    if (args.output) {
+      const path = resolve(cwd, args.output);
+      mkdirSync(dirname(path), { recursive: true });
+      writeFileSync(path, report);
+    } else {
+      stdout(report);
+    }
+    if (result.exitCode !== 0) {
+      stderr(
+        `review: ${result.blockers.unacknowledged} unacknowledged blocker(s); acknowledge intended ones in ${DEFAULT_ACKNOWLEDGEMENT_FILE} or with --allow\n`,
+      );
+    }
+    return result.exitCode;
+  } catch (error) {
+    if (!(error instanceof ReviewError)) throw error;
+    stderr(`review: ${error.message}\n`);
+    if (error instanceof ReviewUsageError) stderr(`\n${REVIEW_USAGE}`);
+    return REVIEW_EXIT.error;
+  }
+}
