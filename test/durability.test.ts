@@ -1,21 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES } from '../lib/config';
+import { STATEFUL_TYPES } from './helpers/stateful';
 import { type Synthesized, sharedSynth, type Tier } from './helpers/synth';
-
-/** Resource types that hold data or keys: losing one loses something a deploy cannot recreate. */
-const STATEFUL_TYPES = [
-  'AWS::RDS::DBInstance',
-  'AWS::RDS::DBCluster',
-  'AWS::ElastiCache::ReplicationGroup',
-  'AWS::ElastiCache::ServerlessCache',
-  'AWS::S3::Bucket',
-  'AWS::SecretsManager::Secret',
-  'AWS::KMS::Key',
-  'AWS::Logs::LogGroup',
-  'AWS::ECR::Repository',
-  'AWS::DynamoDB::Table',
-  'AWS::EFS::FileSystem',
-] as const;
 
 const TIERS: readonly Tier[] = ['stateful', 'service'];
 
