@@ -1,0 +1,289 @@
+/**
+ * `npm run bench`: measures, in one run on this machine, each cost figure against its floor or
+ * target and writes them to bench/results.json. Options: `--quick` (fewer repetitions) and
+ * `--only synth,tests,bundles,roundtrips`.
+ */
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import type { RoundTripFigure } from './roundtrip-types';
+import { LATENCY_MS } from './roundtrip-types';
+import { median, timedRun } from './stats';
+
+const ROOT = join(__dirname, '..');
+const SECTIONS = ['synth', 'tests', 'bundles', 'roundtrips'] as const;
+type Section = (typeof SECTIONS)[number];
+
+/** The Lambdas of this project (folders under lambdas/ with a handler.ts). */
+const LAMBDAS = [
+  'budget-guard',
+  'health-check',
+  'traffic-shift',
+  'traffic-rollback',
+  'remediation',
+  'db-migrate',
+  'db-maintenance',
+] as const;
+
+/** One row of the table and of results.json. */
+interface Row {
+  readonly section: Section;
+  readonly metric: string;
+  readonly value: string;
+  readonly floor: string;
+  /** value / floor; for targets, value / target (<= 1 passes). */
+  readonly ratio: number;
+  readonly limit: number;
+  readonly pass: boolean;
+  readonly detail?: Record<string, unknown>;
+}
+
+function parseArgs(argv: readonly string[]): { quick: boolean; only: ReadonlySet<Section> } {
+  const quick = argv.includes('--quick');
+  const index = argv.indexOf('--only');
+  const inline = argv.find((a) => a.startsWith('--only='))?.slice('--only='.length);
+  const list = inline ?? (index >= 0 ? argv[index + 1] : undefined);
+  if (list === undefined) return { quick, only: new Set(SECTIONS) };
+  const names = list.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(SECTIONS as readonly string[]).includes(n));
+  if (unknown.length > 0)
+    throw new Error(`--only: unknown section(s) ${unknown.join(', ')}; use ${SECTIONS.join(',')}`);
+  return { quick, only: new Set(names as Section[]) };
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(2)} s`;
+const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
+
+function log(message: string): void {
+  process.stderr.write(`[bench] ${message}\n`);
+}
+
+/**
+ * `cdk synth` of every environment vs an app of one empty stack, both real `cdk synth`
+ * processes from the repo root (same cdk.json context and flags), alternated so that load
+ * on this shared machine hits both alike.
+ */
+function benchSynth(runs: number): Row[] {
+  const work = mkdtempSync(join(tmpdir(), 'fa-bench-synth-'));
+  try {
+    // The empty app resolves aws-cdk-lib through a link to the project's node_modules.
+    const appDir = join(work, 'empty-app');
+    mkdirSync(appDir);
+    symlinkSync(join(ROOT, 'node_modules'), join(appDir, 'node_modules'), 'dir');
+    const appFile = join(appDir, 'app.ts');
+    writeFileSync(
+      appFile,
+      "import { App, Stack } from 'aws-cdk-lib';\nconst app = new App();\nnew Stack(app, 'Empty');\napp.synth();\n",
+    );
+    const synth = (kind: 'empty' | 'full', i: number) => {
+      const out = join(work, `${kind}-${i}`);
+      const args = ['cdk', 'synth', '--quiet', '-o', out];
+      if (kind === 'empty') args.push('--app', `npx tsx ${appFile}`);
+      const run = timedRun('npx', args, { cwd: ROOT });
+      if (run.status !== 0) throw new Error(`cdk synth (${kind}) failed:\n${run.output.slice(-4000)}`);
+      rmSync(out, { recursive: true, force: true });
+      log(`synth ${kind} #${i + 1}: ${seconds(run.ms)}`);
+      return run.ms;
+    };
+    const empty: number[] = [];
+    const full: number[] = [];
+    for (let i = 0; i < runs; i++) {
+      empty.push(synth('empty', i));
+      full.push(synth('full', i));
+    }
+    const ratio = median(full) / median(empty);
+    return [
+      {
+        section: 'synth',
+        metric: 'cdk synth, all environments',
+        value: seconds(median(full)),
+        floor: `${seconds(median(empty))} (empty app)`,
+        ratio,
+        limit: 1.5,
+        pass: ratio <= 1.5,
+        detail: { runs, fullMs: full, emptyMs: empty },
+      },
+    ];
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** The whole suite once, as `npx vitest run`, against the 45 s target on 2 cores. */
+function benchTests(): Row[] {
+  const run = timedRun('npx', ['vitest', 'run'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
+  const summary = run.output
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours vitest prints
+    .replace(/\u001b\[[0-9;]*m/g, '')
+    .split('\n')
+    .filter((l) => /^\s*(Test Files|Tests)\s/.test(l))
+    .map((l) => l.trim());
+  log(`vitest run: ${seconds(run.ms)}, exit ${run.status}; ${summary.join('; ')}`);
+  const ratio = run.ms / 45_000;
+  return [
+    {
+      section: 'tests',
+      metric: 'test suite wall time (npx vitest run)',
+      value: seconds(run.ms),
+      floor: '45 s target',
+      ratio,
+      limit: 1,
+      pass: ratio <= 1 && run.status === 0,
+      detail: { exitCode: run.status, summary, cores: cpus().length },
+    },
+  ];
+}
+
+/**
+ * Every Lambda bundled as lib/constructs/app-function.ts has NodejsFunction bundle it (local
+ * esbuild: minified, node22, CJS, AWS SDK external), its size against 300 KB, and the time
+ * `node` takes to load it against `node -e 0`.
+ */
+async function benchBundles(runs: number): Promise<Row[]> {
+  const work = mkdtempSync(join(tmpdir(), 'fa-bench-bundles-'));
+  const rows: Row[] = [];
+  try {
+    // The Lambda runtime provides the AWS SDK; here the project's copy stands in for it.
+    const env = {
+      ...process.env,
+      NODE_PATH: join(ROOT, 'node_modules'),
+      AWS_REGION: 'us-east-1',
+      AWS_DEFAULT_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'AKIABENCH',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      AWS_LAMBDA_FUNCTION_NAME: 'bench',
+      POWERTOOLS_SERVICE_NAME: 'bench',
+      POWERTOOLS_METRICS_NAMESPACE: 'Bench',
+    };
+    const baseline = Array.from({ length: runs }, () => timedRun('node', ['-e', '0'], { cwd: work, env }).ms);
+    const floorMs = median(baseline);
+    for (const name of LAMBDAS) {
+      const options = {
+        entryPoints: [join(ROOT, 'lambdas', name, 'handler.ts')],
+        bundle: true,
+        platform: 'node' as const,
+        target: 'node22',
+        format: 'cjs' as const,
+        minify: true,
+        external: ['@aws-sdk/*'],
+        sourcesContent: false,
+        logLevel: 'silent' as const,
+      };
+      const plain = join(work, name, 'index.js');
+      const mapped = join(work, `${name}-map`, 'index.js');
+      await build({ ...options, outfile: plain, sourcemap: false });
+      await build({ ...options, outfile: mapped, sourcemap: true });
+      const size = statSync(plain).size;
+      const mapSize = statSync(`${mapped}.map`).size;
+      rows.push({
+        section: 'bundles',
+        metric: `${name} bundle`,
+        value: kb(size),
+        floor: '300 KB target',
+        ratio: size / (300 * 1024),
+        limit: 1,
+        pass: size <= 300 * 1024,
+        detail: { bytes: size, withSourceMapBytes: statSync(mapped).size + mapSize, sourceMapBytes: mapSize },
+      });
+      // Loading the module is what a cold start pays before the handler runs.
+      const loads: number[] = [];
+      let failure: string | undefined;
+      for (let i = 0; i < runs; i++) {
+        const run = timedRun('node', ['-e', `require(${JSON.stringify(plain)})`], { cwd: work, env });
+        if (run.status !== 0) failure = run.output.slice(-600);
+        loads.push(run.ms);
+      }
+      const initMs = median(loads);
+      rows.push({
+        section: 'bundles',
+        metric: `${name} module init`,
+        value: `${initMs.toFixed(0)} ms`,
+        floor: `${floorMs.toFixed(0)} ms (node -e 0)`,
+        ratio: initMs / floorMs,
+        limit: Number.NaN,
+        pass: failure === undefined,
+        detail: { runsMs: loads, baselineMs: baseline, ...(failure ? { failure } : {}) },
+      });
+    }
+    return rows;
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** Sequential AWS round trips, from bench/roundtrips.spec.ts run with the suite's harnesses. */
+function benchRoundTrips(): Row[] {
+  const work = mkdtempSync(join(tmpdir(), 'fa-bench-rt-'));
+  try {
+    const out = join(work, 'roundtrips.json');
+    const run = timedRun('npx', ['vitest', 'run', '--config', 'bench/vitest.config.mts'], {
+      cwd: ROOT,
+      env: { ...process.env, BENCH_ROUNDTRIPS_OUT: out },
+    });
+    if (run.status !== 0) throw new Error(`round-trip bench failed:\n${run.output.slice(-4000)}`);
+    const figures = JSON.parse(readFileSync(out, 'utf8')) as RoundTripFigure[];
+    return figures.map((f) => ({
+      section: 'roundtrips' as const,
+      metric: `${f.name} round trips (${f.scale})`,
+      value: `${f.depth} (${f.calls} calls, ${f.wallMs.toFixed(0)} ms at ${LATENCY_MS} ms/call)`,
+      floor: `<= ${f.target} target`,
+      ratio: f.depth / f.target,
+      limit: 1,
+      pass: f.depth <= f.target,
+      detail: { ...f, wallOverLatency: f.wallMs / LATENCY_MS },
+    }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+function printTable(rows: readonly Row[]): void {
+  const header = ['metric', 'value', 'floor/target', 'ratio', 'result'];
+  const cells = rows.map((r) => [
+    r.metric,
+    r.value,
+    r.floor,
+    `${r.ratio.toFixed(2)}x`,
+    Number.isNaN(r.limit)
+      ? r.pass
+        ? 'info'
+        : 'FAIL (load)'
+      : r.pass
+        ? `pass (<= ${r.limit})`
+        : `FAIL (> ${r.limit})`,
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
+  const line = (c: readonly string[]) => `| ${c.map((s, i) => s.padEnd(widths[i] ?? 0)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const c of cells) console.log(line(c));
+}
+
+async function main(): Promise<void> {
+  const { quick, only } = parseArgs(process.argv.slice(2));
+  const runs = quick ? 2 : 5;
+  const rows: Row[] = [];
+  const started = new Date();
+  log(`${quick ? 'quick' : 'full'} run of ${[...only].join(', ')} on ${cpus().length} cores`);
+  if (only.has('roundtrips')) rows.push(...benchRoundTrips());
+  if (only.has('bundles')) rows.push(...(await benchBundles(runs)));
+  if (only.has('synth')) rows.push(...benchSynth(quick ? 2 : 5));
+  if (only.has('tests')) rows.push(...benchTests());
+  printTable(rows);
+  const results = {
+    measuredAt: started.toISOString(),
+    machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
+    quick,
+    sections: [...only],
+    rows,
+  };
+  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  log('wrote bench/results.json');
+  if (rows.some((r) => !r.pass && !Number.isNaN(r.limit))) process.exitCode = 1;
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? error.message : error);
+  process.exitCode = 2;
+});
