@@ -210,7 +210,7 @@ describe('malformed events', () => {
 });
 
 describe('dependencies (real connectWithSecret, Secrets Manager mocked)', () => {
-  it('surfaces a throttled GetSecretValue as the failure', async () => {
+  it('surfaces a GetSecretValue that stays throttled as the failure, after retrying', async () => {
     secretsMock
       .on(GetSecretValueCommand)
       .rejects(Object.assign(new Error('Rate exceeded'), { name: 'ThrottlingException' }));
@@ -221,6 +221,7 @@ describe('dependencies (real connectWithSecret, Secrets Manager mocked)', () => 
       message: 'Rate exceeded',
     });
     expect(secretsMock).toHaveReceivedCommandWith(GetSecretValueCommand, { SecretId: SECRET_ARN });
+    expect(secretsMock).toHaveReceivedCommandTimes(GetSecretValueCommand, 5);
     expect(addMetric).toHaveBeenCalledWith('MigrationRunsFailed', 'Count', 1);
   });
 
