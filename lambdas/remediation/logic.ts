@@ -33,6 +33,7 @@ import {
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { parseAlarmEvent } from '../shared/alarm-event';
 import { AutomationError } from '../shared/errors';
 import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
 import { type RetryOptions, withRetry } from '../shared/retry';
@@ -46,7 +47,6 @@ import {
   type Weights,
 } from '../shared/traffic';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
-import { parseAlarmEvent } from './event';
 import {
   alarmIdOf,
   liveColourOf,
@@ -59,7 +59,7 @@ import {
   severityOf,
 } from './mapping';
 
-export { parseAlarmEvent } from './event';
+export { parseAlarmEvent } from '../shared/alarm-event';
 export { remediationFor, scaleOutTarget } from './mapping';
 
 // ---------------------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import {
@@ -78,42 +79,6 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     windowMinutes: parsed.data.ROLLBACK_WINDOW_MINUTES,
     cooldownMinutes: parsed.data.ROLLBACK_COOLDOWN_MINUTES,
   };
-}
-
-// The EventBridge event of a CloudWatch alarm state change (metric or composite alarm); only
-// the fields used are required, the rest (reasonData, configuration ...) pass through.
-const alarmStateSchema = z.object({
-  value: z.enum(['OK', 'ALARM', 'INSUFFICIENT_DATA']),
-  reason: z.string().optional(),
-  timestamp: z.string().optional(),
-});
-
-const alarmEventSchema = z.object({
-  id: z.string().min(1),
-  'detail-type': z.literal('CloudWatch Alarm State Change'),
-  source: z.literal('aws.cloudwatch'),
-  time: z.string(),
-  region: z.string().optional(),
-  resources: z.array(z.string()).optional(),
-  detail: z.object({
-    alarmName: z.string().min(1),
-    state: alarmStateSchema,
-    previousState: alarmStateSchema,
-  }),
-});
-
-/** The alarm state change event, as far as it is read. */
-export type AlarmStateChangeEvent = z.infer<typeof alarmEventSchema>;
-
-/** The event as an alarm state change; InvalidInputError otherwise (nothing done). */
-export function parseAlarmEvent(event: unknown): AlarmStateChangeEvent {
-  const parsed = alarmEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Not a CloudWatch alarm state change event, NO action taken: ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  return parsed.data;
 }
 
 /** What the automatic rollback did. */
@@ -253,3 +218,5 @@ async function notify(
     return false;
   }
 }
+
+export { type AlarmStateChangeEvent, parseAlarmEvent } from '../shared/alarm-event';
