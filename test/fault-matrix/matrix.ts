@@ -4,6 +4,7 @@
  * test/fault-matrix/<handler>.test.ts; coverage.test.ts checks that none is missing.
  */
 import { it } from 'vitest';
+import { awsError } from '../helpers/aws';
 
 export const HANDLERS = [
   'budget-guard',
@@ -156,15 +157,6 @@ export function markdownTable(): string {
   return [header, rule, ...rows].join('\n');
 }
 
-/** An AWS service error as the SDK deserializes it. */
-export function awsError(name: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: httpStatusCode >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode },
-  });
-}
-
 export const throttled = () => awsError('ThrottlingException', 'Rate exceeded');
 export const denied = (action: string) =>
   awsError(
@@ -185,3 +177,5 @@ export function stable(value: unknown): unknown {
       .replace(/"id":"[0-9a-f]{8}"/g, '"id":"<random>"'),
   );
 }
+
+export { awsError };

@@ -1,9 +1,3 @@
-/**
- * Mocked AWS clients of the batch controls, their happy-path answers, EMF capture and a
- * round-trip depth tracker.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
@@ -23,9 +17,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
 
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
@@ -122,31 +116,6 @@ export const clients: BatchControlClients = {
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
 };
-
-/** Every AWS call's "level": 1 + the highest level of the calls finished before it started. */
-export class RoundTripTracker {
-  private readonly finished: number[] = [];
-  readonly calls: Array<{ command: string; level: number }> = [];
-
-  /** `fn`, answering after a few milliseconds, its call recorded. */
-  wrap<I, O>(command: string, fn: (input: I) => O | Promise<O>): (input: I) => Promise<O> {
-    return async (input: I) => {
-      const level = 1 + Math.max(0, ...this.finished);
-      this.calls.push({ command, level });
-      await new Promise((resolve) => setTimeout(resolve, 3));
-      try {
-        return await fn(input);
-      } finally {
-        this.finished.push(level);
-      }
-    };
-  }
-
-  /** The number of sequential rounds of AWS calls. */
-  get depth(): number {
-    return Math.max(0, ...this.calls.map((c) => c.level));
-  }
-}
 
 /** What {@link resetMocks} sets up. */
 export interface MockSetup {
@@ -251,32 +220,9 @@ export function conditionalCheckFailed(old: { engagedAt: string; engagedBy: stri
   });
 }
 
-/** An AWS service error of another client, shaped as the SDK deserializes it. */
-export function awsError(name: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
+export { awsError, metricValue, NO_SLEEP, RoundTripTracker };
 
-/** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
-export function observability() {
-  const emf: Array<Record<string, unknown>> = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n')) {
-      if (line.includes('"_aws"')) emf.push(JSON.parse(line));
-    }
-    return true;
-  });
-  return {
-    emf,
-    logger: new Logger({ serviceName: 'budget-guard', logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Test/Automation', serviceName: 'budget-guard' }),
-  };
-}
+import { observability as sharedObservability } from '../../helpers/aws';
 
-/** The value of metric `name` across the captured EMF documents, or undefined if not emitted. */
-export function metricValue(emf: ReadonlyArray<Record<string, unknown>>, name: string): unknown {
-  for (const doc of emf) if (name in doc) return doc[name];
-  return undefined;
-}
-
-/** The no-op sleep tests retry with. */
-export const NO_SLEEP = { sleep: async () => undefined };
+/** Silent Powertools logger and metrics of the budget-guard Lambda, plus the EMF documents they write. */
+export const observability = () => sharedObservability('budget-guard');

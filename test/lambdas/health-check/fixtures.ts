@@ -29,6 +29,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
+import { awsError, NO_SLEEP } from '../../helpers/aws';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT = '222222222222';
@@ -302,14 +303,4 @@ export function serve(world: World, around: Around = immediate): void {
   );
 }
 
-/** An AWS SDK service error as the SDK deserializes it. */
-export function awsError(name: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: httpStatusCode >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode, requestId: 'c0ffee00-1111-2222-3333-444455556666', attempts: 1 },
-  });
-}
-
-/** No waiting between retries. */
-export const NO_SLEEP = { sleep: async () => undefined };
+export { awsError, NO_SLEEP };

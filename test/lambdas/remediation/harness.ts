@@ -1,19 +1,13 @@
-/**
- * Mocked AWS clients of the remediation Lambda, a small stateful model of its ops table items
- * (markers, counters, audit), real alarm events, EMF capture and a round-trip depth tracker.
- */
-import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT_ID = '123456789012';
@@ -299,30 +293,6 @@ export function conditionalCheckFailed(old?: Item): ConditionalCheckFailedExcept
   });
 }
 
-/** Every AWS call's "level": 1 + the highest level of the calls finished before it started. */
-export class RoundTripTracker {
-  private readonly finished: number[] = [];
-  readonly calls: Array<{ command: string; level: number }> = [];
-
-  wrap<I, O>(command: string, fn: (input: I) => O | Promise<O>): (input: I) => Promise<O> {
-    return async (input: I) => {
-      const level = 1 + Math.max(0, ...this.finished);
-      this.calls.push({ command, level });
-      await new Promise((resolve) => setTimeout(resolve, 2));
-      try {
-        return await fn(input);
-      } finally {
-        this.finished.push(level);
-      }
-    };
-  }
-
-  /** The number of sequential rounds of AWS calls. */
-  get depth(): number {
-    return Math.max(0, ...this.calls.map((c) => c.level));
-  }
-}
-
 /** What {@link resetMocks} sets up. */
 export interface MockSetup {
   /** The stored weights "<blue>,<green>". @default '100,0' */
@@ -384,32 +354,9 @@ export function resetMocks(setup: MockSetup = {}): OpsTableModel {
   return table;
 }
 
-/** An AWS service error as the SDK deserializes it. */
-export function awsError(name: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), { name, $fault: 'client', $metadata: { httpStatusCode } });
-}
+export { awsError, metricValue, NO_SLEEP, RoundTripTracker };
 
-/** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
-export function observability() {
-  const emf: Array<Record<string, unknown>> = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n')) {
-      if (line.includes('"_aws"')) emf.push(JSON.parse(line));
-    }
-    return true;
-  });
-  return {
-    emf,
-    logger: new Logger({ serviceName: 'remediation', logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Test/Automation', serviceName: 'remediation' }),
-  };
-}
+import { observability as sharedObservability } from '../../helpers/aws';
 
-/** The value of metric `name` across the captured EMF documents, or undefined if not emitted. */
-export function metricValue(emf: ReadonlyArray<Record<string, unknown>>, name: string): unknown {
-  for (const doc of emf) if (name in doc) return doc[name];
-  return undefined;
-}
-
-/** The no-op sleep tests retry with. */
-export const NO_SLEEP = { sleep: async () => undefined };
+/** Silent Powertools logger and metrics of the remediation Lambda, plus the EMF documents they write. */
+export const observability = () => sharedObservability('remediation');

@@ -8,7 +8,6 @@
  * (ConditionalCheckFailedException, the old item in attribute-value form when asked).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
@@ -29,9 +28,9 @@ import {
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
-import { vi } from 'vitest';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
+import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '222222222222';
@@ -135,37 +134,6 @@ export function auditItems(): Item[] {
   return [...world.items.values()]
     .filter((i) => i.pk === 'AUDIT')
     .sort((a, b) => String(a.sk).localeCompare(String(b.sk)));
-}
-
-/** Every AWS call's "level": 1 + the highest level of the calls finished before it started. */
-export class RoundTripTracker {
-  private readonly finished: number[] = [];
-  readonly calls: Array<{ command: string; level: number }> = [];
-
-  async track<O>(command: string, fn: () => O | Promise<O>): Promise<O> {
-    const level = 1 + Math.max(0, ...this.finished);
-    this.calls.push({ command, level });
-    await new Promise((resolve) => setTimeout(resolve, 2));
-    try {
-      return await fn();
-    } finally {
-      this.finished.push(level);
-    }
-  }
-
-  /** The number of sequential rounds of AWS calls. */
-  get depth(): number {
-    return Math.max(0, ...this.calls.map((c) => c.level));
-  }
-}
-
-/** An AWS service error shaped as the SDK deserializes it. */
-export function awsError(name: string, message: string, httpStatusCode = 400): Error {
-  return Object.assign(new Error(message), {
-    name,
-    $fault: httpStatusCode >= 500 ? 'server' : 'client',
-    $metadata: { httpStatusCode },
-  });
 }
 
 /** What {@link resetWorld} sets up. */
@@ -467,30 +435,7 @@ export function rollbackItem(overrides: Record<string, unknown> = {}): Item {
   };
 }
 
-/** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
-export function observability(serviceName: string) {
-  const emf: Array<Record<string, unknown>> = [];
-  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    for (const line of String(chunk).split('\n')) {
-      if (line.includes('"_aws"')) emf.push(JSON.parse(line));
-    }
-    return true;
-  });
-  return {
-    emf,
-    logger: new Logger({ serviceName, logLevel: 'SILENT' }),
-    metrics: new Metrics({ namespace: 'Test/Automation', serviceName }),
-  };
-}
-
-/** The value of metric `name` across the captured EMF documents, or undefined if not emitted. */
-export function metricValue(emf: ReadonlyArray<Record<string, unknown>>, name: string): unknown {
-  for (const doc of emf) if (name in doc) return doc[name];
-  return undefined;
-}
-
-/** The no-op sleep tests retry with. */
-export const NO_SLEEP = { sleep: async () => undefined };
-
 /** A silent logger for logic tests. */
 export const SILENT = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
+
+export { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker };
