@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { parseFunctionEnv } from '../shared/env';
 import type { BudgetGuardConfig } from './logic';
 
 // Empty means unset: an optional setting left blank in a deployment arrives as "".
@@ -42,11 +42,7 @@ export type BudgetGuardEnv = Readonly<Record<string, string | undefined>>;
  * AWS_ACCOUNT_ID. Throws InvalidInputError naming every bad variable.
  */
 export function configFromEnv(env: BudgetGuardEnv): BudgetGuardConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
-  const e = parsed.data;
+  const e = parseFunctionEnv(envSchema, env);
   return {
     environment: e.ENVIRONMENT,
     killSwitchBudgetName: e.KILL_SWITCH_BUDGET_NAME,

@@ -3,6 +3,7 @@ import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { parseFunctionEnv } from '../shared/env';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
@@ -155,9 +156,5 @@ function parseEvent(event: unknown): MaintenanceTask {
 }
 
 function parseEnv(env: MaintenanceEnv) {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
-  return parsed.data;
+  return parseFunctionEnv(envSchema, env);
 }

@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { parseFunctionEnv } from '../shared/env';
 import type { Colour } from '../shared/traffic';
 
 /** The alarm severities; each has its own SNS topic. */
@@ -110,11 +110,7 @@ export type RemediationEnv = Readonly<Record<string, string | undefined>>;
  * naming every bad variable.
  */
 export function configFromEnv(env: RemediationEnv): RemediationConfig {
-  const parsed = envSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
-  const e = parsed.data;
+  const e = parseFunctionEnv(envSchema, env);
   return {
     environment: e.ENVIRONMENT,
     alarmPrefix: e.ALARM_PREFIX,

@@ -44,7 +44,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { AutomationError, describeIssues, InvalidInputError } from './errors';
+import { parseFunctionEnv } from './env';
+import { AutomationError, InvalidInputError } from './errors';
 import {
   AUDIT_PK,
   type AuditOutcome,
@@ -1040,11 +1041,7 @@ export interface TrafficFunctionConfig {
 export function trafficConfigFromEnv(
   env: Readonly<Record<string, string | undefined>>,
 ): TrafficFunctionConfig {
-  const parsed = trafficEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
-  const e = parsed.data;
+  const e = parseFunctionEnv(trafficEnvSchema, env);
   return {
     traffic: {
       environment: e.ENVIRONMENT,

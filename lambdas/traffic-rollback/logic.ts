@@ -13,7 +13,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { parseFunctionEnv } from '../shared/env';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   describeError,
@@ -70,14 +70,11 @@ const windowEnvSchema = z.object({
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>): AutoRollbackConfig {
   const base = trafficConfigFromEnv(env);
-  const parsed = windowEnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
+  const windows = parseFunctionEnv(windowEnvSchema, env);
   return {
     ...base,
-    windowMinutes: parsed.data.ROLLBACK_WINDOW_MINUTES,
-    cooldownMinutes: parsed.data.ROLLBACK_COOLDOWN_MINUTES,
+    windowMinutes: windows.ROLLBACK_WINDOW_MINUTES,
+    cooldownMinutes: windows.ROLLBACK_COOLDOWN_MINUTES,
   };
 }
 
