@@ -10,7 +10,6 @@ import { Construct } from 'constructs';
 import type { ObservabilityConfig } from '../config';
 import type { Severity } from './alert-topics';
 import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-metrics';
-import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
 import type { Cache } from './cache';
 import type { Database } from './database';
@@ -109,7 +108,6 @@ export interface ObservabilityProps {
   readonly cache: Cache;
   /** Nodes of the cache replication group (1 + replicas). */
   readonly cacheNodes: number;
-  readonly batch: BatchPipeline;
   readonly functions: readonly WatchedFunction[];
 }
 

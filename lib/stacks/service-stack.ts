@@ -116,6 +116,8 @@ export class ServiceStack extends Stack {
     const removalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
     const logRetention = config.service.logRetentionDays as logs.RetentionDays;
     const name = (base: string) => envScopedName(config.envName, base);
+    // Prefix of alarm, topic and budget names: fa-ai-system-<env>.
+    const prefix = `${SYSTEM_NAME}-${config.envName}`;
     const colourNames = (colour: 'blue' | 'green') => ({
       service: name(`${SYSTEM_NAME}-${colour}-service`),
       logGroup: `/ecs/${name(`${SYSTEM_NAME}-${colour}`)}`,
@@ -163,7 +165,7 @@ export class ServiceStack extends Stack {
     stateful.cache.allowFrom(this.service.serviceSecurityGroup, 'Service tasks (blue and green)');
 
     this.alerts = new AlertTopics(this, 'Alerts', {
-      namePrefix: `${SYSTEM_NAME}-${config.envName}`,
+      namePrefix: prefix,
       emails: config.alerts.emails,
       chatWebhookUrl: config.alerts.chatWebhookUrl,
       pagerEndpointUrl: config.alerts.pagerEndpointUrl,
@@ -214,7 +216,7 @@ export class ServiceStack extends Stack {
 
     this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
       config: config.budgets,
-      namePrefix: `${SYSTEM_NAME}-${config.envName}`,
+      namePrefix: prefix,
       envName: config.envName,
       emails: config.alerts.emails,
       alerts: this.alerts,
@@ -226,7 +228,6 @@ export class ServiceStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
 
-    const prefix = `${SYSTEM_NAME}-${config.envName}`;
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       namePrefix: prefix,
@@ -239,7 +240,6 @@ export class ServiceStack extends Stack {
         config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
-      batch: this.batch,
       functions: [
         { name: 'budget-guard', fn: this.budgetGuard.handler.lambda, severity: 'P1' },
         {
