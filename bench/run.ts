@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, wr
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { lambdaBuildOptions } from '../lib/lambda-bundling';
 import type { RoundTripFigure } from './roundtrip-types';
 import { LATENCY_MS } from './roundtrip-types';
 import { median, timedRun } from './stats';
@@ -136,8 +137,8 @@ function benchTests(): Row[] {
 }
 
 /**
- * Every Lambda bundled as lib/constructs/app-function.ts has NodejsFunction bundle it (local
- * esbuild: minified, node22, CJS, AWS SDK external), its size against 300 KB, and the time
+ * Every Lambda bundled with the options the app deploys (lib/lambda-bundling.ts: minified,
+ * node22, CJS, AWS SDK external), its size against 300 KB, and the time
  * `node` takes to load it against `node -e 0`.
  */
 async function benchBundles(runs: number): Promise<Row[]> {
@@ -159,21 +160,10 @@ async function benchBundles(runs: number): Promise<Row[]> {
     const baseline = Array.from({ length: runs }, () => timedRun('node', ['-e', '0'], { cwd: work, env }).ms);
     const floorMs = median(baseline);
     for (const name of LAMBDAS) {
-      const options = {
-        entryPoints: [join(ROOT, 'lambdas', name, 'handler.ts')],
-        bundle: true,
-        platform: 'node' as const,
-        target: 'node22',
-        format: 'cjs' as const,
-        minify: true,
-        external: ['@aws-sdk/*'],
-        sourcesContent: false,
-        logLevel: 'silent' as const,
-      };
       const plain = join(work, name, 'index.js');
       const mapped = join(work, `${name}-map`, 'index.js');
-      await build({ ...options, outfile: plain, sourcemap: false });
-      await build({ ...options, outfile: mapped, sourcemap: true });
+      await build({ ...lambdaBuildOptions(name, plain), sourcemap: false, logLevel: 'silent' });
+      await build({ ...lambdaBuildOptions(name, mapped), logLevel: 'silent' });
       const size = statSync(plain).size;
       const mapSize = statSync(`${mapped}.map`).size;
       rows.push({

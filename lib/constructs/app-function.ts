@@ -1,5 +1,12 @@
-import * as path from 'node:path';
-import { type CfnElement, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  AssetHashType,
+  type CfnElement,
+  DockerImage,
+  Duration,
+  type RemovalPolicy,
+  Stack,
+  Validations,
+} from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -9,13 +16,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-
-const PROJECT_ROOT = path.join(__dirname, '..', '..');
-
-/** The handler file of a Lambda: `lambdas/<name>/handler.ts`. */
-export function lambdaEntry(name: string): string {
-  return path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts');
-}
+import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
 
 /** Properties of {@link AppFunction}. */
 export interface AppFunctionProps {
@@ -55,8 +56,8 @@ export interface AppFunctionProps {
 }
 
 /**
- * Every Lambda of this project: Node.js 22 on ARM64, bundled once by the local esbuild
- * (minified, source maps, AWS SDK from the runtime), JSON logs into its own log group with
+ * Every Lambda of this project: Node.js 22 on ARM64, bundled once per synth by the local
+ * esbuild in this process (minified, source maps, AWS SDK from the runtime), JSON logs into its own log group with
  * retention, X-Ray tracing.
  */
 export class AppFunction extends Construct {
@@ -82,12 +83,17 @@ export class AppFunction extends Construct {
       });
     }
 
-    const copies = props.copyDirectories ?? [];
     this.lambda = new nodejs.NodejsFunction(this, 'Function', {
-      entry: lambdaEntry(props.name),
-      handler: 'handler',
-      projectRoot: PROJECT_ROOT,
-      depsLockFilePath: path.join(PROJECT_ROOT, 'package-lock.json'),
+      // Bundled in this process (see LocalEsbuild); NodejsFunction keeps the Lambda defaults.
+      code: lambda.Code.fromAsset(PROJECT_ROOT, {
+        assetHashType: AssetHashType.OUTPUT,
+        bundling: {
+          // Required by the type, never pulled: local bundling always succeeds or throws.
+          image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
+          local: new LocalEsbuild(props.name, props.copyDirectories),
+        },
+      }),
+      handler: 'index.handler',
       description: props.description,
       runtime: lambda.Runtime.NODEJS_22_X,
       architecture: lambda.Architecture.ARM_64,
@@ -109,28 +115,6 @@ export class AppFunction extends Construct {
       deadLetterQueue: this.deadLetterQueue,
       retryAttempts: props.retryAttempts ?? 2,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
-      bundling: {
-        minify: true,
-        sourceMap: true,
-        sourcesContent: false,
-        target: 'node22',
-        format: nodejs.OutputFormat.CJS,
-        // The Node.js 22 runtime ships AWS SDK v3; bundling it again only grows the package.
-        externalModules: ['@aws-sdk/*'],
-        forceDockerBundling: false,
-        commandHooks:
-          copies.length === 0
-            ? undefined
-            : {
-                beforeBundling: () => [],
-                beforeInstall: () => [],
-                afterBundling: (inputDir: string, outputDir: string) =>
-                  copies.map(
-                    (dir) =>
-                      `cp -R "${path.join(inputDir, dir)}" "${path.join(outputDir, path.basename(dir))}"`,
-                  ),
-              },
-      },
     });
     this.acknowledgeFindings(props.vpc !== undefined);
   }
