@@ -9,7 +9,7 @@ import { type ClosableSqlClient, type HandlerDeps, handleEvent } from '../../lam
 import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
-import { createMigratedDatabase, type createTestDatabase } from '../helpers/pglite';
+import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
@@ -24,7 +24,7 @@ const RDS_SECRET = { username: 'fa_ai_admin', password: 's3cr3t-P@ss', host: 'db
 
 const secretsMock = mockClient(SecretsManagerClient);
 const secrets = new SecretsManagerClient({ region: 'us-east-1' });
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: TestDatabase;
 let statements: string[];
 let out: string[];
 

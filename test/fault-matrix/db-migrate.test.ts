@@ -9,7 +9,7 @@ import { type HandlerDeps, handleEvent, PHYSICAL_RESOURCE_ID } from '../../lambd
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
-import { createTestDatabase } from '../helpers/pglite';
+import { createTestDatabase, type TestDatabase } from '../helpers/pglite';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from '../lambdas/db-migrate/fixtures';
 import { cell, denied, throttled } from './matrix';
 
@@ -41,7 +41,8 @@ function cfnEvent(requestType: string, properties: Record<string, unknown> = PRO
 
 const secretsMock = mockClient(SecretsManagerClient);
 const secrets = new SecretsManagerClient({ region: 'eu-west-1' });
-const databases: Array<Awaited<ReturnType<typeof createTestDatabase>>> = [];
+/** Databases of the current test. */
+const databases: TestDatabase[] = [];
 /** Statements the database received in the current test. */
 let statements: string[];
 
@@ -53,7 +54,7 @@ async function freshDatabase() {
 }
 
 /** The real connectWithSecret (secret read, config) with the socket replaced by `database`. */
-function connectTo(database: Awaited<ReturnType<typeof createTestDatabase>>): HandlerDeps['connect'] {
+function connectTo(database: TestDatabase): HandlerDeps['connect'] {
   return async (client: SecretsManagerClient, options: ConnectOptions) => {
     const connected = await connectWithSecret(client, {
       ...options,
@@ -91,7 +92,7 @@ function deps(overrides: Partial<HandlerDeps> = {}) {
   return { deps: value, connect, addMetric };
 }
 
-async function appliedVersions(database: Awaited<ReturnType<typeof createTestDatabase>>) {
+async function appliedVersions(database: TestDatabase) {
   const { rows } = await database.client.query<{ name: string }>(
     'SELECT name FROM schema_migrations ORDER BY version',
   );
@@ -104,12 +105,13 @@ beforeEach(() => {
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(SECRET) });
 });
 
-afterEach(() => {
+afterEach(async () => {
   vi.restoreAllMocks();
+  // Ended databases are emptied and reused by the next cell (test/helpers/pglite.ts).
+  for (const d of databases.splice(0)) await d.client.end();
 });
 
-afterAll(async () => {
-  for (const d of databases) await d.client.end();
+afterAll(() => {
   removeTempDirs();
 });
 

@@ -90,12 +90,18 @@ export class Synthesized {
 
 /**
  * Synthesizes an app as `cdk synth` builds it (cdk-nag attached) into a temp directory.
- * Tests of a config variant pass their own configs.
+ * Tests of a config variant pass their own configs, and may leave out CloudFormation
+ * Validate: its rule engine costs seconds per synth, and the suite's shared synth runs it
+ * over every environment already.
  */
 export function synthesizeApp(
   configs: readonly EnvironmentConfig[] = ENVIRONMENT_NAMES.map((name) => loadEnvironmentConfig(name)),
+  options: { readonly cloudFormationValidate?: boolean } = {},
 ): Synthesized {
-  const app = new App({ outdir: mkdtempSync(join(tmpdir(), 'fa-ai-cdk-')) });
+  const app = new App({
+    outdir: mkdtempSync(join(tmpdir(), 'fa-ai-cdk-')),
+    builtinCloudFormationValidation: options.cloudFormationValidate ?? true,
+  });
   for (const config of configs) addEnvironment(app, config);
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const assembly = app.synth();

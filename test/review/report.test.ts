@@ -130,7 +130,7 @@ describe('Markdown comment', () => {
   it('trims the details of a huge diff under the comment limit, says so, and keeps every blocker', async () => {
     const head = copyAssembly(blocked);
     editTemplate(head, DEV_SERVICE, (t) => {
-      for (let i = 0; i < 2500; i++) {
+      for (let i = 0; i < 1000; i++) {
         t.Resources[`FeatureFlag${i}Parameter0123ABCD`] = {
           Type: 'AWS::SSM::Parameter',
           Properties: {
@@ -142,11 +142,11 @@ describe('Markdown comment', () => {
       }
     });
     const result = await reviewAssemblies({ base, head });
-    expect(result.counts.ROUTINE).toBe(2500);
+    expect(result.counts.ROUTINE).toBe(1000);
     const markdown = renderMarkdown(result);
     expect(markdown.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     expect(markdown.length).toBeGreaterThan(GITHUB_COMMENT_LIMIT * 0.9);
-    expect(markdown).toMatch(/\*\*Trimmed\*\*: \d+ changes of 2501 are left out of the details/);
+    expect(markdown).toMatch(/\*\*Trimmed\*\*: \d+ changes of 1001 are left out of the details/);
     expect(markdown).toContain('more changes not shown (comment size limit)');
     expect(markdown.slice(0, markdown.indexOf('### Details'))).toContain(`\`${dbId}\``);
     // The blocker keeps its detail row: rows are dropped least severe first.

@@ -14,7 +14,7 @@ import {
 import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
-import { createMigratedDatabase, type createTestDatabase } from '../../helpers/pglite';
+import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fa-ai-db-credentials-AbCdEf';
@@ -35,7 +35,7 @@ const RDS_SECRET = {
 
 const secretsMock = mockClient(SecretsManagerClient);
 const secrets = new SecretsManagerClient({ region: 'us-east-1' });
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: TestDatabase;
 
 /** EMF documents Powertools wrote to stdout during the test. */
 let emf: Array<Record<string, unknown>>;

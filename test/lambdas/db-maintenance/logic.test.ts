@@ -7,14 +7,14 @@ import {
 } from '../../../lambdas/db-maintenance/logic';
 import type { SqlClient } from '../../../lambdas/shared/db';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { createMigratedDatabase, type createTestDatabase } from '../../helpers/pglite';
+import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const DAY_MS = 86_400_000;
 const AUDIT_COLUMNS =
   'id, batch_run_id, ticker, tier, event, status, model_used, cost_usd, details, created_at';
 
-let db: Awaited<ReturnType<typeof createTestDatabase>>;
+let db: TestDatabase;
 let client: SqlClient;
 
 beforeAll(async () => {

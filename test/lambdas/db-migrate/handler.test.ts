@@ -13,7 +13,7 @@ import {
 } from '../../../lambdas/db-migrate/handler';
 import { loadMigrations, MigrationFailedError, migrationsChecksum } from '../../../lambdas/db-migrate/logic';
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
-import { createTestDatabase } from '../../helpers/pglite';
+import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from './fixtures';
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:fa-ai-db-credentials-AbCdEf';
@@ -48,7 +48,7 @@ function cfnEvent(requestType: string, properties: Record<string, unknown> = PRO
 
 const secretsMock = mockClient(SecretsManagerClient);
 const secrets = new SecretsManagerClient({ region: 'eu-west-1' });
-let database: Awaited<ReturnType<typeof createTestDatabase>>;
+let database: TestDatabase;
 
 /** Handler dependencies with a PGlite-backed connect whose end() leaves the database open. */
 function testDeps(overrides: Partial<HandlerDeps> = {}) {

@@ -15,7 +15,7 @@ import {
 } from '../../../lambdas/db-migrate/logic';
 import type { SqlClient } from '../../../lambdas/shared/db';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { createTestDatabase } from '../../helpers/pglite';
+import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
 import {
   MIGRATIONS_DIR,
   migrationsDirOf,
@@ -25,8 +25,6 @@ import {
   removeTempDirs,
   TEST_EXTENSIONS,
 } from './fixtures';
-
-type TestDatabase = Awaited<ReturnType<typeof createTestDatabase>>;
 
 const CORE = '0001_core_schema.sql';
 const coreSql = readFileSync(join(MIGRATIONS_DIR, CORE), 'utf8');
