@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { AssemblyLastSequencer } from './test/sequencer';
 
 export default defineConfig({
   test: {
@@ -13,6 +14,7 @@ export default defineConfig({
     isolate: false,
     setupFiles: ['test/setup.ts'],
     globalSetup: ['test/global-setup.ts'],
+    sequence: { sequencer: AssemblyLastSequencer },
     testTimeout: 30_000,
     // beforeAll synthesizes every environment of a file once.
     hookTimeout: 120_000,

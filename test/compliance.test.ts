@@ -7,8 +7,8 @@ import { type Synthesized, sharedSynth } from './helpers/synth';
 
 let synth: Synthesized;
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
 });
 
 const plugin = (name: string) => synth.validationReport().pluginReports.find((p) => p.pluginName === name);

@@ -11,8 +11,8 @@ import { type Synthesized, sharedSynth, synthesizeApp, withoutAssetHashes } from
 let baseline: Synthesized;
 let variant: Synthesized;
 
-beforeAll(() => {
-  baseline = sharedSynth();
+beforeAll(async () => {
+  baseline = await sharedSynth();
   expect(loadEnvironmentConfig('prod').traffic.blueWeight).toBe(100);
   expect(loadEnvironmentConfig('staging').database.proxy).toBe(false);
   variant = synthesizeApp(

@@ -1,11 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { buildDiagram, renderMarkdown } from '../scripts/diagram';
 import { sharedSynth } from './helpers/synth';
 
 describe('architecture diagram', () => {
-  const diagram = buildDiagram(sharedSynth().assembly.directory, 'prod');
+  let diagram: ReturnType<typeof buildDiagram>;
+  beforeAll(async () => {
+    diagram = buildDiagram((await sharedSynth()).assembly.directory, 'prod');
+  });
 
   it('shows the main components and their connections', () => {
     for (const edge of [

@@ -6,8 +6,8 @@ import { type Synthesized, sharedSynth, type Tier } from './helpers/synth';
 const TIERS: readonly Tier[] = ['stateful', 'service'];
 
 let synth: Synthesized;
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
 });
 
 function statefulResources(env: (typeof ENVIRONMENT_NAMES)[number], tier: Tier) {

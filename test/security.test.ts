@@ -12,8 +12,8 @@ const STACKS = ENVIRONMENT_NAMES.flatMap((env) => TIERS.map((tier) => [env, tier
 const OPEN = ['0.0.0.0/0', '::/0'];
 
 let synth: Synthesized;
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
 });
 
 const resourcesOf = (env: (typeof ENVIRONMENT_NAMES)[number], tier: Tier) =>

@@ -7,7 +7,7 @@ let estimate: AssemblyEstimate;
 let budgets: Record<string, number>;
 
 beforeAll(async () => {
-  estimate = await estimateAssembly(sharedSynth().assembly.directory);
+  estimate = await estimateAssembly((await sharedSynth()).assembly.directory);
   budgets = configuredBudgets(ENVIRONMENT_NAMES).budgets;
 });
 

@@ -1,11 +1,10 @@
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App, Validations } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { CloudAssembly } from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { inject } from 'vitest';
 import { addEnvironment } from '../../lib/app';
 import {
   ENVIRONMENT_NAMES,
@@ -96,10 +95,10 @@ export class Synthesized {
  */
 export function synthesizeApp(
   configs: readonly EnvironmentConfig[] = ENVIRONMENT_NAMES.map((name) => loadEnvironmentConfig(name)),
-  options: { readonly cloudFormationValidate?: boolean } = {},
+  options: { readonly cloudFormationValidate?: boolean; readonly outdir?: string } = {},
 ): Synthesized {
   const app = new App({
-    outdir: mkdtempSync(join(tmpdir(), 'fa-ai-cdk-')),
+    outdir: options.outdir ?? mkdtempSync(join(tmpdir(), 'fa-ai-cdk-')),
     builtinCloudFormationValidation: options.cloudFormationValidate ?? true,
   });
   for (const config of configs) addEnvironment(app, config);
@@ -108,11 +107,39 @@ export function synthesizeApp(
   return new Synthesized(assembly, collectAcknowledgements(app));
 }
 
-let shared: Synthesized | undefined;
+let shared: Promise<Synthesized> | undefined;
 
-/** The suite's one synth of every environment (made by test/global-setup.ts). */
-export function sharedSynth(): Synthesized {
-  shared ??= new Synthesized(new CloudAssembly(inject('assemblyDir')), inject('acknowledgements'));
+/** How long a test file waits for the shared synth (the hook timeout is 120 s). */
+const SHARED_SYNTH_WAIT_MS = 110_000;
+
+async function waitForSharedSynth(): Promise<Synthesized> {
+  // Imported here: the synth process loads this module too, outside vitest.
+  const { inject } = await import('vitest');
+  const dir = inject('sharedSynthDir');
+  const deadline = Date.now() + SHARED_SYNTH_WAIT_MS;
+  for (;;) {
+    if (existsSync(join(dir, 'result.json'))) {
+      const { acknowledgements } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
+      return new Synthesized(new CloudAssembly(join(dir, 'assembly')), acknowledgements);
+    }
+    for (const name of ['failed.json', 'exit.json']) {
+      if (existsSync(join(dir, name))) {
+        throw new Error(`the shared synth failed: ${readFileSync(join(dir, name), 'utf8')}`);
+      }
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`the shared synth did not finish within ${SHARED_SYNTH_WAIT_MS / 1000} s`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/**
+ * The suite's one synth of every environment, made in the background by
+ * test/global-setup.ts; test files await it in beforeAll.
+ */
+export function sharedSynth(): Promise<Synthesized> {
+  shared ??= waitForSharedSynth();
   return shared;
 }
 

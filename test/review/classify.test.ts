@@ -13,6 +13,7 @@ import {
   removeStack,
   renameConstruct,
   resource,
+  sharedAssemblyCopy,
 } from './fixtures';
 
 const DEV_STATEFUL = 'fa-ai-system-dev-stateful';
@@ -24,8 +25,8 @@ let dbId: string;
 const RENAMED_IDS = () => ({ from: dbId, to: 'PrimaryDatabaseInstance0A1B2C3D' });
 const RENAMED_PATHS = { from: '/Database/Instance/', to: '/PrimaryDatabase/Instance/' };
 
-beforeAll(() => {
-  base = copyAssembly();
+beforeAll(async () => {
+  base = await sharedAssemblyCopy();
   dbId = findLogicalId(base, DEV_STATEFUL, 'AWS::RDS::DBInstance', '/Database/Instance/');
 });
 afterAll(removeCopies);

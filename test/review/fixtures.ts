@@ -9,16 +9,21 @@ const tempDirs: string[] = [];
 const REVIEWED_FILE = /(^manifest|\.template|\.assets|\.metadata|^validation-report)\.json$/;
 
 /**
- * A copy of the suite's one synth of every environment (test/global-setup.ts), to mutate:
- * no test file synthesizes again.
+ * A copy of an assembly, to mutate. Tests start from the suite's one synth of every
+ * environment ({@link sharedAssemblyCopy}): no test file synthesizes again.
  */
-export function copyAssembly(source = sharedSynth().assembly.directory): string {
+export function copyAssembly(source: string): string {
   const dir = mkdtempSync(join(tmpdir(), 'fa-ai-review-'));
   tempDirs.push(dir);
   for (const file of readdirSync(source)) {
     if (REVIEWED_FILE.test(file)) copyFileSync(join(source, file), join(dir, file));
   }
   return dir;
+}
+
+/** A copy of the suite's shared synth of every environment (test/global-setup.ts). */
+export async function sharedAssemblyCopy(): Promise<string> {
+  return copyAssembly((await sharedSynth()).assembly.directory);
 }
 
 /** Removes every directory copyAssembly made (afterAll). */

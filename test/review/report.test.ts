@@ -19,6 +19,7 @@ import {
   findLogicalId,
   removeCopies,
   resource,
+  sharedAssemblyCopy,
   writeValidationReport,
 } from './fixtures';
 
@@ -31,8 +32,8 @@ let blocked: string;
 let dbId: string;
 let cwd: string;
 
-beforeAll(() => {
-  base = copyAssembly();
+beforeAll(async () => {
+  base = await sharedAssemblyCopy();
   dbId = findLogicalId(base, DEV_STATEFUL, 'AWS::RDS::DBInstance', '/Database/Instance/');
   // DBName forces replacement of the dev database: one BLOCKER.
   blocked = copyAssembly(base);

@@ -20,8 +20,8 @@ function stateMachineDefinition(template: Template): any {
   return JSON.parse(text);
 }
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'service');
   prodStateful = synth.template('prod', 'stateful');
   definition = stateMachineDefinition(prod);

@@ -8,8 +8,8 @@ let prod: Template;
 let dev: Template;
 let prodService: Template;
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'stateful');
   dev = synth.template('dev', 'stateful');
   prodService = synth.template('prod', 'service');

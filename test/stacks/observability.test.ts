@@ -7,8 +7,8 @@ let synth: Synthesized;
 let prod: Template;
 let alarms: Record<string, any>;
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'service');
   alarms = Object.fromEntries(
     Object.values(prod.findResources('AWS::CloudWatch::Alarm'))

@@ -7,8 +7,8 @@ let synth: Synthesized;
 let prod: Template;
 let dev: Template;
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'service');
   dev = synth.template('dev', 'service');
 });

@@ -6,8 +6,8 @@ let synth: Synthesized;
 let prod: Template;
 let dev: Template;
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'stateful');
   dev = synth.template('dev', 'stateful');
 });

@@ -17,8 +17,8 @@ function definitionOf(template: Template, name: string): any {
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : '<token>')).join(''));
 }
 
-beforeAll(() => {
-  synth = sharedSynth();
+beforeAll(async () => {
+  synth = await sharedSynth();
   prod = synth.template('prod', 'service');
   shift = definitionOf(prod, 'fa-ai-system-traffic-shift');
 });
