@@ -26,8 +26,9 @@ try {
   const { acknowledgements } = synthesizeApp(undefined, { outdir: join(dir, 'assembly') });
   publish('result.json', { acknowledgements });
 } catch (error) {
-  publish('failed.json', {
-    message: error instanceof Error ? (error.stack ?? error.message) : String(error),
-  });
+  // The stack goes to the suite's output; the waiting files get the message (a stack inside
+  // their error would be read by vitest as their own frames).
+  console.error('shared synth failed:', error);
+  publish('failed.json', { message: error instanceof Error ? error.message : String(error) });
   process.exitCode = 1;
 }

@@ -122,10 +122,12 @@ async function waitForSharedSynth(): Promise<Synthesized> {
       const { acknowledgements } = JSON.parse(readFileSync(join(dir, 'result.json'), 'utf8'));
       return new Synthesized(new CloudAssembly(join(dir, 'assembly')), acknowledgements);
     }
-    for (const name of ['failed.json', 'exit.json']) {
-      if (existsSync(join(dir, name))) {
-        throw new Error(`the shared synth failed: ${readFileSync(join(dir, name), 'utf8')}`);
-      }
+    if (existsSync(join(dir, 'failed.json'))) {
+      const { message } = JSON.parse(readFileSync(join(dir, 'failed.json'), 'utf8'));
+      throw new Error(`the shared synth failed (its stack is in the output above): ${message}`);
+    }
+    if (existsSync(join(dir, 'exit.json'))) {
+      throw new Error(`the shared synth process died: ${readFileSync(join(dir, 'exit.json'), 'utf8')}`);
     }
     if (Date.now() > deadline) {
       throw new Error(`the shared synth did not finish within ${SHARED_SYNTH_WAIT_MS / 1000} s`);
