@@ -77,10 +77,14 @@ function benchSynth(runs: number): Row[] {
       appFile,
       "import { App, Stack } from 'aws-cdk-lib';\nconst app = new App();\nnew Stack(app, 'Empty');\napp.synth();\n",
     );
+    const appCommand = (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app;
+    if (!appCommand.includes('bin/app.ts'))
+      throw new Error(`cdk.json app does not run bin/app.ts: ${appCommand}`);
     const synth = (kind: 'empty' | 'full', i: number) => {
       const out = join(work, `${kind}-${i}`);
       const args = ['cdk', 'synth', '--quiet', '-o', out];
-      if (kind === 'empty') args.push('--app', `npx tsx ${appFile}`);
+      // Same runner as the project's app (cdk.json), pointed at the empty app.
+      if (kind === 'empty') args.push('--app', appCommand.replace('bin/app.ts', appFile));
       const run = timedRun('npx', args, { cwd: ROOT });
       if (run.status !== 0) throw new Error(`cdk synth (${kind}) failed:\n${run.output.slice(-4000)}`);
       rmSync(out, { recursive: true, force: true });
