@@ -53,7 +53,7 @@ function configFor(env: RemediationEnv): RemediationConfig {
  *
  * Metrics: RemediationIgnored, RemediationNoAction, RemediationDuplicate, RemediationPerformed,
  * RemediationDryRun, RemediationSkipped (dimension `reason`: disabled, idle-colour,
- * no-live-colour, at-max, rate-limited), RemediationFailed, RemediationReportFailed,
+ * no-live-colour, at-max, rate-limited, shift-in-progress), RemediationFailed, RemediationReportFailed,
  * InvalidRemediationEvent.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<RemediationResult> {

@@ -42,7 +42,9 @@ import {
   describeError,
   formatWeights,
   isConditionFailure,
+  readShiftLock,
   readStoredWeights,
+  type ShiftLock,
   snsSubject,
   type Weights,
 } from '../shared/traffic';
@@ -365,11 +367,12 @@ class Remediator {
     // Round 1. A disabled action reads nothing; a dry run writes nothing (no claim, no slot).
     const mutate = !this.dryRun;
     const read = this.enabled;
-    const [claim, slot, weights, services] = await Promise.allSettled([
+    const [claim, slot, weights, services, shiftLock] = await Promise.allSettled([
       mutate ? this.claim() : Promise.resolve<Claim>({ claimed: true }),
       mutate && read ? this.takeSlot() : Promise.resolve<Slot>({ taken: false }),
       read ? this.readWeights() : Promise.resolve(undefined),
       read ? this.describeServices() : Promise.resolve(undefined),
+      read ? this.readShiftLock() : Promise.resolve(undefined),
     ]);
     this.claimed = mutate && claim.status === 'fulfilled' && claim.value.claimed;
     this.slotTaken = slot.status === 'fulfilled' && slot.value.taken;
@@ -388,6 +391,11 @@ class Remediator {
     if (services.status === 'rejected') {
       const failure = this.callFailure('DescribeServices', config.ecsCluster, services.reason);
       return this.fail({}, failure, services.reason);
+    }
+    if (shiftLock.status === 'rejected') {
+      // Not knowing whether a shift runs is a reason not to act, like any unreadable state.
+      const failure = this.callFailure('GetItem', config.opsTableName, shiftLock.reason);
+      return this.fail({}, failure, shiftLock.reason);
     }
 
     const stored = weights.value;
@@ -411,6 +419,7 @@ class Remediator {
     }
 
     const context = { colour: decision.colour, service: decision.service, weights: stored };
+    if (shiftLock.value !== undefined) return this.endForShift(context, decision, shiftLock.value);
     const found = findService(services.value, decision.service);
     if (found.error !== undefined) {
       const failure: CallFailure = { call: 'DescribeServices', target: decision.service, error: found.error };
@@ -550,6 +559,11 @@ class Remediator {
     return readStoredWeights(this.clients.ssm, this.config.weightsParameter, this.run.retry('GetParameter'));
   }
 
+  private readShiftLock(): Promise<ShiftLock | undefined> {
+    const { clients, config, run } = this;
+    return readShiftLock(clients.ddb, config.opsTableName, run.now, run.retry('GetItem'));
+  }
+
   private describeServices(): Promise<DescribeServicesCommandOutput> {
     const { services, ecsCluster } = this.config;
     return withRetry(
@@ -580,6 +594,27 @@ class Remediator {
       this.run.retry('UpdateService'),
     );
     return result.service;
+  }
+
+  /**
+   * A traffic shift is running: a restart or a scale-out now can trip the alarm gates of its
+   * bake and roll it back, and the shift moves the live colour under us. A human decides.
+   */
+  private endForShift(
+    context: Pick<Ending, 'colour' | 'service' | 'weights'>,
+    decision: Extract<Remediation, { act: true }>,
+    lock: ShiftLock,
+  ): Promise<ReportedResult> {
+    return this.end({
+      ...context,
+      outcome: 'skipped',
+      skip: 'shift-in-progress',
+      summary:
+        `No action: a traffic shift to ${lock.to} is in progress (${lock.executionArn}, since ` +
+        `${lock.acquiredAt}); ${decision.action === 'scale-out' ? 'scaling out' : 'restarting'} the ` +
+        `${decision.colour} service ${decision.service} now could trip its alarm gates and roll it back. ` +
+        `The alarm paged ${this.incident.severity}: decide by hand, or wait for the shift to end.`,
+    });
   }
 
   // --- Round 3 ---------------------------------------------------------------------------------

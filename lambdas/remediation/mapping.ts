@@ -7,7 +7,13 @@ import type { Colour } from '../shared/traffic';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
 
 /** Why a mapped alarm led to no action. */
-export type SkipReason = 'disabled' | 'idle-colour' | 'no-live-colour' | 'at-max' | 'rate-limited';
+export type SkipReason =
+  | 'disabled'
+  | 'idle-colour'
+  | 'no-live-colour'
+  | 'at-max'
+  | 'rate-limited'
+  | 'shift-in-progress';
 
 /** The decision about one alarm. */
 export type Remediation =

@@ -122,7 +122,8 @@ export class Remediation extends Construct {
         ],
       }),
     );
-    props.opsTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    // GetItem: the shift lock, read so that no remediation runs in the middle of a traffic shift.
+    props.opsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     props.alerts.grantPublish(fn);
     if (fn.role) {
       Validations.of(fn.role).acknowledge({

@@ -214,13 +214,25 @@ describe('remediation', () => {
     });
   });
 
-  it('may update only the two services', () => {
-    const statements = Object.values(
+  function remediationStatements(): any[] {
+    return Object.values(
       prod.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^RemediationHandler') }] },
       }),
     ).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-    const update = statements.find((s) => [s.Action].flat().includes('ecs:UpdateService'));
+  }
+
+  it('may update only the two services', () => {
+    const update = remediationStatements().find((s) => [s.Action].flat().includes('ecs:UpdateService'));
     expect(update?.Resource).toHaveLength(2);
+  });
+
+  it('may read the ops table (the shift lock) but not delete from it', () => {
+    const table = remediationStatements().find((s) => [s.Action].flat().includes('dynamodb:GetItem'));
+    expect([table?.Action].flat().sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+    ]);
   });
 });

@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { AccessDeniedException, DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/remediation/handler';
 import {
@@ -208,7 +208,7 @@ describe('database connection pool exhausted', () => {
         .filter((c) => c.level === level)
         .map((c) => c.command)
         .sort();
-    expect(at(1)).toEqual(['DescribeServices', 'GetParameter', 'PutItem', 'UpdateItem']);
+    expect(at(1)).toEqual(['DescribeServices', 'GetItem', 'GetParameter', 'PutItem', 'UpdateItem']);
     expect(at(2)).toEqual(['UpdateService']);
     expect(at(3)).toEqual(['Publish', 'PutItem', 'UpdateItem']);
   });
@@ -311,6 +311,69 @@ describe('alarms without remediation', () => {
     );
     expect(noDescription).toMatchObject({ outcome: 'no-action', severity: 'P2' });
     expect(awsCalls()).toBe(0);
+  });
+});
+
+describe('during a traffic shift', () => {
+  const EXECUTION = 'arn:aws:states:us-east-1:123456789012:execution:fa-ai-system-prod-traffic-shift:shift-1';
+  /** The lock the shift state machine holds (pk TRAFFIC, sk SHIFT_LOCK), expiring at `expiresAt`. */
+  function holdShiftLock(expiresAt: number): void {
+    table.put({
+      Item: {
+        pk: 'TRAFFIC',
+        sk: 'SHIFT_LOCK',
+        executionArn: EXECUTION,
+        to: 'green',
+        acquiredAt: '2026-11-25T04:10:00.000Z',
+        expiresAt,
+      },
+    });
+  }
+  const nowSeconds = Math.floor(NOW.getTime() / 1000);
+
+  it('does not restart the live colour while a shift holds the lock, and tells a human', async () => {
+    holdShiftLock(nowSeconds + 3600);
+    const result = await handleEvent(alarmEvent('log-db-pool-exhausted'), deps());
+    expect(result).toMatchObject({ outcome: 'skipped', skip: 'shift-in-progress', colour: 'blue' });
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(published()[0]?.TopicArn).toBe(TOPICS.P1);
+    expect(published()[0]?.Message).toContain(`traffic shift to green is in progress (${EXECUTION}`);
+    expect(audits()[0]).toMatchObject({ outcome: 'skipped', details: { skip: 'shift-in-progress' } });
+    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count).toBe(0);
+  });
+
+  it('does not scale out either', async () => {
+    holdShiftLock(nowSeconds + 3600);
+    const result = await handleEvent(alarmEvent('blue-cpu-high'), deps());
+    expect(result).toMatchObject({ outcome: 'skipped', skip: 'shift-in-progress' });
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(published()[0]?.Message).toContain('scaling out the blue service');
+  });
+
+  it('acts when the lock has expired (a shift that died without releasing it)', async () => {
+    holdShiftLock(nowSeconds - 1);
+    const result = await handleEvent(alarmEvent('log-db-pool-exhausted'), deps());
+    expect(result).toMatchObject({ outcome: 'remediated', action: 'force-new-deployment' });
+    expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
+  });
+
+  it('an unreadable lock fails before any change: not knowing is a reason not to act', async () => {
+    mocks.ddb
+      .on(GetCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized to perform: dynamodb:GetItem'));
+    await expect(handleEvent(alarmEvent('log-db-pool-exhausted'), deps())).rejects.toThrow(
+      RemediationFailedError,
+    );
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+    expect(published()[0]?.Message).toContain(`GetItem ${OPS_TABLE}`);
+    expect(audits()[0]?.outcome).toBe('failed');
+  });
+
+  it('a dry run reports the shift too, and writes nothing', async () => {
+    holdShiftLock(nowSeconds + 3600);
+    const result = await handleEvent(alarmEvent('log-db-pool-exhausted'), deps({ env: DRY_RUN_ENV }));
+    expect(result).toMatchObject({ outcome: 'skipped', skip: 'shift-in-progress' });
+    expect(mutatingCalls()).toBe(0);
   });
 });
 

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client
 import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
@@ -309,6 +309,12 @@ export function resetMocks(setup: MockSetup = {}): OpsTableModel {
   const track = <I, O>(command: string, fn: (input: I) => O) =>
     setup.tracker ? setup.tracker.wrap(command, fn) : async (input: I) => fn(input);
   const desired = setup.desired ?? { blue: 2, green: 1 };
+  mocks.ddb.on(GetCommand).callsFake(
+    track('GetItem', (input: { Key?: Item }) => ({
+      $metadata: {},
+      Item: table.get(String(input.Key?.pk), String(input.Key?.sk)),
+    })),
+  );
   mocks.ddb.on(PutCommand).callsFake(track('PutItem', (input) => table.put(input)));
   mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', (input) => table.update(input)));
   mocks.ssm.on(GetParameterCommand).callsFake(
