@@ -1,10 +1,11 @@
 /**
- * `npm run diagram`: the architecture picture of one environment (default prod) as a Mermaid
- * flowchart, derived from the synthesized templates (resource types, names and the
- * Ref/GetAtt/Sub/GetStackOutput links between resources and stacks), so it cannot drift from
- * the code. Writes docs/architecture.md and prints the block; `--readme <file>` also replaces
- * the text between `<!-- architecture:start -->` and `<!-- architecture:end -->` in that file.
- * Options: `--assembly <dir>` (default cdk.out), `--env <name>` (default prod).
+ * The architecture picture of one environment (default prod) as a Mermaid flowchart, derived
+ * from the synthesized templates (resource types, names and the Ref/GetAtt/Sub/GetStackOutput
+ * links between resources and stacks), so it cannot drift from the code. `npm run diagram`
+ * synthesizes, then runs this with `--readme README.md`. Writes docs/architecture.md and prints
+ * the block; `--readme <file>` also replaces the text between `<!-- architecture:start -->`
+ * and `<!-- architecture:end -->` in that file. Options: `--assembly <dir>` (default cdk.out),
+ * `--env <name>` (default prod).
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDiagram, renderMarkdown } from '../scripts/diagram';
+import { buildDiagram, renderMarkdown, replaceBetweenMarkers } from '../scripts/diagram';
 import { sharedSynth } from './helpers/synth';
 
 describe('architecture diagram', () => {
@@ -28,6 +28,13 @@ describe('architecture diagram', () => {
     ])
       expect(diagram).toContain(`  ${edge}\n`);
     expect(diagram).not.toMatch(/[0-9a-f]{64}/);
+  });
+
+  it('is the picture in the README (run `npm run diagram` after changing the infrastructure)', () => {
+    const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
+    expect(readme, 'the README picture is stale: run `npm run diagram`').toBe(
+      replaceBetweenMarkers(readme, diagram),
+    );
   });
 
   it('matches docs/architecture.md (run `npm run diagram` after changing the infrastructure)', () => {
