@@ -63,7 +63,9 @@ function log(message: string): void {
 /**
  * `cdk synth` of every environment vs an app of one empty stack, both real `cdk synth`
  * processes from the repo root (same cdk.json context and flags), alternated so that load
- * on this shared machine hits both alike.
+ * on this shared machine hits both alike. The pair is measured twice: as deployed (CDK's
+ * CloudFormation Validate on, the target) and with it off in both (`CDK_VALIDATION=false`,
+ * information): the second shows what the app itself costs over a bare CDK app.
  */
 function benchSynth(runs: number): Row[] {
   const work = mkdtempSync(join(tmpdir(), 'fa-bench-synth-'));
@@ -80,34 +82,53 @@ function benchSynth(runs: number): Row[] {
     const appCommand = (JSON.parse(readFileSync(join(ROOT, 'cdk.json'), 'utf8')) as { app: string }).app;
     if (!appCommand.includes('bin/app.ts'))
       throw new Error(`cdk.json app does not run bin/app.ts: ${appCommand}`);
-    const synth = (kind: 'empty' | 'full', i: number) => {
-      const out = join(work, `${kind}-${i}`);
+    const synth = (kind: 'empty' | 'full', validate: boolean, i: number) => {
+      const label = `${kind}${validate ? '' : ' (no validation)'}`;
+      const out = join(work, `${kind}-${validate}-${i}`);
       const args = ['cdk', 'synth', '--quiet', '-o', out];
       // Same runner as the project's app (cdk.json), pointed at the empty app.
       if (kind === 'empty') args.push('--app', appCommand.replace('bin/app.ts', appFile));
-      const run = timedRun('npx', args, { cwd: ROOT });
-      if (run.status !== 0) throw new Error(`cdk synth (${kind}) failed:\n${run.output.slice(-4000)}`);
+      const env = validate ? process.env : { ...process.env, CDK_VALIDATION: 'false' };
+      const run = timedRun('npx', args, { cwd: ROOT, env });
+      if (run.status !== 0) throw new Error(`cdk synth (${label}) failed:\n${run.output.slice(-4000)}`);
       rmSync(out, { recursive: true, force: true });
-      log(`synth ${kind} #${i + 1}: ${seconds(run.ms)}`);
+      log(`synth ${label} #${i + 1}: ${seconds(run.ms)}`);
       return run.ms;
     };
-    const empty: number[] = [];
-    const full: number[] = [];
+    const ms = {
+      empty: [] as number[],
+      full: [] as number[],
+      emptyBare: [] as number[],
+      fullBare: [] as number[],
+    };
     for (let i = 0; i < runs; i++) {
-      empty.push(synth('empty', i));
-      full.push(synth('full', i));
+      ms.empty.push(synth('empty', true, i));
+      ms.full.push(synth('full', true, i));
+      ms.emptyBare.push(synth('empty', false, i));
+      ms.fullBare.push(synth('full', false, i));
     }
-    const ratio = median(full) / median(empty);
+    const ratio = median(ms.full) / median(ms.empty);
+    const bareRatio = median(ms.fullBare) / median(ms.emptyBare);
     return [
       {
         section: 'synth',
         metric: 'cdk synth, all environments',
-        value: seconds(median(full)),
-        floor: `${seconds(median(empty))} (empty app)`,
+        value: seconds(median(ms.full)),
+        floor: `${seconds(median(ms.empty))} (empty app)`,
         ratio,
         limit: 1.5,
         pass: ratio <= 1.5,
-        detail: { runs, fullMs: full, emptyMs: empty },
+        detail: { runs, fullMs: ms.full, emptyMs: ms.empty },
+      },
+      {
+        section: 'synth',
+        metric: 'cdk synth, all environments, CloudFormation Validate off in both',
+        value: seconds(median(ms.fullBare)),
+        floor: `${seconds(median(ms.emptyBare))} (empty app)`,
+        ratio: bareRatio,
+        limit: Number.NaN,
+        pass: true,
+        detail: { runs, fullMs: ms.fullBare, emptyMs: ms.emptyBare },
       },
     ];
   } finally {
@@ -115,21 +136,24 @@ function benchSynth(runs: number): Row[] {
   }
 }
 
-/** The whole suite once, as `npx vitest run`, against the 45 s target on 2 cores. */
+/**
+ * The whole suite once, as the README runs it (`npm test`: type check, Biome, vitest), against
+ * the 45 s target on 2 cores.
+ */
 function benchTests(): Row[] {
-  const run = timedRun('npx', ['vitest', 'run'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
+  const run = timedRun('npm', ['test'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
   const summary = run.output
     // biome-ignore lint/suspicious/noControlCharactersInRegex: strips the ANSI colours vitest prints
     .replace(/\u001b\[[0-9;]*m/g, '')
     .split('\n')
     .filter((l) => /^\s*(Test Files|Tests)\s/.test(l))
     .map((l) => l.trim());
-  log(`vitest run: ${seconds(run.ms)}, exit ${run.status}; ${summary.join('; ')}`);
+  log(`npm test: ${seconds(run.ms)}, exit ${run.status}; ${summary.join('; ')}`);
   const ratio = run.ms / 45_000;
   return [
     {
       section: 'tests',
-      metric: 'test suite wall time (npx vitest run)',
+      metric: 'test suite wall time (npm test)',
       value: seconds(run.ms),
       floor: '45 s target',
       ratio,
