@@ -77,6 +77,14 @@ function awsCalls(): number {
   return [mocks.ddb, mocks.ecs, mocks.ssm, mocks.sns].reduce((n, m) => n + m.calls().length, 0);
 }
 
+/** The alarm's event throws RemediationFailedError before any change, reported and audited. */
+async function expectFailedBeforeAnyChange(alarmId: string, reported: string): Promise<void> {
+  await expect(handleEvent(alarmEvent(alarmId), deps())).rejects.toThrow(RemediationFailedError);
+  expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
+  expect(published()[0]?.Message).toContain(reported);
+  expect(audits()[0]?.outcome).toBe('failed');
+}
+
 beforeEach(() => {
   table = resetMocks();
   obs = observability();
@@ -361,12 +369,7 @@ describe('during a traffic shift', () => {
     mocks.ddb
       .on(GetCommand)
       .rejects(awsError('AccessDeniedException', 'not authorized to perform: dynamodb:GetItem'));
-    await expect(handleEvent(alarmEvent('log-db-pool-exhausted'), deps())).rejects.toThrow(
-      RemediationFailedError,
-    );
-    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
-    expect(published()[0]?.Message).toContain(`GetItem ${OPS_TABLE}`);
-    expect(audits()[0]?.outcome).toBe('failed');
+    await expectFailedBeforeAnyChange('log-db-pool-exhausted', `GetItem ${OPS_TABLE}`);
   });
 
   it('a dry run reports the shift too, and writes nothing', async () => {
@@ -576,12 +579,10 @@ describe('failures', () => {
     mocks.ssm
       .on(GetParameterCommand)
       .rejects(awsError('ParameterNotFound', 'Parameter /fa-ai-system/prod/traffic/weights not found.'));
-    await expect(handleEvent(alarmEvent('db-connections-high'), deps())).rejects.toThrow(
-      RemediationFailedError,
+    await expectFailedBeforeAnyChange(
+      'db-connections-high',
+      'GetParameter /fa-ai-system/prod/traffic/weights',
     );
-    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
-    expect(published()[0]?.Message).toContain('GetParameter /fa-ai-system/prod/traffic/weights');
-    expect(audits()[0]?.outcome).toBe('failed');
   });
 
   it('a failed report after the action: RemediationReportError, and the retry changes nothing', async () => {
