@@ -70,6 +70,37 @@ export function shortId(): string {
 /** An item of the table that does not have the shape its collection requires. */
 export class OpsTableItemError extends AutomationError {}
 
+/**
+ * `item` validated by `schema`, or undefined when there is no item; throws OpsTableItemError
+ * naming `what` when it is malformed.
+ */
+export function parseOpsItem<T>(
+  schema: z.ZodType<T>,
+  what: string,
+  item: Record<string, unknown> | undefined,
+): T | undefined {
+  if (item === undefined) return undefined;
+  const parsed = schema.safeParse(item);
+  if (!parsed.success) {
+    throw new OpsTableItemError(`Malformed ${what} item: ${z.prettifyError(parsed.error)}`);
+  }
+  return parsed.data;
+}
+
+/** One item of the table by key (strongly consistent), undefined when absent. */
+export async function getOpsItem(
+  ddb: DynamoDBDocumentClient,
+  tableName: string,
+  key: OpsKey,
+  retry?: RetryOptions,
+): Promise<Record<string, unknown> | undefined> {
+  const result = await withRetry(
+    () => ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
+    retry,
+  );
+  return result.Item;
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kill switch state
 
@@ -117,12 +148,7 @@ export const KILL_SWITCH_ENGAGE_CONDITION = {
 
 /** The state stored in `item`, or undefined when there is no item; throws OpsTableItemError when malformed. */
 export function parseKillSwitchState(item: Record<string, unknown> | undefined): KillSwitchState | undefined {
-  if (item === undefined) return undefined;
-  const parsed = killSwitchStateSchema.safeParse(item);
-  if (!parsed.success) {
-    throw new OpsTableItemError(`Malformed kill switch state item: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
+  return parseOpsItem(killSwitchStateSchema, 'kill switch state', item);
 }
 
 /** Reads the kill switch state (strongly consistent); undefined if it was never engaged. */
@@ -131,11 +157,7 @@ export async function readKillSwitchState(
   tableName: string,
   retry?: RetryOptions,
 ): Promise<KillSwitchState | undefined> {
-  const result = await withRetry(
-    () => ddb.send(new GetCommand({ TableName: tableName, Key: killSwitchKey(), ConsistentRead: true })),
-    retry,
-  );
-  return parseKillSwitchState(result.Item);
+  return parseKillSwitchState(await getOpsItem(ddb, tableName, killSwitchKey(), retry));
 }
 
 // ---------------------------------------------------------------------------------------------

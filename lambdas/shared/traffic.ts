@@ -35,13 +35,7 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import {
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { parseFunctionEnv } from './env';
@@ -52,7 +46,8 @@ import {
   type AuditSource,
   auditItem,
   fromAttributeValues,
-  OpsTableItemError,
+  getOpsItem,
+  parseOpsItem,
 } from './ops-table';
 import { type RetryOptions, withRetry } from './retry';
 
@@ -485,40 +480,14 @@ const rollbackRecordSchema = z.object({
 /** The last rollback (pk `TRAFFIC`, sk `ROLLBACK`): the automatic rollbacks' cool-down. */
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
-function parseItem<T>(
-  schema: z.ZodType<T>,
-  what: string,
-  item: Record<string, unknown> | undefined,
-): T | undefined {
-  if (item === undefined) return undefined;
-  const parsed = schema.safeParse(item);
-  if (!parsed.success) {
-    throw new OpsTableItemError(`Malformed ${what} item: ${z.prettifyError(parsed.error)}`);
-  }
-  return parsed.data;
-}
-
 export function parseShiftLock(item: Record<string, unknown> | undefined): ShiftLock | undefined {
-  return parseItem(shiftLockSchema, 'shift lock', item);
+  return parseOpsItem(shiftLockSchema, 'shift lock', item);
 }
 export function parseLastShift(item: Record<string, unknown> | undefined): LastShift | undefined {
-  return parseItem(lastShiftSchema, 'last shift', item);
+  return parseOpsItem(lastShiftSchema, 'last shift', item);
 }
 export function parseRollbackRecord(item: Record<string, unknown> | undefined): RollbackRecord | undefined {
-  return parseItem(rollbackRecordSchema, 'rollback', item);
-}
-
-async function getItem(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  key: { pk: string; sk: string },
-  retry?: RetryOptions,
-): Promise<Record<string, unknown> | undefined> {
-  const result = await withRetry(
-    () => ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
-    retry,
-  );
-  return result.Item;
+  return parseOpsItem(rollbackRecordSchema, 'rollback', item);
 }
 
 /** The last shift, or undefined if none was ever recorded (strongly consistent). */
@@ -527,7 +496,7 @@ export async function readLastShift(
   tableName: string,
   retry?: RetryOptions,
 ): Promise<LastShift | undefined> {
-  return parseLastShift(await getItem(ddb, tableName, lastShiftKey(), retry));
+  return parseLastShift(await getOpsItem(ddb, tableName, lastShiftKey(), retry));
 }
 
 /** The last rollback, or undefined. */
@@ -536,7 +505,7 @@ export async function readRollbackRecord(
   tableName: string,
   retry?: RetryOptions,
 ): Promise<RollbackRecord | undefined> {
-  return parseRollbackRecord(await getItem(ddb, tableName, rollbackKey(), retry));
+  return parseRollbackRecord(await getOpsItem(ddb, tableName, rollbackKey(), retry));
 }
 
 /** The shift lock, or undefined when free; an expired lock (TTL not yet applied) counts as free. */
@@ -546,7 +515,7 @@ export async function readShiftLock(
   now: Date,
   retry?: RetryOptions,
 ): Promise<ShiftLock | undefined> {
-  const lock = parseShiftLock(await getItem(ddb, tableName, shiftLockKey(), retry));
+  const lock = parseShiftLock(await getOpsItem(ddb, tableName, shiftLockKey(), retry));
   return lock && lock.expiresAt * 1000 > now.getTime() ? lock : undefined;
 }
 
@@ -750,8 +719,8 @@ export async function rollbackToLastKnownGood(
 
   // Round 1.
   const [lastShiftItem, rollbackItem, live, stored] = await Promise.all([
-    getItem(clients.ddb, config.opsTable, lastShiftKey(), retry),
-    getItem(clients.ddb, config.opsTable, rollbackKey(), retry),
+    getOpsItem(clients.ddb, config.opsTable, lastShiftKey(), retry),
+    getOpsItem(clients.ddb, config.opsTable, rollbackKey(), retry),
     readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry),
     // The stored weights only tell whether the parameter needs repairing: unreadable, it is
     // rewritten anyway.
