@@ -106,15 +106,21 @@ it.each([1, 10])('kill switch with %i running execution(s)', async (executions) 
   });
 });
 
-it.each([2, 6])('health check with %i services', async (services) => {
+it.each([
+  ['morning', 2],
+  ['morning', 6],
+  ['light', 2],
+  ['light', 6],
+] as const)('health check, %s, with %i services', async (kind, services) => {
   silenceStdout();
   const world = hc.healthyWorld(services, services);
-  world.metrics.p95 = 4; // unhealthy, so the report is published too: the longest path
+  // Unhealthy, so the report is published (the light check then records that it paged): the longest path.
+  world.metrics.p95 = 4;
   const { around, rounds, calls } = timedAround();
   hc.serve(world, around);
   const { value, ms } = await timed(() =>
     healthCheck(
-      { check: 'morning' },
+      { check: kind },
       {
         clients: hc.clients(),
         env: hc.envWith(services, services),
@@ -130,7 +136,7 @@ it.each([2, 6])('health check with %i services', async (services) => {
   expect(value.overall).toBe('UNHEALTHY');
   figures.push({
     name: 'health check',
-    scale: `${services} services, ${services} target groups`,
+    scale: `${kind}, ${services} services, ${services} target groups`,
     depth: rounds(),
     calls: calls(),
     wallMs: ms,

@@ -52,6 +52,8 @@ export interface HealthCheckConfig {
   readonly opsTableName: string;
   readonly topicArns: Readonly<Record<Severity, string>>;
   readonly thresholds: HealthThresholds;
+  /** While light checks keep finding the same problem, it goes out again after this long. */
+  readonly lightRenotifyMinutes: number;
 }
 
 // Empty means unset: an optional setting left blank in a deployment arrives as "".
@@ -116,6 +118,7 @@ const envSchema = z.object({
   // day's slack for a late or manually re-run one, without reaching back two runs.
   BATCH_LOOKBACK_HOURS: optionalNumber(z.number().int().positive(), 192),
   BATCH_MAX_RUNNING_MINUTES: optionalNumber(z.number().int().positive(), 240),
+  LIGHT_RENOTIFY_MINUTES: optionalNumber(z.number().int().positive(), 60),
 });
 
 /** The environment variables {@link configFromEnv} reads. */
@@ -129,7 +132,8 @@ export type HealthCheckEnv = Readonly<Record<string, string | undefined>>;
  * - LOAD_BALANCER_FULL_NAME: `app/<name>/<id>`;
  * - TOPIC_ARNS: JSON `{ "P0": arn, "P1": arn, "P2": arn, "P3": arn }`;
  * - optional: ERROR_RATE_MAX (0.01), ERROR_RATE_HIGH (0.1), P95_MAX_SECONDS (3),
- *   BATCH_SUCCESS_MIN (1), BATCH_LOOKBACK_HOURS (192), BATCH_MAX_RUNNING_MINUTES (240).
+ *   BATCH_SUCCESS_MIN (1), BATCH_LOOKBACK_HOURS (192), BATCH_MAX_RUNNING_MINUTES (240),
+ *   LIGHT_RENOTIFY_MINUTES (60).
  *
  * Throws InvalidInputError naming every bad variable (and the field inside a JSON one).
  */
@@ -160,5 +164,6 @@ export function configFromEnv(env: HealthCheckEnv): HealthCheckConfig {
       batchLookbackHours: e.BATCH_LOOKBACK_HOURS,
       batchMaxRunningMinutes: e.BATCH_MAX_RUNNING_MINUTES,
     },
+    lightRenotifyMinutes: e.LIGHT_RENOTIFY_MINUTES,
   };
 }

@@ -12,7 +12,13 @@ import { createObservability, type Logger, type Metrics, MetricUnit } from '../s
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import type { RetryOptions } from '../shared/retry';
 import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from './config';
-import { type HealthCheckClients, publishReport, runHealthCheck } from './logic';
+import {
+  deliverLightReport,
+  type HealthCheckClients,
+  publishReport,
+  readLightAlertOutcome,
+  runHealthCheck,
+} from './logic';
 import type { HealthReport } from './report';
 
 /** The EventBridge Scheduler input: `{"check": "morning"}` daily at 9, `{"check": "light"}` every 5 minutes. */
@@ -47,15 +53,18 @@ function configOf(env: HealthCheckEnv): HealthCheckConfig {
 /**
  * Runs the scheduled check and returns its report. An unhealthy or unknown report goes to the
  * topic of its most severe failing check (P2 when only unknown); a healthy morning report goes
- * to P3 as the daily summary; a healthy light check is silent.
+ * to P3 as the daily summary; a healthy light check is silent. A light check reports a problem
+ * once, again only when it changes or every LIGHT_RENOTIFY_MINUTES while it lasts, and says
+ * RECOVERED when it clears (see alerting.ts).
  *
  * Throws InvalidInputError for malformed input or configuration (before any AWS call), and
  * rethrows when the report could not be published, so that the failed invocation is retried
  * and counted. A failing AWS read is not an error: its checks are UNKNOWN in the report.
  *
  * Metrics: HealthCheckPassed (1/0, dimension Check) per check; ChecksNotPassing and
- * Heartbeat (1 once the report was delivered or needed none), dimension Kind; HealthCheckErrors
- * when the invocation throws.
+ * Heartbeat (1 once the report was delivered or needed none), dimension Kind; HealthReportsHeld
+ * (a light report of a problem already out); HealthAlertStateErrors (the alert item could not
+ * be read or written); HealthCheckErrors when the invocation throws.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<HealthReport> {
   const { logger, metrics } = deps.observability ?? defaultObservability;
@@ -70,11 +79,12 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     const config = configOf(deps.env);
     metrics.addDimension('Kind', kind);
 
-    const report = await runHealthCheck(deps.clients, config, {
-      kind,
-      now: deps.now?.(),
-      retry: deps.retry,
-    });
+    const now = deps.now?.() ?? new Date();
+    // A light run reads what it last reported alongside its checks: no extra round trip.
+    const [report, stored] = await Promise.all([
+      runHealthCheck(deps.clients, config, { kind, now, retry: deps.retry }),
+      kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config, deps.retry) : undefined,
+    ]);
     for (const check of report.checks) {
       // Its own document: the Check dimension must not spread to the invocation's other metrics.
       const single = metrics.singleMetric();
@@ -89,8 +99,32 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
     log(`Health check ${report.overall}`, { report });
 
-    const published = await publishReport(deps.clients.sns, config, report, deps.retry);
-    if (published !== undefined) logger.info('Report published', { ...published });
+    if (stored === undefined) {
+      const published = await publishReport(deps.clients.sns, config, report, deps.retry);
+      if (published !== undefined) logger.info('Report published', { ...published });
+    } else {
+      if (!stored.ok) {
+        metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
+        logger.warn('Could not read the last light alert; reporting as new', { error: stored.error });
+      }
+      const delivery = await deliverLightReport(deps.clients, config, report, stored, now, deps.retry);
+      const { decision } = delivery;
+      if (decision.action === 'hold') {
+        metrics.addMetric('HealthReportsHeld', MetricUnit.Count, 1);
+        logger.info('Same problem already reported: held back', { alert: decision.alert });
+      }
+      if (delivery.published !== undefined)
+        logger.info(decision.action === 'recover' ? 'Recovery published' : 'Report published', {
+          ...delivery.published,
+          ...(decision.action === 'notify' ? { reason: decision.reason } : {}),
+        });
+      if (delivery.stateError !== undefined) {
+        metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
+        logger.warn('Could not record the light alert: the next run may notify again', {
+          error: delivery.stateError,
+        });
+      }
+    }
     // Only now: a check whose report cannot get out must look as dead as one that stopped.
     metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
     return report;

@@ -23,11 +23,21 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { BATCH_RUN_PK } from '../shared/ops-table';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import {
+  clearLightAlert,
+  decideLight,
+  type LightAlert,
+  type LightDecision,
+  notifyPreface,
+  readLightAlert,
+  recordLightAlert,
+} from './alerting';
+import {
   type BatchRunRecord,
   type DescribedServices,
   evaluateBatch,
   evaluateServices,
   evaluateTargets,
+  type Outcome,
   parseBatchRunRecord,
   settle,
 } from './checks';
@@ -215,27 +225,112 @@ export interface PublishedReport {
 
 /**
  * Publishes `report` to the topic of {@link reportSeverity} (nothing for a healthy light
- * check) and returns where it went. Throws when SNS still refuses after the retries.
+ * check) and returns where it went; `preface` is a first line saying why it goes out now.
+ * Throws when SNS still refuses after the retries.
  */
 export async function publishReport(
   sns: SNSClient,
   config: HealthCheckConfig,
   report: HealthReport,
   retry?: RetryOptions,
+  preface?: string,
 ): Promise<PublishedReport | undefined> {
   const severity = reportSeverity(report);
   if (severity === undefined) return undefined;
+  const message = formatReport(report);
+  const body = preface === undefined ? message : `${preface}\n\n${message}`;
+  return publish(sns, config, severity, reportSubject(report, config.environment), body, retry);
+}
+
+/**
+ * Tells the topic that paged for `alert` that a light check finds the system healthy again.
+ * Throws when SNS still refuses after the retries.
+ */
+export async function publishRecovery(
+  sns: SNSClient,
+  config: HealthCheckConfig,
+  report: HealthReport,
+  alert: LightAlert,
+  retry?: RetryOptions,
+): Promise<PublishedReport> {
+  const message = [
+    `Recovered: the problem reported since ${alert.since} (${alert.problem}, ${alert.severity}) has cleared.`,
+    '',
+    formatReport(report),
+  ].join('\n');
+  return publish(
+    sns,
+    config,
+    alert.severity,
+    `FA AI health: RECOVERED [${config.environment}]`,
+    message,
+    retry,
+  );
+}
+
+async function publish(
+  sns: SNSClient,
+  config: HealthCheckConfig,
+  severity: Severity,
+  subject: string,
+  message: string,
+  retry?: RetryOptions,
+): Promise<PublishedReport> {
   const topicArn = config.topicArns[severity];
   const output = await withRetry(
-    () =>
-      sns.send(
-        new PublishCommand({
-          TopicArn: topicArn,
-          Subject: reportSubject(report, config.environment),
-          Message: formatReport(report),
-        }),
-      ),
+    () => sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message })),
     retry,
   );
   return { severity, topicArn, messageId: output.MessageId };
+}
+
+/** The stored light alert, settled: a light run reads it alongside its checks. */
+export function readLightAlertOutcome(
+  ddb: DynamoDBDocumentClient,
+  config: HealthCheckConfig,
+  retry?: RetryOptions,
+): Promise<Outcome<LightAlert | undefined>> {
+  return settle(readLightAlert(ddb, config.opsTableName, retry));
+}
+
+/** What a light run did with its report. */
+export interface LightDelivery {
+  readonly decision: LightDecision;
+  readonly published?: PublishedReport;
+  /** Why the alert item could not be written or cleared after the notice went out. */
+  readonly stateError?: string;
+}
+
+/**
+ * Sends a light check's report as {@link decideLight} says: the report (with why it goes now),
+ * a RECOVERED notice, or nothing. The alert item is written only after the notice went out, so
+ * a failed publish (which throws) never records a page nobody got; a failed write is returned,
+ * not thrown: the page went out, and the next run at worst pages again.
+ */
+export async function deliverLightReport(
+  clients: Pick<HealthCheckClients, 'sns' | 'ddb'>,
+  config: HealthCheckConfig,
+  report: HealthReport,
+  stored: Outcome<LightAlert | undefined>,
+  now: Date,
+  retry?: RetryOptions,
+): Promise<LightDelivery> {
+  const decision = decideLight(report, stored, now, config.lightRenotifyMinutes);
+  const table = config.opsTableName;
+  switch (decision.action) {
+    case 'hold':
+    case 'silent':
+      return { decision };
+    case 'notify': {
+      const preface = notifyPreface(decision, config.lightRenotifyMinutes);
+      const published = await publishReport(clients.sns, config, report, retry, preface);
+      const state = await settle(recordLightAlert(clients.ddb, table, decision, now, retry));
+      return { decision, published, ...(state.ok ? {} : { stateError: state.error }) };
+    }
+    case 'recover': {
+      const published = await publishRecovery(clients.sns, config, report, decision.alert, retry);
+      const state = await settle(clearLightAlert(clients.ddb, table, retry));
+      return { decision, published, ...(state.ok ? {} : { stateError: state.error }) };
+    }
+  }
 }

@@ -7,6 +7,8 @@
  * - `AUDIT` / `<ISO timestamp>#<id>`: one item per action ({@link AuditRecord}), expiring.
  * - `BATCH_RUN` / `<startedAt>#<executionName>`: written by the batch state machine
  *   ({@link BatchRun}); read here only.
+ * - `HEALTH` / `LIGHT_ALERT`: the problem the light health check last sent (see
+ *   health-check/alerting.ts), expiring a day after its last notice.
  */
 
 import { randomBytes } from 'node:crypto';

@@ -243,10 +243,24 @@ const observabilitySchema = z
     morningCheckHour: z.number().int().min(0).max(23).default(9),
     /** Minutes between light health checks. */
     lightCheckMinutes: z.number().int().min(1).max(60).default(5),
+    /**
+     * While light checks keep finding the same problem, it is sent again after this many
+     * minutes (a change of checks or severity goes at once).
+     */
+    lightCheckRenotifyMinutes: z
+      .number()
+      .int()
+      .min(5)
+      .max(24 * 60)
+      .default(60),
   })
   .prefault({})
   .refine((o) => o.errorRateElevated < o.errorRateHigh && o.errorRateHigh < o.errorRateStorm, {
     message: 'error rates must increase: errorRateElevated < errorRateHigh < errorRateStorm',
+  })
+  .refine((o) => o.lightCheckRenotifyMinutes >= o.lightCheckMinutes, {
+    path: ['lightCheckRenotifyMinutes'],
+    message: 'must be at least lightCheckMinutes (a reminder cannot come before the next check)',
   });
 
 /** AWS Budgets of the environment (runbook: Budget Alerts). */

@@ -22,6 +22,8 @@ export interface HealthCheckProps {
   readonly morningHour: number;
   /** Minutes between light checks. */
   readonly lightEveryMinutes: number;
+  /** Minutes after which a light check sends the same problem again. */
+  readonly lightRenotifyMinutes: number;
   /** The runbook's thresholds (from config `observability`). */
   readonly thresholds: {
     readonly errorRateElevated: number;
@@ -36,7 +38,8 @@ export interface HealthCheckProps {
 /**
  * The runbook's Morning Health Check, automated: a Lambda run daily at 09:00 (the full check,
  * with yesterday's batch and a daily summary) and every few minutes (a light check that is
- * silent while healthy). It publishes a heartbeat; its absence alarms, so a health check that
+ * silent while healthy and sends a problem once, again when it changes or as a reminder, and
+ * says when it recovered). It publishes a heartbeat; its absence alarms, so a health check that
  * stopped running is itself noticed.
  */
 export class HealthCheck extends Construct {
@@ -76,6 +79,7 @@ export class HealthCheck extends Construct {
         ERROR_RATE_HIGH: String(props.thresholds.errorRateHigh),
         P95_MAX_SECONDS: String(props.thresholds.p95Seconds),
         BATCH_MAX_RUNNING_MINUTES: String(props.thresholds.batchMaxMinutes),
+        LIGHT_RENOTIFY_MINUTES: String(props.lightRenotifyMinutes),
         TOPIC_ARNS: Stack.of(this).toJsonString({
           P0: topics.P0.topicArn,
           P1: topics.P1.topicArn,
@@ -103,6 +107,14 @@ export class HealthCheck extends Construct {
         actions: ['dynamodb:Query'],
         resources: [props.opsTable.tableArn],
         conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['BATCH_RUN'] } },
+      }),
+    );
+    fn.addToRolePolicy(
+      new iam.PolicyStatement({
+        // The light check's alert item: what it last paged for, so a problem pages once.
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
+        resources: [props.opsTable.tableArn],
+        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH'] } },
       }),
     );
     props.alerts.grantPublish(fn);

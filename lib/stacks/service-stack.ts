@@ -260,6 +260,7 @@ export class ServiceStack extends Stack {
       timeZone: TimeZone.of(config.timeZone),
       morningHour: config.observability.morningCheckHour,
       lightEveryMinutes: config.observability.lightCheckMinutes,
+      lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
       logRetention,
       logRemovalPolicy: removalPolicy,

@@ -238,6 +238,20 @@ describe('environment config', () => {
     expect(error.message).toContain('service.logRetentionDays: must be a CloudWatch Logs retention in days');
   });
 
+  it('rejects a light-check reminder that would come before the next check', () => {
+    const error = errorOf(() =>
+      parseEnvironmentConfig(
+        'staging',
+        variant('staging', (c) => {
+          c.observability = { lightCheckMinutes: 30, lightCheckRenotifyMinutes: 15 };
+        }),
+      ),
+    );
+    expect(error.message).toContain(
+      'observability.lightCheckRenotifyMinutes: must be at least lightCheckMinutes',
+    );
+  });
+
   it('rejects more NAT gateways than zones', () => {
     const error = errorOf(() =>
       parseEnvironmentConfig(

@@ -154,14 +154,39 @@ describe('health check', () => {
     });
   });
 
-  it('may describe only the two services', () => {
-    const statements = Object.values(
+  function healthCheckStatements(): any[] {
+    return Object.values(
       prod.findResources('AWS::IAM::Policy', {
         Properties: { Roles: [{ Ref: Match.stringLikeRegexp('^HealthCheckHandler') }] },
       }),
     ).flatMap((p: any) => p.Properties.PolicyDocument.Statement);
-    const describe = statements.find((s) => [s.Action].flat().includes('ecs:DescribeServices'));
+  }
+
+  it('may describe only the two services', () => {
+    const describe = healthCheckStatements().find((s) => [s.Action].flat().includes('ecs:DescribeServices'));
     expect(describe?.Resource).toHaveLength(2);
+  });
+
+  it('may write only its own alert item in the ops table (partition HEALTH)', () => {
+    const writes = healthCheckStatements().filter((s) =>
+      [s.Action].flat().some((a: string) => /^dynamodb:(Put|Delete|Update)/.test(a)),
+    );
+    expect(writes).toHaveLength(1);
+    expect([writes[0]?.Action].flat().sort()).toEqual([
+      'dynamodb:DeleteItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+    ]);
+    expect(writes[0]?.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH'] },
+    });
+  });
+
+  it('sends the same light-check problem again after 60 minutes (config)', () => {
+    prod.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp('^Runbook Morning Health Check'),
+      Environment: { Variables: Match.objectLike({ LIGHT_RENOTIFY_MINUTES: '60' }) },
+    });
   });
 });
 

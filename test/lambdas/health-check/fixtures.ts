@@ -26,7 +26,20 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient, QueryCommand, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
+import {
+  DeleteCommand,
+  type DeleteCommandInput,
+  type DeleteCommandOutput,
+  DynamoDBDocumentClient,
+  GetCommand,
+  type GetCommandInput,
+  type GetCommandOutput,
+  PutCommand,
+  type PutCommandInput,
+  type PutCommandOutput,
+  QueryCommand,
+  type QueryCommandOutput,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
@@ -169,6 +182,8 @@ export interface World {
   metrics: MetricFigures;
   /** The newest batch run item in the window, if any. */
   batch: Record<string, unknown> | undefined;
+  /** The ops table item pk HEALTH / sk LIGHT_ALERT, as stored (without its key). */
+  lightAlert: Record<string, unknown> | undefined;
 }
 
 /** A healthy world: every service 2/2, every group 2 healthy targets, 0.1% errors, p95 0.8 s. */
@@ -188,6 +203,7 @@ export function healthyWorld(services = 2, groups = 2): World {
     ),
     metrics: { requests: 120_000, target5xx: 84, elb5xx: 36, p95: 0.82 },
     batch: batchRun(),
+    lightAlert: undefined,
   };
 }
 
@@ -294,6 +310,29 @@ export function serve(world: World, around: Around = immediate): void {
         ScannedCount: world.batch === undefined ? 0 : 1,
       }),
     ),
+  );
+  const isLightAlert = (key: Record<string, unknown> | undefined) =>
+    key?.pk === 'HEALTH' && key?.sk === 'LIGHT_ALERT';
+  mocks.ddb.on(GetCommand).callsFake((input: GetCommandInput) =>
+    around('dynamodb:GetItem', (): GetCommandOutput => {
+      const item = isLightAlert(input.Key) ? world.lightAlert : undefined;
+      return { $metadata: { httpStatusCode: 200 }, ...(item ? { Item: { ...input.Key, ...item } } : {}) };
+    }),
+  );
+  mocks.ddb.on(PutCommand).callsFake((input: PutCommandInput) =>
+    around('dynamodb:PutItem', (): PutCommandOutput => {
+      if (!isLightAlert(input.Item)) throw new Error(`unexpected PutItem ${JSON.stringify(input.Item)}`);
+      const { pk: _pk, sk: _sk, ...item } = input.Item ?? {};
+      world.lightAlert = item;
+      return { $metadata: { httpStatusCode: 200 } };
+    }),
+  );
+  mocks.ddb.on(DeleteCommand).callsFake((input: DeleteCommandInput) =>
+    around('dynamodb:DeleteItem', (): DeleteCommandOutput => {
+      if (!isLightAlert(input.Key)) throw new Error(`unexpected DeleteItem ${JSON.stringify(input.Key)}`);
+      world.lightAlert = undefined;
+      return { $metadata: { httpStatusCode: 200 } };
+    }),
   );
   mocks.sns.on(PublishCommand).callsFake(() =>
     around('sns:Publish', () => ({

@@ -58,6 +58,7 @@ describe('configFromEnv', () => {
         batchLookbackHours: 192,
         batchMaxRunningMinutes: 240,
       },
+      lightRenotifyMinutes: 60,
     });
     expect(config.targetGroups[1]).toEqual({
       colour: 'green',
@@ -102,6 +103,8 @@ describe('configFromEnv', () => {
       /LOAD_BALANCER_FULL_NAME: must be app/,
     ],
     ['a percentage for a fraction', { ERROR_RATE_MAX: '1' }, /ERROR_RATE_MAX: /],
+    ['a reminder interval of zero', { LIGHT_RENOTIFY_MINUTES: '0' }, /LIGHT_RENOTIFY_MINUTES: /],
+    ['a reminder interval in hours', { LIGHT_RENOTIFY_MINUTES: '1h' }, /LIGHT_RENOTIFY_MINUTES: /],
     [
       'P1 rate below the P2 rate',
       { ERROR_RATE_MAX: '0.2' },
