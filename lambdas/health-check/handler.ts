@@ -15,6 +15,7 @@ import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from './co
 import {
   deliverLightReport,
   type HealthCheckClients,
+  type LightDelivery,
   publishReport,
   readLightAlertOutcome,
   runHealthCheck,
@@ -107,23 +108,11 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
         metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
         logger.warn('Could not read the last light alert; reporting as new', { error: stored.error });
       }
-      const delivery = await deliverLightReport(deps.clients, config, report, stored, now, deps.retry);
-      const { decision } = delivery;
-      if (decision.action === 'hold') {
-        metrics.addMetric('HealthReportsHeld', MetricUnit.Count, 1);
-        logger.info('Same problem already reported: held back', { alert: decision.alert });
-      }
-      if (delivery.published !== undefined)
-        logger.info(decision.action === 'recover' ? 'Recovery published' : 'Report published', {
-          ...delivery.published,
-          ...(decision.action === 'notify' ? { reason: decision.reason } : {}),
-        });
-      if (delivery.stateError !== undefined) {
-        metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
-        logger.warn('Could not record the light alert: the next run may notify again', {
-          error: delivery.stateError,
-        });
-      }
+      observeLightDelivery(
+        await deliverLightReport(deps.clients, config, report, stored, now, deps.retry),
+        logger,
+        metrics,
+      );
     }
     // Only now: a check whose report cannot get out must look as dead as one that stopped.
     metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
@@ -134,6 +123,25 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     throw error;
   } finally {
     metrics.publishStoredMetrics();
+  }
+}
+
+/** Logs and counts what a light run did with its report. */
+function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: Metrics): void {
+  const { decision, published, stateError } = delivery;
+  if (decision.action === 'hold') {
+    metrics.addMetric('HealthReportsHeld', MetricUnit.Count, 1);
+    logger.info('Same problem already reported: held back', { alert: decision.alert });
+  }
+  if (published !== undefined) {
+    logger.info(decision.action === 'recover' ? 'Recovery published' : 'Report published', {
+      ...published,
+      ...(decision.action === 'notify' ? { reason: decision.reason } : {}),
+    });
+  }
+  if (stateError !== undefined) {
+    metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
+    logger.warn('Could not record the light alert: the next run may notify again', { error: stateError });
   }
 }
 
