@@ -104,10 +104,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
       const published = await publishReport(deps.clients.sns, config, report, deps.retry);
       if (published !== undefined) logger.info('Report published', { ...published });
     } else {
-      if (!stored.ok) {
-        metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
-        logger.warn('Could not read the last light alert; reporting as new', { error: stored.error });
-      }
       observeLightDelivery(
         await deliverLightReport(deps.clients, config, report, stored, now, deps.retry),
         logger,
@@ -128,7 +124,11 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
 
 /** Logs and counts what a light run did with its report. */
 function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: Metrics): void {
-  const { decision, published, stateError } = delivery;
+  const { decision, published, readError, stateError } = delivery;
+  if (readError !== undefined) {
+    metrics.addMetric('HealthAlertStateErrors', MetricUnit.Count, 1);
+    logger.warn('Could not read the last light alert; reporting as new', { error: readError });
+  }
   if (decision.action === 'hold') {
     metrics.addMetric('HealthReportsHeld', MetricUnit.Count, 1);
     logger.info('Same problem already reported: held back', { alert: decision.alert });

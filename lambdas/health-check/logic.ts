@@ -297,6 +297,8 @@ export function readLightAlertOutcome(
 export interface LightDelivery {
   readonly decision: LightDecision;
   readonly published?: PublishedReport;
+  /** Why the alert item could not be read (the report then went out as new). */
+  readonly readError?: string;
   /** Why the alert item could not be written or cleared after the notice went out. */
   readonly stateError?: string;
 }
@@ -316,21 +318,29 @@ export async function deliverLightReport(
   retry?: RetryOptions,
 ): Promise<LightDelivery> {
   const decision = decideLight(report, stored, now, config.lightRenotifyMinutes);
+  const base = { decision, ...(stored.ok ? {} : { readError: stored.error }) };
   const table = config.opsTableName;
+  let published: PublishedReport | undefined;
+  let write: () => Promise<void>;
   switch (decision.action) {
     case 'hold':
     case 'silent':
-      return { decision };
-    case 'notify': {
-      const preface = notifyPreface(decision, config.lightRenotifyMinutes);
-      const published = await publishReport(clients.sns, config, report, retry, preface);
-      const state = await settle(recordLightAlert(clients.ddb, table, decision, now, retry));
-      return { decision, published, ...(state.ok ? {} : { stateError: state.error }) };
-    }
-    case 'recover': {
-      const published = await publishRecovery(clients.sns, config, report, decision.alert, retry);
-      const state = await settle(clearLightAlert(clients.ddb, table, retry));
-      return { decision, published, ...(state.ok ? {} : { stateError: state.error }) };
-    }
+      return base;
+    case 'notify':
+      published = await publishReport(
+        clients.sns,
+        config,
+        report,
+        retry,
+        notifyPreface(decision, config.lightRenotifyMinutes),
+      );
+      write = () => recordLightAlert(clients.ddb, table, decision, now, retry);
+      break;
+    case 'recover':
+      published = await publishRecovery(clients.sns, config, report, decision.alert, retry);
+      write = () => clearLightAlert(clients.ddb, table, retry);
+      break;
   }
+  const state = await settle(write());
+  return { ...base, published, ...(state.ok ? {} : { stateError: state.error }) };
 }

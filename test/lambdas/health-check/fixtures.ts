@@ -41,6 +41,7 @@ import {
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { lightAlertKey } from '../../../lambdas/health-check/alerting';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
 
@@ -311,8 +312,9 @@ export function serve(world: World, around: Around = immediate): void {
       }),
     ),
   );
+  const alertKey = lightAlertKey();
   const isLightAlert = (key: Record<string, unknown> | undefined) =>
-    key?.pk === 'HEALTH' && key?.sk === 'LIGHT_ALERT';
+    key?.pk === alertKey.pk && key?.sk === alertKey.sk;
   mocks.ddb.on(GetCommand).callsFake((input: GetCommandInput) =>
     around('dynamodb:GetItem', (): GetCommandOutput => {
       const item = isLightAlert(input.Key) ? world.lightAlert : undefined;
