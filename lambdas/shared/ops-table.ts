@@ -24,6 +24,9 @@ import * as z from 'zod';
 import { AutomationError } from './errors';
 import { type RetryOptions, withRetry } from './retry';
 
+/** The table's key schema and TTL attribute: the construct creates the table from these. */
+export const OPS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
+
 /** Partition key of the kill switch state item. */
 export const KILL_SWITCH_PK = 'KILL_SWITCH';
 /** Sort key of the kill switch state item. */

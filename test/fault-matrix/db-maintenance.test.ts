@@ -2,13 +2,13 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type Client, DatabaseError } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, vi } from 'vitest';
 import { type ClosableSqlClient, type HandlerDeps, handleEvent } from '../../lambdas/db-maintenance/handler';
 import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
+import { mockClient } from '../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
 

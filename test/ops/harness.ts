@@ -15,10 +15,10 @@ import {
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { mockClient } from 'aws-sdk-client-mock';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
 import type { OpsManifest } from '../../lib/ops/manifest';
+import { mockClient } from '../helpers/aws-mock';
 import {
   ACCOUNT_ID,
   ALARMS,

@@ -16,10 +16,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
+import { mockClient } from '../../helpers/aws-mock';
 import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
 
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;

@@ -2,7 +2,6 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { mockClient } from 'aws-sdk-client-mock';
 import { type Client, type ClientConfig, DatabaseError } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
@@ -14,6 +13,7 @@ import {
 import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
+import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');

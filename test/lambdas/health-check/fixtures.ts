@@ -40,10 +40,10 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { lightAlertKey } from '../../../lambdas/health-check/alerting';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
+import { mockClient } from '../../helpers/aws-mock';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT = '222222222222';

@@ -3,11 +3,11 @@ import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
+import { mockClient } from '../../helpers/aws-mock';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT_ID = '123456789012';

@@ -1,7 +1,6 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import {
   auditItem,
@@ -19,6 +18,7 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../../../lambdas/shared/ops-table';
+import { mockClient } from '../../helpers/aws-mock';
 
 const TABLE = 'fa-ai-system-prod-ops';
 const NOW = new Date('2026-11-25T04:12:35.000Z');

@@ -27,10 +27,10 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { mockClient } from 'aws-sdk-client-mock';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
+import { mockClient } from '../../helpers/aws-mock';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '222222222222';

@@ -1,0 +1,74 @@
+/**
+ * aws-sdk-client-mock, with every command a mocked client is sent kept for the permission
+ * check: a handler test that sends a command its function's declaration lacks fails (see
+ * test/iam/declared-calls). Tests import mockClient from here, never from the library.
+ */
+import { mockClient as libraryMockClient } from 'aws-sdk-client-mock';
+
+export * from 'aws-sdk-client-mock';
+
+/** One command a client was sent: the client's class, the command's class and its input. */
+export interface SentCommand {
+  readonly client: string;
+  readonly command: string;
+  readonly input: Record<string, unknown>;
+}
+
+interface SinonCall {
+  readonly args: readonly unknown[];
+}
+interface SinonStubLike {
+  getCalls(): SinonCall[];
+}
+
+const sent: SentCommand[] = [];
+const harvested = new WeakSet<object>();
+const stubs = new Set<{ clientName: string; send: () => SinonStubLike }>();
+
+function harvest(clientName: string, stub: SinonStubLike | undefined): void {
+  if (!stub || typeof stub.getCalls !== 'function') return;
+  for (const call of stub.getCalls()) {
+    if (harvested.has(call)) continue;
+    harvested.add(call);
+    const command = call.args[0] as { constructor: { name: string }; input?: unknown } | undefined;
+    if (!command) continue;
+    sent.push({
+      client: clientName,
+      command: command.constructor.name,
+      input: (command.input ?? {}) as Record<string, unknown>,
+    });
+  }
+}
+
+type MockClient = typeof libraryMockClient;
+
+/** aws-sdk-client-mock's mockClient; the commands the stub answers are recorded. */
+export const mockClient: MockClient = (client, options) => {
+  const target = client as unknown as { send?: unknown; prototype?: object };
+  const instance = (target.send !== undefined ? target : target.prototype) as {
+    send?: SinonStubLike;
+    constructor: { name: string };
+  };
+  // Mocking a class again replaces its stub: keep what the old one answered.
+  harvest(instance.constructor.name, instance.send);
+  const stub = libraryMockClient(client, options);
+  const clientName = stub.clientName();
+  const sendOf = () => stub.send as unknown as SinonStubLike;
+  for (const method of ['reset', 'resetHistory', 'restore'] as const) {
+    const original = stub[method].bind(stub);
+    Object.assign(stub, {
+      [method]: () => {
+        harvest(clientName, sendOf());
+        return original();
+      },
+    });
+  }
+  stubs.add({ clientName, send: sendOf });
+  return stub;
+};
+
+/** Every command recorded so far, and clears the record. */
+export function takeSentCommands(): SentCommand[] {
+  for (const s of stubs) harvest(s.clientName, s.send());
+  return sent.splice(0, sent.length);
+}
