@@ -67,6 +67,11 @@ export const mockClient: MockClient = (client, options) => {
   return stub;
 };
 
+/** Records a command a real client sent (a local engine's client records through this). */
+export function recordSent(command: SentCommand): void {
+  sent.push(command);
+}
+
 /** Every command recorded so far, and clears the record. */
 export function takeSentCommands(): SentCommand[] {
   for (const s of stubs) harvest(s.clientName, s.send());

@@ -8,6 +8,7 @@ import {
 import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import { recordSent } from './aws-mock';
 
 /**
  * A real DynamoDB engine in this process: dynalite implements the DynamoDB API (conditions,
@@ -45,6 +46,26 @@ export async function dynaliteClientConfig(
   };
 }
 
+/**
+ * A DynamoDB client of the local engine whose commands are recorded for the permission check
+ * like a mocked client's (the document client's commands arrive here marshalled).
+ */
+export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}): Promise<DynamoDBClient> {
+  const client = new DynamoDBClient(await dynaliteClientConfig(overrides));
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      recordSent({
+        client: 'DynamoDBClient',
+        command: String(context.commandName),
+        input: args.input as Record<string, unknown>,
+      });
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordSentCommand' },
+  );
+  return client;
+}
+
 /** An ops table on the local engine, created with the construct's key schema. */
 export interface LocalOpsTable {
   readonly tableName: string;
@@ -61,7 +82,7 @@ let tables = 0;
 
 /** A new, empty ops table (about 5 ms). */
 export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): Promise<LocalOpsTable> {
-  const client = new DynamoDBClient(await dynaliteClientConfig());
+  const client = await localDynamoDbClient();
   const { partitionKey, sortKey } = OPS_TABLE_KEYS;
   await client.send(
     new CreateTableCommand({
