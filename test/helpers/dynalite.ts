@@ -69,6 +69,7 @@ export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}):
 /** An ops table on the local engine, created with the construct's key schema. */
 export interface LocalOpsTable {
   readonly tableName: string;
+  /** The client the code under test uses (its commands are recorded). */
   readonly client: DynamoDBClient;
   /** A document client translating as the Lambdas' does. */
   readonly ddb: DynamoDBDocumentClient;
@@ -82,9 +83,11 @@ let tables = 0;
 
 /** A new, empty ops table (about 5 ms). */
 export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): Promise<LocalOpsTable> {
+  // The test's own set-up and reads go through a client that records nothing.
+  const admin = new DynamoDBClient(await dynaliteClientConfig());
   const client = await localDynamoDbClient();
   const { partitionKey, sortKey } = OPS_TABLE_KEYS;
-  await client.send(
+  await admin.send(
     new CreateTableCommand({
       TableName: name,
       BillingMode: 'PAY_PER_REQUEST',
@@ -104,12 +107,14 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
     client,
     ddb,
     async items() {
-      const { Items = [] } = await ddb.send(new ScanCommand({ TableName: name }));
+      const { Items = [] } = await DynamoDBDocumentClient.from(admin).send(
+        new ScanCommand({ TableName: name }),
+      );
       const key = (i: Record<string, unknown>) => `${String(i[partitionKey])}\u0000${String(i[sortKey])}`;
       return Items.sort((a, b) => key(a).localeCompare(key(b)));
     },
     async drop() {
-      await client.send(new DeleteTableCommand({ TableName: name }));
+      await admin.send(new DeleteTableCommand({ TableName: name }));
     },
   };
 }
