@@ -64,13 +64,38 @@ export function grantDeclaredCalls<D extends CallDeclaration>(
 ): void {
   const cfnRole = role.node.defaultChild as CfnResource | undefined;
   if (!cfnRole) throw new Error(`${caller}: calls can only be granted to a role this app creates`);
-  let records = recorded.get(cfnRole);
+  addDeclaredCalls(cfnRole, (s) => role.addToPrincipalPolicy(s), caller, declaration, grants);
+}
+
+/** Like {@link grantDeclaredCalls}, into a managed policy (for people, e.g. the operators). */
+export function addDeclaredCallsToPolicy<D extends CallDeclaration>(
+  policy: iam.ManagedPolicy,
+  caller: string,
+  declaration: D,
+  grants: DeclaredGrants<D>,
+): void {
+  addDeclaredCalls(
+    policy.node.defaultChild as CfnResource,
+    (s) => policy.addStatements(s),
+    caller,
+    declaration,
+    grants,
+  );
+}
+
+function addDeclaredCalls<D extends CallDeclaration>(
+  holder: CfnResource,
+  add: (statement: iam.PolicyStatement) => void,
+  caller: string,
+  declaration: D,
+  grants: DeclaredGrants<D>,
+): void {
+  let records = recorded.get(holder);
   if (!records) {
     records = [];
-    recorded.set(cfnRole, records);
-    const list = records;
+    recorded.set(holder, records);
     // Resolved at synth: the metadata carries the same tokens as the policy statements.
-    cfnRole.addMetadata(CALLS_METADATA_KEY, { calls: list });
+    holder.addMetadata(CALLS_METADATA_KEY, { calls: records });
   }
   for (const [name, spec] of Object.entries(declaration)) {
     const grant = grants[name as keyof D];
@@ -83,7 +108,7 @@ export function grantDeclaredCalls<D extends CallDeclaration>(
         'dynamodb:LeadingKeys': [...spec.partitions],
       };
     }
-    role.addToPrincipalPolicy(
+    add(
       new iam.PolicyStatement({
         actions: [...spec.actions],
         resources: [...grant.resources],
@@ -91,7 +116,7 @@ export function grantDeclaredCalls<D extends CallDeclaration>(
       }),
     );
     for (const companion of grant.companions ?? []) {
-      role.addToPrincipalPolicy(
+      add(
         new iam.PolicyStatement({
           actions: [...companion.actions],
           resources: [...companion.resources],

@@ -16,6 +16,7 @@ import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
 import { HealthCheck } from '../constructs/health-check';
 import { estimateMaxConnections, Observability } from '../constructs/observability';
+import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
 import { TrafficShifter } from '../constructs/traffic-shifter';
@@ -108,6 +109,8 @@ export class ServiceStack extends Stack {
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  /** Attach to the people who run the runbook: what the ops CLI calls. */
+  public readonly operatorPolicy: OperatorPolicy;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -310,6 +313,19 @@ export class ServiceStack extends Stack {
       },
     ]);
 
+    this.operatorPolicy = new OperatorPolicy(this, 'OperatorPolicy', {
+      policyName: `${prefix}-operator`,
+      serviceStackName: this.stackName,
+      service: this.service,
+      trafficShifter: this.trafficShifter,
+      batch: this.batch,
+      weightsParameterName: stateful.trafficWeights.parameterName,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      killSwitchBudgetName: `${prefix}-monthly`,
+      opsTable,
+      alerts: this.alerts,
+    });
+
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
     new CfnOutput(this, 'OpsManifest', {
       description: 'Resource names and ARNs for the ops CLI (npm run ops)',
@@ -361,6 +377,10 @@ export class ServiceStack extends Stack {
     new CfnOutput(this, 'GreenWeight', {
       value: String(this.weights.greenWeight),
       description: 'green_weight: listener weight of green as of the last deploy (live value: SSM parameter)',
+    });
+    new CfnOutput(this, 'OperatorPolicyArn', {
+      value: this.operatorPolicy.policy.managedPolicyArn,
+      description: 'Attach to the people who run the runbook (npm run ops)',
     });
     new CfnOutput(this, 'LoadBalancerDnsName', { value: this.service.loadBalancer.loadBalancerDnsName });
     new CfnOutput(this, 'ClusterName', { value: this.service.cluster.clusterName });

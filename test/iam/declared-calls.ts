@@ -112,13 +112,15 @@ export function undeclaredCalls(declaration: CallDeclaration, sent: readonly Sen
  * declaration of `lambda`: the file fails naming each undeclared call.
  */
 export function checkDeclaredCalls(lambda: keyof typeof DECLARATIONS & string): void {
+  checkSentAgainst(DECLARATIONS[lambda] ?? {}, `lambdas/${lambda}/calls.ts`);
+}
+
+/** The same check against any declaration, e.g. the ops CLI's (`where` names its file). */
+export function checkSentAgainst(declaration: CallDeclaration, where: string): void {
   beforeAll(() => {
     takeSentCommands();
   });
   afterAll(() => {
-    expect(
-      undeclaredCalls(DECLARATIONS[lambda] ?? {}, takeSentCommands()),
-      `calls missing from lambdas/${lambda}/calls.ts`,
-    ).toEqual([]);
+    expect(undeclaredCalls(declaration, takeSentCommands()), `calls missing from ${where}`).toEqual([]);
   });
 }

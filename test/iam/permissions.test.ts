@@ -97,6 +97,12 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
     expect(denied(proof(envName))).toEqual([]);
   });
 
+  it('proves the operator policy for every call of the ops CLI', () => {
+    const operator = proof(envName).decisions.filter((d) => d.request.caller === 'ops CLI (operator policy)');
+    expect(operator.length).toBeGreaterThan(20);
+    expect(operator.every((d) => d.result === 'Allowed')).toBe(true);
+  });
+
   it('covers every Lambda, both state machines, every schedule, the ECS roles and every kind of hop', () => {
     const callers = new Set(
       proof(envName).requests.map((r) => r.caller.split(' ')[0] + ' ' + (r.caller.split(' ')[1] ?? '')),

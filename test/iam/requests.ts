@@ -101,11 +101,16 @@ function withCompanions(d: Deployment, requests: PermissionRequest[]): Permissio
 
 /** The calls each role declared, from the role's template metadata. */
 function declared(d: Deployment): PermissionRequest[] {
-  return each(d, 'AWS::IAM::Role').flatMap(({ stack, id }) => {
-    const role = d.templates[stack]?.Resources[id] as { Metadata?: Record<string, any> };
-    const calls = role.Metadata?.['fa-ai:calls']?.calls as undefined | Array<Record<string, any>>;
+  const holders = [...each(d, 'AWS::IAM::Role'), ...each(d, 'AWS::IAM::ManagedPolicy')];
+  return holders.flatMap(({ stack, id }) => {
+    const holder = d.templates[stack]?.Resources[id] as { Type: string; Metadata?: Record<string, any> };
+    const calls = holder.Metadata?.['fa-ai:calls']?.calls as undefined | Array<Record<string, any>>;
     if (!calls) return [];
-    const principal = d.resolver.arnOf(stack, id);
+    // A managed policy is proved for a principal that has only it attached.
+    const principal =
+      holder.Type === 'AWS::IAM::ManagedPolicy'
+        ? `managed-policy:${d.resolver.arnOf(stack, id)}`
+        : d.resolver.arnOf(stack, id);
     return calls.flatMap((c) => {
       const resources = (
         c.requestResource

@@ -13,6 +13,8 @@ import {
   StopExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
+import { OPS_CLI_CALLS } from '../../lib/ops/calls';
+import { checkSentAgainst } from '../iam/declared-calls';
 import {
   ALARMS,
   auditItems,
@@ -38,6 +40,8 @@ import {
   stack,
   target,
 } from './harness';
+
+checkSentAgainst(OPS_CLI_CALLS, 'lib/ops/calls.ts');
 
 const PROD = ['--env', 'prod'];
 
