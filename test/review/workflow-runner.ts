@@ -51,6 +51,7 @@ export interface StepRecord {
   readonly outputs: Record<string, string>;
   /** stdout and stderr together, as the job log shows them. */
   readonly log: string;
+  readonly durationMs: number;
 }
 
 export interface WorkflowRun {
@@ -111,8 +112,9 @@ export async function runWorkflow(options: RunOptions): Promise<WorkflowRun> {
     for (const scope of [workflow.env, job.env, step.env]) {
       for (const [key, value] of Object.entries(scope ?? {})) env[key] = expr(value);
     }
+    const started = Date.now();
     const record = (outcome: StepRecord['outcome'], outputs: Record<string, string> = {}, log = '') => {
-      records.push({ name, id: step.id, outcome, outputs, log });
+      records.push({ name, id: step.id, outcome, outputs, log, durationMs: Date.now() - started });
       if (step.id) steps[step.id] = { outputs, outcome };
       if (outcome === 'failure') status = 'failure';
     };

@@ -122,7 +122,8 @@ beforeAll(async () => {
     workflowRun('base-fails', { base: [CONFIG_ERROR] }),
     synthCheckout('lambda-edit', [HEALTH_CHECK_EDIT]),
   ]);
-});
+  // Five synth processes on two shared cores: ~20 s alone, several times that on a busy machine.
+}, 300_000);
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
