@@ -14,7 +14,16 @@ async function main(): Promise<number> {
   }
   const { values } = parsed;
   return runReviewCommand(
-    { ...values, baseLabel: values['base-label'], headLabel: values['head-label'] },
+    {
+      ...values,
+      jsonOutput: values['json-output'],
+      baseLabel: values['base-label'],
+      headLabel: values['head-label'],
+      baseSynth: values['base-synth'],
+      headSynth: values['head-synth'],
+      baseSynthLog: values['base-synth-log'],
+      headSynthLog: values['head-synth-log'],
+    },
     { costEstimator: async (dir) => monthlyTotalsByEnvironment(await estimateAssembly(dir)) },
   );
 }
@@ -26,10 +35,15 @@ function parseCommandLine() {
       head: { type: 'string' },
       output: { type: 'string', short: 'o' },
       json: { type: 'boolean' },
+      'json-output': { type: 'string' },
       allow: { type: 'string', multiple: true },
       acknowledgements: { type: 'string' },
       'base-label': { type: 'string' },
       'head-label': { type: 'string' },
+      'base-synth': { type: 'string' },
+      'head-synth': { type: 'string' },
+      'base-synth-log': { type: 'string' },
+      'head-synth-log': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     strict: true,

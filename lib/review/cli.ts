@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import {
   type Acknowledgement,
@@ -9,9 +9,10 @@ import {
 import { ReviewError, ReviewUsageError } from './errors';
 import { renderJson, renderMarkdown } from './markdown';
 import { type CostEstimator, reviewAssemblies } from './review';
+import type { ReviewSide, SynthOutcome } from './types';
 
 /** Exit codes of the review command: 1 is reserved for unacknowledged blockers. */
-export const REVIEW_EXIT = { ok: 0, blocked: 1, error: 2 } as const;
+export const REVIEW_EXIT = { ok: 0, blocked: 1, error: 2, synthFailed: 3 } as const;
 
 /** How to run the review command. */
 export const REVIEW_USAGE = `Usage: npm run review -- --base <assembly dir> --head <assembly dir> [options]
@@ -25,16 +26,22 @@ Options:
   --head <dir>              cloud assembly of the head
   --output, -o <file>       write the report there instead of stdout
   --json                    report as JSON instead of the Markdown PR comment
+  --json-output <file>      also write the JSON report there (one review, both forms)
   --allow <match>           acknowledge blockers by logical id, resource type or
                             <stack>/<logicalId> (repeatable)
   --acknowledgements <file> acknowledgement file (default: ${DEFAULT_ACKNOWLEDGEMENT_FILE}
                             in the current directory, when it exists)
   --base-label <text>       name of the base in the report (e.g. its commit)
   --head-label <text>       name of the head in the report
+  --base-synth <ok|failed>  how cdk synth of the base went (default ok): a failed one is
+                            named first in the report, its assembly reviewed if it wrote one
+  --head-synth <ok|failed>  the same for the head
+  --base-synth-log <file>   the base synth's output, quoted in the report when it failed
+  --head-synth-log <file>   the same for the head
   --help, -h                this text
 
 Exit codes: 0 no unacknowledged blocker, 1 unacknowledged blocker, 2 the review did not run
-(bad input).
+(bad input), 3 a synth failed (the report says which and what that means for the diff).
 `;
 
 /** The parsed command line. */
@@ -43,10 +50,15 @@ export interface ReviewCommandArgs {
   readonly head?: string;
   readonly output?: string;
   readonly json?: boolean;
+  readonly jsonOutput?: string;
   readonly allow?: readonly string[];
   readonly acknowledgements?: string;
   readonly baseLabel?: string;
   readonly headLabel?: string;
+  readonly baseSynth?: string;
+  readonly headSynth?: string;
+  readonly baseSynthLog?: string;
+  readonly headSynthLog?: string;
   readonly help?: boolean;
 }
 
@@ -71,6 +83,30 @@ function loadAcknowledgements(args: ReviewCommandArgs, cwd: string): Acknowledge
   const fallback = resolve(cwd, DEFAULT_ACKNOWLEDGEMENT_FILE);
   if (!existsSync(fallback)) return fromFlags;
   return [...readAcknowledgementFile(fallback, DEFAULT_ACKNOWLEDGEMENT_FILE), ...fromFlags];
+}
+
+function synthOutcome(
+  side: ReviewSide,
+  status: string | undefined,
+  logFile: string | undefined,
+  cwd: string,
+): SynthOutcome {
+  if (status === undefined || status === 'ok') return { ok: true };
+  if (status !== 'failed')
+    throw new ReviewUsageError(`--${side}-synth must be ok or failed, not '${status}'`);
+  if (!logFile) return { ok: false };
+  try {
+    return { ok: false, log: readFileSync(resolve(cwd, logFile), 'utf8') };
+  } catch {
+    // The synth failing is what the report is about: a missing log only loses the quote.
+    return { ok: false };
+  }
+}
+
+function writeReport(cwd: string, file: string, report: string): void {
+  const path = resolve(cwd, file);
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, report);
 }
 
 /**
@@ -99,16 +135,21 @@ export async function runReviewCommand(
       acknowledgements: loadAcknowledgements(args, cwd),
       costEstimator: deps.costEstimator,
       today: deps.today,
+      synth: {
+        base: synthOutcome('base', args.baseSynth, args.baseSynthLog, cwd),
+        head: synthOutcome('head', args.headSynth, args.headSynthLog, cwd),
+      },
     });
     const report = args.json ? renderJson(result) : renderMarkdown(result);
-    if (args.output) {
-      const path = resolve(cwd, args.output);
-      mkdirSync(dirname(path), { recursive: true });
-      writeFileSync(path, report);
-    } else {
-      stdout(report);
+    if (args.output) writeReport(cwd, args.output, report);
+    else stdout(report);
+    if (args.jsonOutput) writeReport(cwd, args.jsonOutput, renderJson(result));
+    for (const failed of result.failedSynths) {
+      stderr(
+        `review: cdk synth of the ${failed.side} failed${failed.assembly ? '' : ' and wrote no assembly'}\n`,
+      );
     }
-    if (result.exitCode !== 0) {
+    if (result.blockers.unacknowledged > 0) {
       stderr(
         `review: ${result.blockers.unacknowledged} unacknowledged blocker(s); acknowledge intended ones in ${DEFAULT_ACKNOWLEDGEMENT_FILE} or with --allow\n`,
       );

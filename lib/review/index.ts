@@ -31,6 +31,12 @@ export {
   renderMarkdown,
 } from './markdown';
 export { ASSET_HASH_PLACEHOLDER, normalizeTemplate } from './normalize';
-export { APP_ENVIRONMENT, type CostEstimator, type ReviewOptions, reviewAssemblies } from './review';
+export {
+  APP_ENVIRONMENT,
+  type CostEstimator,
+  type ReviewOptions,
+  reviewAssemblies,
+  synthLogTail,
+} from './review';
 export { STATEFUL_RESOURCE_TYPES } from './rules';
 export * from './types';

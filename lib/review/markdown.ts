@@ -3,6 +3,7 @@ import {
   type ChangeClass,
   type ChangeReview,
   type EnvironmentReview,
+  type FailedSynth,
   type Finding,
   type ReviewResult,
   type StackReview,
@@ -124,12 +125,49 @@ function isEmpty(result: ReviewResult): boolean {
   );
 }
 
+/** A fenced block that no backtick run in the text can close early. */
+function fenced(value: string): string[] {
+  const longest = Math.max(2, ...[...value.matchAll(/`+/g)].map((m) => m[0].length));
+  const fence = '`'.repeat(longest + 1);
+  return [`${fence}text`, value, fence];
+}
+
+/** What a failed synth means for this comparison, and what makes the job pass again. */
+function failedSynthNotice(failed: FailedSynth, result: ReviewResult): string[] {
+  const label = failed.side === 'base' ? (result.base.label ?? result.base.directory) : undefined;
+  const who = failed.side === 'base' ? `the base (${code(label ?? '')})` : 'the pull request';
+  const meaning =
+    failed.side === 'head'
+      ? failed.assembly
+        ? 'It still wrote its cloud assembly (policy validation such as cdk-nag fails after the templates are written), so the review below compares what it wrote, but this pull request does not deploy as it is. The job fails until it synthesizes.'
+        : 'It wrote no cloud assembly: nothing was compared, so this comment cannot say what merging changes. The job fails until it synthesizes.'
+      : failed.assembly
+        ? 'The review below compares the pull request with the assembly the base wrote anyway: its changes are real, but the base itself does not deploy, and findings listed as fixed may be what broke it. The job fails: fix the base branch, then re-run this review.'
+        : 'It wrote no cloud assembly: there is nothing to compare the pull request with, so no change is listed, which does not mean there is none. The job fails: fix the base branch, then re-run this review.';
+  const lines = ['> [!CAUTION]', `> **\`cdk synth\` of ${who} failed.** ${meaning}`, ''];
+  if (failed.logTail) {
+    lines.push(`<details open><summary>End of the ${failed.side} synth's output</summary>`, '');
+    lines.push(...fenced(failed.logTail), '', '</details>', '');
+  } else {
+    lines.push('Its output is in the job log.', '');
+  }
+  return lines;
+}
+
+function failedSynthTitle(failed: readonly FailedSynth[]): string {
+  const names = failed.map((f) => (f.side === 'base' ? 'the base' : 'the pull request'));
+  return `## Infrastructure review: ❌ \`cdk synth\` of ${names.join(' and ')} failed`;
+}
+
 function headline(result: ReviewResult): string[] {
   const { total, unacknowledged } = result.blockers;
   const base = result.base.label ?? result.base.directory;
   const head = result.head.label ?? result.head.directory;
   const lines = [REVIEW_MARKER];
-  if (unacknowledged > 0) {
+  const failed = result.failedSynths;
+  if (failed.length > 0) {
+    lines.push(failedSynthTitle(failed));
+  } else if (unacknowledged > 0) {
     const acked = total - unacknowledged;
     lines.push(
       `## Infrastructure review: ⛔ ${plural(unacknowledged, 'unacknowledged blocker')}${acked > 0 ? ` (${acked} acknowledged)` : ''}`,
@@ -141,13 +179,19 @@ function headline(result: ReviewResult): string[] {
       `## Infrastructure review: ✅ ${total > 0 ? `${plural(total, 'blocker')}, all acknowledged` : 'no blockers'}`,
     );
   }
-  lines.push(
-    `<sub>base ${code(base)} → head ${code(head)}, every stack of every environment diffed offline</sub>`,
-    '',
-  );
+  const scope = result.compared ? ', every stack of every environment diffed offline' : ': not diffed';
+  lines.push(`<sub>base ${code(base)} → head ${code(head)}${scope}</sub>`, '');
+  // Before any summary: a count of zero under a failed synth would read as a pass.
+  for (const f of failed) lines.push(...failedSynthNotice(f, result));
+  if (!result.compared) return lines;
+  if (failed.length > 0 && unacknowledged > 0) {
+    lines.push(`**Also ${plural(unacknowledged, 'unacknowledged blocker')}** (listed below).`, '');
+  }
   if (isEmpty(result)) {
     lines.push(
-      '**No changes.** Base and head synthesize the same templates for every stack of every environment, with the same cdk-nag and CloudFormation Validate findings. Deploying this pull request changes nothing.',
+      failed.length > 0
+        ? '**No changes** between the two assemblies.'
+        : '**No changes.** Base and head synthesize the same templates for every stack of every environment, with the same cdk-nag and CloudFormation Validate findings. Deploying this pull request changes nothing.',
     );
   } else if (unacknowledged > 0) {
     lines.push(
@@ -325,6 +369,7 @@ function render(result: ReviewResult, detailRows: number, listCap: number): stri
   const shown = new Set(ordered.slice(0, detailRows));
   const omitted = ordered.length - shown.size;
   const lines = [...headline(result)];
+  if (!result.compared) return `${lines.join('\n').trimEnd()}\n`;
   if (!isEmpty(result)) {
     lines.push('', ...countsTable(result), ...summaryLists(result, listCap), ...costSection(result));
     const listsCapped = listCap !== Number.POSITIVE_INFINITY;

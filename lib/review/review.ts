@@ -1,15 +1,20 @@
+import { resolve } from 'node:path';
 import { type Acknowledgement, applyAcknowledgements } from './acknowledgements';
 import { type LoadedAssembly, type RawFinding, readAssembly } from './assembly';
 import { reviewStack, type StackPair } from './classify';
+import { AssemblyReadError } from './errors';
 import {
   type ChangeReview,
   type ClassCounts,
   type CostDelta,
   type EnvironmentReview,
   emptyCounts,
+  type FailedSynth,
   type Finding,
   type ReviewResult,
+  type ReviewSide,
   type StackReview,
+  type SynthOutcome,
 } from './types';
 
 /**
@@ -33,6 +38,48 @@ export interface ReviewOptions {
   readonly costEstimator?: CostEstimator;
   /** Today (UTC) as YYYY-MM-DD, for acknowledgement expiry; defaults to the current date. */
   readonly today?: string;
+  /** How each side's `cdk synth` went; a side not given synthesized fine. */
+  readonly synth?: Partial<Record<ReviewSide, SynthOutcome>>;
+}
+
+const LOG_TAIL_LINES = 40;
+const LOG_TAIL_CHARS = 4_000;
+// Built from a string: a control character in a regex literal reads as a typo.
+const ANSI_ESCAPE = new RegExp(`${String.fromCharCode(27)}\\[[0-9;]*[A-Za-z]`, 'g');
+
+/** The end of a synth's output, where its errors are, without terminal colours. */
+export function synthLogTail(log: string): string {
+  const lines = log.replace(ANSI_ESCAPE, '').trimEnd().split('\n');
+  const tail = lines.slice(-LOG_TAIL_LINES).join('\n');
+  return tail.length > LOG_TAIL_CHARS ? `…${tail.slice(-LOG_TAIL_CHARS)}` : tail;
+}
+
+/**
+ * Reads one side. A side whose synth failed may have written an assembly anyway (policy
+ * validation fails after the templates are written), or none, or half of one: the last two
+ * are not an error of the review, only nothing to compare.
+ */
+function loadSide(
+  side: ReviewSide,
+  directory: string,
+  outcome: SynthOutcome | undefined,
+): { assembly?: LoadedAssembly; failed?: FailedSynth } {
+  if (outcome?.ok !== false) return { assembly: readAssembly(directory) };
+  let assembly: LoadedAssembly | undefined;
+  try {
+    assembly = readAssembly(directory);
+  } catch (error) {
+    if (!(error instanceof AssemblyReadError)) throw error;
+  }
+  const logTail = outcome.log ? synthLogTail(outcome.log) : '';
+  return { assembly, failed: { side, assembly: assembly !== undefined, ...(logTail ? { logTail } : {}) } };
+}
+
+function labels(options: ReviewOptions): Pick<ReviewResult, 'base' | 'head'> {
+  return {
+    base: { directory: resolve(options.base), ...(options.baseLabel ? { label: options.baseLabel } : {}) },
+    head: { directory: resolve(options.head), ...(options.headLabel ? { label: options.headLabel } : {}) },
+  };
 }
 
 /** The environment of findings on constructs outside every stack. */
@@ -89,8 +136,25 @@ function todayUtc(): string {
  * findings delta and, with an estimator, the monthly cost delta. Offline: no AWS calls.
  */
 export async function reviewAssemblies(options: ReviewOptions): Promise<ReviewResult> {
-  const base = readAssembly(options.base);
-  const head = readAssembly(options.head);
+  const baseSide = loadSide('base', options.base, options.synth?.base);
+  const headSide = loadSide('head', options.head, options.synth?.head);
+  const failedSynths = [baseSide.failed, headSide.failed].filter((f) => f !== undefined);
+  const { assembly: base } = baseSide;
+  const { assembly: head } = headSide;
+  if (!base || !head) {
+    return {
+      version: 1,
+      ...labels(options),
+      environments: [],
+      counts: emptyCounts(),
+      blockers: { total: 0, unacknowledged: 0 },
+      // Unused says nothing when nothing was compared.
+      staleAcknowledgements: [],
+      failedSynths,
+      compared: false,
+      exitCode: 3,
+    };
+  }
   const assetHashes = new Set([...base.assetHashes, ...head.assetHashes]);
 
   // Head order first: it is the app's order of environments (dev, staging, prod).
@@ -164,13 +228,14 @@ export async function reviewAssemblies(options: ReviewOptions): Promise<ReviewRe
   const unacknowledged = blockers.filter((c) => !c.acknowledgement).length;
   return {
     version: 1,
-    base: { directory: base.directory, ...(options.baseLabel ? { label: options.baseLabel } : {}) },
-    head: { directory: head.directory, ...(options.headLabel ? { label: options.headLabel } : {}) },
+    ...labels(options),
     environments,
     counts: countChanges(all),
     blockers: { total: blockers.length, unacknowledged },
     staleAcknowledgements: stale,
     ...(cost?.error ? { costError: cost.error } : {}),
-    exitCode: unacknowledged > 0 ? 1 : 0,
+    failedSynths,
+    compared: true,
+    exitCode: failedSynths.length > 0 ? 3 : unacknowledged > 0 ? 1 : 0,
   };
 }

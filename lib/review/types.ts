@@ -110,6 +110,25 @@ export interface StaleAcknowledgement {
   readonly problem: 'expired' | 'unused';
 }
 
+/** Which assembly: the base branch's or the pull request's. */
+export type ReviewSide = 'base' | 'head';
+
+/** How `cdk synth` of one side went, as the workflow tells the review. */
+export interface SynthOutcome {
+  readonly ok: boolean;
+  /** What the synth printed, for the comment to quote the end of when it failed. */
+  readonly log?: string;
+}
+
+/** A side whose `cdk synth` failed. */
+export interface FailedSynth {
+  readonly side: ReviewSide;
+  /** Whether it still wrote a readable cloud assembly (policy validation fails after writing it). */
+  readonly assembly: boolean;
+  /** The end of its output. */
+  readonly logTail?: string;
+}
+
 /** The whole review, as `--json` prints it. */
 export interface ReviewResult {
   readonly version: 1;
@@ -121,8 +140,12 @@ export interface ReviewResult {
   readonly staleAcknowledgements: readonly StaleAcknowledgement[];
   /** Why the cost section is missing, when the estimator failed. */
   readonly costError?: string;
-  /** 1 when an unacknowledged BLOCKER is present, else 0. */
-  readonly exitCode: 0 | 1;
+  /** Sides whose synth failed, base first; the comment leads with them. */
+  readonly failedSynths: readonly FailedSynth[];
+  /** False when a failed synth left no assembly: nothing was diffed, every list is empty. */
+  readonly compared: boolean;
+  /** 3 when a synth failed, else 1 when an unacknowledged BLOCKER is present, else 0. */
+  readonly exitCode: 0 | 1 | 3;
 }
 
 /** Counts with every class at zero. */
