@@ -88,7 +88,8 @@ describe('batch state machine', () => {
 
   it("stops a run past the runbook's 4 hours and does not retry it", () => {
     expect(definition.States.RunBatch.TimeoutSeconds).toBe(4 * 3600);
-    expect(definition.TimeoutSeconds).toBe(4 * 3600 + 15 * 60);
+    // Both attempts at their limit, the 5-minute backoff and 15 minutes to record the outcome.
+    expect(definition.TimeoutSeconds).toBe((240 + 5 + 240 + 15) * 60);
     expect(definition.States.RunBatch.Catch[0]).toMatchObject({
       ErrorEquals: ['States.Timeout'],
       Next: 'RecordTimedOut',
