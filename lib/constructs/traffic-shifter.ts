@@ -218,10 +218,15 @@ export class TrafficShifter extends Construct {
       });
     const executionArn = sfn.JsonPath.executionId;
 
-    // An execution started from the console may leave out all but `to`.
+    // An execution started from the console may leave out all but `to`. The defaults are a
+    // JSON object of the definition, not a string literal in an intrinsic function: there
+    // `{ } ' \` are reserved and would have to be escaped.
     const defaults = new sfn.Pass(this, 'Defaults', {
+      parameters: { defaults: SHIFT_DEFAULTS, input: sfn.JsonPath.entirePayload },
+    });
+    const applyDefaults = new sfn.Pass(this, 'ApplyDefaults', {
       parameters: {
-        'merged.$': `States.JsonMerge(States.StringToJson('${JSON.stringify(SHIFT_DEFAULTS)}'), $, false)`,
+        merged: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.defaults'), sfn.JsonPath.objectAt('$.input')),
       },
       outputPath: '$.merged',
     });
@@ -353,6 +358,7 @@ export class TrafficShifter extends Construct {
 
     const done = new sfn.Succeed(this, 'Shifted');
     const definition = defaults
+      .next(applyDefaults)
       .next(begin)
       .next(
         new sfn.Choice(this, 'AlreadyThere?')
