@@ -15,16 +15,14 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { HEALTH_PK, LIGHT_ALERT_SK } from '../shared/ops-keys';
 import { getOpsItem, type OpsKey, parseOpsItem } from '../shared/ops-table';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import type { Outcome } from './checks';
 import { SEVERITIES, type Severity } from './config';
 import { type HealthReport, reportSeverity } from './report';
 
-/** Partition key of the health check's items. */
-export const HEALTH_PK = 'HEALTH';
-/** Sort key of the light check's alert state. */
-export const LIGHT_ALERT_SK = 'LIGHT_ALERT';
+export { HEALTH_PK, LIGHT_ALERT_SK };
 /** How long the alert item outlives its last notice. */
 export const LIGHT_ALERT_TTL_SECONDS = 24 * 3600;
 

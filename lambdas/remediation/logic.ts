@@ -35,6 +35,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { parseAlarmEvent } from '../shared/alarm-event';
 import { AutomationError } from '../shared/errors';
+import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
 import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import {
@@ -199,10 +200,8 @@ export class RemediationReportError extends AutomationError {
 // ---------------------------------------------------------------------------------------------
 // Ops table items
 
-/** Partition key of the idempotency markers. */
-export const REMEDIATION_EVENT_PK = 'REMEDIATION_EVENT';
-/** Partition key of the hourly counters. */
-export const REMEDIATION_RATE_PK = 'REMEDIATION_RATE';
+export { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK };
+
 /** How long a marker is kept: EventBridge redelivers and Lambda retries within hours. */
 export const EVENT_MARKER_TTL_SECONDS = 86_400;
 /** How long an hourly counter is kept. */

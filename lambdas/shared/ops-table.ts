@@ -22,19 +22,10 @@ import {
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { AutomationError } from './errors';
+import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS } from './ops-keys';
 import { type RetryOptions, withRetry } from './retry';
 
-/** The table's key schema and TTL attribute: the construct creates the table from these. */
-export const OPS_TABLE_KEYS = { partitionKey: 'pk', sortKey: 'sk', timeToLive: 'expiresAt' } as const;
-
-/** Partition key of the kill switch state item. */
-export const KILL_SWITCH_PK = 'KILL_SWITCH';
-/** Sort key of the kill switch state item. */
-export const KILL_SWITCH_SK = 'STATE';
-/** Partition key of the audit trail. */
-export const AUDIT_PK = 'AUDIT';
-/** Partition key of the batch run records. */
-export const BATCH_RUN_PK = 'BATCH_RUN';
+export { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS };
 /** How long audit items are kept before DynamoDB's TTL removes them: 13 months covers a year-on-year look. */
 export const DEFAULT_AUDIT_RETENTION_DAYS = 400;
 

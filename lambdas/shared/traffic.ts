@@ -40,6 +40,7 @@ import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand }
 import * as z from 'zod';
 import { parseFunctionEnv } from './env';
 import { AutomationError, InvalidInputError } from './errors';
+import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from './ops-keys';
 import {
   AUDIT_PK,
   type AuditOutcome,
@@ -412,11 +413,7 @@ export function planShift(
 // ---------------------------------------------------------------------------------------------
 // Ops table items
 
-/** Partition key of the traffic items. */
-export const TRAFFIC_PK = 'TRAFFIC';
-export const SHIFT_LOCK_SK = 'SHIFT_LOCK';
-export const LAST_SHIFT_SK = 'LAST_SHIFT';
-export const ROLLBACK_SK = 'ROLLBACK';
+export { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK };
 /** How long a lock outlives a shift that died without releasing it: the state machine's timeout. */
 export const SHIFT_LOCK_TTL_SECONDS = 6 * 3600;
 

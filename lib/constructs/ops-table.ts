@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { OPS_TABLE_KEYS } from '../../lambdas/shared/ops-table';
+import { OPS_TABLE_KEYS } from '../../lambdas/shared/ops-keys';
 
 /** Properties of {@link OpsTable}. */
 export interface OpsTableProps {

@@ -1,0 +1,15 @@
+import { declareCalls } from '../shared/calls';
+import { AUDIT_PK, KILL_SWITCH_PK } from '../shared/ops-keys';
+
+/** What the kill switch calls (lib/constructs/budget-guard.ts grants exactly this). */
+export const BUDGET_GUARD_CALLS = declareCalls({
+  batchSchedule: { actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'] },
+  // UpdateSchedule re-submits the schedule's target, including the role it passes.
+  batchScheduleRole: { actions: ['iam:PassRole'] },
+  batchStateMachine: { actions: ['states:ListExecutions'] },
+  batchExecutions: { actions: ['states:StopExecution'] },
+  clusterTasks: { actions: ['ecs:ListTasks', 'ecs:StopTask'] },
+  scheduleStateParameter: { actions: ['ssm:PutParameter'] },
+  opsTable: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], partitions: [KILL_SWITCH_PK, AUDIT_PK] },
+  alerts: { actions: ['sns:Publish'] },
+});

@@ -1,0 +1,15 @@
+import { declareCalls } from '../shared/calls';
+import { AUDIT_PK, REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, TRAFFIC_PK } from '../shared/ops-keys';
+
+/** What remediation calls (lib/constructs/remediation.ts grants exactly this). */
+export const REMEDIATION_CALLS = declareCalls({
+  services: { actions: ['ecs:DescribeServices', 'ecs:UpdateService'] },
+  weightsParameter: { actions: ['ssm:GetParameter'] },
+  // The shift lock is read so that no remediation runs in the middle of a traffic shift.
+  shiftLock: { actions: ['dynamodb:GetItem'], partitions: [TRAFFIC_PK] },
+  claims: {
+    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    partitions: [REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, AUDIT_PK],
+  },
+  alerts: { actions: ['sns:Publish'] },
+});

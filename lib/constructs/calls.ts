@@ -1,0 +1,105 @@
+import type { CfnResource } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type { IConstruct } from 'constructs';
+import type { CallDeclaration } from '../../lambdas/shared/calls';
+
+/** A further grant that a call needs, e.g. the key of an SSE-KMS topic for sns:Publish. */
+export interface CompanionGrant {
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+}
+
+/** Where the calls on one declared resource go, and under which conditions. */
+export interface ResourceGrant {
+  /** ARNs (or `*` for APIs without resource-level permissions, acknowledged in test/iam). */
+  readonly resources: readonly string[];
+  /** Condition block of the statement, e.g. `ecs:cluster`. @default - none */
+  readonly conditions?: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
+  /**
+   * The condition keys the caller's requests carry (what the permission proof passes to the
+   * evaluator), e.g. `{ 'ecs:cluster': clusterArn }`. @default - none
+   */
+  readonly requestContext?: Readonly<Record<string, string | readonly string[]>>;
+  /** @default - none */
+  readonly companions?: readonly CompanionGrant[];
+}
+
+/** A grant for every resource the declaration names: the compiler rejects a missing one. */
+export type DeclaredGrants<D extends CallDeclaration> = { readonly [K in keyof D]: ResourceGrant };
+
+/** Template metadata key under which a role records the calls it was granted. */
+export const CALLS_METADATA_KEY = 'fa-ai:calls';
+
+/** One declared call as recorded in the template, for the permission proof. */
+export interface RecordedCalls {
+  readonly caller: string;
+  readonly name: string;
+  readonly actions: readonly string[];
+  readonly resources: readonly string[];
+  readonly partitions?: readonly string[];
+  readonly requestContext?: Readonly<Record<string, string | readonly string[]>>;
+}
+
+const recorded = new WeakMap<IConstruct, RecordedCalls[]>();
+
+/**
+ * Grants `role` exactly the calls of `declaration` on the resources of `grants`, one
+ * statement per declared resource, and records them in the role's template metadata so that
+ * the permission proof checks the deployed policies against the same declaration.
+ *
+ * @param caller a name for reports, e.g. `lambda budget-guard`
+ */
+export function grantDeclaredCalls<D extends CallDeclaration>(
+  role: iam.IRole,
+  caller: string,
+  declaration: D,
+  grants: DeclaredGrants<D>,
+): void {
+  const cfnRole = role.node.defaultChild as CfnResource | undefined;
+  if (!cfnRole) throw new Error(`${caller}: calls can only be granted to a role this app creates`);
+  let records = recorded.get(cfnRole);
+  if (!records) {
+    records = [];
+    recorded.set(cfnRole, records);
+    const list = records;
+    // Resolved at synth: the metadata carries the same tokens as the policy statements.
+    cfnRole.addMetadata(CALLS_METADATA_KEY, { calls: list });
+  }
+  for (const [name, spec] of Object.entries(declaration)) {
+    const grant = grants[name as keyof D];
+    const conditions: Record<string, Record<string, unknown>> = Object.fromEntries(
+      Object.entries(grant.conditions ?? {}).map(([op, block]) => [op, { ...block }]),
+    );
+    if (spec.partitions) {
+      conditions['ForAllValues:StringEquals'] = {
+        ...conditions['ForAllValues:StringEquals'],
+        'dynamodb:LeadingKeys': [...spec.partitions],
+      };
+    }
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        actions: [...spec.actions],
+        resources: [...grant.resources],
+        conditions: Object.keys(conditions).length > 0 ? conditions : undefined,
+      }),
+    );
+    for (const companion of grant.companions ?? []) {
+      role.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          actions: [...companion.actions],
+          resources: [...companion.resources],
+          conditions: companion.conditions ? { ...companion.conditions } : undefined,
+        }),
+      );
+    }
+    records.push({
+      caller,
+      name,
+      actions: spec.actions,
+      resources: grant.resources,
+      partitions: spec.partitions,
+      requestContext: grant.requestContext,
+    });
+  }
+}
