@@ -157,7 +157,7 @@ export class BatchPipeline extends Construct {
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: props.names.schedule,
-      description: 'Runbook weekly batch (Sunday 02:00 by default); disabled by the budget kill switch',
+      description: 'Runbook weekly batch (Sunday 00:00 by default); disabled by the budget kill switch',
       schedule: scheduler.ScheduleExpression.expression(props.scheduleCron, props.timeZone),
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         role: this.scheduleRole,

@@ -144,10 +144,10 @@ describe('batch state machine', () => {
 });
 
 describe('batch schedule', () => {
-  it('starts the state machine on Sunday 02:00 in the configured time zone', () => {
+  it("starts the state machine on Sunday 00:00 (the runbook's 02:00, moved for DST) in the configured time zone", () => {
     prod.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'fa-ai-system-weekly-batch',
-      ScheduleExpression: 'cron(0 2 ? * SUN *)',
+      ScheduleExpression: 'cron(0 0 ? * SUN *)',
       ScheduleExpressionTimezone: 'America/New_York',
       Target: Match.objectLike({
         Arn: { Ref: Match.stringLikeRegexp('^BatchStateMachine') },
