@@ -250,13 +250,18 @@ export class TrafficShifter extends Construct {
         { action: 'checkAlarms', alarmNames: sfn.JsonPath.listAt('$.alarmNames') },
         '$.gate',
       );
-    const alarmFiring = new sfn.Fail(this, 'AlarmFiring', {
-      error: 'AlarmFiring',
-      causePath: sfn.JsonPath.format(
-        'Alarms firing: {}',
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.gate.firing')),
-      ),
-    });
+    // The cause is formatted in a Pass state and the Fail state reads it by a plain path:
+    // intrinsic functions in CausePath are newer than some interpreters (the local one of the
+    // tests reads CausePath as a path only and would fail the run uncatchably).
+    const alarmFiring = new sfn.Pass(this, 'AlarmFiring', {
+      parameters: {
+        cause: sfn.JsonPath.format(
+          'Alarms firing: {}',
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.gate.firing')),
+        ),
+      },
+      resultPath: '$.failure',
+    }).next(new sfn.Fail(this, 'StepFailed', { error: 'AlarmFiring', causePath: '$.failure.cause' }));
     const preCheck = gate('BeforeStep');
     const setWeights = invoke(
       'SetWeights',
