@@ -92,9 +92,9 @@ describe('traffic shift state machine (prod, as synthesized)', () => {
     expect(run.item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
   });
 
-  it('checks the alarms before each step and every 30 s of its 300 s bake', async () => {
-    await shift({ blue: 100, green: 0 }, { to: 'green' });
-    expect(invocations.filter((a) => a === 'checkAlarms')).toHaveLength(3 * (1 + 300 / 30));
+  it('checks the alarms before each step and every 30 s while it bakes', async () => {
+    await shift({ blue: 100, green: 0 }, { to: 'green', bakeSeconds: 90 });
+    expect(invocations.filter((a) => a === 'checkAlarms')).toHaveLength(3 * (1 + 90 / 30));
   });
 
   it('does nothing when the target colour already has all the traffic', async () => {
