@@ -192,6 +192,17 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
         for (const r of rs) {
           const n = nodeByResource.get(r);
           if (n) out.add(n);
+          // A policy naming another role (iam:PassRole) links to the task that runs with it.
+          if (
+            resources.get(connector)?.Type === 'AWS::IAM::Role' &&
+            r !== connector &&
+            resources.get(r)?.Type === 'AWS::IAM::Role'
+          )
+            for (const [task, trs] of refs)
+              if (trs.has(r) && resources.get(task)?.Type === 'AWS::ECS::TaskDefinition') {
+                const t = nodeByResource.get(task);
+                if (t) out.add(t);
+              }
         }
     return out;
   };
@@ -219,8 +230,12 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
       }
     } else if (isConnector(key)) {
       const ns = [...linked(key)];
-      // A connector referring to two components (a listener, a subscription) joins them.
-      if (ns.length === 2 && ns[0] && ns[1]) connect(ns[0], ns[1]);
+      // A connector referring to two components (a listener, a subscription) joins them; a
+      // policy does not: it grants its role, which the role's owner already draws.
+      const type = resources.get(key)?.Type;
+      if (type !== 'AWS::IAM::Policy' && type !== 'AWS::IAM::Role' && ns.length === 2 && ns[0] && ns[1]) {
+        connect(ns[0], ns[1]);
+      }
     }
   }
   for (const [key, r] of resources) {

@@ -8,7 +8,9 @@ export const BUDGET_GUARD_CALLS = declareCalls({
   batchScheduleRole: { actions: ['iam:PassRole'] },
   batchStateMachine: { actions: ['states:ListExecutions'] },
   batchExecutions: { actions: ['states:StopExecution'] },
-  clusterTasks: { actions: ['ecs:ListTasks', 'ecs:StopTask'] },
+  // ListTasks has no resource-level permissions; a condition keeps it to the cluster.
+  clusterTaskList: { actions: ['ecs:ListTasks'] },
+  clusterTasks: { actions: ['ecs:StopTask'] },
   scheduleStateParameter: { actions: ['ssm:PutParameter'] },
   opsTable: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], partitions: [KILL_SWITCH_PK, AUDIT_PK] },
   alerts: { actions: ['sns:Publish'] },

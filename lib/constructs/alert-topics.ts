@@ -1,9 +1,10 @@
-import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
-import { Construct, type IConstruct } from 'constructs';
+import { Construct } from 'constructs';
+import type { ResourceGrant } from './calls';
 
 /** The runbook's severity levels. */
 export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
@@ -24,8 +25,8 @@ export interface AlertTopicsProps {
 /**
  * Where alerts go, by the runbook's severity: P0 pages (15 minutes), P1 pages and posts to
  * chat (1 hour), P2 posts to chat (4 hours), P3 emails (next business day). The topics are
- * encrypted with a key that CloudWatch alarms and AWS Budgets may use, and only this
- * account's alarms and budgets may publish.
+ * encrypted with a key that CloudWatch alarms and AWS Budgets may use; only this account's
+ * alarms may publish to them, and its budgets to the two levels Budgets notifies.
  */
 export class AlertTopics extends Construct {
   public readonly key: kms.Key;
@@ -41,14 +42,17 @@ export class AlertTopics extends Construct {
       removalPolicy: props.retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY,
       pendingWindow: Duration.days(7),
     });
-    for (const service of ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com', 'events.amazonaws.com']) {
+    // CloudWatch (alarm actions) and Budgets (notifications) encrypt what they publish with this
+    // key. AWS documents these key statements without source conditions: the services do not
+    // promise to pass aws:SourceAccount/aws:SourceArn to KMS, and a condition they do not meet
+    // would silently drop every alarm. The topic policies below scope who may publish.
+    for (const service of KEY_USERS) {
       this.key.addToResourcePolicy(
         new iam.PolicyStatement({
           sid: `Allow${service.split('.')[0]}ToPublishEncrypted`,
           principals: [new iam.ServicePrincipal(service)],
           actions: ['kms:GenerateDataKey*', 'kms:Decrypt'],
           resources: ['*'],
-          conditions: { StringEquals: { 'aws:SourceAccount': stack.account } },
         }),
       );
     }
@@ -60,7 +64,8 @@ export class AlertTopics extends Construct {
         masterKey: this.key,
         enforceSSL: true,
       });
-      allowBudgetsToPublish(topic);
+      allowAlarmsToPublish(topic);
+      if (BUDGETS_PUBLISH_TO.includes(severity)) allowBudgetsToPublish(topic);
       return topic;
     };
     this.topics = {
@@ -90,17 +95,48 @@ export class AlertTopics extends Construct {
     email(this.topics.P3);
   }
 
-  /** Lets `grantee` publish to the topics (and use their key), with the nag finding explained. */
-  grantPublish(grantee: iam.IGrantable & IConstruct, severities: readonly Severity[] = SEVERITIES): void {
-    for (const severity of severities) this.topics[severity].grantPublish(grantee);
-    this.key.grant(grantee, 'kms:GenerateDataKey*', 'kms:Decrypt');
-    const role = grantee.grantPrincipal instanceof iam.Role ? grantee.grantPrincipal : undefined;
-    Validations.of(role ?? grantee).acknowledge({
-      id: 'AwsSolutions-IAM5[Action::kms:GenerateDataKey*]',
-      reason:
-        'Publishing to an SSE-KMS topic needs kms:GenerateDataKey* on its key, as AWS documents for SNS.',
-    });
+  /**
+   * The grant of sns:Publish to the topics of `severities`, with the key use that publishing to
+   * an SSE-KMS topic needs (for a declared `sns:Publish` call, see grantDeclaredCalls).
+   */
+  publishGrant(severities: readonly Severity[] = SEVERITIES): ResourceGrant {
+    return {
+      resources: severities.map((severity) => this.topics[severity].topicArn),
+      companions: [{ actions: TOPIC_KEY_ACTIONS, resources: [this.key.keyArn] }],
+    };
   }
+}
+
+/** What a publisher to an SSE-KMS topic needs on its key (SNS generates a data key and reads it). */
+export const TOPIC_KEY_ACTIONS = ['kms:GenerateDataKey', 'kms:Decrypt'] as const;
+
+/** The services that publish to the alert topics on their own and so must use their key. */
+const KEY_USERS = ['cloudwatch.amazonaws.com', 'budgets.amazonaws.com'] as const;
+
+/** The severities AWS Budgets notifies (75% and the forecast: P2; 90%: P1). */
+const BUDGETS_PUBLISH_TO: readonly Severity[] = ['P1', 'P2'];
+
+/**
+ * Lets CloudWatch alarms of this account publish to `topic`. A topic policy replaces SNS's
+ * default one, so without this statement every alarm action fails with "not authorized to
+ * perform SNS:Publish".
+ */
+export function allowAlarmsToPublish(topic: sns.Topic): void {
+  const stack = Stack.of(topic);
+  topic.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'AllowCloudWatchAlarmsToPublish',
+      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+      actions: ['sns:Publish'],
+      resources: [topic.topicArn],
+      conditions: {
+        StringEquals: { 'aws:SourceAccount': stack.account },
+        ArnLike: {
+          'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
+        },
+      },
+    }),
+  );
 }
 
 /**

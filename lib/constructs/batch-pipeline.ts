@@ -12,8 +12,32 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { declareCalls } from '../../lambdas/shared/calls';
+import { BATCH_RUN_PK } from '../../lambdas/shared/ops-keys';
 import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';
+import { grantDeclaredCalls, STATE_MACHINE_LOG_DELIVERY_ACTIONS, TRACING_ACTIONS } from './calls';
+import { nagArn } from './nag';
+
+/** What the batch application calls in AWS: its run record, and the application metrics. */
+export const BATCH_TASK_CALLS = declareCalls({
+  runRecord: { actions: ['dynamodb:UpdateItem'], partitions: [BATCH_RUN_PK] },
+  metrics: { actions: ['cloudwatch:PutMetricData'] },
+});
+
+/** What the batch state machine's tasks call (RunTask.sync as AWS documents it for Step Functions). */
+export const BATCH_STATE_MACHINE_CALLS = declareCalls({
+  runRecords: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], partitions: [BATCH_RUN_PK] },
+  taskDefinition: { actions: ['ecs:RunTask'] },
+  taskTags: { actions: ['ecs:TagResource'] },
+  runningTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
+  taskRoles: { actions: ['iam:PassRole'] },
+  // The managed rule through which Step Functions learns that the task stopped (.sync).
+  taskEventsRule: { actions: ['events:PutTargets', 'events:PutRule', 'events:DescribeRule'] },
+  notifications: { actions: ['sns:Publish'] },
+  logDelivery: { actions: STATE_MACHINE_LOG_DELIVERY_ACTIONS },
+  tracing: { actions: TRACING_ACTIONS },
+});
 
 /** Properties of {@link BatchPipeline}. */
 export interface BatchPipelineProps {
@@ -86,6 +110,8 @@ export class BatchPipeline extends Construct {
   public readonly logGroup: logs.LogGroup;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly stateMachine: sfn.StateMachine;
+  /** The state machine's role: granted exactly BATCH_STATE_MACHINE_CALLS. */
+  public readonly stateMachineRole: iam.Role;
   public readonly schedule: scheduler.Schedule;
   public readonly scheduleRole: iam.Role;
   public readonly failedAlarm: cloudwatch.Alarm;
@@ -123,20 +149,14 @@ export class BatchPipeline extends Construct {
     props.grantSecretsDecrypt(executionRole);
 
     // The task may report its own progress on its run record, and publish app metrics.
-    this.taskDefinition.taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [opsTable.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['BATCH_RUN'] } },
-      }),
-    );
-    this.taskDefinition.taskRole.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:PutMetricData'],
+    grantDeclaredCalls(this.taskDefinition.taskRole, 'task batch (application)', BATCH_TASK_CALLS, {
+      runRecord: { resources: [opsTable.tableArn] },
+      metrics: {
         resources: ['*'],
         conditions: { StringEquals: { 'cloudwatch:namespace': APP_METRICS_NAMESPACE } },
-      }),
-    );
+        requestContext: { 'cloudwatch:namespace': APP_METRICS_NAMESPACE },
+      },
+    });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.cluster.vpc,
@@ -145,9 +165,14 @@ export class BatchPipeline extends Construct {
       allowAllOutbound: true,
     });
 
+    this.stateMachineRole = new iam.Role(this, 'StateMachineRole', {
+      assumedBy: new iam.ServicePrincipal('states.amazonaws.com', {
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+      description: 'Step Functions: the weekly batch (record, run the task, record the outcome, notify)',
+    });
     this.stateMachine = this.buildStateMachine(props);
-    // The SnsPublish task grants sns:Publish only; the topic is SSE-KMS.
-    props.alerts.grantPublish(this.stateMachine, ['P2']);
+    this.grantStateMachineCalls(props);
 
     this.scheduleRole = new iam.Role(this, 'ScheduleRole', {
       assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
@@ -191,7 +216,7 @@ export class BatchPipeline extends Construct {
       `P2 batch run passed ${props.timeout.toHours()} hours and was stopped. Runbook: Batch Processing Taking Too Long.`,
     );
 
-    this.acknowledgeFindings();
+    this.acknowledgeFindings(props.cluster);
   }
 
   private buildStateMachine(props: BatchPipelineProps): sfn.StateMachine {
@@ -304,6 +329,12 @@ export class BatchPipeline extends Construct {
     });
     return new sfn.StateMachine(this, 'StateMachine', {
       stateMachineName: props.names.stateMachine,
+      // Imported as immutable, so the tasks' generated grants are dropped: the role has exactly
+      // what grantStateMachineCalls declares (CDK's pinned one task-definition revision, missed
+      // ecs:TagResource for PropagateTags and left StopTask/DescribeTasks without a cluster).
+      role: iam.Role.fromRoleArn(this, 'StateMachineRoleRef', this.stateMachineRole.roleArn, {
+        mutable: false,
+      }),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
       timeout: executionTimeout(props.timeout, props.retries),
       tracingEnabled: true,
@@ -311,7 +342,61 @@ export class BatchPipeline extends Construct {
     });
   }
 
-  private acknowledgeFindings(): void {
+  private grantStateMachineCalls(props: BatchPipelineProps): void {
+    const stack = Stack.of(this);
+    const cluster = props.cluster;
+    const tasksOfCluster = stack.formatArn({
+      service: 'ecs',
+      resource: 'task',
+      resourceName: `${cluster.clusterName}/*`,
+    });
+    const inCluster = { ArnEquals: { 'ecs:cluster': cluster.clusterArn } };
+    grantDeclaredCalls(this.stateMachineRole, 'state machine weekly batch', BATCH_STATE_MACHINE_CALLS, {
+      runRecords: { resources: [props.opsTable.tableArn] },
+      taskDefinition: {
+        // Every revision of the family: a new revision must not need a new grant to run.
+        resources: [
+          stack.formatArn({
+            service: 'ecs',
+            resource: 'task-definition',
+            resourceName: `${this.taskDefinition.family}:*`,
+          }),
+        ],
+        conditions: inCluster,
+        requestContext: { 'ecs:cluster': cluster.clusterArn },
+      },
+      // RunTask with PropagateTags tags the task it creates, which ECS authorizes as TagResource.
+      taskTags: {
+        resources: [tasksOfCluster],
+        conditions: { StringEquals: { 'ecs:CreateAction': 'RunTask' } },
+        requestContext: { 'ecs:CreateAction': 'RunTask' },
+      },
+      runningTasks: {
+        resources: [tasksOfCluster],
+        conditions: inCluster,
+        requestContext: { 'ecs:cluster': cluster.clusterArn },
+      },
+      taskRoles: {
+        resources: [this.taskDefinition.taskRole.roleArn, this.taskDefinition.obtainExecutionRole().roleArn],
+        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
+        requestContext: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' },
+      },
+      taskEventsRule: {
+        resources: [
+          stack.formatArn({
+            service: 'events',
+            resource: 'rule',
+            resourceName: 'StepFunctionsGetEventsForECSTaskRule',
+          }),
+        ],
+      },
+      notifications: props.alerts.publishGrant(['P2']),
+      logDelivery: { resources: ['*'] },
+      tracing: { resources: ['*'] },
+    });
+  }
+
+  private acknowledgeFindings(cluster: ecs.ICluster): void {
     Validations.of(this.taskDefinition).acknowledge({
       id: 'AwsSolutions-ECS2',
       reason:
@@ -324,11 +409,21 @@ export class BatchPipeline extends Construct {
         'ecr:GetAuthorizationToken has no resource-level permissions and must be granted on *; image pulls and ' +
         'log writes are scoped to the repository and the batch log group.',
     });
-    Validations.of(this.stateMachine.role).acknowledge({
+    Validations.of(this.stateMachineRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
-        'Step Functions RunTask.sync needs ecs:StopTask/DescribeTasks on the tasks it starts (ids unknown in ' +
-        'advance) and X-Ray tracing needs xray:Put* on *; everything else is scoped to a resource.',
+        'CloudWatch Logs delivery and X-Ray tracing of Step Functions have no resource-level permissions.',
+    });
+    Validations.of(this.stateMachineRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', `task-definition/${this.taskDefinition.family}:*`)}]`,
+      reason:
+        'RunTask on every revision of the batch task family, in this cluster only (ecs:cluster condition).',
+    });
+    Validations.of(this.stateMachineRole).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/', { element: cluster, attribute: '' }, '/*')}]`,
+      reason:
+        'StopTask, DescribeTasks and TagResource on the tasks the batch starts (ids unknown in advance), in this ' +
+        'cluster only.',
     });
     Validations.of(this.taskDefinition.taskRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',

@@ -4,16 +4,18 @@ import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
+import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
 
 /** Properties of {@link BudgetGuard}. */
@@ -173,27 +175,14 @@ export class BudgetGuard extends Construct {
 
   private grantKillSwitch(props: BudgetGuardProps, scheduleArn: string): void {
     const stack = Stack.of(this);
-    const role = this.handler.lambda;
+    const role = this.handler.lambda.role as iam.IRole;
     const batch = props.batch;
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'],
-        resources: [scheduleArn],
-      }),
-    );
-    // UpdateSchedule re-submits the target, including the role the schedule passes.
-    role.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['iam:PassRole'], resources: [batch.scheduleRole.roleArn] }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:ListExecutions'],
-        resources: [batch.stateMachine.stateMachineArn],
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:StopExecution'],
+    const cluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+    grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
+      batchSchedule: { resources: [scheduleArn] },
+      batchScheduleRole: { resources: [batch.scheduleRole.roleArn] },
+      batchStateMachine: { resources: [batch.stateMachine.stateMachineArn] },
+      batchExecutions: {
         resources: [
           stack.formatArn({
             service: 'states',
@@ -202,18 +191,20 @@ export class BudgetGuard extends Construct {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:ListTasks'],
+      },
+      // Granted on * with the cluster condition, as ECS documents it: a Fargate ListTasks names no
+      // container instance.
+      clusterTaskList: {
         resources: ['*'],
-        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:StopTask'],
+        requestResource: stack.formatArn({
+          service: 'ecs',
+          resource: 'container-instance',
+          resourceName: `${props.cluster.clusterName}/sample`,
+        }),
+        conditions: cluster,
+        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
+      },
+      clusterTasks: {
         resources: [
           stack.formatArn({
             service: 'ecs',
@@ -221,12 +212,10 @@ export class BudgetGuard extends Construct {
             resourceName: `${props.cluster.clusterName}/*`,
           }),
         ],
-        conditions: { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } },
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:PutParameter'],
+        conditions: cluster,
+        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
+      },
+      scheduleStateParameter: {
         resources: [
           stack.formatArn({
             service: 'ssm',
@@ -234,24 +223,24 @@ export class BudgetGuard extends Construct {
             resourceName: props.scheduleStateParameterName.replace(/^\//, ''),
           }),
         ],
-      }),
-    );
-    Validations.of(role.role ?? role).acknowledge({
+      },
+      opsTable: { resources: [props.opsTable.tableArn] },
+      alerts: props.alerts.publishGrant(['P1']),
+    });
+    Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', 'execution:', { element: batch.stateMachine, attribute: 'Name' }, ':*')}]`,
       reason:
         'StopExecution on the executions of the batch state machine only (their names are not known in advance).',
     });
-    Validations.of(role.role ?? role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/', { element: props.cluster, attribute: '' }, '/*')}]`,
-      reason: 'StopTask on tasks of the service cluster only (task ids are not known in advance).',
-    });
-    Validations.of(role.role ?? role).acknowledge({
+    Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',
     });
-    props.opsTable.grant(role, 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    props.alerts.grantPublish(role, ['P1']);
+    Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/', { element: props.cluster, attribute: '' }, '/*')}]`,
+      reason: 'StopTask on tasks of the service cluster only (task ids are not known in advance).',
+    });
   }
 }

@@ -23,6 +23,11 @@ export interface ResourceGrant {
   readonly requestContext?: Readonly<Record<string, string | readonly string[]>>;
   /** @default - none */
   readonly companions?: readonly CompanionGrant[];
+  /**
+   * For a grant on `*` of an action that does have resource types: the resource the requests
+   * name (what the proof evaluates). @default - the granted resources
+   */
+  readonly requestResource?: string;
 }
 
 /** A grant for every resource the declaration names: the compiler rejects a missing one. */
@@ -39,6 +44,7 @@ export interface RecordedCalls {
   readonly resources: readonly string[];
   readonly partitions?: readonly string[];
   readonly requestContext?: Readonly<Record<string, string | readonly string[]>>;
+  readonly requestResource?: string;
 }
 
 const recorded = new WeakMap<IConstruct, RecordedCalls[]>();
@@ -100,6 +106,27 @@ export function grantDeclaredCalls<D extends CallDeclaration>(
       resources: grant.resources,
       partitions: spec.partitions,
       requestContext: grant.requestContext,
+      requestResource: grant.requestResource,
     });
   }
 }
+
+/** What Step Functions needs to deliver a state machine's logs to CloudWatch Logs (no resource-level permissions). */
+export const STATE_MACHINE_LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:GetLogDelivery',
+  'logs:UpdateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:DescribeResourcePolicies',
+  'logs:DescribeLogGroups',
+] as const;
+
+/** What active X-Ray tracing writes (no resource-level permissions). */
+export const TRACING_ACTIONS = [
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+] as const;

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,6 +6,7 @@ import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
 import type { DatabaseConfig } from '../config';
+import type { ResourceGrant } from './calls';
 import { allowIngress } from './security-group-access';
 
 /** The runbook's database name. */
@@ -48,10 +49,12 @@ export class Database extends Construct {
   /** Where clients connect: the proxy endpoint when there is one, else the instance. */
   public readonly endpointHost: string;
   public readonly port: number;
+  private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const { config } = props;
+    this.encryptionKey = props.encryptionKey;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: Database.ENGINE_VERSION });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
@@ -156,6 +159,25 @@ export class Database extends Construct {
     this.endpointHost = this.proxy ? this.proxy.endpoint : this.instance.instanceEndpoint.hostname;
 
     this.acknowledgeFindings(props);
+  }
+
+  /**
+   * The grant of reading the credentials secret (a declared `secretsmanager:GetSecretValue`),
+   * with the decryption of its KMS key through Secrets Manager only.
+   */
+  secretReadGrant(): ResourceGrant {
+    return {
+      resources: [this.secret.secretArn],
+      companions: [
+        {
+          actions: ['kms:Decrypt'],
+          resources: [this.encryptionKey.keyArn],
+          conditions: {
+            StringEquals: { 'kms:ViaService': `secretsmanager.${Stack.of(this).region}.amazonaws.com` },
+          },
+        },
+      ],
+    };
   }
 
   /** Lets `peer` (service tasks, batch tasks, database Lambdas) connect on the database port. */

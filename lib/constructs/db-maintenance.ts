@@ -1,11 +1,14 @@
 import { Duration, type RemovalPolicy, type TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
 import { AppFunction } from './app-function';
+import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, type Database } from './database';
 
 /** Properties of {@link DbMaintenance}. */
@@ -58,7 +61,9 @@ export class DbMaintenance extends Construct {
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
-    database.secret.grantRead(this.handler.lambda);
+    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {
+      databaseSecret: database.secretReadGrant(),
+    });
     database.allowFrom(this.handler.lambda, 'Maintenance Lambda');
 
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;

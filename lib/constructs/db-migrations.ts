@@ -10,10 +10,13 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { AppFunction } from './app-function';
+import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, type Database } from './database';
 
 /** Folder of the versioned SQL migrations, relative to the project root. */
@@ -80,7 +83,9 @@ export class DbMigrations extends Construct {
         NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
       },
     });
-    database.secret.grantRead(this.handler.lambda);
+    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-migrate', DB_MIGRATE_CALLS, {
+      databaseSecret: database.secretReadGrant(),
+    });
     database.allowFrom(this.handler.lambda, 'Schema migrations Lambda');
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {

@@ -2,15 +2,17 @@ import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { morningCheckCron } from '../config/schedules';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
 import type { BlueGreenService } from './blue-green-service';
+import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link HealthCheck}. */
 export interface HealthCheckProps {
@@ -90,36 +92,15 @@ export class HealthCheck extends Construct {
       },
     });
     const fn = this.handler.lambda;
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeServices'],
-        resources: service.colours.map((c) => c.service.serviceArn),
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        // DescribeTargetHealth and GetMetricData have no resource-level permissions.
-        actions: ['elasticloadbalancing:DescribeTargetHealth', 'cloudwatch:GetMetricData'],
-        resources: ['*'],
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['dynamodb:Query'],
-        resources: [props.opsTable.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['BATCH_RUN'] } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        // The light check's alert item: what it last paged for, so a problem pages once.
-        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem'],
-        resources: [props.opsTable.tableArn],
-        conditions: { 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['HEALTH'] } },
-      }),
-    );
-    props.alerts.grantPublish(fn);
-    Validations.of(fn.role ?? fn).acknowledge({
+    const role = fn.role as iam.IRole;
+    grantDeclaredCalls(role, 'lambda health-check', HEALTH_CHECK_CALLS, {
+      services: { resources: service.colours.map((c) => c.service.serviceArn) },
+      metricsAndTargets: { resources: ['*'] },
+      batchRuns: { resources: [props.opsTable.tableArn] },
+      lightAlert: { resources: [props.opsTable.tableArn] },
+      alerts: props.alerts.publishGrant(),
+    });
+    Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'elasticloadbalancing:DescribeTargetHealth, cloudwatch:GetMetricData and X-Ray tracing have no ' +

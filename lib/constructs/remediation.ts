@@ -2,14 +2,16 @@ import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BlueGreenService, Colour } from './blue-green-service';
+import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link Remediation}. */
 export interface RemediationProps {
@@ -97,22 +99,10 @@ export class Remediation extends Construct {
       ],
     });
 
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ecs:DescribeServices', 'ecs:UpdateService'],
-        resources: service.colours.map((c) => c.service.serviceArn),
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['iam:PassRole'],
-        resources: service.colours.map((c) => c.taskDefinition.taskRole.roleArn),
-        conditions: { StringEquals: { 'iam:PassedToService': 'ecs-tasks.amazonaws.com' } },
-      }),
-    );
-    fn.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter'],
+    const role = fn.role as iam.IRole;
+    grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
+      services: { resources: service.colours.map((c) => c.service.serviceArn) },
+      weightsParameter: {
         resources: [
           stack.formatArn({
             service: 'ssm',
@@ -120,16 +110,14 @@ export class Remediation extends Construct {
             resourceName: props.weightsParameterName.replace(/^\//, ''),
           }),
         ],
-      }),
-    );
-    // GetItem: the shift lock, read so that no remediation runs in the middle of a traffic shift.
-    props.opsTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
-    props.alerts.grantPublish(fn);
-    if (fn.role) {
-      Validations.of(fn.role).acknowledge({
-        id: 'AwsSolutions-IAM5[Resource::*]',
-        reason: 'X-Ray tracing has no resource-level permissions; ECS, SSM and DynamoDB grants are scoped.',
-      });
-    }
+      },
+      shiftLock: { resources: [props.opsTable.tableArn] },
+      claims: { resources: [props.opsTable.tableArn] },
+      alerts: props.alerts.publishGrant(),
+    });
+    Validations.of(role).acknowledge({
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason: 'X-Ray tracing has no resource-level permissions; ECS, SSM and DynamoDB grants are scoped.',
+    });
   }
 }

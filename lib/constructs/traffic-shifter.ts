@@ -12,15 +12,18 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
+import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { Colour } from './blue-green-service';
+import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
 
 /** What a shift uses when its input leaves it out. */
@@ -141,20 +144,7 @@ export class TrafficShifter extends Construct {
       ],
     });
 
-    for (const fn of [this.shiftHandler, this.rollbackHandler]) this.grantTraffic(fn, props);
-    props.alerts.grantPublish(this.rollbackHandler.lambda, ['P0']);
-    this.rollbackHandler.lambda.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:ListExecutions'],
-        resources: [this.stateMachine.stateMachineArn],
-      }),
-    );
-    this.rollbackHandler.lambda.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['states:DescribeExecution', 'states:StopExecution'],
-        resources: [this.executionArnPattern(props.stateMachineName)],
-      }),
-    );
+    this.grantCalls(props);
     this.acknowledgeFindings(props.stateMachineName);
   }
 
@@ -167,44 +157,45 @@ export class TrafficShifter extends Construct {
     });
   }
 
-  private grantTraffic(fn: AppFunction, props: TrafficShifterProps): void {
-    const stack = Stack.of(this);
-    const role = fn.lambda;
-    role.addToRolePolicy(
-      new iam.PolicyStatement({ actions: ['elasticloadbalancing:DescribeListeners'], resources: ['*'] }),
+  private grantCalls(props: TrafficShifterProps): void {
+    const weights = {
+      resources: [
+        Stack.of(this).formatArn({
+          service: 'ssm',
+          resource: 'parameter',
+          resourceName: props.weightsParameterName.replace(/^\//, ''),
+        }),
+      ],
+    };
+    const common = {
+      listeners: { resources: ['*'] },
+      listener: { resources: [props.listener.listenerArn] },
+      weightsParameter: weights,
+      opsTable: { resources: [props.opsTable.tableArn] },
+    };
+    grantDeclaredCalls(
+      this.shiftHandler.lambda.role as iam.IRole,
+      'lambda traffic-shift',
+      TRAFFIC_SHIFT_CALLS,
+      {
+        ...common,
+        gateAlarms: {
+          resources: [props.alarms.p0, ...props.alarms.blue, ...props.alarms.green].map((a) => a.alarmArn),
+        },
+        alerts: props.alerts.publishGrant(['P1']),
+      },
     );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['elasticloadbalancing:ModifyListener'],
-        resources: [props.listener.listenerArn],
-      }),
+    grantDeclaredCalls(
+      this.rollbackHandler.lambda.role as iam.IRole,
+      'lambda traffic-rollback',
+      TRAFFIC_ROLLBACK_CALLS,
+      {
+        ...common,
+        shiftExecutions: { resources: [this.executionArnPattern(props.stateMachineName)] },
+        // An automatic rollback means the P0 fired: the P0 audience hears what was done.
+        alerts: props.alerts.publishGrant(['P0']),
+      },
     );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['ssm:GetParameter', 'ssm:PutParameter'],
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.weightsParameterName.replace(/^\//, ''),
-          }),
-        ],
-      }),
-    );
-    role.addToRolePolicy(
-      new iam.PolicyStatement({
-        actions: ['cloudwatch:DescribeAlarms'],
-        resources: [props.alarms.p0, ...props.alarms.blue, ...props.alarms.green].map((a) => a.alarmArn),
-      }),
-    );
-    props.opsTable.grant(
-      role,
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-    );
-    props.alerts.grantPublish(role, ['P1']);
   }
 
   private buildStateMachine(props: TrafficShifterProps): sfn.StateMachine {
@@ -399,7 +390,9 @@ export class TrafficShifter extends Construct {
     if (rollbackRole) {
       Validations.of(rollbackRole).acknowledge({
         id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', `execution:${stateMachineName}`, undefined, ':*')}]`,
-        reason: 'DescribeExecution/StopExecution on executions of the shift state machine only.',
+        reason:
+          'StopExecution on executions of the shift state machine only (a running shift is stopped before its ' +
+          'weights are restored; execution names are not known in advance).',
       });
     }
     Validations.of(this.stateMachine.role).acknowledge({

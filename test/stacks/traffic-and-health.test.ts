@@ -253,12 +253,16 @@ describe('remediation', () => {
     expect(update?.Resource).toHaveLength(2);
   });
 
-  it('may read the ops table (the shift lock) but not delete from it', () => {
-    const table = remediationStatements().find((s) => [s.Action].flat().includes('dynamodb:GetItem'));
-    expect([table?.Action].flat().sort()).toEqual([
+  it('may read the ops table (only the shift lock) but not delete from it', () => {
+    const actions = remediationStatements().flatMap((s) =>
+      [s.Action].flat().filter((a: string) => a.startsWith('dynamodb:')),
+    );
+    expect([...new Set(actions)].sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:UpdateItem',
     ]);
+    const read = remediationStatements().find((s) => [s.Action].flat().includes('dynamodb:GetItem'));
+    expect(read?.Condition).toEqual({ 'ForAllValues:StringEquals': { 'dynamodb:LeadingKeys': ['TRAFFIC'] } });
   });
 });
