@@ -30,7 +30,10 @@ let prod: ProdMachines;
 let engine: Awaited<ReturnType<typeof engineDynamoDbClient>>;
 let table: LocalOpsTable;
 let world: TrafficWorld;
-let invocations: string[];
+let invocations: Array<Record<string, unknown>>;
+
+/** The actions the handler was invoked with, in order. */
+const actions = () => invocations.map((i) => i.action);
 
 beforeAll(async () => {
   prod = await prodMachines();
@@ -58,7 +61,7 @@ async function shift(weights: Weights, input: Record<string, unknown>, arrange?:
     ddb: unstubbed(DynamoDBDocumentClient.from(table.client, OPS_TABLE_TRANSLATE_CONFIG)),
   };
   const lambda = lambdaTask((event) => {
-    invocations.push((event as { action: string }).action);
+    invocations.push(structuredClone(event as Record<string, unknown>));
     return handleEvent(event, {
       clients,
       env: prod.shiftFunction.env,
@@ -74,8 +77,20 @@ async function shift(weights: Weights, input: Record<string, unknown>, arrange?:
 }
 
 describe('traffic shift state machine (prod, as synthesized)', () => {
+  it('fills in the default steps, bake and requester when the input names only the colour', async () => {
+    await shift({ blue: 0, green: 100 }, { to: 'green' });
+    expect(invocations[0]).toEqual({
+      action: 'begin',
+      executionArn: executionArn(NAME),
+      to: 'green',
+      steps: [10, 50, 100],
+      bakeSeconds: 300,
+      requestedBy: 'unknown',
+    });
+  });
+
   it('shifts to green in the default steps, baking each, and records the shift completed', async () => {
-    const run = await shift({ blue: 100, green: 0 }, { to: 'green', requestedBy: 'alice' });
+    const run = await shift({ blue: 100, green: 0 }, { to: 'green', bakeSeconds: 30, requestedBy: 'alice' });
     expect(run.status).toBe('SUCCEEDED');
     expect(world.listenerWrites).toEqual([
       { blue: 90, green: 10 },
@@ -94,13 +109,13 @@ describe('traffic shift state machine (prod, as synthesized)', () => {
 
   it('checks the alarms before each step and every 30 s while it bakes', async () => {
     await shift({ blue: 100, green: 0 }, { to: 'green', bakeSeconds: 90 });
-    expect(invocations.filter((a) => a === 'checkAlarms')).toHaveLength(3 * (1 + 90 / 30));
+    expect(actions().filter((a) => a === 'checkAlarms')).toHaveLength(3 * (1 + 90 / 30));
   });
 
   it('does nothing when the target colour already has all the traffic', async () => {
     const run = await shift({ blue: 0, green: 100 }, { to: 'green' });
     expect(run.status).toBe('SUCCEEDED');
-    expect(invocations).toEqual(['begin']);
+    expect(actions()).toEqual(['begin']);
     expect(world.listenerWrites).toEqual([]);
   });
 
@@ -127,7 +142,7 @@ describe('traffic shift state machine (prod, as synthesized)', () => {
       w.alarms.set(GREEN_ERRORS, 'ALARM');
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'ShiftRolledBack' });
-    expect(invocations).toEqual(['begin', 'checkAlarms', 'rollback']);
+    expect(actions()).toEqual(['begin', 'checkAlarms', 'rollback']);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe('100,0');
   });
@@ -139,7 +154,7 @@ describe('traffic shift state machine (prod, as synthesized)', () => {
       };
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'ShiftRolledBack' });
-    expect(invocations.slice(-2)).toEqual(['setWeights', 'rollback']);
+    expect(actions().slice(-2)).toEqual(['setWeights', 'rollback']);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe('100,0');
   });
@@ -161,7 +176,7 @@ describe('traffic shift state machine (prod, as synthesized)', () => {
       };
     });
     expect(run).toMatchObject({ status: 'FAILED', error: 'ShiftAborted' });
-    expect(invocations.slice(-2)).toEqual(['finish', 'abort']);
+    expect(actions().slice(-2)).toEqual(['finish', 'abort']);
     expect(run.audit).toContain('traffic-shift-abort');
     expect(run.item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
   });
