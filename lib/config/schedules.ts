@@ -45,7 +45,9 @@ export function cronSyntaxProblem(expression: string): string | undefined {
  * The rule a schedule breaks when one of its firings falls on a local time that a clock
  * change in the zone skips (Scheduler skips the run) or passes twice (it runs twice).
  */
-export function dstProblem(expression: string, timeZone: string): string | undefined {
+export function dstProblem(expression: unknown, timeZone: unknown): string | undefined {
+  // A value that is no cron or no time zone breaks its own field's rule, reported there.
+  if (typeof expression !== 'string' || !isTimeZone(timeZone)) return undefined;
   const key = `${expression}|${timeZone}`;
   // Config is parsed many times per process (every synth, every variant test).
   if (!dstProblemCache.has(key)) dstProblemCache.set(key, findDstProblem(expression, timeZone));
@@ -53,6 +55,16 @@ export function dstProblem(expression: string, timeZone: string): string | undef
 }
 
 const dstProblemCache = new Map<string, string | undefined>();
+
+function isTimeZone(timeZone: unknown): timeZone is string {
+  if (typeof timeZone !== 'string') return false;
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 function findDstProblem(expression: string, timeZone: string): string | undefined {
   if (cronSyntaxProblem(expression) !== undefined) return undefined;

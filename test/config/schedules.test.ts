@@ -101,6 +101,17 @@ describe('schedules and daylight saving', () => {
     expect(message).toContain('2026-03-29 03:00 does not exist');
   });
 
+  it('reports an unknown time zone by its own rule alone', () => {
+    const message = messageOf(
+      prodWith((c) => {
+        c.timeZone = 'Mars/Olympus_Mons';
+      }),
+    );
+    expect(message.split('\n').slice(1)).toEqual([
+      '  - timeZone: must be an IANA time zone such as America/New_York',
+    ]);
+  });
+
   it('rejects a cron Scheduler would refuse, naming the field and the rule', () => {
     const message = messageOf(
       prodWith((c) => {
