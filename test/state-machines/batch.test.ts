@@ -7,6 +7,7 @@
  */
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
+import { sharedSynth } from '../helpers/synth';
 import {
   bindTasks,
   type Definition,
@@ -116,7 +117,7 @@ let engine: Awaited<ReturnType<typeof engineDynamoDbClient>>;
 let sns: ReturnType<typeof snsRecorder>;
 
 beforeAll(async () => {
-  prod = await prodMachines();
+  prod = prodMachines(await sharedSynth());
   engine = await engineDynamoDbClient();
 });
 

@@ -1,10 +1,11 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { sharedSynth } from '../helpers/synth';
 import { type Definition, type ProdMachines, prodMachines } from './harness';
 
 let prod: ProdMachines;
 
 beforeAll(async () => {
-  prod = await prodMachines();
+  prod = prodMachines(await sharedSynth());
 });
 
 /** Every intrinsic function call of a definition: the values of `*.$` keys that call States.*. */

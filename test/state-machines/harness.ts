@@ -19,7 +19,7 @@ import {
 import { stackName } from '../../lib/naming';
 import { createResolver, type Resolver, type TemplateJson } from '../helpers/cfn-resolve';
 import { dynaliteClientConfig } from '../helpers/dynalite';
-import { sharedSynth } from '../helpers/synth';
+import type { Synthesized } from '../helpers/synth';
 
 export const ACCOUNT = '222222222222';
 export const REGION = 'us-east-1';
@@ -39,16 +39,19 @@ export interface ProdMachines {
   readonly shiftFunction: { readonly arn: string; readonly env: Readonly<Record<string, string>> };
 }
 
-let machines: Promise<ProdMachines> | undefined;
+let machines: ProdMachines | undefined;
 
-/** The synthesized prod state machines, resolved once per worker. */
-export function prodMachines(): Promise<ProdMachines> {
-  machines ??= load();
+/**
+ * prod's state machines from the suite's shared synth, resolved once per worker. Test files
+ * pass `await sharedSynth()` themselves: the sequencer runs files that name it last, once the
+ * synth is done, instead of letting them hold a worker while it runs.
+ */
+export function prodMachines(synth: Synthesized): ProdMachines {
+  machines ??= load(synth);
   return machines;
 }
 
-async function load(): Promise<ProdMachines> {
-  const synth = await sharedSynth();
+function load(synth: Synthesized): ProdMachines {
   const templates: Record<string, TemplateJson> = {};
   for (const tier of ['stateful', 'service'] as const) {
     const template = structuredClone(synth.templateJson('prod', tier)) as TemplateJson;

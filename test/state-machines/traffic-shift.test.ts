@@ -10,6 +10,7 @@ import type { Weights } from '../../lambdas/shared/traffic';
 import { handleEvent } from '../../lambdas/traffic-shift/handler';
 import { awsError, NO_SLEEP, observability } from '../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
+import { sharedSynth } from '../helpers/synth';
 import {
   bindTasks,
   engineDynamoDbClient,
@@ -36,7 +37,7 @@ let invocations: Array<Record<string, unknown>>;
 const actions = () => invocations.map((i) => i.action);
 
 beforeAll(async () => {
-  prod = await prodMachines();
+  prod = prodMachines(await sharedSynth());
   engine = await engineDynamoDbClient();
 });
 
