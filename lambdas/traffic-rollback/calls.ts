@@ -5,7 +5,8 @@ import { AUDIT_PK, TRAFFIC_PK } from '../shared/ops-keys';
 export const TRAFFIC_ROLLBACK_CALLS = declareCalls({
   listeners: { actions: ['elasticloadbalancing:DescribeListeners'] },
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
-  weightsParameter: { actions: ['ssm:PutParameter'] },
+  // The stored weights are read when there is no recorded shift to roll back to.
+  weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   // A running shift is stopped before its weights are restored.
   shiftExecutions: { actions: ['states:StopExecution'] },
   opsTable: {

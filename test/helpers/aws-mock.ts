@@ -12,10 +12,14 @@ export interface SentCommand {
   readonly client: string;
   readonly command: string;
   readonly input: Record<string, unknown>;
+  /** Sinon's call number, when a mock answered it. */
+  readonly callId?: number;
 }
 
 interface SinonCall {
   readonly args: readonly unknown[];
+  /** Sinon's global call sequence number. */
+  readonly callId: number;
 }
 interface SinonStubLike {
   getCalls(): SinonCall[];
@@ -25,10 +29,13 @@ const sent: SentCommand[] = [];
 const harvested = new WeakSet<object>();
 const stubs = new Set<{ clientName: string; send: () => SinonStubLike }>();
 
+/** Calls numbered at or below this were made before the current record started. */
+let since = -1;
+
 function harvest(clientName: string, stub: SinonStubLike | undefined): void {
   if (!stub || typeof stub.getCalls !== 'function') return;
   for (const call of stub.getCalls()) {
-    if (harvested.has(call)) continue;
+    if (harvested.has(call) || call.callId <= since) continue;
     harvested.add(call);
     const command = call.args[0] as { constructor: { name: string }; input?: unknown } | undefined;
     if (!command) continue;
@@ -36,6 +43,7 @@ function harvest(clientName: string, stub: SinonStubLike | undefined): void {
       client: clientName,
       command: command.constructor.name,
       input: (command.input ?? {}) as Record<string, unknown>,
+      callId: call.callId,
     });
   }
 }
@@ -75,5 +83,7 @@ export function recordSent(command: SentCommand): void {
 /** Every command recorded so far, and clears the record. */
 export function takeSentCommands(): SentCommand[] {
   for (const s of stubs) harvest(s.clientName, s.send());
-  return sent.splice(0, sent.length);
+  const taken = sent.splice(0, sent.length);
+  since = Math.max(since, ...taken.map((t) => t.callId ?? -1));
+  return taken;
 }

@@ -9,6 +9,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/budget-guard/handler';
 import { KillSwitchIncompleteError, KillSwitchNotEngagedError } from '../../../lambdas/budget-guard/logic';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ACTUAL_90,
   ACTUAL_100,
@@ -37,6 +38,8 @@ import {
   taskArn,
   clients as testClients,
 } from './harness';
+
+checkDeclaredCalls('budget-guard');
 
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 const ATTEMPT_ID = '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18';

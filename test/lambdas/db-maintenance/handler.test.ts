@@ -15,6 +15,9 @@ import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
+
+checkDeclaredCalls('db-maintenance');
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fa-ai-db-credentials-AbCdEf';

@@ -14,7 +14,10 @@ import {
 import { loadMigrations, MigrationFailedError, migrationsChecksum } from '../../../lambdas/db-migrate/logic';
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from './fixtures';
+
+checkDeclaredCalls('db-migrate');
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:fa-ai-db-credentials-AbCdEf';
 const PROXY_HOST = 'fa-ai-db-proxy.proxy-c0ffee.eu-west-1.rds.amazonaws.com';

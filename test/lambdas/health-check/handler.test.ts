@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
 import type { CheckName, CheckResult, HealthReport } from '../../../lambdas/health-check/report';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   type Around,
   awsError,
@@ -29,6 +30,8 @@ import {
   targetGroupArn,
   type World,
 } from './fixtures';
+
+checkDeclaredCalls('health-check');
 
 /** EMF documents Powertools wrote to stdout during the test. */
 let emf: Array<Record<string, unknown>>;

@@ -11,6 +11,7 @@ import {
   type ReportedResult,
 } from '../../../lambdas/remediation/logic';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   alarmEvent,
   awsError,
@@ -32,6 +33,8 @@ import {
   TOPICS,
   clients as testClients,
 } from './harness';
+
+checkDeclaredCalls('remediation');
 
 let obs: ReturnType<typeof observability>;
 let table: OpsTableModel;

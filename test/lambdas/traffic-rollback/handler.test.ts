@@ -6,6 +6,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { WeightsNotWrittenError } from '../../../lambdas/shared/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ACCOUNT_ID,
   ALARMS,
@@ -27,6 +28,8 @@ import {
   clients as testClients,
   world,
 } from '../traffic-shift/harness';
+
+checkDeclaredCalls('traffic-rollback');
 
 const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
 // The shift completed at 04:00; the P0 fires 12 minutes later.

@@ -8,6 +8,7 @@ import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { InvalidWeightsError, ShiftInProgressError } from '../../../lambdas/shared/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-shift/handler';
 import { AlarmNotFoundError, ShiftNotActiveError } from '../../../lambdas/traffic-shift/logic';
+import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ALARMS,
   ALERT_TOPIC_ARN,
@@ -25,6 +26,8 @@ import {
   clients as testClients,
   world,
 } from './harness';
+
+checkDeclaredCalls('traffic-shift');
 
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 const EXECUTION = executionArn('to-green-20261125T041235Z-1a2b3c4d');
