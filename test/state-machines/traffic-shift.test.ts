@@ -11,6 +11,7 @@ import { handleEvent } from '../../lambdas/traffic-shift/handler';
 import { awsError, NO_SLEEP, observability } from '../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import { sharedSynth } from '../helpers/synth';
+import { checkDeclaredCalls } from '../iam/declared-calls';
 import {
   bindTasks,
   engineDynamoDbClient,
@@ -23,6 +24,9 @@ import {
   unstubbed,
 } from './harness';
 import { type TrafficWorld, trafficClients, trafficWorld } from './traffic-world';
+
+// The handler's ops-table calls through the state machine's paths are its declared ones too.
+checkDeclaredCalls('traffic-shift');
 
 const NAME = 'fa-ai-system-traffic-shift';
 const GREEN_ERRORS = 'fa-ai-system-prod-green-error-rate';
