@@ -1,4 +1,11 @@
 import { z } from 'zod';
+import {
+  cronSyntaxProblem,
+  DB_MAINTENANCE_CRONS,
+  DEFAULT_BATCH_CRON,
+  dstProblem,
+  morningCheckCron,
+} from './schedules';
 
 /** The environments this app knows. Anything else is a typo, not a new environment. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
@@ -176,9 +183,13 @@ const schedulerCron = z
   .refine((expr) => {
     const [, , dom, , dow] = expr.slice(5, -1).split(' ');
     return (dom === '?') !== (dow === '?');
-  }, 'must set exactly one of day-of-month and day-of-week to ? (EventBridge rule)');
+  }, 'must set exactly one of day-of-month and day-of-week to ? (EventBridge rule)')
+  .superRefine((expr, ctx) => {
+    const problem = cronSyntaxProblem(expr);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: `must be a valid cron: ${problem}` });
+  });
 
-/** The weekly batch (runbook: Weekly Batch Processing, Sunday 2 AM, under 4 hours). */
+/** The weekly batch (runbook: Weekly Batch Processing, Sunday 2 AM, moved to 00:00 for DST; under 4 hours). */
 const batchSchema = z
   .object({
     /** Image tag of the batch task; defaults to blue's tag. */
@@ -192,8 +203,12 @@ const batchSchema = z
       .union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)])
       .default(1024),
     memoryMiB: z.number().int().default(2048),
-    /** The runbook's cost action "every 3 days" is cron(0 2 *\/3 * ? *). */
-    scheduleCron: schedulerCron.default('cron(0 2 ? * SUN *)'),
+    /**
+     * In timeZone; its local time must exist exactly once on daylight-saving days too (see
+     * DEFAULT_BATCH_CRON for why the runbook's 02:00 moved). The runbook's cost action
+     * "every 3 days" is cron(0 0 *\/3 * ? *).
+     */
+    scheduleCron: schedulerCron.default(DEFAULT_BATCH_CRON),
     /** A run past this is stopped and alarmed (runbook: duration < 4 hours). */
     timeoutMinutes: z
       .number()
@@ -311,7 +326,10 @@ export const environmentConfigSchema = z
     /** Pinned account; when set, its availability zones must be committed in cdk.json. */
     account: accountId.optional(),
     region,
-    /** IANA time zone of every schedule (the runbook's 9 AM, Sunday 2 AM and 3 AM). */
+    /**
+     * IANA time zone of every schedule (the runbook's 9 AM, Sunday 2 AM and 3 AM). Each schedule's
+     * local time must exist exactly once on the zone's daylight-saving days.
+     */
     timeZone: z
       .string()
       .refine((tz) => Intl.supportedValuesOf('timeZone').includes(tz) || tz === 'UTC', {
@@ -432,6 +450,21 @@ export const environmentConfigSchema = z
     costBudgetUsd: dollars,
   })
   .superRefine((c, ctx) => {
+    // Every schedule runs in timeZone: none may be skipped or doubled by a clock change.
+    const schedules: Array<[path: string[], expression: string, what: string]> = [
+      [['batch', 'scheduleCron'], c.batch.scheduleCron, 'the weekly batch'],
+      [
+        ['observability', 'morningCheckHour'],
+        morningCheckCron(c.observability.morningCheckHour),
+        'the morning health check',
+      ],
+      [['timeZone'], DB_MAINTENANCE_CRONS.weekly, 'the weekly database maintenance'],
+      [['timeZone'], DB_MAINTENANCE_CRONS.monthly, 'the monthly database maintenance'],
+    ];
+    for (const [path, expression, what] of schedules) {
+      const problem = dstProblem(expression, c.timeZone);
+      if (problem) ctx.addIssue({ code: 'custom', path, message: `${what}: ${problem}` });
+    }
     if (!c.tls.certificateArn) {
       if (c.envName !== 'dev') {
         ctx.addIssue({

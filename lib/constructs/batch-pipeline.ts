@@ -77,6 +77,27 @@ export interface BatchPipelineProps {
   readonly removalPolicy: RemovalPolicy;
 }
 
+const RETRY_INTERVAL = Duration.minutes(5);
+const RETRY_BACKOFF_RATE = 2;
+/** Time to record the outcome, notify P2 and stop the task after the last attempt. */
+const RECORD_MARGIN = Duration.minutes(15);
+
+/**
+ * The execution's own limit. The batch's time limit (the runbook's 4 hours) is per attempt:
+ * the task state's timeout stops the ECS task, and the Catch records TIMED_OUT and notifies
+ * P2. Step Functions' execution timeout ends a run without running any state, so it must
+ * never fire first: it covers every attempt at its full limit, every backoff between them,
+ * and the margin to record and notify. It is only a backstop (ExecutionsTimedOut alarms).
+ * With the defaults (240 min, 1 retry): 240 + 5 + 240 + 15 = 500 minutes.
+ */
+export function executionTimeout(attemptTimeout: Duration, retries: number): Duration {
+  let minutes = attemptTimeout.toMinutes() * (retries + 1) + RECORD_MARGIN.toMinutes();
+  for (let retry = 0; retry < retries; retry++) {
+    minutes += RETRY_INTERVAL.toMinutes() * RETRY_BACKOFF_RATE ** retry;
+  }
+  return Duration.minutes(minutes);
+}
+
 /**
  * The runbook's weekly batch: a Fargate task with the service's image, run by a Step
  * Functions state machine that records each run, stops a run past the timeout (4 hours)
@@ -161,7 +182,7 @@ export class BatchPipeline extends Construct {
     });
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       scheduleName: props.names.schedule,
-      description: 'Runbook weekly batch (Sunday 02:00 by default); disabled by the budget kill switch',
+      description: 'Runbook weekly batch (Sunday 00:00 by default); disabled by the budget kill switch',
       schedule: scheduler.ScheduleExpression.expression(props.scheduleCron, props.timeZone),
       target: new targets.StepFunctionsStartExecution(this.stateMachine, {
         role: this.scheduleRole,
@@ -281,8 +302,8 @@ export class BatchPipeline extends Construct {
       runBatch.addRetry({
         errors: ['States.TaskFailed'],
         maxAttempts: props.retries,
-        interval: Duration.minutes(5),
-        backoffRate: 2,
+        interval: RETRY_INTERVAL,
+        backoffRate: RETRY_BACKOFF_RATE,
       });
     }
 
@@ -315,8 +336,7 @@ export class BatchPipeline extends Construct {
         mutable: false,
       }),
       definitionBody: sfn.DefinitionBody.fromChainable(definition),
-      // The run's own limit plus time to record, notify and stop the task.
-      timeout: props.timeout.plus(Duration.minutes(15)),
+      timeout: executionTimeout(props.timeout, props.retries),
       tracingEnabled: true,
       logs: { destination: logGroup, level: sfn.LogLevel.ALL, includeExecutionData: false },
     });

@@ -6,6 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
+import { DB_MAINTENANCE_CRONS } from '../config/schedules';
 import { AppFunction } from './app-function';
 import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, type Database } from './database';
@@ -71,22 +72,12 @@ export class DbMaintenance extends Construct {
 
     this.weekly = new scheduler.Schedule(this, 'Weekly', {
       description: 'Runbook weekly maintenance: VACUUM ANALYZE, REINDEX CONCURRENTLY (Sunday 03:00)',
-      schedule: scheduler.ScheduleExpression.cron({
-        minute: '0',
-        hour: '3',
-        weekDay: 'SUN',
-        timeZone: props.timeZone,
-      }),
+      schedule: scheduler.ScheduleExpression.expression(DB_MAINTENANCE_CRONS.weekly, props.timeZone),
       target: target('weekly'),
     });
     this.monthly = new scheduler.Schedule(this, 'Monthly', {
       description: 'Runbook monthly maintenance: ANALYZE, archive batch_audit > 1 year (first Sunday 04:00)',
-      schedule: scheduler.ScheduleExpression.cron({
-        minute: '0',
-        hour: '4',
-        weekDay: 'SUN#1',
-        timeZone: props.timeZone,
-      }),
+      schedule: scheduler.ScheduleExpression.expression(DB_MAINTENANCE_CRONS.monthly, props.timeZone),
       target: target('monthly'),
     });
   }

@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
+import { morningCheckCron } from '../config/schedules';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
@@ -110,11 +111,7 @@ export class HealthCheck extends Construct {
       this.handler.schedulerTarget({ check }, { retryAttempts: 0, maxEventAge: Duration.minutes(5) });
     this.morning = new scheduler.Schedule(this, 'Morning', {
       description: 'Runbook Morning Health Check (daily 9 AM)',
-      schedule: scheduler.ScheduleExpression.cron({
-        minute: '0',
-        hour: String(props.morningHour),
-        timeZone: props.timeZone,
-      }),
+      schedule: scheduler.ScheduleExpression.expression(morningCheckCron(props.morningHour), props.timeZone),
       target: target('morning'),
     });
     this.light = new scheduler.Schedule(this, 'Light', {

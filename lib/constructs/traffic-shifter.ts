@@ -209,10 +209,15 @@ export class TrafficShifter extends Construct {
       });
     const executionArn = sfn.JsonPath.executionId;
 
-    // An execution started from the console may leave out all but `to`.
+    // An execution started from the console may leave out all but `to`. The defaults are a
+    // JSON object of the definition, not a string literal in an intrinsic function: there
+    // `{ } ' \` are reserved and would have to be escaped.
     const defaults = new sfn.Pass(this, 'Defaults', {
+      parameters: { defaults: SHIFT_DEFAULTS, input: sfn.JsonPath.entirePayload },
+    });
+    const applyDefaults = new sfn.Pass(this, 'ApplyDefaults', {
       parameters: {
-        'merged.$': `States.JsonMerge(States.StringToJson('${JSON.stringify(SHIFT_DEFAULTS)}'), $, false)`,
+        merged: sfn.JsonPath.jsonMerge(sfn.JsonPath.objectAt('$.defaults'), sfn.JsonPath.objectAt('$.input')),
       },
       outputPath: '$.merged',
     });
@@ -236,13 +241,18 @@ export class TrafficShifter extends Construct {
         { action: 'checkAlarms', alarmNames: sfn.JsonPath.listAt('$.alarmNames') },
         '$.gate',
       );
-    const alarmFiring = new sfn.Fail(this, 'AlarmFiring', {
-      error: 'AlarmFiring',
-      causePath: sfn.JsonPath.format(
-        'Alarms firing: {}',
-        sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.gate.firing')),
-      ),
-    });
+    // The cause is formatted in a Pass state and the Fail state reads it by a plain path:
+    // intrinsic functions in CausePath are newer than some interpreters (the local one of the
+    // tests reads CausePath as a path only and would fail the run uncatchably).
+    const alarmFiring = new sfn.Pass(this, 'AlarmFiring', {
+      parameters: {
+        cause: sfn.JsonPath.format(
+          'Alarms firing: {}',
+          sfn.JsonPath.jsonToString(sfn.JsonPath.objectAt('$.gate.firing')),
+        ),
+      },
+      resultPath: '$.failure',
+    }).next(new sfn.Fail(this, 'StepFailed', { error: 'AlarmFiring', causePath: '$.failure.cause' }));
     const preCheck = gate('BeforeStep');
     const setWeights = invoke(
       'SetWeights',
@@ -344,6 +354,7 @@ export class TrafficShifter extends Construct {
 
     const done = new sfn.Succeed(this, 'Shifted');
     const definition = defaults
+      .next(applyDefaults)
       .next(begin)
       .next(
         new sfn.Choice(this, 'AlreadyThere?')

@@ -88,7 +88,8 @@ describe('batch state machine', () => {
 
   it("stops a run past the runbook's 4 hours and does not retry it", () => {
     expect(definition.States.RunBatch.TimeoutSeconds).toBe(4 * 3600);
-    expect(definition.TimeoutSeconds).toBe(4 * 3600 + 15 * 60);
+    // Both attempts at their limit, the 5-minute backoff and 15 minutes to record the outcome.
+    expect(definition.TimeoutSeconds).toBe((240 + 5 + 240 + 15) * 60);
     expect(definition.States.RunBatch.Catch[0]).toMatchObject({
       ErrorEquals: ['States.Timeout'],
       Next: 'RecordTimedOut',
@@ -143,10 +144,10 @@ describe('batch state machine', () => {
 });
 
 describe('batch schedule', () => {
-  it('starts the state machine on Sunday 02:00 in the configured time zone', () => {
+  it("starts the state machine on Sunday 00:00 (the runbook's 02:00, moved for DST) in the configured time zone", () => {
     prod.hasResourceProperties('AWS::Scheduler::Schedule', {
       Name: 'fa-ai-system-weekly-batch',
-      ScheduleExpression: 'cron(0 2 ? * SUN *)',
+      ScheduleExpression: 'cron(0 0 ? * SUN *)',
       ScheduleExpressionTimezone: 'America/New_York',
       Target: Match.objectLike({
         Arn: { Ref: Match.stringLikeRegexp('^BatchStateMachine') },

@@ -26,8 +26,9 @@ beforeAll(async () => {
 describe('traffic shift state machine', () => {
   it('begins (lock, plan) and does nothing when the target colour already has all traffic', () => {
     expect(shift.StartAt).toBe('Defaults');
-    expect(shift.States.Defaults.Parameters['merged.$']).toContain('"steps":[10,50,100]');
-    expect(shift.States.Defaults.Next).toBe('Begin');
+    expect(shift.States.Defaults.Parameters.defaults).toMatchObject({ steps: [10, 50, 100] });
+    expect(shift.States.Defaults.Next).toBe('ApplyDefaults');
+    expect(shift.States.ApplyDefaults.Next).toBe('Begin');
     expect(shift.States.Begin.Parameters).toMatchObject({
       action: 'begin',
       'to.$': '$.to',
