@@ -75,6 +75,8 @@ interface Ctx {
 const arn = (service: string, c: Ctx, resource: string, region = c.region, account = c.account) =>
   `arn:aws:${service}:${region}:${account}:${resource}`;
 
+const tgName = (c: Ctx) => (c.props.Name === undefined ? c.id : c.name).slice(0, 32);
+
 /** The resource types the project's templates reference, and how their references resolve. */
 const TYPES: Readonly<Record<string, TypeRule>> = {
   'AWS::IAM::Role': {
@@ -198,10 +200,11 @@ const TYPES: Readonly<Record<string, TypeRule>> = {
   },
   'AWS::ElasticLoadBalancingV2::TargetGroup': {
     nameProperty: 'Name',
-    ref: (c) => arn('elasticloadbalancing', c, `targetgroup/${c.name.slice(0, 32)}/0123456789abcdef`),
+    // Generated target group names are short (32 characters): the logical id keeps them apart.
+    ref: (c) => arn('elasticloadbalancing', c, `targetgroup/${tgName(c)}/0123456789abcdef`),
     attributes: {
-      TargetGroupFullName: (c) => `targetgroup/${c.name.slice(0, 32)}/0123456789abcdef`,
-      TargetGroupName: (c) => c.name.slice(0, 32),
+      TargetGroupFullName: (c) => `targetgroup/${tgName(c)}/0123456789abcdef`,
+      TargetGroupName: (c) => tgName(c),
     },
   },
   'AWS::S3::Bucket': {
