@@ -70,6 +70,8 @@ const asList = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array
 /** Policies and resource policies of one deployment, looked up by ARN. */
 export class PolicyIndex {
   private readonly identity = new Map<string, IdentityPolicy[]>();
+  /** Decisions by request: many hops ask the same (e.g. every alarm uses the topics' key). */
+  readonly decided = new Map<string, Promise<Decision['result']>>();
   private readonly resource = new Map<string, Statement[]>();
 
   constructor(private readonly d: Deployment) {
@@ -191,12 +193,18 @@ export interface Decision {
 }
 
 /** Evaluates `request`; throws naming the policies when the evaluator cannot parse them. */
-export async function evaluate(
-  index: PolicyIndex,
-  request: PermissionRequest,
-  asPrincipal?: string,
-): Promise<Decision> {
-  const principal = asPrincipal ?? request.principal;
+export async function evaluate(index: PolicyIndex, request: PermissionRequest): Promise<Decision> {
+  const key = JSON.stringify([request.principal, request.action, request.resource, request.context]);
+  let result = index.decided.get(key);
+  if (!result) {
+    result = simulate(index, request);
+    index.decided.set(key, result);
+  }
+  return { request, result: await result };
+}
+
+async function simulate(index: PolicyIndex, request: PermissionRequest): Promise<Decision['result']> {
+  const principal = request.principal;
   const identity = index.identityPolicies(
     principal.startsWith('managed-policy:') ? principal : request.principal,
   );
@@ -227,5 +235,5 @@ export async function evaluate(
         `(policies: ${identity.map((p) => p.source).join(', ') || 'none'}): ${JSON.stringify(response.errors)}`,
     );
   }
-  return { request, result: response.overallResult as Decision['result'] };
+  return response.overallResult as Decision['result'];
 }

@@ -32,8 +32,11 @@ function deploymentFor(envName: EnvironmentName, templateOf: (tier: 'stateful' |
   return deploymentOf(envName, templateOf as never, config.account ?? FAKE_ACCOUNT, config.region);
 }
 
-async function prove(deployment: Deployment): Promise<Proof> {
-  const requests = await deploymentRequests(deployment);
+async function prove(
+  deployment: Deployment,
+  only: (r: PermissionRequest) => boolean = () => true,
+): Promise<Proof> {
+  const requests = (await deploymentRequests(deployment)).filter(only);
   const index = new PolicyIndex(deployment);
   const decisions = await Promise.all(requests.map((r) => evaluate(index, r)));
   const roles = new Map<string, string>();
@@ -65,6 +68,7 @@ const covers = (a: AcknowledgedGrant, principal: string, action: string) =>
 async function proveChanged(
   envName: EnvironmentName,
   change: (templates: Record<string, Templates>) => void,
+  only: (r: PermissionRequest) => boolean,
 ) {
   const synth = await sharedSynth();
   const templates: Record<string, Templates> = {
@@ -72,7 +76,10 @@ async function proveChanged(
     service: structuredClone(synth.templateJson(envName, 'service')),
   };
   change(templates);
-  return prove(deploymentFor(envName, (tier) => templates[tier] as Templates));
+  return prove(
+    deploymentFor(envName, (tier) => templates[tier] as Templates),
+    only,
+  );
 }
 
 function resourcesOf(templates: Templates, type: string): Array<[string, any]> {
@@ -80,6 +87,10 @@ function resourcesOf(templates: Templates, type: string): Array<[string, any]> {
     [string, any]
   >;
 }
+
+const everything = () => true;
+const by = (caller: string) => (r: PermissionRequest) => r.caller === caller;
+const byAlarms = (r: PermissionRequest) => r.caller.startsWith('alarm ');
 
 const proofs = new Map<EnvironmentName, Proof>();
 
@@ -192,38 +203,50 @@ describe('the permission proof', () => {
   });
 
   it('denies the alarm actions when the topic policy does not let CloudWatch publish', async () => {
-    const p = await proveChanged('prod', (t) => {
-      for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::SNS::TopicPolicy')) {
-        policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter(
-          (s: any) => s.Sid !== 'AllowCloudWatchAlarmsToPublish',
-        );
-      }
-    });
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::SNS::TopicPolicy')) {
+          policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter(
+            (s: any) => s.Sid !== 'AllowCloudWatchAlarmsToPublish',
+          );
+        }
+      },
+      byAlarms,
+    );
     expect(
       denied(p).filter((d) => d.includes('sns:Publish') && d.includes('alarm action')).length,
     ).toBeGreaterThan(40);
   });
 
   it("denies the alarm actions when the topics' key does not let CloudWatch use it", async () => {
-    const p = await proveChanged('prod', (t) => {
-      for (const [, key] of resourcesOf(t.service as Templates, 'AWS::KMS::Key')) {
-        key.Properties.KeyPolicy.Statement = key.Properties.KeyPolicy.Statement.filter(
-          (s: any) => s.Sid !== 'AllowcloudwatchToPublishEncrypted',
-        );
-      }
-    });
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [, key] of resourcesOf(t.service as Templates, 'AWS::KMS::Key')) {
+          key.Properties.KeyPolicy.Statement = key.Properties.KeyPolicy.Statement.filter(
+            (s: any) => s.Sid !== 'AllowcloudwatchToPublishEncrypted',
+          );
+        }
+      },
+      byAlarms,
+    );
     expect(denied(p).some((d) => d.includes('kms:GenerateDataKey') && d.includes('alarm'))).toBe(true);
   });
 
   it('denies a declared call whose statement was removed', async () => {
-    const p = await proveChanged('prod', (t) => {
-      for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
-        const doc = policy.Properties.PolicyDocument;
-        doc.Statement = doc.Statement.filter(
-          (s: any) => ![s.Action].flat().includes('scheduler:UpdateSchedule'),
-        );
-      }
-    });
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
+          const doc = policy.Properties.PolicyDocument;
+          doc.Statement = doc.Statement.filter(
+            (s: any) => ![s.Action].flat().includes('scheduler:UpdateSchedule'),
+          );
+        }
+      },
+      by('lambda budget-guard'),
+    );
     expect(denied(p)).toEqual([
       expect.stringContaining('lambda budget-guard scheduler:GetSchedule'),
       expect.stringContaining('lambda budget-guard scheduler:UpdateSchedule'),
@@ -231,51 +254,75 @@ describe('the permission proof', () => {
   });
 
   it('denies a declared call granted on the wrong resource', async () => {
-    const p = await proveChanged('prod', (t) => {
-      for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
-        for (const s of policy.Properties.PolicyDocument.Statement) {
-          if ([s.Action].flat().includes('ecs:UpdateService'))
-            s.Resource = 'arn:aws:ecs:us-east-1:222222222222:service/other/x';
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
+          for (const s of policy.Properties.PolicyDocument.Statement) {
+            if ([s.Action].flat().includes('ecs:UpdateService'))
+              s.Resource = 'arn:aws:ecs:us-east-1:222222222222:service/other/x';
+          }
         }
-      }
-    });
+      },
+      by('lambda remediation'),
+    );
     expect(denied(p).filter((d) => d.includes('remediation ecs:'))).not.toEqual([]);
   });
 
   it('denies reading a secret when its key grant is missing', async () => {
-    const p = await proveChanged('prod', (t) => {
-      for (const [, policy] of resourcesOf(t.stateful as Templates, 'AWS::IAM::Policy')) {
-        const doc = policy.Properties.PolicyDocument;
-        doc.Statement = doc.Statement.filter((s: any) => ![s.Action].flat().includes('kms:Decrypt'));
-      }
-    });
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [, policy] of resourcesOf(t.stateful as Templates, 'AWS::IAM::Policy')) {
+          const doc = policy.Properties.PolicyDocument;
+          doc.Statement = doc.Statement.filter((s: any) => ![s.Action].flat().includes('kms:Decrypt'));
+        }
+      },
+      by('lambda db-migrate'),
+    );
     expect(denied(p).some((d) => d.includes('lambda db-migrate kms:Decrypt'))).toBe(true);
   });
 
   it('fails naming the logical id when a reference cannot be resolved', async () => {
     await expect(
-      proveChanged('prod', (t) => {
-        const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
-        policy.Properties.PolicyDocument.Statement[0].Resource = { 'Fn::GetAtt': ['NoSuchResource', 'Arn'] };
-      }),
+      proveChanged(
+        'prod',
+        (t) => {
+          const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
+          policy.Properties.PolicyDocument.Statement[0].Resource = {
+            'Fn::GetAtt': ['NoSuchResource', 'Arn'],
+          };
+        },
+        everything,
+      ),
     ).rejects.toThrow(UnresolvableReferenceError);
     await expect(
-      proveChanged('prod', (t) => {
-        const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
-        policy.Properties.PolicyDocument.Statement[0].Resource = { 'Fn::GetAtt': ['NoSuchResource', 'Arn'] };
-      }),
+      proveChanged(
+        'prod',
+        (t) => {
+          const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
+          policy.Properties.PolicyDocument.Statement[0].Resource = {
+            'Fn::GetAtt': ['NoSuchResource', 'Arn'],
+          };
+        },
+        everything,
+      ),
     ).rejects.toThrow(/NoSuchResource/);
   });
 
   it('fails naming the policy when the evaluator cannot parse it', async () => {
     await expect(
-      proveChanged('prod', (t) => {
-        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
-          for (const s of policy.Properties.PolicyDocument.Statement) {
-            if ([s.Action].flat().includes('scheduler:UpdateSchedule')) s.Effect = 'Perhaps';
+      proveChanged(
+        'prod',
+        (t) => {
+          for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
+            for (const s of policy.Properties.PolicyDocument.Statement) {
+              if ([s.Action].flat().includes('scheduler:UpdateSchedule')) s.Effect = 'Perhaps';
+            }
           }
-        }
-      }),
+        },
+        by('lambda budget-guard'),
+      ),
     ).rejects.toThrow(new RegExp(`cannot evaluate .*${stackName('prod', 'service')}/BudgetGuard`));
   });
 });
