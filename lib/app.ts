@@ -35,7 +35,9 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
     ...common,
     stackName: serviceName,
     description: `FA AI System (${config.envName}): ECS blue/green services behind a weighted ALB, weekly batch, alerts, budget guard`,
-    tags: tags('interactive'),
+    // No Component at stack level: the service stack holds two components, and a stack tag
+    // would be applied to every resource whatever the resource's own tag says.
+    tags: { ...config.tags },
     config,
     stateful,
   });
@@ -45,6 +47,9 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
   for (const stack of [stateful, service]) {
     for (const [key, value] of Object.entries(stack.tags.tagValues())) Tags.of(stack).add(key, value);
   }
+  // The weekly batch is the batch budget's ($1,200): its task, state machine, schedule and logs.
+  Tags.of(service).add('Component', 'interactive');
+  Tags.of(service.batch).add('Component', 'batch', { priority: 200 });
 
   return { config, stateful, service };
 }

@@ -125,10 +125,29 @@ describe('stacks', () => {
       Project: 'fa-ai-system',
       Component: 'infrastructure',
     });
-    expect(synth.assembly.getStackByName('fa-ai-system-dev-service').tags).toMatchObject({
-      Environment: 'dev',
-      Component: 'interactive',
-    });
+    const serviceTags = synth.assembly.getStackByName('fa-ai-system-dev-service').tags;
+    expect(serviceTags).toMatchObject({ Environment: 'dev' });
+    expect(serviceTags).not.toHaveProperty('Component');
+  });
+
+  it('tags the batch Component=batch and the rest of the service stack Component=interactive', () => {
+    const template = synth.templateJson('prod', 'service');
+    const component = (id: string) =>
+      (template.Resources[id].Properties.Tags as Array<{ Key: string; Value: string }>).find(
+        (t) => t.Key === 'Component',
+      )?.Value;
+    const ids = (prefix: string, type: string) =>
+      Object.entries(template.Resources as Record<string, { Type: string }>)
+        .filter(([id, r]) => id.startsWith(prefix) && r.Type === type)
+        .map(([id]) => id);
+    for (const type of [
+      'AWS::ECS::TaskDefinition',
+      'AWS::StepFunctions::StateMachine',
+      'AWS::Logs::LogGroup',
+    ]) {
+      for (const id of ids('Batch', type)) expect(component(id), id).toBe('batch');
+    }
+    for (const id of ids('Service', 'AWS::ECS::Service')) expect(component(id), id).toBe('interactive');
   });
 
   it('pins prod and staging to their accounts and deploys the service tier after the stateful one', () => {
