@@ -75,6 +75,8 @@ export interface BatchPipelineProps {
   readonly retries: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** Prefix of the alarm names, e.g. fa-ai-system-prod- (every alarm is `<prefix><id>`). */
+  readonly alarmPrefix: string;
 }
 
 const RETRY_INTERVAL = Duration.minutes(5);
@@ -193,8 +195,9 @@ export class BatchPipeline extends Construct {
     // The state comes from the live SSM parameter (see SeededParameter), never from config.
     (this.schedule.node.defaultChild as scheduler.CfnSchedule).state = props.scheduleState;
 
-    const alarm = (alarmId: string, metric: cloudwatch.Metric, description: string) => {
+    const alarm = (alarmId: string, name: string, metric: cloudwatch.Metric, description: string) => {
       const created = new cloudwatch.Alarm(this, alarmId, {
+        alarmName: `${props.alarmPrefix}${name}`,
         metric,
         threshold: 1,
         evaluationPeriods: 1,
@@ -207,11 +210,13 @@ export class BatchPipeline extends Construct {
     };
     this.failedAlarm = alarm(
       'FailedAlarm',
+      'batch-failed',
       this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
       'P2 batch run failed after its retries. Runbook: Weekly Batch Processing; see the run record and /ecs batch logs.',
     );
     this.timedOutAlarm = alarm(
       'TimedOutAlarm',
+      'batch-timed-out',
       this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
       `P2 batch run passed ${props.timeout.toHours()} hours and was stopped. Runbook: Batch Processing Taking Too Long.`,
     );

@@ -158,6 +158,7 @@ export class BudgetGuard extends Construct {
     this.grantKillSwitch(props, scheduleArn);
 
     this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
+      alarmName: `${props.namePrefix}-lambda-budget-guard-dlq`,
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',

@@ -129,6 +129,8 @@ export class Observability extends Construct {
 
   private readonly props: ObservabilityProps;
   private readonly byId: Record<string, cloudwatch.Alarm> = {};
+  /** The dashboard's alarm widget reads this list at synth, so alarms added later are on it too. */
+  private readonly dashboardAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -410,7 +412,13 @@ export class Observability extends Construct {
     this.watch(props.functions);
 
     this.alarms = this.byId;
+    this.dashboardAlarms.unshift(this.p0Alarm);
     this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
+  }
+
+  /** Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard. */
+  addToDashboard(alarms: readonly cloudwatch.IAlarm[]): void {
+    this.dashboardAlarms.push(...alarms);
   }
 
   /** Alarms on errors of each Lambda, and on the depth of its dead-letter queue. */
@@ -472,6 +480,7 @@ export class Observability extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(this.props.alertTopics[options.severity]));
     }
     this.byId[shortId] = alarm;
+    this.dashboardAlarms.push(alarm);
     return alarm;
   }
 
@@ -561,7 +570,7 @@ export class Observability extends Construct {
     dashboard.addWidgets(
       new cloudwatch.AlarmStatusWidget({
         title: 'Alarms',
-        alarms: [this.p0Alarm, ...Object.values(this.byId)],
+        alarms: this.dashboardAlarms,
         width: 24,
         height: 6,
       }),

@@ -213,6 +213,7 @@ export class ServiceStack extends Stack {
       retries: config.batch.retries,
       logRetention,
       removalPolicy,
+      alarmPrefix: `${prefix}-`,
     });
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
@@ -325,6 +326,13 @@ export class ServiceStack extends Stack {
       opsTable,
       alerts: this.alerts,
     });
+
+    obs.addToDashboard([
+      this.healthCheck.heartbeatAlarm,
+      this.budgetGuard.deadLetterAlarm,
+      this.batch.failedAlarm,
+      this.batch.timedOutAlarm,
+    ]);
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
     new CfnOutput(this, 'OpsManifest', {
