@@ -1,4 +1,4 @@
-import { cpSync } from 'node:fs';
+import { cpSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ILocalBundling } from 'aws-cdk-lib';
 import { type BuildOptions, buildSync } from 'esbuild';
@@ -15,21 +15,43 @@ export function lambdaEntry(name: string): string {
  * The esbuild options of every Lambda bundle: one file, minified, CommonJS for Node.js 22,
  * the AWS SDK left to the runtime (it ships v3; bundling it again only grows the package).
  * The benchmark builds with the same options, so what it measures is what deploys.
+ *
+ * keepNames: the automation's errors are told apart by `name` (Lambda's errorType, Step
+ * Functions' Error, the CLI, logs and pages), and minifying would rename their classes.
+ *
+ * Nothing is written: esbuild writes the map's `sources` relative to the outfile's folder, so
+ * the outfile is placed at the project root and {@link writeLambdaBundle} puts the files where
+ * they go. The map then holds project paths (`lambdas/<name>/handler.ts`), the same in every
+ * checkout, so the bundle's bytes and asset hash do not depend on where the checkout lives;
+ * `--enable-source-maps` shows those paths under the function's folder in stack traces.
  */
-export function lambdaBuildOptions(name: string, outfile: string): BuildOptions {
+export function lambdaBuildOptions(name: string): BuildOptions & { write: false } {
   return {
     entryPoints: [lambdaEntry(name)],
-    outfile,
+    absWorkingDir: PROJECT_ROOT,
+    outfile: path.join(PROJECT_ROOT, 'index.js'),
+    write: false,
     bundle: true,
     platform: 'node',
     target: 'node22',
     format: 'cjs',
     minify: true,
+    keepNames: true,
     sourcemap: true,
     sourcesContent: false,
     external: ['@aws-sdk/*'],
     logLevel: 'warning',
   };
+}
+
+/**
+ * Bundles a Lambda into `outputDir` (`index.js` and `index.js.map`). Throws with esbuild's
+ * messages when the code does not build.
+ */
+export function writeLambdaBundle(name: string, outputDir: string): void {
+  for (const file of buildSync(lambdaBuildOptions(name)).outputFiles) {
+    writeFileSync(path.join(outputDir, path.basename(file.path)), file.contents);
+  }
 }
 
 /**
@@ -53,7 +75,7 @@ export class LocalEsbuild implements ILocalBundling {
 
   tryBundle(outputDir: string): boolean {
     // Throws (with esbuild's messages) when the code does not build: synth stops there.
-    buildSync(lambdaBuildOptions(this.name, path.join(outputDir, 'index.js')));
+    writeLambdaBundle(this.name, outputDir);
     for (const dir of this.copyDirectories) {
       cpSync(path.join(PROJECT_ROOT, dir), path.join(outputDir, path.basename(dir)), { recursive: true });
     }
