@@ -5,10 +5,12 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
-import { type HandlerDeps, handleEvent } from '../../lambdas/budget-guard/handler';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { HandlerDeps } from '../../lambdas/budget-guard/handler';
+import * as source from '../../lambdas/budget-guard/handler';
 import { KillSwitchIncompleteError, KillSwitchNotEngagedError } from '../../lambdas/budget-guard/logic';
 import { InvalidInputError } from '../../lambdas/shared/errors';
+import { underTest } from '../bundles/under-test';
 import { ACTUAL_100, snsEvent } from '../lambdas/budget-guard/fixtures';
 import {
   conditionalCheckFailed,
@@ -21,6 +23,9 @@ import {
   clients as testClients,
 } from '../lambdas/budget-guard/harness';
 import { cell, denied, stable, throttled, timedOut } from './matrix';
+
+const lambda = underTest('budget-guard', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 const ATTEMPT_ID = '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18';
@@ -86,7 +91,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('budget-guard fault matrix', () => {
+lambda.describe('budget-guard fault matrix', () => {
   cell('budget-guard', 'malformed-event', async () => {
     for (const event of [
       'not an event',
@@ -94,14 +99,14 @@ describe('budget-guard fault matrix', () => {
       { Records: [{ EventSource: 'aws:sqs', Sns: { MessageId: 'm', Message: ACTUAL_100 } }] },
       { Records: [] },
     ]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(awsCalls()).toBe(0);
   });
 
   cell('budget-guard', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(awsCalls()).toBe(0);
   });
 
@@ -143,7 +148,7 @@ describe('budget-guard fault matrix', () => {
 
     const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(KillSwitchNotEngagedError);
+    expect(error).toBeErrorOf(KillSwitchNotEngagedError);
     expect(mutations()).toBe(1); // the denied TransactWriteItems, not retried
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.sfn).not.toHaveReceivedCommand(StopExecutionCommand);
@@ -156,7 +161,7 @@ describe('budget-guard fault matrix', () => {
 
     const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(KillSwitchNotEngagedError);
+    expect(error).toBeErrorOf(KillSwitchNotEngagedError);
     expect((error as Error).message).toContain('TimeoutError');
     // Retried (a timeout is transient), then gave up without acting.
     expect(mocks.ddb).toHaveReceivedCommandTimes(TransactWriteCommand, 5);
@@ -170,7 +175,7 @@ describe('budget-guard fault matrix', () => {
 
     const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(KillSwitchIncompleteError);
+    expect(error).toBeErrorOf(KillSwitchIncompleteError);
     expect((error as KillSwitchIncompleteError).failures).toEqual([
       expect.objectContaining({ call: 'StopTask', target: taskArn(1) }),
     ]);

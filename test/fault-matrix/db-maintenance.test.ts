@@ -3,14 +3,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Client, DatabaseError } from 'pg';
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, vi } from 'vitest';
-import { type ClosableSqlClient, type HandlerDeps, handleEvent } from '../../lambdas/db-maintenance/handler';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenance/handler';
+import * as source from '../../lambdas/db-maintenance/handler';
 import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
+import { underTest } from '../bundles/under-test';
 import { mockClient } from '../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
+
+const lambda = underTest('db-maintenance', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fa-ai-db-credentials-AbCdEf';
@@ -115,10 +120,10 @@ function metricsOut(): string {
   return out.join('');
 }
 
-describe('db-maintenance fault matrix', () => {
+lambda.describe('db-maintenance fault matrix', () => {
   cell('db-maintenance', 'malformed-event', async () => {
     for (const event of ['weekly', { task: 'daily' }, { task: 7 }, [{ task: 'monthly' }]]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(secretsMock).not.toHaveReceivedAnyCommand();
     expect(statements).toEqual([]);
@@ -126,8 +131,8 @@ describe('db-maintenance fault matrix', () => {
   });
 
   cell('db-maintenance', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(secretsMock).not.toHaveReceivedAnyCommand();
     expect(statements).toEqual([]);
   });
@@ -171,7 +176,7 @@ describe('db-maintenance fault matrix', () => {
 
     const error = await handleEvent({ task: 'monthly' }, deps({ connect })).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect(error).toBeErrorOf(DependencyUnavailableError);
     expect((error as Error).message).toContain('connection timeout');
     expect(statements).toEqual([]);
     expect(await counts()).toEqual(UNTOUCHED);
@@ -185,7 +190,7 @@ describe('db-maintenance fault matrix', () => {
 
     const error = await handleEvent({ task: 'monthly' }, deps({ connect })).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(MaintenanceError);
+    expect(error).toBeErrorOf(MaintenanceError);
     expect(error).toMatchObject({ step: 'archive', table: 'batch_audit' });
     // The independent steps after the failed archive still ran.
     expect(statements).toContain('ANALYZE');

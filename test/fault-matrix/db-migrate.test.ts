@@ -3,15 +3,20 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client } from 'pg';
-import { afterAll, afterEach, beforeEach, describe, expect, vi } from 'vitest';
-import { type HandlerDeps, handleEvent, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/handler';
+import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
+import * as source from '../../lambdas/db-migrate/handler';
+import { type HandlerDeps, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/handler';
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
+import { underTest } from '../bundles/under-test';
 import { mockClient } from '../helpers/aws-mock';
 import { createTestDatabase, type TestDatabase } from '../helpers/pglite';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from '../lambdas/db-migrate/fixtures';
 import { cell, denied, throttled } from './matrix';
+
+const lambda = underTest('db-migrate', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:fa-ai-db-credentials-AbCdEf';
 const PROPERTIES = {
@@ -115,7 +120,7 @@ afterAll(() => {
   removeTempDirs();
 });
 
-describe('db-migrate fault matrix', () => {
+lambda.describe('db-migrate fault matrix', () => {
   cell('db-migrate', 'malformed-event', async () => {
     const { deps: d, connect } = deps();
     for (const event of [
@@ -124,7 +129,7 @@ describe('db-migrate fault matrix', () => {
       cfnEvent('Create', { ...PROPERTIES, HnswM: 'sixteen' }),
       cfnEvent('Create', { ...PROPERTIES, Extensions: ['vector;drop'] }),
     ]) {
-      await expect(handleEvent(event, d)).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, d)).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(connect).not.toHaveBeenCalled();
     expect(secretsMock).not.toHaveReceivedAnyCommand();
@@ -132,10 +137,10 @@ describe('db-migrate fault matrix', () => {
 
   cell('db-migrate', 'empty-event', async () => {
     const { deps: d, connect } = deps();
-    await expect(handleEvent({}, d)).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, d)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, d)).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, d)).rejects.toBeErrorOf(InvalidInputError);
     // A Create without any properties is malformed too.
-    await expect(handleEvent({ RequestType: 'Create' }, d)).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({ RequestType: 'Create' }, d)).rejects.toBeErrorOf(InvalidInputError);
     expect(connect).not.toHaveBeenCalled();
     expect(secretsMock).not.toHaveReceivedAnyCommand();
   });
@@ -196,7 +201,7 @@ describe('db-migrate fault matrix', () => {
 
     const error = await handleEvent(cfnEvent('Create'), d).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(DependencyUnavailableError);
+    expect(error).toBeErrorOf(DependencyUnavailableError);
     expect((error as Error).message).toContain('connection timeout');
     expect(ended).toHaveBeenCalledOnce();
     expect(statements).toEqual([]);
@@ -213,7 +218,7 @@ describe('db-migrate fault matrix', () => {
     });
     const { deps: d, addMetric } = deps({ connect: connectTo(database), migrationsDir });
 
-    await expect(handleEvent(cfnEvent('Create'), d)).rejects.toBeInstanceOf(MigrationFailedError);
+    await expect(handleEvent(cfnEvent('Create'), d)).rejects.toBeErrorOf(MigrationFailedError);
 
     expect(await appliedVersions(database)).toEqual(['core_schema']);
     const { rows } = await database.client.query("SELECT to_regclass('fault_matrix_half') AS t");

@@ -6,10 +6,12 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
-import { type HandlerDeps, handleEvent } from '../../lambdas/health-check/handler';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { HandlerDeps } from '../../lambdas/health-check/handler';
+import * as source from '../../lambdas/health-check/handler';
 import type { HealthReport } from '../../lambdas/health-check/report';
 import { InvalidInputError } from '../../lambdas/shared/errors';
+import { underTest } from '../bundles/under-test';
 import {
   clients,
   ENV,
@@ -22,6 +24,9 @@ import {
   targetGroupArn,
 } from '../lambdas/health-check/fixtures';
 import { awsError, cell, denied, throttled, timedOut } from './matrix';
+
+const lambda = underTest('health-check', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 let logger: Logger;
 let metrics: Metrics;
@@ -67,17 +72,17 @@ async function plainReport(check: 'light' | 'morning'): Promise<HealthReport> {
   return report;
 }
 
-describe('health-check fault matrix', () => {
+lambda.describe('health-check fault matrix', () => {
   cell('health-check', 'malformed-event', async () => {
     for (const event of ['morning', null, { check: 'hourly' }, { check: 7 }, [{ check: 'light' }]]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(awsCalls()).toBe(0);
   });
 
   cell('health-check', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(awsCalls()).toBe(0);
   });
 

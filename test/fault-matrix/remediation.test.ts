@@ -2,10 +2,12 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
-import { type HandlerDeps, handleEvent } from '../../lambdas/remediation/handler';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
+import type { HandlerDeps } from '../../lambdas/remediation/handler';
+import * as source from '../../lambdas/remediation/handler';
 import { RemediationFailedError } from '../../lambdas/remediation/logic';
 import { InvalidInputError } from '../../lambdas/shared/errors';
+import { underTest } from '../bundles/under-test';
 import {
   alarmEvent,
   ENV,
@@ -21,6 +23,9 @@ import {
   clients as testClients,
 } from '../lambdas/remediation/harness';
 import { cell, denied, stable, throttled, timedOut } from './matrix';
+
+const lambda = underTest('remediation', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const ALARM = 'log-db-pool-exhausted';
 let obs: ReturnType<typeof observability>;
@@ -66,7 +71,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('remediation fault matrix', () => {
+lambda.describe('remediation fault matrix', () => {
   cell('remediation', 'malformed-event', async () => {
     for (const event of [
       'ALARM',
@@ -74,14 +79,14 @@ describe('remediation fault matrix', () => {
       { version: '0', id: 'x', 'detail-type': 'Object Created', source: 'aws.s3', detail: {} },
       alarmEvent(ALARM, { state: 'BROKEN' }),
     ]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(awsCalls()).toBe(0);
   });
 
   cell('remediation', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(awsCalls()).toBe(0);
   });
 
@@ -120,7 +125,7 @@ describe('remediation fault matrix', () => {
 
     const error = await handleEvent(alarmEvent(ALARM), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(RemediationFailedError);
+    expect(error).toBeErrorOf(RemediationFailedError);
     expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
     expect(audits()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
     expect(published()).toEqual([
@@ -133,7 +138,7 @@ describe('remediation fault matrix', () => {
 
     const error = await handleEvent(alarmEvent(ALARM), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(RemediationFailedError);
+    expect(error).toBeErrorOf(RemediationFailedError);
     expect((error as RemediationFailedError).failure).toMatchObject({
       call: 'UpdateService',
       error: expect.stringContaining('TimeoutError'),
@@ -153,7 +158,7 @@ describe('remediation fault matrix', () => {
 
     table = resetMocks();
     mocks.ecs.on(UpdateServiceCommand).rejects(denied('ecs:UpdateService'));
-    await expect(handleEvent(alarmEvent(ALARM), deps())).rejects.toBeInstanceOf(RemediationFailedError);
+    await expect(handleEvent(alarmEvent(ALARM), deps())).rejects.toBeErrorOf(RemediationFailedError);
     expect(audits()).toEqual([expect.objectContaining({ outcome: 'failed' })]);
   });
 

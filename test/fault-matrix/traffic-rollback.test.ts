@@ -3,10 +3,12 @@ import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { InvalidInputError } from '../../lambdas/shared/errors';
 import { WeightsNotWrittenError, WeightsWriteError } from '../../lambdas/shared/traffic';
-import { type HandlerDeps, handleEvent } from '../../lambdas/traffic-rollback/handler';
+import type { HandlerDeps } from '../../lambdas/traffic-rollback/handler';
+import * as source from '../../lambdas/traffic-rollback/handler';
+import { underTest } from '../bundles/under-test';
 import {
   ACCOUNT_ID,
   ALARMS,
@@ -25,6 +27,9 @@ import {
   world,
 } from '../lambdas/traffic-shift/harness';
 import { cell, denied, throttled, timedOut } from './matrix';
+
+const lambda = underTest('traffic-rollback', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
 const NOW = new Date('2026-11-25T04:12:35.000Z');
@@ -84,7 +89,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('traffic-rollback fault matrix', () => {
+lambda.describe('traffic-rollback fault matrix', () => {
   cell('traffic-rollback', 'malformed-event', async () => {
     for (const event of [
       'ALARM',
@@ -92,15 +97,15 @@ describe('traffic-rollback fault matrix', () => {
       { ...alarmEvent(), detail: { alarmName: ALARMS.p0, state: { value: 'RED' } } },
       { Records: [{ EventSource: 'aws:sns', Sns: { Message: '{}' } }] },
     ]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(awsCalls()).toBe(0);
     expect(world.listener).toEqual({ blue: 0, green: 100 });
   });
 
   cell('traffic-rollback', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(awsCalls()).toBe(0);
   });
 
@@ -143,7 +148,7 @@ describe('traffic-rollback fault matrix', () => {
 
     const error = await handleEvent(alarmEvent(), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(WeightsNotWrittenError);
+    expect(error).toBeErrorOf(WeightsNotWrittenError);
     expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
     expect(subjects()).toEqual(['[prod] Automatic traffic rollback FAILED']);
     expect(world.listener).toEqual({ blue: 0, green: 100 });
@@ -154,7 +159,7 @@ describe('traffic-rollback fault matrix', () => {
 
     const error = await handleEvent(alarmEvent(), deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(WeightsWriteError);
+    expect(error).toBeErrorOf(WeightsWriteError);
     expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 5);
     expect(subjects()).toEqual(['[prod] Automatic traffic rollback FAILED']);
     expect(world.listener).toEqual({ blue: 0, green: 100 });

@@ -2,10 +2,12 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, vi } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { InvalidInputError } from '../../lambdas/shared/errors';
 import { WeightsPartiallyWrittenError } from '../../lambdas/shared/traffic';
-import { type HandlerDeps, handleEvent } from '../../lambdas/traffic-shift/handler';
+import type { HandlerDeps } from '../../lambdas/traffic-shift/handler';
+import * as source from '../../lambdas/traffic-shift/handler';
+import { underTest } from '../bundles/under-test';
 import {
   auditItems,
   ENV,
@@ -20,6 +22,9 @@ import {
   world,
 } from '../lambdas/traffic-shift/harness';
 import { cell, denied, throttled, timedOut } from './matrix';
+
+const lambda = underTest('traffic-shift', source);
+const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 const EXECUTION = executionArn('to-green-20261125T041235Z-1a2b3c4d');
@@ -72,7 +77,7 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-describe('traffic-shift fault matrix', () => {
+lambda.describe('traffic-shift fault matrix', () => {
   cell('traffic-shift', 'malformed-event', async () => {
     for (const event of [
       'setWeights',
@@ -80,15 +85,15 @@ describe('traffic-shift fault matrix', () => {
       { ...SET_WEIGHTS, weights: { blue: '90', green: 10 } },
       { ...SET_WEIGHTS, executionArn: 'not-an-arn' },
     ]) {
-      await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+      await expect(handleEvent(event, deps())).rejects.toBeErrorOf(InvalidInputError);
     }
     expect(awsCalls()).toBe(0);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
   });
 
   cell('traffic-shift', 'empty-event', async () => {
-    await expect(handleEvent({}, deps())).rejects.toBeInstanceOf(InvalidInputError);
-    await expect(handleEvent(undefined, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent({}, deps())).rejects.toBeErrorOf(InvalidInputError);
+    await expect(handleEvent(undefined, deps())).rejects.toBeErrorOf(InvalidInputError);
     expect(awsCalls()).toBe(0);
   });
 
@@ -131,7 +136,7 @@ describe('traffic-shift fault matrix', () => {
 
     const error = await handleEvent(SET_WEIGHTS, deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(WeightsPartiallyWrittenError);
+    expect(error).toBeErrorOf(WeightsPartiallyWrittenError);
     expect((error as WeightsPartiallyWrittenError).outcomes.listener).toMatch(/^AccessDeniedException/);
     expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 1);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
@@ -161,7 +166,7 @@ describe('traffic-shift fault matrix', () => {
 
     const error = await handleEvent(SET_WEIGHTS, deps()).catch((e: unknown) => e);
 
-    expect(error).toBeInstanceOf(WeightsPartiallyWrittenError);
+    expect(error).toBeErrorOf(WeightsPartiallyWrittenError);
     expect((error as WeightsPartiallyWrittenError).outcomes).toMatchObject({ listener: 'written' });
     expect(world.listener).toEqual({ blue: 90, green: 10 });
     expect(world.parameter).toBe('100,0');
