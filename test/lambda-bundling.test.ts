@@ -1,19 +1,28 @@
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { buildSync } from 'esbuild';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalEsbuild } from '../lib/lambda-bundling';
+import { LocalEsbuild, lambdaBuildOptions, PROJECT_ROOT } from '../lib/lambda-bundling';
+import { bundleDir } from './bundles/bundles';
 
 // One real bundle (the cdk synth of CI makes the other six): what the app deploys is this output.
 let out: string;
 let code: string;
 
 beforeAll(() => {
-  out = mkdtempSync(join(tmpdir(), 'fa-ai-bundle-'));
-  expect(new LocalEsbuild('db-migrate', ['lambdas/db-migrate/migrations']).tryBundle(out)).toBe(true);
+  out = bundleDir('db-migrate');
   code = readFileSync(join(out, 'index.js'), 'utf8');
 });
-afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('LocalEsbuild', () => {
   it('writes one minified CommonJS file that exports the handler, under 300 KB', () => {
@@ -27,9 +36,14 @@ describe('LocalEsbuild', () => {
     expect(code).not.toMatch(/require\("(pg|zod|@aws-lambda-powertools\/[a-z-]+)"\)/);
   });
 
-  it('writes a source map without the sources', () => {
+  it('keeps class names, which tell the errors apart', () => {
+    expect(code).toContain('"MigrationFailedError")');
+  });
+
+  it('writes a source map without the sources, naming them by their path in the project', () => {
     const map = JSON.parse(readFileSync(join(out, 'index.js.map'), 'utf8'));
-    expect(map.sources.some((s: string) => s.endsWith('lambdas/db-migrate/handler.ts'))).toBe(true);
+    expect(map.sources).toContain('lambdas/db-migrate/handler.ts');
+    expect(map.sources.filter((s: string) => !/^(lambdas|node_modules)\/[^.]/.test(s))).toEqual([]);
     expect(map.sourcesContent).toBeUndefined();
   });
 
@@ -51,5 +65,68 @@ describe('LocalEsbuild', () => {
     expect(key(new LocalEsbuild('health-check'))).not.toBe(key(new LocalEsbuild('budget-guard')));
     expect(key(new LocalEsbuild('db-migrate'))).not.toBe(key(new LocalEsbuild('db-migrate', ['x'])));
     expect(key(new LocalEsbuild('health-check'))).toBe(key(new LocalEsbuild('health-check')));
+  });
+});
+
+describe('a bundle built in another checkout of the same commit', () => {
+  const NAME = 'traffic-rollback';
+  let copies: string;
+  let elsewhere: string;
+
+  /**
+   * A checkout at another place and depth: the function's sources, the bundling code and its
+   * configuration, and the files esbuild reads from node_modules (copied, not linked: esbuild
+   * names a linked file by its real path). Only the bundler itself is linked.
+   */
+  function checkout(root: string): void {
+    const inputs = Object.keys(buildSync({ ...lambdaBuildOptions(NAME), metafile: true }).metafile.inputs);
+    const packageFiles = inputs.flatMap((input) =>
+      input
+        .split('/')
+        .map((_, i, parts) => [...parts.slice(0, i), 'package.json'].join('/'))
+        .filter((file) => file.startsWith('node_modules/') && existsSync(join(PROJECT_ROOT, file))),
+    );
+    for (const file of new Set([
+      'lib/lambda-bundling.ts',
+      'package.json',
+      'tsconfig.json',
+      'lambdas',
+      ...inputs,
+      ...packageFiles,
+    ])) {
+      mkdirSync(dirname(join(root, file)), { recursive: true });
+      cpSync(join(PROJECT_ROOT, file), join(root, file), { recursive: true });
+    }
+    for (const bundler of ['esbuild', '@esbuild']) {
+      symlinkSync(join(PROJECT_ROOT, 'node_modules', bundler), join(root, 'node_modules', bundler));
+    }
+  }
+
+  beforeAll(async () => {
+    copies = mkdtempSync(join(tmpdir(), 'fa-ai-checkout-'));
+    const root = join(copies, 'somewhere', 'else');
+    checkout(root);
+    // The copy's own bundling code: its PROJECT_ROOT is the copy.
+    const copied: typeof import('../lib/lambda-bundling') = await import(
+      join(root, 'lib', 'lambda-bundling.ts')
+    );
+    expect(copied.PROJECT_ROOT).toBe(root);
+    elsewhere = join(copies, 'out');
+    mkdirSync(elsewhere);
+    new copied.LocalEsbuild(NAME).tryBundle(elsewhere);
+  });
+  afterAll(() => rmSync(copies, { recursive: true, force: true }));
+
+  it('is byte for byte the bundle of this checkout', () => {
+    expect(readFileSync(join(elsewhere, 'index.js'), 'utf8')).toBe(
+      readFileSync(join(bundleDir(NAME), 'index.js'), 'utf8'),
+    );
+  });
+
+  it('has byte for byte the source map of this checkout', () => {
+    const map = (dir: string) => readFileSync(join(dir, 'index.js.map'), 'utf8');
+    const sources = (text: string) => (JSON.parse(text) as { sources: string[] }).sources;
+    expect(sources(map(elsewhere))).toEqual(sources(map(bundleDir(NAME))));
+    expect(map(elsewhere)).toBe(map(bundleDir(NAME)));
   });
 });

@@ -2,6 +2,7 @@
 export class AutomationError extends Error {
   constructor(message: string, options?: ErrorOptions) {
     super(message, options);
+    // The subclass's own name: the bundles keep class names (keepNames, lib/lambda-bundling.ts).
     this.name = new.target.name;
   }
 }

@@ -217,6 +217,15 @@ function errorClasses(): Map<string, string> {
 }
 
 describe('the bundles', () => {
+  it.each(HANDLERS)("%s's Lambda entry point refuses an empty event with InvalidInputError", async (name) => {
+    // Its own Powertools logger and metrics report the failure, as in Lambda: not on the test's output.
+    vi.spyOn(process.stderr, 'write').mockReturnValue(true);
+    vi.spyOn(process.stdout, 'write').mockReturnValue(true);
+    const { handler } = requireBundle<{ handler: (event: unknown) => Promise<unknown> }>(name);
+
+    await expect(handler(undefined)).rejects.toMatchObject({ name: 'InvalidInputError' });
+  });
+
   it('are built with the folders the synth copies', () => {
     expect(COPY_DIRECTORIES['db-migrate']).toEqual([MIGRATIONS_DIR]);
   });

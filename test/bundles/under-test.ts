@@ -1,7 +1,7 @@
 /**
- * Runs a handler's tests twice: against its TypeScript source and against the bundle the synth
- * deploys. The bundle's classes are not the source's, so errors are compared by what the
- * deployed code shows the world: their name and the names of their class chain.
+ * Runs a handler's tests against the bundle the synth deploys or against its TypeScript source.
+ * The bundle's classes are not the source's, so errors are compared by what the deployed code
+ * shows the world: their name and the names of their class chain.
  */
 import { beforeAll, describe, expect } from 'vitest';
 import type { HandlerName } from '../fault-matrix/matrix';
@@ -10,6 +10,21 @@ import { requireBundle } from './bundles';
 export const TARGETS = ['source', 'bundle'] as const;
 export type Target = (typeof TARGETS)[number];
 
+/**
+ * The targets that run: the bundle, which is what deploys; running the source as well doubled
+ * the database cells' cost for nothing the bundle does not show (the handlers' own tests in
+ * test/lambdas run the source). FAULT_MATRIX_TARGETS=source (or source,bundle) runs the
+ * source, whose stack traces are readable, when debugging a cell.
+ */
+export function selectedTargets(value = process.env.FAULT_MATRIX_TARGETS ?? 'bundle'): Target[] {
+  const names = value.split(',').map((t) => t.trim());
+  const unknown = names.filter((t) => !(TARGETS as readonly string[]).includes(t));
+  if (unknown.length > 0) {
+    throw new Error(`FAULT_MATRIX_TARGETS: unknown ${unknown.join(', ')} (expected ${TARGETS.join(', ')})`);
+  }
+  return names as Target[];
+}
+
 /** The target whose tests are running (files run their tests one at a time). */
 let running: Target = 'source';
 
@@ -17,7 +32,7 @@ let running: Target = 'source';
 export interface UnderTest<M> {
   /** The module of the target whose tests are running. */
   readonly module: M;
-  /** `describe(title, body)` once per target, the module switched in a `beforeAll`. */
+  /** `describe(title, body)` once per selected target, the module switched in a `beforeAll`. */
   describe(title: string, body: () => void): void;
 }
 
@@ -28,7 +43,7 @@ export function underTest<M>(name: HandlerName, source: M): UnderTest<M> {
       return module;
     },
     describe(title, body) {
-      for (const target of TARGETS) {
+      for (const target of selectedTargets()) {
         describe(`${title} (${target})`, () => {
           beforeAll(() => {
             module = target === 'source' ? source : requireBundle<M>(name);

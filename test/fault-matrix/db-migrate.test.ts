@@ -3,7 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client } from 'pg';
-import { afterAll, afterEach, beforeEach, expect, vi } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import * as source from '../../lambdas/db-migrate/handler';
 import { type HandlerDeps, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/handler';
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
@@ -103,6 +103,12 @@ async function appliedVersions(database: TestDatabase) {
   );
   return rows.map((r) => r.name);
 }
+
+// PGlite takes seconds of CPU to start (far more on a loaded machine): started here, under the
+// hook timeout rather than the first cell's test timeout, and reused by freshDatabase().
+beforeAll(async () => {
+  await (await createTestDatabase()).client.end();
+});
 
 beforeEach(() => {
   statements = [];
