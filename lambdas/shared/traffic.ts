@@ -554,7 +554,10 @@ export async function acquireShiftLock(
     );
   } catch (error) {
     if (isConditionFailure(error)) {
-      const old = fromAttributeValues((error as { Item?: Record<string, unknown> }).Item);
+      // The holder comes with the failure (ALL_OLD); an engine that leaves it out is asked.
+      const old =
+        fromAttributeValues((error as { Item?: Record<string, unknown> }).Item) ??
+        (await getOpsItem(ddb, tableName, shiftLockKey(), retry).catch(() => undefined));
       throw new ShiftInProgressError(
         typeof old?.executionArn === 'string' ? old.executionArn : undefined,
         typeof old?.acquiredAt === 'string' ? old.acquiredAt : undefined,

@@ -127,10 +127,21 @@ export interface LocalOpsTable {
 
 let tables = 0;
 
-/** A new, empty ops table (about 5 ms). */
-export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): Promise<LocalOpsTable> {
+/**
+ * A new, empty ops table (about 5 ms). `replace`: a table of that name is deleted first (a
+ * harness reusing the configured table name for each test).
+ */
+export async function createOpsTable(
+  name = `ops-${process.pid}-${++tables}`,
+  options: { readonly replace?: boolean } = {},
+): Promise<LocalOpsTable> {
   // The test's own set-up and reads go through a client that records nothing.
   const admin = unstubbable(new DynamoDBClient(await dynaliteClientConfig()));
+  if (options.replace) {
+    await admin.send(new DeleteTableCommand({ TableName: name })).catch((error: unknown) => {
+      if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
+    });
+  }
   const adminDoc = unstubbable(DynamoDBDocumentClient.from(admin, OPS_TABLE_TRANSLATE_CONFIG));
   const client = await localDynamoDbClient();
   const interceptors: Interceptor[] = [];

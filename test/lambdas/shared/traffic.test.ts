@@ -2,7 +2,6 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
 import {
@@ -28,15 +27,15 @@ import {
 } from '../../../lambdas/shared/traffic';
 import {
   ALARMS,
-  auditItems,
   awsError,
   BLUE_TG,
   CONFIG,
   clients,
   ENV,
+  engine,
+  engineClients,
   executionArn,
   GREEN_TG,
-  item,
   LISTENER_ARN,
   lastShiftItem,
   lockItem,
@@ -44,10 +43,13 @@ import {
   NO_SLEEP,
   OPS_TABLE,
   RoundTripTracker,
-  resetWorld,
+  resetEngine,
   rollbackItem,
   SILENT,
+  stored,
+  storedAudit,
   WEIGHTS_PARAMETER,
+  type WorldSetup,
   world,
 } from '../traffic-shift/harness';
 
@@ -63,18 +65,30 @@ const AUTO = {
 } as const;
 const CLI = { actor: 'alice', reason: 'manual rollback', source: 'cli', now: NOW } as const;
 
-/** Calls that change something. */
-function writes(): number {
+/** Writes to the mocked services, plus 1 for each table item changed, added or removed. */
+async function writes(): Promise<number> {
+  const text = (items: unknown[]) => new Set(items.map((i) => JSON.stringify(i)));
+  const before = text(seeded);
+  const after = text(await engine().items());
+  const changedItems =
+    [...after].filter((i) => !before.has(i)).length + [...before].filter((i) => !after.has(i)).length;
   return (
     mocks.elbv2.commandCalls(ModifyListenerCommand).length +
     mocks.ssm.commandCalls(PutParameterCommand).length +
-    mocks.ddb.commandCalls(PutCommand).length +
-    mocks.ddb.commandCalls(UpdateCommand).length +
-    mocks.sfn.commandCalls(StopExecutionCommand).length
+    mocks.sfn.commandCalls(StopExecutionCommand).length +
+    changedItems
   );
 }
 
-beforeEach(() => resetWorld());
+/** The seeded items, to tell whether a call changed the table. */
+let seeded: Array<Record<string, unknown>> = [];
+
+async function reset(setup: WorldSetup = {}): Promise<void> {
+  await resetEngine(setup);
+  seeded = await engine().items();
+}
+
+beforeEach(() => reset());
 
 describe('planShift', () => {
   it('plans the default steps 10, 50, 100 from blue to green', () => {
@@ -135,7 +149,7 @@ describe('weights', () => {
   });
 
   it('reads the live weights of the weighted forward', async () => {
-    resetWorld({ listener: { blue: 90, green: 10 } });
+    await reset({ listener: { blue: 90, green: 10 } });
     await expect(
       readLiveWeights(clients.elbv2, LISTENER_ARN, CONFIG.targetGroups, NO_SLEEP),
     ).resolves.toEqual({
@@ -172,23 +186,23 @@ describe('weights', () => {
   });
 
   it('reads the stored weights and names a missing or malformed parameter', async () => {
-    resetWorld({ parameter: '70,30' });
+    await reset({ parameter: '70,30' });
     await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).resolves.toEqual({
       blue: 70,
       green: 30,
     });
-    resetWorld({ parameter: '70,20' });
+    await reset({ parameter: '70,20' });
     await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).rejects.toThrow(
       `SSM parameter ${WEIGHTS_PARAMETER}: Weights "70,20"`,
     );
-    resetWorld({ parameter: null });
+    await reset({ parameter: null });
     await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).rejects.toThrow(
       /does not exist/,
     );
   });
 
   it('writes the listener and the parameter', async () => {
-    await expect(writeWeights(clients, CONFIG, { blue: 90, green: 10 }, OPTIONS)).resolves.toEqual({
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 90, green: 10 }, OPTIONS)).resolves.toEqual({
       blue: 90,
       green: 10,
     });
@@ -217,10 +231,10 @@ describe('weights', () => {
   });
 
   it('writes nothing for invalid weights', async () => {
-    await expect(writeWeights(clients, CONFIG, { blue: 95, green: 10 }, OPTIONS)).rejects.toThrow(
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 95, green: 10 }, OPTIONS)).rejects.toThrow(
       InvalidWeightsError,
     );
-    expect(writes()).toBe(0);
+    expect(await writes()).toBe(0);
   });
 
   it('says which half landed when one fails (WeightsPartiallyWrittenError)', async () => {
@@ -229,7 +243,7 @@ describe('weights', () => {
       .rejects(
         awsError('AccessDenied', 'User is not authorized to perform: elasticloadbalancing:ModifyListener'),
       );
-    const error = await writeWeights(clients, CONFIG, { blue: 50, green: 50 }, OPTIONS).catch(
+    const error = await writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 }, OPTIONS).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(WeightsPartiallyWrittenError);
@@ -244,7 +258,7 @@ describe('weights', () => {
   it('WeightsNotWrittenError when both fail', async () => {
     mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
     mocks.ssm.on(PutParameterCommand).rejects(awsError('ParameterLimitExceeded', 'too many'));
-    await expect(writeWeights(clients, CONFIG, { blue: 50, green: 50 }, OPTIONS)).rejects.toThrow(
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 }, OPTIONS)).rejects.toThrow(
       WeightsNotWrittenError,
     );
   });
@@ -254,8 +268,8 @@ describe('shift lock', () => {
   const arn = executionArn('to-green-2');
 
   it('is taken when free and refused while another execution holds it', async () => {
-    await acquireShiftLock(clients.ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({
+    await acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP);
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({
       executionArn: arn,
       to: 'green',
       acquiredAt: NOW.toISOString(),
@@ -263,7 +277,7 @@ describe('shift lock', () => {
     });
     const other = executionArn('to-blue-3');
     const error = await acquireShiftLock(
-      clients.ddb,
+      engine().ddb,
       OPS_TABLE,
       { executionArn: other, to: 'blue', now: NOW },
       NO_SLEEP,
@@ -274,31 +288,36 @@ describe('shift lock', () => {
   });
 
   it('is kept by the same execution (a retried task) and taken over once expired', async () => {
-    resetWorld({ items: [lockItem({ executionArn: arn })] });
+    await reset({ items: [lockItem({ executionArn: arn })] });
     await expect(
-      acquireShiftLock(clients.ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP),
+      acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP),
     ).resolves.toMatchObject({ executionArn: arn });
     // Re-taken at NOW: it expires 6 h after NOW.
     const later = new Date(NOW.getTime() + 6 * 3600_000 + 1000);
     const other = executionArn('to-blue-3');
-    await acquireShiftLock(clients.ddb, OPS_TABLE, { executionArn: other, to: 'blue', now: later }, NO_SLEEP);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')?.executionArn).toBe(other);
+    await acquireShiftLock(
+      engine().ddb,
+      OPS_TABLE,
+      { executionArn: other, to: 'blue', now: later },
+      NO_SLEEP,
+    );
+    expect((await stored('TRAFFIC', 'SHIFT_LOCK'))?.executionArn).toBe(other);
   });
 
   it('is released only by its holder', async () => {
-    resetWorld({ items: [lockItem({ executionArn: arn })] });
-    await expect(releaseShiftLock(clients.ddb, OPS_TABLE, executionArn('x'), NO_SLEEP)).resolves.toBe(false);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeDefined();
-    await expect(releaseShiftLock(clients.ddb, OPS_TABLE, arn, NO_SLEEP)).resolves.toBe(true);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    await reset({ items: [lockItem({ executionArn: arn })] });
+    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, executionArn('x'), NO_SLEEP)).resolves.toBe(false);
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeDefined();
+    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, arn, NO_SLEEP)).resolves.toBe(true);
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
   });
 });
 
 describe('rollbackToLastKnownGood', () => {
   it("restores the last shift's from weights in two round trips, records and audits it", async () => {
     const tracker = new RoundTripTracker();
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()], tracker });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()], tracker });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
 
     expect(result).toMatchObject({
       changed: true,
@@ -311,19 +330,19 @@ describe('rollbackToLastKnownGood', () => {
     expect(tracker.depth).toBe(2);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe('100,0');
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
       status: 'rolled-back',
       rolledBackAt: NOW.toISOString(),
       rolledBackBy: 'traffic-rollback',
       rollbackReason: AUTO.reason,
     });
-    expect(item('TRAFFIC', 'ROLLBACK')).toMatchObject({
+    expect(await stored('TRAFFIC', 'ROLLBACK')).toMatchObject({
       at: NOW.toISOString(),
       by: 'traffic-rollback',
       restored: { blue: 100, green: 0 },
       executionArn: executionArn('to-green-1'),
     });
-    expect(auditItems()).toEqual([
+    expect(await storedAudit()).toEqual([
       expect.objectContaining({
         action: 'traffic-rollback',
         source: 'traffic-rollback',
@@ -340,74 +359,77 @@ describe('rollbackToLastKnownGood', () => {
   });
 
   it('changes nothing when already rolled back (a duplicate), in one round trip', async () => {
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
-    await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     mocks.elbv2.resetHistory();
     mocks.ssm.resetHistory();
-    mocks.ddb.resetHistory();
     const tracker = new RoundTripTracker();
     // The same world, now tracked.
-    const snapshot = [...world.items.values()];
-    resetWorld({ listener: world.listener, items: snapshot, tracker });
+    const snapshot = await engine().items();
+    await reset({ listener: world.listener, items: snapshot, tracker });
 
     const again = await rollbackToLastKnownGood(
-      clients,
+      engineClients(),
       CONFIG,
       { ...AUTO, now: new Date(NOW.getTime() + 60_000) },
       OPTIONS,
     );
     expect(again).toMatchObject({ changed: false, outcome: 'already-rolled-back' });
     expect(again.reason).toMatch(/^Already rolled back: listener and parameter hold .* blue 100 \/ green 0/);
-    expect(writes()).toBe(0);
+    expect(await writes()).toBe(0);
     expect(tracker.depth).toBe(1);
   });
 
   it('repairs the parameter when only the listener holds the last known-good weights', async () => {
-    resetWorld({ listener: { blue: 100, green: 0 }, parameter: '0,100', items: [lastShiftItem()] });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, CLI, OPTIONS);
+    await reset({ listener: { blue: 100, green: 0 }, parameter: '0,100', items: [lastShiftItem()] });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, CLI, OPTIONS);
     expect(result.changed).toBe(true);
     expect(world.parameter).toBe('100,0');
   });
 
   it('changes nothing within the cool-down of the last rollback, and says so', async () => {
-    resetWorld({
+    await reset({
       listener: { blue: 0, green: 100 },
       items: [lastShiftItem(), rollbackItem({ at: '2026-11-25T03:50:00.000Z' })],
     });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     expect(result).toMatchObject({ changed: false, outcome: 'cooldown' });
     expect(result.reason).toMatch(/30-minute cool-down: the last rollback was at 2026-11-25T03:50:00.000Z/);
-    expect(writes()).toBe(0);
+    expect(await writes()).toBe(0);
     expect(world.listener).toEqual({ blue: 0, green: 100 });
   });
 
   it('says there is nothing to roll back when no shift is recorded', async () => {
-    resetWorld({ listener: { blue: 100, green: 0 } });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, CLI, OPTIONS);
+    await reset({ listener: { blue: 100, green: 0 } });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, CLI, OPTIONS);
     expect(result).toMatchObject({ changed: false, outcome: 'no-shift-recorded' });
     expect(result.reason).toMatch(/No traffic shift is recorded/);
-    expect(writes()).toBe(0);
+    expect(await writes()).toBe(0);
   });
 
   it('leaves an old shift alone automatically, but a human (no window) rolls it back', async () => {
     const old = lastShiftItem({ completedAt: '2026-11-25T02:00:00.000Z' });
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [old] });
-    const auto = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    await reset({ listener: { blue: 0, green: 100 }, items: [old] });
+    const auto = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     expect(auto).toMatchObject({ changed: false, outcome: 'outside-window' });
     expect(auto.reason).toMatch(
       /ended at 2026-11-25T02:00:00.000Z, 130 minutes ago, outside the 60-minute window/,
     );
-    expect(writes()).toBe(0);
+    expect(await writes()).toBe(0);
 
-    const cli = await rollbackToLastKnownGood(clients, CONFIG, CLI, OPTIONS);
+    const cli = await rollbackToLastKnownGood(engineClients(), CONFIG, CLI, OPTIONS);
     expect(cli).toMatchObject({ changed: true, outcome: 'rolled-back', restored: { blue: 100, green: 0 } });
-    expect(auditItems()[0]).toMatchObject({ source: 'cli', actor: 'alice', reason: 'manual rollback' });
+    expect((await storedAudit())[0]).toMatchObject({
+      source: 'cli',
+      actor: 'alice',
+      reason: 'manual rollback',
+    });
   });
 
   it('stops a shift still running and releases its lock, still in two round trips', async () => {
     const tracker = new RoundTripTracker();
     const running = executionArn('to-green-1');
-    resetWorld({
+    await reset({
       listener: { blue: 50, green: 50 },
       items: [
         lastShiftItem({ status: 'in-progress', completedAt: undefined, final: undefined }),
@@ -415,19 +437,19 @@ describe('rollbackToLastKnownGood', () => {
       ],
       tracker,
     });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     expect(result).toMatchObject({ changed: true, stoppedExecution: running, problems: [] });
     expect(mocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, {
       executionArn: running,
       error: 'TrafficRolledBack',
     });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(tracker.depth).toBe(2);
   });
 
   it('retries a throttled ModifyListener', async () => {
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
     const original = world;
     mocks.elbv2
       .on(ModifyListenerCommand)
@@ -436,28 +458,28 @@ describe('rollbackToLastKnownGood', () => {
         original.listener = { blue: 100, green: 0 };
         return { $metadata: {} };
       });
-    const result = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     expect(result.changed).toBe(true);
     expect(mocks.elbv2).toHaveReceivedCommandTimes(ModifyListenerCommand, 2);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
   });
 
   it('takes its cool-down back when the weights cannot be written, so that the retry acts', async () => {
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
     mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
-    await expect(rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS)).rejects.toThrow(
+    await expect(rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS)).rejects.toThrow(
       WeightsPartiallyWrittenError,
     );
-    expect(item('TRAFFIC', 'ROLLBACK')).toBeUndefined();
-    expect(auditItems()[0]).toMatchObject({
+    expect(await stored('TRAFFIC', 'ROLLBACK')).toBeUndefined();
+    expect((await storedAudit())[0]).toMatchObject({
       outcome: 'partial',
       details: expect.objectContaining({ error: expect.stringMatching(/AccessDenied/) }),
     });
 
     // The retry, once the listener can be written: not held off by a cool-down of its own.
-    resetWorld({ listener: world.listener, parameter: world.parameter, items: [...world.items.values()] });
+    await reset({ listener: world.listener, parameter: world.parameter, items: await engine().items() });
     const retried = await rollbackToLastKnownGood(
-      clients,
+      engineClients(),
       CONFIG,
       { ...AUTO, now: new Date(NOW.getTime() + 60_000) },
       OPTIONS,
@@ -467,11 +489,12 @@ describe('rollbackToLastKnownGood', () => {
   });
 
   it('reports a failed secondary action without failing the rollback', async () => {
-    resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
-    mocks.ddb
-      .on(PutCommand, { Item: { pk: 'TRAFFIC', sk: 'ROLLBACK' } })
-      .rejects(awsError('AccessDeniedException', 'no'));
-    const result = await rollbackToLastKnownGood(clients, CONFIG, AUTO, OPTIONS);
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    engine().fail('PutItem', awsError('AccessDeniedException', 'no'), {
+      when: (call) => call.input.Item?.sk === 'ROLLBACK',
+      times: Number.POSITIVE_INFINITY,
+    });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
     expect(result.changed).toBe(true);
     expect(result.problems).toEqual(['record ROLLBACK: AccessDeniedException: no']);
   });

@@ -11,10 +11,10 @@ import {
   ACCOUNT_ID,
   ALARMS,
   ALERT_TOPIC_ARN,
-  auditItems,
   awsError,
+  engineCalls,
+  engineClients,
   executionArn,
-  item,
   lastShiftItem,
   lockItem,
   metricValue,
@@ -22,10 +22,11 @@ import {
   NO_SLEEP,
   observability,
   REGION,
-  resetWorld,
+  resetEngine,
   rollbackItem,
+  stored,
+  storedAudit,
   ENV as TRAFFIC_ENV,
-  clients as testClients,
   world,
 } from '../traffic-shift/harness';
 
@@ -82,7 +83,7 @@ let obs: ReturnType<typeof observability>;
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
-    clients: testClients,
+    clients: engineClients(),
     env: ENV,
     now: () => NOW,
     retry: NO_SLEEP,
@@ -95,12 +96,13 @@ function published(): Array<{ Subject?: string; Message?: string; TopicArn?: str
   return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
 }
 
+/** Calls to the mocked services and to the engine. */
 function awsCalls(): number {
-  return Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0);
+  return Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0) + engineCalls().length;
 }
 
-beforeEach(() => {
-  resetWorld({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+beforeEach(async () => {
+  await resetEngine({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
   obs = observability('traffic-rollback');
 });
 
@@ -118,8 +120,8 @@ describe('P0 into ALARM', () => {
     });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe('100,0');
-    expect(item('TRAFFIC', 'LAST_SHIFT')?.status).toBe('rolled-back');
-    expect(auditItems()[0]).toMatchObject({
+    expect((await stored('TRAFFIC', 'LAST_SHIFT'))?.status).toBe('rolled-back');
+    expect((await storedAudit())[0]).toMatchObject({
       action: 'traffic-rollback',
       source: 'traffic-rollback',
       reason: expect.stringContaining(`P0 alarm ${ALARMS.p0} in ALARM since 2026-11-25T04:12:31.146+0000`),
@@ -133,7 +135,7 @@ describe('P0 into ALARM', () => {
 
   it('stops a shift still running', async () => {
     const running = executionArn('to-green-1');
-    resetWorld({
+    await resetEngine({
       listener: { blue: 50, green: 50 },
       items: [
         lastShiftItem({ status: 'in-progress', completedAt: undefined }),
@@ -160,11 +162,11 @@ describe('P0 into ALARM', () => {
     });
     expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
     expect(published()[0]?.Subject).toBe('[prod] P0: automatic rollback did nothing (already-rolled-back)');
-    expect(auditItems()).toHaveLength(1);
+    expect(await storedAudit()).toHaveLength(1);
   });
 
   it('never flaps: within the cool-down of the last rollback nothing changes', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [lastShiftItem(), rollbackItem({ at: '2026-11-25T04:01:00.000Z' })],
     });
@@ -175,7 +177,7 @@ describe('P0 into ALARM', () => {
   });
 
   it('does nothing for a shift completed outside the window', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [lastShiftItem({ completedAt: '2026-11-25T02:30:00.000Z' })],
     });
@@ -186,7 +188,7 @@ describe('P0 into ALARM', () => {
   });
 
   it('honours the configured window', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [lastShiftItem({ completedAt: '2026-11-25T02:30:00.000Z' })],
     });

@@ -12,18 +12,19 @@ import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ALARMS,
   ALERT_TOPIC_ARN,
-  auditItems,
   ENV,
+  engineCalls,
+  engineClients,
   executionArn,
-  item,
   lastShiftItem,
   lockItem,
   metricValue,
   mocks,
   NO_SLEEP,
   observability,
-  resetWorld,
-  clients as testClients,
+  resetEngine,
+  stored,
+  storedAudit,
   world,
 } from './harness';
 
@@ -43,7 +44,7 @@ let obs: ReturnType<typeof observability>;
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   return {
-    clients: testClients,
+    clients: engineClients(),
     env: ENV,
     now: () => NOW,
     retry: NO_SLEEP,
@@ -56,12 +57,13 @@ function published(): Array<{ Subject?: string; Message?: string; TopicArn?: str
   return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
 }
 
+/** Calls to the mocked services and to the engine. */
 function awsCalls(): number {
-  return Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0);
+  return Object.values(mocks).reduce((n, mock) => n + mock.calls().length, 0) + engineCalls().length;
 }
 
-beforeEach(() => {
-  resetWorld();
+beforeEach(async () => {
+  await resetEngine();
   obs = observability('traffic-shift');
 });
 
@@ -91,8 +93,8 @@ describe('begin', () => {
       ],
       alarmNames: [...ALARMS.green, ALARMS.p0],
     });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({ executionArn: EXECUTION, to: 'green' });
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({ executionArn: EXECUTION, to: 'green' });
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
       executionArn: EXECUTION,
       to: 'green',
       from: { blue: 100, green: 0 },
@@ -100,7 +102,7 @@ describe('begin', () => {
       startedAt: NOW.toISOString(),
       requestedBy: 'alice',
     });
-    expect(auditItems()).toEqual([
+    expect(await storedAudit()).toEqual([
       expect.objectContaining({
         action: 'traffic-shift-start',
         source: 'traffic-shift',
@@ -114,32 +116,32 @@ describe('begin', () => {
 
   it('refuses a concurrent shift (ShiftInProgressError naming the running execution), changing nothing', async () => {
     const running = executionArn('to-green-earlier');
-    resetWorld({
+    await resetEngine({
       items: [lockItem({ executionArn: running, acquiredAt: '2026-11-25T04:00:00.000Z' }), IN_PROGRESS],
     });
     const error = await handleEvent(begin, deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShiftInProgressError);
     expect((error as Error).message).toContain(running);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')?.executionArn).toBe(running);
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toEqual(IN_PROGRESS);
+    expect((await stored('TRAFFIC', 'SHIFT_LOCK'))?.executionArn).toBe(running);
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(IN_PROGRESS);
     expect(metricValue(obs.emf, 'TrafficShiftRefused')).toBe(1);
   });
 
   it('does nothing when the target colour already has all the traffic, and releases the lock', async () => {
-    resetWorld({ listener: { blue: 0, green: 100 } });
+    await resetEngine({ listener: { blue: 0, green: 100 } });
     const result = await handleEvent(begin, deps());
     expect(result).toMatchObject({ noop: true, from: { blue: 0, green: 100 }, plan: [] });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toBeUndefined();
-    expect(auditItems()[0]).toMatchObject({ action: 'traffic-shift-start', outcome: 'skipped' });
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toBeUndefined();
+    expect((await storedAudit())[0]).toMatchObject({ action: 'traffic-shift-start', outcome: 'skipped' });
     expect(metricValue(obs.emf, 'TrafficShiftNoop')).toBe(1);
   });
 
   it('refuses live weights that are not percentages, and releases the lock', async () => {
-    resetWorld({ listener: { blue: 1, green: 1 } });
+    await resetEngine({ listener: { blue: 1, green: 1 } });
     await expect(handleEvent(begin, deps())).rejects.toThrow(InvalidWeightsError);
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toBeUndefined();
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toBeUndefined();
   });
 });
 
@@ -174,7 +176,7 @@ describe('checkAlarms', () => {
 
 describe('setWeights', () => {
   it('writes the step to the listener and the parameter, and audits it', async () => {
-    resetWorld({ items: [IN_PROGRESS] });
+    await resetEngine({ items: [IN_PROGRESS] });
     const result = await handleEvent(
       { action: 'setWeights', executionArn: EXECUTION, weights: { blue: 90, green: 10 } },
       deps(),
@@ -182,12 +184,18 @@ describe('setWeights', () => {
     expect(result).toEqual({ blue: 90, green: 10 });
     expect(world.listener).toEqual({ blue: 90, green: 10 });
     expect(world.parameter).toBe('90,10');
-    expect(auditItems()[0]).toMatchObject({ action: 'traffic-weights-set', outcome: 'ok', actor: 'alice' });
+    expect((await storedAudit())[0]).toMatchObject({
+      action: 'traffic-weights-set',
+      outcome: 'ok',
+      actor: 'alice',
+    });
     expect(metricValue(obs.emf, 'TrafficWeightsSet')).toBe(1);
   });
 
   it('refuses once the shift was rolled back, so a late step cannot undo the rollback', async () => {
-    resetWorld({ items: [{ ...IN_PROGRESS, status: 'rolled-back', rolledBackBy: 'traffic-rollback' }] });
+    await resetEngine({
+      items: [{ ...IN_PROGRESS, status: 'rolled-back', rolledBackBy: 'traffic-rollback' }],
+    });
     await expect(
       handleEvent(
         { action: 'setWeights', executionArn: EXECUTION, weights: { blue: 50, green: 50 } },
@@ -201,7 +209,7 @@ describe('setWeights', () => {
 
 describe('rollback', () => {
   it('restores from, records the rollback, releases the lock and notifies', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 50, green: 50 },
       items: [IN_PROGRESS, lockItem({ executionArn: EXECUTION })],
     });
@@ -218,16 +226,16 @@ describe('rollback', () => {
     expect(result).toEqual({ restored: { blue: 100, green: 0 } });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
     expect(world.parameter).toBe('100,0');
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
       status: 'rolled-back',
       rolledBackAt: NOW.toISOString(),
     });
-    expect(item('TRAFFIC', 'ROLLBACK')).toMatchObject({
+    expect(await stored('TRAFFIC', 'ROLLBACK')).toMatchObject({
       by: 'traffic-shift',
       restored: { blue: 100, green: 0 },
     });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
-    expect(auditItems()[0]).toMatchObject({ action: 'traffic-shift-rollback', outcome: 'ok' });
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect((await storedAudit())[0]).toMatchObject({ action: 'traffic-shift-rollback', outcome: 'ok' });
     const [notice] = published();
     expect(notice?.TopicArn).toBe(ALERT_TOPIC_ARN);
     expect(notice?.Subject).toBe('[prod] Traffic shift to green ROLLED BACK');
@@ -236,7 +244,7 @@ describe('rollback', () => {
   });
 
   it("uses the state machine's cause when no alarm list is given", async () => {
-    resetWorld({ listener: { blue: 90, green: 10 }, items: [IN_PROGRESS] });
+    await resetEngine({ listener: { blue: 90, green: 10 }, items: [IN_PROGRESS] });
     await handleEvent(
       {
         action: 'rollback',
@@ -255,7 +263,7 @@ describe('rollback', () => {
   });
 
   it('writes nothing when a newer shift is recorded', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [{ ...IN_PROGRESS, executionArn: executionArn('newer') }],
     });
@@ -271,20 +279,20 @@ describe('rollback', () => {
 
 describe('finish', () => {
   it('completes the shift, releases the lock, audits and notifies', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [IN_PROGRESS, lockItem({ executionArn: EXECUTION })],
     });
     await expect(
       handleEvent({ action: 'finish', executionArn: EXECUTION, weights: { blue: 0, green: 100 } }, deps()),
     ).resolves.toEqual({});
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
       status: 'completed',
       completedAt: NOW.toISOString(),
       final: { blue: 0, green: 100 },
     });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
-    expect(auditItems()[0]).toMatchObject({ action: 'traffic-shift-complete', actor: 'alice' });
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect((await storedAudit())[0]).toMatchObject({ action: 'traffic-shift-complete', actor: 'alice' });
     expect(published()[0]?.Subject).toBe('[prod] Traffic shift to green completed');
     expect(published()[0]?.Message).toContain('Weights: blue 100 / green 0 -> blue 0 / green 100.');
     expect(metricValue(obs.emf, 'TrafficShiftCompleted')).toBe(1);
@@ -292,20 +300,20 @@ describe('finish', () => {
 
   it('releases only its own lock', async () => {
     const other = lockItem({ executionArn: executionArn('other') });
-    resetWorld({ items: [IN_PROGRESS, other] });
+    await resetEngine({ items: [IN_PROGRESS, other] });
     await handleEvent(
       { action: 'finish', executionArn: EXECUTION, weights: { blue: 0, green: 100 } },
       deps(),
     );
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toEqual(other);
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toEqual(other);
   });
 
   it('refuses to complete a shift rolled back meanwhile (ShiftNotActiveError)', async () => {
-    resetWorld({ items: [{ ...IN_PROGRESS, status: 'rolled-back' }] });
+    await resetEngine({ items: [{ ...IN_PROGRESS, status: 'rolled-back' }] });
     await expect(
       handleEvent({ action: 'finish', executionArn: EXECUTION, weights: { blue: 0, green: 100 } }, deps()),
     ).rejects.toThrow(ShiftNotActiveError);
-    expect(item('TRAFFIC', 'LAST_SHIFT')?.status).toBe('rolled-back');
+    expect((await stored('TRAFFIC', 'LAST_SHIFT'))?.status).toBe('rolled-back');
   });
 });
 
@@ -318,7 +326,7 @@ describe('abort', () => {
   };
 
   it('restores from when the live weights moved, releases the lock and notifies', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 0, green: 100 },
       items: [IN_PROGRESS, lockItem({ executionArn: EXECUTION })],
     });
@@ -327,22 +335,22 @@ describe('abort', () => {
       lockReleased: true,
     });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
-    expect(item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
       status: 'rolled-back',
       rollbackReason: 'aborted: States.TaskFailed: ShiftNotActiveError: Cannot complete shift',
     });
-    expect(item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
     expect(published()[0]?.Subject).toBe('[prod] Traffic shift to green ABORTED');
   });
 
   it('writes no weights when they never moved (status aborted)', async () => {
-    resetWorld({
+    await resetEngine({
       listener: { blue: 100, green: 0 },
       items: [IN_PROGRESS, lockItem({ executionArn: EXECUTION })],
     });
     await expect(handleEvent(abort, deps())).resolves.toEqual({ restored: null, lockReleased: true });
     expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
-    expect(item('TRAFFIC', 'LAST_SHIFT')?.status).toBe('aborted');
+    expect((await stored('TRAFFIC', 'LAST_SHIFT'))?.status).toBe('aborted');
   });
 });
 

@@ -1,9 +1,13 @@
 /**
  * Mocked AWS clients of the traffic code backed by a small in-memory world (listener weights,
- * the SSM parameter, the ops table's items, alarm states), so that a write is seen by the next
- * read; plus a round-trip depth tracker and silent observability.
+ * the SSM parameter, alarm states), so that a write is seen by the next read; plus a round-trip
+ * depth tracker and silent observability.
  *
- * The ops table fake evaluates the condition expressions the code uses (attribute_not_exists,
+ * The ops table: {@link resetEngine} puts it on the real engine (test/helpers/dynalite: the
+ * engine decides every condition, update and query; faults are injected with its hooks) and
+ * {@link engineClients} are the clients to use with it. The traffic Lambdas' and shared tests
+ * use that. {@link resetWorld} alone keeps the older hand-written fake of the table for the
+ * files still on it (test/fault-matrix, test/ops, bench): it evaluates the condition expressions the code uses (attribute_not_exists,
  * =, <, AND, OR) and the SET updates, and answers a failed condition the way DynamoDB does
  * (ConditionalCheckFailedException, the old item in attribute-value form when asked).
  */
@@ -31,6 +35,7 @@ import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
+import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
 
 export const REGION = 'us-east-1';
 export const ACCOUNT_ID = '222222222222';
@@ -286,6 +291,65 @@ export function resetWorld(setup: WorldSetup = {}): void {
     .on(StopExecutionCommand)
     .callsFake(track('StopExecution', () => ({ ...meta, stopDate: new Date('2026-11-25T04:12:36.000Z') })));
   mocks.sns.on(PublishCommand).callsFake(track('Publish', () => ({ ...meta, MessageId: 'published-1' })));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The ops table on the real engine
+
+let table: LocalOpsTable | undefined;
+let sentToEngine: EngineCall[] = [];
+
+/** The calls the code under test made to the engine since {@link resetEngine}. */
+export function engineCalls(): readonly EngineCall[] {
+  return sentToEngine;
+}
+
+/**
+ * Resets the mocks and the world like {@link resetWorld}, except that the ops table is a fresh
+ * table of the real engine named OPS_TABLE, seeded with `setup.items`. The hand fake then
+ * refuses every call, so a test still using `clients.ddb` fails instead of passing on the fake.
+ */
+export async function resetEngine(setup: WorldSetup = {}): Promise<LocalOpsTable> {
+  resetWorld({ ...setup, items: [] });
+  mocks.ddb.reset();
+  mocks.ddb.rejects(new Error('This test runs on the engine: use engineClients(), not clients'));
+  table = await createOpsTable(OPS_TABLE, { replace: true });
+  await table.put(...(setup.items ?? []));
+  const calls: EngineCall[] = [];
+  sentToEngine = calls;
+  table.intercept((call, next) => {
+    calls.push(call);
+    return next();
+  });
+  const { tracker } = setup;
+  if (tracker) table.intercept((call, next) => tracker.track(call.command, next));
+  return table;
+}
+
+/** The engine's table of the current test. */
+export function engine(): LocalOpsTable {
+  if (table === undefined) throw new Error('resetEngine() first');
+  return table;
+}
+
+/** The traffic clients with the ops table on the engine. */
+export function engineClients(): typeof clients {
+  return { ...clients, ddb: engine().ddb };
+}
+
+/** An item of the engine's table. */
+export function stored(pk: string, sk: string): Promise<Item | undefined> {
+  return engine().item(pk, sk);
+}
+
+/** The engine's audit items, oldest first. */
+export async function storedAudit(): Promise<Item[]> {
+  return (await engine().items()).filter((i) => i.pk === 'AUDIT');
+}
+
+/** The engine's items other than audit entries (what a write that "changes nothing" must keep). */
+export async function storedState(): Promise<Item[]> {
+  return (await engine().items()).filter((i) => i.pk !== 'AUDIT');
 }
 
 function describeListeners() {
