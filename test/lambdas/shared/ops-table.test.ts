@@ -1,7 +1,4 @@
-import 'aws-sdk-client-mock-vitest/extend';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   auditItem,
   auditKey,
@@ -12,22 +9,21 @@ import {
   killSwitchStateItem,
   listAudit,
   listBatchRuns,
-  OPS_TABLE_TRANSLATE_CONFIG,
   OpsTableItemError,
   parseKillSwitchState,
   readKillSwitchState,
   recordAudit,
 } from '../../../lambdas/shared/ops-table';
-import { mockClient } from '../../helpers/aws-mock';
+import { awsError } from '../../helpers/aws';
+import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
 
-const TABLE = 'fa-ai-system-prod-ops';
+// The table is the real engine's (test/helpers/dynalite): conditions, queries and paging are
+// its verdicts; faults are injected with its hooks.
 const NOW = new Date('2026-11-25T04:12:35.000Z');
-const ddbMock = mockClient(DynamoDBDocumentClient);
-const ddb = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: 'ap-northeast-1' }),
-  OPS_TABLE_TRANSLATE_CONFIG,
-);
 const NO_SLEEP = { sleep: async () => undefined };
+let table: LocalOpsTable;
+let TABLE: string;
+let ddb: LocalOpsTable['ddb'];
 
 const ENTRY = {
   action: 'batch-disable',
@@ -42,9 +38,29 @@ function stored(at: string, id: string, overrides: Record<string, unknown> = {})
   return { ...auditItem(ENTRY, new Date(at), { id }), ...overrides };
 }
 
-beforeEach(() => {
-  ddbMock.reset();
+beforeEach(async () => {
+  table = await createOpsTable();
+  TABLE = table.tableName;
+  ddb = table.ddb;
 });
+
+afterEach(async () => {
+  await table.drop();
+});
+
+/** The queries sent, after making the engine answer each with at most `pageSize` items. */
+function pageEvery(pageSize: number): EngineCall[] {
+  const queries: EngineCall[] = [];
+  table.intercept((call, next) => {
+    if (call.command === 'Query') {
+      queries.push({ command: call.command, input: { ...call.input } });
+      // DynamoDB ends a page at 1 MB whatever the Limit: a smaller page makes the caller page.
+      call.input.Limit = Math.min(Number(call.input.Limit ?? pageSize), pageSize);
+    }
+    return next();
+  });
+  return queries;
+}
 
 describe('keys', () => {
   it('build the collections of the table', () => {
@@ -91,101 +107,81 @@ describe('auditItem', () => {
 });
 
 describe('recordAudit', () => {
-  it('puts the item without ever overwriting one, retrying throttling', async () => {
-    ddbMock
-      .on(PutCommand)
-      .rejectsOnce(Object.assign(new Error('slow down'), { name: 'ProvisionedThroughputExceededException' }))
-      .resolves({});
-
+  it('puts the item, retrying throttling', async () => {
+    table.fail('PutItem', awsError('ProvisionedThroughputExceededException', 'slow down'));
     const item = await recordAudit(ddb, TABLE, ENTRY, { now: NOW, id: 'ab12cd34', retry: NO_SLEEP });
-
     expect(item.sk).toBe('2026-11-25T04:12:35.000Z#ab12cd34');
-    expect(ddbMock).toHaveReceivedCommandTimes(PutCommand, 2);
-    expect(ddbMock).toHaveReceivedCommandWith(PutCommand, {
-      TableName: TABLE,
-      Item: item,
-      ConditionExpression: 'attribute_not_exists(pk)',
-    });
+    expect(await table.items()).toEqual([item]);
+  });
+
+  it('never overwrites an entry of the same key', async () => {
+    const first = stored(NOW.toISOString(), 'ab12cd34', { reason: 'the first' });
+    await table.put(first);
+    await expect(
+      recordAudit(ddb, TABLE, ENTRY, { now: NOW, id: 'ab12cd34', retry: NO_SLEEP }),
+    ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
+    expect(await table.items()).toEqual([first]);
   });
 });
 
 describe('listAudit', () => {
-  it('queries newest first, pages until the limit, and parses the items', async () => {
-    ddbMock
-      .on(QueryCommand)
-      .resolvesOnce({
-        Items: [stored('2026-11-25T04:00:00.000Z', 'a'), stored('2026-11-24T04:00:00.000Z', 'b')],
-        LastEvaluatedKey: { pk: 'AUDIT', sk: '2026-11-24T04:00:00.000Z#b' },
-      })
-      .resolvesOnce({
-        Items: [stored('2026-11-23T04:00:00.000Z', 'c')],
-        LastEvaluatedKey: { pk: 'AUDIT', sk: 'c' },
-      });
-
-    const records = await listAudit(ddb, TABLE, { limit: 3, since: new Date('2026-11-01T00:00:00.000Z') });
-
-    expect(records.map((r) => r.id)).toEqual(['a', 'b', 'c']);
-    expect(records[0]).toMatchObject({ action: 'batch-disable', outcome: 'ok', details: {} });
-    expect(ddbMock).toHaveReceivedCommandTimes(QueryCommand, 2);
-    expect(ddbMock).toHaveReceivedNthCommandWith(QueryCommand, 1, {
-      TableName: TABLE,
-      KeyConditionExpression: 'pk = :pk AND sk >= :since',
-      ExpressionAttributeValues: { ':pk': 'AUDIT', ':since': '2026-11-01T00:00:00.000Z' },
-      ScanIndexForward: false,
-      Limit: 3,
-    });
-    expect(ddbMock).toHaveReceivedNthCommandWith(QueryCommand, 2, {
-      Limit: 1,
-      ExclusiveStartKey: { pk: 'AUDIT', sk: '2026-11-24T04:00:00.000Z#b' },
-    });
+  beforeEach(async () => {
+    await table.put(
+      stored('2026-11-22T04:00:00.000Z', 'd'),
+      stored('2026-11-23T04:00:00.000Z', 'c'),
+      stored('2026-11-24T04:00:00.000Z', 'b'),
+      stored('2026-11-25T04:00:00.000Z', 'a'),
+      stored('2026-10-30T04:00:00.000Z', 'old'),
+      { pk: 'BATCH_RUN', sk: '2026-11-25T05:00:00.000Z#weekly-9', status: 'RUNNING' },
+    );
   });
 
-  it('queries the whole collection without since, and stops at the last page', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [stored('2026-11-25T04:00:00.000Z', 'a')] });
-    await expect(listAudit(ddb, TABLE, { limit: 50 })).resolves.toHaveLength(1);
-    expect(ddbMock).toHaveReceivedCommandExactlyOnceWith(QueryCommand, {
-      KeyConditionExpression: 'pk = :pk',
-      ExpressionAttributeValues: { ':pk': 'AUDIT' },
-    });
+  it('reads newest first from since, pages until the limit, and parses the items', async () => {
+    const queries = pageEvery(2);
+    const records = await listAudit(ddb, TABLE, { limit: 3, since: new Date('2026-11-01T00:00:00.000Z') });
+    expect(records.map((r) => r.id)).toEqual(['a', 'b', 'c']);
+    expect(records[0]).toMatchObject({ action: 'batch-disable', outcome: 'ok', details: {} });
+    // The second page asks only for what is missing.
+    expect(queries.map((q) => q.input.Limit)).toEqual([3, 1]);
+  });
+
+  it('reads the whole collection without since, and stops at the last page', async () => {
+    pageEvery(2);
+    const records = await listAudit(ddb, TABLE, { limit: 50 });
+    expect(records.map((r) => r.id)).toEqual(['a', 'b', 'c', 'd', 'old']);
   });
 
   it('names a malformed item', async () => {
-    ddbMock
-      .on(QueryCommand)
-      .resolves({ Items: [stored('2026-11-25T04:00:00.000Z', 'a', { outcome: 'meh' })] });
+    await table.put(stored('2026-11-26T04:00:00.000Z', 'z', { outcome: 'meh' }));
     await expect(listAudit(ddb, TABLE, { limit: 5 })).rejects.toThrow(
-      /^Malformed audit item 2026-11-25T04:00:00.000Z#a: .*outcome/s,
+      /^Malformed audit item 2026-11-26T04:00:00.000Z#z: .*outcome/s,
     );
   });
 });
 
 describe('listBatchRuns', () => {
+  const run = {
+    pk: 'BATCH_RUN',
+    sk: '2026-11-22T18:00:00.000Z#weekly-1',
+    status: 'SUCCEEDED',
+    startedAt: '2026-11-22T18:00:00.000Z',
+    endedAt: '2026-11-22T19:42:10.000Z',
+    trigger: 'schedule',
+    executionArn: 'arn:aws:states:ap-northeast-1:222222222222:execution:batch:weekly-1',
+    stocksProcessed: 3812,
+    somethingElse: 'kept out',
+  };
+
   it('reads the runs newest first, keeping only the known attributes', async () => {
-    const run = {
-      pk: 'BATCH_RUN',
-      sk: '2026-11-22T18:00:00.000Z#weekly-1',
-      status: 'SUCCEEDED',
-      startedAt: '2026-11-22T18:00:00.000Z',
-      endedAt: '2026-11-22T19:42:10.000Z',
-      trigger: 'schedule',
-      executionArn: 'arn:aws:states:ap-northeast-1:222222222222:execution:batch:weekly-1',
-      stocksProcessed: 3812,
-      somethingElse: 'kept out',
-    };
-    ddbMock.on(QueryCommand).resolves({ Items: [run] });
-
+    const newer = { ...run, sk: '2026-11-29T18:00:00.000Z#weekly-2', startedAt: '2026-11-29T18:00:00.000Z' };
+    await table.put(run, newer, stored('2026-11-30T04:00:00.000Z', 'a'));
     const runs = await listBatchRuns(ddb, TABLE, { limit: 10 });
-
-    const { pk: _pk, somethingElse: _other, ...expected } = run;
-    expect(runs).toEqual([expected]);
-    expect(ddbMock).toHaveReceivedCommandWith(QueryCommand, {
-      ExpressionAttributeValues: { ':pk': 'BATCH_RUN' },
-      ScanIndexForward: false,
-    });
+    const strip = ({ pk: _pk, somethingElse: _other, ...rest }: typeof run) => rest;
+    expect(runs).toEqual([strip(newer), strip(run)]);
   });
 
   it('rejects a run without its execution ARN', async () => {
-    ddbMock.on(QueryCommand).resolves({ Items: [{ sk: 'x', status: 'RUNNING', startedAt: 'x' }] });
+    await table.put({ pk: 'BATCH_RUN', sk: 'x', status: 'RUNNING', startedAt: 'x' });
     await expect(listBatchRuns(ddb, TABLE, { limit: 1 })).rejects.toBeInstanceOf(OpsTableItemError);
   });
 });
@@ -210,16 +206,10 @@ describe('kill switch state', () => {
     expect(() => parseKillSwitchState({ engaged: 'yes' })).toThrow(OpsTableItemError);
   });
 
-  it('is read strongly consistent', async () => {
-    ddbMock.on(GetCommand).resolves({ Item: { pk: 'KILL_SWITCH', sk: 'STATE', ...state } });
-    await expect(readKillSwitchState(ddb, TABLE)).resolves.toEqual(state);
-    expect(ddbMock).toHaveReceivedCommandWith(GetCommand, {
-      TableName: TABLE,
-      Key: { pk: 'KILL_SWITCH', sk: 'STATE' },
-      ConsistentRead: true,
-    });
-    ddbMock.on(GetCommand).resolves({});
+  it('is read from its item, undefined when never engaged', async () => {
     await expect(readKillSwitchState(ddb, TABLE)).resolves.toBeUndefined();
+    await table.put(killSwitchStateItem(state));
+    await expect(readKillSwitchState(ddb, TABLE)).resolves.toEqual(state);
   });
 });
 
