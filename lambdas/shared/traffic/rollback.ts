@@ -46,6 +46,14 @@ export interface RollbackRequest {
    * automatic rollback: a P0 long after a shift is not the shift's fault). @default no limit
    */
   readonly requireRecentShiftWithin?: number;
+  /**
+   * When the alarm calling for the rollback changed state. The window is measured from it, not
+   * from `now`: a late or replayed event (Lambda retries for up to 6 h, a dead-letter redrive)
+   * must not judge a shift by when the event was processed. A shift started after it is not its
+   * cause and is left alone ('outside-window'). Only read with requireRecentShiftWithin.
+   * @default now
+   */
+  readonly alarmAt?: Date;
   /** No rollback within this many minutes of the last one (never flap). @default none */
   readonly cooldownMinutes?: number;
 }
@@ -154,16 +162,28 @@ export async function rollbackToLastKnownGood(
       };
     }
   }
+  const alarmAt = request.alarmAt ?? now;
+  const alarmText = request.alarmAt === undefined ? 'ago' : `before the alarm at ${alarmAt.toISOString()}`;
+  if (request.requireRecentShiftWithin !== undefined && Date.parse(lastShift.startedAt) > alarmAt.getTime()) {
+    return {
+      ...base,
+      changed: false,
+      outcome: 'outside-window',
+      reason:
+        `The last shift (to ${lastShift.to}) started at ${lastShift.startedAt}, after the alarm at ` +
+        `${alarmAt.toISOString()}: not its cause, not rolled back automatically; weights left at ${formatWeights(live)}`,
+    };
+  }
   if (request.requireRecentShiftWithin !== undefined && lastShift.status !== 'in-progress') {
     const endedAt = lastShift.completedAt ?? lastShift.rolledBackAt ?? lastShift.startedAt;
-    const agoMs = now.getTime() - Date.parse(endedAt);
+    const agoMs = alarmAt.getTime() - Date.parse(endedAt);
     if (agoMs > request.requireRecentShiftWithin * 60_000) {
       return {
         ...base,
         changed: false,
         outcome: 'outside-window',
         reason:
-          `The last shift (to ${lastShift.to}) ended at ${endedAt}, ${Math.round(agoMs / 60_000)} minutes ago, ` +
+          `The last shift (to ${lastShift.to}) ended at ${endedAt}, ${Math.round(agoMs / 60_000)} minutes ${alarmText}, ` +
           `outside the ${request.requireRecentShiftWithin}-minute window: not rolled back automatically; ` +
           `weights left at ${formatWeights(live)}`,
       };
@@ -282,11 +302,30 @@ export async function rollbackToLastKnownGood(
   });
 
   if (written.status === 'rejected') {
-    // Round 3, only after a failure: the retry must not be held off by this attempt's cool-down.
+    // Round 3, only after a failure: the retry must not be held off by this attempt's cool-down,
+    // and LAST_SHIFT must not say rolled back while the shift's weights are still in effect.
     logger.error('Rollback: writing the weights failed', { error: describeError(written.reason), problems });
     const writeError = written.reason;
     const outcome: AuditOutcome = writeError instanceof WeightsPartiallyWrittenError ? 'partial' : 'failed';
     await Promise.allSettled([
+      // Back to the item read in round 1, if the mark is still ours (not a newer shift's record
+      // or another rollback's mark).
+      withRetry(
+        () =>
+          clients.ddb.send(
+            new PutCommand({
+              TableName: config.opsTable,
+              Item: lastShiftItem as Record<string, unknown>,
+              ConditionExpression: '#executionArn = :executionArn AND #rolledBackAt = :at',
+              ExpressionAttributeNames: { '#executionArn': 'executionArn', '#rolledBackAt': 'rolledBackAt' },
+              ExpressionAttributeValues: { ':executionArn': lastShift.executionArn, ':at': record.at },
+            }),
+          ),
+        retry,
+      ).catch((error: unknown) => {
+        // Not marked by this attempt (its mark failed, or another writer came since): nothing to undo.
+        if (!isConditionFailure(error)) throw error;
+      }),
       withRetry((): Promise<unknown> => {
         const ours = {
           TableName: config.opsTable,

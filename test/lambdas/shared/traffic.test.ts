@@ -471,6 +471,8 @@ describe('rollbackToLastKnownGood', () => {
       WeightsPartiallyWrittenError,
     );
     expect(await stored('TRAFFIC', 'ROLLBACK')).toBeUndefined();
+    // Not marked rolled back: the shift's weights are still in effect.
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(lastShiftItem());
     expect((await storedAudit())[0]).toMatchObject({
       outcome: 'partial',
       details: expect.objectContaining({ error: expect.stringMatching(/AccessDenied/) }),
@@ -486,6 +488,114 @@ describe('rollbackToLastKnownGood', () => {
     );
     expect(retried).toMatchObject({ changed: true, outcome: 'rolled-back' });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('leaves a running shift in progress when the weights cannot be written', async () => {
+    const running = lastShiftItem({ status: 'in-progress', completedAt: undefined, final: undefined });
+    await reset({ listener: { blue: 50, green: 50 }, items: [running, lockItem()] });
+    mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
+    mocks.ssm.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'denied'));
+    await expect(rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS)).rejects.toThrow(
+      WeightsNotWrittenError,
+    );
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({ status: 'in-progress' });
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).not.toHaveProperty('rolledBackAt');
+  });
+
+  it("undoes only its own records after a failed write: another rollback's and a newer shift's stay", async () => {
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    const theirs = rollbackItem({ at: '2026-11-25T04:10:00.500Z', by: 'alice', source: 'cli' });
+    const newer = lastShiftItem({
+      executionArn: executionArn('to-blue-2'),
+      startedAt: '2026-11-25T04:10:00.600Z',
+    });
+    // Each lands right after this rollback's own write of the item.
+    engine().intercept(async (call, next) => {
+      const result = await next();
+      if (call.command === 'PutItem' && call.input.Item?.sk === 'ROLLBACK') await engine().put(theirs);
+      if (call.command === 'UpdateItem' && call.input.Key?.sk === 'LAST_SHIFT') await engine().put(newer);
+      return result;
+    });
+    mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
+    await expect(rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS)).rejects.toThrow(
+      WeightsPartiallyWrittenError,
+    );
+    expect(await stored('TRAFFIC', 'ROLLBACK')).toEqual(theirs);
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(newer);
+  });
+
+  it("never marks a newer shift's record rolled back", async () => {
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    const newer = lastShiftItem({
+      executionArn: executionArn('to-green-2'),
+      status: 'in-progress',
+      startedAt: '2026-11-25T04:10:00.100Z',
+      completedAt: undefined,
+      final: undefined,
+    });
+    // The newer shift is recorded right after this rollback read LAST_SHIFT.
+    engine().intercept(async (call, next) => {
+      const result = await next();
+      if (call.command === 'GetItem' && call.input.Key?.sk === 'LAST_SHIFT') await engine().put(newer);
+      return result;
+    });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, CLI, OPTIONS);
+    expect(result.problems).toContain(
+      'LAST_SHIFT not marked rolled-back: a new shift was recorded meanwhile',
+    );
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(newer);
+  });
+
+  it('never overwrites an audit entry of the same key', async () => {
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    let existing: Record<string, unknown> | undefined;
+    engine().intercept(async (call, next) => {
+      if (call.command === 'PutItem' && call.input.Item?.pk === 'AUDIT') {
+        existing = { pk: 'AUDIT', sk: call.input.Item.sk, action: 'someone-else' };
+        await engine().put(existing);
+      }
+      return next();
+    });
+    const result = await rollbackToLastKnownGood(engineClients(), CONFIG, AUTO, OPTIONS);
+    expect(result.problems).toEqual([
+      expect.stringMatching(/^record the audit entry: ConditionalCheckFailed/),
+    ]);
+    expect(await storedAudit()).toEqual([existing]);
+  });
+
+  it('measures the window from the alarm, not from when the event is processed', async () => {
+    // The shift completed at 04:00; the alarm fired at 04:30; the event arrives at 06:00.
+    await reset({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
+    const late = { ...AUTO, now: new Date('2026-11-25T06:00:00.000Z') };
+    const result = await rollbackToLastKnownGood(
+      engineClients(),
+      CONFIG,
+      { ...late, alarmAt: new Date('2026-11-25T04:30:00.000Z') },
+      OPTIONS,
+    );
+    expect(result).toMatchObject({ changed: true, outcome: 'rolled-back' });
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('leaves alone a shift started after the alarm, even one still running', async () => {
+    const after = lastShiftItem({
+      status: 'in-progress',
+      startedAt: '2026-11-25T04:05:00.000Z',
+      completedAt: undefined,
+      final: undefined,
+    });
+    await reset({ listener: { blue: 50, green: 50 }, items: [after, lockItem()] });
+    const result = await rollbackToLastKnownGood(
+      engineClients(),
+      CONFIG,
+      { ...AUTO, alarmAt: new Date('2026-11-25T04:01:00.000Z') },
+      OPTIONS,
+    );
+    expect(result).toMatchObject({ changed: false, outcome: 'outside-window' });
+    expect(result.reason).toMatch(
+      /started at 2026-11-25T04:05:00.000Z, after the alarm at 2026-11-25T04:01:00.000Z/,
+    );
+    expect(await writes()).toBe(0);
   });
 
   it('reports a failed secondary action without failing the rollback', async () => {
