@@ -19,6 +19,11 @@ export const TRAFFIC_PK = 'TRAFFIC';
 export const SHIFT_LOCK_SK = 'SHIFT_LOCK';
 export const LAST_SHIFT_SK = 'LAST_SHIFT';
 export const ROLLBACK_SK = 'ROLLBACK';
+/**
+ * The automatic rollback's record of each alarm transition it acted on (pk TRAFFIC): sk
+ * `ALARM_EVENT#<alarmName>#<state timestamp>`, so a duplicate delivery is told from a new one.
+ */
+export const ALARM_EVENT_SK_PREFIX = 'ALARM_EVENT#';
 /** The health check's items; sk LIGHT_ALERT holds what the light check last sent. */
 export const HEALTH_PK = 'HEALTH';
 export const LIGHT_ALERT_SK = 'LIGHT_ALERT';

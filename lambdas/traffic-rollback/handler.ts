@@ -36,7 +36,10 @@ const defaultObservability = createObservability('traffic-rollback');
  * InvalidInputError for anything else (nothing done) and rethrows a failed weights write (so
  * Lambda's asynchronous retries and the dead-letter queue see it; the rollback is idempotent).
  *
- * Metrics: TrafficRollbackIgnored, TrafficRolledBack, TrafficRollbackSkipped (dimension
+ * A duplicate delivery of a transition already handled does nothing and pages nobody; an event
+ * older than ROLLBACK_MAX_EVENT_AGE_MINUTES changes nothing and pages that it did not act.
+ *
+ * Metrics: TrafficRollbackIgnored, TrafficRollbackDuplicate, TrafficRollbackStale, TrafficRolledBack, TrafficRollbackSkipped (dimension
  * `outcome`: no-shift-recorded, already-rolled-back, cooldown, outside-window),
  * TrafficRollbackProblems, TrafficRollbackFailed.
  */
@@ -53,6 +56,10 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
     });
     if (result.outcome === 'ignored') {
       metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
+    } else if (result.outcome === 'duplicate') {
+      metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
+    } else if (result.outcome === 'stale') {
+      metrics.addMetric('TrafficRollbackStale', MetricUnit.Count, 1);
     } else if (result.rollback.changed) {
       metrics.addMetric('TrafficRolledBack', MetricUnit.Count, 1);
       if (result.rollback.problems.length > 0)

@@ -9,15 +9,19 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { parseFunctionEnv } from '../shared/env';
+import { InvalidInputError } from '../shared/errors';
+import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
+import { getOpsItem } from '../shared/ops-table';
 import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   describeError,
   formatWeights,
+  isConditionFailure,
   type RollbackResult,
   rollbackToLastKnownGood,
   snsSubject,
@@ -41,6 +45,8 @@ export interface AutoRollbackConfig extends TrafficFunctionConfig {
   readonly windowMinutes: number;
   /** No automatic rollback within this many minutes of the last rollback. */
   readonly cooldownMinutes: number;
+  /** An event whose alarm changed state longer ago than this changes nothing (it pages). */
+  readonly maxEventAgeMinutes: number;
 }
 
 // Empty means unset: an optional setting left blank in a deployment arrives as "".
@@ -59,14 +65,24 @@ const minutesSchema = (fallback: number) =>
       .default(fallback),
   );
 
+/**
+ * The default maximum age of an event. Lambda retries a failed event after about 1 and 3
+ * minutes; an event held longer (throttled retries last up to 6 h, a dead-letter redrive is
+ * days) reports an alarm state that may long be over: acting on it would roll back on stale
+ * evidence, so a human is paged instead.
+ */
+export const DEFAULT_MAX_EVENT_AGE_MINUTES = 15;
+
 const windowEnvSchema = z.object({
   ROLLBACK_WINDOW_MINUTES: minutesSchema(60),
   ROLLBACK_COOLDOWN_MINUTES: minutesSchema(30),
+  ROLLBACK_MAX_EVENT_AGE_MINUTES: minutesSchema(DEFAULT_MAX_EVENT_AGE_MINUTES),
 });
 
 /**
  * The configuration from the traffic variables (see trafficConfigFromEnv) plus
- * ROLLBACK_WINDOW_MINUTES (default 60) and ROLLBACK_COOLDOWN_MINUTES (default 30).
+ * ROLLBACK_WINDOW_MINUTES (default 60), ROLLBACK_COOLDOWN_MINUTES (default 30) and
+ * ROLLBACK_MAX_EVENT_AGE_MINUTES (default {@link DEFAULT_MAX_EVENT_AGE_MINUTES}).
  */
 export function configFromEnv(env: Readonly<Record<string, string | undefined>>): AutoRollbackConfig {
   const base = trafficConfigFromEnv(env);
@@ -75,12 +91,17 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     ...base,
     windowMinutes: windows.ROLLBACK_WINDOW_MINUTES,
     cooldownMinutes: windows.ROLLBACK_COOLDOWN_MINUTES,
+    maxEventAgeMinutes: windows.ROLLBACK_MAX_EVENT_AGE_MINUTES,
   };
 }
 
 /** What the automatic rollback did. */
 export type AutoRollbackResult =
   | { readonly outcome: 'ignored'; readonly reason: string }
+  /** This alarm transition was already acted on (a duplicate delivery): nothing done, no page. */
+  | { readonly outcome: 'duplicate'; readonly reason: string }
+  /** Older than the maximum age: nothing done; a human is paged. */
+  | { readonly outcome: 'stale'; readonly notified: boolean; readonly reason: string }
   | {
       readonly outcome: 'handled';
       /** Whether the alert topic was told. */
@@ -101,9 +122,13 @@ let defaultLogger: Logger | undefined;
 
 /**
  * Acts on an ALARM transition (previous state not ALARM) of the P0 alarm only; anything else is
- * 'ignored'. Rolls back with the window and cool-down, then notifies the alert topic of the
- * result (best effort). A failed weights write is notified, then rethrown (Lambda retries the
- * event: the rollback is idempotent).
+ * 'ignored'. A transition is identified by the alarm and its state time: one already recorded
+ * (pk TRAFFIC, sk ALARM_EVENT#...) is a duplicate delivery, and nothing is done or paged. An
+ * event older than `maxEventAgeMinutes` is 'stale': nothing is done and the topic is told so.
+ * Otherwise rolls back with the window (measured from the alarm's state time) and cool-down,
+ * records the transition (conditionally: of two racing deliveries one pages) and notifies the
+ * alert topic of the result (best effort). A failed weights write is notified and rethrown
+ * without recording the transition, so Lambda's retry of the event acts again.
  */
 export async function handleAlarmEvent(
   clients: RollbackClients,
@@ -130,9 +155,42 @@ export async function handleAlarmEvent(
     return { outcome: 'ignored', reason };
   }
 
-  const why = `P0 alarm ${detail.alarmName} in ALARM since ${detail.state.timestamp ?? event.time}${
+  // The transition's own time: the same in every delivery of it, and what the evidence is as old as.
+  const stateTime = detail.state.timestamp ?? event.time;
+  const alarmAt = parseAlarmTime(stateTime);
+  const marker = alarmEventKey(detail.alarmName, stateTime);
+  const why = `P0 alarm ${detail.alarmName} in ALARM since ${stateTime}${
     detail.state.reason ? `: ${detail.state.reason}` : ''
   }`;
+
+  const seen = await getOpsItem(clients.ddb, traffic.opsTable, marker, options.retry);
+  if (seen !== undefined) {
+    const reason = `this transition of ${detail.alarmName} (${stateTime}) was already handled at ${String(seen.handledAt)} (${String(seen.outcome)}): a duplicate delivery`;
+    logger.info('Duplicate alarm event', { reason });
+    return { outcome: 'duplicate', reason };
+  }
+
+  const ageMinutes = (now.getTime() - alarmAt.getTime()) / 60_000;
+  if (ageMinutes > config.maxEventAgeMinutes) {
+    const reason =
+      `the alarm changed state at ${alarmAt.toISOString()}, ${Math.round(ageMinutes)} minutes before this event ` +
+      `was processed (${now.toISOString()}), over the ${config.maxEventAgeMinutes}-minute maximum age: ` +
+      'its evidence is stale, nothing was done';
+    logger.warn('Stale alarm event: not acted on', { reason });
+    const notified =
+      (await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger, options.retry)) &&
+      (await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+        subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
+        message: [
+          `The P0 alarm fired (${why}), but the automatic rollback (${traffic.environment}) did NOT act:`,
+          `${reason}.`,
+          '',
+          'Check the P0 alarm and the traffic now (`npm run ops -- weights`); to roll back by hand: `npm run ops -- rollback`.',
+        ].join('\n'),
+      }));
+    return { outcome: 'stale', notified, reason };
+  }
+
   let result: RollbackResult;
   try {
     result = await rollbackToLastKnownGood(
@@ -143,6 +201,7 @@ export async function handleAlarmEvent(
         reason: why,
         source: 'traffic-rollback',
         now,
+        alarmAt,
         requireRecentShiftWithin: config.windowMinutes,
         cooldownMinutes: config.cooldownMinutes,
       },
@@ -181,6 +240,13 @@ export async function handleAlarmEvent(
         ? 'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.'
         : 'To roll back anyway: `npm run ops -- rollback`.',
   );
+  // Only the delivery that records the transition pages: a duplicate racing this one does not.
+  if (!(await claim(clients, traffic.opsTable, marker, event, now, result.outcome, logger, options.retry))) {
+    return {
+      outcome: 'duplicate',
+      reason: `this transition of ${detail.alarmName} (${stateTime}) was handled meanwhile by a duplicate delivery`,
+    };
+  }
   const notified = await notify(clients, traffic.alertTopicArn, logger, options.retry, {
     subject: result.changed
       ? `[${traffic.environment}] P0: traffic rolled back to ${formatWeights(result.restored ?? { blue: 0, green: 0 })}`
@@ -188,6 +254,64 @@ export async function handleAlarmEvent(
     message: lines.join('\n'),
   });
   return { outcome: 'handled', notified, rollback: result };
+}
+
+/** How long a transition's record is kept: longer than a dead-letter queue keeps an event (14 days). */
+const ALARM_EVENT_RETENTION_SECONDS = 15 * 86_400;
+
+/** The key of the record of one alarm transition. */
+export function alarmEventKey(alarmName: string, stateTime: string) {
+  return { pk: TRAFFIC_PK, sk: `${ALARM_EVENT_SK_PREFIX}${alarmName}#${stateTime}` };
+}
+
+/** The alarm's state-change time ("2026-11-25T04:12:31.146+0000"); InvalidInputError if unreadable. */
+export function parseAlarmTime(text: string): Date {
+  const ms = Date.parse(text.replace(/([+-]\d{2})(\d{2})$/, '$1:$2'));
+  if (Number.isNaN(ms)) {
+    throw new InvalidInputError(`Unreadable alarm state time "${text}", NO action taken`);
+  }
+  return new Date(ms);
+}
+
+/**
+ * Records that this delivery handled the transition, unless one already did: false when the
+ * record exists (a duplicate got there first: it pages, this one must not). Any other failure
+ * to record is logged and counts as recorded: a second page beats none.
+ */
+async function claim(
+  clients: Pick<RollbackClients, 'ddb'>,
+  tableName: string,
+  key: { readonly pk: string; readonly sk: string },
+  event: AlarmStateChangeEvent,
+  now: Date,
+  outcome: string,
+  logger: Logger,
+  retry: RetryOptions | undefined,
+): Promise<boolean> {
+  try {
+    await withRetry(
+      () =>
+        clients.ddb.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              ...key,
+              eventId: event.id,
+              handledAt: now.toISOString(),
+              outcome,
+              expiresAt: Math.floor(now.getTime() / 1000) + ALARM_EVENT_RETENTION_SECONDS,
+            },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        ),
+      retry,
+    );
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    logger.error('Cannot record the handled alarm transition', { error: describeError(error) });
+    return true;
+  }
 }
 
 async function notify(

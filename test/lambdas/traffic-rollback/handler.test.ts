@@ -4,7 +4,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { WeightsNotWrittenError } from '../../../lambdas/shared/traffic';
+import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../lambdas/shared/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
@@ -12,6 +12,7 @@ import {
   ALARMS,
   ALERT_TOPIC_ARN,
   awsError,
+  engine,
   engineCalls,
   engineClients,
   executionArn,
@@ -23,6 +24,7 @@ import {
   observability,
   REGION,
   resetEngine,
+  resetWorld,
   rollbackItem,
   stored,
   storedAudit,
@@ -77,6 +79,11 @@ function alarmEvent(state: string, previous: string, alarmName = ALARMS.p0) {
       },
     },
   };
+}
+
+/** `event` as delivered for a state change at `timestamp` (CloudWatch's format). */
+function changedAt<T extends ReturnType<typeof alarmEvent>>(event: T, timestamp: string): T {
+  return { ...event, detail: { ...event.detail, state: { ...event.detail.state, timestamp } } };
 }
 
 let obs: ReturnType<typeof observability>;
@@ -148,21 +155,42 @@ describe('P0 into ALARM', () => {
     expect(published()[0]?.Message).toContain(`Stopped the running shift: ${running}.`);
   });
 
-  it('changes nothing for a duplicate event, and says so', async () => {
+  it('does nothing and pages nobody for a duplicate delivery of the same transition', async () => {
     await handleEvent(alarmEvent('ALARM', 'OK'), deps());
     mocks.elbv2.resetHistory();
     mocks.sns.resetHistory();
+    const listenerAfter = world.listener;
+    const itemsAfter = await engine().items();
+    // A redelivery: another event id (EventBridge) and later, but the same alarm transition.
     const again = await handleEvent(
-      alarmEvent('ALARM', 'OK'),
+      { ...alarmEvent('ALARM', 'OK'), id: 'f0e1d2c3-0000-4000-8000-000000000001' },
       deps({ now: () => new Date(NOW.getTime() + 5000) }),
     );
-    expect(again).toMatchObject({
-      outcome: 'handled',
-      rollback: { changed: false, outcome: 'already-rolled-back' },
-    });
+    expect(again).toMatchObject({ outcome: 'duplicate' });
+    expect(published()).toEqual([]);
     expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
-    expect(published()[0]?.Subject).toBe('[prod] P0: automatic rollback did nothing (already-rolled-back)');
-    expect(await storedAudit()).toHaveLength(1);
+    expect(world.listener).toEqual(listenerAfter);
+    expect(await engine().items()).toEqual(itemsAfter);
+    expect(metricValue(obs.emf, 'TrafficRollbackDuplicate')).toBe(1);
+  });
+
+  it('pages once for two deliveries of the same transition handled at the same time', async () => {
+    const results = await Promise.all([
+      handleEvent(alarmEvent('ALARM', 'OK'), deps()),
+      handleEvent(alarmEvent('ALARM', 'OK'), deps()),
+    ]);
+    expect(published()).toHaveLength(1);
+    expect(results.map((r) => r.outcome).sort()).toEqual(['duplicate', 'handled']);
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('pages for each new transition of the alarm', async () => {
+    await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    const next = changedAt(alarmEvent('ALARM', 'OK'), '2026-11-25T04:14:02.511+0000');
+    await expect(
+      handleEvent(next, deps({ now: () => new Date(NOW.getTime() + 90_000) })),
+    ).resolves.toMatchObject({ outcome: 'handled', rollback: { outcome: 'already-rolled-back' } });
+    expect(published()).toHaveLength(2);
   });
 
   it('never flaps: within the cool-down of the last rollback nothing changes', async () => {
@@ -208,6 +236,114 @@ describe('P0 into ALARM', () => {
   });
 });
 
+describe('late and replayed events', () => {
+  it('measures the window from the alarm: a late event still rolls back the shift before it', async () => {
+    // Completed at 03:20, the alarm at 04:12:31 (52 minutes later, inside the 60-minute window);
+    // processed at 04:25, 65 minutes after the shift.
+    await resetEngine({
+      listener: { blue: 0, green: 100 },
+      items: [lastShiftItem({ completedAt: '2026-11-25T03:20:00.000Z' })],
+    });
+    const result = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ now: () => new Date('2026-11-25T04:25:00.000Z') }),
+    );
+    expect(result).toMatchObject({ outcome: 'handled', rollback: { outcome: 'rolled-back' } });
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('does not roll back a shift that started after the alarm', async () => {
+    const after = lastShiftItem({
+      executionArn: executionArn('to-green-2'),
+      status: 'in-progress',
+      startedAt: '2026-11-25T04:15:00.000Z',
+      completedAt: undefined,
+      final: undefined,
+    });
+    await resetEngine({
+      listener: { blue: 50, green: 50 },
+      items: [after, lockItem({ executionArn: after.executionArn })],
+    });
+    const result = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ now: () => new Date('2026-11-25T04:20:00.000Z') }),
+    );
+    expect(result).toMatchObject({
+      outcome: 'handled',
+      rollback: { changed: false, outcome: 'outside-window' },
+    });
+    expect(world.listener).toEqual({ blue: 50, green: 50 });
+    expect(mocks.sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(after);
+    expect(published()[0]?.Message).toMatch(/started at 2026-11-25T04:15:00.000Z, after the alarm/);
+  });
+
+  it('changes nothing for an event older than the maximum age, and pages that it did not act', async () => {
+    const before = await engine().items();
+    const late = () => new Date('2026-11-25T04:40:00.000Z');
+    const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps({ now: late }));
+    expect(result).toMatchObject({ outcome: 'stale', notified: true });
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+    expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+    expect((await engine().items()).filter((i) => !String(i.sk).startsWith('ALARM_EVENT#'))).toEqual(before);
+    const [page] = published();
+    expect(page?.TopicArn).toBe(ALERT_TOPIC_ARN);
+    expect(page?.Subject).toBe('[prod] P0: automatic rollback did NOT act (event 27 min old)');
+    expect(page?.Message).toMatch(/over the 15-minute maximum age/);
+    expect(metricValue(obs.emf, 'TrafficRollbackStale')).toBe(1);
+
+    // Its redelivery pages nobody.
+    await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps({ now: late }))).resolves.toMatchObject({
+      outcome: 'duplicate',
+    });
+    expect(published()).toHaveLength(1);
+  });
+
+  it('honours the configured maximum age', async () => {
+    const result = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({
+        env: { ...ENV, ROLLBACK_MAX_EVENT_AGE_MINUTES: '60' },
+        now: () => new Date('2026-11-25T04:40:00.000Z'),
+      }),
+    );
+    expect(result).toMatchObject({ outcome: 'handled', rollback: { changed: true } });
+  });
+});
+
+describe('failures', () => {
+  it('retries throttled ops table calls', async () => {
+    engine().fail('GetItem', awsError('ProvisionedThroughputExceededException', 'slow down'), { times: 2 });
+    engine().fail('UpdateItem', awsError('ThrottlingException', 'Rate exceeded'));
+    const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    expect(result).toMatchObject({ rollback: { changed: true, problems: [] } });
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({ status: 'rolled-back' });
+  });
+
+  it('on a partial write pages the failure, leaves the shift unmarked, and the retry acts and pages', async () => {
+    mocks.elbv2.on(ModifyListenerCommand).rejectsOnce(awsError('AccessDenied', 'denied'));
+    await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps())).rejects.toThrow(
+      WeightsPartiallyWrittenError,
+    );
+    expect(published()[0]?.Subject).toBe('[prod] Automatic traffic rollback FAILED');
+    expect(await stored('TRAFFIC', 'LAST_SHIFT')).toEqual(lastShiftItem());
+    expect(await stored('TRAFFIC', 'ROLLBACK')).toBeUndefined();
+
+    // Lambda's retry of the same event is not a duplicate: the failed attempt recorded nothing.
+    // The listener can be written again (the mocks answer from the world as it is).
+    resetWorld({ listener: world.listener, parameter: world.parameter });
+    const retried = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ now: () => new Date(NOW.getTime() + 60_000) }),
+    );
+    expect(retried).toMatchObject({ outcome: 'handled', rollback: { changed: true } });
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+    expect(published()).toEqual([
+      expect.objectContaining({ Subject: '[prod] P0: traffic rolled back to blue 100 / green 0' }),
+    ]);
+  });
+});
+
 describe('ignored events', () => {
   it('ignores ALARM -> ALARM (no transition)', async () => {
     await expect(handleEvent(alarmEvent('ALARM', 'ALARM'), deps())).resolves.toMatchObject({
@@ -249,6 +385,14 @@ describe('malformed events', () => {
     await expect(handleEvent(event, deps())).rejects.toThrow(InvalidInputError);
     expect(awsCalls()).toBe(0);
     expect(world.listener).toEqual({ blue: 0, green: 100 });
+  });
+
+  it('rejects an unreadable state time, doing nothing', async () => {
+    await expect(handleEvent(changedAt(alarmEvent('ALARM', 'OK'), 'yesterday'), deps())).rejects.toThrow(
+      InvalidInputError,
+    );
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+    expect(published()).toEqual([]);
   });
 
   it('rejects a bad window setting', async () => {
