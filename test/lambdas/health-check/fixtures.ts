@@ -44,6 +44,7 @@ import { lightAlertKey } from '../../../lambdas/health-check/alerting';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
+import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT = '222222222222';
@@ -342,6 +343,27 @@ export function serve(world: World, around: Around = immediate): void {
       MessageId: '5b6e4e4f-4c1d-5f3e-9a7e-3c2f7d9e1a01',
     })),
   );
+}
+
+/**
+ * Like {@link serve}, but the ops table is a fresh table of the real engine (named as ENV's),
+ * seeded with the world's batch run and light alert; the engine answers every table call and
+ * the hand fake refuses them. The clients to use: {@link engineHealthClients}.
+ */
+export async function serveEngine(world: World, around: Around = immediate): Promise<LocalOpsTable> {
+  serve(world, around);
+  mocks.ddb.reset();
+  mocks.ddb.rejects(new Error('This test runs on the engine: use engineHealthClients()'));
+  const table = await createOpsTable(ENV.OPS_TABLE_NAME, { replace: true });
+  if (world.batch) await table.put(world.batch);
+  if (world.lightAlert) await table.put({ ...lightAlertKey(), ...world.lightAlert });
+  table.intercept((call, next) => around(`dynamodb:${call.command}`, next));
+  return table;
+}
+
+/** The health check's clients with the ops table on `table`. */
+export function engineHealthClients(table: LocalOpsTable): HealthCheckClients {
+  return { ...clients(), ddb: table.ddb };
 }
 
 export { awsError, NO_SLEEP };
