@@ -36,10 +36,12 @@ const defaultObservability = createObservability('traffic-rollback');
  * InvalidInputError for anything else (nothing done) and rethrows a failed weights write (so
  * Lambda's asynchronous retries and the dead-letter queue see it; the rollback is idempotent).
  *
- * A duplicate delivery of a transition already handled does nothing and pages nobody; an event
- * older than ROLLBACK_MAX_EVENT_AGE_MINUTES changes nothing and pages that it did not act.
+ * A duplicate delivery of a transition already handled pages nobody (unless its idempotent
+ * rollback still changed the weights); an event older than ROLLBACK_MAX_EVENT_AGE_MINUTES
+ * changes nothing and pages that it did not act.
  *
- * Metrics: TrafficRollbackIgnored, TrafficRollbackDuplicate, TrafficRollbackStale, TrafficRolledBack, TrafficRollbackSkipped (dimension
+ * Metrics: TrafficRollbackIgnored, TrafficRollbackDuplicate, TrafficRollbackStale,
+ * TrafficRolledBack, TrafficRollbackSkipped (dimension
  * `outcome`: no-shift-recorded, already-rolled-back, cooldown, outside-window),
  * TrafficRollbackProblems, TrafficRollbackFailed.
  */
@@ -56,7 +58,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
     });
     if (result.outcome === 'ignored') {
       metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
-    } else if (result.outcome === 'duplicate') {
+    } else if (result.outcome === 'duplicate' && !result.rollback.changed) {
       metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
     } else if (result.outcome === 'stale') {
       metrics.addMetric('TrafficRollbackStale', MetricUnit.Count, 1);

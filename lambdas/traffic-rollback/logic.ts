@@ -98,8 +98,16 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
 /** What the automatic rollback did. */
 export type AutoRollbackResult =
   | { readonly outcome: 'ignored'; readonly reason: string }
-  /** This alarm transition was already acted on (a duplicate delivery): nothing done, no page. */
-  | { readonly outcome: 'duplicate'; readonly reason: string }
+  /**
+   * This alarm transition was already handled (a duplicate delivery): paged only when its
+   * rollback still changed something (the state moved since the first delivery).
+   */
+  | {
+      readonly outcome: 'duplicate';
+      readonly reason: string;
+      readonly notified: boolean;
+      readonly rollback: RollbackResult;
+    }
   /** Older than the maximum age: nothing done; a human is paged. */
   | { readonly outcome: 'stale'; readonly notified: boolean; readonly reason: string }
   | {
@@ -123,7 +131,8 @@ let defaultLogger: Logger | undefined;
 /**
  * Acts on an ALARM transition (previous state not ALARM) of the P0 alarm only; anything else is
  * 'ignored'. A transition is identified by the alarm and its state time: one already recorded
- * (pk TRAFFIC, sk ALARM_EVENT#...) is a duplicate delivery, and nothing is done or paged. An
+ * (pk TRAFFIC, sk ALARM_EVENT#...) is a duplicate delivery: it pages only if its (idempotent)
+ * rollback still changed something. An
  * event older than `maxEventAgeMinutes` is 'stale': nothing is done and the topic is told so.
  * Otherwise rolls back with the window (measured from the alarm's state time) and cool-down,
  * records the transition (conditionally: of two racing deliveries one pages) and notifies the
@@ -163,13 +172,6 @@ export async function handleAlarmEvent(
     detail.state.reason ? `: ${detail.state.reason}` : ''
   }`;
 
-  const seen = await getOpsItem(clients.ddb, traffic.opsTable, marker, options.retry);
-  if (seen !== undefined) {
-    const reason = `this transition of ${detail.alarmName} (${stateTime}) was already handled at ${String(seen.handledAt)} (${String(seen.outcome)}): a duplicate delivery`;
-    logger.info('Duplicate alarm event', { reason });
-    return { outcome: 'duplicate', reason };
-  }
-
   const ageMinutes = (now.getTime() - alarmAt.getTime()) / 60_000;
   if (ageMinutes > config.maxEventAgeMinutes) {
     const reason =
@@ -177,8 +179,10 @@ export async function handleAlarmEvent(
       `was processed (${now.toISOString()}), over the ${config.maxEventAgeMinutes}-minute maximum age: ` +
       'its evidence is stale, nothing was done';
     logger.warn('Stale alarm event: not acted on', { reason });
+    // Said once per transition: a redelivery of the stale event pages nobody.
+    const first = await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger, options.retry);
     const notified =
-      (await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger, options.retry)) &&
+      first &&
       (await notify(clients, traffic.alertTopicArn, logger, options.retry, {
         subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
         message: [
@@ -190,6 +194,11 @@ export async function handleAlarmEvent(
       }));
     return { outcome: 'stale', notified, reason };
   }
+
+  // A transition already handled: a duplicate delivery. It still goes through the rollback (which
+  // changes nothing when the state is as the first delivery left it, and is held by the same
+  // window and cool-down) but pages only if it did change something.
+  const seen = await getOpsItem(clients.ddb, traffic.opsTable, marker, options.retry);
 
   let result: RollbackResult;
   try {
@@ -240,12 +249,22 @@ export async function handleAlarmEvent(
         ? 'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.'
         : 'To roll back anyway: `npm run ops -- rollback`.',
   );
-  // Only the delivery that records the transition pages: a duplicate racing this one does not.
-  if (!(await claim(clients, traffic.opsTable, marker, event, now, result.outcome, logger, options.retry))) {
-    return {
-      outcome: 'duplicate',
-      reason: `this transition of ${detail.alarmName} (${stateTime}) was handled meanwhile by a duplicate delivery`,
-    };
+  // Otherwise only the delivery that records the transition pages: of two racing, one does.
+  const first =
+    seen === undefined &&
+    (await claim(clients, traffic.opsTable, marker, event, now, result.outcome, logger, options.retry));
+  if (!first) {
+    const reason = `this transition of ${detail.alarmName} (${stateTime}) was already handled${
+      seen === undefined
+        ? ' by a delivery racing this one'
+        : ` at ${String(seen.handledAt)} (${String(seen.outcome)})`
+    }: a duplicate delivery`;
+    logger.info('Duplicate alarm event', { reason, changed: result.changed });
+    // A racer's change is the one the winner pages about, at the same moment; a later duplicate
+    // that still changed the weights found the state moved since: that is news.
+    if (seen === undefined || !result.changed) {
+      return { outcome: 'duplicate', reason, notified: false, rollback: result };
+    }
   }
   const notified = await notify(clients, traffic.alertTopicArn, logger, options.retry, {
     subject: result.changed
@@ -253,6 +272,14 @@ export async function handleAlarmEvent(
       : `[${traffic.environment}] P0: automatic rollback did nothing (${result.outcome})`,
     message: lines.join('\n'),
   });
+  if (!first) {
+    return {
+      outcome: 'duplicate',
+      reason: 'a duplicate delivery that changed the weights',
+      notified,
+      rollback: result,
+    };
+  }
   return { outcome: 'handled', notified, rollback: result };
 }
 

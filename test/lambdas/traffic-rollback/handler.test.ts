@@ -166,7 +166,11 @@ describe('P0 into ALARM', () => {
       { ...alarmEvent('ALARM', 'OK'), id: 'f0e1d2c3-0000-4000-8000-000000000001' },
       deps({ now: () => new Date(NOW.getTime() + 5000) }),
     );
-    expect(again).toMatchObject({ outcome: 'duplicate' });
+    expect(again).toMatchObject({
+      outcome: 'duplicate',
+      notified: false,
+      rollback: { changed: false, outcome: 'already-rolled-back' },
+    });
     expect(published()).toEqual([]);
     expect(mocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
     expect(world.listener).toEqual(listenerAfter);
@@ -181,6 +185,21 @@ describe('P0 into ALARM', () => {
     ]);
     expect(published()).toHaveLength(1);
     expect(results.map((r) => r.outcome).sort()).toEqual(['duplicate', 'handled']);
+    expect(world.listener).toEqual({ blue: 100, green: 0 });
+  });
+
+  it('pages a duplicate that still changed the weights: the state moved since the first delivery', async () => {
+    await handleEvent(alarmEvent('ALARM', 'OK'), deps());
+    // Someone put the shift's weights back by hand (not a new shift) before the redelivery.
+    resetWorld({ listener: { blue: 0, green: 100 } });
+    await engine().put(lastShiftItem());
+    // No cool-down here, or the first delivery's rollback would hold this one off.
+    const again = await handleEvent(
+      alarmEvent('ALARM', 'OK'),
+      deps({ env: { ...ENV, ROLLBACK_COOLDOWN_MINUTES: '0' }, now: () => new Date(NOW.getTime() + 60_000) }),
+    );
+    expect(again).toMatchObject({ outcome: 'duplicate', notified: true, rollback: { changed: true } });
+    expect(published()).toHaveLength(1);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
   });
 
@@ -294,7 +313,8 @@ describe('late and replayed events', () => {
 
     // Its redelivery pages nobody.
     await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps({ now: late }))).resolves.toMatchObject({
-      outcome: 'duplicate',
+      outcome: 'stale',
+      notified: false,
     });
     expect(published()).toHaveLength(1);
   });
