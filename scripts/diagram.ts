@@ -87,7 +87,7 @@ const COLLAPSED: Record<string, string> = {
 /** A logical ID without CDK's 8-character hash and without the stack-name prefix CDK sometimes adds. */
 function baseName(logicalId: string): string {
   return logicalId
-    .replace(/[0-9A-F]{8}[0-9a-f]{40}$/, '')
+    .replace(/[0-9A-F]{8}[0-9a-f]{32,40}$/, '')
     .replace(/[0-9A-F]{8}$/, '')
     .replace(/^faaisystem[a-z]+(stateful|service)/, '');
 }
