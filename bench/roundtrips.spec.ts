@@ -102,7 +102,8 @@ it.each([1, 10])('kill switch with %i running execution(s)', async (executions) 
     depth: tracker.depth,
     calls: tracker.calls.length,
     wallMs: ms,
-    target: 2,
+    // Record, act, complete: the single-item protocol's price for a crash-safe retry.
+    target: 3,
   });
 });
 

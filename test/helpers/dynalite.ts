@@ -5,9 +5,13 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import {
+  fromAttributeValues,
+  OPS_TABLE_KEYS,
+  OPS_TABLE_TRANSLATE_CONFIG,
+} from '../../lambdas/shared/ops-table';
 import { recordSent } from './aws-mock';
 
 /**
@@ -66,6 +70,20 @@ export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}):
   return client;
 }
 
+/** A DynamoDB operation as the engine names it. */
+export type DynamoOperation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+
+/** Which calls {@link LocalOpsTable.failWith} fails. */
+export interface FaultSpec {
+  readonly operation: DynamoOperation;
+  /** Only calls on this partition (the key's or the item's pk). */
+  readonly pk?: string;
+  /** The error each failing call throws (a fresh one per call). */
+  readonly error: () => Error;
+  /** How many matching calls fail, then the engine answers again. @default every one */
+  readonly times?: number;
+}
+
 /** An ops table on the local engine, created with the construct's key schema. */
 export interface LocalOpsTable {
   readonly tableName: string;
@@ -75,6 +93,19 @@ export interface LocalOpsTable {
   readonly ddb: DynamoDBDocumentClient;
   /** Every item, sorted by pk then sk. */
   items(): Promise<Array<Record<string, unknown>>>;
+  /** Writes items as they are (the test's own seeding, not recorded). */
+  seed(...items: Array<Record<string, unknown>>): Promise<void>;
+  /** The item with this key, or undefined. */
+  item(pk: string, sk: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Makes matching calls of the code under test fail before they reach the engine (throttling,
+   * access denied, timeouts); every other call is still decided by the engine.
+   */
+  failWith(fault: FaultSpec): void;
+  /** Removes every fault. */
+  clearFaults(): void;
+  /** The operations the code under test sent (failed ones included), in order. */
+  readonly sent: ReadonlyArray<{ operation: string; pk: string | undefined }>;
   /** Deletes the table. */
   drop(): Promise<void>;
 }
@@ -101,15 +132,55 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
       ],
     }),
   );
+  const faults: Array<FaultSpec & { left: number }> = [];
+  const sent: Array<{ operation: string; pk: string | undefined }> = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+      const pk = fromAttributeValues(input.Key ?? input.Item)?.pk;
+      const pkText = typeof pk === 'string' ? pk : undefined;
+      sent.push({ operation, pk: pkText });
+      const fault = faults.find(
+        (f) => f.left > 0 && f.operation === operation && (f.pk === undefined || f.pk === pkText),
+      );
+      if (fault !== undefined) {
+        fault.left -= 1;
+        return Promise.reject(fault.error());
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectFaults' },
+  );
   const ddb = DynamoDBDocumentClient.from(client, OPS_TABLE_TRANSLATE_CONFIG);
+  // Handler harnesses loaded in the same worker mock DynamoDBDocumentClient's prototype (for
+  // the fault matrix); the engine's own client must never be answered by such a stub.
+  const unmockedSend = (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send;
+  Object.defineProperty(ddb, 'send', { value: unmockedSend, writable: true, configurable: true });
+  const adminDoc = DynamoDBDocumentClient.from(admin, OPS_TABLE_TRANSLATE_CONFIG);
+  Object.defineProperty(adminDoc, 'send', { value: unmockedSend, writable: true, configurable: true });
   return {
     tableName: name,
     client,
     ddb,
-    async items() {
-      const { Items = [] } = await DynamoDBDocumentClient.from(admin).send(
-        new ScanCommand({ TableName: name }),
+    sent,
+    async seed(...items) {
+      for (const item of items) await adminDoc.send(new PutCommand({ TableName: name, Item: item }));
+    },
+    async item(pk, sk) {
+      const { Item } = await adminDoc.send(
+        new GetCommand({ TableName: name, Key: { pk, sk }, ConsistentRead: true }),
       );
+      return Item;
+    },
+    failWith(fault) {
+      faults.push({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    clearFaults() {
+      faults.length = 0;
+    },
+    async items() {
+      const { Items = [] } = await adminDoc.send(new ScanCommand({ TableName: name }));
       const key = (i: Record<string, unknown>) => `${String(i[partitionKey])}\u0000${String(i[sortKey])}`;
       return Items.sort((a, b) => key(a).localeCompare(key(b)));
     },
