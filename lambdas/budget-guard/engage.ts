@@ -23,8 +23,9 @@ import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  type AuditEntry,
   type AuditOutcome,
-  auditItem,
+  auditKey,
   fromAttributeValues,
   KILL_SWITCH_ENGAGE_CONDITION,
   type KillSwitchState,
@@ -32,6 +33,7 @@ import {
   killSwitchStateItem,
   parseKillSwitchState,
   readKillSwitchState,
+  recordAudit,
   shortId,
 } from '../shared/ops-table';
 import { isConditionFailure } from '../shared/traffic';
@@ -291,42 +293,38 @@ export async function engageKillSwitch(
 
   // Round 3: complete (only when nothing failed), the audit item with the outcome, the report.
   const auditOutcome: AuditOutcome = failures.length === 0 ? 'ok' : 'partial';
-  const audit = auditItem(
-    {
-      action: trigger.action,
-      actor: trigger.actor,
-      reason: trigger.reason,
-      source: trigger.source,
-      outcome: auditOutcome,
-      environment: config.environment,
-      details: {
-        messageId: trigger.messageId,
-        budgetName: trigger.budget?.name,
-        actualAmount: trigger.budget?.actualAmount,
-        budgetedAmount: trigger.budget?.budgetedAmount,
-        thresholdAmount: trigger.budget?.thresholdAmount,
-        attemptId,
-        engagedAt: state.engagedAt,
-        stoppedExecutions,
-        stoppedTasks,
-        failures: failures.length === 0 ? undefined : failures,
-      },
+  // The attempt's id names its audit entry: one entry per attempt, never another's overwritten.
+  const auditId = attemptId.replace(/[^0-9a-zA-Z]/g, '').slice(0, 8) || shortId();
+  const auditAt = now();
+  const auditEntry: AuditEntry = {
+    action: trigger.action,
+    actor: trigger.actor,
+    reason: trigger.reason,
+    source: trigger.source,
+    outcome: auditOutcome,
+    environment: config.environment,
+    details: {
+      messageId: trigger.messageId,
+      budgetName: trigger.budget?.name,
+      actualAmount: trigger.budget?.actualAmount,
+      budgetedAmount: trigger.budget?.budgetedAmount,
+      thresholdAmount: trigger.budget?.thresholdAmount,
+      attemptId,
+      engagedAt: state.engagedAt,
+      stoppedExecutions,
+      stoppedTasks,
+      failures: failures.length === 0 ? undefined : failures,
     },
-    now(),
-    { id: shortId() },
-  );
+  };
+  const auditSk = auditKey(auditAt, auditId).sk;
   if (failures.length > 0) logger.error('Kill switch actions failed', { failures });
   const [completed, audited, reported] = await Promise.allSettled([
     failures.length === 0 ? markComplete(clients, config, attemptId, now(), retry) : Promise.resolve(false),
-    retry('PutItem', () =>
-      clients.ddb.send(
-        new PutCommand({
-          TableName: config.opsTableName,
-          Item: audit,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    ),
+    recordAudit(clients.ddb, config.opsTableName, auditEntry, {
+      now: auditAt,
+      id: auditId,
+      retry: options.retry,
+    }),
     failures.length === 0
       ? Promise.resolve(undefined)
       : retry('Publish', () =>
@@ -383,7 +381,7 @@ export async function engageKillSwitch(
     outcome: 'engaged',
     attemptId,
     engagedAt: state.engagedAt,
-    auditSk: audit.sk,
+    auditSk,
     scheduleStateBefore: scheduleState,
     stoppedExecutions,
     stoppedTasks,

@@ -8,10 +8,12 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  type AuditEntry,
   auditItem,
   type KillSwitchState,
   killSwitchStateItem,
   readKillSwitchState,
+  recordAudit,
 } from '../shared/ops-table';
 import { isConditionFailure } from '../shared/traffic';
 import {
@@ -186,39 +188,34 @@ export async function reenableBatch(
     }
   });
   // The audit item, with the outcome, once the actions are done.
-  const audit = auditItem(
-    {
-      action: 'batch-enable',
-      actor: request.actor,
-      reason: request.reason,
-      source: 'cli',
-      outcome: failures.length === 0 ? 'ok' : 'partial',
-      environment: config.environment,
-      details: {
-        forced,
-        forceRequested: request.force,
-        actualSpend,
-        budgetLimit,
-        thresholdAmount,
-        wasEngaged: state?.engaged ?? false,
-        engagedAt: state?.engagedAt,
-        engagedBy: state?.engagedBy,
-        failures: failures.length === 0 ? undefined : failures,
-      },
+  const auditEntry: AuditEntry = {
+    action: 'batch-enable',
+    actor: request.actor,
+    reason: request.reason,
+    source: 'cli',
+    outcome: failures.length === 0 ? 'ok' : 'partial',
+    environment: config.environment,
+    details: {
+      forced,
+      forceRequested: request.force,
+      actualSpend,
+      budgetLimit,
+      thresholdAmount,
+      wasEngaged: state?.engaged ?? false,
+      engagedAt: state?.engagedAt,
+      engagedBy: state?.engagedBy,
+      failures: failures.length === 0 ? undefined : failures,
     },
-    at,
-  );
+  };
+  const audit = auditItem(auditEntry, at);
   if (failures.length > 0) logger.error('Re-enabling the batch partly failed', { failures });
   const [audited] = await Promise.allSettled([
-    retry('PutItem', () =>
-      clients.ddb.send(
-        new PutCommand({
-          TableName: config.opsTableName,
-          Item: audit,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    ),
+    // recordAudit never overwrites another entry.
+    recordAudit(clients.ddb, config.opsTableName, auditEntry, {
+      now: at,
+      id: audit.id,
+      retry: options.retry,
+    }),
     failures.length === 0
       ? Promise.resolve(undefined)
       : retry('Publish', () =>

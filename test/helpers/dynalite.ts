@@ -102,8 +102,15 @@ export interface LocalOpsTable {
    * access denied, timeouts); every other call is still decided by the engine.
    */
   failWith(fault: FaultSpec): void;
-  /** Removes every fault. */
+  /** Removes every fault and hook. */
   clearFaults(): void;
+  /**
+   * Runs `run` after the next matching call was answered and before its caller sees the
+   * answer: a concurrent writer acting between a read and the write that depends on it.
+   */
+  afterCall(operation: DynamoOperation, pk: string, run: () => Promise<void>): void;
+  /** Wraps every call of the code under test, e.g. to count its rounds. */
+  around(wrap: <T>(operation: string, call: () => Promise<T>) => Promise<T>): void;
   /** The operations the code under test sent (failed ones included), in order. */
   readonly sent: ReadonlyArray<{ operation: string; pk: string | undefined }>;
   /** Deletes the table. */
@@ -133,6 +140,8 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
     }),
   );
   const faults: Array<FaultSpec & { left: number }> = [];
+  const hooks: Array<{ operation: string; pk: string; run: () => Promise<void> }> = [];
+  let wrapCall: <T>(operation: string, call: () => Promise<T>) => Promise<T> = (_op, call) => call();
   const sent: Array<{ operation: string; pk: string | undefined }> = [];
   client.middlewareStack.add(
     (next, context) => (args) => {
@@ -146,9 +155,15 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
       );
       if (fault !== undefined) {
         fault.left -= 1;
-        return Promise.reject(fault.error());
+        return wrapCall(operation, () => Promise.reject(fault.error()));
       }
-      return next(args);
+      const hookAt = hooks.findIndex((h) => h.operation === operation && h.pk === pkText);
+      const hook = hookAt >= 0 ? hooks.splice(hookAt, 1)[0] : undefined;
+      return wrapCall(operation, async () => {
+        const output = await next(args);
+        if (hook !== undefined) await hook.run();
+        return output;
+      });
     },
     { step: 'initialize', name: 'injectFaults' },
   );
@@ -178,6 +193,13 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
     },
     clearFaults() {
       faults.length = 0;
+      hooks.length = 0;
+    },
+    afterCall(operation, pk, run) {
+      hooks.push({ operation, pk, run });
+    },
+    around(wrap) {
+      wrapCall = wrap;
     },
     async items() {
       const { Items = [] } = await adminDoc.send(new ScanCommand({ TableName: name }));
