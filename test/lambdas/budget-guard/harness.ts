@@ -107,6 +107,13 @@ const legacyDdb = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: REGION }),
   OPS_TABLE_TRANSLATE_CONFIG,
 );
+// Its own send, so that this instance's stub and another harness's stub of the class's
+// prototype never wrap the same function.
+Object.defineProperty(legacyDdb, 'send', {
+  value: (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send,
+  writable: true,
+  configurable: true,
+});
 
 export const mocks = {
   scheduler: mockClient(SchedulerClient),
