@@ -82,6 +82,8 @@ export interface FaultSpec {
   readonly error: () => Error;
   /** How many matching calls fail, then the engine answers again. @default every one */
   readonly times?: number;
+  /** The call reaches the engine and its answer is lost (a timeout after the write landed). */
+  readonly landed?: boolean;
 }
 
 /** An ops table on the local engine, created with the construct's key schema. */
@@ -155,7 +157,11 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
       );
       if (fault !== undefined) {
         fault.left -= 1;
-        return wrapCall(operation, () => Promise.reject(fault.error()));
+        const error = fault.error();
+        return wrapCall(operation, async () => {
+          if (fault.landed) await next(args);
+          throw error;
+        });
       }
       const hookAt = hooks.findIndex((h) => h.operation === operation && h.pk === pkText);
       const hook = hookAt >= 0 ? hooks.splice(hookAt, 1)[0] : undefined;
