@@ -1,5 +1,5 @@
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   GetScheduleCommand,
@@ -10,12 +10,7 @@ import {
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
@@ -99,17 +94,18 @@ export function taskArn(i: number): string {
 }
 
 /**
- * Only test/fault-matrix/budget-guard.test.ts still answers DynamoDB by hand (its owner moves it
- * to the real engine, see {@link world}); the instance is mocked, never the class, so that the
- * local engine's clients in the same worker are not answered by this stub.
+ * The DynamoDB of {@link clients}, for calls that must fail before they reach the table: every
+ * command is rejected (tests that reach the table use {@link world}, no test answers DynamoDB by
+ * hand). The instance is mocked, never the class, so that the local engine's clients in the same
+ * worker are not answered by this stub.
  */
-const legacyDdb = DynamoDBDocumentClient.from(
+const offlineDdb = DynamoDBDocumentClient.from(
   new DynamoDBClient({ region: REGION }),
   OPS_TABLE_TRANSLATE_CONFIG,
 );
 // Its own send, so that this instance's stub and another harness's stub of the class's
 // prototype never wrap the same function.
-Object.defineProperty(legacyDdb, 'send', {
+Object.defineProperty(offlineDdb, 'send', {
   value: (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send,
   writable: true,
   configurable: true,
@@ -121,19 +117,19 @@ export const mocks = {
   ecs: mockClient(ECSClient),
   ssm: mockClient(SSMClient),
   sns: mockClient(SNSClient),
-  /** Fault matrix only (hand-answered DynamoDB); the other tests use {@link world}. */
-  ddb: mockClient(legacyDdb),
+  /** Rejects every command (see {@link offlineDdb}); tests that reach the table use {@link world}. */
+  ddb: mockClient(offlineDdb),
   budgets: mockClient(BudgetsClient),
 };
 
-/** The other services' mocked clients, and the hand-answered DynamoDB of the fault matrix. */
+/** The other services' mocked clients, and a DynamoDB that rejects every command. */
 export const clients: BatchControlClients = {
   scheduler: new SchedulerClient({ region: REGION }),
   sfn: new SFNClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
   ssm: new SSMClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
-  ddb: legacyDdb,
+  ddb: offlineDdb,
   budgets: new BudgetsClient({ region: 'us-east-1' }),
 };
 
@@ -212,9 +208,7 @@ export function resetMocks(setup: MockSetup = {}): void {
   const track = <I, O>(command: string, fn: (input: I) => O) =>
     setup.tracker ? setup.tracker.wrap(command, fn) : async (input: I) => fn(input);
   const meta = { $metadata: {} };
-  mocks.ddb.on(TransactWriteCommand).callsFake(track('TransactWriteItems', () => meta));
-  mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', () => meta));
-  mocks.ddb.on(GetCommand).callsFake(track('GetItem', () => meta));
+  mocks.ddb.onAnyCommand().rejects(new Error('no ops table here: reach DynamoDB through world()'));
   mocks.scheduler
     .on(GetScheduleCommand)
     .callsFake(
@@ -265,40 +259,6 @@ export function budget(amounts: { actual?: string; limit?: string }) {
       ? {}
       : { CalculatedSpend: { ActualSpend: { Amount: amounts.actual, Unit: 'USD' } } }),
   };
-}
-
-/**
- * Fault matrix only: what DynamoDB answered when the engagement was a transaction: the old state item, in the
- * low-level attribute-value form (the document client does not translate errors).
- */
-export function conditionalCheckFailed(old: { engagedAt: string; engagedBy: string; complete?: boolean }) {
-  return new TransactionCanceledException({
-    message:
-      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
-    $metadata: { httpStatusCode: 400 },
-    CancellationReasons: [
-      {
-        Code: 'ConditionalCheckFailed',
-        Message: 'The conditional request failed',
-        Item: {
-          pk: { S: 'KILL_SWITCH' },
-          sk: { S: 'STATE' },
-          engaged: { BOOL: true },
-          complete: { BOOL: old.complete ?? true },
-          engagedAt: { S: old.engagedAt },
-          engagedBy: { S: old.engagedBy },
-          reason: { S: 'Budget fa-ai-system-prod-monthly: actual $2,001.37 >= 100% of budgeted $2,000.00' },
-          source: { S: 'budget-guard' },
-          budgetName: { S: BUDGET_NAME },
-          actualAmount: { N: '2001.37' },
-          budgetedAmount: { N: '2000' },
-          messageId: { S: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' },
-          attemptId: { S: 'a-previous-attempt' },
-        },
-      },
-      { Code: 'None' },
-    ],
-  });
 }
 
 export { awsError, metricValue, NO_SLEEP, RoundTripTracker };
