@@ -113,6 +113,8 @@ export class Remediation extends Construct {
       },
       shiftLock: { resources: [props.opsTable.tableArn] },
       claims: { resources: [props.opsTable.tableArn] },
+      rateLimit: { resources: [props.opsTable.tableArn] },
+      audit: { resources: [props.opsTable.tableArn] },
       alerts: props.alerts.publishGrant(),
     });
     Validations.of(role).acknowledge({

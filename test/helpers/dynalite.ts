@@ -5,9 +5,13 @@ import {
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import {
+  fromAttributeValues,
+  OPS_TABLE_KEYS,
+  OPS_TABLE_TRANSLATE_CONFIG,
+} from '../../lambdas/shared/ops-table';
 import { recordSent } from './aws-mock';
 
 /**
@@ -66,6 +70,22 @@ export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}):
   return client;
 }
 
+/** A DynamoDB operation as the engine names it. */
+export type DynamoOperation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+
+/** Which calls {@link LocalOpsTable.failWith} fails. */
+export interface FaultSpec {
+  readonly operation: DynamoOperation;
+  /** Only calls on this partition (the key's or the item's pk). */
+  readonly pk?: string;
+  /** The error each failing call throws (a fresh one per call). */
+  readonly error: () => Error;
+  /** How many matching calls fail, then the engine answers again. @default every one */
+  readonly times?: number;
+  /** The call reaches the engine and its answer is lost (a timeout after the write landed). */
+  readonly landed?: boolean;
+}
+
 /** An ops table on the local engine, created with the construct's key schema. */
 export interface LocalOpsTable {
   readonly tableName: string;
@@ -75,6 +95,26 @@ export interface LocalOpsTable {
   readonly ddb: DynamoDBDocumentClient;
   /** Every item, sorted by pk then sk. */
   items(): Promise<Array<Record<string, unknown>>>;
+  /** Writes items as they are (the test's own seeding, not recorded). */
+  seed(...items: Array<Record<string, unknown>>): Promise<void>;
+  /** The item with this key, or undefined. */
+  item(pk: string, sk: string): Promise<Record<string, unknown> | undefined>;
+  /**
+   * Makes matching calls of the code under test fail before they reach the engine (throttling,
+   * access denied, timeouts); every other call is still decided by the engine.
+   */
+  failWith(fault: FaultSpec): void;
+  /** Removes every fault and hook. */
+  clearFaults(): void;
+  /**
+   * Runs `run` after the next matching call was answered and before its caller sees the
+   * answer: a concurrent writer acting between a read and the write that depends on it.
+   */
+  afterCall(operation: DynamoOperation, pk: string, run: () => Promise<void>): void;
+  /** Wraps every call of the code under test, e.g. to count its rounds. */
+  around(wrap: <T>(operation: string, call: () => Promise<T>) => Promise<T>): void;
+  /** The operations the code under test sent (failed ones included), in order. */
+  readonly sent: ReadonlyArray<{ operation: string; pk: string | undefined }>;
   /** Deletes the table. */
   drop(): Promise<void>;
 }
@@ -101,15 +141,74 @@ export async function createOpsTable(name = `ops-${process.pid}-${++tables}`): P
       ],
     }),
   );
+  const faults: Array<FaultSpec & { left: number }> = [];
+  const hooks: Array<{ operation: string; pk: string; run: () => Promise<void> }> = [];
+  let wrapCall: <T>(operation: string, call: () => Promise<T>) => Promise<T> = (_op, call) => call();
+  const sent: Array<{ operation: string; pk: string | undefined }> = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+      const pk = fromAttributeValues(input.Key ?? input.Item)?.pk;
+      const pkText = typeof pk === 'string' ? pk : undefined;
+      sent.push({ operation, pk: pkText });
+      const fault = faults.find(
+        (f) => f.left > 0 && f.operation === operation && (f.pk === undefined || f.pk === pkText),
+      );
+      if (fault !== undefined) {
+        fault.left -= 1;
+        const error = fault.error();
+        return wrapCall(operation, async () => {
+          if (fault.landed) await next(args);
+          throw error;
+        });
+      }
+      const hookAt = hooks.findIndex((h) => h.operation === operation && h.pk === pkText);
+      const hook = hookAt >= 0 ? hooks.splice(hookAt, 1)[0] : undefined;
+      return wrapCall(operation, async () => {
+        const output = await next(args);
+        if (hook !== undefined) await hook.run();
+        return output;
+      });
+    },
+    { step: 'initialize', name: 'injectFaults' },
+  );
   const ddb = DynamoDBDocumentClient.from(client, OPS_TABLE_TRANSLATE_CONFIG);
+  // Handler harnesses loaded in the same worker mock DynamoDBDocumentClient's prototype (for
+  // the fault matrix); the engine's own client must never be answered by such a stub.
+  const unmockedSend = (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send;
+  Object.defineProperty(ddb, 'send', { value: unmockedSend, writable: true, configurable: true });
+  const adminDoc = DynamoDBDocumentClient.from(admin, OPS_TABLE_TRANSLATE_CONFIG);
+  Object.defineProperty(adminDoc, 'send', { value: unmockedSend, writable: true, configurable: true });
   return {
     tableName: name,
     client,
     ddb,
-    async items() {
-      const { Items = [] } = await DynamoDBDocumentClient.from(admin).send(
-        new ScanCommand({ TableName: name }),
+    sent,
+    async seed(...items) {
+      for (const item of items) await adminDoc.send(new PutCommand({ TableName: name, Item: item }));
+    },
+    async item(pk, sk) {
+      const { Item } = await adminDoc.send(
+        new GetCommand({ TableName: name, Key: { pk, sk }, ConsistentRead: true }),
       );
+      return Item;
+    },
+    failWith(fault) {
+      faults.push({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
+    },
+    clearFaults() {
+      faults.length = 0;
+      hooks.length = 0;
+    },
+    afterCall(operation, pk, run) {
+      hooks.push({ operation, pk, run });
+    },
+    around(wrap) {
+      wrapCall = wrap;
+    },
+    async items() {
+      const { Items = [] } = await adminDoc.send(new ScanCommand({ TableName: name }));
       const key = (i: Record<string, unknown>) => `${String(i[partitionKey])}\u0000${String(i[sortKey])}`;
       return Items.sort((a, b) => key(a).localeCompare(key(b)));
     },
