@@ -13,7 +13,7 @@ import { sharedSynth } from '../helpers/synth';
 import { ACKNOWLEDGED_GRANTS, ACKNOWLEDGED_WILDCARDS, type AcknowledgedGrant } from './acknowledged-grants';
 import { deploymentOf, FAKE_ACCOUNT } from './deployment';
 import { type Decision, evaluate, PolicyIndex } from './evaluate';
-import { excessGrants } from './least-privilege';
+import { excessGrants, unusedServiceGrants } from './least-privilege';
 import { type Deployment, deploymentRequests, type PermissionRequest } from './requests';
 
 interface Proof {
@@ -164,6 +164,10 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
       (e) => !ACKNOWLEDGED_GRANTS.some((a) => covers(a, e.principal, e.action)),
     );
     expect(excess).toEqual([]);
+  });
+
+  it('lets a service principal do, in a resource or key policy, only what one of its hops does', () => {
+    expect(unusedServiceGrants(proof(envName).index, proof(envName).requests)).toEqual([]);
   });
 
   it('grants * only for APIs without resource-level permissions, or acknowledged', async () => {
