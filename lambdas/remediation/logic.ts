@@ -676,7 +676,9 @@ class Remediator {
       auditSk,
       topicArn: this.topicArn,
     };
-    this.run.logger.info('Remediation reported', { ...result });
+    // Powertools reserves the key `service` (its own service name): the ECS service goes as ecsService.
+    const { service: ecsService, ...logged } = result;
+    this.run.logger.info('Remediation reported', { ...logged, ecsService });
     if (failures.length > 0) {
       throw new RemediationReportError(
         `Remediation ${this.action} for ${incident.alarmName} ended (${ending.outcome}) but its ` +

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import 'aws-sdk-client-mock-vitest/extend';
 import { AccessDeniedException, DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -232,6 +233,18 @@ describe('CPU and memory', () => {
       outcome: 'ok',
       details: { before: { desiredCount: 2 }, after: { desiredCount: 3 }, colour: 'blue' },
     });
+  });
+
+  it('logs the ECS service it scaled under ecsService (Powertools keeps `service` for itself)', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ serviceName: 'remediation', logLevel: 'INFO' });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    await handleEvent(alarmEvent('blue-cpu-high'), deps({ observability: { logger, metrics: obs.metrics } }));
+    const reported = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'Remediation reported');
+    expect(reported).toMatchObject({ service: 'remediation', ecsService: SERVICES.blue, colour: 'blue' });
   });
 
   it('scales green memory out when green is live, capped at its max', async () => {
