@@ -64,7 +64,6 @@ import {
   remediationFor,
   type SkipReason,
   scaleOutTarget,
-  severityOf,
 } from './mapping';
 import { refundSlot, type Slot, type SlotRef, takeSlot } from './rate-limit';
 
@@ -298,7 +297,8 @@ export async function handleAlarmEvent(
       `not an alarm of ${config.environment}: its name does not start with ${config.alarmPrefix}`,
     );
   }
-  const severity = severityOf(detail.configuration?.description);
+  // An alarm the stack did not list (none should exist) is reported at P1: in doubt, page.
+  const severity = config.alarmSeverities[alarmId] ?? 'P1';
   const planned = plannedAction(alarmId);
   if (planned === undefined) {
     const decision = remediationFor(alarmId, undefined, config, severity);

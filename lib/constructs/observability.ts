@@ -129,6 +129,8 @@ export class Observability extends Construct {
 
   private readonly props: ObservabilityProps;
   private readonly byId: Record<string, cloudwatch.Alarm> = {};
+  /** Every alarm's severity by its id: what the automation is told (it never parses descriptions). */
+  public readonly severities: Record<string, Severity> = {};
   /** The dashboard's alarm widget reads this list at synth, so alarms added later are on it too. */
   private readonly dashboardAlarms: cloudwatch.IAlarm[] = [];
 
@@ -413,12 +415,25 @@ export class Observability extends Construct {
 
     this.alarms = this.byId;
     this.dashboardAlarms.unshift(this.p0Alarm);
+    this.severities.p0 = 'P0';
     this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
   }
 
-  /** Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard. */
-  addToDashboard(alarms: readonly cloudwatch.IAlarm[]): void {
-    this.dashboardAlarms.push(...alarms);
+  /**
+   * Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard, and their
+   * severities with the others'. `id` is the alarm's name without the environment prefix.
+   */
+  addAlarms(
+    alarms: ReadonlyArray<{
+      readonly id: string;
+      readonly severity: Severity;
+      readonly alarm: cloudwatch.IAlarm;
+    }>,
+  ): void {
+    for (const { id, severity, alarm } of alarms) {
+      this.dashboardAlarms.push(alarm);
+      this.severities[id] = severity;
+    }
   }
 
   /** Alarms on errors of each Lambda, and on the depth of its dead-letter queue. */
@@ -480,6 +495,7 @@ export class Observability extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(this.props.alertTopics[options.severity]));
     }
     this.byId[shortId] = alarm;
+    this.severities[shortId] = options.severity;
     this.dashboardAlarms.push(alarm);
     return alarm;
   }

@@ -301,12 +301,29 @@ describe('alarms without remediation', () => {
       outcome: 'no-action',
       reason: 'no automatic remediation for cache-memory-high; the alarm already paged P2',
     });
+    expect(awsCalls()).toBe(0);
+  });
+
+  it("takes an alarm's severity from the stack's list, never from its description", async () => {
     const noDescription = await handleEvent(
       alarmEvent('lambda-budget-guard-errors', { description: null }),
       deps(),
     );
-    expect(noDescription).toMatchObject({ outcome: 'no-action', severity: 'P2' });
-    expect(awsCalls()).toBe(0);
+    expect(noDescription).toMatchObject({ outcome: 'no-action', severity: 'P1' });
+    const misleading = await handleEvent(
+      alarmEvent('cache-memory-high', { description: 'P0 says the description' }),
+      deps(),
+    );
+    expect(misleading).toMatchObject({ outcome: 'no-action', severity: 'P2' });
+    // An alarm the stack did not list pages, in doubt.
+    const unlisted = await handleEvent(alarmEvent('brand-new-alarm', { description: null }), deps());
+    expect(unlisted).toMatchObject({ outcome: 'no-action', severity: 'P1' });
+  });
+
+  it('pages P1 for a pool-exhausted alarm event without a description', async () => {
+    const result = await handleEvent(alarmEvent('log-db-pool-exhausted', { description: null }), deps());
+    expect(result).toMatchObject({ severity: 'P1', action: 'force-new-deployment' });
+    expect(published()[0]).toMatchObject({ TopicArn: TOPICS.P1 });
   });
 });
 

@@ -53,10 +53,25 @@ export function env(remediation: RemediationJson = REMEDIATION) {
     OPS_TABLE_NAME: OPS_TABLE,
     TOPIC_ARNS: JSON.stringify(TOPICS),
     REMEDIATION: JSON.stringify(remediation),
+    ALARM_SEVERITIES: JSON.stringify(SEVERITIES),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
   } as Record<string, string>;
 }
+
+/** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
+export const SEVERITIES: Readonly<Record<string, string>> = {
+  'log-db-pool-exhausted': 'P1',
+  'db-connections-high': 'P1',
+  'blue-cpu-high': 'P2',
+  'blue-memory-high': 'P2',
+  'green-cpu-high': 'P2',
+  'green-memory-high': 'P2',
+  p0: 'P0',
+  'cache-memory-high': 'P2',
+  'log-error-logs': 'P2',
+  'lambda-budget-guard-errors': 'P1',
+};
 
 export const ENV = env();
 export const CONFIG = configFromEnv(ENV);
