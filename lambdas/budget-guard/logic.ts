@@ -30,8 +30,20 @@ export * from './types';
  */
 export function decide(
   notification: BudgetNotification,
-  config: Pick<BudgetGuardConfig, 'killSwitchBudgetName' | 'killThresholdPercent'>,
+  config: Pick<BudgetGuardConfig, 'killSwitchBudgetName' | 'killThresholdPercent' | 'budgetAccountId'>,
 ): Decision {
+  // A budget of the same name in another account is not ours to act on.
+  if (
+    notification.accountId !== undefined &&
+    config.budgetAccountId !== undefined &&
+    notification.accountId !== config.budgetAccountId
+  ) {
+    return {
+      act: false,
+      reason: 'other-account',
+      explanation: `the notification is from account ${notification.accountId}, not ${config.budgetAccountId}`,
+    };
+  }
   if (notification.budgetName !== config.killSwitchBudgetName) {
     return {
       act: false,

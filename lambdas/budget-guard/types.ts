@@ -129,7 +129,7 @@ export interface DuplicateResult {
 export type EngageResult = EngagedResult | DuplicateResult;
 
 /** Why a notification was ignored. */
-export type IgnoreReason = 'other-budget' | 'forecasted' | 'below-threshold';
+export type IgnoreReason = 'other-account' | 'other-budget' | 'forecasted' | 'below-threshold';
 
 /** The result of {@link handleBudgetNotification}. */
 export type BudgetNotificationResult =

@@ -239,6 +239,12 @@ describe('notifications that must not engage the kill switch', () => {
       'other-budget',
       'fa-ai-system-prod-batch is not the kill switch',
     ],
+    [
+      'the kill switch budget of another account at 100%',
+      ACTUAL_100.replace('AWS Account 222222222222', 'AWS Account 999999999999'),
+      'other-account',
+      'from account 999999999999, not 222222222222',
+    ],
   ])('%s: logs why, counts it, calls nothing', async (_name, message, reason, why) => {
     const info = vi.spyOn(obs.logger, 'info');
 
