@@ -259,6 +259,20 @@ describe('rollback', () => {
     expect(run.stdout).toContain(`Stopped the running shift ${running}.`);
     expect(cliMocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: running });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
+    expect(await opsTable().item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await opsTable().item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+      status: 'rolled-back',
+      rolledBackAt: '2026-11-25T04:12:35.000Z',
+      rolledBackBy: 'alice',
+      rollbackReason: 'checkout errors',
+    });
+    expect(await opsTable().item('TRAFFIC', 'ROLLBACK')).toMatchObject({
+      at: '2026-11-25T04:12:35.000Z',
+      by: 'alice',
+      source: 'cli',
+      executionArn: running,
+      restored: { blue: 100, green: 0 },
+    });
     expect(await itemsOf('AUDIT')).toEqual([
       expect.objectContaining({ source: 'cli', actor: 'alice', reason: 'checkout errors', outcome: 'ok' }),
     ]);
