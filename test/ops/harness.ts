@@ -92,7 +92,6 @@ const mockedClients = {
 };
 
 let current: LocalOpsTable | undefined;
-let tables = 0;
 
 /** The ops table of the current test (the one the CLI's clients write to). */
 export function opsTable(): LocalOpsTable {
@@ -177,7 +176,8 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
   // it would be decided by the test, not by the engine.
   trafficMocks.ddb.reset();
   trafficMocks.ddb.rejects(new Error('The ops CLI tests use the engine: cliClients().ddb'));
-  current = await createOpsTable(`${OPS_TABLE}-${process.pid}-${++tables}`);
+  // The helper names it: its counter is shared by every harness in the worker (one engine).
+  current = await createOpsTable();
   await current.seed(...(setup.items ?? []));
   for (const mock of [cliMocks.cloudformation, cliMocks.ecs, cliMocks.scheduler, cliMocks.budgets])
     mock.reset();
