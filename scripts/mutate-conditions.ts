@@ -15,14 +15,26 @@ import { join, relative } from 'node:path';
 const ROOT = join(import.meta.dirname, '..');
 const TAUTOLOGY = 'attribute_not_exists(mutantNever) OR attribute_exists(mutantNever)';
 
-/** The test files that exercise the code of each source directory or file. */
+/**
+ * The test files that exercise the code of each source directory or file. test/ops runs for the
+ * shared code the ops CLI calls (rollback, batch disable/enable, the audit trail): its tests
+ * kill those mutants on their own too.
+ */
 const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> = [
-  ['lambdas/shared/ops-table.ts', ['test/lambdas/shared/ops-table.test.ts', 'test/lambdas/budget-guard']],
-  ['lambdas/budget-guard/', ['test/lambdas/budget-guard']],
+  [
+    'lambdas/shared/ops-table.ts',
+    ['test/lambdas/shared/ops-table.test.ts', 'test/lambdas/budget-guard', 'test/ops'],
+  ],
+  ['lambdas/budget-guard/', ['test/lambdas/budget-guard', 'test/ops']],
   ['lambdas/remediation/', ['test/lambdas/remediation']],
   [
     'lambdas/shared/traffic.ts',
-    ['test/lambdas/shared/traffic.test.ts', 'test/lambdas/traffic-shift', 'test/lambdas/traffic-rollback'],
+    [
+      'test/lambdas/shared/traffic.test.ts',
+      'test/lambdas/traffic-shift',
+      'test/lambdas/traffic-rollback',
+      'test/ops',
+    ],
   ],
   ['lambdas/traffic-shift/', ['test/lambdas/traffic-shift']],
   ['lambdas/traffic-rollback/', ['test/lambdas/traffic-rollback']],
