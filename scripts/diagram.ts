@@ -6,6 +6,13 @@
  * the block; `--readme <file>` also replaces the text between `<!-- architecture:start -->`
  * and `<!-- architecture:end -->` in that file. Options: `--assembly <dir>` (default cdk.out),
  * `--env <name>` (default prod).
+ *
+ * An arrow points the way things flow: `A --> B` is traffic or a delivery from A to B (internet
+ * to load balancer to target group to service; a topic to its subscriber; a schedule, rule,
+ * alarm or budget to its target), A calling, starting or reading B, as A's own properties and
+ * its role's policies name B, or A connecting to a data store B whose security group admits A's.
+ * Nothing else draws an arrow: two components that merely name the same key, role or secret are
+ * not connected. `LEGEND` says this under the picture.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -20,10 +27,9 @@ interface Template {
   readonly Outputs?: Record<string, { readonly Value: Json }>;
 }
 
-/** How a resource type is drawn: its group, its place in the left-to-right flow, its shape. */
+/** How a resource type is drawn: its group and its shape. */
 interface Kind {
   readonly group: string;
-  readonly rank: number;
   readonly shape: (label: string) => string;
 }
 const box = (l: string) => `["${l}"]`;
@@ -34,35 +40,41 @@ const flag = (l: string) => `>"${l}"]`;
 
 /** The main components; everything else is either a connector or plumbing left out. */
 const KINDS: Record<string, Kind> = {
-  'AWS::Budgets::Budget': { group: 'budgets', rank: 1, shape: flag },
-  'AWS::CloudWatch::Alarm': { group: 'alarms', rank: 1, shape: flag },
-  'AWS::CloudWatch::CompositeAlarm': { group: 'alarms', rank: 1, shape: flag },
-  'AWS::Scheduler::Schedule': { group: 'schedules', rank: 1, shape: flag },
-  'AWS::ElasticLoadBalancingV2::LoadBalancer': { group: 'alb', rank: 2, shape: hex },
-  'AWS::Events::Rule': { group: 'rules', rank: 2, shape: flag },
-  'AWS::SNS::Topic': { group: 'topics', rank: 3, shape: round },
-  'AWS::ElasticLoadBalancingV2::TargetGroup': { group: 'targets', rank: 3, shape: box },
-  'AWS::StepFunctions::StateMachine': { group: 'workflows', rank: 4, shape: box },
-  'AWS::ECS::Service': { group: 'services', rank: 5, shape: box },
-  'AWS::Lambda::Function': { group: 'lambdas', rank: 5, shape: round },
-  'AWS::ECS::TaskDefinition': { group: 'tasks', rank: 6, shape: box },
-  'AWS::RDS::DBInstance': { group: 'data', rank: 7, shape: db },
-  'AWS::RDS::DBCluster': { group: 'data', rank: 7, shape: db },
-  'AWS::ElastiCache::ReplicationGroup': { group: 'data', rank: 7, shape: db },
-  'AWS::ElastiCache::ServerlessCache': { group: 'data', rank: 7, shape: db },
-  'AWS::DynamoDB::Table': { group: 'data', rank: 7, shape: db },
-  'AWS::SecretsManager::Secret': { group: 'secrets', rank: 7, shape: db },
+  'AWS::Budgets::Budget': { group: 'budgets', shape: flag },
+  'AWS::CloudWatch::Alarm': { group: 'alarms', shape: flag },
+  'AWS::CloudWatch::CompositeAlarm': { group: 'alarms', shape: flag },
+  'AWS::Scheduler::Schedule': { group: 'schedules', shape: flag },
+  'AWS::ElasticLoadBalancingV2::LoadBalancer': { group: 'alb', shape: hex },
+  'AWS::Events::Rule': { group: 'rules', shape: flag },
+  'AWS::SNS::Topic': { group: 'topics', shape: round },
+  'AWS::ElasticLoadBalancingV2::TargetGroup': { group: 'targets', shape: box },
+  'AWS::StepFunctions::StateMachine': { group: 'workflows', shape: box },
+  'AWS::ECS::Service': { group: 'services', shape: box },
+  'AWS::Lambda::Function': { group: 'lambdas', shape: round },
+  'AWS::ECS::TaskDefinition': { group: 'tasks', shape: box },
+  'AWS::RDS::DBInstance': { group: 'data', shape: db },
+  'AWS::RDS::DBCluster': { group: 'data', shape: db },
+  'AWS::ElastiCache::ReplicationGroup': { group: 'data', shape: db },
+  'AWS::ElastiCache::ServerlessCache': { group: 'data', shape: db },
+  'AWS::DynamoDB::Table': { group: 'data', shape: db },
+  'AWS::SecretsManager::Secret': { group: 'secrets', shape: db },
 };
 
-/** Resources that only link two components: their references become edges between them. */
-const CONNECTORS = new Set([
-  'AWS::ElasticLoadBalancingV2::Listener',
-  'AWS::ElasticLoadBalancingV2::ListenerRule',
-  'AWS::SNS::Subscription',
-  'AWS::Lambda::Permission',
-  'AWS::IAM::Role',
-  'AWS::IAM::Policy',
-  'AWS::SecretsManager::SecretTargetAttachment',
+/**
+ * The components that act. An arrow leaves one of these for each component it names in its own
+ * properties, in the policies of its own role, or (a service) in its task definition: what it
+ * calls, starts, notifies or reads. Data stores, secrets, topics and target groups do not act:
+ * what they name (a key, a password secret) draws nothing.
+ */
+const ACTORS = new Set([
+  'lambdas',
+  'services',
+  'tasks',
+  'workflows',
+  'schedules',
+  'rules',
+  'alarms',
+  'budgets',
 ]);
 
 /** Many alarms or budgets would drown the picture: each of these types is drawn as one node. */
@@ -75,7 +87,7 @@ const COLLAPSED: Record<string, string> = {
 /** A logical ID without CDK's 8-character hash and without the stack-name prefix CDK sometimes adds. */
 function baseName(logicalId: string): string {
   return logicalId
-    .replace(/[0-9A-F]{8}[0-9a-f]{40}$/, '')
+    .replace(/[0-9A-F]{8}[0-9a-f]{32,40}$/, '')
     .replace(/[0-9A-F]{8}$/, '')
     .replace(/^faaisystem[a-z]+(stateful|service)/, '');
 }
@@ -176,84 +188,164 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
     nodes.set(node.id, node);
     nodeByResource.set(key, node.id);
   }
-  // A service's task definition is a connector: what its containers use is what the service uses.
-  const isConnector = (key: string) =>
-    CONNECTORS.has(resources.get(key)?.Type ?? '') || serviceTaskDefs.has(key);
-  // The components a connector links: those it refers to, and those its own connectors (e.g. a
-  // role's policies) refer to.
-  const linked = (connector: string): Set<string> => {
-    const out = new Set<string>();
-    for (const r of refs.get(connector) ?? []) {
-      const n = nodeByResource.get(r);
-      if (n) out.add(n);
+
+  const stackOf = (key: string) => key.slice(0, key.indexOf('/'));
+  const typeOf = (key: string) => resources.get(key)?.Type ?? '';
+  const refsIn = (key: string, value: Json) => references(value, stackOf(key), outputs);
+  const propsOf = (key: string) => resources.get(key)?.Properties ?? {};
+
+  // The policy documents attached to each role: its inline policies, the managed policies it
+  // lists, and the policies that list it in `Roles`. Only the documents: a policy's `Roles`
+  // names who holds it, not what it grants.
+  const grantsOf = new Map<string, Set<string>>();
+  const grant = (role: string, named: Iterable<string>) => {
+    const set = grantsOf.get(role) ?? new Set<string>();
+    for (const n of named) set.add(n);
+    grantsOf.set(role, set);
+  };
+  for (const [key, r] of resources) {
+    const props = propsOf(key);
+    if (r.Type === 'AWS::IAM::Role') {
+      const inline = (props.Policies as { PolicyDocument?: Json }[] | undefined) ?? [];
+      const documents = inline.map((p) => p.PolicyDocument);
+      grant(key, refsIn(key, documents));
+      for (const m of refsIn(key, props.ManagedPolicyArns ?? []))
+        if (typeOf(m) === 'AWS::IAM::ManagedPolicy') grant(key, refsIn(m, propsOf(m).PolicyDocument ?? {}));
+    } else if (r.Type === 'AWS::IAM::Policy' || r.Type === 'AWS::IAM::ManagedPolicy') {
+      const named = refsIn(key, props.PolicyDocument ?? {});
+      for (const role of refsIn(key, props.Roles ?? [])) grant(role, named);
     }
-    for (const [key, rs] of refs)
-      if (isConnector(key) && rs.has(connector))
-        for (const r of rs) {
-          const n = nodeByResource.get(r);
-          if (n) out.add(n);
-          // A policy naming another role (iam:PassRole) links to the task that runs with it.
-          if (
-            resources.get(connector)?.Type === 'AWS::IAM::Role' &&
-            r !== connector &&
-            resources.get(r)?.Type === 'AWS::IAM::Role'
-          )
-            for (const [task, trs] of refs)
-              if (trs.has(r) && resources.get(task)?.Type === 'AWS::ECS::TaskDefinition') {
-                const t = nodeByResource.get(task);
-                if (t) out.add(t);
-              }
-        }
+  }
+
+  // The components that act: what they refer to is what they call, start, notify or read.
+  const actor = (id: string) => ACTORS.has(nodes.get(id)?.kind.group ?? '');
+  // What a component names of its own accord: not a service's load balancer attachment nor a
+  // rule's event pattern, where things flow the other way (to the service, to the rule).
+  const ownRefs = (key: string) => {
+    const type = typeOf(key);
+    if (type === 'AWS::ECS::Service') return refsIn(key, { ...propsOf(key), LoadBalancers: undefined });
+    if (type === 'AWS::Events::Rule') return refsIn(key, { ...propsOf(key), EventPattern: undefined });
+    return refs.get(key) ?? new Set<string>();
+  };
+
+  // Who runs with each role (a policy naming a role, for iam:PassRole, is about that component).
+  const holders = new Map<string, Set<string>>();
+  for (const [key, id] of nodeByResource) {
+    if (!actor(id)) continue;
+    const direct = [...ownRefs(key)];
+    for (const r of [...direct]) if (serviceTaskDefs.has(r)) direct.push(...(refs.get(r) ?? []));
+    for (const r of direct)
+      if (typeOf(r) === 'AWS::IAM::Role') holders.set(r, (holders.get(r) ?? new Set()).add(id));
+  }
+
+  // The components a reference stands for. `asGrant`: the reference is its holder's own role,
+  // so it stands for what the role's policies grant; a role named inside a policy stands for
+  // the components that run with it.
+  const reach = (key: string, asGrant: boolean, seen = new Set<string>()): Set<string> => {
+    const out = new Set<string>();
+    if (seen.has(key)) return out;
+    seen.add(key);
+    const node = nodeByResource.get(key);
+    if (node) return out.add(node);
+    const type = typeOf(key);
+    const props = propsOf(key);
+    const follow = (keys: Iterable<string>, grants: boolean) => {
+      for (const k of keys) for (const n of reach(k, grants, seen)) out.add(n);
+    };
+    if (type === 'AWS::IAM::Role') {
+      if (asGrant) follow(grantsOf.get(key) ?? [], false);
+      else for (const h of holders.get(key) ?? []) out.add(h);
+    } else if (serviceTaskDefs.has(key)) follow(refs.get(key) ?? [], true);
+    else if (type === 'AWS::SecretsManager::SecretTargetAttachment')
+      follow(refsIn(key, props.SecretId), false);
+    else if (type === 'AWS::ElasticLoadBalancingV2::Listener')
+      follow(refsIn(key, props.LoadBalancerArn), false);
+    else if (type === 'AWS::ElasticLoadBalancingV2::ListenerRule')
+      follow(refsIn(key, props.ListenerArn), false);
     return out;
   };
 
   const edges = new Set<string>();
-  const connect = (a: string, b: string) => {
-    const na = nodes.get(a);
-    const nb = nodes.get(b);
-    if (!na || !nb || a === b) return;
-    // Alarms name what they watch in dimensions; only where they notify is a connection.
-    if ((a === 'alarms' && nb.kind.group !== 'topics') || (b === 'alarms' && na.kind.group !== 'topics'))
-      return;
-    // The flow runs left to right: from the lower-ranked component to the higher.
-    const [from, to] =
-      na.kind.rank < nb.kind.rank || (na.kind.rank === nb.kind.rank && a < b) ? [a, b] : [b, a];
+  const connect = (from: string, to: string) => {
+    if (from === to || !nodes.has(from) || !nodes.has(to)) return;
     edges.add(`${from} --> ${to}`);
   };
-  for (const [key, rs] of refs) {
-    const own = nodeByResource.get(key);
-    if (own) {
-      for (const r of rs) {
-        const target = nodeByResource.get(r);
-        if (target) connect(own, target);
-        else if (isConnector(r)) for (const n of linked(r)) connect(own, n);
-      }
-    } else if (isConnector(key)) {
-      const ns = [...linked(key)];
-      // A connector referring to two components (a listener, a subscription) joins them; a
-      // policy does not: it grants its role, which the role's owner already draws.
-      const type = resources.get(key)?.Type;
-      if (type !== 'AWS::IAM::Policy' && type !== 'AWS::IAM::Role' && ns.length === 2 && ns[0] && ns[1]) {
-        connect(ns[0], ns[1]);
-      }
-    }
+  const connectAll = (from: Iterable<string>, to: Iterable<string>) => {
+    const targets = [...to];
+    for (const f of from) for (const t of targets) connect(f, t);
+  };
+  const reachAll = (keys: Iterable<string>) => {
+    const out = new Set<string>();
+    for (const k of keys) for (const n of reach(k, true)) out.add(n);
+    return out;
+  };
+
+  // The components in each security group, for the rules that let one reach a data store.
+  const members = new Map<string, Set<string>>();
+  for (const [key, id] of nodeByResource) {
+    if (!['lambdas', 'services', 'tasks', 'data'].includes(nodes.get(id)?.kind.group ?? '')) continue;
+    for (const r of refs.get(key) ?? [])
+      if (typeOf(r) === 'AWS::EC2::SecurityGroup') members.set(r, (members.get(r) ?? new Set()).add(id));
+  }
+  const membersOf = (keys: Iterable<string>) => [...keys].flatMap((k) => [...(members.get(k) ?? [])]);
+
+  for (const [key, id] of nodeByResource) {
+    if (!actor(id)) continue;
+    let named = [...reachAll(ownRefs(key))];
+    // Alarms name what they watch in dimensions; only where they notify is a connection.
+    if (id === 'alarms') named = named.filter((n) => nodes.get(n)?.kind.group === 'topics');
+    connectAll([id], named);
   }
   for (const [key, r] of resources) {
+    const props = propsOf(key);
     const own = nodeByResource.get(key);
-    if (!own) continue;
-    const props = r.Properties ?? {};
-    if (r.Type === 'AWS::ElasticLoadBalancingV2::LoadBalancer' && props.Scheme !== 'internal') {
-      nodes.set('internet', {
-        id: 'internet',
-        label: 'Internet',
-        kind: { group: 'internet', rank: 0, shape: round },
-      });
-      connect('internet', own);
+    switch (r.Type) {
+      case 'AWS::ECS::Service': // traffic: target group -> service
+        if (own) connectAll(reachAll(refsIn(key, props.LoadBalancers ?? [])), [own]);
+        break;
+      case 'AWS::ElasticLoadBalancingV2::Listener': // traffic: load balancer -> target groups
+        connectAll(
+          reachAll(refsIn(key, props.LoadBalancerArn)),
+          reachAll(refsIn(key, props.DefaultActions ?? [])),
+        );
+        break;
+      case 'AWS::ElasticLoadBalancingV2::ListenerRule':
+        connectAll(reachAll(refsIn(key, props.ListenerArn)), reachAll(refsIn(key, props.Actions ?? [])));
+        break;
+      case 'AWS::EC2::SecurityGroupIngress': {
+        // network: a component whose security group a data store's group admits -> that store
+        const stores = membersOf(refsIn(key, props.GroupId)).filter(
+          (n) => nodes.get(n)?.kind.group === 'data',
+        );
+        connectAll(membersOf(refsIn(key, props.SourceSecurityGroupId ?? null)), stores);
+        break;
+      }
+      case 'AWS::SNS::Subscription': // delivery: topic -> subscriber
+        connectAll(reachAll(refsIn(key, props.TopicArn)), reachAll(refsIn(key, props.Endpoint)));
+        break;
+      case 'AWS::Lambda::Permission': // invocation: source -> function
+        connectAll(reachAll(refsIn(key, props.SourceArn)), reachAll(refsIn(key, props.FunctionName)));
+        break;
+      case 'AWS::ElasticLoadBalancingV2::LoadBalancer':
+        if (own && props.Scheme !== 'internal') {
+          nodes.set('internet', {
+            id: 'internet',
+            label: 'Internet',
+            kind: { group: 'internet', shape: round },
+          });
+          connect('internet', own);
+        }
+        break;
+      case 'AWS::Events::Rule': {
+        if (!own) break;
+        // events: what the pattern matches -> rule. A rule matching alarm state changes by name
+        // pattern refers to no alarm resource.
+        connectAll(reachAll(refsIn(key, props.EventPattern ?? {})), [own]);
+        const pattern = props.EventPattern as { source?: unknown } | undefined;
+        if (JSON.stringify(pattern?.source ?? []).includes('aws.cloudwatch')) edges.add(`alarms --> ${own}`);
+        break;
+      }
     }
-    // Rules matching alarm state changes by name pattern refer to no alarm resource.
-    const pattern = props.EventPattern as { source?: unknown } | undefined;
-    if (r.Type === 'AWS::Events::Rule' && JSON.stringify(pattern?.source ?? []).includes('aws.cloudwatch'))
-      edges.add(`alarms --> ${own}`);
   }
 
   const lines = ['flowchart LR'];
@@ -268,12 +360,21 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
   return `${lines.join('\n')}\n`;
 }
 
+/** What an arrow means, under the picture wherever it is shown. */
+export const LEGEND =
+  'An arrow points the way things flow: traffic (internet → load balancer → target group → service), ' +
+  'a trigger or delivery (schedule, rule, alarm, budget or topic → what it starts or notifies), or a ' +
+  'component calling, reading or connecting to what its own configuration, its role’s policies or its ' +
+  'security group rules name. Sharing a key, a role or a secret with another component draws no arrow.';
+
 /** docs/architecture.md for the diagram. */
 export function renderMarkdown(diagram: string, envName: string): string {
   return [
     `# Architecture (${envName})`,
     '',
     '<!-- Generated by `npm run diagram` from the synthesized templates; do not edit by hand. -->',
+    '',
+    LEGEND,
     '',
     '```mermaid',
     diagram.trimEnd(),

@@ -9,8 +9,9 @@
  * ExpressionAttributeNames/Values) and a kill is a behaviour the tests saw, not a validation
  * error.
  *
- *   npx tsx scripts/mutate-conditions.ts [--only <path substring>] [--json <file>]
+ *   npx tsx scripts/mutate-conditions.ts [--list] [--only <path substring>] [--json <file>]
  *
+ * Not part of `npm test` (minutes, not seconds).
  * Each source file is restored after its run, also on Ctrl-C. Exit code 1 when a mutant survived.
  */
 
@@ -23,23 +24,38 @@ const ROOT = join(import.meta.dirname, '..');
 const SOURCES = ['lambdas', 'lib/ops'];
 
 /**
- * The tests that judge a source file's conditions. The traffic and health files are judged by
- * the tests that run the ops table on the real engine only (test/fault-matrix and test/ops still
- * use a hand-written fake of the table: a kill there would be the fake's verdict).
+ * The test files that exercise the code of each source directory or file (every prefix that
+ * matches counts). All of them run the ops table on the real engine: test/ops for the shared
+ * code the ops CLI calls (rollback, batch disable/enable, the audit trail); the fault matrix,
+ * still on the hand-written fake for traffic, is left out: a kill there would be the fake's.
  */
-function testsFor(file: string): string[] {
-  if (/^lambdas\/shared\/traffic(\.ts|\/)/.test(file)) {
-    return [
+const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> = [
+  [
+    'lambdas/shared/ops-table.ts',
+    ['test/lambdas/shared/ops-table.test.ts', 'test/lambdas/budget-guard', 'test/ops'],
+  ],
+  ['lambdas/budget-guard/', ['test/lambdas/budget-guard', 'test/ops']],
+  ['lambdas/remediation/', ['test/lambdas/remediation']],
+  // traffic.ts and its modules in traffic/.
+  [
+    'lambdas/shared/traffic',
+    [
       'test/lambdas/shared/traffic.test.ts',
       'test/lambdas/traffic-shift',
       'test/lambdas/traffic-rollback',
-    ];
-  }
-  if (file === 'lambdas/shared/ops-table.ts') return ['test/lambdas'];
-  const lambda = /^lambdas\/([a-z-]+)\//.exec(file)?.[1];
-  if (lambda && lambda !== 'shared') return [`test/lambdas/${lambda}`];
-  if (file.startsWith('lib/ops/')) return ['test/ops'];
-  return ['test/lambdas'];
+      'test/ops',
+    ],
+  ],
+  ['lambdas/traffic-shift/', ['test/lambdas/traffic-shift']],
+  ['lambdas/traffic-rollback/', ['test/lambdas/traffic-rollback']],
+  ['lambdas/health-check/', ['test/lambdas/health-check']],
+  ['lib/ops/', ['test/ops']],
+];
+
+function testsFor(file: string): string[] {
+  const tests = TESTS.filter(([prefix]) => file.startsWith(prefix)).flatMap(([, t]) => t);
+  if (tests.length === 0) throw new Error(`No tests mapped for ${file}: add it to TESTS`);
+  return [...new Set(tests)];
 }
 
 // `ConditionExpression:` (not KeyConditionExpression) then a string literal, possibly on the next line.
@@ -133,6 +149,10 @@ function main(): void {
     .filter((f) => only === undefined || f.includes(only))
     .flatMap(sites);
 
+  if (args.includes('--list')) {
+    for (const s of all) console.log(`${s.file}:${s.line}  ${s.condition}`);
+    return;
+  }
   // Without a green baseline every mutant would look killed.
   const testSets = [...new Set(all.map((s) => testsFor(s.file).join(' ')))];
   for (const set of testSets) {

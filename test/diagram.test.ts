@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { buildDiagram, renderMarkdown, replaceBetweenMarkers } from '../scripts/diagram';
+import { buildDiagram, LEGEND, renderMarkdown, replaceBetweenMarkers } from '../scripts/diagram';
 import { sharedSynth } from './helpers/synth';
 
 describe('architecture diagram', () => {
@@ -30,11 +30,39 @@ describe('architecture diagram', () => {
     expect(diagram).not.toMatch(/[0-9a-f]{64}/);
   });
 
+  it('points each arrow the way things flow, and draws only real access', () => {
+    for (const edge of [
+      'alb_ALB_ServiceLoadBalancer --> targets_ServiceBlueTargetGroup',
+      'lambdas__health_check --> topics_SNS_AlertsP0',
+      'lambdas__db_migrate --> data_RDS_DatabaseInstance',
+      'lambdas__budget_guard --> schedules_Schedule_BatchSchedule',
+      'alarms --> rules_Rule_TrafficShifterP0Rule',
+    ])
+      expect(diagram).toContain(`  ${edge}\n`);
+    // What only shares a key, a role or a secret with something that reads them is not linked:
+    // db-maintenance reads the database secret, not the API keys or the cache the tasks read.
+    const from = (node: string) =>
+      diagram
+        .split('\n')
+        .filter((l) => l.startsWith(`  ${node} --> `))
+        .map((l) => l.slice(`  ${node} --> `.length));
+    expect(from('lambdas__db_maintenance')).toEqual([
+      'data_RDS_DatabaseInstance',
+      expect.stringMatching(/^secrets_Secret_DatabaseInstanceSecret/),
+    ]);
+    expect(from('workflows_TrafficShifterStateMachine')).toEqual(['lambdas__traffic_shift']);
+    // Nothing flows out of a topic but to its subscribers, nor out of a target group but to its service.
+    expect(from('topics_SNS_AlertsP0')).toEqual([]);
+    expect(from('targets_ServiceBlueTargetGroup')).toEqual(['services_ServiceBlueService']);
+    expect(diagram).not.toContain('alb_ALB_ServiceLoadBalancer --> lambdas');
+  });
+
   it('is the picture in the README (run `npm run diagram` after changing the infrastructure)', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     expect(readme, 'the README picture is stale: run `npm run diagram`').toBe(
       replaceBetweenMarkers(readme, diagram),
     );
+    expect(readme.replace(/\s+/g, ' '), 'the README says what an arrow means').toContain(LEGEND);
   });
 
   it('matches docs/architecture.md (run `npm run diagram` after changing the infrastructure)', () => {

@@ -12,6 +12,11 @@ export const BUDGET_GUARD_CALLS = declareCalls({
   clusterTaskList: { actions: ['ecs:ListTasks'] },
   clusterTasks: { actions: ['ecs:StopTask'] },
   scheduleStateParameter: { actions: ['ssm:PutParameter'] },
-  opsTable: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], partitions: [KILL_SWITCH_PK, AUDIT_PK] },
+  // The state item: put (round 1), marked complete (round 3), read when a duplicate's failed
+  // condition does not return it; the audit item: put (round 3).
+  opsTable: {
+    actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
+    partitions: [KILL_SWITCH_PK, AUDIT_PK],
+  },
   alerts: { actions: ['sns:Publish'] },
 });

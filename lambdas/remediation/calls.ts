@@ -7,9 +7,11 @@ export const REMEDIATION_CALLS = declareCalls({
   weightsParameter: { actions: ['ssm:GetParameter'] },
   // The shift lock is read so that no remediation runs in the middle of a traffic shift.
   shiftLock: { actions: ['dynamodb:GetItem'], partitions: [TRAFFIC_PK] },
-  claims: {
-    actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
-    partitions: [REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, AUDIT_PK],
-  },
+  // The event's claim: put, then updated with its outcome.
+  claims: { actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'], partitions: [REMEDIATION_EVENT_PK] },
+  // The hour's counter: a slot taken or refunded by update, read when a take's condition fails
+  // (the limit, or a slot this event already holds).
+  rateLimit: { actions: ['dynamodb:GetItem', 'dynamodb:UpdateItem'], partitions: [REMEDIATION_RATE_PK] },
+  audit: { actions: ['dynamodb:PutItem'], partitions: [AUDIT_PK] },
   alerts: { actions: ['sns:Publish'] },
 });

@@ -50,6 +50,11 @@ export interface RemediationConfig {
   /** The topic of each severity. */
   readonly topicArns: Readonly<Record<Severity, string>>;
   readonly remediation: RemediationSettings;
+  /**
+   * Each alarm's severity by its id, from the stack (ALARM_SEVERITIES): the alarm's description
+   * is prose for people and is never parsed for it.
+   */
+  readonly alarmSeverities: Readonly<Record<string, Severity>>;
 }
 
 const required = z.string().trim().min(1);
@@ -83,6 +88,7 @@ const envSchema = z.object({
   WEIGHTS_PARAMETER: required.startsWith('/'),
   OPS_TABLE_NAME: required,
   TOPIC_ARNS: json(z.strictObject({ P0: arn, P1: arn, P2: arn, P3: arn })),
+  ALARM_SEVERITIES: json(z.record(z.string().min(1), z.enum(SEVERITIES))),
   REMEDIATION: json(
     z.strictObject({
       dryRun: z.boolean(),
@@ -121,5 +127,6 @@ export function configFromEnv(env: RemediationEnv): RemediationConfig {
     opsTableName: e.OPS_TABLE_NAME,
     topicArns: e.TOPIC_ARNS,
     remediation: e.REMEDIATION,
+    alarmSeverities: e.ALARM_SEVERITIES,
   };
 }

@@ -5,12 +5,16 @@
  * alarm's severity topic what was done and why, or why nothing was.
  *
  * Sequential rounds of AWS calls, whatever the alarm:
- * 1. in parallel: claim the event (idempotency marker), take a slot of the hourly limit, read
- *    the stored weights (the live colour) and describe both colours' services;
- * 2. UpdateService (only when acting);
- * 3. in parallel: the audit item, the SNS report, the marker's final status and, when the
- *    slot taken in round 1 was not used (no action, failure, duplicate), its refund.
- * A skipped or dry-run remediation costs rounds 1 and 3; P0, unmapped and ignored alarms none.
+ * 1. in parallel: claim the event (idempotency marker), read the stored weights (the live
+ *    colour), the shift lock and describe both colours' services;
+ * 2. take a slot of the hourly limit, held by the event (only when acting: the claim comes
+ *    first, so a duplicate delivery never takes or refunds one);
+ * 3. UpdateService;
+ * 4. in parallel: the audit item, the SNS report, the marker's final status and, when
+ *    UpdateService failed, the refund of the event's slot (conditional: the engine refunds
+ *    only a slot the event holds, once).
+ * A skipped or dry-run remediation costs rounds 1 and 4, a rate-limited one 1, 2 and 4; P0,
+ * unmapped and ignored alarms none.
  *
  * Items of the ops table (string keys `pk`/`sk`, TTL attribute `expiresAt`, epoch seconds):
  * - `REMEDIATION_EVENT` / `<event id>`: `{ status: 'claimed' | 'done' | 'failed', alarm,
@@ -18,7 +22,8 @@
  *   the event when there is no marker, the last attempt failed, or its claimant's lease ran
  *   out (a crashed invocation): Lambda's retry of a failed invocation acts again, a duplicate
  *   delivery does not.
- * - `REMEDIATION_RATE` / `<action>#<YYYY-MM-DDTHH>` (UTC hour): `{ count }`, two hours.
+ * - `REMEDIATION_RATE` / `<action>#<YYYY-MM-DDTHH>` (UTC hour): `{ count, holders }` (the event
+ *   ids holding a slot), two hours; see rate-limit.ts.
  * - audit entries (pk `AUDIT`, see ops-table.ts) of source 'remediation'.
  */
 
@@ -59,8 +64,8 @@ import {
   remediationFor,
   type SkipReason,
   scaleOutTarget,
-  severityOf,
 } from './mapping';
+import { refundSlot, type Slot, type SlotRef, takeSlot } from './rate-limit';
 
 export { parseAlarmEvent } from '../shared/alarm-event';
 export { remediationFor, scaleOutTarget } from './mapping';
@@ -292,7 +297,8 @@ export async function handleAlarmEvent(
       `not an alarm of ${config.environment}: its name does not start with ${config.alarmPrefix}`,
     );
   }
-  const severity = severityOf(detail.configuration?.description);
+  // An alarm the stack did not list (none should exist) is reported at P1: in doubt, page.
+  const severity = config.alarmSeverities[alarmId] ?? 'P1';
   const planned = plannedAction(alarmId);
   if (planned === undefined) {
     const decision = remediationFor(alarmId, undefined, config, severity);
@@ -332,10 +338,11 @@ interface Ending {
   readonly failure?: CallFailure;
   /** The hourly count after this remediation took its slot. */
   readonly slot?: number;
+  /** The action failed after its slot was taken: give the slot back. */
+  readonly refundSlot?: boolean;
 }
 
 type Claim = { readonly claimed: true } | { readonly claimed: false; readonly previousStatus?: string };
-type Slot = { readonly taken: true; readonly count: number } | { readonly taken: false };
 
 /** One remediation: the rounds, the state held (claim, slot) and the ending. */
 class Remediator {
@@ -345,7 +352,6 @@ class Remediator {
   private readonly maxPerHour: number;
   private readonly topicArn: string;
   private claimed = false;
-  private slotTaken = false;
 
   constructor(
     private readonly clients: RemediationClients,
@@ -364,24 +370,21 @@ class Remediator {
   async remediate(): Promise<ReportedResult | DuplicateResult> {
     const { incident, config } = this;
     // Round 1. A disabled action reads nothing; a dry run writes nothing (no claim, no slot).
+    // The slot is taken only once the event is ours and an action is due: a duplicate
+    // delivery or a skip never holds one.
     const mutate = !this.dryRun;
     const read = this.enabled;
-    const [claim, slot, weights, services, shiftLock] = await Promise.allSettled([
+    const [claim, weights, services, shiftLock] = await Promise.allSettled([
       mutate ? this.claim() : Promise.resolve<Claim>({ claimed: true }),
-      mutate && read ? this.takeSlot() : Promise.resolve<Slot>({ taken: false }),
       read ? this.readWeights() : Promise.resolve(undefined),
       read ? this.describeServices() : Promise.resolve(undefined),
       read ? this.readShiftLock() : Promise.resolve(undefined),
     ]);
     this.claimed = mutate && claim.status === 'fulfilled' && claim.value.claimed;
-    this.slotTaken = slot.status === 'fulfilled' && slot.value.taken;
 
     if (claim.status === 'fulfilled' && !claim.value.claimed) return this.duplicate(claim.value);
     if (claim.status === 'rejected') {
       return this.fail({}, this.callFailure('PutItem', config.opsTableName, claim.reason), claim.reason);
-    }
-    if (slot.status === 'rejected') {
-      return this.fail({}, this.callFailure('UpdateItem', config.opsTableName, slot.reason), slot.reason);
     }
     if (weights.status === 'rejected') {
       const failure = this.callFailure('GetParameter', config.weightsParameter, weights.reason);
@@ -449,7 +452,15 @@ class Remediator {
         summary: `DRY RUN, nothing changed: would ${describeAction(decision, before, target)}.`,
       });
     }
-    if (slot.value.taken === false) {
+    // Round 2: the slot of the hourly limit, held by this event.
+    let slot: Slot;
+    try {
+      slot = await takeSlot(this.clients.ddb, this.slotRef(), this.maxPerHour, this.run.retry('UpdateItem'));
+    } catch (error) {
+      const failure = this.callFailure('UpdateItem', config.opsTableName, error);
+      return this.fail({ ...context, before }, failure, error);
+    }
+    if (!slot.taken) {
       return this.end({
         ...context,
         before,
@@ -461,22 +472,22 @@ class Remediator {
       });
     }
 
-    // Round 2.
+    // Round 3.
     let updated: Service | undefined;
     try {
       updated = await this.updateService(decision, target);
     } catch (error) {
       const failure = this.callFailure('UpdateService', decision.service, error);
-      return this.fail({ ...context, before }, failure, error);
+      // Nothing was changed, so the slot goes back (the engine refunds only a slot we hold).
+      return this.fail({ ...context, before, refundSlot: true }, failure, error);
     }
     const after: Partial<ServiceSnapshot> =
       updated === undefined ? { desiredCount: target } : snapshot(updated);
-    this.slotTaken = false; // used
     return this.end({
       ...context,
       before,
       after,
-      slot: slot.value.count,
+      slot: slot.count,
       outcome: 'remediated',
       summary: `${capitalize(describeAction(decision, before, target, true))}.`,
     });
@@ -524,34 +535,14 @@ class Remediator {
     }
   }
 
-  private async takeSlot(): Promise<Slot> {
-    const { now } = this.run;
-    try {
-      const result = await withRetry(
-        () =>
-          this.clients.ddb.send(
-            new UpdateCommand({
-              TableName: this.config.opsTableName,
-              Key: remediationRateKey(this.action, now),
-              UpdateExpression: 'SET #expiresAt = if_not_exists(#expiresAt, :expiresAt) ADD #count :one',
-              ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-              ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
-              ExpressionAttributeValues: {
-                ':one': 1,
-                ':max': this.maxPerHour,
-                ':expiresAt': epochSeconds(now) + RATE_COUNTER_TTL_SECONDS,
-              },
-              ReturnValues: 'UPDATED_NEW',
-            }),
-          ),
-        this.run.retry('UpdateItem'),
-      );
-      const count = result.Attributes?.count;
-      return { taken: true, count: typeof count === 'number' ? count : 1 };
-    } catch (error) {
-      if (isConditionFailure(error)) return { taken: false };
-      throw error;
-    }
+  private slotRef(): SlotRef {
+    const { config, incident, run } = this;
+    return {
+      tableName: config.opsTableName,
+      key: remediationRateKey(this.action, run.now),
+      holder: incident.eventId,
+      expiresAt: epochSeconds(run.now) + RATE_COUNTER_TTL_SECONDS,
+    };
   }
 
   private readWeights(): Promise<Weights> {
@@ -624,7 +615,6 @@ class Remediator {
       `event ${incident.eventId} was already handled (marker status ${claim.previousStatus ?? 'unknown'}): ` +
       'a duplicate delivery, NO action';
     this.run.logger.info('Duplicate alarm event: NO action', { eventId: incident.eventId, reason });
-    if (this.slotTaken) await this.refundSlot();
     return {
       eventId: incident.eventId,
       alarmName: incident.alarmName,
@@ -638,7 +628,7 @@ class Remediator {
 
   /** Reports and audits the failure, releases the claim and the slot, then throws. */
   private async fail(
-    context: Pick<Ending, 'colour' | 'service' | 'weights' | 'before'>,
+    context: Pick<Ending, 'colour' | 'service' | 'weights' | 'before' | 'refundSlot'>,
     failure: CallFailure,
     cause: unknown,
   ): Promise<never> {
@@ -686,7 +676,9 @@ class Remediator {
       auditSk,
       topicArn: this.topicArn,
     };
-    this.run.logger.info('Remediation reported', { ...result });
+    // Powertools reserves the key `service` (its own service name): the ECS service goes as ecsService.
+    const { service: ecsService, ...logged } = result;
+    this.run.logger.info('Remediation reported', { ...logged, ecsService });
     if (failures.length > 0) {
       throw new RemediationReportError(
         `Remediation ${this.action} for ${incident.alarmName} ended (${ending.outcome}) but its ` +
@@ -751,7 +743,7 @@ class Remediator {
       this.claimed
         ? this.markEvent(ending.outcome === 'failed' ? 'failed' : 'done', ending.outcome)
         : undefined,
-      this.slotTaken ? this.refundSlot() : undefined,
+      ending.refundSlot ? this.refundSlot() : undefined,
     ]);
     const failures: CallFailure[] = [];
     if (audit.status === 'rejected') {
@@ -794,24 +786,13 @@ class Remediator {
     );
   }
 
-  /** Gives back the slot taken in round 1 (no action, failure or duplicate); never rejects. */
+  /** Gives back this event's slot after a failed action; never rejects. */
   private async refundSlot(): Promise<void> {
     try {
-      await withRetry(
-        () =>
-          this.clients.ddb.send(
-            new UpdateCommand({
-              TableName: this.config.opsTableName,
-              Key: remediationRateKey(this.action, this.run.now),
-              UpdateExpression: 'ADD #count :minusOne',
-              ConditionExpression: '#count > :zero',
-              ExpressionAttributeNames: { '#count': 'count' },
-              ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-            }),
-          ),
-        this.run.retry('UpdateItem'),
-      );
-      this.slotTaken = false;
+      const refunded = await refundSlot(this.clients.ddb, this.slotRef(), this.run.retry('UpdateItem'));
+      if (!refunded) {
+        this.run.logger.info('No rate-limit slot of this event to give back', { action: this.action });
+      }
     } catch (error) {
       this.run.logger.warn('Could not give back the rate-limit slot', {
         action: this.action,

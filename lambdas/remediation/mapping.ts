@@ -87,12 +87,6 @@ export function alarmIdOf(alarmName: string, prefix: string): string | undefined
   return alarmName.slice(prefix.length);
 }
 
-/** The severity an alarm description starts with ("P1 database connections ..."); P2 by default. */
-export function severityOf(description: string | null | undefined): Severity {
-  const match = /^(P[0-3])\b/.exec(description?.trimStart() ?? '');
-  return (match?.[1] as Severity | undefined) ?? 'P2';
-}
-
 /** The live colour: the one with the larger weight; undefined when they are equal. */
 export function liveColourOf(weights: { readonly blue: number; readonly green: number }): Colour | undefined {
   if (weights.blue === weights.green) return undefined;

@@ -129,6 +129,8 @@ export class Observability extends Construct {
 
   private readonly props: ObservabilityProps;
   private readonly byId: Record<string, cloudwatch.Alarm> = {};
+  /** Every alarm's severity by its id: what the automation is told (it never parses descriptions). */
+  public readonly severities: Record<string, Severity> = {};
   /** The dashboard's alarm widget reads this list at synth, so alarms added later are on it too. */
   private readonly dashboardAlarms: cloudwatch.IAlarm[] = [];
 
@@ -413,12 +415,25 @@ export class Observability extends Construct {
 
     this.alarms = this.byId;
     this.dashboardAlarms.unshift(this.p0Alarm);
+    this.severities.p0 = 'P0';
     this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
   }
 
-  /** Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard. */
-  addToDashboard(alarms: readonly cloudwatch.IAlarm[]): void {
-    this.dashboardAlarms.push(...alarms);
+  /**
+   * Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard, and their
+   * severities with the others'. `id` is the alarm's name without the environment prefix.
+   */
+  addAlarms(
+    alarms: ReadonlyArray<{
+      readonly id: string;
+      readonly severity: Severity;
+      readonly alarm: cloudwatch.IAlarm;
+    }>,
+  ): void {
+    for (const { id, severity, alarm } of alarms) {
+      this.dashboardAlarms.push(alarm);
+      this.severities[id] = severity;
+    }
   }
 
   /** Alarms on errors of each Lambda, and on the depth of its dead-letter queue. */
@@ -480,6 +495,7 @@ export class Observability extends Construct {
       alarm.addAlarmAction(new cwActions.SnsAction(this.props.alertTopics[options.severity]));
     }
     this.byId[shortId] = alarm;
+    this.severities[shortId] = options.severity;
     this.dashboardAlarms.push(alarm);
     return alarm;
   }
@@ -581,31 +597,3 @@ export class Observability extends Construct {
 
 const pct = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
 const kebab = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
-
-/** Memory of RDS instance sizes (GiB), for the default max_connections estimate. */
-const MEMORY_GIB_BY_SIZE: Readonly<Record<string, number>> = {
-  micro: 1,
-  small: 2,
-  medium: 4,
-  large: 8,
-  xlarge: 16,
-  '2xlarge': 32,
-  '4xlarge': 64,
-};
-
-/**
- * RDS PostgreSQL's default max_connections: LEAST(DBInstanceClassMemory / 9531392, 5000).
- * Burstable (t) and general purpose (m) classes have the memory above per size; memory
- * optimised (r, x) classes double it. Unknown classes need `database.maxConnections`.
- */
-export function estimateMaxConnections(instanceClass: string): number {
-  const [family = '', size = ''] = instanceClass.split('.');
-  const base = MEMORY_GIB_BY_SIZE[size];
-  if (base === undefined || !/^[tmrx]\d/.test(family)) {
-    throw new Error(
-      `Cannot estimate max_connections of db.${instanceClass}: set database.maxConnections in config for it`,
-    );
-  }
-  const gib = /^[rx]/.test(family) ? base * 2 : base;
-  return Math.min(Math.floor((gib * 1024 ** 3) / 9_531_392), 5000);
-}

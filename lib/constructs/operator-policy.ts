@@ -94,7 +94,8 @@ export class OperatorPolicy extends Construct {
         resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/${props.killSwitchBudgetName}`],
       },
       opsTable: { resources: [props.opsTable.tableArn] },
-      alerts: props.alerts.publishGrant(['P0', 'P1']),
+      // The CLI reports batch controls and rollbacks to P1 only.
+      alerts: props.alerts.publishGrant(['P1']),
     });
     this.acknowledgeFindings(props);
   }

@@ -18,6 +18,8 @@ export interface RemediationProps {
   readonly envName: string;
   /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
   readonly alarmPrefix: string;
+  /** JSON of each alarm's severity by id (see Observability.severities). */
+  readonly alarmSeverities: string;
   readonly config: RemediationConfig;
   readonly service: BlueGreenService;
   /** Upper bound of a scale-out per colour (config maxCount). */
@@ -60,6 +62,7 @@ export class Remediation extends Construct {
       environment: {
         ENVIRONMENT: props.envName,
         ALARM_PREFIX: props.alarmPrefix,
+        ALARM_SEVERITIES: props.alarmSeverities,
         ECS_CLUSTER: service.cluster.clusterName,
         SERVICES: stack.toJsonString({
           blue: service.blue.service.serviceName,
@@ -113,6 +116,8 @@ export class Remediation extends Construct {
       },
       shiftLock: { resources: [props.opsTable.tableArn] },
       claims: { resources: [props.opsTable.tableArn] },
+      rateLimit: { resources: [props.opsTable.tableArn] },
+      audit: { resources: [props.opsTable.tableArn] },
       alerts: props.alerts.publishGrant(),
     });
     Validations.of(role).acknowledge({

@@ -1,5 +1,5 @@
 import { declareCalls } from '../../lambdas/shared/calls';
-import { AUDIT_PK, BATCH_RUN_PK, HEALTH_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../lambdas/shared/ops-keys';
+import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../lambdas/shared/ops-keys';
 
 /**
  * What the ops CLI calls, all commands together: the operator policy of the service stack
@@ -19,7 +19,8 @@ export const OPS_CLI_CALLS = declareCalls({
   },
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
   weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
-  scheduleStateParameter: { actions: ['ssm:PutParameter'] },
+  // batch status reads it; batch disable and enable write it.
+  scheduleStateParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   services: { actions: ['ecs:DescribeServices'] },
   shiftStateMachine: { actions: ['states:StartExecution', 'states:ListExecutions'] },
   shiftExecutions: { actions: ['states:DescribeExecution', 'states:StopExecution'] },
@@ -38,7 +39,9 @@ export const OPS_CLI_CALLS = declareCalls({
       'dynamodb:DeleteItem',
       'dynamodb:Query',
     ],
-    partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK, HEALTH_PK],
+    // Not HEALTH: `health` runs the side-effect-free check (runHealthCheck) and reads only
+    // BATCH_RUN; the light alert item is the scheduled Lambda's (deliverLightReport).
+    partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK],
   },
   alerts: { actions: ['sns:Publish'] },
 });

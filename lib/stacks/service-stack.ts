@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -15,7 +15,8 @@ import { BudgetGuard } from '../constructs/budget-guard';
 import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
 import { HealthCheck } from '../constructs/health-check';
-import { estimateMaxConnections, Observability } from '../constructs/observability';
+import { estimateMaxConnections } from '../constructs/max-connections';
+import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
@@ -288,6 +289,8 @@ export class ServiceStack extends Stack {
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
       alarmPrefix: `${prefix}-`,
+      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known.
+      alarmSeverities: Lazy.string({ produce: () => JSON.stringify(obs.severities) }),
       config: config.remediation,
       service: this.service,
       maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
@@ -327,11 +330,11 @@ export class ServiceStack extends Stack {
       alerts: this.alerts,
     });
 
-    obs.addToDashboard([
-      this.healthCheck.heartbeatAlarm,
-      this.budgetGuard.deadLetterAlarm,
-      this.batch.failedAlarm,
-      this.batch.timedOutAlarm,
+    obs.addAlarms([
+      { id: 'health-check-heartbeat', severity: 'P2', alarm: this.healthCheck.heartbeatAlarm },
+      { id: 'lambda-budget-guard-dlq', severity: 'P1', alarm: this.budgetGuard.deadLetterAlarm },
+      { id: 'batch-failed', severity: 'P2', alarm: this.batch.failedAlarm },
+      { id: 'batch-timed-out', severity: 'P2', alarm: this.batch.timedOutAlarm },
     ]);
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.

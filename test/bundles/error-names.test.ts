@@ -56,15 +56,20 @@ function shiftDeps(): TrafficShiftHandler.HandlerDeps {
   };
 }
 
-function reenable(budget: ReturnType<typeof budgetGuard.budget>): Promise<unknown> {
-  budgetGuard.resetMocks();
+async function reenable(budget: ReturnType<typeof budgetGuard.budget>): Promise<unknown> {
+  // The kill switch's state is read alongside the budget: an ops table on the local engine.
+  const { clients, table } = await budgetGuard.world();
   budgetGuard.mocks.budgets.on(DescribeBudgetCommand).resolves({ Budget: budget });
-  return reenableBatch(
-    budgetGuard.clients,
-    budgetGuard.CONFIG,
-    { actor: 'arn:aws:sts::222222222222:assumed-role/ops/alice', reason: 'reviewed', force: false },
-    { retry: budgetGuard.NO_SLEEP },
-  );
+  try {
+    return await reenableBatch(
+      clients,
+      budgetGuard.configOf(table),
+      { actor: 'arn:aws:sts::222222222222:assumed-role/ops/alice', reason: 'reviewed', force: false },
+      { retry: budgetGuard.NO_SLEEP },
+    );
+  } finally {
+    await table.drop();
+  }
 }
 
 /** One way to make each matched name happen. A name matched anywhere needs an entry here. */

@@ -14,7 +14,7 @@ const stubs: Array<AwsStub<any, any, any>> = [];
 
 beforeEach(async () => {
   table = await createOpsTable();
-  await table.put({ pk: 'TRAFFIC', sk: 'SHIFT_LOCK', executionArn: 'arn:a' });
+  await table.seed({ pk: 'TRAFFIC', sk: 'SHIFT_LOCK', executionArn: 'arn:a' });
 });
 
 afterEach(async () => {
@@ -81,7 +81,11 @@ describe('fault hooks', () => {
           ExpressionAttributeValues: { ':v': value },
         }),
       );
-    table.fail('UpdateItem', awsError('ThrottlingException', 'slow down'));
+    table.failWith({
+      operation: 'UpdateItem',
+      error: () => awsError('ThrottlingException', 'slow down'),
+      times: 1,
+    });
     await expect(update('first')).rejects.toMatchObject({ name: 'ThrottlingException' });
     await update('second');
     expect(await table.item('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({ v: 'second' });

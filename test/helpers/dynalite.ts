@@ -7,7 +7,11 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import {
+  fromAttributeValues,
+  OPS_TABLE_KEYS,
+  OPS_TABLE_TRANSLATE_CONFIG,
+} from '../../lambdas/shared/ops-table';
 import { recordSent } from './aws-mock';
 
 /**
@@ -45,7 +49,7 @@ export function unstubbable<T extends DynamoDBClient | DynamoDBDocumentClient>(c
   if ('restore' in sdkSend || 'isSinonProxy' in sdkSend) {
     throw new Error("The SDK's base Client.prototype.send is stubbed: engine clients cannot bypass it");
   }
-  Object.defineProperty(client, 'send', { value: sdkSend.bind(client), writable: false, enumerable: false });
+  Object.defineProperty(client, 'send', { value: sdkSend.bind(client), writable: true, configurable: true });
   return client;
 }
 
@@ -83,6 +87,22 @@ export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}):
   return client;
 }
 
+/** A DynamoDB operation as the engine names it. */
+export type DynamoOperation = 'GetItem' | 'PutItem' | 'UpdateItem' | 'DeleteItem' | 'Query' | 'Scan';
+
+/** Which calls {@link LocalOpsTable.failWith} fails. */
+export interface FaultSpec {
+  readonly operation: DynamoOperation;
+  /** Only calls on this partition (the key's or the item's pk). */
+  readonly pk?: string;
+  /** The error each failing call throws (a fresh one per call). */
+  readonly error: () => Error;
+  /** How many matching calls fail, then the engine answers again. @default every one */
+  readonly times?: number;
+  /** The call reaches the engine and its answer is lost (a timeout after the write landed). */
+  readonly landed?: boolean;
+}
+
 /** One command the code under test sent the engine: `PutItem`, `Query` ... and its input. */
 export interface EngineCall {
   readonly command: string;
@@ -92,75 +112,62 @@ export interface EngineCall {
 
 /**
  * Wraps the engine's answer to a call: return `next()` to let the engine decide, throw to
- * inject a fault, or act before or after it (e.g. another writer landing in between).
+ * inject a fault, or act before or after it (another writer landing in between), matching on
+ * anything in the input (e.g. the sort key, which {@link FaultSpec} and afterCall do not see).
  */
 export type Interceptor = (call: EngineCall, next: () => Promise<unknown>) => Promise<unknown>;
-
-/** Which calls a fault hits. */
-export interface FaultOptions {
-  /** Calls that match before the fault applies. @default every call of the command */
-  readonly when?: (call: EngineCall) => boolean;
-  /** How many matching calls fail. @default 1 */
-  readonly times?: number;
-}
 
 /** An ops table on the local engine, created with the construct's key schema. */
 export interface LocalOpsTable {
   readonly tableName: string;
   /** The client the code under test uses (its commands are recorded). */
   readonly client: DynamoDBClient;
-  /** A document client translating as the Lambdas' do, on `client`. */
+  /** A document client translating as the Lambdas' does. */
   readonly ddb: DynamoDBDocumentClient;
   /** Every item, sorted by pk then sk. */
   items(): Promise<Array<Record<string, unknown>>>;
-  /** One item by key (strongly consistent), undefined when absent. */
+  /** Writes items as they are (the test's own seeding, not recorded). */
+  seed(...items: Array<Record<string, unknown>>): Promise<void>;
+  /** The item with this key, or undefined. */
   item(pk: string, sk: string): Promise<Record<string, unknown> | undefined>;
-  /** Writes items as they are (the test's seeding: not recorded, not intercepted). */
-  put(...items: ReadonlyArray<Record<string, unknown>>): Promise<void>;
-  /** Runs every later call of `client` through `interceptor`; returns its removal. */
+  /**
+   * Makes matching calls of the code under test fail before they reach the engine (throttling,
+   * access denied, timeouts); every other call is still decided by the engine.
+   */
+  failWith(fault: FaultSpec): void;
+  /** Removes every fault and hook. */
+  clearFaults(): void;
+  /**
+   * Runs `run` after the next matching call was answered and before its caller sees the
+   * answer: a concurrent writer acting between a read and the write that depends on it.
+   */
+  afterCall(operation: DynamoOperation, pk: string, run: () => Promise<void>): void;
+  /** Runs every later call of the code under test through `interceptor`; returns its removal. */
   intercept(interceptor: Interceptor): () => void;
-  /** `command` (e.g. 'UpdateItem') fails with `error` instead of reaching the engine. */
-  fail(command: string, error: Error, options?: FaultOptions): void;
+  /** Wraps every call of the code under test, e.g. to count its rounds. */
+  around(wrap: <T>(operation: string, call: () => Promise<T>) => Promise<T>): void;
+  /** The operations the code under test sent (failed ones included), in order. */
+  readonly sent: ReadonlyArray<{ operation: string; pk: string | undefined }>;
   /** Deletes the table. */
   drop(): Promise<void>;
 }
 
 let tables = 0;
 
-/**
- * A new, empty ops table (about 5 ms). `replace`: a table of that name is deleted first (a
- * harness reusing the configured table name for each test).
- */
+/** A new, empty ops table (about 5 ms). */
 export async function createOpsTable(
   name = `ops-${process.pid}-${++tables}`,
   options: { readonly replace?: boolean } = {},
 ): Promise<LocalOpsTable> {
   // The test's own set-up and reads go through a client that records nothing.
   const admin = unstubbable(new DynamoDBClient(await dynaliteClientConfig()));
+  const client = await localDynamoDbClient();
   if (options.replace) {
+    // A harness reusing the name its code under test is configured with, one table per test.
     await admin.send(new DeleteTableCommand({ TableName: name })).catch((error: unknown) => {
       if ((error as { name?: unknown }).name !== 'ResourceNotFoundException') throw error;
     });
   }
-  const adminDoc = unstubbable(DynamoDBDocumentClient.from(admin, OPS_TABLE_TRANSLATE_CONFIG));
-  const client = await localDynamoDbClient();
-  const interceptors: Interceptor[] = [];
-  client.middlewareStack.add(
-    (next, context) => async (args) => {
-      const call: EngineCall = {
-        command: String(context.commandName).replace(/Command$/, ''),
-        input: args.input as Record<string, any>,
-      };
-      // Outermost first: the first interceptor added sees the others' faults too.
-      const run = (i: number): Promise<unknown> => {
-        const interceptor = interceptors[i];
-        return interceptor === undefined ? next(args) : interceptor(call, () => run(i + 1));
-      };
-      return (await run(0)) as Awaited<ReturnType<typeof next>>;
-    },
-    // After recordSentCommand: a call that a fault answers was still sent.
-    { step: 'initialize', priority: 'low', name: 'interceptEngineCall' },
-  );
   const { partitionKey, sortKey } = OPS_TABLE_KEYS;
   await admin.send(
     new CreateTableCommand({
@@ -176,46 +183,97 @@ export async function createOpsTable(
       ],
     }),
   );
+  const faults: Array<FaultSpec & { left: number }> = [];
+  const hooks: Array<{ operation: string; pk: string; run: () => Promise<void> }> = [];
+  let wrapCall: <T>(operation: string, call: () => Promise<T>) => Promise<T> = (_op, call) => call();
+  const sent: Array<{ operation: string; pk: string | undefined }> = [];
+  client.middlewareStack.add(
+    (next, context) => (args) => {
+      const operation = String(context.commandName).replace(/Command$/, '');
+      const input = args.input as { Key?: Record<string, unknown>; Item?: Record<string, unknown> };
+      const pk = fromAttributeValues(input.Key ?? input.Item)?.pk;
+      const pkText = typeof pk === 'string' ? pk : undefined;
+      sent.push({ operation, pk: pkText });
+      const fault = faults.find(
+        (f) => f.left > 0 && f.operation === operation && (f.pk === undefined || f.pk === pkText),
+      );
+      if (fault !== undefined) {
+        fault.left -= 1;
+        const error = fault.error();
+        return wrapCall(operation, async () => {
+          if (fault.landed) await next(args);
+          throw error;
+        });
+      }
+      const hookAt = hooks.findIndex((h) => h.operation === operation && h.pk === pkText);
+      const hook = hookAt >= 0 ? hooks.splice(hookAt, 1)[0] : undefined;
+      return wrapCall(operation, async () => {
+        const output = await next(args);
+        if (hook !== undefined) await hook.run();
+        return output;
+      });
+    },
+    { step: 'initialize', name: 'injectFaults' },
+  );
+  const interceptors: Interceptor[] = [];
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      const call: EngineCall = {
+        command: String(context.commandName).replace(/Command$/, ''),
+        input: args.input as Record<string, any>,
+      };
+      // The first interceptor added is the outermost.
+      const run = (i: number): Promise<unknown> => {
+        const interceptor = interceptors[i];
+        return interceptor === undefined ? next(args) : interceptor(call, () => run(i + 1));
+      };
+      return (await run(0)) as Awaited<ReturnType<typeof next>>;
+    },
+    // Inside injectFaults: a call a fault answers never reaches the interceptors.
+    { step: 'initialize', priority: 'low', name: 'interceptEngineCall' },
+  );
+  // Handler harnesses loaded in the same worker mock the clients' prototypes (for the fault
+  // matrix); the engine's own clients must never be answered by such a stub.
   const ddb = unstubbable(DynamoDBDocumentClient.from(client, OPS_TABLE_TRANSLATE_CONFIG));
-  const intercept = (interceptor: Interceptor) => {
-    interceptors.push(interceptor);
-    return () => {
-      const at = interceptors.indexOf(interceptor);
-      if (at >= 0) interceptors.splice(at, 1);
-    };
-  };
+  const adminDoc = unstubbable(DynamoDBDocumentClient.from(admin, OPS_TABLE_TRANSLATE_CONFIG));
   return {
     tableName: name,
     client,
     ddb,
-    async items() {
-      const items: Array<Record<string, unknown>> = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await adminDoc.send(new ScanCommand({ TableName: name, ExclusiveStartKey }));
-        items.push(...(page.Items ?? []));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey !== undefined);
-      const key = (i: Record<string, unknown>) => `${String(i[partitionKey])}\u0000${String(i[sortKey])}`;
-      return items.sort((a, b) => key(a).localeCompare(key(b)));
+    sent,
+    async seed(...items) {
+      for (const item of items) await adminDoc.send(new PutCommand({ TableName: name, Item: item }));
     },
     async item(pk, sk) {
       const { Item } = await adminDoc.send(
-        new GetCommand({ TableName: name, Key: { [partitionKey]: pk, [sortKey]: sk }, ConsistentRead: true }),
+        new GetCommand({ TableName: name, Key: { pk, sk }, ConsistentRead: true }),
       );
       return Item;
     },
-    async put(...items) {
-      for (const Item of items) await adminDoc.send(new PutCommand({ TableName: name, Item }));
+    failWith(fault) {
+      faults.push({ ...fault, left: fault.times ?? Number.POSITIVE_INFINITY });
     },
-    intercept,
-    fail(command, error, options = {}) {
-      let left = options.times ?? 1;
-      intercept(async (call, next) => {
-        if (call.command !== command || left <= 0 || (options.when && !options.when(call))) return next();
-        left -= 1;
-        throw error;
-      });
+    clearFaults() {
+      faults.length = 0;
+      hooks.length = 0;
+    },
+    afterCall(operation, pk, run) {
+      hooks.push({ operation, pk, run });
+    },
+    around(wrap) {
+      wrapCall = wrap;
+    },
+    intercept(interceptor) {
+      interceptors.push(interceptor);
+      return () => {
+        const at = interceptors.indexOf(interceptor);
+        if (at >= 0) interceptors.splice(at, 1);
+      };
+    },
+    async items() {
+      const { Items = [] } = await adminDoc.send(new ScanCommand({ TableName: name }));
+      const key = (i: Record<string, unknown>) => `${String(i[partitionKey])}\u0000${String(i[sortKey])}`;
+      return Items.sort((a, b) => key(a).localeCompare(key(b)));
     },
     async drop() {
       await admin.send(new DeleteTableCommand({ TableName: name }));

@@ -175,6 +175,11 @@ export class PolicyIndex {
     return [...this.identity.keys()];
   }
 
+  /** Every resource policy (topic, queue, key, function), by the resource's ARN. */
+  resourcePolicies(): Array<[string, readonly Statement[]]> {
+    return [...this.resource.entries()];
+  }
+
   resourcePolicy(resourceArn: string): Statement[] | undefined {
     // A function's permissions cover its qualified ARNs (versions, aliases) too.
     const unqualified = resourceArn.replace(/^(arn:aws:lambda:[^:]+:[^:]+:function:[^:]+):.+$/, '$1');

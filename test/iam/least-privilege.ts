@@ -53,3 +53,23 @@ export function excessGrants(
   }
   return out;
 }
+
+/** What a resource policy lets a service principal do that no hop of the deployment does. */
+export function unusedServiceGrants(index: PolicyIndex, requests: readonly PermissionRequest[]): string[] {
+  const out: string[] = [];
+  for (const [arn, statements] of index.resourcePolicies()) {
+    for (const statement of statements) {
+      const principal = statement.Principal as { Service?: string | string[] } | undefined;
+      if (statement.Effect !== 'Allow' || !principal?.Service) continue;
+      for (const service of asList(principal.Service)) {
+        for (const action of asList(statement.Action)) {
+          const used = requests.some(
+            (r) => r.principal === service && r.resource === arn && wildcardMatch(action, r.action, true),
+          );
+          if (!used) out.push(`${service} may ${action} on ${arn} (${statement.Sid ?? 'no sid'})`);
+        }
+      }
+    }
+  }
+  return out;
+}

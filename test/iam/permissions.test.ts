@@ -13,7 +13,7 @@ import { sharedSynth } from '../helpers/synth';
 import { ACKNOWLEDGED_GRANTS, ACKNOWLEDGED_WILDCARDS, type AcknowledgedGrant } from './acknowledged-grants';
 import { deploymentOf, FAKE_ACCOUNT } from './deployment';
 import { type Decision, evaluate, PolicyIndex } from './evaluate';
-import { excessGrants } from './least-privilege';
+import { excessGrants, unusedServiceGrants } from './least-privilege';
 import { type Deployment, deploymentRequests, type PermissionRequest } from './requests';
 
 interface Proof {
@@ -80,6 +80,14 @@ async function proveChanged(
     deploymentFor(envName, (tier) => templates[tier] as Templates),
     only,
   );
+}
+
+/** Removes the statements `drop` picks from the policies (or key policies) of `type`. */
+function dropStatements(templates: Templates, type: string, drop: (s: any) => boolean): void {
+  for (const [, r] of resourcesOf(templates, type)) {
+    const doc = r.Properties.PolicyDocument ?? r.Properties.KeyPolicy;
+    doc.Statement = doc.Statement.filter((s: any) => !drop(s));
+  }
 }
 
 function resourcesOf(templates: Templates, type: string): Array<[string, any]> {
@@ -158,6 +166,10 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
     expect(excess).toEqual([]);
   });
 
+  it('lets a service principal do, in a resource or key policy, only what one of its hops does', () => {
+    expect(unusedServiceGrants(proof(envName).index, proof(envName).requests)).toEqual([]);
+  });
+
   it('grants * only for APIs without resource-level permissions, or acknowledged', async () => {
     const p = proof(envName);
     const offending: string[] = [];
@@ -205,13 +217,12 @@ describe('the permission proof', () => {
   it('denies the alarm actions when the topic policy does not let CloudWatch publish', async () => {
     const p = await proveChanged(
       'prod',
-      (t) => {
-        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::SNS::TopicPolicy')) {
-          policy.Properties.PolicyDocument.Statement = policy.Properties.PolicyDocument.Statement.filter(
-            (s: any) => s.Sid !== 'AllowCloudWatchAlarmsToPublish',
-          );
-        }
-      },
+      (t) =>
+        dropStatements(
+          t.service as Templates,
+          'AWS::SNS::TopicPolicy',
+          (s) => s.Sid === 'AllowCloudWatchAlarmsToPublish',
+        ),
       byAlarms,
     );
     expect(
@@ -222,13 +233,12 @@ describe('the permission proof', () => {
   it("denies the alarm actions when the topics' key does not let CloudWatch use it", async () => {
     const p = await proveChanged(
       'prod',
-      (t) => {
-        for (const [, key] of resourcesOf(t.service as Templates, 'AWS::KMS::Key')) {
-          key.Properties.KeyPolicy.Statement = key.Properties.KeyPolicy.Statement.filter(
-            (s: any) => s.Sid !== 'AllowcloudwatchToPublishEncrypted',
-          );
-        }
-      },
+      (t) =>
+        dropStatements(
+          t.service as Templates,
+          'AWS::KMS::Key',
+          (s) => s.Sid === 'AllowcloudwatchToPublishEncrypted',
+        ),
       byAlarms,
     );
     expect(denied(p).some((d) => d.includes('kms:GenerateDataKey') && d.includes('alarm'))).toBe(true);
@@ -237,14 +247,10 @@ describe('the permission proof', () => {
   it('denies a declared call whose statement was removed', async () => {
     const p = await proveChanged(
       'prod',
-      (t) => {
-        for (const [, policy] of resourcesOf(t.service as Templates, 'AWS::IAM::Policy')) {
-          const doc = policy.Properties.PolicyDocument;
-          doc.Statement = doc.Statement.filter(
-            (s: any) => ![s.Action].flat().includes('scheduler:UpdateSchedule'),
-          );
-        }
-      },
+      (t) =>
+        dropStatements(t.service as Templates, 'AWS::IAM::Policy', (s) =>
+          [s.Action].flat().includes('scheduler:UpdateSchedule'),
+        ),
       by('lambda budget-guard'),
     );
     expect(denied(p)).toEqual([
@@ -272,12 +278,10 @@ describe('the permission proof', () => {
   it('denies reading a secret when its key grant is missing', async () => {
     const p = await proveChanged(
       'prod',
-      (t) => {
-        for (const [, policy] of resourcesOf(t.stateful as Templates, 'AWS::IAM::Policy')) {
-          const doc = policy.Properties.PolicyDocument;
-          doc.Statement = doc.Statement.filter((s: any) => ![s.Action].flat().includes('kms:Decrypt'));
-        }
-      },
+      (t) =>
+        dropStatements(t.stateful as Templates, 'AWS::IAM::Policy', (s) =>
+          [s.Action].flat().includes('kms:Decrypt'),
+        ),
       by('lambda db-migrate'),
     );
     expect(denied(p).some((d) => d.includes('lambda db-migrate kms:Decrypt'))).toBe(true);

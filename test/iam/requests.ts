@@ -237,26 +237,22 @@ function stateMachineTasks(d: Deployment): PermissionRequest[] {
         out.push(req(state, 'sns:Publish', String(p.TopicArn)));
       } else if (integration.startsWith('ecs:runTask')) {
         const cluster = String(p.Cluster);
-        // A family without a revision runs its latest revision, which is what RunTask authorizes.
+        // A family without a revision runs its latest revision, which is what RunTask authorizes:
+        // the proof asks for a later revision than the synthesized one (1), so a grant pinned to
+        // one revision is denied.
         const given = String(p.TaskDefinition);
-        const taskDefinition = given.startsWith('arn:')
-          ? given
-          : `arn:aws:ecs:${d.resolver.region}:${d.resolver.account}:task-definition/${given}:1`;
+        const family = given.startsWith('arn:')
+          ? given.replace(/:\d+$/, '')
+          : `arn:aws:ecs:${d.resolver.region}:${d.resolver.account}:task-definition/${given}`;
+        const taskDefinition = `${family}:1`;
         const clusterName = cluster.split('/').pop() as string;
         const taskArn = `arn:aws:ecs:${d.resolver.region}:${d.resolver.account}:task/${clusterName}/sample`;
         const inCluster = { 'ecs:cluster': cluster };
-        out.push(
-          req(
-            state,
-            'ecs:RunTask',
-            taskDefinition.includes(':task-definition/') ? taskDefinition : taskDefinition,
-            inCluster,
-          ),
-        );
+        out.push(req(state, 'ecs:RunTask', `${family}:7`, inCluster));
         if (p.PropagateTags || p.Tags) {
           out.push(req(state, 'ecs:TagResource', taskArn, { 'ecs:CreateAction': 'RunTask' }));
         }
-        const def = resourceAt(d, taskDefinition.replace(/:\d+$/, ':1'));
+        const def = resourceAt(d, taskDefinition);
         if (!def)
           throw new Error(`${stack}/${id}: Task state ${state} runs ${given}, which no template defines`);
         for (const roleKey of ['TaskRoleArn', 'ExecutionRoleArn']) {

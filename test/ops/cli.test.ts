@@ -17,11 +17,9 @@ import { OPS_CLI_CALLS } from '../../lib/ops/calls';
 import { checkSentAgainst } from '../iam/declared-calls';
 import {
   ALARMS,
-  auditItems,
   awsError,
   BLUE_TG,
   executionArn,
-  item,
   lastShiftItem,
   lockItem,
   SHIFT_STATE_MACHINE_ARN,
@@ -32,7 +30,9 @@ import {
   BATCH_STATE_MACHINE_ARN,
   cliClients,
   cliMocks,
+  itemsOf,
   MANIFEST,
+  opsTable,
   resetCli,
   runOps,
   SCHEDULE_STATE_PARAMETER,
@@ -45,11 +45,13 @@ checkSentAgainst(OPS_CLI_CALLS, 'lib/ops/calls.ts');
 
 const PROD = ['--env', 'prod'];
 
-beforeEach(() => resetCli());
+beforeEach(async () => {
+  await resetCli();
+});
 
 describe('weights', () => {
   it('shows live, stored and configured weights, the drift and what to do, and the last shift', async () => {
-    resetCli({ listener: { blue: 100, green: 0 }, parameter: '90,10', items: [lastShiftItem()] });
+    await resetCli({ listener: { blue: 100, green: 0 }, parameter: '90,10', items: [lastShiftItem()] });
     const run = await runOps(['weights', ...PROD]);
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/live\s+blue 100 \/ green 0\s+the listener/);
@@ -70,7 +72,7 @@ describe('weights', () => {
   });
 
   it('prints machine-readable results with --json', async () => {
-    resetCli({ listener: { blue: 100, green: 0 }, parameter: '90,10' });
+    await resetCli({ listener: { blue: 100, green: 0 }, parameter: '90,10' });
     const run = await runOps(['weights', ...PROD, '--json']);
     expect(run.code).toBe(0);
     const data = JSON.parse(run.stdout);
@@ -137,8 +139,9 @@ describe('shift', () => {
     cliMocks.sfn
       .on(DescribeExecutionCommand)
       .resolvesOnce({ executionArn: started, status: 'RUNNING', startDate: new Date() })
-      .callsFake(() => {
-        world.items.set('TRAFFIC|LAST_SHIFT', {
+      .callsFake(async () => {
+        // What the state machine's rollback recorded by the time the execution failed.
+        await opsTable().seed({
           ...lastShiftItem({ executionArn: started, status: 'rolled-back' }),
           rollbackReason: `alarms ${ALARMS.green[0]} firing`,
         });
@@ -203,7 +206,7 @@ describe('shift', () => {
   });
 
   it('does not start a shift to the colour that already has all the traffic', async () => {
-    resetCli({ listener: { blue: 0, green: 100 } });
+    await resetCli({ listener: { blue: 0, green: 100 } });
     const run = await runOps(['shift', ...PROD, '--to', 'green']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Nothing to shift: green already has all the traffic');
@@ -229,7 +232,7 @@ describe('shift', () => {
 
 describe('rollback', () => {
   it('changes nothing when already rolled back (exit 0) and says why', async () => {
-    resetCli({
+    await resetCli({
       listener: { blue: 100, green: 0 },
       items: [lastShiftItem({ status: 'rolled-back', rolledBackAt: '2026-11-25T04:05:00.000Z' })],
     });
@@ -243,7 +246,7 @@ describe('rollback', () => {
 
   it('rolls back with the reason given, audited as the CLI user, stopping a running shift', async () => {
     const running = executionArn('to-green-1');
-    resetCli({
+    await resetCli({
       listener: { blue: 50, green: 50 },
       items: [
         lastShiftItem({ status: 'in-progress', completedAt: undefined }),
@@ -256,7 +259,23 @@ describe('rollback', () => {
     expect(run.stdout).toContain(`Stopped the running shift ${running}.`);
     expect(cliMocks.sfn).toHaveReceivedCommandWith(StopExecutionCommand, { executionArn: running });
     expect(world.listener).toEqual({ blue: 100, green: 0 });
-    expect(auditItems()[0]).toMatchObject({ source: 'cli', actor: 'alice', reason: 'checkout errors' });
+    expect(await opsTable().item('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
+    expect(await opsTable().item('TRAFFIC', 'LAST_SHIFT')).toMatchObject({
+      status: 'rolled-back',
+      rolledBackAt: '2026-11-25T04:12:35.000Z',
+      rolledBackBy: 'alice',
+      rollbackReason: 'checkout errors',
+    });
+    expect(await opsTable().item('TRAFFIC', 'ROLLBACK')).toMatchObject({
+      at: '2026-11-25T04:12:35.000Z',
+      by: 'alice',
+      source: 'cli',
+      executionArn: running,
+      restored: { blue: 100, green: 0 },
+    });
+    expect(await itemsOf('AUDIT')).toEqual([
+      expect.objectContaining({ source: 'cli', actor: 'alice', reason: 'checkout errors', outcome: 'ok' }),
+    ]);
   });
 });
 
@@ -329,7 +348,7 @@ describe('health', () => {
 
 describe('batch', () => {
   it('status: schedule, parameter, kill switch and the last runs', async () => {
-    resetCli({
+    await resetCli({
       otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'ENABLED' },
       items: [
         {
@@ -369,19 +388,27 @@ describe('batch', () => {
   });
 
   it('disable: the kill switch actions, as the CLI user', async () => {
-    resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'ENABLED' } });
+    await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'ENABLED' } });
     cliMocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
     const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Batch disabled (prod) by alice: runaway cost.');
     expect(cliMocks.scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { State: 'DISABLED' });
     expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('DISABLED');
-    expect(item('KILL_SWITCH', 'STATE')).toMatchObject({ engaged: true, engagedBy: 'alice', source: 'cli' });
+    expect(await opsTable().item('KILL_SWITCH', 'STATE')).toMatchObject({
+      engaged: true,
+      complete: true,
+      engagedBy: 'alice',
+      source: 'cli',
+    });
+    expect(await itemsOf('AUDIT')).toEqual([
+      expect.objectContaining({ action: 'batch-disable', actor: 'alice', outcome: 'ok', source: 'cli' }),
+    ]);
     expect(cliMocks.ecs).not.toHaveReceivedCommand(StopTaskCommand);
   });
 
   it('enable: refused while the budget is exceeded (exit 2), unless --force', async () => {
-    resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'DISABLED' } });
+    await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'DISABLED' } });
     const refused = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
@@ -419,7 +446,7 @@ describe('remediation log', () => {
   });
 
   it('lists the audit trail newest first, within --since and --limit', async () => {
-    resetCli({
+    await resetCli({
       items: [
         audit('2026-11-10T09:00:00.000Z', 'batch-disable', 'alice'),
         audit('2026-11-24T09:00:00.000Z', 'traffic-rollback', 'traffic-rollback'),
@@ -497,7 +524,7 @@ describe('errors', () => {
     const regions: string[] = [];
     const clients = (region: string) => {
       regions.push(region);
-      return cliClients;
+      return cliClients();
     };
     await runOps(['weights', ...PROD, '--region', 'eu-west-1'], { clients });
     await runOps(['weights', ...PROD], { clients });

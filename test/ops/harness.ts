@@ -1,6 +1,9 @@
 /**
- * The ops CLI run in-process against the traffic harness's simulated account, plus the
- * clients only the CLI uses (CloudFormation, ECS, Scheduler, Budgets).
+ * The ops CLI run in-process against the traffic harness's simulated account (listener, SSM,
+ * alarms), plus the clients only the CLI uses (CloudFormation, ECS, Scheduler, Budgets). The
+ * ops table is a table of the real engine (test/helpers/dynalite), fresh for each
+ * {@link resetCli}: the engine decides every condition, update and query, and tests seed and
+ * read it as items. DynamoDB faults are injected with the table's failWith/afterCall.
  */
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -19,6 +22,7 @@ import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
 import type { OpsManifest } from '../../lib/ops/manifest';
 import { mockClient } from '../helpers/aws-mock';
+import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import {
   ACCOUNT_ID,
   ALARMS,
@@ -79,13 +83,26 @@ export const cliMocks = {
   budgets: mockClient(BudgetsClient),
 };
 
-export const cliClients: OpsClients = {
+const mockedClients = {
   ...trafficClients,
   cloudformation: new CloudFormationClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
   scheduler: new SchedulerClient({ region: REGION }),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
 };
+
+let current: LocalOpsTable | undefined;
+
+/** The ops table of the current test (the one the CLI's clients write to). */
+export function opsTable(): LocalOpsTable {
+  if (current === undefined) throw new Error('resetCli() first');
+  return current;
+}
+
+/** The CLI's clients: the mocked services, and the ops table on the engine. */
+export function cliClients(): OpsClients {
+  return { ...mockedClients, ddb: opsTable().ddb };
+}
 
 /** A DescribeStacks answer with `outputs`. */
 export function stack(outputs: Array<{ OutputKey: string; OutputValue: string }>) {
@@ -146,14 +163,27 @@ export function target(ip: string, state = 'healthy', reason?: { Reason: string;
   };
 }
 
-/** Resets the world and every mock to a healthy, deployed environment. */
-export function resetCli(setup: WorldSetup = {}): void {
-  resetWorld(setup);
+/** What {@link resetCli} sets up: the traffic world's, `items` written to the ops table. */
+export type CliSetup = WorldSetup;
+
+/**
+ * Resets the world and every mock to a healthy, deployed environment, and gives the test a new,
+ * empty ops table (named as the manifest says) holding `setup.items`.
+ */
+export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
+  resetWorld({ ...setup, items: [] });
+  // The traffic harness's hand fake of the table must not answer anything: a command reaching
+  // it would be decided by the test, not by the engine.
+  trafficMocks.ddb.reset();
+  trafficMocks.ddb.rejects(new Error('The ops CLI tests use the engine: cliClients().ddb'));
+  // The helper names it: its counter is shared by every harness in the worker (one engine).
+  current = await createOpsTable();
+  await current.seed(...(setup.items ?? []));
   for (const mock of [cliMocks.cloudformation, cliMocks.ecs, cliMocks.scheduler, cliMocks.budgets])
     mock.reset();
   cliMocks.cloudformation
     .on(DescribeStacksCommand)
-    .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(MANIFEST) }]));
+    .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(manifestOf(current)) }]));
   cliMocks.ecs
     .on(DescribeServicesCommand)
     .resolves({ services: [service('blue'), service('green')], failures: [] });
@@ -204,6 +234,17 @@ export function resetCli(setup: WorldSetup = {}): void {
       CalculatedSpend: { ActualSpend: { Amount: '2150.75', Unit: 'USD' } },
     },
   });
+  return current;
+}
+
+/** {@link MANIFEST} naming `table` as the ops table. */
+export function manifestOf(table: LocalOpsTable): OpsManifest {
+  return { ...MANIFEST, opsTable: table.tableName };
+}
+
+/** The items of the ops table in partition `pk`, in sort key order. */
+export async function itemsOf(pk: string): Promise<Array<Record<string, unknown>>> {
+  return (await opsTable().items()).filter((i) => i.pk === pk);
 }
 
 /** What a run printed and returned. */
@@ -220,7 +261,7 @@ export async function runOps(argv: string[], overrides: Partial<CliDeps> = {}): 
   let stderr = '';
   const sleeps: number[] = [];
   const code = await runCli(argv, {
-    clients: () => cliClients,
+    clients: () => cliClients(),
     stdout: { write: (text: string) => (stdout += text) },
     stderr: { write: (text: string) => (stderr += text) },
     now: () => new Date('2026-11-25T04:12:35.000Z'),
@@ -235,7 +276,8 @@ export async function runOps(argv: string[], overrides: Partial<CliDeps> = {}): 
   return { code, stdout, stderr, sleeps };
 }
 
-/** The number of AWS calls made, all clients. */
+/** The number of AWS calls made, all clients (the ops table's included). */
 export function awsCalls(): number {
-  return Object.values(cliMocks).reduce((n, mock) => n + mock.calls().length, 0);
+  const mocked = Object.values(cliMocks).reduce((n, mock) => n + mock.calls().length, 0);
+  return mocked + opsTable().sent.length;
 }

@@ -1,6 +1,7 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { estimateMaxConnections, LOG_PATTERNS } from '../../lib/constructs/observability';
+import { estimateMaxConnections } from '../../lib/constructs/max-connections';
+import { LOG_PATTERNS } from '../../lib/constructs/observability';
 import { type Synthesized, sharedSynth } from '../helpers/synth';
 
 let synth: Synthesized;

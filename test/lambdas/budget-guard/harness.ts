@@ -1,5 +1,5 @@
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
-import { DynamoDBClient, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
   GetScheduleCommand,
@@ -10,16 +10,12 @@ import {
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  TransactWriteCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
+import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
 
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
@@ -97,25 +93,106 @@ export function taskArn(i: number): string {
   return `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task/fa-ai-system-prod/${String(i).padStart(32, 'a')}`;
 }
 
+/**
+ * The DynamoDB of {@link clients}, for calls that must fail before they reach the table: every
+ * command is rejected (tests that reach the table use {@link world}, no test answers DynamoDB by
+ * hand). The instance is mocked, never the class, so that the local engine's clients in the same
+ * worker are not answered by this stub.
+ */
+const offlineDdb = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: REGION }),
+  OPS_TABLE_TRANSLATE_CONFIG,
+);
+// Its own send, so that this instance's stub and another harness's stub of the class's
+// prototype never wrap the same function.
+Object.defineProperty(offlineDdb, 'send', {
+  value: (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send,
+  writable: true,
+  configurable: true,
+});
+
 export const mocks = {
   scheduler: mockClient(SchedulerClient),
   sfn: mockClient(SFNClient),
   ecs: mockClient(ECSClient),
   ssm: mockClient(SSMClient),
   sns: mockClient(SNSClient),
-  ddb: mockClient(DynamoDBDocumentClient),
+  /** Rejects every command (see {@link offlineDdb}); tests that reach the table use {@link world}. */
+  ddb: mockClient(offlineDdb),
   budgets: mockClient(BudgetsClient),
 };
 
+/** The other services' mocked clients, and a DynamoDB that rejects every command. */
 export const clients: BatchControlClients = {
   scheduler: new SchedulerClient({ region: REGION }),
   sfn: new SFNClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
   ssm: new SSMClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
+  ddb: offlineDdb,
   budgets: new BudgetsClient({ region: 'us-east-1' }),
 };
+
+/** A kill switch world: the other services mocked (happy path), the ops table on the local engine. */
+export interface World {
+  readonly table: LocalOpsTable;
+  /** {@link clients} with the local engine's document client. */
+  readonly clients: BatchControlClients;
+}
+
+/**
+ * Resets the mocks as {@link resetMocks} does and creates an empty ops table named as the
+ * function's environment says; its calls are tracked by `setup.tracker` too.
+ */
+export async function world(setup: MockSetup = {}): Promise<World> {
+  resetMocks(setup);
+  const table = await createOpsTable(`${ENV.OPS_TABLE_NAME}-${process.pid}-${++worlds}`);
+  const tracker = setup.tracker;
+  if (tracker) table.around((operation, call) => tracker.track(operation, call));
+  return { table, clients: { ...clients, ddb: table.ddb } };
+}
+
+let worlds = 0;
+
+/** The function's environment naming `table`. */
+export function envOf(table: LocalOpsTable) {
+  return { ...ENV, OPS_TABLE_NAME: table.tableName };
+}
+
+/** {@link CONFIG} naming `table`. */
+export function configOf(table: LocalOpsTable): BudgetGuardConfig {
+  return { ...CONFIG, opsTableName: table.tableName };
+}
+
+/** The kill switch state item of `table`, or undefined. */
+export function stateItem(table: LocalOpsTable) {
+  return table.item('KILL_SWITCH', 'STATE');
+}
+
+/** The audit items of `table`, oldest first. */
+export async function auditItems(table: LocalOpsTable) {
+  return (await table.items()).filter((i) => i.pk === 'AUDIT');
+}
+
+/** An engaged kill switch state item as a finished engagement leaves it. */
+export function engagedItem(overrides: Record<string, unknown> = {}) {
+  return {
+    pk: 'KILL_SWITCH',
+    sk: 'STATE',
+    engaged: true,
+    complete: true,
+    engagedAt: '2026-11-25T04:12:35.000Z',
+    engagedBy: 'budget-guard',
+    reason: 'Budget fa-ai-system-prod-monthly: actual $2,001.37 >= 100% of budgeted $2,000.00 ($2,000.00)',
+    source: 'budget-guard',
+    budgetName: BUDGET_NAME,
+    actualAmount: 2001.37,
+    budgetedAmount: 2000,
+    messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+    attemptId: 'attempt-1',
+    ...overrides,
+  };
+}
 
 /** What {@link resetMocks} sets up. */
 export interface MockSetup {
@@ -131,9 +208,7 @@ export function resetMocks(setup: MockSetup = {}): void {
   const track = <I, O>(command: string, fn: (input: I) => O) =>
     setup.tracker ? setup.tracker.wrap(command, fn) : async (input: I) => fn(input);
   const meta = { $metadata: {} };
-  mocks.ddb.on(TransactWriteCommand).callsFake(track('TransactWriteItems', () => meta));
-  mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', () => meta));
-  mocks.ddb.on(GetCommand).callsFake(track('GetItem', () => meta));
+  mocks.ddb.onAnyCommand().rejects(new Error('no ops table here: reach DynamoDB through world()'));
   mocks.scheduler
     .on(GetScheduleCommand)
     .callsFake(
@@ -184,40 +259,6 @@ export function budget(amounts: { actual?: string; limit?: string }) {
       ? {}
       : { CalculatedSpend: { ActualSpend: { Amount: amounts.actual, Unit: 'USD' } } }),
   };
-}
-
-/**
- * What DynamoDB answers when the engagement condition fails: the old state item, in the
- * low-level attribute-value form (the document client does not translate errors).
- */
-export function conditionalCheckFailed(old: { engagedAt: string; engagedBy: string; complete?: boolean }) {
-  return new TransactionCanceledException({
-    message:
-      'Transaction cancelled, please refer cancellation reasons for specific reasons [ConditionalCheckFailed, None]',
-    $metadata: { httpStatusCode: 400 },
-    CancellationReasons: [
-      {
-        Code: 'ConditionalCheckFailed',
-        Message: 'The conditional request failed',
-        Item: {
-          pk: { S: 'KILL_SWITCH' },
-          sk: { S: 'STATE' },
-          engaged: { BOOL: true },
-          complete: { BOOL: old.complete ?? true },
-          engagedAt: { S: old.engagedAt },
-          engagedBy: { S: old.engagedBy },
-          reason: { S: 'Budget fa-ai-system-prod-monthly: actual $2,001.37 >= 100% of budgeted $2,000.00' },
-          source: { S: 'budget-guard' },
-          budgetName: { S: BUDGET_NAME },
-          actualAmount: { N: '2001.37' },
-          budgetedAmount: { N: '2000' },
-          messageId: { S: '95df01b4-ee98-5cb9-9903-4c221d41eb5e' },
-          attemptId: { S: 'a-previous-attempt' },
-        },
-      },
-      { Code: 'None' },
-    ],
-  });
 }
 
 export { awsError, metricValue, NO_SLEEP, RoundTripTracker };

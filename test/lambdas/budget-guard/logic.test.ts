@@ -6,8 +6,7 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../lambdas/budget-guard/config';
 import {
   BudgetSpendUnknownError,
@@ -24,16 +23,19 @@ import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { ACCOUNT_ID, BUDGET_NAME } from './fixtures';
 import {
   ALERT_TOPIC_ARN,
+  auditItems,
   awsError,
   budget,
   CONFIG,
-  clients,
-  conditionalCheckFailed,
+  configOf,
   ENV,
+  engagedItem,
   expectedScheduleUpdate,
   mocks,
   NO_SLEEP,
-  resetMocks,
+  stateItem,
+  type World,
+  world,
 } from './harness';
 
 const NOW = new Date('2026-12-01T09:30:00.000Z');
@@ -45,28 +47,23 @@ const OPTIONS = {
 };
 const ALICE = 'arn:aws:sts::222222222222:assumed-role/ops/alice';
 
-const ENGAGED = {
-  pk: 'KILL_SWITCH',
-  sk: 'STATE',
-  engaged: true,
-  complete: true,
-  engagedAt: '2026-11-25T04:12:35.000Z',
-  engagedBy: 'budget-guard',
-  reason: 'Budget fa-ai-system-prod-monthly: actual $2,001.37 >= 100% of budgeted $2,000.00 ($2,000.00)',
-  source: 'budget-guard',
-  budgetName: BUDGET_NAME,
-  actualAmount: 2001.37,
-  budgetedAmount: 2000,
-  messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
-  attemptId: 'attempt-1',
-};
+const ENGAGED = engagedItem();
+let w: World;
+let clients: World['clients'];
+let cfg: typeof CONFIG;
 
 function publishes() {
   return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
 }
 
-beforeEach(() => {
-  resetMocks();
+beforeEach(async () => {
+  w = await world();
+  clients = w.clients;
+  cfg = configOf(w.table);
+});
+
+afterEach(async () => {
+  await w.table.drop();
 });
 
 describe('decide', () => {
@@ -114,8 +111,8 @@ describe('decide', () => {
 });
 
 describe('reenableBatch', () => {
-  beforeEach(() => {
-    mocks.ddb.on(GetCommand).resolves({ Item: ENGAGED });
+  beforeEach(async () => {
+    await w.table.seed(ENGAGED);
   });
 
   it('refuses while the actual spend is still at or over the threshold, changing nothing', async () => {
@@ -125,7 +122,7 @@ describe('reenableBatch', () => {
 
     const error = await reenableBatch(
       clients,
-      CONFIG,
+      cfg,
       { actor: ALICE, reason: 'reviewed', force: false },
       OPTIONS,
     ).catch((e: unknown) => e);
@@ -144,7 +141,7 @@ describe('reenableBatch', () => {
       AccountId: ACCOUNT_ID,
       BudgetName: BUDGET_NAME,
     });
-    expect(mocks.ddb).not.toHaveReceivedCommand(TransactWriteCommand);
+    expect(await w.table.items()).toEqual([ENGAGED]);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.ssm).not.toHaveReceivedAnyCommand();
     expect(mocks.sns).not.toHaveReceivedAnyCommand();
@@ -153,11 +150,11 @@ describe('reenableBatch', () => {
   it('refuses when Budgets has no actual spend, unless forced', async () => {
     mocks.budgets.on(DescribeBudgetCommand).resolves({ Budget: budget({ limit: '2000.0' }) });
     await expect(
-      reenableBatch(clients, CONFIG, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
+      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
     ).rejects.toBeInstanceOf(BudgetSpendUnknownError);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
 
-    const result = await reenableBatch(clients, CONFIG, { actor: ALICE, reason: 'r', force: true }, OPTIONS);
+    const result = await reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: true }, OPTIONS);
     expect(result.forced).toBe(true);
   });
 
@@ -168,7 +165,7 @@ describe('reenableBatch', () => {
 
     const result = await reenableBatch(
       clients,
-      CONFIG,
+      cfg,
       { actor: ALICE, reason: 'month-end report must run', force: true },
       OPTIONS,
     );
@@ -180,8 +177,8 @@ describe('reenableBatch', () => {
       actualSpend: 2050.5,
       budgetLimit: 2000,
     });
-    const items = mocks.ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems;
-    expect(items?.[1]?.Put?.Item).toMatchObject({
+    const [audit] = await auditItems(w.table);
+    expect(audit).toMatchObject({
       pk: 'AUDIT',
       action: 'batch-enable',
       actor: ALICE,
@@ -211,7 +208,7 @@ describe('reenableBatch', () => {
   it('re-enables under budget: releases the state as read, audits, enables the schedule and parameter', async () => {
     const result = await reenableBatch(
       clients,
-      CONFIG,
+      cfg,
       { actor: ALICE, reason: 'new month', force: false },
       OPTIONS,
     );
@@ -225,27 +222,20 @@ describe('reenableBatch', () => {
       thresholdAmount: 2000,
       auditSk: expect.stringMatching(/^2026-12-01T09:30:00\.000Z#[0-9a-f]{8}$/),
     });
-    expect(mocks.ddb).toHaveReceivedCommandWith(GetCommand, {
-      Key: { pk: 'KILL_SWITCH', sk: 'STATE' },
-      ConsistentRead: true,
-    });
     expect(mocks.scheduler).toHaveReceivedCommandWith(GetScheduleCommand, { Name: ENV.BATCH_SCHEDULE_NAME });
-    const [state, audit] = mocks.ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(state?.Put).toEqual({
-      TableName: ENV.OPS_TABLE_NAME,
-      Item: {
-        ...ENGAGED,
-        engaged: false,
-        complete: true,
-        releasedAt: NOW.toISOString(),
-        releasedBy: ALICE,
-        releaseReason: 'new month',
-      },
-      ConditionExpression: '#engagedAt = :engagedAt AND #engaged = :engaged',
-      ExpressionAttributeNames: { '#engagedAt': 'engagedAt', '#engaged': 'engaged' },
-      ExpressionAttributeValues: { ':engagedAt': ENGAGED.engagedAt, ':engaged': true },
+    expect(await stateItem(w.table)).toEqual({
+      ...ENGAGED,
+      engaged: false,
+      complete: true,
+      releasedAt: NOW.toISOString(),
+      releasedBy: ALICE,
+      releaseReason: 'new month',
     });
-    expect(audit?.Put?.Item).toMatchObject({
+    const [audit, ...more] = await auditItems(w.table);
+    expect(more).toEqual([]);
+    expect(audit?.sk).toBe(result.auditSk);
+    expect(audit).toMatchObject({
+      outcome: 'ok',
       action: 'batch-enable',
       reason: 'new month',
       details: {
@@ -266,20 +256,23 @@ describe('reenableBatch', () => {
   });
 
   it('re-enables without a state item, writing only the audit', async () => {
-    mocks.ddb.on(GetCommand).resolves({});
-    const result = await reenableBatch(clients, CONFIG, { actor: ALICE, reason: 'r', force: false }, OPTIONS);
+    await w.table.drop();
+    w = await world();
+    clients = w.clients;
+    cfg = configOf(w.table);
+    const result = await reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS);
     expect(result.wasEngaged).toBe(false);
-    const items = mocks.ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems;
-    expect(items?.map((i) => i.Put?.Item?.pk)).toEqual(['AUDIT']);
+    expect((await w.table.items()).map((i) => i.pk)).toEqual(['AUDIT']);
   });
 
   it('changes nothing when the kill switch engaged again in between', async () => {
-    mocks.ddb
-      .on(TransactWriteCommand)
-      .rejects(conditionalCheckFailed({ engagedAt: '2026-12-01T09:29:59.000Z', engagedBy: 'budget-guard' }));
+    // Engaged again between the read and the release.
+    const again = engagedItem({ engagedAt: '2026-12-01T09:29:59.000Z', attemptId: 'attempt-9' });
+    w.table.afterCall('GetItem', 'KILL_SWITCH', () => w.table.seed(again));
     await expect(
-      reenableBatch(clients, CONFIG, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
+      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
     ).rejects.toBeInstanceOf(KillSwitchStateChangedError);
+    expect(await w.table.items()).toEqual([again]);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.ssm).not.toHaveReceivedAnyCommand();
   });
@@ -288,15 +281,14 @@ describe('reenableBatch', () => {
     mocks.ssm.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'denied'));
 
     await expect(
-      reenableBatch(clients, CONFIG, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
+      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
     ).rejects.toBeInstanceOf(ReenableIncompleteError);
 
     expect(mocks.scheduler).toHaveReceivedCommandTimes(UpdateScheduleCommand, 1);
-    expect(mocks.ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      ExpressionAttributeValues: {
-        ':outcome': 'partial',
-        ':failures': [expect.objectContaining({ call: 'PutParameter' })],
-      },
+    const [audit] = await auditItems(w.table);
+    expect(audit).toMatchObject({
+      outcome: 'partial',
+      details: { failures: [expect.objectContaining({ call: 'PutParameter' })] },
     });
     expect(publishes().map((p) => p.Subject)).toEqual([
       '[prod] Batch re-enabled',
@@ -307,19 +299,19 @@ describe('reenableBatch', () => {
 
 describe('disableBatch', () => {
   it("acts even when already engaged (a human's request is never a duplicate) and audits the human", async () => {
-    const result = await disableBatch(clients, CONFIG, { actor: ALICE, reason: 'runaway batch' }, OPTIONS);
+    await w.table.seed(ENGAGED);
+    const result = await disableBatch(clients, cfg, { actor: ALICE, reason: 'runaway batch' }, OPTIONS);
 
     expect(result.outcome).toBe('engaged');
-    const [state, audit] = mocks.ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems ?? [];
-    expect(state?.Put?.ConditionExpression).toBeUndefined();
-    expect(state?.Put?.Item).toMatchObject({
+    expect(await stateItem(w.table)).toMatchObject({
       engaged: true,
       complete: true,
       engagedBy: ALICE,
       source: 'cli',
       reason: 'runaway batch',
     });
-    expect(audit?.Put?.Item).toMatchObject({ action: 'batch-disable', actor: ALICE, source: 'cli' });
+    const [audit] = await auditItems(w.table);
+    expect(audit).toMatchObject({ action: 'batch-disable', actor: ALICE, source: 'cli', outcome: 'ok' });
     expect(mocks.scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input).toEqual(
       expectedScheduleUpdate('DISABLED'),
     );
@@ -334,9 +326,9 @@ describe('disableBatch', () => {
 
 describe('getKillSwitchState', () => {
   it('returns the parsed state', async () => {
-    mocks.ddb.on(GetCommand).resolves({ Item: ENGAGED });
+    await w.table.seed(ENGAGED);
     const { pk: _pk, sk: _sk, ...state } = ENGAGED;
-    await expect(getKillSwitchState(clients, CONFIG, OPTIONS)).resolves.toEqual(state);
+    await expect(getKillSwitchState(clients, cfg, OPTIONS)).resolves.toEqual(state);
   });
 });
 

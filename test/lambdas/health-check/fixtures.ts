@@ -355,8 +355,8 @@ export async function serveEngine(world: World, around: Around = immediate): Pro
   mocks.ddb.reset();
   mocks.ddb.rejects(new Error('This test runs on the engine: use engineHealthClients()'));
   const table = await createOpsTable(ENV.OPS_TABLE_NAME, { replace: true });
-  if (world.batch) await table.put(world.batch);
-  if (world.lightAlert) await table.put({ ...lightAlertKey(), ...world.lightAlert });
+  if (world.batch) await table.seed(world.batch);
+  if (world.lightAlert) await table.seed({ ...lightAlertKey(), ...world.lightAlert });
   table.intercept((call, next) => around(`dynamodb:${call.command}`, next));
   return table;
 }

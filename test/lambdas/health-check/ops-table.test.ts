@@ -52,7 +52,7 @@ const publishes = () => mocks.sns.commandCalls(PublishCommand).map((c) => c.args
 
 describe('the batch run', () => {
   it('is the newest run started within the lookback, whatever else the table holds', async () => {
-    await table.put(
+    await table.seed(
       batchRun({ startedAt: '2026-11-14T17:00:00.000Z', status: 'FAILED' }),
       batchRun({ startedAt: '2026-11-22T20:00:00.000Z', status: 'FAILED' }),
       { pk: 'AUDIT', sk: '2026-11-22T21:00:00.000Z#ab12cd34', action: 'batch-disable' },
@@ -69,7 +69,11 @@ describe('the batch run', () => {
   });
 
   it('is read again after a throttled query', async () => {
-    table.fail('Query', awsError('ProvisionedThroughputExceededException', 'slow down'));
+    table.failWith({
+      operation: 'Query',
+      error: () => awsError('ProvisionedThroughputExceededException', 'slow down'),
+      times: 1,
+    });
     const report = await handleEvent({ check: 'morning' }, deps());
     expect(batchFigure(report)).toMatch(/^SUCCEEDED at 2026-11-22T19:41:07.880Z/);
   });

@@ -1,3 +1,4 @@
+import { Logger } from '@aws-lambda-powertools/logger';
 import 'aws-sdk-client-mock-vitest/extend';
 import { AccessDeniedException, DescribeServicesCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
@@ -121,37 +122,8 @@ describe('database connection pool exhausted', () => {
       Name: '/fa-ai-system/prod/traffic/weights',
     });
 
-    // The idempotency claim, the counter and the audit item, exactly as written.
-    const claim = mocks.ddb
-      .commandCalls(PutCommand)
-      .find((c) => c.args[0].input.Item?.pk === 'REMEDIATION_EVENT')?.args[0].input;
-    expect(claim).toEqual({
-      TableName: OPS_TABLE,
-      Item: {
-        pk: 'REMEDIATION_EVENT',
-        sk: 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92',
-        status: 'claimed',
-        alarm: 'fa-ai-system-prod-log-db-pool-exhausted',
-        action: 'force-new-deployment',
-        claimedAt: NOW.toISOString(),
-        leaseUntil: NOW.getTime() + 65_000,
-        expiresAt: NOW.getTime() / 1000 + 86_400,
-      },
-      ConditionExpression:
-        'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND #leaseUntil < :now)',
-      ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil' },
-      ExpressionAttributeValues: { ':failed': 'failed', ':claimed': 'claimed', ':now': NOW.getTime() },
-      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-    });
-    expect(mocks.ddb).toHaveReceivedCommandWith(UpdateCommand, {
-      TableName: OPS_TABLE,
-      Key: { pk: 'REMEDIATION_RATE', sk: 'force-new-deployment#2026-11-25T04' },
-      UpdateExpression: 'SET #expiresAt = if_not_exists(#expiresAt, :expiresAt) ADD #count :one',
-      ConditionExpression: 'attribute_not_exists(#count) OR #count < :max',
-      ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt' },
-      ExpressionAttributeValues: { ':one': 1, ':max': 2, ':expiresAt': NOW.getTime() / 1000 + 7_200 },
-      ReturnValues: 'UPDATED_NEW',
-    });
+    // The claim, the counter and the audit item (conditions decided by the engine in
+    // ops-table.test.ts).
     expect(table.get('REMEDIATION_EVENT', 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92')).toMatchObject({
       status: 'done',
       outcome: 'remediated',
@@ -209,19 +181,20 @@ describe('database connection pool exhausted', () => {
     expect(published()[0]?.TopicArn).toBe(TOPICS.P1);
   });
 
-  it('takes three sequential rounds of AWS calls', async () => {
+  it('takes four sequential rounds of AWS calls (claim before slot)', async () => {
     const tracker = new RoundTripTracker();
     table = resetMocks({ tracker });
     await handleEvent(alarmEvent('log-db-pool-exhausted'), deps());
-    expect(tracker.depth).toBe(3);
+    expect(tracker.depth).toBe(4);
     const at = (level: number) =>
       tracker.calls
         .filter((c) => c.level === level)
         .map((c) => c.command)
         .sort();
-    expect(at(1)).toEqual(['DescribeServices', 'GetItem', 'GetParameter', 'PutItem', 'UpdateItem']);
-    expect(at(2)).toEqual(['UpdateService']);
-    expect(at(3)).toEqual(['Publish', 'PutItem', 'UpdateItem']);
+    expect(at(1)).toEqual(['DescribeServices', 'GetItem', 'GetParameter', 'PutItem']);
+    expect(at(2)).toEqual(['UpdateItem']);
+    expect(at(3)).toEqual(['UpdateService']);
+    expect(at(4)).toEqual(['Publish', 'PutItem', 'UpdateItem']);
   });
 
   it('does nothing on 50/50 weights: there is no single live colour', async () => {
@@ -230,8 +203,8 @@ describe('database connection pool exhausted', () => {
     expect(result).toMatchObject({ outcome: 'skipped', skip: 'no-live-colour' });
     expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(published()[0]?.Message).toContain('no single live colour');
-    // The slot taken in round 1 was given back.
-    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count).toBe(0);
+    // No slot was taken for a remediation that does nothing.
+    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count ?? 0).toBe(0);
   });
 });
 
@@ -262,6 +235,18 @@ describe('CPU and memory', () => {
     });
   });
 
+  it('logs the ECS service it scaled under ecsService (Powertools keeps `service` for itself)', async () => {
+    const lines: string[] = [];
+    const logger = new Logger({ serviceName: 'remediation', logLevel: 'INFO' });
+    vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      lines.push(String(chunk));
+      return true;
+    });
+    await handleEvent(alarmEvent('blue-cpu-high'), deps({ observability: { logger, metrics: obs.metrics } }));
+    const reported = lines.map((l) => JSON.parse(l)).find((l) => l.message === 'Remediation reported');
+    expect(reported).toMatchObject({ service: 'remediation', ecsService: SERVICES.blue, colour: 'blue' });
+  });
+
   it('scales green memory out when green is live, capped at its max', async () => {
     table = resetMocks({ weights: '0,100', desired: { blue: 0, green: 9 } });
     const big = env(remediation((r) => (r.actions['scale-out'].step = 3)));
@@ -281,7 +266,7 @@ describe('CPU and memory', () => {
     });
     expect(published()[0]?.Message).toContain('already runs its maximum of 10 tasks');
     expect(audits()[0]).toMatchObject({ outcome: 'skipped', details: { skip: 'at-max' } });
-    expect(table.get('REMEDIATION_RATE', 'scale-out#2026-11-25T04')?.count).toBe(0);
+    expect(table.get('REMEDIATION_RATE', 'scale-out#2026-11-25T04')?.count ?? 0).toBe(0);
     expect(metricValue(obs.emf, 'RemediationSkipped')).toBe(1);
   });
 
@@ -290,7 +275,7 @@ describe('CPU and memory', () => {
     expect(result).toMatchObject({ outcome: 'skipped', skip: 'idle-colour', colour: 'green' });
     expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand);
     expect(published()[0]?.Message).toContain('green is the idle colour (blue is live)');
-    expect(table.get('REMEDIATION_RATE', 'scale-out#2026-11-25T04')?.count).toBe(0);
+    expect(table.get('REMEDIATION_RATE', 'scale-out#2026-11-25T04')?.count ?? 0).toBe(0);
   });
 });
 
@@ -316,12 +301,29 @@ describe('alarms without remediation', () => {
       outcome: 'no-action',
       reason: 'no automatic remediation for cache-memory-high; the alarm already paged P2',
     });
+    expect(awsCalls()).toBe(0);
+  });
+
+  it("takes an alarm's severity from the stack's list, never from its description", async () => {
     const noDescription = await handleEvent(
       alarmEvent('lambda-budget-guard-errors', { description: null }),
       deps(),
     );
-    expect(noDescription).toMatchObject({ outcome: 'no-action', severity: 'P2' });
-    expect(awsCalls()).toBe(0);
+    expect(noDescription).toMatchObject({ outcome: 'no-action', severity: 'P1' });
+    const misleading = await handleEvent(
+      alarmEvent('cache-memory-high', { description: 'P0 says the description' }),
+      deps(),
+    );
+    expect(misleading).toMatchObject({ outcome: 'no-action', severity: 'P2' });
+    // An alarm the stack did not list pages, in doubt.
+    const unlisted = await handleEvent(alarmEvent('brand-new-alarm', { description: null }), deps());
+    expect(unlisted).toMatchObject({ outcome: 'no-action', severity: 'P1' });
+  });
+
+  it('pages P1 for a pool-exhausted alarm event without a description', async () => {
+    const result = await handleEvent(alarmEvent('log-db-pool-exhausted', { description: null }), deps());
+    expect(result).toMatchObject({ severity: 'P1', action: 'force-new-deployment' });
+    expect(published()[0]).toMatchObject({ TopicArn: TOPICS.P1 });
   });
 });
 
@@ -350,7 +352,7 @@ describe('during a traffic shift', () => {
     expect(published()[0]?.TopicArn).toBe(TOPICS.P1);
     expect(published()[0]?.Message).toContain(`traffic shift to green is in progress (${EXECUTION}`);
     expect(audits()[0]).toMatchObject({ outcome: 'skipped', details: { skip: 'shift-in-progress' } });
-    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count).toBe(0);
+    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count ?? 0).toBe(0);
   });
 
   it('does not scale out either', async () => {
@@ -394,7 +396,7 @@ describe('idempotency', () => {
     expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 1);
     expect(published()).toHaveLength(1);
     expect(audits()).toHaveLength(1);
-    // The duplicate's slot went back: one restart counted.
+    // The duplicate took no slot: one restart counted.
     expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count).toBe(1);
     expect(metricValue(obs.emf, 'RemediationDuplicate')).toBe(1);
   });
@@ -570,7 +572,7 @@ describe('failures', () => {
     ]);
     // Lambda's retry may claim the event again, and the slot was given back.
     expect(table.get('REMEDIATION_EVENT', 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92')?.status).toBe('failed');
-    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count).toBe(0);
+    expect(table.get('REMEDIATION_RATE', 'force-new-deployment#2026-11-25T04')?.count ?? 0).toBe(0);
     expect(metricValue(obs.emf, 'RemediationFailed')).toBe(1);
 
     // The retry, once the permission is fixed, acts.

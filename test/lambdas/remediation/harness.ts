@@ -8,6 +8,7 @@ import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
+import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 
 export const REGION = 'ap-northeast-1';
 export const ACCOUNT_ID = '123456789012';
@@ -52,10 +53,25 @@ export function env(remediation: RemediationJson = REMEDIATION) {
     OPS_TABLE_NAME: OPS_TABLE,
     TOPIC_ARNS: JSON.stringify(TOPICS),
     REMEDIATION: JSON.stringify(remediation),
+    ALARM_SEVERITIES: JSON.stringify(SEVERITIES),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
   } as Record<string, string>;
 }
+
+/** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
+export const SEVERITIES: Readonly<Record<string, string>> = {
+  'log-db-pool-exhausted': 'P1',
+  'db-connections-high': 'P1',
+  'blue-cpu-high': 'P2',
+  'blue-memory-high': 'P2',
+  'green-cpu-high': 'P2',
+  'green-memory-high': 'P2',
+  p0: 'P0',
+  'cache-memory-high': 'P2',
+  'log-error-logs': 'P2',
+  'lambda-budget-guard-errors': 'P1',
+};
 
 export const ENV = env();
 export const CONFIG = configFromEnv(ENV);
@@ -157,19 +173,48 @@ export function alarmEvent(
 
 // --- Mocks -------------------------------------------------------------------------------------
 
+const modelDdb = DynamoDBDocumentClient.from(
+  new DynamoDBClient({ region: REGION }),
+  OPS_TABLE_TRANSLATE_CONFIG,
+);
+// Its own send: this instance's stub must not wrap the function another harness's stub of the
+// class's prototype wraps, and the local engine's clients are never answered by it.
+Object.defineProperty(modelDdb, 'send', {
+  value: (Object.getPrototypeOf(DynamoDBDocumentClient.prototype) as { send: unknown }).send,
+  writable: true,
+  configurable: true,
+});
+
 export const mocks = {
   ecs: mockClient(ECSClient),
   ssm: mockClient(SSMClient),
   sns: mockClient(SNSClient),
-  ddb: mockClient(DynamoDBDocumentClient),
+  /** The model table's stub (fault matrix and the older handler tests). */
+  ddb: mockClient(modelDdb),
 };
 
 export const clients: RemediationClients = {
   ecs: new ECSClient({ region: REGION }),
   ssm: new SSMClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
+  ddb: modelDdb,
 };
+
+/** The mocked ECS, SSM and SNS (happy path) with the ops table on the local engine. */
+export async function world(
+  setup: MockSetup = {},
+): Promise<{ table: LocalOpsTable; clients: RemediationClients }> {
+  resetMocks(setup);
+  const table = await createOpsTable();
+  const tracker = setup.tracker;
+  if (tracker) table.around((operation, call) => tracker.track(operation, call));
+  return { table, clients: { ...clients, ddb: table.ddb } };
+}
+
+/** The function's environment naming `table`. */
+export function envOf(table: LocalOpsTable, remediationJson: RemediationJson = REMEDIATION) {
+  return { ...env(remediationJson), OPS_TABLE_NAME: table.tableName };
+}
 
 const TASK_DEFINITION = (colour: string, revision: number) =>
   `arn:aws:ecs:${REGION}:${ACCOUNT_ID}:task-definition/fa-ai-system-prod-${colour}:${revision}`;
@@ -218,6 +263,8 @@ export function service(
 type Item = Record<string, unknown>;
 
 /**
+ * Fault matrix and the older handler tests only (the ops table's conditions are decided by the
+ * local engine in ops-table.test.ts, see {@link world}).
  * The ops table items the remediation writes, modelling its conditions: the claim put, the
  * audit put (never overwriting), the counter update and refund, the marker update.
  */
@@ -254,14 +301,25 @@ export class OpsTableModel {
     const old = this.items.get(key);
     if (input.Key?.pk === 'REMEDIATION_RATE') {
       const count = (old?.count as number | undefined) ?? 0;
+      const holders = new Set((old?.holders as Set<string> | undefined) ?? []);
+      const id = values[':id'] as string;
       if (':one' in values) {
-        if (old !== undefined && count >= (values[':max'] as number)) throw conditionalCheckFailed();
-        const next = { ...input.Key, expiresAt: old?.expiresAt ?? values[':expiresAt'], count: count + 1 };
+        if (holders.has(id) || (old !== undefined && count >= (values[':max'] as number))) {
+          throw conditionalCheckFailed();
+        }
+        holders.add(id);
+        const next = {
+          ...input.Key,
+          expiresAt: old?.expiresAt ?? values[':expiresAt'],
+          count: count + 1,
+          holders,
+        };
         this.items.set(key, next);
-        return { $metadata: {}, Attributes: { count: next.count, expiresAt: next.expiresAt } };
+        return { $metadata: {}, Attributes: { count: next.count, expiresAt: next.expiresAt, holders } };
       }
-      if (count <= 0) throw conditionalCheckFailed();
-      this.items.set(key, { ...old, count: count - 1 });
+      if (!holders.has(id)) throw conditionalCheckFailed();
+      holders.delete(id);
+      this.items.set(key, { ...old, count: count - 1, holders });
       return { $metadata: {} };
     }
     this.items.set(key, {

@@ -1,15 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import { remediationFor, scaleOutTarget } from '../../../lambdas/remediation/logic';
-import {
-  alarmIdOf,
-  liveColourOf,
-  P0_REASON,
-  remediatedAlarmIds,
-  severityOf,
-} from '../../../lambdas/remediation/mapping';
+import { alarmIdOf, liveColourOf, P0_REASON, remediatedAlarmIds } from '../../../lambdas/remediation/mapping';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { CONFIG, ENV, env, REMEDIATION, remediation, SERVICES } from './harness';
+import { CONFIG, ENV, env, REMEDIATION, remediation, SERVICES, SEVERITIES } from './harness';
 
 describe('remediationFor', () => {
   it.each(['log-db-pool-exhausted', 'db-connections-high'])(
@@ -109,16 +103,6 @@ describe('helpers', () => {
     expect(alarmIdOf('fa-ai-system-prod-', 'fa-ai-system-prod-')).toBeUndefined();
   });
 
-  it('severityOf reads the leading severity, P2 by default', () => {
-    expect(severityOf('P1 database connections above 80%')).toBe('P1');
-    expect(severityOf('P0 complete service outage')).toBe('P0');
-    expect(severityOf('P3')).toBe('P3');
-    expect(severityOf('P10 oddity')).toBe('P2');
-    expect(severityOf('CPU above P1 levels')).toBe('P2');
-    expect(severityOf(undefined)).toBe('P2');
-    expect(severityOf(null)).toBe('P2');
-  });
-
   it('liveColourOf takes the larger weight; a tie has none', () => {
     expect(liveColourOf({ blue: 90, green: 10 })).toBe('blue');
     expect(liveColourOf({ blue: 0, green: 100 })).toBe('green');
@@ -138,6 +122,7 @@ describe('configFromEnv', () => {
       opsTableName: 'fa-ai-system-prod-ops',
       topicArns: JSON.parse(ENV.TOPIC_ARNS as string),
       remediation: REMEDIATION,
+      alarmSeverities: SEVERITIES,
     });
   });
 

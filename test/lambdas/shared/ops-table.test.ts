@@ -108,7 +108,11 @@ describe('auditItem', () => {
 
 describe('recordAudit', () => {
   it('puts the item, retrying throttling', async () => {
-    table.fail('PutItem', awsError('ProvisionedThroughputExceededException', 'slow down'));
+    table.failWith({
+      operation: 'PutItem',
+      error: () => awsError('ProvisionedThroughputExceededException', 'slow down'),
+      times: 1,
+    });
     const item = await recordAudit(ddb, TABLE, ENTRY, { now: NOW, id: 'ab12cd34', retry: NO_SLEEP });
     expect(item.sk).toBe('2026-11-25T04:12:35.000Z#ab12cd34');
     expect(await table.items()).toEqual([item]);
@@ -116,7 +120,7 @@ describe('recordAudit', () => {
 
   it('never overwrites an entry of the same key', async () => {
     const first = stored(NOW.toISOString(), 'ab12cd34', { reason: 'the first' });
-    await table.put(first);
+    await table.seed(first);
     await expect(
       recordAudit(ddb, TABLE, ENTRY, { now: NOW, id: 'ab12cd34', retry: NO_SLEEP }),
     ).rejects.toMatchObject({ name: 'ConditionalCheckFailedException' });
@@ -126,7 +130,7 @@ describe('recordAudit', () => {
 
 describe('listAudit', () => {
   beforeEach(async () => {
-    await table.put(
+    await table.seed(
       stored('2026-11-22T04:00:00.000Z', 'd'),
       stored('2026-11-23T04:00:00.000Z', 'c'),
       stored('2026-11-24T04:00:00.000Z', 'b'),
@@ -152,7 +156,7 @@ describe('listAudit', () => {
   });
 
   it('names a malformed item', async () => {
-    await table.put(stored('2026-11-26T04:00:00.000Z', 'z', { outcome: 'meh' }));
+    await table.seed(stored('2026-11-26T04:00:00.000Z', 'z', { outcome: 'meh' }));
     await expect(listAudit(ddb, TABLE, { limit: 5 })).rejects.toThrow(
       /^Malformed audit item 2026-11-26T04:00:00.000Z#z: .*outcome/s,
     );
@@ -174,14 +178,14 @@ describe('listBatchRuns', () => {
 
   it('reads the runs newest first, keeping only the known attributes', async () => {
     const newer = { ...run, sk: '2026-11-29T18:00:00.000Z#weekly-2', startedAt: '2026-11-29T18:00:00.000Z' };
-    await table.put(run, newer, stored('2026-11-30T04:00:00.000Z', 'a'));
+    await table.seed(run, newer, stored('2026-11-30T04:00:00.000Z', 'a'));
     const runs = await listBatchRuns(ddb, TABLE, { limit: 10 });
     const strip = ({ pk: _pk, somethingElse: _other, ...rest }: typeof run) => rest;
     expect(runs).toEqual([strip(newer), strip(run)]);
   });
 
   it('rejects a run without its execution ARN', async () => {
-    await table.put({ pk: 'BATCH_RUN', sk: 'x', status: 'RUNNING', startedAt: 'x' });
+    await table.seed({ pk: 'BATCH_RUN', sk: 'x', status: 'RUNNING', startedAt: 'x' });
     await expect(listBatchRuns(ddb, TABLE, { limit: 1 })).rejects.toBeInstanceOf(OpsTableItemError);
   });
 });
@@ -208,7 +212,7 @@ describe('kill switch state', () => {
 
   it('is read from its item, undefined when never engaged', async () => {
     await expect(readKillSwitchState(ddb, TABLE)).resolves.toBeUndefined();
-    await table.put(killSwitchStateItem(state));
+    await table.seed(killSwitchStateItem(state));
     await expect(readKillSwitchState(ddb, TABLE)).resolves.toEqual(state);
   });
 });

@@ -192,7 +192,7 @@ describe('P0 into ALARM', () => {
     await handleEvent(alarmEvent('ALARM', 'OK'), deps());
     // Someone put the shift's weights back by hand (not a new shift) before the redelivery.
     resetWorld({ listener: { blue: 0, green: 100 } });
-    await engine().put(lastShiftItem());
+    await engine().seed(lastShiftItem());
     // No cool-down here, or the first delivery's rollback would hold this one off.
     const again = await handleEvent(
       alarmEvent('ALARM', 'OK'),
@@ -333,8 +333,16 @@ describe('late and replayed events', () => {
 
 describe('failures', () => {
   it('retries throttled ops table calls', async () => {
-    engine().fail('GetItem', awsError('ProvisionedThroughputExceededException', 'slow down'), { times: 2 });
-    engine().fail('UpdateItem', awsError('ThrottlingException', 'Rate exceeded'));
+    engine().failWith({
+      operation: 'GetItem',
+      error: () => awsError('ProvisionedThroughputExceededException', 'slow down'),
+      times: 2,
+    });
+    engine().failWith({
+      operation: 'UpdateItem',
+      error: () => awsError('ThrottlingException', 'Rate exceeded'),
+      times: 1,
+    });
     const result = await handleEvent(alarmEvent('ALARM', 'OK'), deps());
     expect(result).toMatchObject({ rollback: { changed: true, problems: [] } });
     expect(await stored('TRAFFIC', 'LAST_SHIFT')).toMatchObject({ status: 'rolled-back' });

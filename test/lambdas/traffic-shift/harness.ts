@@ -314,7 +314,7 @@ export async function resetEngine(setup: WorldSetup = {}): Promise<LocalOpsTable
   mocks.ddb.reset();
   mocks.ddb.rejects(new Error('This test runs on the engine: use engineClients(), not clients'));
   table = await createOpsTable(OPS_TABLE, { replace: true });
-  await table.put(...(setup.items ?? []));
+  await table.seed(...(setup.items ?? []));
   const calls: EngineCall[] = [];
   sentToEngine = calls;
   table.intercept((call, next) => {

@@ -1,0 +1,261 @@
+/**
+ * Re-enabling the batch after the kill switch (`npm run ops -- batch enable`): reads, then
+ * releases the state item (conditional on what was read), acts, and audits the outcome.
+ */
+
+import { DescribeBudgetCommand } from '@aws-sdk/client-budgets';
+import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { PublishCommand } from '@aws-sdk/client-sns';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type AuditEntry,
+  auditItem,
+  type KillSwitchState,
+  killSwitchStateItem,
+  readKillSwitchState,
+  recordAudit,
+} from '../shared/ops-table';
+import { isConditionFailure } from '../shared/traffic';
+import {
+  accountOfArn,
+  amountOf,
+  describeError,
+  formatOptional,
+  resolve,
+  scheduleUpdate,
+  stateParameterUpdate,
+  subject,
+  usd,
+} from './messages';
+import {
+  type ActionFailure,
+  type BatchControlClients,
+  type BudgetGuardConfig,
+  BudgetSpendUnknownError,
+  BudgetStillExceededError,
+  KillSwitchStateChangedError,
+  ReenableIncompleteError,
+  type RunOptions,
+} from './types';
+
+/** What re-enabling found and did. */
+export interface ReenableResult {
+  readonly outcome: 'reenabled';
+  /** Whether the kill switch was engaged before. */
+  readonly wasEngaged: boolean;
+  readonly forced: boolean;
+  readonly actualSpend: number;
+  readonly budgetLimit: number;
+  readonly thresholdAmount: number;
+  readonly auditSk: string;
+}
+
+/**
+ * Re-enables the batch: refuses with BudgetStillExceededError while the budget's actual
+ * spend is at or over the kill threshold (or BudgetSpendUnknownError when Budgets has no
+ * figure), unless `force`; then releases the kill switch state (conditional on the state
+ * read), enables the schedule and its SSM parameter, publishes a notice and records an audit
+ * item with the outcome. Throws ReenableIncompleteError after reporting when one of
+ * those last calls failed (running it again is safe).
+ */
+export async function reenableBatch(
+  clients: BatchControlClients,
+  config: BudgetGuardConfig,
+  request: { readonly actor: string; readonly reason: string; readonly force: boolean },
+  options: RunOptions = {},
+): Promise<ReenableResult> {
+  const { now, logger, retry } = resolve(options);
+  const accountId = config.budgetAccountId ?? accountOfArn(config.batchStateMachineArn);
+  const [state, budget, schedule] = await Promise.all([
+    readKillSwitchState(clients.ddb, config.opsTableName, options.retry),
+    retry('DescribeBudget', () =>
+      clients.budgets.send(
+        new DescribeBudgetCommand({ AccountId: accountId, BudgetName: config.killSwitchBudgetName }),
+      ),
+    ),
+    retry('GetSchedule', () =>
+      clients.scheduler.send(
+        new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
+      ),
+    ),
+  ]);
+
+  const actualSpend = amountOf(budget.Budget?.CalculatedSpend?.ActualSpend?.Amount);
+  const budgetLimit = amountOf(budget.Budget?.BudgetLimit?.Amount);
+  if (actualSpend === undefined || budgetLimit === undefined) {
+    if (!request.force) {
+      throw new BudgetSpendUnknownError(
+        `Budget ${config.killSwitchBudgetName} has no actual spend or limit to compare; ` +
+          're-enabling refused (force to override)',
+      );
+    }
+  }
+  const thresholdAmount = ((budgetLimit ?? 0) * config.killThresholdPercent) / 100;
+  const exceeded =
+    actualSpend === undefined ||
+    budgetLimit === undefined ||
+    Math.round(actualSpend * 100) >= Math.round(thresholdAmount * 100);
+  if (exceeded && !request.force) {
+    throw new BudgetStillExceededError(
+      config.killSwitchBudgetName,
+      actualSpend ?? 0,
+      budgetLimit ?? 0,
+      thresholdAmount,
+    );
+  }
+  const forced = exceeded && request.force;
+  if (forced) logger.warn('Re-enabling the batch over budget (forced)', { actor: request.actor });
+
+  const at = now();
+  const released: KillSwitchState | undefined = state && {
+    ...state,
+    engaged: false,
+    complete: true,
+    releasedAt: at.toISOString(),
+    releasedBy: request.actor,
+    releaseReason: request.reason,
+  };
+  if (released && state) {
+    try {
+      await retry('PutItem', () =>
+        clients.ddb.send(
+          new PutCommand({
+            TableName: config.opsTableName,
+            Item: killSwitchStateItem(released),
+            // Released only as read: an engagement in between must win.
+            ConditionExpression: '#engagedAt = :engagedAt AND #engaged = :engaged',
+            ExpressionAttributeNames: { '#engagedAt': 'engagedAt', '#engaged': 'engaged' },
+            ExpressionAttributeValues: { ':engagedAt': state.engagedAt, ':engaged': state.engaged },
+          }),
+        ),
+      );
+    } catch (error) {
+      if (isConditionFailure(error)) {
+        throw new KillSwitchStateChangedError(
+          'The kill switch state changed while re-enabling (engaged again?): nothing changed; check and retry',
+          { cause: error },
+        );
+      }
+      throw error;
+    }
+  }
+
+  const scheduleRef = `${config.batchScheduleGroup}/${config.batchScheduleName}`;
+  const actions: Array<{ call: string; target: string; run: () => Promise<unknown> }> = [
+    {
+      call: 'UpdateSchedule',
+      target: scheduleRef,
+      run: () => clients.scheduler.send(new UpdateScheduleCommand(scheduleUpdate(schedule, 'ENABLED'))),
+    },
+    {
+      call: 'PutParameter',
+      target: config.batchScheduleStateParameter,
+      run: () => clients.ssm.send(stateParameterUpdate(config, 'ENABLED')),
+    },
+    {
+      call: 'Publish',
+      target: config.alertTopicArn,
+      run: () =>
+        clients.sns.send(
+          new PublishCommand({
+            TopicArn: config.alertTopicArn,
+            Subject: subject(
+              `[${config.environment}] Batch re-enabled${forced ? ' (FORCED over budget)' : ''}`,
+            ),
+            Message: [
+              `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
+              '',
+              `Budget ${config.killSwitchBudgetName}: actual spend ${formatOptional(actualSpend)} of ` +
+                `${formatOptional(budgetLimit)} (kill threshold ${usd(thresholdAmount)}, ${config.killThresholdPercent}%).`,
+              forced ? 'FORCED: the spend is still at or over the threshold.' : '',
+              state?.engaged
+                ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
+                : 'The kill switch was not engaged.',
+              `Schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter}: ENABLED.`,
+            ]
+              .filter((line, i, lines) => line !== '' || lines[i - 1] !== '')
+              .join('\n'),
+          }),
+        ),
+    },
+  ];
+  const settled = await Promise.allSettled(actions.map((action) => retry(action.call, action.run)));
+  const failures: ActionFailure[] = [];
+  settled.forEach((result, i) => {
+    const action = actions[i];
+    if (result.status === 'rejected' && action) {
+      failures.push({ call: action.call, target: action.target, error: describeError(result.reason) });
+    }
+  });
+  // The audit item, with the outcome, once the actions are done.
+  const auditEntry: AuditEntry = {
+    action: 'batch-enable',
+    actor: request.actor,
+    reason: request.reason,
+    source: 'cli',
+    outcome: failures.length === 0 ? 'ok' : 'partial',
+    environment: config.environment,
+    details: {
+      forced,
+      forceRequested: request.force,
+      actualSpend,
+      budgetLimit,
+      thresholdAmount,
+      wasEngaged: state?.engaged ?? false,
+      engagedAt: state?.engagedAt,
+      engagedBy: state?.engagedBy,
+      failures: failures.length === 0 ? undefined : failures,
+    },
+  };
+  const audit = auditItem(auditEntry, at);
+  if (failures.length > 0) logger.error('Re-enabling the batch partly failed', { failures });
+  const [audited] = await Promise.allSettled([
+    // recordAudit never overwrites another entry.
+    recordAudit(clients.ddb, config.opsTableName, auditEntry, {
+      now: at,
+      id: audit.id,
+      retry: options.retry,
+    }),
+    failures.length === 0
+      ? Promise.resolve(undefined)
+      : retry('Publish', () =>
+          clients.sns.send(
+            new PublishCommand({
+              TopicArn: config.alertTopicArn,
+              Subject: subject(`[${config.environment}] Batch re-enable INCOMPLETE`),
+              Message: [
+                `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,
+                ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+                '',
+                'Run `npm run ops -- batch enable` again (it is safe to repeat).',
+              ].join('\n'),
+            }),
+          ),
+        ).catch((error: unknown) =>
+          logger.error('Cannot report the failed re-enable', { error: describeError(error) }),
+        ),
+  ]);
+  if (audited.status === 'rejected') {
+    failures.push({
+      call: 'PutItem',
+      target: `${config.opsTableName} (audit)`,
+      error: describeError(audited.reason),
+    });
+  }
+  if (failures.length > 0) {
+    throw new ReenableIncompleteError(
+      `Re-enabling partly failed: ${failures.map((f) => `${f.call} ${f.target}: ${f.error}`).join('; ')}`,
+      failures,
+    );
+  }
+  logger.info('Batch re-enabled', { actor: request.actor, forced, actualSpend, budgetLimit });
+  return {
+    outcome: 'reenabled',
+    wasEngaged: state?.engaged ?? false,
+    forced,
+    actualSpend: actualSpend ?? 0,
+    budgetLimit: budgetLimit ?? 0,
+    thresholdAmount,
+    auditSk: audit.sk,
+  };
+}
