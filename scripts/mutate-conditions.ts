@@ -41,6 +41,7 @@ const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> 
     'lambdas/shared/traffic',
     [
       'test/lambdas/shared/traffic.test.ts',
+      'test/lambdas/shared/traffic-rollback.test.ts',
       'test/lambdas/traffic-shift',
       'test/lambdas/traffic-rollback',
       'test/ops',
