@@ -34,7 +34,6 @@ export class AlertTopics extends Construct {
 
   constructor(scope: Construct, id: string, props: AlertTopicsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
 
     this.key = new kms.Key(this, 'Key', {
       description: `${props.namePrefix} alert topics`,

@@ -288,30 +288,16 @@ describe('the permission proof', () => {
   });
 
   it('fails naming the logical id when a reference cannot be resolved', async () => {
-    await expect(
-      proveChanged(
-        'prod',
-        (t) => {
-          const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
-          policy.Properties.PolicyDocument.Statement[0].Resource = {
-            'Fn::GetAtt': ['NoSuchResource', 'Arn'],
-          };
-        },
-        everything,
-      ),
-    ).rejects.toThrow(UnresolvableReferenceError);
-    await expect(
-      proveChanged(
-        'prod',
-        (t) => {
-          const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
-          policy.Properties.PolicyDocument.Statement[0].Resource = {
-            'Fn::GetAtt': ['NoSuchResource', 'Arn'],
-          };
-        },
-        everything,
-      ),
-    ).rejects.toThrow(/NoSuchResource/);
+    const unresolvable = proveChanged(
+      'prod',
+      (t) => {
+        const [, policy] = resourcesOf(t.service as Templates, 'AWS::IAM::Policy')[0] as [string, any];
+        policy.Properties.PolicyDocument.Statement[0].Resource = { 'Fn::GetAtt': ['NoSuchResource', 'Arn'] };
+      },
+      everything,
+    );
+    await expect(unresolvable).rejects.toThrow(UnresolvableReferenceError);
+    await expect(unresolvable).rejects.toThrow(/NoSuchResource/);
   });
 
   it('fails naming the policy when the evaluator cannot parse it', async () => {

@@ -30,12 +30,17 @@ import {
   envOf,
   executionArn,
   expectedScheduleUpdate,
+  HANDLER_ATTEMPT_ID,
+  HANDLER_NOW,
   metricValue,
   mocks,
+  mutationsOf,
   NO_SLEEP,
   observability,
+  publishedMessages,
   resetMocks,
   STATE_MACHINE_ARN,
+  STATE_WRITTEN,
   stateItem,
   taskArn,
   type World,
@@ -44,8 +49,8 @@ import {
 
 checkDeclaredCalls('budget-guard');
 
-const NOW = new Date('2026-11-25T04:12:35.000Z');
-const ATTEMPT_ID = '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18';
+const NOW = HANDLER_NOW;
+const ATTEMPT_ID = HANDLER_ATTEMPT_ID;
 
 let obs: ReturnType<typeof observability>;
 let w: World;
@@ -63,21 +68,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   };
 }
 
-/** Calls that change something (reads and the human alert excluded). */
-function mutations(): number {
-  return (
-    table.sent.filter((c) => c.operation !== 'GetItem' && c.operation !== 'Query').length +
-    mocks.scheduler.commandCalls(UpdateScheduleCommand).length +
-    mocks.ssm.commandCalls(PutParameterCommand).length +
-    mocks.sfn.commandCalls(StopExecutionCommand).length +
-    mocks.ecs.commandCalls(StopTaskCommand).length
-  );
-}
-
-function publishedMessages(): Array<{ Subject?: string; Message?: string; TopicArn?: string }> {
-  return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
-}
-
 async function reset(setup: Parameters<typeof world>[0] = {}): Promise<void> {
   if (table !== undefined) await table.drop();
   w = await world(setup);
@@ -93,23 +83,6 @@ afterEach(async () => {
   vi.restoreAllMocks();
   table.clearFaults();
 });
-
-const STATE_WRITTEN = {
-  pk: 'KILL_SWITCH',
-  sk: 'STATE',
-  engaged: true,
-  complete: true,
-  engagedAt: NOW.toISOString(),
-  completedAt: NOW.toISOString(),
-  engagedBy: 'budget-guard',
-  reason: `Budget ${BUDGET_NAME}: actual $2,001.37 >= 100% of budgeted $2,000.00 ($2,000.00)`,
-  source: 'budget-guard',
-  budgetName: BUDGET_NAME,
-  actualAmount: 2001.37,
-  budgetedAmount: 2000,
-  messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
-  attemptId: ATTEMPT_ID,
-};
 
 describe('a 100% ACTUAL notification of the kill switch budget', () => {
   it('records, disables the schedule and its parameter, stops the work and tells humans', async () => {
@@ -290,7 +263,7 @@ describe('an unreadable notification', () => {
         invalid: [],
       },
     ]);
-    expect(mutations()).toBe(0);
+    expect(mutationsOf(table)).toBe(0);
     for (const mock of [mocks.scheduler, mocks.sfn, mocks.ecs]) expect(mock).not.toHaveReceivedAnyCommand();
     const [alert, ...others] = publishedMessages();
     expect(others).toEqual([]);
@@ -310,7 +283,7 @@ describe('an unreadable notification', () => {
   it('names the missing Budgeted Amount', async () => {
     const [result] = await handleEvent(snsEvent(MISSING_BUDGETED_AMOUNT), deps());
     expect(result).toEqual({ outcome: 'unparseable', missing: ['Budgeted Amount'], invalid: [] });
-    expect(mutations()).toBe(0);
+    expect(mutationsOf(table)).toBe(0);
     expect(publishedMessages()[0]?.Message).toContain('missing: Budgeted Amount');
   });
 
@@ -319,7 +292,7 @@ describe('an unreadable notification', () => {
     await expect(handleEvent(snsEvent(GARBAGE), deps())).rejects.toMatchObject({
       name: 'DependencyUnavailableError',
     });
-    expect(mutations()).toBe(0);
+    expect(mutationsOf(table)).toBe(0);
   });
 });
 
@@ -560,7 +533,7 @@ describe('when the state cannot be recorded', () => {
 
     expect(error).toBeInstanceOf(KillSwitchNotEngagedError);
     expect(table.sent.filter((c) => c.operation === 'PutItem')).toHaveLength(attempts);
-    expect(mutations()).toBe(attempts);
+    expect(mutationsOf(table)).toBe(attempts);
     expect(await table.items()).toEqual([]);
     const [alert, ...others] = publishedMessages();
     expect(others).toEqual([]);

@@ -267,3 +267,43 @@ import { observability as sharedObservability } from '../../helpers/aws';
 
 /** Silent Powertools logger and metrics of the budget-guard Lambda, plus the EMF documents they write. */
 export const observability = () => sharedObservability('budget-guard');
+
+// --- What the handler and protocol tests share ----------------------------------------------------
+
+/** The time and attempt id the handler tests run with. */
+export const HANDLER_NOW = new Date('2026-11-25T04:12:35.000Z');
+export const HANDLER_ATTEMPT_ID = '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18';
+
+/** The state item a complete engagement by ACTUAL_100 writes. */
+export const STATE_WRITTEN = {
+  pk: 'KILL_SWITCH',
+  sk: 'STATE',
+  engaged: true,
+  complete: true,
+  engagedAt: HANDLER_NOW.toISOString(),
+  completedAt: HANDLER_NOW.toISOString(),
+  engagedBy: 'budget-guard',
+  reason: `Budget ${BUDGET_NAME}: actual $2,001.37 >= 100% of budgeted $2,000.00 ($2,000.00)`,
+  source: 'budget-guard',
+  budgetName: BUDGET_NAME,
+  actualAmount: 2001.37,
+  budgetedAmount: 2000,
+  messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
+  attemptId: HANDLER_ATTEMPT_ID,
+};
+
+/** Calls that change something (reads and the human alert excluded). */
+export function mutationsOf(table: LocalOpsTable): number {
+  return (
+    table.sent.filter((c) => c.operation !== 'GetItem' && c.operation !== 'Query').length +
+    mocks.scheduler.commandCalls(UpdateScheduleCommand).length +
+    mocks.ssm.commandCalls(PutParameterCommand).length +
+    mocks.sfn.commandCalls(StopExecutionCommand).length +
+    mocks.ecs.commandCalls(StopTaskCommand).length
+  );
+}
+
+/** What was published to SNS, in order. */
+export function publishedMessages(): Array<{ Subject?: string; Message?: string; TopicArn?: string }> {
+  return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+}

@@ -3,29 +3,31 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { StopTaskCommand } from '@aws-sdk/client-ecs';
 import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/budget-guard/handler';
 import { KillSwitchIncompleteError } from '../../../lambdas/budget-guard/logic';
 import type { LocalOpsTable } from '../../helpers/dynalite';
-import { ACTUAL_100, BUDGET_NAME, snsEvent } from './fixtures';
+import { ACTUAL_100, snsEvent } from './fixtures';
 import {
   auditItems,
   awsError,
   engagedItem,
   envOf,
+  HANDLER_ATTEMPT_ID,
+  HANDLER_NOW,
   mocks,
   NO_SLEEP,
   observability,
   RoundTripTracker,
+  STATE_WRITTEN,
   stateItem,
   type World,
   world,
 } from './harness';
 
-const NOW = new Date('2026-11-25T04:12:35.000Z');
-const ATTEMPT_ID = '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18';
+const NOW = HANDLER_NOW;
+const ATTEMPT_ID = HANDLER_ATTEMPT_ID;
 
 let obs: ReturnType<typeof observability>;
 let w: World;
@@ -43,21 +45,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
   };
 }
 
-/** Calls that change something (reads and the human alert excluded). */
-function _mutations(): number {
-  return (
-    table.sent.filter((c) => c.operation !== 'GetItem' && c.operation !== 'Query').length +
-    mocks.scheduler.commandCalls(UpdateScheduleCommand).length +
-    mocks.ssm.commandCalls(PutParameterCommand).length +
-    mocks.sfn.commandCalls(StopExecutionCommand).length +
-    mocks.ecs.commandCalls(StopTaskCommand).length
-  );
-}
-
-function _publishedMessages(): Array<{ Subject?: string; Message?: string; TopicArn?: string }> {
-  return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
-}
-
 async function reset(setup: Parameters<typeof world>[0] = {}): Promise<void> {
   if (table !== undefined) await table.drop();
   w = await world(setup);
@@ -73,23 +60,6 @@ afterEach(async () => {
   vi.restoreAllMocks();
   table.clearFaults();
 });
-
-const STATE_WRITTEN = {
-  pk: 'KILL_SWITCH',
-  sk: 'STATE',
-  engaged: true,
-  complete: true,
-  engagedAt: NOW.toISOString(),
-  completedAt: NOW.toISOString(),
-  engagedBy: 'budget-guard',
-  reason: `Budget ${BUDGET_NAME}: actual $2,001.37 >= 100% of budgeted $2,000.00 ($2,000.00)`,
-  source: 'budget-guard',
-  budgetName: BUDGET_NAME,
-  actualAmount: 2001.37,
-  budgetedAmount: 2000,
-  messageId: '95df01b4-ee98-5cb9-9903-4c221d41eb5e',
-  attemptId: ATTEMPT_ID,
-};
 
 describe('sequential round trips', () => {
   it.each([
