@@ -277,6 +277,8 @@ function stateMachineTasks(d: Deployment): PermissionRequest[] {
         );
       }
     }
+    // What AWS documents Step Functions needs for logging and tracing, written here rather than
+    // imported from the grant: the proof must not agree with the grant by construction.
     if (props.LoggingConfiguration) {
       for (const action of [
         'logs:CreateLogDelivery',

@@ -4,11 +4,10 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { type HandlerDeps, handleEvent } from '../../../lambdas/budget-guard/handler';
+import { describe, expect, it, vi } from 'vitest';
+import { handleEvent } from '../../../lambdas/budget-guard/handler';
 import { KillSwitchIncompleteError, KillSwitchNotEngagedError } from '../../../lambdas/budget-guard/logic';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import type { LocalOpsTable } from '../../helpers/dynalite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ACTUAL_90,
@@ -32,19 +31,16 @@ import {
   expectedScheduleUpdate,
   HANDLER_ATTEMPT_ID,
   HANDLER_NOW,
+  handlerWorld,
   metricValue,
   mocks,
   mutationsOf,
-  NO_SLEEP,
-  observability,
   publishedMessages,
   resetMocks,
   STATE_MACHINE_ARN,
   STATE_WRITTEN,
   stateItem,
   taskArn,
-  type World,
-  world,
 } from './harness';
 
 checkDeclaredCalls('budget-guard');
@@ -52,41 +48,11 @@ checkDeclaredCalls('budget-guard');
 const NOW = HANDLER_NOW;
 const ATTEMPT_ID = HANDLER_ATTEMPT_ID;
 
-let obs: ReturnType<typeof observability>;
-let w: World;
-let table: LocalOpsTable;
-
-function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
-  return {
-    clients: w.clients,
-    env: envOf(table),
-    now: () => NOW,
-    newId: () => ATTEMPT_ID,
-    retry: NO_SLEEP,
-    observability: { logger: obs.logger, metrics: obs.metrics },
-    ...overrides,
-  };
-}
-
-async function reset(setup: Parameters<typeof world>[0] = {}): Promise<void> {
-  if (table !== undefined) await table.drop();
-  w = await world(setup);
-  table = w.table;
-}
-
-beforeEach(async () => {
-  await reset();
-  obs = observability();
-});
-
-afterEach(async () => {
-  vi.restoreAllMocks();
-  table.clearFaults();
-});
+const hw = handlerWorld();
 
 describe('a 100% ACTUAL notification of the kill switch budget', () => {
   it('records, disables the schedule and its parameter, stops the work and tells humans', async () => {
-    const results = await handleEvent(snsEvent(ACTUAL_100), deps());
+    const results = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
 
     expect(results).toEqual([
       expect.objectContaining({
@@ -100,8 +66,8 @@ describe('a 100% ACTUAL notification of the kill switch budget', () => {
     ]);
 
     // The engagement, complete, and its audit entry with the outcome.
-    expect(await stateItem(table)).toEqual(STATE_WRITTEN);
-    const [audit, ...moreAudits] = await auditItems(table);
+    expect(await stateItem(hw.table)).toEqual(STATE_WRITTEN);
+    const [audit, ...moreAudits] = await auditItems(hw.table);
     expect(moreAudits).toEqual([]);
     expect(audit).toMatchObject({
       pk: 'AUDIT',
@@ -179,13 +145,13 @@ describe('a 100% ACTUAL notification of the kill switch budget', () => {
     );
     expect(summary?.Message).toContain('npm run ops -- batch enable');
 
-    expect(metricValue(obs.emf, 'KillSwitchEngaged')).toBe(1);
-    expect(metricValue(obs.emf, 'ExecutionsStopped')).toBe(1);
-    expect(metricValue(obs.emf, 'TasksStopped')).toBe(2);
+    expect(metricValue(hw.obs.emf, 'KillSwitchEngaged')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'ExecutionsStopped')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'TasksStopped')).toBe(2);
   });
 
   it('engages on a percentage-style threshold too', async () => {
-    const [result] = await handleEvent(snsEvent(ACTUAL_100_PERCENT_THRESHOLD), deps());
+    const [result] = await handleEvent(snsEvent(ACTUAL_100_PERCENT_THRESHOLD), hw.deps());
     expect(result?.outcome).toBe('engaged');
     expect(mocks.scheduler).toHaveReceivedCommandTimes(UpdateScheduleCommand, 1);
   });
@@ -194,7 +160,7 @@ describe('a 100% ACTUAL notification of the kill switch budget', () => {
     const longName = `${BUDGET_NAME}-${'x'.repeat(300)}`;
     await handleEvent(
       snsEvent(ACTUAL_100.replaceAll(BUDGET_NAME, longName)),
-      deps({ env: { ...envOf(table), KILL_SWITCH_BUDGET_NAME: longName } }),
+      hw.deps({ env: { ...envOf(hw.table), KILL_SWITCH_BUDGET_NAME: longName } }),
     );
     const reasons = mocks.ecs.commandCalls(StopTaskCommand).map((c) => c.args[0].input.reason ?? '');
     expect(reasons).toHaveLength(2);
@@ -219,32 +185,32 @@ describe('notifications that must not engage the kill switch', () => {
       'from account 999999999999, not 222222222222',
     ],
   ])('%s: logs why, counts it, calls nothing', async (_name, message, reason, why) => {
-    const info = vi.spyOn(obs.logger, 'info');
+    const info = vi.spyOn(hw.obs.logger, 'info');
 
-    const results = await handleEvent(snsEvent(message), deps());
+    const results = await handleEvent(snsEvent(message), hw.deps());
 
     expect(results).toEqual([{ outcome: 'ignored', reason, explanation: expect.stringContaining(why) }]);
     for (const mock of Object.values(mocks)) expect(mock).not.toHaveReceivedAnyCommand();
-    expect(table.sent).toEqual([]);
-    expect(await table.items()).toEqual([]);
+    expect(hw.table.sent).toEqual([]);
+    expect(await hw.table.items()).toEqual([]);
     expect(info).toHaveBeenCalledWith(
       'Budget notification ignored',
       expect.objectContaining({ reason, explanation: expect.stringContaining(why) }),
     );
-    const ignored = obs.emf.find((doc) => 'BudgetNotificationIgnored' in doc);
+    const ignored = hw.obs.emf.find((doc) => 'BudgetNotificationIgnored' in doc);
     expect(ignored).toMatchObject({ BudgetNotificationIgnored: 1, reason });
   });
 
   it('engages when a lower threshold notification already shows spend over the kill threshold', async () => {
     const jumped = ACTUAL_90.replace('ACTUAL Amount: $1,812.40', 'ACTUAL Amount: $2,000.00');
-    const [result] = await handleEvent(snsEvent(jumped), deps());
+    const [result] = await handleEvent(snsEvent(jumped), hw.deps());
     expect(result?.outcome).toBe('engaged');
   });
 
   it('honours KILL_THRESHOLD_PERCENT', async () => {
     const [result] = await handleEvent(
       snsEvent(ACTUAL_90),
-      deps({ env: { ...envOf(table), KILL_THRESHOLD_PERCENT: '90' } }),
+      hw.deps({ env: { ...envOf(hw.table), KILL_THRESHOLD_PERCENT: '90' } }),
     );
     expect(result?.outcome).toBe('engaged');
   });
@@ -252,9 +218,9 @@ describe('notifications that must not engage the kill switch', () => {
 
 describe('an unreadable notification', () => {
   it('changes nothing, alerts humans with the problem, counts it and returns normally', async () => {
-    const error = vi.spyOn(obs.logger, 'error');
+    const error = vi.spyOn(hw.obs.logger, 'error');
 
-    const results = await handleEvent(snsEvent(GARBAGE, { subject: null }), deps());
+    const results = await handleEvent(snsEvent(GARBAGE, { subject: null }), hw.deps());
 
     expect(results).toEqual([
       {
@@ -263,7 +229,7 @@ describe('an unreadable notification', () => {
         invalid: [],
       },
     ]);
-    expect(mutationsOf(table)).toBe(0);
+    expect(mutationsOf(hw.table)).toBe(0);
     for (const mock of [mocks.scheduler, mocks.sfn, mocks.ecs]) expect(mock).not.toHaveReceivedAnyCommand();
     const [alert, ...others] = publishedMessages();
     expect(others).toEqual([]);
@@ -277,22 +243,22 @@ describe('an unreadable notification', () => {
       'Cannot parse the budget notification: NO action taken',
       expect.objectContaining({ missing: ['Budget Name', 'Budgeted Amount', 'Alert Type'] }),
     );
-    expect(metricValue(obs.emf, 'UnparseableBudgetNotification')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'UnparseableBudgetNotification')).toBe(1);
   });
 
   it('names the missing Budgeted Amount', async () => {
-    const [result] = await handleEvent(snsEvent(MISSING_BUDGETED_AMOUNT), deps());
+    const [result] = await handleEvent(snsEvent(MISSING_BUDGETED_AMOUNT), hw.deps());
     expect(result).toEqual({ outcome: 'unparseable', missing: ['Budgeted Amount'], invalid: [] });
-    expect(mutationsOf(table)).toBe(0);
+    expect(mutationsOf(hw.table)).toBe(0);
     expect(publishedMessages()[0]?.Message).toContain('missing: Budgeted Amount');
   });
 
   it('fails (so that Lambda retries) when even the alert cannot be published', async () => {
     mocks.sns.on(PublishCommand).rejects(awsError('AuthorizationErrorException', 'not authorized', 403));
-    await expect(handleEvent(snsEvent(GARBAGE), deps())).rejects.toMatchObject({
+    await expect(handleEvent(snsEvent(GARBAGE), hw.deps())).rejects.toMatchObject({
       name: 'DependencyUnavailableError',
     });
-    expect(mutationsOf(table)).toBe(0);
+    expect(mutationsOf(hw.table)).toBe(0);
   });
 });
 
@@ -303,36 +269,36 @@ describe('an event that is not an SNS delivery', () => {
     ['no records', { Records: [] }],
     ['a string', ACTUAL_100],
   ])('%s: throws InvalidInputError and calls nothing', async (_name, event) => {
-    await expect(handleEvent(event, deps())).rejects.toBeInstanceOf(InvalidInputError);
+    await expect(handleEvent(event, hw.deps())).rejects.toBeInstanceOf(InvalidInputError);
     for (const mock of Object.values(mocks)) expect(mock).not.toHaveReceivedAnyCommand();
-    expect(table.sent).toEqual([]);
-    expect(metricValue(obs.emf, 'UnparseableBudgetNotification')).toBe(1);
+    expect(hw.table.sent).toEqual([]);
+    expect(metricValue(hw.obs.emf, 'UnparseableBudgetNotification')).toBe(1);
   });
 });
 
 it('rejects an invalid configuration before calling anything', async () => {
-  const { ALERT_TOPIC_ARN: _dropped, ...env } = envOf(table);
-  await expect(handleEvent(snsEvent(ACTUAL_100), deps({ env }))).rejects.toThrow(
+  const { ALERT_TOPIC_ARN: _dropped, ...env } = envOf(hw.table);
+  await expect(handleEvent(snsEvent(ACTUAL_100), hw.deps({ env }))).rejects.toThrow(
     /Invalid function configuration: ALERT_TOPIC_ARN/,
   );
   for (const mock of Object.values(mocks)) expect(mock).not.toHaveReceivedAnyCommand();
-  expect(table.sent).toEqual([]);
+  expect(hw.table.sent).toEqual([]);
 });
 
 describe('a duplicate delivery', () => {
   it('changes nothing the second time and says since when and by whom it is engaged', async () => {
-    await handleEvent(snsEvent(ACTUAL_100), deps());
-    const itemsAfterFirst = await table.items();
+    await handleEvent(snsEvent(ACTUAL_100), hw.deps());
+    const itemsAfterFirst = await hw.table.items();
     const first = {
       updates: mocks.scheduler.commandCalls(UpdateScheduleCommand).length,
       publishes: mocks.sns.commandCalls(PublishCommand).length,
     };
-    // The table keeps the engagement; the schedule now reads DISABLED.
+    // The hw.table keeps the engagement; the schedule now reads DISABLED.
     resetMocks({ scheduleState: 'DISABLED' });
-    const info = vi.spyOn(obs.logger, 'info');
-    obs.emf.length = 0;
+    const info = vi.spyOn(hw.obs.logger, 'info');
+    hw.obs.emf.length = 0;
 
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps({ newId: () => 'attempt-2' }));
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps({ newId: () => 'attempt-2' }));
 
     expect(first).toEqual({ updates: 1, publishes: 1 });
     expect(result).toMatchObject({
@@ -346,7 +312,7 @@ describe('a duplicate delivery', () => {
         complete: true,
       },
     });
-    expect(await table.items()).toEqual(itemsAfterFirst);
+    expect(await hw.table.items()).toEqual(itemsAfterFirst);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.ssm).not.toHaveReceivedAnyCommand();
     expect(mocks.sfn).not.toHaveReceivedCommand(StopExecutionCommand);
@@ -356,41 +322,41 @@ describe('a duplicate delivery', () => {
       `kill switch already engaged since ${NOW.toISOString()} by budget-guard`,
       expect.anything(),
     );
-    expect(metricValue(obs.emf, 'KillSwitchDuplicate')).toBe(1);
-    expect(metricValue(obs.emf, 'KillSwitchEngaged')).toBeUndefined();
+    expect(metricValue(hw.obs.emf, 'KillSwitchDuplicate')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'KillSwitchEngaged')).toBeUndefined();
   });
 
   it('alerts (and still changes nothing) when the schedule is ENABLED although the switch is engaged', async () => {
-    await table.seed(engagedItem());
+    await hw.table.seed(engagedItem());
 
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps());
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
 
     expect(result).toMatchObject({ outcome: 'duplicate', scheduleState: 'ENABLED', inconsistent: true });
-    expect(await table.items()).toEqual([engagedItem()]);
+    expect(await hw.table.items()).toEqual([engagedItem()]);
     const [alert, ...others] = publishedMessages();
     expect(others).toEqual([]);
     expect(alert?.Subject).toBe('[prod] Budget kill switch engaged but batch schedule ENABLED');
     expect(alert?.Message).toContain('recorded as engaged since 2026-11-25T04:12:35.000Z by budget-guard');
-    expect(metricValue(obs.emf, 'KillSwitchInconsistent')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'KillSwitchInconsistent')).toBe(1);
   });
 
   it('engages again after a release', async () => {
-    await table.seed(engagedItem({ engaged: false, releasedAt: '2026-11-26T00:00:00.000Z' }));
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps());
+    await hw.table.seed(engagedItem({ engaged: false, releasedAt: '2026-11-26T00:00:00.000Z' }));
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
     expect(result?.outcome).toBe('engaged');
-    expect(await stateItem(table)).toEqual(STATE_WRITTEN);
+    expect(await stateItem(hw.table)).toEqual(STATE_WRITTEN);
   });
 });
 
 describe('a late delivery', () => {
   it('after a human re-enabled the batch, engages again (the budget is still over)', async () => {
-    await table.seed(
+    await hw.table.seed(
       engagedItem({ engaged: false, releasedAt: '2026-11-25T10:00:00.000Z', releasedBy: 'alice' }),
     );
     const late = new Date('2026-11-25T11:00:00.000Z');
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps({ now: () => late }));
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps({ now: () => late }));
     expect(result?.outcome).toBe('engaged');
-    expect(await stateItem(table)).toMatchObject({
+    expect(await stateItem(hw.table)).toMatchObject({
       engaged: true,
       complete: true,
       engagedAt: late.toISOString(),
@@ -409,7 +375,7 @@ describe('throttling', () => {
       .resolves({ ScheduleArn: 'arn' });
     const sleep = vi.fn(async () => undefined);
 
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps({ retry: { sleep } }));
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps({ retry: { sleep } }));
 
     expect(result?.outcome).toBe('engaged');
     expect(mocks.scheduler).toHaveReceivedCommandTimes(UpdateScheduleCommand, 3);
@@ -418,25 +384,25 @@ describe('throttling', () => {
     }
     expect(sleep).toHaveBeenCalledTimes(2);
     expect(publishedMessages()).toHaveLength(1);
-    expect(await stateItem(table)).toEqual(STATE_WRITTEN);
+    expect(await stateItem(hw.table)).toEqual(STATE_WRITTEN);
   });
 
   it('retries throttled state writes and completes the engagement', async () => {
     const throttled = () => awsError('ProvisionedThroughputExceededException', 'Throughput exceeded');
-    table.failWith({ operation: 'PutItem', pk: 'KILL_SWITCH', error: throttled, times: 2 });
-    table.failWith({ operation: 'UpdateItem', pk: 'KILL_SWITCH', error: throttled, times: 2 });
+    hw.table.failWith({ operation: 'PutItem', pk: 'KILL_SWITCH', error: throttled, times: 2 });
+    hw.table.failWith({ operation: 'UpdateItem', pk: 'KILL_SWITCH', error: throttled, times: 2 });
 
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), deps());
+    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
 
     expect(result?.outcome).toBe('engaged');
-    expect(await stateItem(table)).toEqual(STATE_WRITTEN);
-    expect(await auditItems(table)).toHaveLength(1);
+    expect(await stateItem(hw.table)).toEqual(STATE_WRITTEN);
+    expect(await auditItems(hw.table)).toHaveLength(1);
   });
 });
 
 describe('a failing action', () => {
   it('still makes every other call, reports the failure, leaves the engagement incomplete and fails', async () => {
-    await reset({ executions: 2, tasks: 3 });
+    await hw.reset({ executions: 2, tasks: 3 });
     mocks.ecs
       .on(StopTaskCommand, { task: taskArn(1) })
       .rejects(
@@ -446,7 +412,7 @@ describe('a failing action', () => {
         ),
       );
 
-    const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
+    const error = await handleEvent(snsEvent(ACTUAL_100), hw.deps()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KillSwitchIncompleteError);
     expect((error as KillSwitchIncompleteError).failures).toEqual([
@@ -469,14 +435,14 @@ describe('a failing action', () => {
     expect(report?.Message).toContain(`- StopTask ${taskArn(1)}: AccessDeniedException: User:`);
     // The state stays incomplete (a retry redoes everything); the audit says partial, and why.
     const { completedAt: _c, ...incomplete } = STATE_WRITTEN;
-    expect(await stateItem(table)).toEqual({ ...incomplete, complete: false });
-    const [audit] = await auditItems(table);
+    expect(await stateItem(hw.table)).toEqual({ ...incomplete, complete: false });
+    const [audit] = await auditItems(hw.table);
     expect(audit).toMatchObject({
       outcome: 'partial',
       details: { failures: [expect.objectContaining({ call: 'StopTask', target: taskArn(1) })] },
     });
-    expect(metricValue(obs.emf, 'KillSwitchIncomplete')).toBe(1);
-    expect(metricValue(obs.emf, 'KillSwitchEngaged')).toBeUndefined();
+    expect(metricValue(hw.obs.emf, 'KillSwitchIncomplete')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'KillSwitchEngaged')).toBeUndefined();
   });
 
   it('without the schedule definition, still writes the parameter and stops the work, then fails', async () => {
@@ -484,7 +450,7 @@ describe('a failing action', () => {
       .on(GetScheduleCommand)
       .rejects(awsError('ResourceNotFoundException', 'Schedule not found', 404));
 
-    const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
+    const error = await handleEvent(snsEvent(ACTUAL_100), hw.deps()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KillSwitchIncompleteError);
     expect((error as KillSwitchIncompleteError).failures).toEqual([
@@ -498,18 +464,18 @@ describe('a failing action', () => {
     expect(mocks.sfn).toHaveReceivedCommandTimes(StopExecutionCommand, 1);
     expect(mocks.ecs).toHaveReceivedCommandTimes(StopTaskCommand, 2);
     expect(publishedMessages()[0]?.Message).toContain('Already failed:');
-    expect(await stateItem(table)).toMatchObject({ complete: false });
+    expect(await stateItem(hw.table)).toMatchObject({ complete: false });
   });
 
   it('fails (so that the retry completes it) when the completion cannot be recorded', async () => {
-    table.failWith({
+    hw.table.failWith({
       operation: 'UpdateItem',
       pk: 'KILL_SWITCH',
       error: () => awsError('AccessDeniedException', 'not authorized to perform: dynamodb:UpdateItem'),
     });
-    const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
+    const error = await handleEvent(snsEvent(ACTUAL_100), hw.deps()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KillSwitchIncompleteError);
-    expect(await stateItem(table)).toMatchObject({ engaged: true, complete: false });
+    expect(await stateItem(hw.table)).toMatchObject({ engaged: true, complete: false });
   });
 });
 
@@ -527,20 +493,20 @@ describe('when the state cannot be recorded', () => {
     ],
     ['timing out', () => Object.assign(new Error('Connection timed out'), { name: 'TimeoutError' }), 5],
   ])('%s: takes no action, alerts humans and fails', async (_name, fault, attempts) => {
-    table.failWith({ operation: 'PutItem', pk: 'KILL_SWITCH', error: fault });
+    hw.table.failWith({ operation: 'PutItem', pk: 'KILL_SWITCH', error: fault });
 
-    const error = await handleEvent(snsEvent(ACTUAL_100), deps()).catch((e: unknown) => e);
+    const error = await handleEvent(snsEvent(ACTUAL_100), hw.deps()).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(KillSwitchNotEngagedError);
-    expect(table.sent.filter((c) => c.operation === 'PutItem')).toHaveLength(attempts);
-    expect(mutationsOf(table)).toBe(attempts);
-    expect(await table.items()).toEqual([]);
+    expect(hw.table.sent.filter((c) => c.operation === 'PutItem')).toHaveLength(attempts);
+    expect(mutationsOf(hw.table)).toBe(attempts);
+    expect(await hw.table.items()).toEqual([]);
     const [alert, ...others] = publishedMessages();
     expect(others).toEqual([]);
     expect(alert?.Subject).toBe('[prod] Budget kill switch FAILED: batch NOT disabled');
     expect(alert?.Message).toContain('took NO action: the batch is NOT disabled');
     expect(alert?.Message).toContain(fault().name);
     expect(alert?.Message).toContain('npm run ops -- batch disable');
-    expect(metricValue(obs.emf, 'KillSwitchNotEngaged')).toBe(1);
+    expect(metricValue(hw.obs.emf, 'KillSwitchNotEngaged')).toBe(1);
   });
 });

@@ -11,6 +11,8 @@ import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterEach, beforeEach, vi } from 'vitest';
+import type { HandlerDeps } from '../../../lambdas/budget-guard/handler';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
@@ -306,4 +308,47 @@ export function mutationsOf(table: LocalOpsTable): number {
 /** What was published to SNS, in order. */
 export function publishedMessages(): Array<{ Subject?: string; Message?: string; TopicArn?: string }> {
   return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+}
+
+/**
+ * The handler tests' world: a fresh table and mocks before each test (faults and spies cleared
+ * after), and the handler's dependencies on them.
+ */
+export function handlerWorld() {
+  const state: { w?: World; obs?: ReturnType<typeof observability> } = {};
+  const hw = {
+    get w(): World {
+      return state.w as World;
+    },
+    get table(): LocalOpsTable {
+      return hw.w.table;
+    },
+    get obs(): ReturnType<typeof observability> {
+      return state.obs as ReturnType<typeof observability>;
+    },
+    async reset(setup: Parameters<typeof world>[0] = {}): Promise<void> {
+      if (state.w !== undefined) await state.w.table.drop();
+      state.w = await world(setup);
+    },
+    deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
+      return {
+        clients: hw.w.clients,
+        env: envOf(hw.table),
+        now: () => HANDLER_NOW,
+        newId: () => HANDLER_ATTEMPT_ID,
+        retry: NO_SLEEP,
+        observability: { logger: hw.obs.logger, metrics: hw.obs.metrics },
+        ...overrides,
+      };
+    },
+  };
+  beforeEach(async () => {
+    await hw.reset();
+    state.obs = observability();
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
+    hw.table.clearFaults();
+  });
+  return hw;
 }
