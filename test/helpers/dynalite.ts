@@ -169,20 +169,37 @@ export async function createOpsTable(
     });
   }
   const { partitionKey, sortKey } = OPS_TABLE_KEYS;
-  await admin.send(
-    new CreateTableCommand({
-      TableName: name,
-      BillingMode: 'PAY_PER_REQUEST',
-      AttributeDefinitions: [
-        { AttributeName: partitionKey, AttributeType: 'S' },
-        { AttributeName: sortKey, AttributeType: 'S' },
-      ],
-      KeySchema: [
-        { AttributeName: partitionKey, KeyType: 'HASH' },
-        { AttributeName: sortKey, KeyType: 'RANGE' },
-      ],
-    }),
-  );
+  const create = () =>
+    admin.send(
+      new CreateTableCommand({
+        TableName: name,
+        BillingMode: 'PAY_PER_REQUEST',
+        AttributeDefinitions: [
+          { AttributeName: partitionKey, AttributeType: 'S' },
+          { AttributeName: sortKey, AttributeType: 'S' },
+        ],
+        KeySchema: [
+          { AttributeName: partitionKey, KeyType: 'HASH' },
+          { AttributeName: sortKey, KeyType: 'RANGE' },
+        ],
+      }),
+    );
+  // dynalite finishes a delete on a later tick: a table replaced at once may still be DELETING.
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      await create();
+      break;
+    } catch (error) {
+      if (
+        !options.replace ||
+        (error as { name?: unknown }).name !== 'ResourceInUseException' ||
+        attempt >= 50
+      ) {
+        throw error;
+      }
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+  }
   const faults: Array<FaultSpec & { left: number }> = [];
   const hooks: Array<{ operation: string; pk: string; run: () => Promise<void> }> = [];
   let wrapCall: <T>(operation: string, call: () => Promise<T>) => Promise<T> = (_op, call) => call();
