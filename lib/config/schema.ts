@@ -414,6 +414,12 @@ export const environmentConfigSchema = z
           .min(1)
           .max(24 * 60)
           .default(30),
+        /**
+         * An alarm event older than this changes nothing and pages that it did not act: a late or
+         * redelivered P0 (Lambda retries asynchronous events for hours) must not roll back a
+         * shift it predates.
+         */
+        rollbackMaxEventAgeMinutes: z.number().int().min(1).max(6 * 60).default(15),
       })
       .refine((t) => t.blueWeight + t.greenWeight === 100, {
         message: 'blueWeight + greenWeight must sum to 100',

@@ -54,6 +54,8 @@ export interface TrafficShifterProps {
   readonly rollbackWindowMinutes: number;
   /** Minutes between two automatic rollbacks. */
   readonly rollbackCooldownMinutes: number;
+  /** Minutes after which an alarm event is too old to act on. */
+  readonly rollbackMaxEventAgeMinutes: number;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
 }
@@ -123,6 +125,7 @@ export class TrafficShifter extends Construct {
         ALERT_TOPIC_ARN: props.alerts.topics.P0.topicArn,
         ROLLBACK_WINDOW_MINUTES: String(props.rollbackWindowMinutes),
         ROLLBACK_COOLDOWN_MINUTES: String(props.rollbackCooldownMinutes),
+        ROLLBACK_MAX_EVENT_AGE_MINUTES: String(props.rollbackMaxEventAgeMinutes),
       },
     });
 

@@ -283,6 +283,7 @@ export class ServiceStack extends Stack {
       alerts: this.alerts,
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
+      rollbackMaxEventAgeMinutes: config.traffic.rollbackMaxEventAgeMinutes,
       logRetention,
       logRemovalPolicy: removalPolicy,
     });
