@@ -419,7 +419,12 @@ export const environmentConfigSchema = z
          * redelivered P0 (Lambda retries asynchronous events for hours) must not roll back a
          * shift it predates.
          */
-        rollbackMaxEventAgeMinutes: z.number().int().min(1).max(6 * 60).default(15),
+        rollbackMaxEventAgeMinutes: z
+          .number()
+          .int()
+          .min(1)
+          .max(6 * 60)
+          .default(15),
       })
       .refine((t) => t.blueWeight + t.greenWeight === 100, {
         message: 'blueWeight + greenWeight must sum to 100',
