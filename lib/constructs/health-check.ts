@@ -50,12 +50,26 @@ export class HealthCheck extends Construct {
   public readonly morning: scheduler.Schedule;
   public readonly light: scheduler.Schedule;
   public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /** The thresholds the Lambda applies, by the ops manifest's names: `ops health` applies the same. */
+  public readonly appliedThresholds: {
+    readonly errorRateMax: number;
+    readonly errorRateHigh: number;
+    readonly p95MaxSeconds: number;
+    readonly batchMaxRunningMinutes: number;
+  };
 
   constructor(scope: Construct, id: string, props: HealthCheckProps) {
     super(scope, id);
     const { service } = props;
     const topics = props.alerts.topics;
 
+    const applied = {
+      errorRateMax: props.thresholds.errorRateElevated,
+      errorRateHigh: props.thresholds.errorRateHigh,
+      p95MaxSeconds: props.thresholds.p95Seconds,
+      batchMaxRunningMinutes: props.thresholds.batchMaxMinutes,
+    };
+    this.appliedThresholds = applied;
     this.handler = new AppFunction(this, 'Handler', {
       name: 'health-check',
       description: "Runbook Morning Health Check: services, targets, error rate, P95, yesterday's batch",
@@ -78,10 +92,10 @@ export class HealthCheck extends Construct {
         ),
         LOAD_BALANCER_FULL_NAME: service.loadBalancer.loadBalancerFullName,
         OPS_TABLE_NAME: props.opsTable.tableName,
-        ERROR_RATE_MAX: String(props.thresholds.errorRateElevated),
-        ERROR_RATE_HIGH: String(props.thresholds.errorRateHigh),
-        P95_MAX_SECONDS: String(props.thresholds.p95Seconds),
-        BATCH_MAX_RUNNING_MINUTES: String(props.thresholds.batchMaxMinutes),
+        ERROR_RATE_MAX: String(applied.errorRateMax),
+        ERROR_RATE_HIGH: String(applied.errorRateHigh),
+        P95_MAX_SECONDS: String(applied.p95MaxSeconds),
+        BATCH_MAX_RUNNING_MINUTES: String(applied.batchMaxRunningMinutes),
         LIGHT_RENOTIFY_MINUTES: String(props.lightRenotifyMinutes),
         TOPIC_ARNS: Stack.of(this).toJsonString({
           P0: topics.P0.topicArn,

@@ -362,6 +362,8 @@ export class ServiceStack extends Stack {
         configuredWeights: { blue: config.traffic.blueWeight, green: config.traffic.greenWeight },
         opsTable: opsTable.tableName,
         shiftStateMachineArn: this.trafficShifter.stateMachine.stateMachineArn,
+        // So that `ops health` applies the very thresholds the scheduled check does.
+        healthThresholds: this.healthCheck.appliedThresholds,
         alarms: {
           p0: obs.p0Alarm.alarmName,
           blue: obs.colourAlarms.blue.map((a) => a.alarmName),

@@ -30,5 +30,8 @@ export async function deployedProd(pick: (variables: Record<string, unknown>) =>
   );
   if (!fn) throw new Error('no function of the prod service stack has those variables');
   const env = resolver.resolve(service, fn.Properties.Environment.Variables) as Record<string, string>;
-  return { resources, env };
+  const outputs = (templates[service] as { Outputs: Record<string, { Value: unknown }> }).Outputs;
+  /** A stack output's value as deployed. */
+  const output = (name: string) => String(resolver.resolve(service, outputs[name]?.Value));
+  return { resources, env, output, stackName: service };
 }
