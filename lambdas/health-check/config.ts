@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { jsonEnvVar } from '../shared/env-json';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 
 /** The two deployment colours of the service. */
@@ -61,21 +62,6 @@ function emptyToUndefined(value: unknown): unknown {
   return typeof value === 'string' && value.trim() === '' ? undefined : value;
 }
 
-/** A JSON document in an environment variable, then validated by `schema`. */
-function jsonOf<T extends z.ZodType>(schema: T) {
-  return z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-}
-
 const required = z.string().trim().min(1);
 const arn = required.startsWith('arn:', 'must be an ARN');
 const colour = z.enum(COLOURS);
@@ -86,13 +72,14 @@ const optionalNumber = (schema: z.ZodNumber, fallback: number) =>
 const envSchema = z.object({
   ENVIRONMENT: required,
   ECS_CLUSTER: required,
-  SERVICES: jsonOf(
+  SERVICES: jsonEnvVar(
     z
       .array(z.object({ colour, serviceName: required }))
       .min(1, 'must list at least one service')
       .refine((s) => new Set(s.map((x) => x.serviceName)).size === s.length, 'service names must be unique'),
+    z.string(),
   ),
-  TARGET_GROUPS: jsonOf(
+  TARGET_GROUPS: jsonEnvVar(
     z
       .array(
         z.object({
@@ -105,10 +92,11 @@ const envSchema = z.object({
         }),
       )
       .min(1, 'must list at least one target group'),
+    z.string(),
   ),
   LOAD_BALANCER_FULL_NAME: required.regex(/^app\/[^/]+\/[^/]+$/, 'must be app/<name>/<id>'),
   OPS_TABLE_NAME: required,
-  TOPIC_ARNS: jsonOf(z.object({ P0: arn, P1: arn, P2: arn, P3: arn })),
+  TOPIC_ARNS: jsonEnvVar(z.object({ P0: arn, P1: arn, P2: arn, P3: arn }), z.string()),
   ERROR_RATE_MAX: optionalNumber(z.number().gt(0).lt(1), 0.01),
   ERROR_RATE_HIGH: optionalNumber(z.number().gt(0).lt(1), 0.1),
   P95_MAX_SECONDS: optionalNumber(z.number().positive(), 3),

@@ -1,6 +1,7 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { parseFunctionEnv } from '../shared/env';
+import { jsonEnvVar } from '../shared/env-json';
 import type { Colour } from '../shared/traffic';
 
 /** The alarm severities; each has its own SNS topic. */
@@ -60,20 +61,6 @@ export interface RemediationConfig {
 const required = z.string().trim().min(1);
 const arn = required.startsWith('arn:');
 
-/** A variable holding JSON that must match `schema`. */
-function json<T extends z.ZodType>(schema: T) {
-  return required
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(schema);
-}
-
 const maxPerHour = z.number().int().min(1).max(60);
 
 // Strict objects: a misspelt key (e.g. "dryrun") must fail loudly, not fall back silently.
@@ -81,15 +68,15 @@ const envSchema = z.object({
   ENVIRONMENT: required,
   ALARM_PREFIX: required,
   ECS_CLUSTER: required,
-  SERVICES: json(z.strictObject({ blue: required, green: required })),
-  MAX_COUNTS: json(
+  SERVICES: jsonEnvVar(z.strictObject({ blue: required, green: required })),
+  MAX_COUNTS: jsonEnvVar(
     z.strictObject({ blue: z.number().int().min(1).max(1000), green: z.number().int().min(1).max(1000) }),
   ),
   WEIGHTS_PARAMETER: required.startsWith('/'),
   OPS_TABLE_NAME: required,
-  TOPIC_ARNS: json(z.strictObject({ P0: arn, P1: arn, P2: arn, P3: arn })),
-  ALARM_SEVERITIES: json(z.record(z.string().min(1), z.enum(SEVERITIES))),
-  REMEDIATION: json(
+  TOPIC_ARNS: jsonEnvVar(z.strictObject({ P0: arn, P1: arn, P2: arn, P3: arn })),
+  ALARM_SEVERITIES: jsonEnvVar(z.record(z.string().min(1), z.enum(SEVERITIES))),
+  REMEDIATION: jsonEnvVar(
     z.strictObject({
       dryRun: z.boolean(),
       actions: z.strictObject({

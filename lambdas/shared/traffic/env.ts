@@ -3,6 +3,7 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { parseFunctionEnv } from '../env';
+import { jsonEnvVar } from '../env-json';
 import type { AlarmNames, TrafficConfig } from './common';
 
 // ---------------------------------------------------------------------------------------------
@@ -30,16 +31,7 @@ const trafficEnvSchema = z.object({
   WEIGHTS_PARAMETER: required.startsWith('/', 'must be an SSM parameter name starting with /'),
   OPS_TABLE_NAME: required,
   ALERT_TOPIC_ARN: arn,
-  ALARMS_JSON: required
-    .transform((text, ctx) => {
-      try {
-        return JSON.parse(text) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(alarmNamesSchema),
+  ALARMS_JSON: jsonEnvVar(alarmNamesSchema),
   SHIFT_STATE_MACHINE_ARN: z.preprocess(emptyToUndefined, arn.optional()),
 });
 
