@@ -7,10 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { AutomationError } from '../shared/errors';
+import { AutomationError, describeError } from '../shared/errors';
 import type { KillSwitchState } from '../shared/ops-table';
-import { withRetry } from '../shared/retry';
+import { loggedRetry, withRetry } from '../shared/retry';
 import type { ActionFailure, BudgetGuardConfig, EngageTrigger, RunOptions } from './types';
+
+export { describeError };
 
 /** The value of the schedule state parameter and of the schedule's State. */
 export type BatchState = Extract<ScheduleState, 'ENABLED' | 'DISABLED'>;
@@ -41,18 +43,7 @@ export function resolve(options: RunOptions) {
     newId: options.newId ?? randomUUID,
     logger,
     retry: <T>(call: string, fn: () => Promise<T>): Promise<T> =>
-      withRetry(fn, {
-        ...options.retry,
-        onRetry: (info) => {
-          logger.warn('Retrying an AWS call', {
-            call,
-            attempt: info.attempt,
-            delayMs: info.delayMs,
-            error: describeError(info.error),
-          });
-          options.retry?.onRetry?.(info);
-        },
-      }),
+      withRetry(fn, loggedRetry(options.retry, logger, call)),
   };
 }
 
@@ -178,10 +169,4 @@ export function accountOfArn(arn: string): string {
     throw new AutomationError(`Cannot tell the budget's account from ${arn}: set budgetAccountId`);
   }
   return account;
-}
-
-/** "ErrorName: message" of anything thrown. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }

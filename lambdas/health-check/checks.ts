@@ -8,19 +8,16 @@ import type { Failure, Service } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { describeError } from '../shared/errors';
 import type { HealthThresholds, ServiceRef, TargetGroupRef } from './config';
 import { type CheckResult, RUNBOOK } from './report';
+
+export { describeError };
 
 /** What an AWS call returned, or why it did not. */
 export type Outcome<T> =
   | { readonly ok: true; readonly value: T }
   | { readonly ok: false; readonly error: string };
-
-/** "Name: message" of anything thrown. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
 
 /** Settles `promise` into an {@link Outcome}. */
 export async function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {

@@ -42,7 +42,7 @@ import { parseAlarmEvent } from '../shared/alarm-event';
 import { AutomationError } from '../shared/errors';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
 import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
-import { type RetryOptions, withRetry } from '../shared/retry';
+import { loggedRetry, type RetryOptions, withRetry } from '../shared/retry';
 import {
   type Colour,
   describeError,
@@ -247,18 +247,7 @@ function resolve(options: RunOptions): Run {
     now: (options.now ?? (() => new Date()))(),
     logger,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-    retry: (call) => ({
-      ...options.retry,
-      onRetry: (info) => {
-        logger.warn('Retrying an AWS call', {
-          call,
-          attempt: info.attempt,
-          delayMs: info.delayMs,
-          error: describeError(info.error),
-        });
-        options.retry?.onRetry?.(info);
-      },
-    }),
+    retry: (call) => loggedRetry(options.retry, logger, call),
   };
 }
 

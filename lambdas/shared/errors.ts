@@ -19,3 +19,9 @@ export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; mess
     .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(event)'}: ${i.message}`)
     .join('; ');
 }
+
+/** "ErrorName: message" of anything thrown. */
+export function describeError(error: unknown): string {
+  if (error instanceof Error) return `${error.name}: ${error.message}`;
+  return String(error);
+}

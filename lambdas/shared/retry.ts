@@ -5,6 +5,7 @@
  * lives there cannot be tested; the Lambdas build their clients with `maxAttempts: 1` and
  * retry here instead, so attempts are not multiplied (SDK attempts x these attempts).
  */
+import { describeError } from './errors';
 
 /** Error names AWS services use for throttling and transient server-side failures. */
 export const RETRYABLE_ERROR_NAMES: ReadonlySet<string> = new Set([
@@ -114,4 +115,27 @@ export async function withRetry<T>(
       await sleep(delayMs);
     }
   }
+}
+
+/**
+ * `options` with each retry logged as a warning naming `call` (and the caller's own onRetry
+ * still called), so that a throttled dependency shows in the logs before it fails.
+ */
+export function loggedRetry(
+  options: RetryOptions | undefined,
+  logger: { warn(message: string, extra: Record<string, unknown>): void },
+  call: string,
+): RetryOptions {
+  return {
+    ...options,
+    onRetry: (info) => {
+      logger.warn('Retrying an AWS call', {
+        call,
+        attempt: info.attempt,
+        delayMs: info.delayMs,
+        error: describeError(info.error),
+      });
+      options?.onRetry?.(info);
+    },
+  };
 }

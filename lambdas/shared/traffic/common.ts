@@ -8,8 +8,10 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AutomationError, InvalidInputError } from '../errors';
+import { AutomationError, describeError, InvalidInputError } from '../errors';
 import type { RetryOptions } from '../retry';
+
+export { describeError };
 
 // ---------------------------------------------------------------------------------------------
 // Types and configuration
@@ -123,12 +125,6 @@ let defaultLogger: Logger | undefined;
 export function fallbackLogger(): Logger {
   if (defaultLogger === undefined) defaultLogger = new Logger({ serviceName: 'traffic' });
   return defaultLogger;
-}
-
-/** "ErrorName: message" of anything thrown. */
-export function describeError(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
 }
 
 /**
