@@ -42,6 +42,7 @@ import {
   engagedSummary,
   failureReport,
   LIST_PAGE_SIZE,
+  reportFailures,
   resolve,
   STOP_CAUSE_MAX,
   STOP_TASK_REASON_MAX,
@@ -325,19 +326,10 @@ export async function engageKillSwitch(
       id: auditId,
       retry: options.retry,
     }),
-    failures.length === 0
-      ? Promise.resolve(undefined)
-      : retry('Publish', () =>
-          clients.sns.send(
-            new PublishCommand({
-              TopicArn: config.alertTopicArn,
-              Subject: subject(
-                `[${config.environment}] Budget kill switch INCOMPLETE: ${failures.length} action(s) failed`,
-              ),
-              Message: failureReport(config, trigger, failures, scheduleRef),
-            }),
-          ),
-        ),
+    reportFailures(clients.sns, config, retry, failures, {
+      subject: `Budget kill switch INCOMPLETE: ${failures.length} action(s) failed`,
+      message: failureReport(config, trigger, failures, scheduleRef),
+    }),
   ]);
   if (audited.status === 'rejected') {
     logger.error('Cannot write the kill switch audit item', { error: describeError(audited.reason) });

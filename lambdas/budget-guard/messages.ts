@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AutomationError, describeError } from '../shared/errors';
 import type { KillSwitchState } from '../shared/ops-table';
@@ -45,6 +46,30 @@ export function resolve(options: RunOptions) {
     retry: <T>(call: string, fn: () => Promise<T>): Promise<T> =>
       withRetry(fn, loggedRetry(options.retry, logger, call)),
   };
+}
+
+/**
+ * Tells humans on the alert topic that some actions failed (subject prefixed with the
+ * environment); resolves at once when nothing failed. The caller decides what a failed publish
+ * means for it.
+ */
+export function reportFailures(
+  sns: SNSClient,
+  config: Pick<BudgetGuardConfig, 'alertTopicArn' | 'environment'>,
+  retry: <T>(call: string, fn: () => Promise<T>) => Promise<T>,
+  failures: readonly ActionFailure[],
+  report: { readonly subject: string; readonly message: string },
+): Promise<unknown> {
+  if (failures.length === 0) return Promise.resolve(undefined);
+  return retry('Publish', () =>
+    sns.send(
+      new PublishCommand({
+        TopicArn: config.alertTopicArn,
+        Subject: subject(`[${config.environment}] ${report.subject}`),
+        Message: report.message,
+      }),
+    ),
+  );
 }
 
 /** UpdateSchedule replaces the whole definition: everything GetSchedule returned, new State. */

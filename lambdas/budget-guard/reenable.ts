@@ -21,6 +21,7 @@ import {
   amountOf,
   describeError,
   formatOptional,
+  reportFailures,
   resolve,
   scheduleUpdate,
   stateParameterUpdate,
@@ -216,24 +217,17 @@ export async function reenableBatch(
       id: audit.id,
       retry: options.retry,
     }),
-    failures.length === 0
-      ? Promise.resolve(undefined)
-      : retry('Publish', () =>
-          clients.sns.send(
-            new PublishCommand({
-              TopicArn: config.alertTopicArn,
-              Subject: subject(`[${config.environment}] Batch re-enable INCOMPLETE`),
-              Message: [
-                `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,
-                ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
-                '',
-                'Run `npm run ops -- batch enable` again (it is safe to repeat).',
-              ].join('\n'),
-            }),
-          ),
-        ).catch((error: unknown) =>
-          logger.error('Cannot report the failed re-enable', { error: describeError(error) }),
-        ),
+    reportFailures(clients.sns, config, retry, failures, {
+      subject: 'Batch re-enable INCOMPLETE',
+      message: [
+        `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,
+        ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+        '',
+        'Run `npm run ops -- batch enable` again (it is safe to repeat).',
+      ].join('\n'),
+    }).catch((error: unknown) =>
+      logger.error('Cannot report the failed re-enable', { error: describeError(error) }),
+    ),
   ]);
   if (audited.status === 'rejected') {
     failures.push({
