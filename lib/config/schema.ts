@@ -52,6 +52,11 @@ const colourSchema = z
   .object({
     /** Image tag deployed to this colour; prefer immutable tags (git sha). */
     imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a valid container image tag'),
+    /**
+     * Tasks when the service is created. Afterwards the count is live state (auto scaling,
+     * remediation's scale-out, traffic shifts): a deploy never resets it, so changing this
+     * later has no effect; move a live count within minCount..maxCount instead.
+     */
     desiredCount: count,
     minCount: count,
     maxCount: count.min(1, 'must be at least 1'),

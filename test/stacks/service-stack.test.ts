@@ -32,20 +32,56 @@ describe('ECS cluster and services', () => {
   it.each([
     ['blue', 2],
     ['green', 1],
+  ] as const)('runs the %s service on Fargate with circuit breaker and rollback', (colour) => {
+    prod.hasResourceProperties('AWS::ECS::Service', {
+      ServiceName: `fa-ai-system-${colour}-service`,
+      LaunchType: 'FARGATE',
+      DeploymentConfiguration: {
+        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+        MinimumHealthyPercent: 100,
+        MaximumPercent: 200,
+      },
+      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    });
+  });
+
+  it('leaves DesiredCount out of every service, so that a deploy keeps the live task count', () => {
+    for (const env of ['dev', 'staging', 'prod'] as const) {
+      const services = synth.template(env, 'service').findResources('AWS::ECS::Service');
+      expect(Object.keys(services)).toHaveLength(2);
+      for (const service of Object.values(services)) {
+        expect(service.Properties).not.toHaveProperty('DesiredCount');
+      }
+    }
+  });
+
+  it.each([
+    ['blue', 2],
+    ['green', 1],
   ] as const)(
-    'runs the %s service with its desired count, circuit breaker and rollback',
-    (colour, desired) => {
-      prod.hasResourceProperties('AWS::ECS::Service', {
-        ServiceName: `fa-ai-system-${colour}-service`,
-        DesiredCount: desired,
-        LaunchType: 'FARGATE',
-        DeploymentConfiguration: {
-          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
-          MinimumHealthyPercent: 100,
-          MaximumPercent: 200,
-        },
-        NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+    "sets the %s service's config count (%i) once, when the service is created",
+    (colour, count) => {
+      const [serviceId] = Object.keys(
+        prod.findResources('AWS::ECS::Service', {
+          Properties: { ServiceName: `fa-ai-system-${colour}-service` },
+        }),
+      );
+      const seeds = Object.values(prod.findResources('Custom::AWS')).filter((r) =>
+        JSON.stringify(r.Properties?.Create).includes(`"Fn::GetAtt":["${serviceId}","Name"]`),
+      );
+      expect(seeds).toHaveLength(1);
+      const seed = seeds[0];
+      // Tokens (the cluster's and the service's names) become placeholders: the call is JSON.
+      const parts = (seed?.Properties?.Create?.['Fn::Join']?.[1] ?? []) as unknown[];
+      const create = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+      expect(create).toMatchObject({
+        service: 'ECS',
+        action: 'updateService',
+        parameters: { desiredCount: count },
       });
+      expect(seed?.Properties).not.toHaveProperty('Update');
+      expect(seed?.Properties).not.toHaveProperty('Delete');
+      expect(prodConfig.service[colour].desiredCount).toBe(count);
     },
   );
 
