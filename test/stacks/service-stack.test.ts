@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironmentConfig } from '../../lib/config';
+import { appSettingsEnvironment, loadEnvironmentConfig } from '../../lib/config';
 import { type Synthesized, sharedSynth } from '../helpers/synth';
 
 let synth: Synthesized;
@@ -29,21 +29,21 @@ describe('ECS cluster and services', () => {
     dev.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/fa-ai-system-blue-dev' });
   });
 
-  it.each([
-    ['blue', 2],
-    ['green', 1],
-  ] as const)('runs the %s service on Fargate with circuit breaker and rollback', (colour) => {
-    prod.hasResourceProperties('AWS::ECS::Service', {
-      ServiceName: `fa-ai-system-${colour}-service`,
-      LaunchType: 'FARGATE',
-      DeploymentConfiguration: {
-        DeploymentCircuitBreaker: { Enable: true, Rollback: true },
-        MinimumHealthyPercent: 100,
-        MaximumPercent: 200,
-      },
-      NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
-    });
-  });
+  it.each(['blue', 'green'] as const)(
+    'runs the %s service on Fargate with circuit breaker and rollback',
+    (colour) => {
+      prod.hasResourceProperties('AWS::ECS::Service', {
+        ServiceName: `fa-ai-system-${colour}-service`,
+        LaunchType: 'FARGATE',
+        DeploymentConfiguration: {
+          DeploymentCircuitBreaker: { Enable: true, Rollback: true },
+          MinimumHealthyPercent: 100,
+          MaximumPercent: 200,
+        },
+        NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
+      });
+    },
+  );
 
   it('leaves DesiredCount out of every service, so that a deploy keeps the live task count', () => {
     for (const env of ['dev', 'staging', 'prod'] as const) {
@@ -118,6 +118,22 @@ describe('ECS cluster and services', () => {
         }),
       ],
     });
+  });
+
+  it("gives every task the app runs (both colours and the batch) the detector's and router's settings", () => {
+    const expected = appSettingsEnvironment('prod', prodConfig.app);
+    const tasks = Object.values(prod.findResources('AWS::ECS::TaskDefinition'));
+    expect(tasks).toHaveLength(3);
+    for (const task of tasks) {
+      const env = Object.fromEntries(
+        (task.Properties.ContainerDefinitions[0].Environment as { Name: string; Value: unknown }[]).map(
+          (e) => [e.Name, e.Value],
+        ),
+      );
+      for (const name of ['HALLUCINATION_LAYER_WEIGHTS', 'HALLUCINATION_RISK_THRESHOLDS', 'MODEL_ROUTING']) {
+        expect(env[name], `${task.Properties.Family} ${name}`).toBe(expected[name]);
+      }
+    }
   });
 
   it('ships JSON logs of each colour to /ecs/fa-ai-system-<colour> without blocking the app', () => {
