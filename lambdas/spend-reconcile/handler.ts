@@ -147,7 +147,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Re
     logger.error('Spend reconciliation failed', { error });
     throw error;
   } finally {
-    metrics.publishStoredMetrics();
+    // Every metric above is a document of its own; nothing is left unless a caller added some.
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
 }
 

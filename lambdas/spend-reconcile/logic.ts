@@ -19,7 +19,7 @@ import { describeError } from '../shared/errors';
 import type { RetryOptions } from '../shared/retry';
 import type { ReconcileConfig } from './config';
 import type { CostReader, DailyCosts } from './cost-report';
-import { AdminKeyNotSetError, ProviderAuthError } from './errors';
+import { ProviderAuthError } from './errors';
 import { type ReportedCosts, readReportedCosts } from './reported';
 import type { AdminKeys } from './secrets';
 import { daysOf, rangeOf, settledAt, type UtcDay } from './window';
@@ -50,7 +50,15 @@ export interface WindowComparison {
 }
 
 /** Why a provider could not be reconciled. */
-export type UnknownReason = 'not-complete' | 'admin-key' | 'bill-unreadable' | 'reported-unreadable';
+export type UnknownReason =
+  /** The day is not final yet by this function's clock or the provider's. */
+  | 'not-complete'
+  /** The admin key secret could not be read or holds no admin key: the provider was not called. */
+  | 'admin-key'
+  /** The provider refused the key, was unavailable or answered garbage. */
+  | 'bill-unreadable'
+  /** The application's LlmCostUsd could not be read from CloudWatch. */
+  | 'reported-unreadable';
 
 /** One provider's outcome. */
 export type ProviderOutcome =
@@ -162,28 +170,23 @@ export async function reconcile(
     return { ...base, providers: LLM_PROVIDERS.map((p) => unknown(p, 'not-complete', detail)) };
   }
 
-  const readBill = async (provider: LlmProvider): Promise<DailyCosts> => {
-    const key = await clients.keys.get(provider);
-    try {
-      return await clients.readers[provider](key, range);
-    } catch (error) {
-      // A rotated key is read again by the next run instead of being refused all day.
-      if (error instanceof ProviderAuthError) clients.keys.forget(provider);
-      throw error;
-    }
+  const readBill = async (provider: LlmProvider): Promise<Read<DailyCosts> & { keyRead: boolean }> => {
+    const key = await settle(clients.keys.get(provider));
+    if (!key.ok) return { ...key, keyRead: false };
+    const bill = await settle(clients.readers[provider](key.value, range));
+    // A rotated key is read again by the next run instead of being refused all day.
+    if (!bill.ok && bill.error instanceof ProviderAuthError) clients.keys.forget(provider);
+    return { ...bill, keyRead: true };
   };
   const [reported, ...bills] = await Promise.all([
     settle<ReportedCosts>(readReportedCosts(clients.cloudwatch, config.environment, range, request.retry)),
-    ...LLM_PROVIDERS.map((provider) => settle(readBill(provider))),
+    ...LLM_PROVIDERS.map(readBill),
   ]);
 
   const days = daysOf(range);
   const providers = LLM_PROVIDERS.map((provider, i): ProviderOutcome => {
-    const bill = bills[i] as Read<DailyCosts>;
-    if (!bill.ok) {
-      const reason = bill.error instanceof AdminKeyNotSetError ? 'admin-key' : 'bill-unreadable';
-      return unknown(provider, reason, describeError(bill.error));
-    }
+    const bill = bills[i] as Read<DailyCosts> & { keyRead: boolean };
+    if (!bill.ok) return unknown(provider, bill.keyRead ? 'bill-unreadable' : 'admin-key', describeError(bill.error));
     const { providerDate } = bill.value;
     if (providerDate !== undefined && providerDate < final) {
       return unknown(
