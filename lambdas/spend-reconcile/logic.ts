@@ -186,7 +186,8 @@ export async function reconcile(
   const days = daysOf(range);
   const providers = LLM_PROVIDERS.map((provider, i): ProviderOutcome => {
     const bill = bills[i] as Read<DailyCosts> & { keyRead: boolean };
-    if (!bill.ok) return unknown(provider, bill.keyRead ? 'bill-unreadable' : 'admin-key', describeError(bill.error));
+    if (!bill.ok)
+      return unknown(provider, bill.keyRead ? 'bill-unreadable' : 'admin-key', describeError(bill.error));
     const { providerDate } = bill.value;
     if (providerDate !== undefined && providerDate < final) {
       return unknown(
