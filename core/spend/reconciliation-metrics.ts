@@ -1,18 +1,20 @@
 /**
  * What the daily reconciliation with the providers' bills publishes (lambdas/spend-reconcile),
  * in one place: the alarm catalogue and dashboards read these identities, the Lambda writes
- * them. No imports: constructs and the Lambda bundle both load this module.
+ * them. Imports nothing but the spend contract: constructs and the Lambda bundle both load it.
  *
  * Every metric is published once per run at the run's time (not back-dated to the day it
  * describes), so alarms read the latest run; a duplicate or retried run publishes the same
- * values again, so read them with Maximum (Minimum for the heartbeat's absence: SampleCount).
+ * values again, so read them with Maximum (and the heartbeat's absence with SampleCount < 1).
  */
 
+import { AUTOMATION_NAMESPACE } from './metric';
+
 /**
- * The namespace of the automation's own metrics. It must equal AUTOMATION_NAMESPACE of
- * lambdas/shared/observability.ts, whose Powertools metrics write it (a test holds them together).
+ * The automation's namespace, which the Lambda's Powertools metrics write
+ * (lambdas/shared/observability.ts; a test holds the two together).
  */
-export const RECONCILIATION_NAMESPACE = 'FA-AI-System/Automation';
+export const RECONCILIATION_NAMESPACE = AUTOMATION_NAMESPACE;
 
 /** The Powertools `service` dimension every metric of the function carries. */
 export const RECONCILIATION_SERVICE = 'spend-reconcile';

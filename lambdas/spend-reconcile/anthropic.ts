@@ -13,6 +13,10 @@
  *   description, cost_type, model, ... }] }], has_more, next_page }`.
  * - `amount` is a decimal STRING in the lowest currency unit: "123.45" in "USD" is $1.2345,
  *   i.e. CENTS, not dollars. `currency` is "USD".
+ *
+ * "Ending before" `ending_at` includes a bucket ending AT it: the guide's quick start asks
+ * 2025-01-08..2025-01-15 for "the last 7 days". The buckets are checked against the range
+ * anyway (cost-report.ts), so a reading either way gives the same totals.
  */
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';

@@ -1,9 +1,8 @@
 /**
  * CloudWatch as the reconciliation sees it: the application's LlmCostUsd series in a store, and
- * a GetMetricData fake (aws-sdk-client-mock) that evaluates `SUM(SEARCH(...))` over it the way
- * CloudWatch documents: the search's `{Namespace,dims}` schema matches series with exactly those
- * dimensions, its terms filter by dimension value, it finds only series with data in the last
- * two weeks, and the sums come back as one datapoint per period, newest first.
+ * a GetMetricData fake (aws-sdk-client-mock) that answers MetricStat queries over it the way
+ * CloudWatch documents: a metric is its namespace, name and EXACT set of dimensions, a daily
+ * Sum comes back as one datapoint per period present, newest first (TimestampDescending).
  */
 import {
   CloudWatchClient,
@@ -15,7 +14,6 @@ import {
 import { mockClient } from '../../helpers/aws-mock';
 
 const DAY_MS = 86_400_000;
-const TWO_WEEKS_MS = 14 * DAY_MS;
 
 /** One published series of the application's metric. */
 export interface Series {
@@ -26,7 +24,7 @@ export interface Series {
   readonly daily: Readonly<Record<string, number>>;
 }
 
-/** A series of LlmCostUsd in prod with the contract's four dimensions. */
+/** A series of LlmCostUsd with the contract's four dimensions (prod, batch, sonnet / embedding by default). */
 export function llmCost(
   provider: string,
   daily: Readonly<Record<string, number>>,
@@ -37,7 +35,7 @@ export function llmCost(
       Environment: dims.environment ?? 'prod',
       Component: dims.component ?? 'batch',
       Provider: provider,
-      Model: dims.model ?? (provider === 'openai' ? 'text-embedding-3-small' : 'claude-sonnet-4-5'),
+      Model: dims.model ?? (provider === 'openai' ? 'embedding' : 'sonnet'),
     },
     daily,
   };
@@ -45,36 +43,28 @@ export function llmCost(
 
 export const cloudwatchMock = mockClient(CloudWatchClient);
 
-/** The store the fake answers from, and its clock (for the two-week rule). */
-export const store = { series: [] as Series[], now: new Date('2026-12-01T11:00:00Z') };
+/** The store the fake answers from. */
+export const store = { series: [] as Series[] };
 
-const SEARCH = /^SUM\(SEARCH\('\{([^}]*)\} (.*)', 'Sum', (\d+)\)\)$/;
-
-/** The series a `SUM(SEARCH(...))` expression finds. */
-function search(expression: string): { found: Series[]; period: number } {
-  const m = SEARCH.exec(expression);
-  if (!m) throw new Error(`the fake evaluates SUM(SEARCH(...)) only, not ${expression}`);
-  const [namespace, ...schema] = (m[1] ?? '').split(',');
-  const terms = Object.fromEntries([...(m[2] ?? '').matchAll(/(\w+)="([^"]*)"/g)].map((t) => [t[1], t[2]]));
-  const found = store.series.filter((s) => {
-    const dims = Object.keys(s.dimensions).sort();
-    if ((s.namespace ?? 'FA-AI-System') !== namespace) return false;
-    if (JSON.stringify(dims) !== JSON.stringify([...schema].sort())) return false;
-    if ((s.name ?? 'LlmCostUsd') !== terms.MetricName) return false;
-    for (const [k, v] of Object.entries(terms)) if (k !== 'MetricName' && s.dimensions[k] !== v) return false;
-    // CloudWatch: a search finds only series that reported data in the past two weeks.
-    return Object.keys(s.daily).some((day) => store.now.getTime() - Date.parse(day) < TWO_WEEKS_MS);
-  });
-  return { found, period: Number(m[3]) };
-}
+const sameDimensions = (a: Readonly<Record<string, string>>, b: Readonly<Record<string, string>>) =>
+  JSON.stringify(Object.entries(a).sort()) === JSON.stringify(Object.entries(b).sort());
 
 /** GetMetricData over the store: one result per query, newest datapoint first. */
 export function answer(input: GetMetricDataCommandInput): GetMetricDataCommandOutput {
   const start = (input.StartTime as Date).getTime();
   const end = (input.EndTime as Date).getTime();
   const results: MetricDataResult[] = (input.MetricDataQueries ?? []).map((q) => {
-    const { found, period } = search(q.Expression ?? '');
-    if (period !== DAY_MS / 1000) throw new Error('the fake serves daily periods only');
+    const stat = q.MetricStat;
+    if (!stat?.Metric || stat.Stat !== 'Sum' || stat.Period !== DAY_MS / 1000) {
+      throw new Error('the fake serves daily Sums of metrics only');
+    }
+    const dims = Object.fromEntries((stat.Metric.Dimensions ?? []).map((d) => [d.Name, d.Value]));
+    const found = store.series.filter(
+      (s) =>
+        (s.namespace ?? 'FA-AI-System') === stat.Metric?.Namespace &&
+        (s.name ?? 'LlmCostUsd') === stat.Metric?.MetricName &&
+        sameDimensions(s.dimensions, dims as Record<string, string>),
+    );
     const sums = new Map<number, number>();
     for (const s of found) {
       for (const [day, usd] of Object.entries(s.daily)) {
@@ -85,7 +75,7 @@ export function answer(input: GetMetricDataCommandInput): GetMetricDataCommandOu
     const times = [...sums.keys()].sort((a, b) => b - a);
     return {
       Id: q.Id,
-      Label: q.Id,
+      Label: stat.Metric.MetricName,
       Timestamps: times.map((t) => new Date(t)),
       Values: times.map((t) => sums.get(t) as number),
       StatusCode: 'Complete',
@@ -95,9 +85,8 @@ export function answer(input: GetMetricDataCommandInput): GetMetricDataCommandOu
 }
 
 /** Resets the store and serves it. */
-export function serveCloudWatch(series: Series[], now = new Date('2026-12-01T11:00:00Z')): void {
+export function serveCloudWatch(series: Series[]): void {
   store.series = series;
-  store.now = now;
   cloudwatchMock.reset();
   cloudwatchMock.on(GetMetricDataCommand).callsFake(answer);
 }

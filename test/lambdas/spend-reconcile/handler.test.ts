@@ -99,23 +99,20 @@ describe('the scheduled run', () => {
   });
 
   it('flags under-reporting with the figures it used', async () => {
-    serveCloudWatch(
-      [
-        llmCost(
-          'anthropic',
-          Object.fromEntries(
-            Array.from({ length: 30 }, (_, i) => [`2026-11-${String(i + 1).padStart(2, '0')}`, 15]),
-          ),
+    serveCloudWatch([
+      llmCost(
+        'anthropic',
+        Object.fromEntries(
+          Array.from({ length: 30 }, (_, i) => [`2026-11-${String(i + 1).padStart(2, '0')}`, 15]),
         ),
-        llmCost(
-          'openai',
-          Object.fromEntries(
-            Array.from({ length: 30 }, (_, i) => [`2026-11-${String(i + 1).padStart(2, '0')}`, 1]),
-          ),
+      ),
+      llmCost(
+        'openai',
+        Object.fromEntries(
+          Array.from({ length: 30 }, (_, i) => [`2026-11-${String(i + 1).padStart(2, '0')}`, 1]),
         ),
-      ],
-      NOW,
-    );
+      ),
+    ]);
     const warn = vi.spyOn(world.observability.logger, 'warn');
 
     await handleEvent(SCHEDULED, depsOf(world));

@@ -95,7 +95,7 @@ export function healthyWorld(now: Date = NOW): World {
   for (const api of [apis.anthropic, apis.openai]) api.clock = () => new Date(clock.now());
   apis.anthropic.respond(healthyBills.anthropic);
   apis.openai.respond(healthyBills.openai);
-  serveCloudWatch([reported('anthropic', 20), reported('openai', 1)], now);
+  serveCloudWatch([reported('anthropic', 20), reported('openai', 1)]);
   const secretValues: Record<string, string> = {
     [SECRET_ARNS.anthropic]: ANTHROPIC_KEY,
     [SECRET_ARNS.openai]: OPENAI_KEY,

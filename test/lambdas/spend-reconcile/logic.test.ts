@@ -123,7 +123,7 @@ function world(options: { anthropic?: Bill; openai?: Bill; series?: Series[]; no
   openaiApi.clock = () => new Date(clock.now());
   anthropicApi.respond(anthropicCostReport(options.anthropic ?? novemberBill(20)));
   openaiApi.respond(openAiCosts(options.openai ?? novemberBill(1)));
-  serveCloudWatch(options.series ?? [reportedNovember('anthropic', 20), reportedNovember('openai', 1)], now);
+  serveCloudWatch(options.series ?? [reportedNovember('anthropic', 20), reportedNovember('openai', 1)]);
   return now;
 }
 
@@ -246,6 +246,27 @@ describe('reconcile', () => {
     expect(cloudwatchMock.commandCalls(GetMetricDataCommand)[0]?.args[0].input.StartTime).toEqual(
       new Date('2026-12-01T00:00:00Z'),
     );
+  });
+
+  it('counts a cost published outside the contract (an unknown model) as not reported, as the guard does', async () => {
+    // The application moved 40% of its Anthropic spend to a model name the contract does not list.
+    const now = world({
+      series: [
+        reportedNovember('anthropic', 20, 0.6),
+        {
+          ...reportedNovember('anthropic', 20, 0.4),
+          dimensions: { ...reportedNovember('anthropic', 1).dimensions, Model: 'opus' },
+        },
+        reportedNovember('openai', 1),
+      ],
+    });
+
+    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now });
+
+    expect(byProvider(report.providers, 'anthropic')).toMatchObject({
+      day: { billedUsd: 20, reportedUsd: 12, verdict: 'under-reported' },
+      underReported: true,
+    });
   });
 
   it("does not reconcile a day that is not final by this function's clock, and reads nothing", async () => {

@@ -1,7 +1,7 @@
-import { CloudWatchClient, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ReportedSpendUnreadableError } from '../../../lambdas/spend-reconcile/errors';
-import { readReportedCosts, reportedSearch } from '../../../lambdas/spend-reconcile/reported';
+import { readReportedCosts, reportedQueries } from '../../../lambdas/spend-reconcile/reported';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
 import { answer, cloudwatchMock, llmCost, serveCloudWatch } from './cloudwatch';
 
@@ -10,21 +10,18 @@ const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
 
 beforeEach(() => {
   serveCloudWatch([
-    llmCost(
-      'anthropic',
-      { '2026-11-29': 40, '2026-11-30': 30 },
-      { component: 'batch', model: 'claude-sonnet-4-5' },
-    ),
-    llmCost('anthropic', { '2026-11-30': 2.5 }, { component: 'interactive', model: 'claude-haiku-4-5' }),
+    llmCost('anthropic', { '2026-11-29': 40, '2026-11-30': 30 }, { component: 'batch', model: 'sonnet' }),
+    llmCost('anthropic', { '2026-11-30': 2.5 }, { component: 'interactive', model: 'haiku' }),
     llmCost('openai', { '2026-11-30': 0.75 }, { component: 'batch' }),
-    // Another environment's series and one without the contract's dimensions are not prod's.
+    // Not prod's contract series: another environment, a model outside the contract, other dimensions.
     llmCost('anthropic', { '2026-11-30': 999 }, { environment: 'staging' }),
+    llmCost('anthropic', { '2026-11-30': 77 }, { model: 'claude-opus-4' }),
     { dimensions: { Environment: 'prod', Provider: 'anthropic' }, daily: { '2026-11-30': 555 } },
   ]);
 });
 
 describe("the application's reported LLM cost", () => {
-  it('sums every component and model of a provider per UTC day', async () => {
+  it("sums a provider's contract series (every component and model) per UTC day, and no other", async () => {
     const reported = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
 
     expect(reported.anthropic.get('2026-11-30')).toBeCloseTo(32.5, 9);
@@ -33,7 +30,7 @@ describe("the application's reported LLM cost", () => {
     expect(reported.openai.has('2026-11-29')).toBe(false);
   });
 
-  it('asks once, for both providers, over the whole range in daily periods', async () => {
+  it('asks once, for every series the contract allows, over the whole range in daily Sums', async () => {
     await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
 
     const calls = cloudwatchMock.commandCalls(GetMetricDataCommand);
@@ -41,15 +38,32 @@ describe("the application's reported LLM cost", () => {
     const input = calls[0]?.args[0].input;
     expect(input?.StartTime).toEqual(RANGE.start);
     expect(input?.EndTime).toEqual(RANGE.end);
-    expect(input?.MetricDataQueries?.map((q) => q.Id)).toEqual(['anthropic', 'openai']);
-    expect(input?.MetricDataQueries?.[0]?.Expression).toBe(
-      `SUM(SEARCH('{FA-AI-System,Component,Environment,Model,Provider} MetricName="LlmCostUsd" ` +
-        `Environment="prod" Provider="anthropic"', 'Sum', 86400))`,
-    );
+    // 2 components x (2 Anthropic models + 1 OpenAI model).
+    expect(input?.MetricDataQueries).toHaveLength(6);
+    expect(input?.MetricDataQueries?.[0]).toEqual({
+      Id: 'q0',
+      MetricStat: {
+        Metric: {
+          Namespace: 'FA-AI-System',
+          MetricName: 'LlmCostUsd',
+          Dimensions: [
+            { Name: 'Environment', Value: 'prod' },
+            { Name: 'Component', Value: 'batch' },
+            { Name: 'Provider', Value: 'anthropic' },
+            { Name: 'Model', Value: 'sonnet' },
+          ],
+        },
+        Period: 86_400,
+        Stat: 'Sum',
+      },
+      ReturnData: true,
+    });
   });
 
-  it('builds the search from the metric contract', () => {
-    expect(reportedSearch('dev', 'openai')).toContain('Environment="dev" Provider="openai"');
+  it('builds the queries from the metric contract, one environment at a time', () => {
+    const queries = reportedQueries('dev');
+    expect(new Set(queries.map((q) => q.provider))).toEqual(new Set(['anthropic', 'openai']));
+    expect(queries.every((q) => q.MetricStat?.Metric?.Dimensions?.[0]?.Value === 'dev')).toBe(true);
   });
 
   it('retries a throttled GetMetricData', async () => {
@@ -65,28 +79,30 @@ describe("the application's reported LLM cost", () => {
   });
 
   it('follows NextToken and joins the pages of each query', async () => {
+    const complete = (id: string): MetricDataResult => ({
+      Id: id,
+      Timestamps: [],
+      Values: [],
+      StatusCode: 'Complete',
+    });
+    const ids = reportedQueries('prod').map((q) => q.Id as string);
     cloudwatchMock
       .on(GetMetricDataCommand)
       .resolvesOnce({
         MetricDataResults: [
           {
-            Id: 'anthropic',
+            Id: 'q0',
             Timestamps: [new Date('2026-11-30T00:00:00Z')],
             Values: [30],
             StatusCode: 'PartialData',
           },
-          { Id: 'openai', Timestamps: [], Values: [], StatusCode: 'Complete' },
+          ...ids.slice(1).map(complete),
         ],
         NextToken: 'next-1',
       })
       .resolvesOnce({
         MetricDataResults: [
-          {
-            Id: 'anthropic',
-            Timestamps: [new Date('2026-11-29T00:00:00Z')],
-            Values: [40],
-            StatusCode: 'Complete',
-          },
+          { Id: 'q0', Timestamps: [new Date('2026-11-29T00:00:00Z')], Values: [40], StatusCode: 'Complete' },
         ],
       });
 
@@ -100,35 +116,32 @@ describe("the application's reported LLM cost", () => {
   });
 
   it('refuses an answer left incomplete (PartialData without a NextToken)', async () => {
+    const ids = reportedQueries('prod').map((q) => q.Id as string);
     cloudwatchMock.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        { Id: 'anthropic', Timestamps: [], Values: [], StatusCode: 'PartialData' },
-        { Id: 'openai', Timestamps: [], Values: [], StatusCode: 'Complete' },
-      ],
+      MetricDataResults: ids.map((id, i) => ({
+        Id: id,
+        Timestamps: [],
+        Values: [],
+        StatusCode: i === 2 ? 'PartialData' : 'Complete',
+      })),
     });
 
     await expect(readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP)).rejects.toThrow(
-      /anthropic's LLM cost incompletely \(StatusCode PartialData\)/,
+      /LLM cost of openai \["prod","batch","openai","embedding"\] incompletely \(StatusCode PartialData\)/,
     );
   });
 
   it('refuses a negative reported cost as garbage', async () => {
-    cloudwatchMock.on(GetMetricDataCommand).resolves({
-      MetricDataResults: [
-        {
-          Id: 'anthropic',
-          Timestamps: [new Date('2026-11-30T00:00:00Z')],
-          Values: [-4],
-          StatusCode: 'Complete',
-        },
-        { Id: 'openai', Timestamps: [], Values: [], StatusCode: 'Complete' },
-      ],
-    });
+    serveCloudWatch([
+      llmCost('anthropic', { '2026-11-30': -4 }, { component: 'interactive', model: 'haiku' }),
+    ]);
 
     const error = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ReportedSpendUnreadableError);
-    expect((error as Error).message).toContain('reported -4 USD of anthropic cost');
+    expect((error as Error).message).toContain(
+      'reported -4 USD for anthropic ["prod","interactive","anthropic","haiku"]',
+    );
   });
 
   it('reports CloudWatch failing past its retries as ReportedSpendUnreadableError', async () => {
@@ -137,17 +150,5 @@ describe("the application's reported LLM cost", () => {
     await expect(
       readReportedCosts(cloudwatch, 'prod', RANGE, { ...NO_SLEEP, attempts: 2 }),
     ).rejects.toBeInstanceOf(ReportedSpendUnreadableError);
-  });
-
-  it('finds no series silent for two weeks (CloudWatch search): the month then reads lower', async () => {
-    serveCloudWatch([
-      llmCost('anthropic', { '2026-11-02': 10 }, { model: 'claude-retired' }),
-      llmCost('anthropic', { '2026-11-30': 5 }),
-    ]);
-
-    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
-
-    expect(reported.anthropic.has('2026-11-02')).toBe(false);
-    expect(reported.anthropic.get('2026-11-30')).toBe(5);
   });
 });
