@@ -16,7 +16,8 @@
  *
  * "Ending before" `ending_at` includes a bucket ending AT it: the guide's quick start asks
  * 2025-01-08..2025-01-15 for "the last 7 days". The buckets are checked against the range
- * anyway (cost-report.ts), so a reading either way gives the same totals.
+ * anyway (cost-report.ts): a bucket beyond it is left out, and a missing one bills $0, which
+ * reads as over-reported, never as a match.
  */
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
