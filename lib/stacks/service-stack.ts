@@ -20,6 +20,7 @@ import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
@@ -110,6 +111,7 @@ export class ServiceStack extends Stack {
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
 
@@ -267,6 +269,15 @@ export class ServiceStack extends Stack {
       lightEveryMinutes: config.observability.lightCheckMinutes,
       lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.spendReconciliation = new SpendReconciliation(this, 'SpendReconciliation', {
+      envName: config.envName,
+      adminKeys: stateful.adminKeys,
+      config: config.spend.reconciliation,
+      timeZone: TimeZone.of(config.timeZone),
       logRetention,
       logRemovalPolicy: removalPolicy,
     });
