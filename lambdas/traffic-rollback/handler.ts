@@ -9,13 +9,8 @@ import { InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import type { RetryOptions } from '../shared/retry';
-import {
-  type AutoRollbackResult,
-  configFromEnv,
-  handleAlarmEvent,
-  parseAlarmEvent,
-  type RollbackClients,
-} from './logic';
+import { configFromEnv } from './config';
+import { type AutoRollbackResult, handleAlarmEvent, parseAlarmEvent, type RollbackClients } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export interface HandlerDeps {

@@ -10,10 +10,7 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-// A namespace import lets esbuild drop the parts of zod we do not use.
-import * as z from 'zod';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { parseFunctionEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
 import { getOpsItem } from '../shared/ops-table';
@@ -25,9 +22,10 @@ import {
   type RollbackResult,
   rollbackToLastKnownGood,
   snsSubject,
-  type TrafficFunctionConfig,
-  trafficConfigFromEnv,
 } from '../shared/traffic';
+import type { AutoRollbackConfig } from './config';
+
+export type { AutoRollbackConfig } from './config';
 
 /** The clients of the automatic rollback. */
 export interface RollbackClients {
@@ -37,62 +35,6 @@ export interface RollbackClients {
   readonly ddb: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
-}
-
-/** The traffic configuration plus the window and cool-down. */
-export interface AutoRollbackConfig extends TrafficFunctionConfig {
-  /** Only a shift in progress or ended at most this many minutes ago is rolled back. */
-  readonly windowMinutes: number;
-  /** No automatic rollback within this many minutes of the last rollback. */
-  readonly cooldownMinutes: number;
-  /** An event whose alarm changed state longer ago than this changes nothing (it pages). */
-  readonly maxEventAgeMinutes: number;
-}
-
-// Empty means unset: an optional setting left blank in a deployment arrives as "".
-function emptyToUndefined(value: unknown): unknown {
-  return typeof value === 'string' && value.trim() === '' ? undefined : value;
-}
-
-const minutesSchema = (fallback: number) =>
-  z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 24 * 60)
-      .default(fallback),
-  );
-
-/**
- * The default maximum age of an event. Lambda retries a failed event after about 1 and 3
- * minutes; an event held longer (throttled retries last up to 6 h, a dead-letter redrive is
- * days) reports an alarm state that may long be over: acting on it would roll back on stale
- * evidence, so a human is paged instead.
- */
-export const DEFAULT_MAX_EVENT_AGE_MINUTES = 15;
-
-const windowEnvSchema = z.object({
-  ROLLBACK_WINDOW_MINUTES: minutesSchema(60),
-  ROLLBACK_COOLDOWN_MINUTES: minutesSchema(30),
-  ROLLBACK_MAX_EVENT_AGE_MINUTES: minutesSchema(DEFAULT_MAX_EVENT_AGE_MINUTES),
-});
-
-/**
- * The configuration from the traffic variables (see trafficConfigFromEnv) plus
- * ROLLBACK_WINDOW_MINUTES (default 60), ROLLBACK_COOLDOWN_MINUTES (default 30) and
- * ROLLBACK_MAX_EVENT_AGE_MINUTES (default {@link DEFAULT_MAX_EVENT_AGE_MINUTES}).
- */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>>): AutoRollbackConfig {
-  const base = trafficConfigFromEnv(env);
-  const windows = parseFunctionEnv(windowEnvSchema, env);
-  return {
-    ...base,
-    windowMinutes: windows.ROLLBACK_WINDOW_MINUTES,
-    cooldownMinutes: windows.ROLLBACK_COOLDOWN_MINUTES,
-    maxEventAgeMinutes: windows.ROLLBACK_MAX_EVENT_AGE_MINUTES,
-  };
 }
 
 /** What the automatic rollback did. */

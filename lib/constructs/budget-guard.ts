@@ -10,6 +10,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { budgetGuardContract } from '../../core/contracts/budget-guard';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
@@ -128,7 +129,7 @@ export class BudgetGuard extends Construct {
     const batch = props.batch;
     const scheduleArn = batch.schedule.scheduleArn;
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'budget-guard',
+      contract: budgetGuardContract,
       description: 'Budget kill switch: disables the weekly batch at 100% of the monthly budget',
       // Three rounds of calls with explicit retries (each call capped at ~16 s) fit in this.
       timeout: Duration.minutes(2),
@@ -138,19 +139,19 @@ export class BudgetGuard extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        BATCH_SCHEDULE_NAME: batch.schedule.scheduleName,
-        BATCH_SCHEDULE_GROUP: 'default',
-        BATCH_SCHEDULE_STATE_PARAMETER: props.scheduleStateParameterName,
-        BATCH_STATE_MACHINE_ARN: batch.stateMachine.stateMachineArn,
-        ECS_CLUSTER: props.cluster.clusterName,
-        BATCH_TASK_FAMILY: batch.taskDefinition.family,
-        ALERT_TOPIC_ARN: props.alerts.topics.P1.topicArn,
-        KILL_SWITCH_BUDGET_NAME: monthlyName,
-        KILL_THRESHOLD_PERCENT: String(config.killSwitchPercent),
-        AWS_ACCOUNT_ID: stack.account,
+      config: {
+        environment: props.envName,
+        opsTableName: props.opsTable.tableName,
+        batchScheduleName: batch.schedule.scheduleName,
+        batchScheduleGroup: 'default',
+        batchScheduleStateParameter: props.scheduleStateParameterName,
+        batchStateMachineArn: batch.stateMachine.stateMachineArn,
+        ecsCluster: props.cluster.clusterName,
+        batchTaskFamily: batch.taskDefinition.family,
+        alertTopicArn: props.alerts.topics.P1.topicArn,
+        killSwitchBudgetName: monthlyName,
+        killThresholdPercent: config.killSwitchPercent,
+        budgetAccountId: stack.account,
       },
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;

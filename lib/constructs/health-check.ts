@@ -1,4 +1,4 @@
-import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -6,6 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { type HealthThresholds, healthCheckContract } from '../../core/contracts/health-check';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { morningCheckCron } from '../config/schedules';
 import type { AlertTopics } from './alert-topics';
@@ -33,6 +34,8 @@ export interface HealthCheckProps {
     readonly errorRateHigh: number;
     readonly p95Seconds: number;
     readonly batchMaxMinutes: number;
+    readonly batchCheckSuccessMin: number;
+    readonly batchCheckLookbackHours: number;
   };
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
@@ -50,59 +53,44 @@ export class HealthCheck extends Construct {
   public readonly morning: scheduler.Schedule;
   public readonly light: scheduler.Schedule;
   public readonly heartbeatAlarm: cloudwatch.Alarm;
-  /** The thresholds the Lambda applies, by the ops manifest's names: `ops health` applies the same. */
-  public readonly appliedThresholds: {
-    readonly errorRateMax: number;
-    readonly errorRateHigh: number;
-    readonly p95MaxSeconds: number;
-    readonly batchMaxRunningMinutes: number;
-  };
+  /** The thresholds the Lambda applies, for the ops manifest: `ops health` applies the same. */
+  public readonly appliedThresholds: HealthThresholds;
 
   constructor(scope: Construct, id: string, props: HealthCheckProps) {
     super(scope, id);
     const { service } = props;
     const topics = props.alerts.topics;
 
-    const applied = {
+    const applied: HealthThresholds = {
       errorRateMax: props.thresholds.errorRateElevated,
       errorRateHigh: props.thresholds.errorRateHigh,
       p95MaxSeconds: props.thresholds.p95Seconds,
+      batchSuccessMin: props.thresholds.batchCheckSuccessMin,
+      batchLookbackHours: props.thresholds.batchCheckLookbackHours,
       batchMaxRunningMinutes: props.thresholds.batchMaxMinutes,
     };
     this.appliedThresholds = applied;
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'health-check',
+      contract: healthCheckContract,
       description: "Runbook Morning Health Check: services, targets, error rate, P95, yesterday's batch",
       timeout: Duration.seconds(60),
       retryAttempts: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        ECS_CLUSTER: service.cluster.clusterName,
-        SERVICES: Stack.of(this).toJsonString(
-          service.colours.map((c) => ({ colour: c.colour, serviceName: c.service.serviceName })),
-        ),
-        TARGET_GROUPS: Stack.of(this).toJsonString(
-          service.colours.map((c) => ({
-            colour: c.colour,
-            targetGroupArn: c.targetGroup.targetGroupArn,
-            targetGroupFullName: c.targetGroup.targetGroupFullName,
-          })),
-        ),
-        LOAD_BALANCER_FULL_NAME: service.loadBalancer.loadBalancerFullName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        ERROR_RATE_MAX: String(applied.errorRateMax),
-        ERROR_RATE_HIGH: String(applied.errorRateHigh),
-        P95_MAX_SECONDS: String(applied.p95MaxSeconds),
-        BATCH_MAX_RUNNING_MINUTES: String(applied.batchMaxRunningMinutes),
-        LIGHT_RENOTIFY_MINUTES: String(props.lightRenotifyMinutes),
-        TOPIC_ARNS: Stack.of(this).toJsonString({
-          P0: topics.P0.topicArn,
-          P1: topics.P1.topicArn,
-          P2: topics.P2.topicArn,
-          P3: topics.P3.topicArn,
-        }),
+      config: {
+        environment: props.envName,
+        ecsCluster: service.cluster.clusterName,
+        services: service.colours.map((c) => ({ colour: c.colour, serviceName: c.service.serviceName })),
+        targetGroups: service.colours.map((c) => ({
+          colour: c.colour,
+          targetGroupArn: c.targetGroup.targetGroupArn,
+          targetGroupFullName: c.targetGroup.targetGroupFullName,
+        })),
+        loadBalancerFullName: service.loadBalancer.loadBalancerFullName,
+        opsTableName: props.opsTable.tableName,
+        topicArns: props.alerts.topicArns,
+        ...applied,
+        lightRenotifyMinutes: props.lightRenotifyMinutes,
       },
     });
     const fn = this.handler.lambda;

@@ -6,6 +6,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { Severity } from '../../core/contracts/common';
+import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
@@ -18,8 +20,8 @@ export interface RemediationProps {
   readonly envName: string;
   /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
   readonly alarmPrefix: string;
-  /** JSON of each alarm's severity by id (see Observability.severities). */
-  readonly alarmSeverities: string;
+  /** Each alarm's severity by id (see Observability.severities); may be a Lazy resolved at synth. */
+  readonly alarmSeverities: Readonly<Record<string, Severity>>;
   readonly config: RemediationConfig;
   readonly service: BlueGreenService;
   /** Upper bound of a scale-out per colour (config maxCount). */
@@ -49,7 +51,7 @@ export class Remediation extends Construct {
     const { service, config } = props;
 
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'remediation',
+      contract: remediationContract,
       description:
         'Alarm-driven remediation: force new deployment on pool exhaustion, scale out on CPU/memory',
       timeout: Duration.seconds(60),
@@ -59,28 +61,23 @@ export class Remediation extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        ALARM_PREFIX: props.alarmPrefix,
-        ALARM_SEVERITIES: props.alarmSeverities,
-        ECS_CLUSTER: service.cluster.clusterName,
-        SERVICES: stack.toJsonString({
-          blue: service.blue.service.serviceName,
-          green: service.green.service.serviceName,
-        }),
-        MAX_COUNTS: JSON.stringify(props.maxCounts),
-        WEIGHTS_PARAMETER: props.weightsParameterName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        TOPIC_ARNS: stack.toJsonString(
-          Object.fromEntries(Object.entries(props.alerts.topics).map(([k, t]) => [k, t.topicArn])),
-        ),
-        REMEDIATION: JSON.stringify({
+      config: {
+        environment: props.envName,
+        alarmPrefix: props.alarmPrefix,
+        alarmSeverities: props.alarmSeverities,
+        ecsCluster: service.cluster.clusterName,
+        services: { blue: service.blue.service.serviceName, green: service.green.service.serviceName },
+        maxCounts: props.maxCounts,
+        weightsParameter: props.weightsParameterName,
+        opsTableName: props.opsTable.tableName,
+        topicArns: props.alerts.topicArns,
+        remediation: {
           dryRun: config.dryRun,
           actions: {
             'force-new-deployment': config.forceNewDeployment,
             'scale-out': config.scaleOut,
           },
-        }),
+        },
       },
     });
     const fn = this.handler.lambda;

@@ -18,6 +18,11 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import {
+  type TrafficShiftValues,
+  trafficRollbackContract,
+  trafficShiftContract,
+} from '../../core/contracts/traffic';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
@@ -77,30 +82,29 @@ export class TrafficShifter extends Construct {
 
   constructor(scope: Construct, id: string, props: TrafficShifterProps) {
     super(scope, id);
-    const alarmsJson = JSON.stringify({
-      p0: props.alarms.p0.alarmName,
-      blue: props.alarms.blue.map((a) => a.alarmName),
-      green: props.alarms.green.map((a) => a.alarmName),
-    });
-    const environment = {
-      ENVIRONMENT: props.envName,
-      LISTENER_ARN: props.listener.listenerArn,
-      BLUE_TARGET_GROUP_ARN: props.targetGroups.blue.targetGroupArn,
-      GREEN_TARGET_GROUP_ARN: props.targetGroups.green.targetGroupArn,
-      WEIGHTS_PARAMETER: props.weightsParameterName,
-      OPS_TABLE_NAME: props.opsTable.tableName,
-      ALERT_TOPIC_ARN: props.alerts.topics.P1.topicArn,
-      ALARMS_JSON: Stack.of(this).toJsonString(JSON.parse(alarmsJson)),
+    const shared: TrafficShiftValues = {
+      environment: props.envName,
+      listenerArn: props.listener.listenerArn,
+      blueTargetGroupArn: props.targetGroups.blue.targetGroupArn,
+      greenTargetGroupArn: props.targetGroups.green.targetGroupArn,
+      weightsParameter: props.weightsParameterName,
+      opsTableName: props.opsTable.tableName,
+      alertTopicArn: props.alerts.topics.P1.topicArn,
+      alarms: {
+        p0: props.alarms.p0.alarmName,
+        blue: props.alarms.blue.map((a) => a.alarmName),
+        green: props.alarms.green.map((a) => a.alarmName),
+      },
     };
 
     this.shiftHandler = new AppFunction(this, 'ShiftHandler', {
-      name: 'traffic-shift',
+      contract: trafficShiftContract,
       description: 'Traffic shift steps: lock, plan, alarm gates, weights, rollback, finish',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment,
+      config: shared,
     });
 
     // The state machine invokes this Lambda, so the Lambda cannot name the state machine
@@ -108,7 +112,7 @@ export class TrafficShifter extends Construct {
     this.stateMachine = this.buildStateMachine(props);
 
     this.rollbackHandler = new AppFunction(this, 'RollbackHandler', {
-      name: 'traffic-rollback',
+      contract: trafficRollbackContract,
       description:
         'Automatic rollback: restores the last known-good weights when P0 fires soon after a shift',
       timeout: Duration.seconds(60),
@@ -118,14 +122,14 @@ export class TrafficShifter extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ...environment,
-        SHIFT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      config: {
+        ...shared,
+        shiftStateMachineArn: this.stateMachine.stateMachineArn,
         // An automatic rollback means the P0 fired: tell the P0 audience what was done.
-        ALERT_TOPIC_ARN: props.alerts.topics.P0.topicArn,
-        ROLLBACK_WINDOW_MINUTES: String(props.rollbackWindowMinutes),
-        ROLLBACK_COOLDOWN_MINUTES: String(props.rollbackCooldownMinutes),
-        ROLLBACK_MAX_EVENT_AGE_MINUTES: String(props.rollbackMaxEventAgeMinutes),
+        alertTopicArn: props.alerts.topics.P0.topicArn,
+        windowMinutes: props.rollbackWindowMinutes,
+        cooldownMinutes: props.rollbackCooldownMinutes,
+        maxEventAgeMinutes: props.rollbackMaxEventAgeMinutes,
       },
     });
 

@@ -6,6 +6,9 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 // A namespace import, as everywhere else in the repository.
 import * as z from 'zod';
+import { budgetGuardContract } from '../../core/contracts/budget-guard';
+import { topicArnsRule } from '../../core/contracts/common';
+import { healthThresholdsRule } from '../../core/contracts/health-check';
 import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
 import type { TrafficConfig } from '../../lambdas/shared/traffic';
 import { OpsError } from './errors';
@@ -33,7 +36,7 @@ const manifestSchema = z.object({
   opsTable: name,
   shiftStateMachineArn: arn,
   alarms: z.object({ p0: name, blue: z.array(name), green: z.array(name) }),
-  topics: z.object({ P0: arn, P1: arn, P2: arn, P3: arn }),
+  topics: topicArnsRule,
   batch: z.object({
     stateMachineArn: arn,
     scheduleName: name,
@@ -41,23 +44,11 @@ const manifestSchema = z.object({
     scheduleStateParameter: z.string().startsWith('/'),
     taskFamily: name,
     killSwitchBudgetName: name,
-    killThresholdPercent: z.number().positive(),
+    killThresholdPercent: budgetGuardContract.fields.killThresholdPercent.value,
   }),
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
-  /**
-   * Optional: the health check Lambda's thresholds, so that `health` applies the very same
-   * (the Lambda's defaults otherwise).
-   */
-  healthThresholds: z
-    .object({
-      errorRateMax: z.number().optional(),
-      errorRateHigh: z.number().optional(),
-      p95MaxSeconds: z.number().optional(),
-      batchSuccessMin: z.number().optional(),
-      batchLookbackHours: z.number().optional(),
-      batchMaxRunningMinutes: z.number().optional(),
-    })
-    .optional(),
+  /** The health check Lambda's thresholds (its contract's values), so that `health` applies the very same. */
+  healthThresholds: healthThresholdsRule,
 });
 
 /** The service stack's `OpsManifest` output. */

@@ -301,8 +301,9 @@ export class ServiceStack extends Stack {
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
       alarmPrefix: `${prefix}-`,
-      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known.
-      alarmSeverities: Lazy.string({ produce: () => JSON.stringify(obs.severities) }),
+      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known. A
+      // Lazy object is a value only CDK's JSON encoder reads, which is how the contract writes it.
+      alarmSeverities: Lazy.any({ produce: () => obs.severities }) as unknown as typeof obs.severities,
       config: config.remediation,
       service: this.service,
       maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
@@ -380,7 +381,7 @@ export class ServiceStack extends Stack {
           blue: obs.colourAlarms.blue.map((a) => a.alarmName),
           green: obs.colourAlarms.green.map((a) => a.alarmName),
         },
-        topics: Object.fromEntries(Object.entries(this.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        topics: this.alerts.topicArns,
         batch: {
           stateMachineArn: this.batch.stateMachine.stateMachineArn,
           scheduleName: this.batch.schedule.scheduleName,

@@ -1,5 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, type RemediationConfig } from '../../lambdas/remediation/config';
+import { sharedSynth } from '../helpers/synth';
 import { deployedProd } from './deployed-env';
 
 // The remediation function's configuration as deployed: the synthesized environment, resolved,
@@ -8,7 +9,7 @@ let config: RemediationConfig;
 let alarms: Array<{ name: string; severity: string | undefined }>;
 
 beforeAll(async () => {
-  const deployed = await deployedProd((v) => 'ALARM_SEVERITIES' in v);
+  const deployed = deployedProd(await sharedSynth(), (v) => 'ALARM_SEVERITIES' in v);
   config = configFromEnv(deployed.env);
   alarms = deployed.resources
     .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' || r.Type === 'AWS::CloudWatch::CompositeAlarm')

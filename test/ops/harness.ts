@@ -73,6 +73,14 @@ export const MANIFEST: OpsManifest = {
     killThresholdPercent: 100,
   },
   accountId: ACCOUNT_ID,
+  healthThresholds: {
+    errorRateMax: 0.01,
+    errorRateHigh: 0.1,
+    p95MaxSeconds: 3,
+    batchSuccessMin: 1,
+    batchLookbackHours: 192,
+    batchMaxRunningMinutes: 240,
+  },
 };
 
 export const cliMocks = {

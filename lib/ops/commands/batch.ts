@@ -2,12 +2,8 @@
 
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
-import {
-  type BudgetGuardConfig,
-  disableBatch,
-  getKillSwitchState,
-  reenableBatch,
-} from '../../../lambdas/budget-guard/logic';
+import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
+import { disableBatch, getKillSwitchState, reenableBatch } from '../../../lambdas/budget-guard/logic';
 import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
@@ -17,8 +13,11 @@ import type { OpsManifest } from '../manifest';
 import { ago, type CommandResult, table, when } from '../output';
 import { silentLogger } from './silent';
 
-/** The batch controls' configuration, from the manifest (alerts go to the P1 topic, as the budget guard's). */
-export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
+/**
+ * The batch controls' configuration, from the manifest: the budget guard contract's values, as
+ * the Lambda has them (alerts go to the P1 topic, as the budget guard's).
+ */
+export function batchConfigOf(manifest: OpsManifest): BudgetGuardValues {
   return {
     environment: manifest.environment,
     killSwitchBudgetName: manifest.batch.killSwitchBudgetName,

@@ -12,6 +12,7 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, vi } from 'vitest';
+import { budgetGuardContract } from '../../../core/contracts/budget-guard';
 import type { HandlerDeps } from '../../../lambdas/budget-guard/handler';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
@@ -23,37 +24,26 @@ import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
 export const ALERT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p1`;
 
-/** The function's environment as the stack sets it. */
-export const ENV = {
-  ENVIRONMENT: 'prod',
-  KILL_SWITCH_BUDGET_NAME: BUDGET_NAME,
-  KILL_THRESHOLD_PERCENT: '100',
-  OPS_TABLE_NAME: 'fa-ai-system-prod-ops',
-  BATCH_SCHEDULE_NAME: 'fa-ai-system-prod-weekly-batch',
-  BATCH_SCHEDULE_GROUP: 'default',
-  BATCH_SCHEDULE_STATE_PARAMETER: '/fa-ai-system/prod/batch/schedule-state',
-  BATCH_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
-  ECS_CLUSTER: 'fa-ai-system-prod',
-  BATCH_TASK_FAMILY: 'fa-ai-system-prod-batch',
-  ALERT_TOPIC_ARN,
-  AWS_ACCOUNT_ID: ACCOUNT_ID,
-  // Present in every Lambda environment; must be ignored.
-  AWS_REGION: REGION,
-} as const;
-
-/** {@link ENV} as the logic functions take it. */
+/** What the logic functions take: the stack's values without the account (see {@link ENV}). */
 export const CONFIG: BudgetGuardConfig = {
   environment: 'prod',
   killSwitchBudgetName: BUDGET_NAME,
   killThresholdPercent: 100,
-  opsTableName: ENV.OPS_TABLE_NAME,
-  batchScheduleName: ENV.BATCH_SCHEDULE_NAME,
-  batchScheduleGroup: ENV.BATCH_SCHEDULE_GROUP,
-  batchScheduleStateParameter: ENV.BATCH_SCHEDULE_STATE_PARAMETER,
+  opsTableName: 'fa-ai-system-prod-ops',
+  batchScheduleName: 'fa-ai-system-prod-weekly-batch',
+  batchScheduleGroup: 'default',
+  batchScheduleStateParameter: '/fa-ai-system/prod/batch/schedule-state',
   batchStateMachineArn: STATE_MACHINE_ARN,
-  ecsCluster: ENV.ECS_CLUSTER,
-  batchTaskFamily: ENV.BATCH_TASK_FAMILY,
+  ecsCluster: 'fa-ai-system-prod',
+  batchTaskFamily: 'fa-ai-system-prod-batch',
   alertTopicArn: ALERT_TOPIC_ARN,
+};
+
+/** The function's environment as the stack sets it (the contract's serializer). */
+export const ENV: Readonly<Record<string, string>> = {
+  ...budgetGuardContract.serialize({ ...CONFIG, budgetAccountId: ACCOUNT_ID }),
+  // Present in every Lambda environment; must be ignored.
+  AWS_REGION: REGION,
 };
 
 /** The schedule's definition as GetSchedule returns it (every field UpdateSchedule takes set). */
@@ -157,8 +147,8 @@ export async function world(setup: MockSetup = {}): Promise<World> {
 let worlds = 0;
 
 /** The function's environment naming `table`. */
-export function envOf(table: LocalOpsTable) {
-  return { ...ENV, OPS_TABLE_NAME: table.tableName };
+export function envOf(table: LocalOpsTable): Record<string, string> {
+  return { ...ENV, ...budgetGuardContract.serialize({ ...configOf(table), budgetAccountId: ACCOUNT_ID }) };
 }
 
 /** {@link CONFIG} naming `table`. */

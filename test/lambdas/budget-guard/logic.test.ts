@@ -333,11 +333,17 @@ describe('getKillSwitchState', () => {
 });
 
 describe('configFromEnv', () => {
-  it('reads the environment, defaulting the threshold to 100%', () => {
-    const { KILL_THRESHOLD_PERCENT: _t, ...env } = ENV;
-    expect(configFromEnv(env)).toEqual({ ...CONFIG, budgetAccountId: ACCOUNT_ID });
-    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '' }).killThresholdPercent).toBe(100);
-    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '95.5' }).killThresholdPercent).toBe(95.5);
+  it('reads the environment', () => {
+    expect(configFromEnv(ENV)).toEqual({ ...CONFIG, budgetAccountId: ACCOUNT_ID });
+    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '95' }).killThresholdPercent).toBe(95);
+  });
+
+  it('has no threshold of its own: a missing or blank one fails, naming it (config decides it)', () => {
+    const { KILL_THRESHOLD_PERCENT: _t, ...missing } = ENV;
+    expect(() => configFromEnv(missing)).toThrow(/KILL_THRESHOLD_PERCENT: is required/);
+    expect(() => configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: ' ' })).toThrow(
+      /KILL_THRESHOLD_PERCENT: is required/,
+    );
   });
 
   it('names every bad variable', () => {

@@ -3,6 +3,8 @@ import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { Severity } from '../../../core/contracts/common';
+import { remediationContract } from '../../../core/contracts/remediation';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
@@ -41,26 +43,28 @@ export const REMEDIATION: RemediationJson = {
   },
 };
 
-/** The function's environment as the stack sets it, with `remediation` as REMEDIATION. */
-export function env(remediation: RemediationJson = REMEDIATION) {
+/** The function's environment as the stack sets it (the contract's serializer), with `remediation` as REMEDIATION. */
+export function env(remediation: RemediationJson = REMEDIATION): Record<string, string> {
   return {
-    ENVIRONMENT: 'prod',
-    ALARM_PREFIX: 'fa-ai-system-prod-',
-    ECS_CLUSTER: CLUSTER,
-    SERVICES: JSON.stringify(SERVICES),
-    MAX_COUNTS: JSON.stringify({ blue: 10, green: 10 }),
-    WEIGHTS_PARAMETER,
-    OPS_TABLE_NAME: OPS_TABLE,
-    TOPIC_ARNS: JSON.stringify(TOPICS),
-    REMEDIATION: JSON.stringify(remediation),
-    ALARM_SEVERITIES: JSON.stringify(SEVERITIES),
+    ...remediationContract.serialize({
+      environment: 'prod',
+      alarmPrefix: 'fa-ai-system-prod-',
+      ecsCluster: CLUSTER,
+      services: SERVICES,
+      maxCounts: { blue: 10, green: 10 },
+      weightsParameter: WEIGHTS_PARAMETER,
+      opsTableName: OPS_TABLE,
+      topicArns: TOPICS,
+      remediation,
+      alarmSeverities: SEVERITIES,
+    }),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
-  } as Record<string, string>;
+  };
 }
 
 /** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
-export const SEVERITIES: Readonly<Record<string, string>> = {
+export const SEVERITIES: Readonly<Record<string, Severity>> = {
   'log-db-pool-exhausted': 'P1',
   'db-connections-high': 'P1',
   'blue-cpu-high': 'P2',

@@ -25,16 +25,16 @@ import {
   REGION,
   resetEngine,
   resetWorld,
+  rollbackEnv,
   rollbackItem,
   stored,
   storedAudit,
-  ENV as TRAFFIC_ENV,
   world,
 } from '../traffic-shift/harness';
 
 checkDeclaredCalls('traffic-rollback');
 
-const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
+const ENV = rollbackEnv();
 // The shift completed at 04:00; the P0 fires 12 minutes later.
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 
@@ -193,10 +193,11 @@ describe('P0 into ALARM', () => {
     // Someone put the shift's weights back by hand (not a new shift) before the redelivery.
     resetWorld({ listener: { blue: 0, green: 100 } });
     await engine().seed(lastShiftItem());
-    // No cool-down here, or the first delivery's rollback would hold this one off.
+    // The shortest cool-down config allows, and the redelivery after it, or the first delivery's
+    // rollback would hold this one off.
     const again = await handleEvent(
       alarmEvent('ALARM', 'OK'),
-      deps({ env: { ...ENV, ROLLBACK_COOLDOWN_MINUTES: '0' }, now: () => new Date(NOW.getTime() + 60_000) }),
+      deps({ env: rollbackEnv({ cooldownMinutes: 1 }), now: () => new Date(NOW.getTime() + 120_000) }),
     );
     expect(again).toMatchObject({ outcome: 'duplicate', notified: true, rollback: { changed: true } });
     expect(published()).toHaveLength(1);
@@ -241,7 +242,7 @@ describe('P0 into ALARM', () => {
     });
     const result = await handleEvent(
       alarmEvent('ALARM', 'OK'),
-      deps({ env: { ...ENV, ROLLBACK_WINDOW_MINUTES: '180' } }),
+      deps({ env: rollbackEnv({ windowMinutes: 180 }) }),
     );
     expect(result).toMatchObject({ rollback: { changed: true } });
   });
@@ -323,7 +324,7 @@ describe('late and replayed events', () => {
     const result = await handleEvent(
       alarmEvent('ALARM', 'OK'),
       deps({
-        env: { ...ENV, ROLLBACK_MAX_EVENT_AGE_MINUTES: '60' },
+        env: rollbackEnv({ maxEventAgeMinutes: 60 }),
         now: () => new Date('2026-11-25T04:40:00.000Z'),
       }),
     );

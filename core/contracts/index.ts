@@ -1,0 +1,26 @@
+/**
+ * Every Lambda's contract by its folder under lambdas/. test/contracts checks each synthesized
+ * function against its contract here, and fails for a function without one. Handlers and
+ * constructs import their own contract's module, not this one (a bundle carries one contract).
+ */
+
+import { budgetGuardContract } from './budget-guard';
+import type { FunctionContract } from './contract';
+import { dbMaintenanceContract, dbMigrateContract } from './database';
+import { healthCheckContract } from './health-check';
+import { remediationContract } from './remediation';
+import { spendReconcileContract } from './spend-reconcile';
+import { trafficRollbackContract, trafficShiftContract } from './traffic';
+
+export const CONTRACTS: Readonly<Record<string, FunctionContract>> = Object.fromEntries(
+  [
+    budgetGuardContract,
+    dbMaintenanceContract,
+    dbMigrateContract,
+    healthCheckContract,
+    remediationContract,
+    spendReconcileContract,
+    trafficRollbackContract,
+    trafficShiftContract,
+  ].map((c) => [c.functionName, c]),
+);
