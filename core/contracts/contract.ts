@@ -27,6 +27,8 @@ export type JsonEncoder = (value: unknown) => string;
 /** One environment variable: its name, the rule of its value, and its string form. */
 export interface Variable<T> {
   readonly name: string;
+  /** How the value is written: as is, as a decimal number, or as a JSON document. */
+  readonly kind: 'text' | 'number' | 'json';
   /** The rule of the value, what the construct passes and the handler gets (the ops manifest reuses it). */
   readonly value: z.ZodType<T>;
   /** The variable's string to its value; fails naming the rule it broke. */
@@ -73,15 +75,16 @@ export const ssmParameterName = nonBlank.startsWith('/', 'must be an SSM paramet
 /** A variable holding text that follows `rule`. */
 export function text<T extends string = string>(name: string, rule?: z.ZodType<T, string>): Variable<T> {
   const value = rule ?? (nonBlank as unknown as z.ZodType<T, string>);
-  return { name, value, parser: required.pipe(value), encode: (v) => v };
+  return { name, kind: 'text', value, parser: required.pipe(value), encode: (v) => v };
 }
 
 /** A variable holding a number (decimal text) that follows `rule`. */
 export function number(name: string, rule: z.ZodType<number, number>): Variable<number> {
   return {
     name,
+    kind: 'number',
     value: rule,
-    // Number(), not z.coerce: a blank or half-numeric text ("1h") must fail, not become 0 or NaN-tolerant.
+    // Blank is refused before the conversion (Number('') is 0); a half-numeric text ("1h") is NaN.
     parser: required.transform(Number).pipe(rule),
     encode: (value) => String(value),
   };
@@ -89,7 +92,13 @@ export function number(name: string, rule: z.ZodType<number, number>): Variable<
 
 /** A variable holding a JSON document that follows `rule`. */
 export function json<T>(name: string, rule: z.ZodType<T>): Variable<T> {
-  return { name, value: rule, parser: jsonEnvVar(rule, required), encode: (value, encode) => encode(value) };
+  return {
+    name,
+    kind: 'json',
+    value: rule,
+    parser: jsonEnvVar(rule, required),
+    encode: (value, encode) => encode(value),
+  };
 }
 
 /**
