@@ -20,7 +20,10 @@ export interface DbMaintenanceProps {
   readonly timeZone: TimeZone;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
-  /** Age in days after which batch_audit rows move to batch_audit_archive (config `database`). */
+  /**
+   * Age in days after which batch_audit rows move to batch_audit_archive (config
+   * `database.archiveRetentionDays`).
+   */
   readonly archiveRetentionDays: number;
 }
 

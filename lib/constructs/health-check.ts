@@ -8,6 +8,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { type HealthThresholds, healthCheckContract } from '../../core/contracts/health-check';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
+import type { ObservabilityConfig } from '../config';
 import { morningCheckCron } from '../config/schedules';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
@@ -29,14 +30,15 @@ export interface HealthCheckProps {
   /** Minutes after which a light check sends the same problem again. */
   readonly lightRenotifyMinutes: number;
   /** The runbook's thresholds (from config `observability`). */
-  readonly thresholds: {
-    readonly errorRateElevated: number;
-    readonly errorRateHigh: number;
-    readonly p95Seconds: number;
-    readonly batchMaxMinutes: number;
-    readonly batchCheckSuccessMin: number;
-    readonly batchCheckLookbackHours: number;
-  };
+  readonly thresholds: Pick<
+    ObservabilityConfig,
+    | 'errorRateElevated'
+    | 'errorRateHigh'
+    | 'p95Seconds'
+    | 'batchMaxMinutes'
+    | 'batchCheckSuccessMin'
+    | 'batchCheckLookbackHours'
+  >;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
 }

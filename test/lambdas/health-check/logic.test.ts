@@ -30,6 +30,7 @@ import {
   NOW,
   service,
   serviceName,
+  THRESHOLDS,
   TOPICS,
   target,
   targetGroupArn,
@@ -50,14 +51,7 @@ describe('configFromEnv', () => {
         { colour: 'blue', serviceName: 'fa-ai-system-blue-service' },
         { colour: 'green', serviceName: 'fa-ai-system-green-service' },
       ],
-      thresholds: {
-        errorRateMax: 0.01,
-        errorRateHigh: 0.1,
-        p95MaxSeconds: 3,
-        batchSuccessMin: 1,
-        batchLookbackHours: 192,
-        batchMaxRunningMinutes: 240,
-      },
+      thresholds: THRESHOLDS,
       lightRenotifyMinutes: 60,
     });
     expect(config.targetGroups[1]).toEqual({
