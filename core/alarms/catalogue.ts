@@ -5,27 +5,24 @@
  * description, topic, dashboard); the remediation and traffic-rollback Lambdas receive its
  * facts as configuration (`facts.ts`), so nothing ever parses an alarm's name or description.
  *
- * Pure data and types without imports: it is bundled into Lambdas.
+ * Pure data and types. The Lambdas do not bundle it: they get its facts (facts.ts), whose
+ * schema needs only the words of vocabulary.ts.
  *
  * To add an alarm: add its entry here (the id becomes `fa-ai-system-<env>-<id>`), build it
  * with the factory where its metric lives, and pin its logical id in
  * test/fixtures/alarm-logical-ids.json; synth fails while an entry has no alarm.
  */
 
-/** The runbook's severity levels; each has its own alert topic. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import type { AlarmResponse, Colour, Severity } from './vocabulary';
 
-/**
- * What the automation does when an alarm enters ALARM: nothing (it paged its severity), a new
- * deployment of the live colour (remediation), a scale-out of the alarm's colour when it is live
- * (remediation), or a rollback of a recent traffic shift (traffic-rollback).
- */
-export const ALARM_RESPONSES = ['none', 'new-deployment', 'scale-out', 'traffic-rollback'] as const;
-export type AlarmResponse = (typeof ALARM_RESPONSES)[number];
-
-export const COLOURS = ['blue', 'green'] as const;
-export type Colour = (typeof COLOURS)[number];
+export {
+  ALARM_RESPONSES,
+  type AlarmResponse,
+  COLOURS,
+  type Colour,
+  SEVERITIES,
+  type Severity,
+} from './vocabulary';
 
 /**
  * The runbook sections alarms point to: a level-2 heading, a level-3 heading under it, and
@@ -370,6 +367,12 @@ export type AlarmId = keyof typeof ALARM_CATALOGUE;
 
 /** Every alarm id, in catalogue order (the dashboard's order). */
 export const ALARM_IDS = Object.keys(ALARM_CATALOGUE) as AlarmId[];
+
+/** Every entry with its id, in catalogue order: what the facts are serialized from. */
+export const ALARM_ENTRIES: ReadonlyArray<readonly [AlarmId, AlarmEntry]> = ALARM_IDS.map((id) => [
+  id,
+  ALARM_CATALOGUE[id],
+]);
 
 /** The entry of `id`. */
 export function alarmEntry(id: AlarmId): AlarmEntry {

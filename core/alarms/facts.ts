@@ -11,17 +11,15 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import type { AlarmEntry } from './catalogue';
 import {
-  ALARM_CATALOGUE,
-  ALARM_IDS,
   ALARM_RESPONSES,
-  type AlarmId,
   type AlarmResponse,
   COLOURS,
   type Colour,
   SEVERITIES,
   type Severity,
-} from './catalogue';
+} from './vocabulary';
 
 /** The environment variable that carries the facts. */
 export const ALARM_FACTS_VARIABLE = 'ALARM_FACTS';
@@ -83,14 +81,17 @@ function alarmFacts(
   return { namePrefix, all, byName: (alarmName) => byName.get(alarmName) };
 }
 
-/** The ALARM_FACTS document of an environment whose alarms are named `<namePrefix><id>`. */
+/**
+ * The ALARM_FACTS document of an environment whose alarms are named `<namePrefix><id>`, from
+ * the catalogue's `entries` (the catalogue is passed in, not imported, so that the Lambdas
+ * parsing the facts do not bundle it).
+ */
 export function alarmFactsDocument(
   namePrefix: string,
-  ids: readonly AlarmId[] = ALARM_IDS,
+  entries: ReadonlyArray<readonly [string, AlarmEntry]>,
 ): AlarmFactsDocument {
   const alarms: AlarmFactsDocument['alarms'] = {};
-  for (const id of ids) {
-    const entry = ALARM_CATALOGUE[id];
+  for (const [id, entry] of entries) {
     if (entry.response === 'scale-out') {
       if (entry.colour === undefined) throw new Error(`alarm ${id}: a scale-out needs the colour to scale`);
       alarms[id] = [entry.severity, 'scale-out', entry.colour];
@@ -102,6 +103,9 @@ export function alarmFactsDocument(
 }
 
 /** The value of ALARM_FACTS. */
-export function serializeAlarmFacts(namePrefix: string, ids: readonly AlarmId[] = ALARM_IDS): string {
-  return JSON.stringify(alarmFactsDocument(namePrefix, ids));
+export function serializeAlarmFacts(
+  namePrefix: string,
+  entries: ReadonlyArray<readonly [string, AlarmEntry]>,
+): string {
+  return JSON.stringify(alarmFactsDocument(namePrefix, entries));
 }

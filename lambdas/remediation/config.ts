@@ -1,13 +1,13 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import type { Severity } from '../../core/alarms/catalogue';
 import { ALARM_FACTS_VARIABLE, type AlarmFacts, alarmFactsDocumentSchema } from '../../core/alarms/facts';
+import type { Severity } from '../../core/alarms/vocabulary';
 import { parseFunctionEnv } from '../shared/env';
 import { jsonEnvVar } from '../shared/env-json';
 import type { Colour } from '../shared/traffic';
 
 /** The alarm severities; each has its own SNS topic. */
-export { SEVERITIES, type Severity } from '../../core/alarms/catalogue';
+export { SEVERITIES, type Severity } from '../../core/alarms/vocabulary';
 
 /** The automatic remediations. */
 export const REMEDIATION_ACTIONS = ['force-new-deployment', 'scale-out'] as const;

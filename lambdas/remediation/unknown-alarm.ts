@@ -10,8 +10,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Severity } from '../../core/alarms/catalogue';
 import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
+import type { Severity } from '../../core/alarms/vocabulary';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { AutomationError, describeError } from '../shared/errors';
 import { REMEDIATION_EVENT_PK } from '../shared/ops-keys';

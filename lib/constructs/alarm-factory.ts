@@ -3,6 +3,7 @@ import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct, type IConstruct } from 'constructs';
 import {
+  ALARM_ENTRIES,
   ALARM_IDS,
   type AlarmEntry,
   type AlarmId,
@@ -67,7 +68,7 @@ export class AlarmFactory extends Construct {
     super(scope, id);
     this.namePrefix = props.namePrefix;
     this.topics = props.topics;
-    this.factsJson = serializeAlarmFacts(props.namePrefix);
+    this.factsJson = serializeAlarmFacts(props.namePrefix, ALARM_ENTRIES);
     this.rows = Object.fromEntries(Object.keys(DASHBOARD_ROWS).map((row) => [row, []])) as unknown as Record<
       DashboardRow,
       cloudwatch.IAlarm[]

@@ -3,6 +3,7 @@ import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import { serializeAlarmFacts } from '../../../core/alarms/facts';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
@@ -49,7 +50,10 @@ export const ALARM_PREFIX = 'fa-ai-system-prod-';
  * The function's environment as the stack sets it, with `remediation` as REMEDIATION and the
  * alarm facts of the catalogue (or `facts`).
  */
-export function env(remediation: RemediationJson = REMEDIATION, facts = serializeAlarmFacts(ALARM_PREFIX)) {
+export function env(
+  remediation: RemediationJson = REMEDIATION,
+  facts = serializeAlarmFacts(ALARM_PREFIX, ALARM_ENTRIES),
+) {
   return {
     ENVIRONMENT: 'prod',
     ECS_CLUSTER: CLUSTER,

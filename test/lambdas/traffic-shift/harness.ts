@@ -31,6 +31,7 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import { serializeAlarmFacts } from '../../../core/alarms/facts';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
@@ -88,7 +89,7 @@ export const ROLLBACK_ENV = {
   ...ENV,
   ROLLBACK_WINDOW_MINUTES: '60',
   ROLLBACK_COOLDOWN_MINUTES: '30',
-  ALARM_FACTS: serializeAlarmFacts('fa-ai-system-prod-'),
+  ALARM_FACTS: serializeAlarmFacts('fa-ai-system-prod-', ALARM_ENTRIES),
 };
 
 export const mocks = {
