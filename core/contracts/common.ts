@@ -4,13 +4,8 @@
 import * as z from 'zod';
 import { arn } from './contract';
 
-/** The two deployment colours of the service. */
-export const COLOURS = ['blue', 'green'] as const;
-export type Colour = (typeof COLOURS)[number];
-
-/** The runbook's severity levels, most severe first; each has its own SNS topic. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** The service's two colours and the runbook's severity levels: the alarm catalogue's words. */
+export { COLOURS, type Colour, SEVERITIES, type Severity } from '../alarms/vocabulary';
 
 /** A fraction strictly between 0 and 1 (an error rate). lib/config uses the same rule. */
 export const fraction = z

@@ -24,41 +24,57 @@ export type FunctionEnv = Readonly<Record<string, string | undefined>>;
  */
 export type JsonEncoder = (value: unknown) => string;
 
-/** One environment variable: its name, the rule of its value, and its string form. */
-export interface Variable<T> {
+/**
+ * One environment variable: its name, the rule of its value, and its string form. The handler
+ * gets `T`; the construct writes `I`, which differs only when the rule transforms what it read
+ * (the alarm facts' document becomes a lookup by name).
+ */
+export interface Variable<T, I = T> {
   readonly name: string;
   /** How the value is written: as is, as a decimal number, or as a JSON document. */
   readonly kind: 'text' | 'number' | 'json';
   /** The rule of the value, what the construct passes and the handler gets (the ops manifest reuses it). */
-  readonly value: z.ZodType<T>;
+  readonly value: z.ZodType<T, I>;
   /** The variable's string to its value; fails naming the rule it broke. */
   readonly parser: z.ZodType<T>;
-  encode(value: T, json: JsonEncoder): string;
+  encode(value: I, json: JsonEncoder): string;
 }
 
-/** The values of a contract's variables, by field. */
-export type ContractValues<V extends Readonly<Record<string, Variable<unknown>>>> = {
-  readonly [K in keyof V]: V[K] extends Variable<infer T> ? T : never;
+// biome-ignore lint/suspicious/noExplicitAny: the constraint of any variable; `I` is contravariant in encode.
+type AnyVariables = Readonly<Record<string, Variable<unknown, any>>>;
+
+/** The values of a contract's variables, by field: what the handler gets. */
+export type ContractValues<V extends AnyVariables> = {
+  readonly [K in keyof V]: V[K] extends Variable<infer T, infer _I> ? T : never;
 };
 
-/** The values type of a contract. */
-export type ValuesOf<C> = C extends FunctionContract<infer V> ? V : never;
+/** What the construct writes into a contract's variables, by field. */
+export type ContractInput<V extends AnyVariables> = {
+  readonly [K in keyof V]: V[K] extends Variable<infer _T, infer I> ? I : never;
+};
+
+/** The values type of a contract: what its handler gets. */
+export type ValuesOf<C> = C extends FunctionContract<infer V, infer _I> ? V : never;
+/** What a contract's construct writes. */
+export type InputOf<C> = C extends FunctionContract<infer _V, infer I> ? I : never;
 
 /** A rule across variables: a message when `values` break it, on the variable of `field`. */
 export type CrossRule<Values> = (
   values: Values,
 ) => { readonly field: keyof Values; readonly message: string } | undefined;
 
-/** A Lambda's configuration: what its construct writes, what its handler reads. */
-export interface FunctionContract<Values = unknown> {
+/** A Lambda's configuration: what its construct writes (`Input`), what its handler reads (`Values`). */
+export interface FunctionContract<Values = unknown, Input = Values> {
   /** The Lambda's folder under lambdas/ (its POWERTOOLS_SERVICE_NAME too). */
   readonly functionName: string;
   /** Each field's variable. */
-  readonly fields: { readonly [K in keyof Values]: Variable<Values[K]> };
+  readonly fields: {
+    readonly [K in keyof Values]: Variable<Values[K], K extends keyof Input ? Input[K] : never>;
+  };
   /** Every variable's name. */
   readonly variables: readonly string[];
   /** The variables of `values`; what AppFunction sets on the function. */
-  serialize(values: Values, json?: JsonEncoder): Record<string, string>;
+  serialize(values: Input, json?: JsonEncoder): Record<string, string>;
   /** The values in `env` (other variables are ignored); InvalidInputError naming every bad variable. */
   parse(env: FunctionEnv): Values;
 }
@@ -73,8 +89,8 @@ export const arn = nonBlank.startsWith('arn:', 'must be an ARN');
 export const ssmParameterName = nonBlank.startsWith('/', 'must be an SSM parameter name starting with /');
 
 /** A variable holding text that follows `rule`. */
-export function text<T extends string = string>(name: string, rule?: z.ZodType<T, string>): Variable<T> {
-  const value = rule ?? (nonBlank as unknown as z.ZodType<T, string>);
+export function text<T extends string = string>(name: string, rule?: z.ZodType<T, T>): Variable<NoInfer<T>> {
+  const value = rule ?? (nonBlank as unknown as z.ZodType<T, T>);
   return { name, kind: 'text', value, parser: required.pipe(value), encode: (v) => v };
 }
 
@@ -91,7 +107,7 @@ export function number(name: string, rule: z.ZodType<number, number>): Variable<
 }
 
 /** A variable holding a JSON document that follows `rule`. */
-export function json<T>(name: string, rule: z.ZodType<T>): Variable<T> {
+export function json<T, I = T>(name: string, rule: z.ZodType<T, I>): Variable<NoInfer<T>, NoInfer<I>> {
   return {
     name,
     kind: 'json',
@@ -105,13 +121,16 @@ export function json<T>(name: string, rule: z.ZodType<T>): Variable<T> {
  * The contract of the Lambda in lambdas/<functionName>/ with `fields`' variables. `rules` check
  * values across variables (e.g. one threshold above another).
  */
-export function defineContract<const V extends Readonly<Record<string, Variable<unknown>>>>(
+export function defineContract<const V extends AnyVariables>(
   functionName: string,
   fields: V,
   rules: ReadonlyArray<CrossRule<ContractValues<V>>> = [],
-): FunctionContract<ContractValues<V>> {
+): FunctionContract<ContractValues<V>, ContractInput<V>> {
   type Values = ContractValues<V>;
-  const entries = Object.entries(fields) as Array<[keyof Values & string, Variable<unknown>]>;
+  type Input = ContractInput<V>;
+  const entries = Object.entries(fields) as Array<
+    [keyof Values & keyof Input & string, Variable<unknown, unknown>]
+  >;
   const names = entries.map(([, v]) => v.name);
   if (new Set(names).size !== names.length) {
     throw new Error(`contract ${functionName}: two fields share a variable name (${names.join(', ')})`);
@@ -119,7 +138,7 @@ export function defineContract<const V extends Readonly<Record<string, Variable<
   const schema = z.object(Object.fromEntries(entries.map(([, v]) => [v.name, v.parser])));
   return {
     functionName,
-    fields: fields as unknown as FunctionContract<Values>['fields'],
+    fields: fields as unknown as FunctionContract<Values, Input>['fields'],
     variables: names,
     serialize(values, encoder = JSON.stringify) {
       return Object.fromEntries(entries.map(([field, v]) => [v.name, v.encode(values[field], encoder)]));

@@ -2,7 +2,8 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { COLOURS, SEVERITIES, topicArnsRule } from './common';
+import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
+import { COLOURS, topicArnsRule } from './common';
 import { defineContract, json, nonBlank, ssmParameterName, text, type ValuesOf } from './contract';
 
 /** The automatic remediations. */
@@ -45,8 +46,6 @@ export type RemediationSettings = z.output<typeof settingsRule>;
 export const remediationContract = defineContract('remediation', {
   /** e.g. 'prod'; shown in messages and audit items. */
   environment: text('ENVIRONMENT'),
-  /** The alarm names' prefix, e.g. 'fa-ai-system-prod-': the rest is the alarm id. */
-  alarmPrefix: text('ALARM_PREFIX'),
   ecsCluster: text('ECS_CLUSTER'),
   /** Each colour's ECS service name. */
   services: json('SERVICES', byColour(nonBlank)),
@@ -58,10 +57,10 @@ export const remediationContract = defineContract('remediation', {
   topicArns: json('TOPIC_ARNS', topicArnsRule),
   remediation: json('REMEDIATION', settingsRule),
   /**
-   * Each alarm's severity by its id: the alarm's description is prose for people and is never
-   * parsed for it.
+   * Each alarm's severity and response, by its exact name, from the alarm catalogue
+   * (core/alarms/facts.ts): names and descriptions are never parsed for them.
    */
-  alarmSeverities: json('ALARM_SEVERITIES', z.record(nonBlank, z.enum(SEVERITIES))),
+  alarmFacts: json(ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema),
 });
 
 /** What the remediation Lambda acts on and whom it tells. */

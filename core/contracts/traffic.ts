@@ -5,6 +5,7 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
 import {
   arn,
   defineContract,
@@ -63,5 +64,7 @@ export const trafficRollbackContract = defineContract('traffic-rollback', {
    * retries asynchronous events for hours, and a late P0 must not roll back a shift it predates.
    */
   maxEventAgeMinutes: number('ROLLBACK_MAX_EVENT_AGE_MINUTES', TRAFFIC_ROLLBACK_RULES.maxEventAgeMinutes),
+  /** Each alarm's severity and response by its exact name, from the alarm catalogue: what rolls back. */
+  alarmFacts: json(ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema),
 });
 export type TrafficRollbackValues = ValuesOf<typeof trafficRollbackContract>;

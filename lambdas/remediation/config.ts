@@ -2,7 +2,6 @@
  * The remediation Lambda's configuration: its contract's values (core/contracts/remediation.ts),
  * which the construct writes and this function parses. Every setting is config's (lib/config).
  */
-
 import type { FunctionEnv } from '../../core/contracts/contract';
 import {
   type RemediationSettings,
@@ -10,7 +9,8 @@ import {
   remediationContract,
 } from '../../core/contracts/remediation';
 
-export { SEVERITIES, type Severity } from '../../core/contracts/common';
+/** The alarm severities; each has its own SNS topic. */
+export { SEVERITIES, type Severity } from '../../core/alarms/vocabulary';
 export {
   REMEDIATION_ACTIONS,
   type RemediationAction,

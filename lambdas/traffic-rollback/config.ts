@@ -2,6 +2,7 @@
  * The automatic rollback's configuration: the traffic-rollback contract's values
  * (core/contracts/traffic.ts), which the construct writes and this function parses.
  */
+import type { AlarmFacts } from '../../core/alarms/facts';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { trafficRollbackContract } from '../../core/contracts/traffic';
 import { type TrafficFunctionConfig, trafficFunctionConfig } from '../shared/traffic/env';
@@ -14,6 +15,8 @@ export interface AutoRollbackConfig extends TrafficFunctionConfig {
   readonly cooldownMinutes: number;
   /** An event whose alarm changed state longer ago than this changes nothing (it pages). */
   readonly maxEventAgeMinutes: number;
+  /** Each alarm's severity and response by its exact name, from the catalogue (ALARM_FACTS). */
+  readonly alarmFacts: AlarmFacts;
 }
 
 /**
@@ -27,5 +30,6 @@ export function configFromEnv(env: FunctionEnv): AutoRollbackConfig {
     windowMinutes: v.windowMinutes,
     cooldownMinutes: v.cooldownMinutes,
     maxEventAgeMinutes: v.maxEventAgeMinutes,
+    alarmFacts: v.alarmFacts,
   };
 }

@@ -20,14 +20,14 @@ import type { FunctionContract } from '../../core/contracts/contract';
 import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
 
 /** Properties of {@link AppFunction}. */
-export interface AppFunctionProps<Values> {
+export interface AppFunctionProps<Values, Input = Values> {
   /**
    * The function's configuration contract (core/contracts): it names the folder under lambdas/
    * holding handler.ts, and its variables are the function's environment.
    */
-  readonly contract: FunctionContract<Values>;
-  /** The values of the contract's variables, as the handler will parse them. */
-  readonly config: NoInfer<Values>;
+  readonly contract: FunctionContract<Values, Input>;
+  /** The values of the contract's variables, which the handler will parse back. */
+  readonly config: NoInfer<Input>;
   readonly description: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
@@ -69,14 +69,14 @@ export function baseEnvironment(functionName: string): Record<string, string> {
  * esbuild in this process (minified, source maps, AWS SDK from the runtime), JSON logs into its own log group with
  * retention, X-Ray tracing. Its environment is its contract's variables (core/contracts).
  */
-export class AppFunction<Values = unknown> extends Construct {
+export class AppFunction<Values = unknown, Input = Values> extends Construct {
   public readonly lambda: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   /** Present when `deadLetterQueue` is set. */
   public readonly deadLetterQueue?: sqs.Queue;
   private schedulerRole?: iam.Role;
 
-  constructor(scope: Construct, id: string, props: AppFunctionProps<Values>) {
+  constructor(scope: Construct, id: string, props: AppFunctionProps<Values, Input>) {
     super(scope, id);
     const name = props.contract.functionName;
     const stack = Stack.of(this);

@@ -6,7 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { Severity } from '../../core/contracts/common';
+import type { AlarmFactsDocument } from '../../core/alarms/facts';
 import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
@@ -18,10 +18,10 @@ import { grantDeclaredCalls } from './calls';
 /** Properties of {@link Remediation}. */
 export interface RemediationProps {
   readonly envName: string;
-  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
+  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-: the rule hears all of them. */
   readonly alarmPrefix: string;
-  /** Each alarm's severity by id (see Observability.severities); may be a Lazy resolved at synth. */
-  readonly alarmSeverities: Readonly<Record<string, Severity>>;
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.facts). */
+  readonly alarmFacts: AlarmFactsDocument;
   readonly config: RemediationConfig;
   readonly service: BlueGreenService;
   /** Upper bound of a scale-out per colour (config maxCount). */
@@ -63,8 +63,7 @@ export class Remediation extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
       config: {
         environment: props.envName,
-        alarmPrefix: props.alarmPrefix,
-        alarmSeverities: props.alarmSeverities,
+        alarmFacts: props.alarmFacts,
         ecsCluster: service.cluster.clusterName,
         services: { blue: service.blue.service.serviceName, green: service.green.service.serviceName },
         maxCounts: props.maxCounts,

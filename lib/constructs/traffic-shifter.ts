@@ -18,6 +18,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { AlarmFactsDocument } from '../../core/alarms/facts';
 import {
   type TrafficShiftValues,
   trafficRollbackContract,
@@ -53,6 +54,10 @@ export interface TrafficShifterProps {
     readonly blue: readonly cloudwatch.IAlarm[];
     readonly green: readonly cloudwatch.IAlarm[];
   };
+  /** The alarms whose catalogue response is traffic-rollback: entering ALARM, they roll back. */
+  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.facts). */
+  readonly alarmFacts: AlarmFactsDocument;
   /** Rollbacks and finished shifts are reported to P1 (a deployment went wrong). */
   readonly alerts: AlertTopics;
   /** Minutes after a shift in which a P0 rolls it back automatically. */
@@ -130,6 +135,7 @@ export class TrafficShifter extends Construct {
         windowMinutes: props.rollbackWindowMinutes,
         cooldownMinutes: props.rollbackCooldownMinutes,
         maxEventAgeMinutes: props.rollbackMaxEventAgeMinutes,
+        alarmFacts: props.alarmFacts,
       },
     });
 
@@ -139,7 +145,7 @@ export class TrafficShifter extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        resources: [props.alarms.p0.alarmArn],
+        resources: props.rollbackAlarms.map((alarm) => alarm.alarmArn),
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -7,6 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
+import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
 import { BatchPipeline } from '../constructs/batch-pipeline';
@@ -105,6 +106,8 @@ export class ServiceStack extends Stack {
   public readonly service: BlueGreenService;
   public readonly weights: LiveTrafficWeights;
   public readonly alerts: AlertTopics;
+  /** Builds every alarm of the stack from the alarm catalogue. */
+  public readonly alarms: AlarmFactory;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
   public readonly observability: Observability;
@@ -177,6 +180,10 @@ export class ServiceStack extends Stack {
       pagerEndpointUrl: config.alerts.pagerEndpointUrl,
       retainData,
     });
+    this.alarms = new AlarmFactory(this, 'AlarmCatalogue', {
+      namePrefix: `${prefix}-`,
+      topics: this.alerts.topics,
+    });
 
     const scheduleState = new DeployTimeParameter(this, 'BatchScheduleState', {
       parameterName: stateful.batchScheduleState.parameterName,
@@ -216,7 +223,7 @@ export class ServiceStack extends Stack {
       retries: config.batch.retries,
       logRetention,
       removalPolicy,
-      alarmPrefix: `${prefix}-`,
+      alarms: this.alarms,
     });
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
@@ -227,6 +234,7 @@ export class ServiceStack extends Stack {
       envName: config.envName,
       emails: config.alerts.emails,
       alerts: this.alerts,
+      alarms: this.alarms,
       batch: this.batch,
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
@@ -237,10 +245,9 @@ export class ServiceStack extends Stack {
 
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
-      namePrefix: prefix,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
       config: config.observability,
-      alertTopics: this.alerts.topics,
+      alarms: this.alarms,
       service: this.service,
       database: stateful.database,
       dbMaxConnections:
@@ -248,14 +255,14 @@ export class ServiceStack extends Stack {
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
-        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda, severity: 'P1' },
+        // Its dead-letter queue's alarm is the budget guard's own (what to do differs).
+        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda },
         {
           name: 'db-maintenance',
           fn: stateful.maintenance.handler.lambda,
           deadLetterQueue: stateful.maintenance.deadLetterQueue,
-          severity: 'P2',
         },
-        { name: 'db-migrate', fn: stateful.migrations.handler.lambda, severity: 'P2' },
+        { name: 'db-migrate', fn: stateful.migrations.handler.lambda },
       ],
     });
 
@@ -264,6 +271,7 @@ export class ServiceStack extends Stack {
       service: this.service,
       opsTable,
       alerts: this.alerts,
+      alarms: this.alarms,
       timeZone: TimeZone.of(config.timeZone),
       morningHour: config.observability.morningCheckHour,
       lightEveryMinutes: config.observability.lightCheckMinutes,
@@ -291,6 +299,8 @@ export class ServiceStack extends Stack {
       weightsParameterName: stateful.trafficWeights.parameterName,
       opsTable,
       alarms: { p0: obs.p0Alarm, blue: obs.colourAlarms.blue, green: obs.colourAlarms.green },
+      rollbackAlarms: this.alarms.alarmsWhere((alarm) => alarm.response === 'traffic-rollback'),
+      alarmFacts: this.alarms.facts,
       alerts: this.alerts,
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
@@ -300,10 +310,8 @@ export class ServiceStack extends Stack {
     });
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
-      alarmPrefix: `${prefix}-`,
-      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known. A
-      // Lazy object is a value only CDK's JSON encoder reads, which is how the contract writes it.
-      alarmSeverities: Lazy.any({ produce: () => obs.severities }) as unknown as typeof obs.severities,
+      alarmPrefix: this.alarms.namePrefix,
+      alarmFacts: this.alarms.facts,
       config: config.remediation,
       service: this.service,
       maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
@@ -318,15 +326,13 @@ export class ServiceStack extends Stack {
         name: 'remediation',
         fn: this.remediation.handler.lambda,
         deadLetterQueue: this.remediation.deadLetterQueue,
-        severity: 'P1',
       },
-      { name: 'health-check', fn: this.healthCheck.handler.lambda, severity: 'P2' },
-      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda, severity: 'P1' },
+      { name: 'health-check', fn: this.healthCheck.handler.lambda },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda },
       {
         name: 'traffic-rollback',
         fn: this.trafficShifter.rollbackHandler.lambda,
         deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
-        severity: 'P1',
       },
     ]);
 
@@ -342,13 +348,6 @@ export class ServiceStack extends Stack {
       opsTable,
       alerts: this.alerts,
     });
-
-    obs.addAlarms([
-      { id: 'health-check-heartbeat', severity: 'P2', alarm: this.healthCheck.heartbeatAlarm },
-      { id: 'lambda-budget-guard-dlq', severity: 'P1', alarm: this.budgetGuard.deadLetterAlarm },
-      { id: 'batch-failed', severity: 'P2', alarm: this.batch.failedAlarm },
-      { id: 'batch-timed-out', severity: 'P2', alarm: this.batch.timedOutAlarm },
-    ]);
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
     new CfnOutput(this, 'OpsManifest', {

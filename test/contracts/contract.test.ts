@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { App, Lazy, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../core/contracts';
-import { type RemediationValues, remediationContract } from '../../core/contracts/remediation';
+import type { FunctionContract, InputOf } from '../../core/contracts/contract';
+import { remediationContract } from '../../core/contracts/remediation';
 import { PROJECT_ROOT } from '../../lib/lambda-bundling';
 import { bundleDir } from '../bundles/bundles';
 import { HANDLERS } from '../fault-matrix/matrix';
@@ -16,19 +17,27 @@ beforeAll(async () => {
   prod = deployedEnvironment(await sharedSynth(), 'prod').functions;
 });
 
-describe('serialize and parse', () => {
-  it.each(Object.keys(CONTRACTS).sort())('%s: serializing the parsed values gives them back', (name) => {
-    const contract = CONTRACTS[name];
+describe('serialize', () => {
+  // What handler fixtures are built with (JSON.stringify) writes what the stack deploys.
+  it.each(Object.keys(CONTRACTS).sort())('%s: writes the variables the stack synthesized', (name) => {
+    const contract = CONTRACTS[name] as FunctionContract<Record<string, unknown>, Record<string, unknown>>;
     const env = prod.find((f) => f.env.POWERTOOLS_SERVICE_NAME === name)?.env ?? {};
-    const values = contract?.parse(env);
-    expect(contract?.parse(contract.serialize(values))).toEqual(values);
+    const values = contract.parse(env);
+    // A JSON variable's input is its document (the alarm facts parse into a lookup).
+    const input = Object.fromEntries(
+      Object.entries(contract.fields).map(([field, v]) => [
+        field,
+        v.kind === 'json' ? JSON.parse(env[v.name] ?? 'null') : values[field],
+      ]),
+    );
+    const deployed = Object.fromEntries(contract.variables.map((v) => [v, env[v]]));
+    expect(contract.serialize(input)).toEqual(deployed);
   });
 });
 
 /** Remediation values as the construct passes them in prod. */
-const REMEDIATION_VALUES: RemediationValues = {
+const REMEDIATION_INPUT: InputOf<typeof remediationContract> = {
   environment: 'prod',
-  alarmPrefix: 'fa-ai-system-prod-',
   ecsCluster: 'fa-ai-system-cluster',
   services: { blue: 'fa-ai-system-blue-service', green: 'fa-ai-system-green-service' },
   maxCounts: { blue: 10, green: 10 },
@@ -47,19 +56,17 @@ const REMEDIATION_VALUES: RemediationValues = {
       'scale-out': { enabled: true, maxPerHour: 3, step: 1 },
     },
   },
-  alarmSeverities: { p0: 'P0' },
+  alarmFacts: { namePrefix: 'fa-ai-system-prod-', alarms: { p0: ['P0', 'traffic-rollback'] } },
 };
 
-describe("a deploy-time value inside a JSON variable (the remediation's Lazy severities)", () => {
+describe('a deploy-time value inside a JSON variable (a Lazy service name)', () => {
   /** The variables as synth resolves them, serialized with `json`. */
   const resolved = (json?: (stack: Stack) => (value: unknown) => string) => {
     const stack = new Stack(new App(), 'Contract');
     // Resolved at synth, and its text needs escaping inside JSON.
-    const lazy = Lazy.any({
-      produce: () => ({ 'log-"quoted"': 'P1' }),
-    }) as unknown as RemediationValues['alarmSeverities'];
+    const blue = Lazy.string({ produce: () => 'blue "quoted"' });
     const env = remediationContract.serialize(
-      { ...REMEDIATION_VALUES, alarmSeverities: lazy },
+      { ...REMEDIATION_INPUT, services: { ...REMEDIATION_INPUT.services, blue } },
       json?.(stack),
     );
     return stack.resolve(env) as Record<string, string>;
@@ -67,11 +74,11 @@ describe("a deploy-time value inside a JSON variable (the remediation's Lazy sev
 
   it("is escaped by CDK's encoder, which AppFunction passes", () => {
     const env = resolved((stack) => (value) => stack.toJsonString(value));
-    expect(remediationContract.parse(env).alarmSeverities).toEqual({ 'log-"quoted"': 'P1' });
+    expect(remediationContract.parse(env).services.blue).toBe('blue "quoted"');
   });
 
   it('is not with JSON.stringify: the variable would not parse', () => {
-    expect(() => remediationContract.parse(resolved())).toThrow(/ALARM_SEVERITIES/);
+    expect(() => remediationContract.parse(resolved())).toThrow(/SERVICES: must be valid JSON/);
   });
 });
 
@@ -81,6 +88,8 @@ describe('what the contracts bring into a bundle', () => {
     /^zod$/,
     /^\.\/[a-z-]+$/,
     /^\.\.\/\.\.\/lambdas\/shared\/(env|env-json|errors)$/,
+    // The alarm catalogue's words and facts (the facts import the catalogue's types only).
+    /^\.\.\/alarms\/(vocabulary|facts)$/,
     // Regular expressions of the providers' ids, with no imports of its own.
     /^\.\.\/spend\/scope$/,
   ];

@@ -3,7 +3,8 @@ import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Severity } from '../../../core/contracts/common';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { type AlarmFactsDocument, alarmFactsDocument } from '../../../core/alarms/facts';
 import { remediationContract } from '../../../core/contracts/remediation';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
@@ -43,12 +44,20 @@ export const REMEDIATION: RemediationJson = {
   },
 };
 
-/** The function's environment as the stack sets it (the contract's serializer), with `remediation` as REMEDIATION. */
-export function env(remediation: RemediationJson = REMEDIATION): Record<string, string> {
+/** The alarms' names start with this in prod. */
+export const ALARM_PREFIX = 'fa-ai-system-prod-';
+
+/**
+ * The function's environment as the stack sets it (the contract's serializer), with
+ * `remediation` as REMEDIATION and the alarm facts of the catalogue (or `facts`).
+ */
+export function env(
+  remediation: RemediationJson = REMEDIATION,
+  facts: AlarmFactsDocument = alarmFactsDocument(ALARM_PREFIX, ALARM_ENTRIES),
+): Record<string, string> {
   return {
     ...remediationContract.serialize({
       environment: 'prod',
-      alarmPrefix: 'fa-ai-system-prod-',
       ecsCluster: CLUSTER,
       services: SERVICES,
       maxCounts: { blue: 10, green: 10 },
@@ -56,26 +65,12 @@ export function env(remediation: RemediationJson = REMEDIATION): Record<string, 
       opsTableName: OPS_TABLE,
       topicArns: TOPICS,
       remediation,
-      alarmSeverities: SEVERITIES,
+      alarmFacts: facts,
     }),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
   };
 }
-
-/** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
-export const SEVERITIES: Readonly<Record<string, Severity>> = {
-  'log-db-pool-exhausted': 'P1',
-  'db-connections-high': 'P1',
-  'blue-cpu-high': 'P2',
-  'blue-memory-high': 'P2',
-  'green-cpu-high': 'P2',
-  'green-memory-high': 'P2',
-  p0: 'P0',
-  'cache-memory-high': 'P2',
-  'log-error-logs': 'P2',
-  'lambda-budget-guard-errors': 'P1',
-};
 
 export const ENV = env();
 export const CONFIG = configFromEnv(ENV);

@@ -31,6 +31,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { alarmFactsDocument } from '../../../core/alarms/facts';
 import {
   type TrafficRollbackValues,
   type TrafficShiftValues,
@@ -92,7 +94,10 @@ export const ENV: Readonly<Record<string, string>> = {
   AWS_REGION: REGION,
 };
 
-/** The rollback Lambda's environment as the stack sets it, with prod's windows unless `windows` says otherwise. */
+/**
+ * The rollback Lambda's environment as the stack sets it: the shift's variables, prod's windows
+ * unless `windows` says otherwise, and the catalogue's alarm facts.
+ */
 export function rollbackEnv(
   windows: Partial<
     Pick<TrafficRollbackValues, 'windowMinutes' | 'cooldownMinutes' | 'maxEventAgeMinutes'>
@@ -105,11 +110,15 @@ export function rollbackEnv(
       windowMinutes: 60,
       cooldownMinutes: 30,
       maxEventAgeMinutes: 15,
+      alarmFacts: alarmFactsDocument('fa-ai-system-prod-', ALARM_ENTRIES),
       ...windows,
     }),
     AWS_REGION: REGION,
   };
 }
+
+/** The rollback Lambda's environment with prod's windows. */
+export const ROLLBACK_ENV = rollbackEnv();
 
 export const mocks = {
   elbv2: mockClient(ElasticLoadBalancingV2Client),
