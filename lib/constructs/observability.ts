@@ -13,75 +13,10 @@ import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-met
 import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
 import type { Cache } from './cache';
 import type { Database } from './database';
+import { dbConnectionsThreshold, LOG_PATTERNS, logPatternAlarmId, RUNBOOK } from './runbook';
 
-/** Runbook sections the alarm descriptions point on-call to. */
-export const RUNBOOK = {
-  outage: 'Incident Response > P0: Complete Service Outage',
-  errorRate: 'Incident Response > P1: High Error Rate',
-  partial: 'Incident Response > P2: Partial Feature Broken',
-  latency: 'Performance Tuning > Query Response Time Optimization',
-  batchSlow: 'Common Issues > Batch Processing Taking Too Long',
-  batch: 'Daily Operations > Weekly Batch Processing',
-  costs: 'Common Issues > High API Costs',
-  pool: 'Common Issues > Database Connection Pool Exhausted',
-  hallucination: 'Common Issues > Hallucination Detection Failures',
-  resources: 'Incident Response > P0: Complete Service Outage (Resource exhaustion)',
-} as const;
-
-/**
- * The runbook's error table as log filters on the service log groups: metric name,
- * filter pattern, alarm threshold per 5 minutes (fact checks: per 15), severity, section.
- */
-export const LOG_PATTERNS = [
-  {
-    metric: 'ErrorLogs',
-    pattern: '{ $.level = "ERROR" }',
-    threshold: 50,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'RateLimited',
-    pattern: '?"429 Too Many Requests" ?"rate_limit"',
-    threshold: 20,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'FactCheckFailed',
-    pattern: '"Fact check failed"',
-    threshold: 10,
-    severity: 'P3',
-    runbook: RUNBOOK.hallucination,
-  },
-  {
-    metric: 'VectorSearchFailed',
-    pattern: '"Vector search failed"',
-    threshold: 5,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'ConnectionTimeout',
-    pattern: '"Connection timeout"',
-    threshold: 5,
-    severity: 'P1',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'DbPoolExhausted',
-    pattern: '"could not obtain connection from pool"',
-    threshold: 1,
-    severity: 'P1',
-    runbook: RUNBOOK.pool,
-  },
-] as const satisfies ReadonlyArray<{
-  metric: string;
-  pattern: string;
-  threshold: number;
-  severity: Severity;
-  runbook: string;
-}>;
+// The runbook's sections and error table live in ./runbook (no aws-cdk-lib: the ops CLI reads them).
+export { LOG_PATTERNS, RUNBOOK };
 
 /** A Lambda to watch: errors alarm, and DLQ depth when it has one. */
 export interface WatchedFunction {
@@ -304,7 +239,7 @@ export class Observability extends Construct {
       summary: `database connections above ${config.dbConnectionsMaxPercent}% of max_connections (${props.dbMaxConnections})`,
       runbook: RUNBOOK.pool,
       metric: props.database.instance.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
-      threshold: Math.floor((props.dbMaxConnections * config.dbConnectionsMaxPercent) / 100),
+      threshold: dbConnectionsThreshold(props.dbMaxConnections, config.dbConnectionsMaxPercent),
       evaluationPeriods: 5,
     });
     // The worst node of the replication group; ids are unique per metric so that several
@@ -395,8 +330,8 @@ export class Observability extends Construct {
           metricValue: '1',
         });
       }
-      const period = p.metric === 'FactCheckFailed' ? Duration.minutes(15) : five;
-      this.alarm(`log-${kebab(p.metric)}`, {
+      const period = Duration.minutes(p.periodMinutes);
+      this.alarm(logPatternAlarmId(p.metric), {
         severity: p.severity,
         summary: `${p.threshold}+ log lines matching ${p.pattern} in ${period.toMinutes()} minutes`,
         runbook: p.runbook,
@@ -596,4 +531,3 @@ export class Observability extends Construct {
 }
 
 const pct = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
-const kebab = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
