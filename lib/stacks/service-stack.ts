@@ -19,6 +19,7 @@ import { estimateMaxConnections } from '../constructs/max-connections';
 import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
+import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
@@ -233,6 +234,8 @@ export class ServiceStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
 
+    const dbMaxConnections =
+      config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       namePrefix: prefix,
@@ -241,8 +244,7 @@ export class ServiceStack extends Stack {
       alertTopics: this.alerts.topics,
       service: this.service,
       database: stateful.database,
-      dbMaxConnections:
-        config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
+      dbMaxConnections,
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
@@ -329,6 +331,9 @@ export class ServiceStack extends Stack {
       killSwitchBudgetName: `${prefix}-monthly`,
       opsTable,
       alerts: this.alerts,
+      alarmPrefix: `${prefix}-`,
+      databaseInstanceArn: stateful.database.instance.instanceArn,
+      cacheReplicationGroupId: stateful.cache.replicationGroupId,
     });
 
     obs.addAlarms([
@@ -370,6 +375,24 @@ export class ServiceStack extends Stack {
           green: obs.colourAlarms.green.map((a) => a.alarmName),
         },
         topics: Object.fromEntries(Object.entries(this.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        // What `ops diagnose` reads besides the above: the runbook's P1 diagnostic steps.
+        diagnose: {
+          logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
+          alarmPrefix: `${prefix}-`,
+          alarmSeverities: obs.severities,
+          database: {
+            instanceId: stateful.database.instance.instanceIdentifier,
+            maxConnections: dbMaxConnections,
+            connectionsThreshold: dbConnectionsThreshold(
+              dbMaxConnections,
+              config.observability.dbConnectionsMaxPercent,
+            ),
+          },
+          cache: {
+            replicationGroupId: stateful.cache.replicationGroupId,
+            memoryMaxPercent: config.observability.cacheMemoryMaxPercent,
+          },
+        },
         batch: {
           stateMachineArn: this.batch.stateMachine.stateMachineArn,
           scheduleName: this.batch.schedule.scheduleName,
