@@ -5,11 +5,13 @@
 
 import type { OpsCommand } from '../context';
 import { BATCH_COMMANDS } from './batch';
+import { DIAGNOSE_COMMANDS } from './diagnose';
 import { STATUS_COMMANDS } from './status';
 import { TRAFFIC_COMMANDS } from './traffic';
 
 export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...TRAFFIC_COMMANDS,
   ...STATUS_COMMANDS,
+  ...DIAGNOSE_COMMANDS,
   ...BATCH_COMMANDS,
 ];
