@@ -75,6 +75,17 @@ const LIMITS: Limits = {
   cacheMemoryMaxPercent: 80,
   alarmSeverities: { 'error-rate-high': 'P1', 'blue-cpu-high': 'P2' },
 };
+const SCOPE = {
+  services: [
+    { colour: 'blue' as const, serviceName: 'fa-ai-system-blue-service' },
+    { colour: 'green' as const, serviceName: 'fa-ai-system-green-service' },
+  ],
+  targetGroups: (['blue', 'green'] as const).map((colour) => ({
+    colour,
+    targetGroupArn: `arn:aws:elasticloadbalancing:us-east-1:222222222222:targetgroup/fa-ai-system-${colour}/73e2d6bc24d8a067`,
+    targetGroupFullName: `targetgroup/fa-ai-system-${colour}/73e2d6bc24d8a067`,
+  })),
+};
 const quiet: TrafficFigures = { requests: 0, errors: 0, errorRate: null, p95Seconds: null };
 const unread = { ok: false as const, error: 'AccessDenied: no' };
 
@@ -116,22 +127,51 @@ describe('conditions', () => {
     [0.01, []],
     [0.02, ['blue-error-rate']],
   ])('an error rate of %s meets %j (strictly above, as the alarms)', (rate, ids) => {
-    const found = findConditions(readings({ traffic: traffic({ requests: 1000, errorRate: rate }) }), LIMITS);
+    const found = findConditions(
+      readings({ traffic: traffic({ requests: 1000, errorRate: rate }) }),
+      LIMITS,
+      SCOPE,
+    );
     expect(found.map((c) => c.id)).toEqual(ids);
   });
 
   it('takes a P95 above the threshold as P1, at it as fine', () => {
-    const at = findConditions(readings({ traffic: traffic({ requests: 10, p95Seconds: 3 }) }), LIMITS);
-    const above = findConditions(readings({ traffic: traffic({ requests: 10, p95Seconds: 3.01 }) }), LIMITS);
+    const at = findConditions(readings({ traffic: traffic({ requests: 10, p95Seconds: 3 }) }), LIMITS, SCOPE);
+    const above = findConditions(
+      readings({ traffic: traffic({ requests: 10, p95Seconds: 3.01 }) }),
+      LIMITS,
+      SCOPE,
+    );
     expect(at.some((c) => c.id === 'latency-p95')).toBe(false);
     expect(above.find((c) => c.id === 'latency-p95')).toMatchObject({ level: 'P1', colour: 'blue' });
   });
 
+  const targets = (states: string[]) => ({
+    ok: true as const,
+    value: {
+      descriptions: states.map((State, i) => ({
+        Target: { Id: `10.0.1.${i + 10}`, Port: 8000 },
+        TargetHealth: { State: State as 'healthy' },
+      })),
+      summary: { healthy: 0, total: 0, problems: [] },
+    },
+  });
+
   it('never concludes zero healthy targets from a target group it could not read', () => {
-    const oneRead = readings({
-      targets: { blue: { ok: true, value: { healthy: 0, total: 0, problems: [] } }, green: unread },
-    });
-    expect(findConditions(oneRead, LIMITS).some((c) => c.id === 'zero-healthy-targets')).toBe(false);
+    const oneRead = readings({ targets: { blue: targets([]), green: unread } });
+    expect(findConditions(oneRead, LIMITS, SCOPE).some((c) => c.id === 'zero-healthy-targets')).toBe(false);
+  });
+
+  it("judges targets by the health check's rules: none healthy is P0, some unhealthy P2, draining neither", () => {
+    const ids = (blue: string[], green: string[]) =>
+      findConditions(
+        readings({ targets: { blue: targets(blue), green: targets(green) } }),
+        LIMITS,
+        SCOPE,
+      ).map((c) => [c.id, c.level]);
+    expect(ids(['unhealthy'], [])).toEqual([['zero-healthy-targets', 'P0']]);
+    expect(ids(['healthy', 'unhealthy'], [])).toEqual([['targets-unhealthy', 'P2']]);
+    expect(ids(['healthy', 'draining'], ['initial'])).toEqual([]);
   });
 
   it('gives an alarm in ALARM its catalogued severity, an unknown one a note', () => {
@@ -146,6 +186,7 @@ describe('conditions', () => {
         },
       }),
       LIMITS,
+      SCOPE,
     );
     expect(found.map((c) => [c.id, c.level])).toEqual([
       ['error-rate-high', 'P1'],
@@ -168,6 +209,7 @@ describe('conditions', () => {
         patterns: { ok: true, value: [count('ConnectionTimeout', 5), count('VectorSearchFailed', 4)] },
       }),
       LIMITS,
+      SCOPE,
     );
     expect(found.map((c) => [c.id, c.level])).toEqual([
       ['log-connection-timeout', 'P1'],

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeAlarmsCommand, GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueryResultsCommand, StartQueryCommand, StopQueryCommand } from '@aws-sdk/client-cloudwatch-logs';
+import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeReplicationGroupsCommand } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand } from '@aws-sdk/client-rds';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -8,7 +9,7 @@ import { OPS_CLI_CALLS } from '../../lib/ops/calls';
 import { checkSentAgainst } from '../iam/declared-calls';
 import { awsError, lastShiftItem } from '../lambdas/traffic-shift/harness';
 import { dw, errorLine, LOG_GROUPS, metricDataAnswer, resetDiagnose } from './diagnose-world';
-import { awsCalls, cliMocks, opsTable, runOps } from './harness';
+import { awsCalls, cliMocks, opsTable, runOps, service } from './harness';
 
 checkSentAgainst(OPS_CLI_CALLS, 'lib/ops/calls.ts');
 
@@ -192,6 +193,20 @@ describe('diagnose, P1 conditions and the section to follow', () => {
     expect(run.stdout).toContain('P0 fa-ai-system-prod-p0 since 2026-11-25 04:02:00Z (11 min ago)');
     expect(run.stdout).toContain('P1 database connections above 80% of max_connections (100).');
     expect(run.stdout).toMatch(/Then:\n\s+- Common Issues > Database Connection Pool Exhausted \(P1\)/);
+  });
+
+  it("judges tasks by the health check's rules: a service short of tasks is P1", async () => {
+    cliMocks.ecs.on(DescribeServicesCommand).resolves({
+      services: [service('blue', { runningCount: 1, pendingCount: 1 }), service('green')],
+      failures: [],
+    });
+    const run = await runOps(PROD);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toContain('P1 services: 1/2 services running as desired');
+    expect(run.stdout).toContain(
+      'Next: Incident Response > P0: Complete Service Outage (Check ECS service status)',
+    );
+    expect(run.stdout).toContain('blue: fa-ai-system-blue-service ACTIVE, tasks 1/2 running (1 pending)');
   });
 
   it('prints the whole diagnosis as JSON with --json', async () => {

@@ -96,7 +96,7 @@ export function formatDiagnosis(d: Diagnosis, region: string, sinceText: string,
 
   lines.push('', 'Services and targets');
   for (const colour of COLOURS) {
-    const s = r.services.ok ? r.services.value[colour] : undefined;
+    const s = r.services.ok ? r.services.value.byColour[colour] : undefined;
     const t = r.targets[colour];
     const service = !r.services.ok
       ? unavailable(r.services)
@@ -105,10 +105,10 @@ export function formatDiagnosis(d: Diagnosis, region: string, sinceText: string,
         : `${s.serviceName} ${s.status}, tasks ${s.running}/${s.desired} running (${s.pending} pending), ` +
           `deployment ${s.rolloutState ?? '-'}${s.rolloutState === 'COMPLETED' || !s.rolloutStateReason ? '' : `: ${s.rolloutStateReason}`}`;
     const targets = t.ok
-      ? `targets ${t.value.healthy}/${t.value.total} healthy`
+      ? `targets ${t.value.summary.healthy}/${t.value.summary.total} healthy`
       : `targets ${unavailable(t)}`;
     lines.push(`  ${colour}: ${service}; ${targets}`);
-    if (t.ok) lines.push(...t.value.problems.map((p) => `    target ${p}`));
+    if (t.ok) lines.push(...t.value.summary.problems.map((p) => `    target ${p}`));
   }
 
   lines.push('', 'Database');

@@ -4,8 +4,13 @@
  * sections to follow, by one decision table.
  */
 
-import type { Outcome } from '../../../lambdas/health-check/checks';
-import { percent } from '../../../lambdas/health-check/checks';
+import {
+  evaluateServices,
+  evaluateTargets,
+  type Outcome,
+  percent,
+} from '../../../lambdas/health-check/checks';
+import type { ServiceRef, TargetGroupRef } from '../../../lambdas/health-check/config';
 import { RUNBOOK as HEALTH_RUNBOOK } from '../../../lambdas/health-check/report';
 import { COLOURS, type Colour, type LastShift } from '../../../lambdas/shared/traffic';
 import type { Severity } from '../../constructs/alert-topics';
@@ -18,8 +23,8 @@ import type {
   DatabaseInstance,
   FiringAlarm,
   PatternCount,
-  ServiceSummary,
-  TargetSummary,
+  Services,
+  Targets,
   Traffic,
 } from './sources';
 
@@ -62,8 +67,8 @@ export interface Limits {
  */
 export interface Readings {
   readonly traffic: Outcome<Traffic>;
-  readonly services: Outcome<Readonly<Record<Colour, ServiceSummary | null>>>;
-  readonly targets: Readonly<Record<Colour, Outcome<TargetSummary>>>;
+  readonly services: Outcome<Services>;
+  readonly targets: Readonly<Record<Colour, Outcome<Targets>>>;
   readonly database: Outcome<DatabaseInstance>;
   readonly connections: Outcome<Connections>;
   readonly cache: Outcome<CacheGroup>;
@@ -83,11 +88,17 @@ const DB_SERVING = new Set([
   'storage-optimization',
 ]);
 
-/**
- * Every condition the readings show (an unavailable source shows none). `since` is the start
- * of the window: a shift that ended after it is recent.
- */
-export function findConditions(readings: Readings, limits: Limits, since?: Date): Condition[] {
+/** What the readings are of: the services and target groups, and the window's start. */
+export interface Scope {
+  readonly services: readonly ServiceRef[];
+  readonly targetGroups: readonly TargetGroupRef[];
+  /** A shift that ended after this is recent. */
+  readonly since?: Date;
+}
+
+/** Every condition the readings show (an unavailable source shows none). */
+export function findConditions(readings: Readings, limits: Limits, refs: Scope): Condition[] {
+  const since = refs.since;
   const found: Condition[] = [];
   const add = (c: Condition) => found.push(c);
 
@@ -134,43 +145,36 @@ export function findConditions(readings: Readings, limits: Limits, since?: Date)
     }
   }
 
-  const targets = COLOURS.map((c) => value(readings.targets[c]));
-  if (targets.every((t) => t !== undefined) && targets.reduce((n, t) => n + (t?.healthy ?? 0), 0) === 0) {
-    add({ id: 'zero-healthy-targets', level: 'P0', summary: 'no healthy target in either target group' });
+  // Services and targets by the health check's own rules, so that `ops health` and the
+  // scheduled check never disagree with diagnose.
+  const servicesCheck = evaluateServices(
+    refs.services,
+    readings.services.ok ? { ok: true, value: readings.services.value.described } : readings.services,
+  );
+  if (servicesCheck.status === 'FAIL') {
+    add({
+      id: servicesCheck.severity === 'P0' ? 'services-down' : 'services-degraded',
+      level: servicesCheck.severity ?? 'P1',
+      summary: `services: ${servicesCheck.figure} (${servicesCheck.detail})`,
+    });
   }
-  COLOURS.forEach((colour, i) => {
-    const t = targets[i];
-    if (t && t.total > 0 && t.healthy < t.total) {
-      add({
-        id: `${colour}-unhealthy-targets`,
-        level: 'P2',
-        colour,
-        summary: `${colour}: ${t.healthy}/${t.total} targets healthy`,
-      });
-    }
-  });
-
-  const services = value(readings.services);
+  const targetsCheck = evaluateTargets(
+    refs.targetGroups.map((ref) => {
+      const o = readings.targets[ref.colour];
+      return { ref, outcome: o.ok ? { ok: true as const, value: o.value.descriptions } : o };
+    }),
+  );
+  if (targetsCheck.status === 'FAIL') {
+    add({
+      // Named as the P0 alarm that watches the same.
+      id: targetsCheck.severity === 'P0' ? 'zero-healthy-targets' : 'targets-unhealthy',
+      level: targetsCheck.severity ?? 'P2',
+      summary: `targets: ${targetsCheck.figure} (${targetsCheck.detail})`,
+    });
+  }
   for (const colour of COLOURS) {
-    const s = services?.[colour];
-    if (services && s === null) {
-      add({
-        id: `${colour}-service-missing`,
-        level: 'P1',
-        colour,
-        summary: `${colour}: the ECS service was not found`,
-      });
-    }
-    if (!s) continue;
-    if (s.running < s.desired) {
-      add({
-        id: `${colour}-tasks-short`,
-        level: 'P2',
-        colour,
-        summary: `${colour}: ${s.running} of ${s.desired} tasks running (${s.pending} pending)`,
-      });
-    }
-    if (s.rolloutState === 'FAILED') {
+    const s = value(readings.services)?.byColour[colour];
+    if (s?.rolloutState === 'FAILED') {
       add({
         id: `${colour}-rollout-failed`,
         level: 'P2',
@@ -263,7 +267,7 @@ const errorTable = (pattern: string) => `${RUNBOOK.errorRate} > Common Patterns:
  */
 export const DECISION_TABLE: readonly Row[] = [
   {
-    when: ['p0', 'zero-healthy-targets', '5xx-storm'],
+    when: ['p0', 'zero-healthy-targets', '5xx-storm', 'services-down'],
     section: RUNBOOK.outage,
     action:
       'After a recent deployment or shift, roll back now: npm run ops -- rollback. Otherwise check the ECS services and the task logs.',
@@ -324,9 +328,14 @@ export const DECISION_TABLE: readonly Row[] = [
     action: 'Resource exhaustion: scale up the task count.',
   },
   {
-    when: [/^(blue|green)-(unhealthy-targets|tasks-short|rollout-failed|service-missing)$/],
+    when: ['services-degraded', /^(blue|green)-rollout-failed$/],
+    section: HEALTH_RUNBOOK.degraded,
+    action: "Tasks not running as desired: read the service events and the stopped tasks' reasons.",
+  },
+  {
+    when: ['targets-unhealthy', /^(blue|green)-unhealthy-targets$/],
     section: HEALTH_RUNBOOK.unhealthyTargets,
-    action: 'Tasks failing their health checks or not starting: read the task logs and the service events.',
+    action: 'Targets failing their health checks: read the task logs of the colour.',
   },
   {
     when: ['cache-memory-high', 'cache-status', /^batch-/],

@@ -195,7 +195,11 @@ export async function diagnose(
     audit,
   };
   const limits = limitsOf(manifest);
-  const conditions = findConditions(readings, limits, since);
+  const conditions = findConditions(readings, limits, {
+    services: health.services,
+    targetGroups: health.targetGroups,
+    since,
+  });
   const sources: Array<[string, Outcome<unknown>]> = [
     ['traffic metrics', traffic],
     ['ECS services', services],

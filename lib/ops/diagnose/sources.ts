@@ -15,9 +15,11 @@ import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import {
   DescribeTargetHealthCommand,
   type ElasticLoadBalancingV2Client,
+  type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
+import type { DescribedServices } from '../../../lambdas/health-check/checks';
 import type { TargetGroupRef } from '../../../lambdas/health-check/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../lambdas/health-check/metrics';
 import { type RetryOptions, withRetry } from '../../../lambdas/shared/retry';
@@ -379,36 +381,55 @@ export async function readCacheMemory(
 
 export type ServiceSummary = ReturnType<typeof summarizeService> & { readonly serviceName: string };
 
+/** DescribeServices' answer (for the health check's rules) and each colour's summary. */
+export interface Services {
+  readonly described: DescribedServices;
+  readonly byColour: Readonly<Record<Colour, ServiceSummary | null>>;
+}
+
 export async function readServices(
   ecs: ECSClient,
   cluster: string,
   services: Readonly<Record<Colour, string>>,
   retry: RetryOptions | undefined,
-): Promise<Record<Colour, ServiceSummary | null>> {
+): Promise<Services> {
   const result = await withRetry(
     () => ecs.send(new DescribeServicesCommand({ cluster, services: COLOURS.map((c) => services[c]) })),
     retry,
   );
-  return Object.fromEntries(
+  // The last 100 service events would swamp the report (and --json); the summary keeps the rollout.
+  const described = {
+    services: (result.services ?? []).map(({ events: _, ...service }) => service),
+    failures: result.failures ?? [],
+  };
+  const byColour = Object.fromEntries(
     COLOURS.map((colour) => {
-      const found = result.services?.find((s) => s.serviceName === services[colour]);
+      const found = described.services.find((s) => s.serviceName === services[colour]);
       return [colour, found ? { serviceName: services[colour], ...summarizeService(found) } : null];
     }),
   ) as Record<Colour, ServiceSummary | null>;
+  return { described, byColour };
 }
 
 export type TargetSummary = ReturnType<typeof summarizeTargets>;
+
+/** DescribeTargetHealth's answer (for the health check's rules) and its summary. */
+export interface Targets {
+  readonly descriptions: TargetHealthDescription[];
+  readonly summary: TargetSummary;
+}
 
 export async function readTargets(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
   retry: RetryOptions | undefined,
-): Promise<TargetSummary> {
+): Promise<Targets> {
   const result = await withRetry(
     () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
     retry,
   );
-  return summarizeTargets(result.TargetHealthDescriptions ?? []);
+  const descriptions = result.TargetHealthDescriptions ?? [];
+  return { descriptions, summary: summarizeTargets(descriptions) };
 }
 
 /** An alarm in ALARM. */
