@@ -12,45 +12,10 @@ import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-met
 import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
 import type { Cache } from './cache';
 import type { Database } from './database';
+import { dbConnectionsThreshold, LOG_PATTERNS, RUNBOOK } from './runbook';
 
-/**
- * The runbook's error table as log filters on the service log groups: metric name, filter
- * pattern, its alarm (severity and runbook section in the catalogue) and the alarm's threshold
- * per 5 minutes (fact checks: per 15).
- */
-export const LOG_PATTERNS = [
-  { metric: 'ErrorLogs', pattern: '{ $.level = "ERROR" }', alarm: 'log-error-logs', threshold: 50 },
-  {
-    metric: 'RateLimited',
-    pattern: '?"429 Too Many Requests" ?"rate_limit"',
-    alarm: 'log-rate-limited',
-    threshold: 20,
-  },
-  {
-    metric: 'FactCheckFailed',
-    pattern: '"Fact check failed"',
-    alarm: 'log-fact-check-failed',
-    threshold: 10,
-  },
-  {
-    metric: 'VectorSearchFailed',
-    pattern: '"Vector search failed"',
-    alarm: 'log-vector-search-failed',
-    threshold: 5,
-  },
-  {
-    metric: 'ConnectionTimeout',
-    pattern: '"Connection timeout"',
-    alarm: 'log-connection-timeout',
-    threshold: 5,
-  },
-  {
-    metric: 'DbPoolExhausted',
-    pattern: '"could not obtain connection from pool"',
-    alarm: 'log-db-pool-exhausted',
-    threshold: 1,
-  },
-] as const satisfies ReadonlyArray<{ metric: string; pattern: string; alarm: AlarmId; threshold: number }>;
+// The runbook's sections and error table live in ./runbook (no aws-cdk-lib: the ops CLI reads them).
+export { LOG_PATTERNS, RUNBOOK };
 
 /** A Lambda to watch: errors alarm, and DLQ depth when it has one. */
 export interface WatchedFunction {
@@ -226,7 +191,7 @@ export class Observability extends Construct {
     this.alarm('db-connections-high', {
       figures: { percent: config.dbConnectionsMaxPercent, maxConnections: props.dbMaxConnections },
       metric: props.database.instance.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
-      threshold: Math.floor((props.dbMaxConnections * config.dbConnectionsMaxPercent) / 100),
+      threshold: dbConnectionsThreshold(props.dbMaxConnections, config.dbConnectionsMaxPercent),
       evaluationPeriods: 5,
     });
     // The worst node of the replication group; ids are unique per metric so that several
@@ -305,7 +270,7 @@ export class Observability extends Construct {
           metricValue: '1',
         });
       }
-      const period = p.metric === 'FactCheckFailed' ? Duration.minutes(15) : five;
+      const period = Duration.minutes(p.periodMinutes);
       this.alarm(p.alarm, {
         figures: { count: p.threshold, pattern: p.pattern, minutes: period.toMinutes() },
         metric: new cloudwatch.Metric({

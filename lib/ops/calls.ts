@@ -17,6 +17,16 @@ export const OPS_CLI_CALLS = declareCalls({
       'cloudwatch:GetMetricData',
     ],
   },
+  // diagnose: alarms in ALARM. DescribeAlarms returns composite alarms (the P0) only to a
+  // grant on *, whatever the names asked for.
+  alarms: { actions: ['cloudwatch:DescribeAlarms'] },
+  // diagnose: Logs Insights on the two service log groups; StopQuery (of a query past its
+  // bound) names no resource.
+  serviceLogGroups: { actions: ['logs:StartQuery', 'logs:GetQueryResults'] },
+  logQueries: { actions: ['logs:StopQuery'] },
+  // diagnose: the state of the data tier.
+  database: { actions: ['rds:DescribeDBInstances'] },
+  cache: { actions: ['elasticache:DescribeReplicationGroups'] },
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
   weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   // batch status reads it; batch disable and enable write it.

@@ -4,9 +4,12 @@ import { userInfo } from 'node:os';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -26,6 +29,9 @@ export interface OpsClients {
   readonly cloudwatch: CloudWatchClient;
   readonly scheduler: SchedulerClient;
   readonly sns: SNSClient;
+  readonly logs: CloudWatchLogsClient;
+  readonly rds: RDSClient;
+  readonly elasticache: ElastiCacheClient;
   /** Budgets is served from us-east-1 whatever the region. */
   readonly budgets: BudgetsClient;
 }
@@ -67,6 +73,9 @@ export function createClients(region: string): OpsClients {
     cloudwatch: new CloudWatchClient(config),
     scheduler: new SchedulerClient(config),
     sns: new SNSClient(config),
+    logs: new CloudWatchLogsClient(config),
+    rds: new RDSClient(config),
+    elasticache: new ElastiCacheClient(config),
     budgets: new BudgetsClient({ ...config, region: 'us-east-1' }),
   };
 }

@@ -6,6 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ALARM_ENTRIES } from '../../core/alarms/catalogue';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
@@ -20,6 +21,7 @@ import { estimateMaxConnections } from '../constructs/max-connections';
 import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
+import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
 import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
@@ -243,6 +245,8 @@ export class ServiceStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
 
+    const dbMaxConnections =
+      config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
@@ -250,8 +254,7 @@ export class ServiceStack extends Stack {
       alarms: this.alarms,
       service: this.service,
       database: stateful.database,
-      dbMaxConnections:
-        config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
+      dbMaxConnections,
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
@@ -347,6 +350,9 @@ export class ServiceStack extends Stack {
       killSwitchBudgetName: `${prefix}-monthly`,
       opsTable,
       alerts: this.alerts,
+      alarmPrefix: `${prefix}-`,
+      databaseInstanceArn: stateful.database.instance.instanceArn,
+      cacheReplicationGroupId: stateful.cache.replicationGroupId,
     });
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
@@ -381,6 +387,24 @@ export class ServiceStack extends Stack {
           green: obs.colourAlarms.green.map((a) => a.alarmName),
         },
         topics: this.alerts.topicArns,
+        // What `ops diagnose` reads besides the above: the runbook's P1 diagnostic steps.
+        diagnose: {
+          logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
+          alarmPrefix: `${prefix}-`,
+          alarmSeverities: Object.fromEntries(ALARM_ENTRIES.map(([id, entry]) => [id, entry.severity])),
+          database: {
+            instanceId: stateful.database.instance.instanceIdentifier,
+            maxConnections: dbMaxConnections,
+            connectionsThreshold: dbConnectionsThreshold(
+              dbMaxConnections,
+              config.observability.dbConnectionsMaxPercent,
+            ),
+          },
+          cache: {
+            replicationGroupId: stateful.cache.replicationGroupId,
+            memoryMaxPercent: config.observability.cacheMemoryMaxPercent,
+          },
+        },
         batch: {
           stateMachineArn: this.batch.stateMachine.stateMachineArn,
           scheduleName: this.batch.schedule.scheduleName,

@@ -8,6 +8,7 @@
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
   ECSClient,
@@ -16,6 +17,8 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { RDSClient } from '@aws-sdk/client-rds';
 import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { runCli } from '../../lib/ops/cli';
@@ -89,6 +92,9 @@ export const cliMocks = {
   ecs: mockClient(ECSClient),
   scheduler: mockClient(SchedulerClient),
   budgets: mockClient(BudgetsClient),
+  logs: mockClient(CloudWatchLogsClient),
+  rds: mockClient(RDSClient),
+  elasticache: mockClient(ElastiCacheClient),
 };
 
 const mockedClients = {
@@ -97,6 +103,9 @@ const mockedClients = {
   ecs: new ECSClient({ region: REGION }),
   scheduler: new SchedulerClient({ region: REGION }),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
+  logs: new CloudWatchLogsClient({ region: REGION }),
+  rds: new RDSClient({ region: REGION }),
+  elasticache: new ElastiCacheClient({ region: REGION }),
 };
 
 let current: LocalOpsTable | undefined;
@@ -187,7 +196,15 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
   // The helper names it: its counter is shared by every harness in the worker (one engine).
   current = await createOpsTable();
   await current.seed(...(setup.items ?? []));
-  for (const mock of [cliMocks.cloudformation, cliMocks.ecs, cliMocks.scheduler, cliMocks.budgets])
+  for (const mock of [
+    cliMocks.cloudformation,
+    cliMocks.ecs,
+    cliMocks.scheduler,
+    cliMocks.budgets,
+    cliMocks.logs,
+    cliMocks.rds,
+    cliMocks.elasticache,
+  ])
     mock.reset();
   cliMocks.cloudformation
     .on(DescribeStacksCommand)
