@@ -20,6 +20,7 @@ import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendGuard } from '../constructs/spend-guard';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
@@ -106,6 +107,8 @@ export class ServiceStack extends Stack {
   public readonly alerts: AlertTopics;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
+  /** The runbook's budget alerts on all spend (LLM and AWS), within minutes. */
+  public readonly spendGuard: SpendGuard;
   public readonly observability: Observability;
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
@@ -233,6 +236,20 @@ export class ServiceStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
 
+    this.spendGuard = new SpendGuard(this, 'SpendGuard', {
+      envName: config.envName,
+      config: config.spendGuard,
+      budgets: config.budgets,
+      budgetNames: this.budgetGuard.budgetNames,
+      alerts: this.alerts,
+      batch: this.batch,
+      cluster: this.service.cluster,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      opsTable,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       namePrefix: prefix,
@@ -326,7 +343,7 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       weightsParameterName: stateful.trafficWeights.parameterName,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
-      killSwitchBudgetName: `${prefix}-monthly`,
+      budgetNames: Object.values(this.budgetGuard.budgetNames),
       opsTable,
       alerts: this.alerts,
     });
@@ -378,6 +395,13 @@ export class ServiceStack extends Stack {
           taskFamily: this.batch.taskDefinition.family,
           killSwitchBudgetName: `${prefix}-monthly`,
           killThresholdPercent: config.budgets.killSwitchPercent,
+        },
+        // So that `batch enable` refuses by the very numbers the spend guard acts on.
+        spend: {
+          budgets: this.spendGuard.settings.budgets,
+          killSwitchPercent: this.spendGuard.settings.killSwitchPercent,
+          maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
+          awsSettleHours: this.spendGuard.settings.awsSettleHours,
         },
       }),
     });
