@@ -19,6 +19,7 @@ type Section = (typeof SECTIONS)[number];
 /** The Lambdas of this project (folders under lambdas/ with a handler.ts). */
 const LAMBDAS = [
   'budget-guard',
+  'spend-guard',
   'health-check',
   'traffic-shift',
   'traffic-rollback',

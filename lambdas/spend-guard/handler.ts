@@ -11,7 +11,12 @@ import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { schema as envSchema } from '../../core/contracts/spend-guard';
-import { LLM_COMPONENTS, SPEND_GUARD_METRICS, SPEND_GUARD_SERVICE } from '../../core/spend/metric';
+import {
+  LLM_COMPONENTS,
+  SPEND_GUARD_METRICS,
+  SPEND_GUARD_SERVICE,
+  spendGuardDimensions,
+} from '../../core/spend/metric';
 import { parseFunctionEnv } from '../shared/env';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { KillSwitchIncompleteError } from '../shared/kill-switch/types';
@@ -94,7 +99,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sp
       logger,
       scheduledTime,
     });
-    observe(metrics, result);
+    observe(metrics, result, config.environment);
     // Only now: a guard whose run cannot finish must look as dead as one that stopped.
     metrics.addMetric(SPEND_GUARD_METRICS.heartbeat, MetricUnit.Count, 1);
     return result;
@@ -109,7 +114,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sp
   }
 }
 
-function observe(metrics: Metrics, result: SpendGuardResult): void {
+function observe(metrics: Metrics, result: SpendGuardResult, environment: string): void {
   metrics.addMetric(SPEND_GUARD_METRICS.spendUnknown, MetricUnit.Count, result.problems.length > 0 ? 1 : 0);
   metrics.addMetric('ClockSkewSeconds', MetricUnit.Seconds, result.clockSkewSeconds);
   metrics.addMetric(
@@ -123,7 +128,10 @@ function observe(metrics: Metrics, result: SpendGuardResult): void {
     if (typeof silent !== 'boolean') continue;
     // Its own document: the Component dimension must not spread to the invocation's other metrics.
     const single = metrics.singleMetric();
-    single.addDimension('Component', component);
+    for (const [name, value] of Object.entries(spendGuardDimensions(environment, { Component: component }))) {
+      // `service` is Powertools' own default dimension.
+      if (name !== 'service') single.addDimension(name, value);
+    }
     single.addMetric(SPEND_GUARD_METRICS.llmCostSilent, MetricUnit.Count, silent ? 1 : 0);
   }
 }

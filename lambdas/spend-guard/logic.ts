@@ -138,12 +138,6 @@ export interface SpendGuardResult {
 /** Some action of the run failed (reported, claims left incomplete): the next run redoes it. */
 export class SpendGuardIncompleteError extends ActionsIncompleteError {}
 
-const CHANNEL_TOPIC: Readonly<Record<Channel, keyof SpendGuardConfig['topics']>> = {
-  email: 'email',
-  chat: 'chat',
-  page: 'page',
-};
-
 /** One run of the spend guard (see the module comment). Throws SpendGuardIncompleteError after reporting. */
 export async function runSpendGuard(
   clients: SpendGuardClients,
@@ -254,7 +248,7 @@ export async function runSpendGuard(
     retry('Publish', () =>
       clients.sns.send(
         new PublishCommand({
-          TopicArn: config.topics[CHANNEL_TOPIC[channel]],
+          TopicArn: config.topics[channel],
           Subject: message.subject,
           Message: message.message,
         }),

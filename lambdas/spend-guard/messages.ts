@@ -3,7 +3,6 @@
  * where each number came from, which are lower bounds and which could not be read.
  */
 
-import type { SpendBudgetId } from '../../core/spend/budgets';
 import { subject } from '../shared/kill-switch/messages';
 import type { ActionFailure } from '../shared/kill-switch/types';
 import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../shared/spend/read';
@@ -16,13 +15,6 @@ export interface Message {
 }
 
 const RUNBOOK = 'Runbook: Cost Management > Budget Alerts; Cost Optimization Actions.';
-
-const NAMES: Readonly<Record<SpendBudgetId, string>> = {
-  batch: 'batch',
-  interactive: 'interactive',
-  infrastructure: 'infrastructure',
-  total: 'total',
-};
 
 function headline(spend: BudgetSpend): string {
   const lowerBound = spend.parts.some((p) => !p.known || p.lowerBound);
@@ -39,7 +31,7 @@ export function noticeMessage(environment: string, notice: Notice, killSwitchPer
   const top = notice.levels.at(-1)?.level.percent ?? 0;
   const exhausted = notice.levels.some((l) => l.level.action === 'disable-batch');
   const lines = [
-    `Spend guard (${environment}): the ${NAMES[notice.budget]} budget of ${notice.month} reached ${percents} ` +
+    `Spend guard (${environment}): the ${notice.budget} budget of ${notice.month} reached ${percents} ` +
       `(month to date, UTC): ${headline(notice.spend)}.`,
     '',
     `Figures used: ${describeBudgetSpend(notice.spend)}.${projection(notice.spend)}`,
@@ -52,7 +44,7 @@ export function noticeMessage(environment: string, notice: Notice, killSwitchPer
     );
   } else if (exhausted) {
     lines.push(
-      `The ${NAMES[notice.budget]} budget is spent. The batch is NOT disabled for it (the kill switch acts on ` +
+      `The ${notice.budget} budget is spent. The batch is NOT disabled for it (the kill switch acts on ` +
         `this environment's kill-switch budgets at ${killSwitchPercent}%): reduce this spend by hand.`,
     );
   } else {
@@ -61,7 +53,7 @@ export function noticeMessage(environment: string, notice: Notice, killSwitchPer
   lines.push(RUNBOOK);
   return {
     subject: subject(
-      `[${environment}] Spend ${top}% of the ${NAMES[notice.budget]} budget${notice.late ? ` (${notice.month}, late data)` : ''}: ${headline(notice.spend)}`,
+      `[${environment}] Spend ${top}% of the ${notice.budget} budget${notice.late ? ` (${notice.month}, late data)` : ''}: ${headline(notice.spend)}`,
     ),
     message: lines.join('\n'),
   };
@@ -70,7 +62,7 @@ export function noticeMessage(environment: string, notice: Notice, killSwitchPer
 /** The kill switch's trigger reason and figures for the kill thresholds reached. */
 export function killReason(spends: readonly BudgetSpend[], killSwitchPercent: number): string {
   return `Spend guard: ${spends
-    .map((s) => `${NAMES[s.id]} budget ${headline(s)} (${s.percent.toFixed(1)}%)`)
+    .map((s) => `${s.id} budget ${headline(s)} (${s.percent.toFixed(1)}%)`)
     .join(', ')} reached the kill threshold of ${killSwitchPercent}%`;
 }
 
@@ -83,7 +75,7 @@ export function alreadyEngagedMessage(
 ): Message {
   return {
     subject: subject(
-      `[${environment}] Spend ${killSwitchPercent}% of the ${spends.map((s) => NAMES[s.id]).join(' and ')} budget: batch already disabled`,
+      `[${environment}] Spend ${killSwitchPercent}% of the ${spends.map((s) => s.id).join(' and ')} budget: batch already disabled`,
     ),
     message: [
       `${killReason(spends, killSwitchPercent)}.`,
@@ -102,10 +94,10 @@ export function forecastMessage(environment: string, warning: ForecastWarning): 
   const { spend } = warning;
   return {
     subject: subject(
-      `[${environment}] Spend forecast: the ${NAMES[warning.budget]} budget heads for ${money(warning.projectedUsd)} (limit ${money(spend.limitUsd)})`,
+      `[${environment}] Spend forecast: the ${warning.budget} budget heads for ${money(warning.projectedUsd)} (limit ${money(spend.limitUsd)})`,
     ),
     message: [
-      `Spend guard (${environment}): month-to-date spend of the ${NAMES[warning.budget]} budget projected to the end ` +
+      `Spend guard (${environment}): month-to-date spend of the ${warning.budget} budget projected to the end ` +
         `of ${warning.month} is ${money(warning.projectedUsd)}, over its limit of ${money(spend.limitUsd)}.`,
       '',
       `Figures used: ${describeBudgetSpend(spend)}. Projection: LLM spend linearly, AWS spend by AWS Budgets' ` +

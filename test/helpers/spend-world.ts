@@ -60,6 +60,24 @@ export class SpendWorld {
   pageSize?: number;
   /** The GetMetricData requests answered. */
   readonly requests: GetMetricDataCommandInput[] = [];
+  private readonly faults: Array<{
+    call: 'GetMetricData' | 'DescribeBudget';
+    error: () => Error;
+    left: number;
+  }> = [];
+
+  /** The next `times` calls of `call` fail with `error` (a throttle, say), then it answers again. */
+  failNext(call: 'GetMetricData' | 'DescribeBudget', error: () => Error, times = 1): this {
+    this.faults.push({ call, error, left: times });
+    return this;
+  }
+
+  private fault(call: 'GetMetricData' | 'DescribeBudget'): void {
+    const fault = this.faults.find((f) => f.call === call && f.left > 0);
+    if (fault === undefined) return;
+    fault.left -= 1;
+    throw fault.error();
+  }
 
   constructor(
     now: Date,
@@ -128,6 +146,7 @@ export class SpendWorld {
   /** Answers a GetMetricData request. */
   getMetricData(input: GetMetricDataCommandInput): GetMetricDataCommandOutput {
     this.requests.push(input);
+    this.fault('GetMetricData');
     if (this.getMetricDataError) throw this.getMetricDataError();
     const start = input.StartTime?.getTime() ?? 0;
     const end = input.EndTime?.getTime() ?? 0;
@@ -204,6 +223,7 @@ export class SpendWorld {
 
   /** Answers a DescribeBudget request. */
   describeBudget(input: DescribeBudgetCommandInput): DescribeBudgetCommandOutput {
+    this.fault('DescribeBudget');
     const state = this.budgets.get(input.BudgetName ?? '');
     if (state === undefined) {
       throw awsError(

@@ -138,6 +138,7 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
         'db-migrate',
         'health-check',
         'remediation',
+        'spend-guard',
         'traffic-rollback',
         'traffic-shift',
       ].map((n) => `lambda ${n}`),

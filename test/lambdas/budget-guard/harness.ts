@@ -29,7 +29,7 @@ import type {
 } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
-import { mockClient } from '../../helpers/aws-mock';
+import { mockClient, mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { SpendWorld } from '../../helpers/spend-world';
 import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
@@ -142,7 +142,7 @@ export const mocks = {
   /** Rejects every command (see {@link offlineDdb}); tests that reach the table use {@link world}. */
   ddb: mockClient(offlineDdb),
   budgets: mockClient(BudgetsClient),
-  cloudwatch: mockClient(cloudwatch),
+  cloudwatch: mockInstance(cloudwatch),
 };
 
 /** The other services' mocked clients, and a DynamoDB that rejects every command. */

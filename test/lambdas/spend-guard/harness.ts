@@ -16,7 +16,7 @@ import { type SpendGuardValues, serialize } from '../../../core/contracts/spend-
 import type { HandlerDeps } from '../../../lambdas/spend-guard/handler';
 import type { SpendGuardClients } from '../../../lambdas/spend-guard/logic';
 import { awsError, metricValue, NO_SLEEP, observability as sharedObservability } from '../../helpers/aws';
-import { mockClient } from '../../helpers/aws-mock';
+import { mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { SpendWorld } from '../../helpers/spend-world';
 
@@ -90,13 +90,13 @@ const instances = {
 
 /** Each client's stub, on its instance. */
 export const mocks = {
-  scheduler: mockClient(instances.scheduler),
-  sfn: mockClient(instances.sfn),
-  ecs: mockClient(instances.ecs),
-  ssm: mockClient(instances.ssm),
-  sns: mockClient(instances.sns),
-  cloudwatch: mockClient(instances.cloudwatch),
-  budgets: mockClient(instances.budgets),
+  scheduler: mockInstance(instances.scheduler),
+  sfn: mockInstance(instances.sfn),
+  ecs: mockInstance(instances.ecs),
+  ssm: mockInstance(instances.ssm),
+  sns: mockInstance(instances.sns),
+  cloudwatch: mockInstance(instances.cloudwatch),
+  budgets: mockInstance(instances.budgets),
 };
 
 /** What one test sees and moves. */
