@@ -70,8 +70,8 @@ function configOf(env: HandlerDeps['env']): SpendGuardConfig {
  * repeated delivery is an ordinary run: it evaluates the spend as it is now.
  *
  * Metrics (dimensions service, Environment): Heartbeat (1 once a run finished; its absence
- * alarms), SpendUnknown (1/0), LlmCostSilent (1/0, dimension Component), SpendActions,
- * ClockSkewSeconds, LateDeliverySeconds, SpendGuardFailed.
+ * alarms) and LlmCostSilent (1/0, dimension Component) every run; SpendUnknown, SpendActions,
+ * ClockSkewSeconds, LateDeliverySeconds, KillSwitchIncomplete and SpendGuardFailed when they occur.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SpendGuardResult> {
   const { logger, metrics } = deps.observability ?? defaultObservability;
@@ -91,7 +91,9 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sp
       // Lambda retries and throttled invocations arrive late: the spend is evaluated as it is now.
       logger.info('Late delivery: evaluating the spend as it is now', { scheduledTime, lateMs });
     }
-    metrics.addMetric('LateDeliverySeconds', MetricUnit.Seconds, Math.max(0, Math.round(lateMs / 1000)));
+    // Only when late: a custom metric bills every hour it has data (README: Cost).
+    if (lateMs >= 60_000)
+      metrics.addMetric('LateDeliverySeconds', MetricUnit.Seconds, Math.round(lateMs / 1000));
     const result = await runSpendGuard(deps.clients, config, {
       now,
       newId: deps.newId,
@@ -114,14 +116,16 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sp
   }
 }
 
+/**
+ * The run's metrics. Heartbeat and LlmCostSilent go out every run (their alarms need them); the
+ * others only when they have something to say, since a custom metric bills every hour it has data.
+ */
 function observe(metrics: Metrics, result: SpendGuardResult, environment: string): void {
-  metrics.addMetric(SPEND_GUARD_METRICS.spendUnknown, MetricUnit.Count, result.problems.length > 0 ? 1 : 0);
-  metrics.addMetric('ClockSkewSeconds', MetricUnit.Seconds, result.clockSkewSeconds);
-  metrics.addMetric(
-    'SpendActions',
-    MetricUnit.Count,
-    result.actions.filter((a) => a.outcome === 'done').length,
-  );
+  if (result.problems.length > 0) metrics.addMetric(SPEND_GUARD_METRICS.spendUnknown, MetricUnit.Count, 1);
+  if (result.clockSkewSeconds > 0)
+    metrics.addMetric('ClockSkewSeconds', MetricUnit.Seconds, result.clockSkewSeconds);
+  const done = result.actions.filter((a) => a.outcome === 'done').length;
+  if (done > 0) metrics.addMetric('SpendActions', MetricUnit.Count, done);
   for (const component of LLM_COMPONENTS) {
     const silent = result.silence[component];
     // Not known: no datapoint (the alarm treats missing data as not breaching; the heartbeat covers a dead guard).
