@@ -31,3 +31,10 @@ export function trafficWeightsParameterName(envName: EnvironmentName): string {
 export function batchScheduleStateParameterName(envName: EnvironmentName): string {
   return `/${SYSTEM_NAME}/${envName}/batch/schedule-state`;
 }
+
+/**
+ * Template metadata key on an AWS::ECS::Service holding the task count set at its creation
+ * (see InitialDesiredCount): the template carries no DesiredCount, and the cost estimate
+ * prices this count instead.
+ */
+export const INITIAL_DESIRED_COUNT_METADATA = 'fa-ai:initial-desired-count';

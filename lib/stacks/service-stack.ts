@@ -21,6 +21,7 @@ import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
 import { SpendGuard } from '../constructs/spend-guard';
+import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
@@ -113,6 +114,7 @@ export class ServiceStack extends Stack {
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
 
@@ -238,7 +240,7 @@ export class ServiceStack extends Stack {
 
     this.spendGuard = new SpendGuard(this, 'SpendGuard', {
       envName: config.envName,
-      config: config.spendGuard,
+      config: config.spend.guard,
       budgets: config.budgets,
       budgetNames: this.budgetGuard.budgetNames,
       alerts: this.alerts,
@@ -284,6 +286,15 @@ export class ServiceStack extends Stack {
       lightEveryMinutes: config.observability.lightCheckMinutes,
       lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.spendReconciliation = new SpendReconciliation(this, 'SpendReconciliation', {
+      envName: config.envName,
+      adminKeys: stateful.adminKeys,
+      config: config.spend.reconciliation,
+      timeZone: TimeZone.of(config.timeZone),
       logRetention,
       logRemovalPolicy: removalPolicy,
     });

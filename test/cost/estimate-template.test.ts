@@ -3,6 +3,7 @@ import { estimateTemplate } from '../../lib/cost';
 import { US_EAST_1 as P } from '../../lib/cost/prices';
 import { monthlyOccurrences } from '../../lib/cost/schedules';
 import type { StackEstimate } from '../../lib/cost/types';
+import { INITIAL_DESIRED_COUNT_METADATA } from '../../lib/naming';
 
 const H = P.hoursPerMonth;
 
@@ -71,6 +72,24 @@ describe('Fargate services', () => {
       8,
     );
     expect(e.free.map((f) => f.resource).sort()).toEqual(['ArmTd', 'X86Td']);
+  });
+
+  it('prices a service without DesiredCount at the count set at its creation (template metadata)', () => {
+    const live = estimate({
+      ArmTd: taskDefinition('1024', '2048', 'ARM64'),
+      Blue: {
+        Type: 'AWS::ECS::Service',
+        Metadata: { [INITIAL_DESIRED_COUNT_METADATA]: 2 },
+        Properties: { LaunchType: 'FARGATE', TaskDefinition: ref('ArmTd') },
+      },
+      Unseeded: {
+        Type: 'AWS::ECS::Service',
+        Properties: { LaunchType: 'FARGATE', TaskDefinition: ref('ArmTd') },
+      },
+    });
+    expect(monthly(live, 'Blue')).toBeCloseTo(monthly(e, 'Blue'), 6);
+    expect(live.fixed.find((i) => i.resource === 'Blue')?.assumption).toContain('set at creation');
+    expect(monthly(live, 'Unseeded')).toBeCloseTo(monthly(e, 'Blue') / 2, 6);
   });
 
   it('reports a service whose task definition is elsewhere as unpriced', () => {

@@ -15,6 +15,7 @@ export const HANDLERS = [
   'remediation',
   'db-migrate',
   'db-maintenance',
+  'spend-reconcile',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
@@ -146,6 +147,19 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'archive denied: ANALYZE and the index check still run, MaintenanceError names the archive, no row lost',
     'duplicate-delivery': 'monthly twice: the second archives 0 rows, no row lost or duplicated',
+  },
+  'spend-reconcile': {
+    'malformed-event': 'InvalidInputError; no AWS call, no provider request',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call, no provider request',
+    'extra-fields': 'unknown fields ignored: reconciles exactly as the plain event',
+    throttling: 'throttled GetMetricData and GetSecretValue retried: the same report as unthrottled',
+    'access-denied':
+      'denied GetSecretValue of one admin key: that provider unknown and never called, the other reconciled',
+    timeout:
+      'GetMetricData timing out past retries: both providers unknown (never a match), heartbeat still sent',
+    'partial-failure':
+      "one provider's report unavailable (5xx past retries): the other reconciled and published, the failure reported",
+    'duplicate-delivery': 'read-only: a second delivery gives the same report and metrics, keys read once',
   },
 };
 

@@ -139,6 +139,7 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
         'health-check',
         'remediation',
         'spend-guard',
+        'spend-reconcile',
         'traffic-rollback',
         'traffic-shift',
       ].map((n) => `lambda ${n}`),

@@ -145,14 +145,14 @@ describe('spend guard', () => {
   });
 
   it('fails synth on a schedule longer than 15 minutes or kill-switch budgets without the total, naming the field', () => {
-    const prodWith = (spendGuard: object) => () =>
-      parseEnvironmentConfig('prod', { ...ENVIRONMENTS.prod, spendGuard });
-    expect(prodWith({ scheduleMinutes: 16 })).toThrow(/spendGuard\.scheduleMinutes: must be at most 15/);
+    const prodWith = (guard: object) => () =>
+      parseEnvironmentConfig('prod', { ...ENVIRONMENTS.prod, spend: { guard } });
+    expect(prodWith({ scheduleMinutes: 16 })).toThrow(/spend\.guard\.scheduleMinutes: must be at most 15/);
     expect(prodWith({ killSwitchBudgets: ['batch'] })).toThrow(
-      /spendGuard\.killSwitchBudgets: must include total/,
+      /spend\.guard\.killSwitchBudgets: must include total/,
     );
     expect(prodWith({ scheduleMinutes: 15, lateDataMinutes: 10 })).toThrow(
-      /spendGuard\.lateDataMinutes: must be 0 or at least scheduleMinutes/,
+      /spend\.guard\.lateDataMinutes: must be 0 or at least scheduleMinutes/,
     );
   });
 
