@@ -16,14 +16,12 @@ import {
 } from '../../core/spend/metric';
 import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
 import type { BudgetsConfig, SpendGuardConfig } from '../config';
+import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
-
-/** Template metadata of a function whose invocations request CloudWatch metrics (the cost estimate prices them). */
-export const COST_METADATA_KEY = 'fa-ai:cost';
 
 /** Properties of {@link SpendGuard}. */
 export interface SpendGuardProps {
@@ -114,9 +112,10 @@ export class SpendGuard extends Construct {
     // The month-to-date reading (every allowed series, four statistics) and the silence check.
     const series = llmCostSeries(props.envName).length;
     this.metricsPerRun = series * LLM_COST_READ_STATISTICS.length + series + QUERY_COUNT_METRIC.tiers.length;
-    (this.handler.lambda.node.defaultChild as CfnResource).addMetadata(COST_METADATA_KEY, {
-      getMetricDataMetricsPerInvocation: this.metricsPerRun,
-    });
+    (this.handler.lambda.node.defaultChild as CfnResource).addMetadata(
+      GET_METRIC_DATA_METRICS_METADATA,
+      this.metricsPerRun,
+    );
 
     this.schedule = new scheduler.Schedule(this, 'Schedule', {
       description: `Spend guard every ${config.scheduleMinutes} minutes`,

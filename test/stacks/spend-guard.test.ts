@@ -7,7 +7,7 @@ import {
   loadEnvironmentConfig,
   parseEnvironmentConfig,
 } from '../../lib/config';
-import { COST_METADATA_KEY } from '../../lib/constructs/spend-guard';
+import { GET_METRIC_DATA_METRICS_METADATA } from '../../lib/naming';
 import { type Synthesized, sharedSynth } from '../helpers/synth';
 
 let synth: Synthesized;
@@ -132,9 +132,8 @@ describe('spend guard', () => {
   });
 
   it('records how many metrics a run requests, for the cost estimate', () => {
-    expect(guardFunction(prod).resource.Metadata[COST_METADATA_KEY]).toEqual({
-      getMetricDataMetricsPerInvocation: 33,
-    });
+    // 6 allowed series x 4 statistics for the month, 6 + 3 QueryCount tiers for the silence check.
+    expect(guardFunction(prod).resource.Metadata[GET_METRIC_DATA_METRICS_METADATA]).toBe(33);
   });
 
   it('puts the spend settings batch enable needs into the ops manifest', () => {
