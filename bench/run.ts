@@ -27,6 +27,7 @@ const LAMBDAS = [
   'remediation',
   'db-migrate',
   'db-maintenance',
+  'spend-reconcile',
 ] as const;
 
 /** One row of the table and of results.json. */

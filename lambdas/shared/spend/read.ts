@@ -133,7 +133,7 @@ export async function readSpend(
   // The reading ends at the month's end when it is over (a late look at the previous month).
   const at = new Date(Math.min(options.at.getTime(), month.end.getTime()));
   const [llm, aws] = await Promise.all([
-    readLlmSpend(sources.cloudwatch, settings, month, options.retry),
+    readLlmSpend(sources.cloudwatch, settings, month, at, options.retry),
     readAwsSpend(sources.budgets, settings, month, at, options.retry),
   ]);
   return assemble(settings, month, at, llm, aws);
@@ -216,13 +216,14 @@ async function readLlmSpend(
   cloudwatch: CloudWatchClient,
   settings: SpendSettings,
   month: SpendMonth,
+  at: Date,
   retry: RetryOptions | undefined,
 ): Promise<Record<LlmComponent, SpendFigure>> {
   const source = `CloudWatch ${LLM_COST_METRIC.name}`;
   const queries = llmSpendQueries(settings.environment);
   let results: Map<string, MetricDataResult>;
   try {
-    results = await getAllPages(cloudwatch, queries, month, retry);
+    results = await getAllPages(cloudwatch, queries, { start: month.start, end: queryEnd(month, at) }, retry);
   } catch (error) {
     const reason = `GetMetricData failed: ${describeError(error)}`;
     return Object.fromEntries(
@@ -234,11 +235,21 @@ async function readLlmSpend(
   ) as Record<LlmComponent, SpendFigure>;
 }
 
+/**
+ * The end of the month-to-date query: the whole hour at least 15 minutes after `at` (a publisher
+ * whose clock runs a little ahead is still counted), never past the month's end.
+ */
+export function queryEnd(month: SpendMonth, at: Date): Date {
+  const hour = 3_600_000;
+  const end = Math.ceil((at.getTime() + 15 * 60_000) / hour) * hour;
+  return new Date(Math.min(end, month.end.getTime()));
+}
+
 /** Every page of one GetMetricData request, merged by query id. */
 async function getAllPages(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
-  month: SpendMonth,
+  window: { readonly start: Date; readonly end: Date },
   retry: RetryOptions | undefined,
 ): Promise<Map<string, MetricDataResult>> {
   const merged = new Map<string, MetricDataResult>();
@@ -250,8 +261,8 @@ async function getAllPages(
         cloudwatch.send(
           new GetMetricDataCommand({
             MetricDataQueries: queries,
-            StartTime: month.start,
-            EndTime: month.end,
+            StartTime: window.start,
+            EndTime: window.end,
             ScanBy: 'TimestampAscending',
             NextToken: token,
           }),

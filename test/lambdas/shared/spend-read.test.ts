@@ -3,7 +3,7 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { llmCostSeries } from '../../../core/spend/metric';
 import { daysIn, elapsedDays, previousSpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
-import { killThresholdCheck, llmSpendQueries, readSpend } from '../../../lambdas/shared/spend/read';
+import { killThresholdCheck, llmSpendQueries, queryEnd, readSpend } from '../../../lambdas/shared/spend/read';
 import { spendSettingsOf } from '../../../lambdas/spend-guard/logic';
 import { awsError, mocks, NO_SLEEP, type World, world } from '../spend-guard/harness';
 
@@ -65,11 +65,21 @@ describe('LLM spend', () => {
     expect(reading.llm.batch).toMatchObject({ known: true, usd: 13.25, lowerBound: false });
     expect(reading.llm.batch.known && reading.llm.batch.source).toBe('CloudWatch LlmCostUsd, 90 calls');
     const [request] = mocks.cloudwatch.commandCalls(GetMetricDataCommand);
+    // From the month's start to the whole hour at least 15 minutes ahead of the reading.
     expect(request?.args[0].input).toMatchObject({
       StartTime: new Date('2026-11-01T00:00:00.000Z'),
-      EndTime: new Date('2026-12-01T00:00:00.000Z'),
+      EndTime: new Date('2026-11-20T13:00:00.000Z'),
       ScanBy: 'TimestampAscending',
     });
+    expect(
+      queryEnd(spendMonthOf(new Date('2026-11-30T23:50:00Z')), new Date('2026-11-30T23:50:00Z')),
+    ).toEqual(new Date('2026-12-01T00:00:00.000Z'));
+    expect(
+      queryEnd(spendMonthOf(new Date('2026-11-20T12:44:00Z')), new Date('2026-11-20T12:44:00Z')),
+    ).toEqual(new Date('2026-11-20T13:00:00.000Z'));
+    expect(
+      queryEnd(spendMonthOf(new Date('2026-11-20T12:46:00Z')), new Date('2026-11-20T12:46:00Z')),
+    ).toEqual(new Date('2026-11-20T14:00:00.000Z'));
     expect(request?.args[0].input.MetricDataQueries).toHaveLength(llmCostSeries('prod').length * 4);
     expect(llmSpendQueries('prod')[0]).toEqual({
       Id: 'llm_batch_0_sum',
@@ -88,6 +98,16 @@ describe('LLM spend', () => {
         Stat: 'Sum',
       },
       ReturnData: true,
+    });
+  });
+
+  it("counts a call whose publisher's clock runs ahead of the guard's (timestamped 10 minutes later)", async () => {
+    w = await world('2026-11-20T12:50:00.000Z');
+    w.spend.cost('2026-11-20T13:00:00.000Z', 'batch', 4);
+    w.clock.now = new Date('2026-11-20T13:01:00.000Z');
+    expect((await read(new Date('2026-11-20T12:50:00.000Z'))).llm.batch).toMatchObject({
+      known: true,
+      usd: 4,
     });
   });
 
