@@ -67,16 +67,20 @@ export type CrossRule<Values> = (
 export interface FunctionContract<Values = unknown, Input = Values> {
   /** The Lambda's folder under lambdas/ (its POWERTOOLS_SERVICE_NAME too). */
   readonly functionName: string;
-  /** Each field's variable. */
-  readonly fields: {
-    readonly [K in keyof Values]: Variable<Values[K], K extends keyof Input ? Input[K] : never>;
-  };
   /** Every variable's name. */
   readonly variables: readonly string[];
   /** The variables of `values`; what AppFunction sets on the function. */
   serialize(values: Input, json?: JsonEncoder): Record<string, string>;
   /** The values in `env` (other variables are ignored); InvalidInputError naming every bad variable. */
   parse(env: FunctionEnv): Values;
+}
+
+/** A contract built by {@link defineContract}: one variable per field. */
+export interface FieldContract<Values = unknown, Input = Values> extends FunctionContract<Values, Input> {
+  /** Each field's variable. */
+  readonly fields: {
+    readonly [K in keyof Values]: Variable<Values[K], K extends keyof Input ? Input[K] : never>;
+  };
 }
 
 const required = z.string({ error: 'is required' }).trim().min(1, 'is required');
@@ -125,7 +129,7 @@ export function defineContract<const V extends AnyVariables>(
   functionName: string,
   fields: V,
   rules: ReadonlyArray<CrossRule<ContractValues<V>>> = [],
-): FunctionContract<ContractValues<V>, ContractInput<V>> {
+): FieldContract<ContractValues<V>, ContractInput<V>> {
   type Values = ContractValues<V>;
   type Input = ContractInput<V>;
   const entries = Object.entries(fields) as Array<
@@ -138,7 +142,7 @@ export function defineContract<const V extends AnyVariables>(
   const schema = z.object(Object.fromEntries(entries.map(([, v]) => [v.name, v.parser])));
   return {
     functionName,
-    fields: fields as unknown as FunctionContract<Values, Input>['fields'],
+    fields: fields as unknown as FieldContract<Values, Input>['fields'],
     variables: names,
     serialize(values, encoder = JSON.stringify) {
       return Object.fromEntries(entries.map(([field, v]) => [v.name, v.encode(values[field], encoder)]));

@@ -9,6 +9,7 @@ import type { FunctionContract } from './contract';
 import { dbMaintenanceContract, dbMigrateContract } from './database';
 import { healthCheckContract } from './health-check';
 import { remediationContract } from './remediation';
+import { spendGuardContract } from './spend-guard';
 import { spendReconcileContract } from './spend-reconcile';
 import { trafficRollbackContract, trafficShiftContract } from './traffic';
 
@@ -19,6 +20,7 @@ export const CONTRACTS: Readonly<Record<string, FunctionContract>> = Object.from
     dbMigrateContract,
     healthCheckContract,
     remediationContract,
+    spendGuardContract,
     spendReconcileContract,
     trafficRollbackContract,
     trafficShiftContract,

@@ -4,8 +4,10 @@ import { fraction } from '../../core/contracts/common';
 import { DB_MAINTENANCE_RULES } from '../../core/contracts/database';
 import { HEALTH_CHECK_RULES } from '../../core/contracts/health-check';
 import { REMEDIATION_RULES } from '../../core/contracts/remediation';
+import { SPEND_GUARD_RULES } from '../../core/contracts/spend-guard';
 import { SPEND_RECONCILE_RULES } from '../../core/contracts/spend-reconcile';
 import { TRAFFIC_ROLLBACK_RULES } from '../../core/contracts/traffic';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import {
   cronSyntaxProblem,
   DB_MAINTENANCE_CRONS,
@@ -363,6 +365,43 @@ const budgetsSchema = z
   );
 
 /**
+ * `spend.guard`: the spend guard (runbook: Budget Alerts, on all spend: LLM from the application's LlmCostUsd
+ * metric, AWS from Budgets). The budgets and the kill threshold are `budgets`' own.
+ */
+const spendGuardSchema = z
+  .object({
+    /** Minutes between runs: the detection latency, plus CloudWatch's metric delay. */
+    scheduleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(15, 'must be at most 15 (a threshold is acted on within the schedule plus the metric delay)')
+      .default(15),
+    /**
+     * The budgets whose kill threshold (budgets.killSwitchPercent) disables the batch; the others
+     * page at it. The runbook's actions apply to each budget, so all four by default.
+     */
+    killSwitchBudgets: SPEND_GUARD_RULES.killSwitchBudgets.default([...SPEND_BUDGETS]),
+    /** No month-end projection before this many days (one weekly batch run projects to several budgets). */
+    forecastMinDays: SPEND_GUARD_RULES.forecastMinDays.default(7),
+    /** A single model call reported above this is not believed (a unit error): its day is left out and paged. */
+    maxCallCostUsd: SPEND_GUARD_RULES.maxCallCostUsd.default(10),
+    /** Hours into a month in which AWS Budgets' figure is not counted: it may still show the month that ended. */
+    awsSettleHours: SPEND_GUARD_RULES.awsSettleHours.default(12),
+    /** Minutes into a month in which the month that ended is read again for late data (0: never). */
+    lateDataMinutes: SPEND_GUARD_RULES.lateDataMinutes.default(30),
+    /** While some spend cannot be read, the page is repeated after this many minutes. */
+    unknownRenotifyMinutes: SPEND_GUARD_RULES.unknownRenotifyMinutes.default(60),
+    /** LLM cost data must appear within this window while queries or a batch run go on. */
+    silenceWindowMinutes: SPEND_GUARD_RULES.silenceWindowMinutes.default(30),
+  })
+  .prefault({})
+  .refine((g) => g.lateDataMinutes === 0 || g.lateDataMinutes >= g.scheduleMinutes, {
+    path: ['lateDataMinutes'],
+    message: 'must be 0 or at least scheduleMinutes (a run must fall inside it)',
+  });
+
+/**
  * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
  * providers' own cost reports (lambdas/spend-reconcile). Under-reporting is how overruns hide.
  */
@@ -393,7 +432,7 @@ const reconciliationSchema = z
   .prefault({});
 
 /** LLM spend beyond what AWS Budgets sees (issue #17). */
-const spendSchema = z.object({ reconciliation: reconciliationSchema }).prefault({});
+const spendSchema = z.object({ reconciliation: reconciliationSchema, guard: spendGuardSchema }).prefault({});
 
 const remediationAction = (maxPerHour: number) =>
   z
@@ -658,6 +697,7 @@ export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
+export type SpendGuardConfig = EnvironmentConfig['spend']['guard'];
 export type CacheConfig = EnvironmentConfig['cache'];
 export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];
 /** The runbook's application settings. */

@@ -21,7 +21,8 @@ export interface OperatorPolicyProps {
   readonly batch: BatchPipeline;
   readonly weightsParameterName: string;
   readonly scheduleStateParameterName: string;
-  readonly killSwitchBudgetName: string;
+  /** The AWS budgets `batch enable` reads (the spend guard's, the monthly one among them). */
+  readonly budgetNames: readonly string[];
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
   /** The prefix of the environment's alarm names, e.g. fa-ai-system-prod-. */
@@ -96,8 +97,10 @@ export class OperatorPolicy extends Construct {
         conditions: inCluster,
         requestContext: { 'ecs:cluster': cluster.clusterArn },
       },
-      killSwitchBudget: {
-        resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/${props.killSwitchBudgetName}`],
+      budgets: {
+        resources: props.budgetNames.map(
+          (name) => `arn:${stack.partition}:budgets::${stack.account}:budget/${name}`,
+        ),
       },
       // On *: CloudWatch returns composite alarms (the P0) only to a DescribeAlarms grant on *.
       alarms: {

@@ -40,7 +40,8 @@ export const OPS_CLI_CALLS = declareCalls({
   batchScheduleRole: { actions: ['iam:PassRole'] },
   clusterTaskList: { actions: ['ecs:ListTasks'] },
   clusterTasks: { actions: ['ecs:StopTask'] },
-  killSwitchBudget: { actions: ['budgets:ViewBudget'] },
+  // batch enable reads the spend as the spend guard does: the four budgets of the runbook.
+  budgets: { actions: ['budgets:ViewBudget'] },
   opsTable: {
     actions: [
       'dynamodb:GetItem',

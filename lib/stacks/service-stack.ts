@@ -6,7 +6,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ALARM_ENTRIES } from '../../core/alarms/catalogue';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
@@ -23,6 +22,7 @@ import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendGuard } from '../constructs/spend-guard';
 import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
@@ -112,6 +112,8 @@ export class ServiceStack extends Stack {
   public readonly alarms: AlarmFactory;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
+  /** The runbook's budget alerts on all spend (LLM and AWS), within minutes. */
+  public readonly spendGuard: SpendGuard;
   public readonly observability: Observability;
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
@@ -247,6 +249,21 @@ export class ServiceStack extends Stack {
 
     const dbMaxConnections =
       config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
+
+    this.spendGuard = new SpendGuard(this, 'SpendGuard', {
+      envName: config.envName,
+      config: config.spend.guard,
+      budgets: config.budgets,
+      budgetNames: this.budgetGuard.budgetNames,
+      alerts: this.alerts,
+      batch: this.batch,
+      cluster: this.service.cluster,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      opsTable,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
@@ -347,7 +364,7 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       weightsParameterName: stateful.trafficWeights.parameterName,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
-      killSwitchBudgetName: `${prefix}-monthly`,
+      budgetNames: Object.values(this.budgetGuard.budgetNames),
       opsTable,
       alerts: this.alerts,
       alarmPrefix: `${prefix}-`,
@@ -391,7 +408,6 @@ export class ServiceStack extends Stack {
         diagnose: {
           logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
           alarmPrefix: `${prefix}-`,
-          alarmSeverities: Object.fromEntries(ALARM_ENTRIES.map(([id, entry]) => [id, entry.severity])),
           database: {
             instanceId: stateful.database.instance.instanceIdentifier,
             maxConnections: dbMaxConnections,
@@ -413,6 +429,13 @@ export class ServiceStack extends Stack {
           taskFamily: this.batch.taskDefinition.family,
           killSwitchBudgetName: `${prefix}-monthly`,
           killThresholdPercent: config.budgets.killSwitchPercent,
+        },
+        // So that `batch enable` refuses by the very numbers the spend guard acts on.
+        spend: {
+          budgets: this.spendGuard.settings.budgets,
+          killSwitchPercent: this.spendGuard.settings.killSwitchPercent,
+          maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
+          awsSettleHours: this.spendGuard.settings.awsSettleHours,
         },
       }),
     });

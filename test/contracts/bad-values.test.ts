@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../core/contracts';
-import type { FunctionContract } from '../../core/contracts/contract';
+import type { FieldContract, FunctionContract, Variable } from '../../core/contracts/contract';
 import { InvalidInputError } from '../../lambdas/shared/errors';
 import { ENVIRONMENTS, environmentConfigSchema } from '../../lib/config';
 import { sharedSynth } from '../helpers/synth';
@@ -37,12 +37,18 @@ function failure(contract: FunctionContract, env: Record<string, string | undefi
   }
 }
 
+/** A variable's kind, when its contract is built by defineContract (the spend guard's is not). */
+function kindOf(contract: FunctionContract, name: string): string | undefined {
+  const fields = (contract as Partial<FieldContract>).fields as Record<string, Variable<unknown>> | undefined;
+  return Object.values(fields ?? {}).find((v) => v.name === name)?.kind;
+}
+
 const VARIABLES = Object.values(CONTRACTS).flatMap((contract) =>
-  Object.values(contract.fields as Record<string, { name: string; kind: string }>).map((v) => ({
+  contract.variables.map((name) => ({
     contract,
-    name: v.name,
-    kind: v.kind,
-    label: `${contract.functionName} ${v.name}`,
+    name,
+    kind: kindOf(contract, name),
+    label: `${contract.functionName} ${name}`,
   })),
 );
 
@@ -219,6 +225,27 @@ const EDGES: readonly Edge[] = [
     variable: 'SETTLE_HOURS',
     accepted: 72,
     refused: 73,
+  },
+  {
+    field: 'spend.guard.forecastMinDays',
+    fn: 'spend-guard',
+    variable: 'FORECAST_MIN_DAYS',
+    accepted: 28,
+    refused: 29,
+  },
+  {
+    field: 'spend.guard.unknownRenotifyMinutes',
+    fn: 'spend-guard',
+    variable: 'UNKNOWN_RENOTIFY_MINUTES',
+    accepted: 1440,
+    refused: 1441,
+  },
+  {
+    field: 'budgets.killSwitchPercent',
+    fn: 'spend-guard',
+    variable: 'KILL_SWITCH_PERCENT',
+    accepted: 200,
+    refused: 201,
   },
   {
     field: 'database.archiveRetentionDays',

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { App, Lazy, Stack } from 'aws-cdk-lib';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../core/contracts';
-import type { FunctionContract, InputOf } from '../../core/contracts/contract';
+import type { FieldContract, FunctionContract, InputOf, Variable } from '../../core/contracts/contract';
 import { remediationContract } from '../../core/contracts/remediation';
 import { PROJECT_ROOT } from '../../lib/lambda-bundling';
 import { bundleDir } from '../bundles/bundles';
@@ -24,12 +24,17 @@ describe('serialize', () => {
     const env = prod.find((f) => f.env.POWERTOOLS_SERVICE_NAME === name)?.env ?? {};
     const values = contract.parse(env);
     // A JSON variable's input is its document (the alarm facts parse into a lookup).
-    const input = Object.fromEntries(
-      Object.entries(contract.fields).map(([field, v]) => [
-        field,
-        v.kind === 'json' ? JSON.parse(env[v.name] ?? 'null') : values[field],
-      ]),
-    );
+    const fields = (contract as Partial<FieldContract>).fields as
+      | Record<string, Variable<unknown>>
+      | undefined;
+    const input = fields
+      ? Object.fromEntries(
+          Object.entries(fields).map(([field, v]) => [
+            field,
+            v.kind === 'json' ? JSON.parse(env[v.name] ?? 'null') : values[field],
+          ]),
+        )
+      : values;
     const deployed = Object.fromEntries(contract.variables.map((v) => [v, env[v]]));
     expect(contract.serialize(input)).toEqual(deployed);
   });
@@ -88,8 +93,10 @@ describe('what the contracts bring into a bundle', () => {
     /^zod$/,
     /^\.\/[a-z-]+$/,
     /^\.\.\/\.\.\/lambdas\/shared\/(env|env-json|errors)$/,
-    // The alarm catalogue's words and facts (the facts import the catalogue's types only).
+    // The alarm catalogue's words and facts (the facts import the catalogue's types only), and the
+    // spend budgets' ids (no imports but the metric's types).
     /^\.\.\/alarms\/(vocabulary|facts)$/,
+    /^\.\.\/spend\/budgets$/,
     // Regular expressions of the providers' ids, with no imports of its own.
     /^\.\.\/spend\/scope$/,
   ];
