@@ -17,6 +17,7 @@ export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> 
   remediation: [],
   'db-migrate': ['lambdas/db-migrate/migrations'],
   'db-maintenance': [],
+  'db-inspect': [],
 };
 
 // Inside the project's node_modules: the bundle's require('@aws-sdk/...') (left to the Lambda
