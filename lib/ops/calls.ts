@@ -29,7 +29,8 @@ export const OPS_CLI_CALLS = declareCalls({
   batchSchedule: { actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'] },
   batchScheduleRole: { actions: ['iam:PassRole'] },
   clusterTaskList: { actions: ['ecs:ListTasks'] },
-  clusterTasks: { actions: ['ecs:StopTask'] },
+  // batch disable stops the batch's tasks; backup dump watches the task it started.
+  clusterTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
   killSwitchBudget: { actions: ['budgets:ViewBudget'] },
   opsTable: {
     actions: [
@@ -44,4 +45,19 @@ export const OPS_CLI_CALLS = declareCalls({
     partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK],
   },
   alerts: { actions: ['sns:Publish'] },
+  // db: the inspection reports, and the weekly maintenance now (both invoked synchronously).
+  dbInspectFunction: { actions: ['lambda:InvokeFunction'] },
+  dbMaintenanceFunction: { actions: ['lambda:InvokeFunction'] },
+  // backup snapshot / list: RDS authorizes both on the instance and on the snapshot.
+  databaseInstance: { actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
+  manualSnapshots: { actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
+  automatedSnapshots: { actions: ['rds:DescribeDBSnapshots'] },
+  // backup dump: run the dump task (tagged from its definition) and pass it its roles.
+  backupTaskDefinition: { actions: ['ecs:RunTask'] },
+  backupTaskTags: { actions: ['ecs:TagResource'] },
+  backupTaskRoles: { actions: ['iam:PassRole'] },
+  // backup list and dump: list db/ (today's dump), read the dump's metadata (not its content:
+  // no kms:Decrypt).
+  backupBucket: { actions: ['s3:ListBucket'] },
+  backupObjects: { actions: ['s3:GetObject'] },
 });

@@ -4,7 +4,9 @@
  */
 
 import type { OpsCommand } from '../context';
+import { BACKUP_COMMANDS } from './backup';
 import { BATCH_COMMANDS } from './batch';
+import { DB_COMMANDS } from './db';
 import { STATUS_COMMANDS } from './status';
 import { TRAFFIC_COMMANDS } from './traffic';
 
@@ -12,4 +14,6 @@ export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...TRAFFIC_COMMANDS,
   ...STATUS_COMMANDS,
   ...BATCH_COMMANDS,
+  ...DB_COMMANDS,
+  ...BACKUP_COMMANDS,
 ];
