@@ -10,7 +10,7 @@ import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db'
 import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import { mockClient } from '../helpers/aws-mock';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
+import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
 
 const lambda = underTest('db-inspect', source);
@@ -35,7 +35,9 @@ afterAll(async () => {
   await db.client.end();
 });
 
-beforeEach(() => {
+beforeEach(async () => {
+  // Runs are compared: counters still pending from earlier writes must not land between two.
+  await settleStatistics(db);
   statements = [];
   secretsMock.reset();
   secretsMock.on(GetSecretValueCommand).resolves({ SecretString: JSON.stringify(RDS_SECRET) });

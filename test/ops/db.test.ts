@@ -9,6 +9,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { InvokeCommand, type InvokeCommandInput } from '@aws-sdk/client-lambda';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+// What the SDK deserializes an invocation's Payload into.
+import { Uint8ArrayBlobAdapter } from '@smithy/core/serde';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as inspect from '../../lambdas/db-inspect/handler';
 import * as maintenance from '../../lambdas/db-maintenance/handler';
@@ -57,6 +59,9 @@ const observability = (serviceName: string) => ({
   metrics: new Metrics({ namespace: 'Test/Automation', serviceName }),
 });
 
+/** An invocation's Payload: `value` as JSON. */
+const blob = (value: unknown) => Uint8ArrayBlobAdapter.fromString(JSON.stringify(value));
+
 /** What Lambda answers a RequestResponse invocation: the handler's result, or its error as FunctionError. */
 async function lambdaService(input: InvokeCommandInput) {
   const event = JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array));
@@ -89,7 +94,7 @@ async function lambdaService(input: InvokeCommandInput) {
       StatusCode: 200,
       FunctionError: 'Unhandled',
       ExecutedVersion: '$LATEST',
-      Payload: new TextEncoder().encode(JSON.stringify(payload)),
+      Payload: blob(payload),
     };
   }
 }
@@ -184,13 +189,11 @@ describe('db (the reports)', () => {
     cliMocks.lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: new TextEncoder().encode(
-        JSON.stringify({
-          errorType: 'DependencyUnavailableError',
-          errorMessage:
-            'Cannot connect to fa-ai-system-db.abc.us-east-1.rds.amazonaws.com:5432/fa_ai_db: timeout',
-        }),
-      ),
+      Payload: blob({
+        errorType: 'DependencyUnavailableError',
+        errorMessage:
+          'Cannot connect to fa-ai-system-db.abc.us-east-1.rds.amazonaws.com:5432/fa_ai_db: timeout',
+      }),
     });
     const run = await runOps(['db', 'hnsw', ...PROD]);
     expect(run.code).toBe(1);
@@ -304,13 +307,11 @@ describe('db maintain', () => {
     cliMocks.lambda.on(InvokeCommand).resolves({
       StatusCode: 200,
       FunctionError: 'Unhandled',
-      Payload: new TextEncoder().encode(
-        JSON.stringify({
-          errorType: 'MaintenanceError',
-          errorMessage:
-            'weekly maintenance failed in 1 step(s): reindex of citations: canceling statement due to statement timeout',
-        }),
-      ),
+      Payload: blob({
+        errorType: 'MaintenanceError',
+        errorMessage:
+          'weekly maintenance failed in 1 step(s): reindex of citations: canceling statement due to statement timeout',
+      }),
     });
     const run = await runOps(['db', 'maintain', ...PROD, '--yes']);
     expect(run.code).toBe(1);

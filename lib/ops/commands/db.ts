@@ -57,9 +57,8 @@ async function invoke<T>(
   }
   if (response.FunctionError) {
     const e = (body ?? {}) as { errorType?: unknown; errorMessage?: unknown };
-    throw new FunctionFailedError(
-      `${functionName} failed: ${String(e.errorType ?? response.FunctionError)}: ${String(e.errorMessage ?? text)}`,
-    );
+    const type = String(e.errorType ?? response.FunctionError);
+    throw new FunctionFailedError(`${functionName} failed: ${type}: ${String(e.errorMessage ?? text)}`);
   }
   return body as T;
 }

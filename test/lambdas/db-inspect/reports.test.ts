@@ -3,7 +3,7 @@ import { type InspectEvent, inspectEventSchema } from '../../../lambdas/db-inspe
 import { inReadOnlyTransaction, runInspection } from '../../../lambdas/db-inspect/reports';
 import type { SqlClient } from '../../../lambdas/shared/db';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
+import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../../helpers/pglite';
 
 let db: TestDatabase;
 let client: SqlClient;
@@ -312,6 +312,7 @@ describe('runInspection: the whole run', () => {
   });
 
   it('changes nothing in the database: the same run twice gives the same reports', async () => {
+    await settleStatistics(db);
     const first = await runInspection(client, event(['unused-indexes', 'tables', 'hnsw']));
     const second = await runInspection(client, event(['unused-indexes', 'tables', 'hnsw']));
     expect({ ...second, at: first.at }).toEqual(first);
