@@ -1,10 +1,12 @@
 import { z } from 'zod';
+import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../../core/spend/scope';
 import {
   cronSyntaxProblem,
   DB_MAINTENANCE_CRONS,
   DEFAULT_BATCH_CRON,
   dstProblem,
   morningCheckCron,
+  spendReconciliationCron,
 } from './schedules';
 
 /** The environments this app knows. Anything else is a typo, not a new environment. */
@@ -360,6 +362,43 @@ const budgetsSchema = z
     { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
   );
 
+/**
+ * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
+ * providers' own cost reports (lambdas/spend-reconcile). Under-reporting is how overruns hide.
+ */
+const reconciliationSchema = z
+  .object({
+    /** Local hour (timeZone) of the daily run. */
+    hour: z.number().int().min(0).max(23).default(6),
+    /**
+     * A difference between billed and reported cost counts when it is more than this share of
+     * the larger side (in percent) and at least minDiscrepancyUsd, on the day or the month to date.
+     */
+    maxDiscrepancyPercent: z.number().gt(0, 'must be above 0').max(100).default(5),
+    /** Dollars below which a difference is noise, whatever its share. */
+    minDiscrepancyUsd: z.number().nonnegative('must not be negative').default(1),
+    /**
+     * Hours after a UTC day ends before the providers' reports of it count as final; a day
+     * not final yet (by the function's clock or the provider's) is not reconciled.
+     */
+    settleHours: z.number().int().min(0).max(72).default(6),
+    /**
+     * Only these Anthropic workspaces (`default` for the default one) when the organization
+     * also bills other systems or environments. Empty: the whole organization.
+     */
+    anthropicWorkspaceIds: z
+      .array(z.string().regex(ANTHROPIC_WORKSPACE_ID, 'must be a workspace id (wrkspc_...) or default'))
+      .default([]),
+    /** Only these OpenAI projects (proj_...), likewise. Empty: the whole organization. */
+    openaiProjectIds: z
+      .array(z.string().regex(OPENAI_PROJECT_ID, 'must be a project id (proj_...)'))
+      .default([]),
+  })
+  .prefault({});
+
+/** LLM spend beyond what AWS Budgets sees (issue #17). */
+const spendSchema = z.object({ reconciliation: reconciliationSchema }).prefault({});
+
 const remediationAction = (maxPerHour: number) =>
   z
     .object({
@@ -524,6 +563,7 @@ export const environmentConfigSchema = z
     budgets: budgetsSchema,
     observability: observabilitySchema,
     remediation: remediationSchema,
+    spend: spendSchema,
     /** Fixed monthly infrastructure cost the estimate must stay under (runbook: $200 in prod). */
     costBudgetUsd: dollars,
   })
@@ -535,6 +575,11 @@ export const environmentConfigSchema = z
         ['observability', 'morningCheckHour'],
         morningCheckCron(c.observability.morningCheckHour),
         'the morning health check',
+      ],
+      [
+        ['spend', 'reconciliation', 'hour'],
+        spendReconciliationCron(c.spend.reconciliation.hour),
+        'the daily spend reconciliation',
       ],
       [['timeZone'], DB_MAINTENANCE_CRONS.weekly, 'the weekly database maintenance'],
       [['timeZone'], DB_MAINTENANCE_CRONS.monthly, 'the monthly database maintenance'],
@@ -633,5 +678,6 @@ export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
 export type CacheConfig = EnvironmentConfig['cache'];
+export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];
 /** The runbook's application settings. */
 export type AppSettings = EnvironmentConfig['app'];

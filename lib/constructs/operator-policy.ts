@@ -29,11 +29,17 @@ export interface OperatorPolicyProps {
   readonly alerts: AlertTopics;
   /** `ops db`: the inspection and maintenance Lambdas. */
   readonly dbFunctions: { readonly inspect: lambda.IFunction; readonly maintenance: lambda.IFunction };
-  /** `ops backup snapshot` and `list`: the RDS instance identifier. */
+  /** `ops backup snapshot` and `list`: the RDS instance identifier (their snapshots are named after it). */
   readonly databaseInstanceIdentifier: string;
   /** `ops backup dump`: the task, and the bucket it writes to. */
   readonly backupTask: DbBackupTask;
   readonly backupsBucket: s3.IBucket;
+  /** The prefix of the environment's alarm names, e.g. fa-ai-system-prod-. */
+  readonly alarmPrefix: string;
+  /** The database `ops diagnose` describes and `ops backup snapshot` snapshots. */
+  readonly databaseInstanceArn: string;
+  /** The cache replication group `ops diagnose` describes. */
+  readonly cacheReplicationGroupId: string;
 }
 
 /**
@@ -111,12 +117,34 @@ export class OperatorPolicy extends Construct {
       killSwitchBudget: {
         resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/${props.killSwitchBudgetName}`],
       },
+      // On *: CloudWatch returns composite alarms (the P0) only to a DescribeAlarms grant on *.
+      alarms: {
+        resources: ['*'],
+        requestResource: stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: `${props.alarmPrefix}*`,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+      serviceLogGroups: { resources: props.service.colours.map((c) => c.logGroup.logGroupArn) },
+      logQueries: { resources: ['*'] },
+      database: { resources: [props.databaseInstanceArn] },
+      cache: {
+        resources: [
+          stack.formatArn({
+            service: 'elasticache',
+            resource: 'replicationgroup',
+            resourceName: props.cacheReplicationGroupId,
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      },
       opsTable: { resources: [props.opsTable.tableArn] },
       // The CLI reports batch controls and rollbacks to P1 only.
       alerts: props.alerts.publishGrant(['P1']),
       dbInspectFunction: { resources: [props.dbFunctions.inspect.functionArn] },
       dbMaintenanceFunction: { resources: [props.dbFunctions.maintenance.functionArn] },
-      databaseInstance: { resources: [rds('db', props.databaseInstanceIdentifier)] },
       // Manual snapshots are named after the instance (fa-ai-system-db-YYYYMMDD-HHMM), automated
       // ones rds:<instance>-<date>.
       manualSnapshots: { resources: [rds('snapshot', `${props.databaseInstanceIdentifier}-*`)] },
@@ -161,8 +189,9 @@ export class OperatorPolicy extends Construct {
       Validations.of(this.policy).acknowledge({ id: `AwsSolutions-IAM5[Resource::${resource}]`, reason });
     acknowledge(
       '*',
-      'DescribeListeners, DescribeTargetHealth and GetMetricData have no resource-level permissions; ListTasks ' +
-        'is limited to the cluster by the ecs:cluster condition.',
+      'DescribeListeners, DescribeTargetHealth, GetMetricData and StopQuery have no resource-level permissions; ' +
+        'DescribeAlarms returns composite alarms only to a grant on *; ListTasks is limited to the cluster by ' +
+        'the ecs:cluster condition.',
     );
     acknowledge(
       nagArn(this, 'cloudformation', `stack/${props.serviceStackName}/*`),

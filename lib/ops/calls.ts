@@ -17,6 +17,17 @@ export const OPS_CLI_CALLS = declareCalls({
       'cloudwatch:GetMetricData',
     ],
   },
+  // diagnose: alarms in ALARM. DescribeAlarms returns composite alarms (the P0) only to a
+  // grant on *, whatever the names asked for.
+  alarms: { actions: ['cloudwatch:DescribeAlarms'] },
+  // diagnose: Logs Insights on the two service log groups; StopQuery (of a query past its
+  // bound) names no resource.
+  serviceLogGroups: { actions: ['logs:StartQuery', 'logs:GetQueryResults'] },
+  logQueries: { actions: ['logs:StopQuery'] },
+  // diagnose: the state of the data tier.
+  // backup snapshot and list: RDS authorizes both on the instance and on the snapshot.
+  database: { actions: ['rds:DescribeDBInstances', 'rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
+  cache: { actions: ['elasticache:DescribeReplicationGroups'] },
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
   weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   // batch status reads it; batch disable and enable write it.
@@ -48,8 +59,6 @@ export const OPS_CLI_CALLS = declareCalls({
   // db: the inspection reports, and the weekly maintenance now (both invoked synchronously).
   dbInspectFunction: { actions: ['lambda:InvokeFunction'] },
   dbMaintenanceFunction: { actions: ['lambda:InvokeFunction'] },
-  // backup snapshot / list: RDS authorizes both on the instance and on the snapshot.
-  databaseInstance: { actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
   manualSnapshots: { actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
   automatedSnapshots: { actions: ['rds:DescribeDBSnapshots'] },
   // backup dump: run the dump task (tagged from its definition) and pass it its roles.

@@ -5,9 +5,11 @@ import { createInterface } from 'node:readline/promises';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -30,12 +32,14 @@ export interface OpsClients {
   readonly cloudwatch: CloudWatchClient;
   readonly scheduler: SchedulerClient;
   readonly sns: SNSClient;
+  readonly logs: CloudWatchLogsClient;
+  /** `diagnose`, and `backup snapshot` and `list`. */
+  readonly rds: RDSClient;
+  readonly elasticache: ElastiCacheClient;
   /** Budgets is served from us-east-1 whatever the region. */
   readonly budgets: BudgetsClient;
   /** `db`: invokes the inspection and maintenance Lambdas synchronously. */
   readonly lambda: LambdaClient;
-  /** `backup snapshot` and `list`. */
-  readonly rds: RDSClient;
   /** `backup dump` and `list`: the backups bucket. */
   readonly s3: S3Client;
 }
@@ -82,11 +86,13 @@ export function createClients(region: string): OpsClients {
     cloudwatch: new CloudWatchClient(config),
     scheduler: new SchedulerClient(config),
     sns: new SNSClient(config),
+    logs: new CloudWatchLogsClient(config),
+    rds: new RDSClient(config),
+    elasticache: new ElastiCacheClient(config),
     budgets: new BudgetsClient({ ...config, region: 'us-east-1' }),
     // A synchronous invocation of the maintenance runs for up to 15 minutes: the SDK's
     // request timeout is off by default, and its TCP keep-alive keeps the idle socket open.
     lambda: new LambdaClient(config),
-    rds: new RDSClient(config),
     s3: new S3Client(config),
   };
 }

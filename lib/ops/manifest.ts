@@ -74,6 +74,24 @@ const manifestSchema = z.object({
       logGroup: name,
     })
     .optional(),
+  /**
+   * Optional (stacks deployed before `ops diagnose`): what diagnose reads besides the above,
+   * the log groups, the alarms' prefix and severities (by the name without the prefix), the
+   * database and the cache with the thresholds of their alarms.
+   */
+  diagnose: z
+    .object({
+      logGroups: z.object({ blue: name, green: name }),
+      alarmPrefix: name,
+      alarmSeverities: z.record(z.string(), z.enum(['P0', 'P1', 'P2', 'P3'])),
+      database: z.object({
+        instanceId: name,
+        maxConnections: z.number().int().positive(),
+        connectionsThreshold: z.number().int().positive(),
+      }),
+      cache: z.object({ replicationGroupId: name, memoryMaxPercent: z.number().positive().max(100) }),
+    })
+    .optional(),
 });
 
 /** The service stack's `OpsManifest` output. */

@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
@@ -8,7 +8,9 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
+import { ALARM_ENTRIES } from '../../core/alarms/catalogue';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
+import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
 import { BatchPipeline } from '../constructs/batch-pipeline';
@@ -23,7 +25,9 @@ import { estimateMaxConnections } from '../constructs/max-connections';
 import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
+import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
 import { envScopedName, SYSTEM_NAME } from '../naming';
@@ -115,12 +119,15 @@ export class ServiceStack extends Stack {
   public readonly service: BlueGreenService;
   public readonly weights: LiveTrafficWeights;
   public readonly alerts: AlertTopics;
+  /** Builds every alarm of the stack from the alarm catalogue. */
+  public readonly alarms: AlarmFactory;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
   public readonly observability: Observability;
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
   /** `ops db`: the runbook's database checks, run in the VPC. */
@@ -190,6 +197,10 @@ export class ServiceStack extends Stack {
       pagerEndpointUrl: config.alerts.pagerEndpointUrl,
       retainData,
     });
+    this.alarms = new AlarmFactory(this, 'AlarmCatalogue', {
+      namePrefix: `${prefix}-`,
+      topics: this.alerts.topics,
+    });
 
     const scheduleState = new DeployTimeParameter(this, 'BatchScheduleState', {
       parameterName: stateful.batchScheduleState.parameterName,
@@ -229,7 +240,7 @@ export class ServiceStack extends Stack {
       retries: config.batch.retries,
       logRetention,
       removalPolicy,
-      alarmPrefix: `${prefix}-`,
+      alarms: this.alarms,
     });
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
@@ -240,6 +251,7 @@ export class ServiceStack extends Stack {
       envName: config.envName,
       emails: config.alerts.emails,
       alerts: this.alerts,
+      alarms: this.alarms,
       batch: this.batch,
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
@@ -248,27 +260,27 @@ export class ServiceStack extends Stack {
       logRemovalPolicy: removalPolicy,
     });
 
+    const dbMaxConnections =
+      config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
-      namePrefix: prefix,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
       config: config.observability,
-      alertTopics: this.alerts.topics,
+      alarms: this.alarms,
       service: this.service,
       database: stateful.database,
-      dbMaxConnections:
-        config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
+      dbMaxConnections,
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
-        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda, severity: 'P1' },
+        // Its dead-letter queue's alarm is the budget guard's own (what to do differs).
+        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda },
         {
           name: 'db-maintenance',
           fn: stateful.maintenance.handler.lambda,
           deadLetterQueue: stateful.maintenance.deadLetterQueue,
-          severity: 'P2',
         },
-        { name: 'db-migrate', fn: stateful.migrations.handler.lambda, severity: 'P2' },
+        { name: 'db-migrate', fn: stateful.migrations.handler.lambda },
       ],
     });
 
@@ -277,11 +289,21 @@ export class ServiceStack extends Stack {
       service: this.service,
       opsTable,
       alerts: this.alerts,
+      alarms: this.alarms,
       timeZone: TimeZone.of(config.timeZone),
       morningHour: config.observability.morningCheckHour,
       lightEveryMinutes: config.observability.lightCheckMinutes,
       lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
+    this.spendReconciliation = new SpendReconciliation(this, 'SpendReconciliation', {
+      envName: config.envName,
+      adminKeys: stateful.adminKeys,
+      config: config.spend.reconciliation,
+      timeZone: TimeZone.of(config.timeZone),
       logRetention,
       logRemovalPolicy: removalPolicy,
     });
@@ -295,6 +317,8 @@ export class ServiceStack extends Stack {
       weightsParameterName: stateful.trafficWeights.parameterName,
       opsTable,
       alarms: { p0: obs.p0Alarm, blue: obs.colourAlarms.blue, green: obs.colourAlarms.green },
+      rollbackAlarms: this.alarms.alarmsWhere((alarm) => alarm.response === 'traffic-rollback'),
+      alarmFacts: this.alarms.factsJson,
       alerts: this.alerts,
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
@@ -304,9 +328,8 @@ export class ServiceStack extends Stack {
     });
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
-      alarmPrefix: `${prefix}-`,
-      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known.
-      alarmSeverities: Lazy.string({ produce: () => JSON.stringify(obs.severities) }),
+      alarmPrefix: this.alarms.namePrefix,
+      alarmFacts: this.alarms.factsJson,
       config: config.remediation,
       service: this.service,
       maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
@@ -321,15 +344,13 @@ export class ServiceStack extends Stack {
         name: 'remediation',
         fn: this.remediation.handler.lambda,
         deadLetterQueue: this.remediation.deadLetterQueue,
-        severity: 'P1',
       },
-      { name: 'health-check', fn: this.healthCheck.handler.lambda, severity: 'P2' },
-      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda, severity: 'P1' },
+      { name: 'health-check', fn: this.healthCheck.handler.lambda },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda },
       {
         name: 'traffic-rollback',
         fn: this.trafficShifter.rollbackHandler.lambda,
         deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
-        severity: 'P1',
       },
     ]);
 
@@ -374,14 +395,10 @@ export class ServiceStack extends Stack {
       databaseInstanceIdentifier: stateful.database.instanceIdentifier,
       backupTask: this.dbBackup,
       backupsBucket,
+      alarmPrefix: `${prefix}-`,
+      databaseInstanceArn: stateful.database.instance.instanceArn,
+      cacheReplicationGroupId: stateful.cache.replicationGroupId,
     });
-
-    obs.addAlarms([
-      { id: 'health-check-heartbeat', severity: 'P2', alarm: this.healthCheck.heartbeatAlarm },
-      { id: 'lambda-budget-guard-dlq', severity: 'P1', alarm: this.budgetGuard.deadLetterAlarm },
-      { id: 'batch-failed', severity: 'P2', alarm: this.batch.failedAlarm },
-      { id: 'batch-timed-out', severity: 'P2', alarm: this.batch.timedOutAlarm },
-    ]);
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
     new CfnOutput(this, 'OpsManifest', {
@@ -415,6 +432,24 @@ export class ServiceStack extends Stack {
           green: obs.colourAlarms.green.map((a) => a.alarmName),
         },
         topics: Object.fromEntries(Object.entries(this.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        // What `ops diagnose` reads besides the above: the runbook's P1 diagnostic steps.
+        diagnose: {
+          logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
+          alarmPrefix: `${prefix}-`,
+          alarmSeverities: Object.fromEntries(ALARM_ENTRIES.map(([id, entry]) => [id, entry.severity])),
+          database: {
+            instanceId: stateful.database.instance.instanceIdentifier,
+            maxConnections: dbMaxConnections,
+            connectionsThreshold: dbConnectionsThreshold(
+              dbMaxConnections,
+              config.observability.dbConnectionsMaxPercent,
+            ),
+          },
+          cache: {
+            replicationGroupId: stateful.cache.replicationGroupId,
+            memoryMaxPercent: config.observability.cacheMemoryMaxPercent,
+          },
+        },
         batch: {
           stateMachineArn: this.batch.stateMachine.stateMachineArn,
           scheduleName: this.batch.schedule.scheduleName,

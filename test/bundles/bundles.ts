@@ -18,6 +18,7 @@ export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> 
   'db-migrate': ['lambdas/db-migrate/migrations'],
   'db-maintenance': [],
   'db-inspect': [],
+  'spend-reconcile': [],
 };
 
 // Inside the project's node_modules: the bundle's require('@aws-sdk/...') (left to the Lambda

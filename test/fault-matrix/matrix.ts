@@ -15,6 +15,7 @@ export const HANDLERS = [
   'db-migrate',
   'db-maintenance',
   'db-inspect',
+  'spend-reconcile',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
@@ -143,6 +144,19 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'one report failing: reported failed with its SQLSTATE, the other reports still run and return',
     'duplicate-delivery': 'read-only: the same event twice gives the same reports and changes nothing',
+  },
+  'spend-reconcile': {
+    'malformed-event': 'InvalidInputError; no AWS call, no provider request',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call, no provider request',
+    'extra-fields': 'unknown fields ignored: reconciles exactly as the plain event',
+    throttling: 'throttled GetMetricData and GetSecretValue retried: the same report as unthrottled',
+    'access-denied':
+      'denied GetSecretValue of one admin key: that provider unknown and never called, the other reconciled',
+    timeout:
+      'GetMetricData timing out past retries: both providers unknown (never a match), heartbeat still sent',
+    'partial-failure':
+      "one provider's report unavailable (5xx past retries): the other reconciled and published, the failure reported",
+    'duplicate-delivery': 'read-only: a second delivery gives the same report and metrics, keys read once',
   },
 };
 

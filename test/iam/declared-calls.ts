@@ -12,6 +12,7 @@ import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { CallDeclaration } from '../../lambdas/shared/calls';
+import { SPEND_RECONCILE_CALLS } from '../../lambdas/spend-reconcile/calls';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import { type SentCommand, takeSentCommands } from '../helpers/aws-mock';
@@ -24,6 +25,7 @@ export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
   remediation: REMEDIATION_CALLS,
+  'spend-reconcile': SPEND_RECONCILE_CALLS,
   'traffic-rollback': TRAFFIC_ROLLBACK_CALLS,
   'traffic-shift': TRAFFIC_SHIFT_CALLS,
 };
@@ -47,6 +49,9 @@ const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
   SNSClient: 'sns',
   SSMClient: 'ssm',
   CloudWatchClient: 'cloudwatch',
+  CloudWatchLogsClient: 'logs',
+  RDSClient: 'rds',
+  ElastiCacheClient: 'elasticache',
   ElasticLoadBalancingV2Client: 'elasticloadbalancing',
   SecretsManagerClient: 'secretsmanager',
   CloudFormationClient: 'cloudformation',
@@ -54,7 +59,6 @@ const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
   DynamoDBClient: 'dynamodb',
   DynamoDBDocumentClient: 'dynamodb',
   LambdaClient: 'lambda',
-  RDSClient: 'rds',
   S3Client: 's3',
 };
 

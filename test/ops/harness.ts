@@ -8,6 +8,7 @@
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
   ECSClient,
@@ -16,6 +17,7 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -108,6 +110,8 @@ export const cliMocks = {
   lambda: mockClient(LambdaClient),
   rds: mockClient(RDSClient),
   s3: mockClient(S3Client),
+  logs: mockClient(CloudWatchLogsClient),
+  elasticache: mockClient(ElastiCacheClient),
 };
 
 const mockedClients = {
@@ -119,6 +123,8 @@ const mockedClients = {
   lambda: new LambdaClient({ region: REGION }),
   rds: new RDSClient({ region: REGION }),
   s3: new S3Client({ region: REGION }),
+  logs: new CloudWatchLogsClient({ region: REGION }),
+  elasticache: new ElastiCacheClient({ region: REGION }),
 };
 
 let current: LocalOpsTable | undefined;
@@ -217,6 +223,8 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
     cliMocks.lambda,
     cliMocks.rds,
     cliMocks.s3,
+    cliMocks.logs,
+    cliMocks.elasticache,
   ])
     mock.reset();
   cliMocks.cloudformation

@@ -119,7 +119,7 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   };
 }
 
-function summarizeService(service: Service) {
+export function summarizeService(service: Service) {
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY') ?? service.deployments?.[0];
   return {
     status: service.status ?? 'UNKNOWN',
@@ -134,7 +134,7 @@ function summarizeService(service: Service) {
   };
 }
 
-function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
+export function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
   const healthy = descriptions.filter((d) => d.TargetHealth?.State === 'healthy').length;
   const problems = descriptions
     .filter((d) => d.TargetHealth?.State !== 'healthy')
