@@ -19,5 +19,8 @@ export function appSettingsEnvironment(
     REDIS_MAX_CONNECTIONS: String(settings.redisMaxConnections),
     ENABLE_HAIKU_ROUTING: String(settings.enableHaikuRouting),
     WORD_COUNT_TARGETS: JSON.stringify(settings.wordCountTargets),
+    HALLUCINATION_LAYER_WEIGHTS: JSON.stringify(settings.hallucination.layerWeights),
+    HALLUCINATION_RISK_THRESHOLDS: JSON.stringify(settings.hallucination.riskThresholds),
+    MODEL_ROUTING: JSON.stringify(settings.modelRouting),
   };
 }

@@ -24,6 +24,15 @@ export function morningCheckCron(hour: number): string {
 }
 
 /**
+ * The daily reconciliation of the application's LLM cost with the providers' bills: daily at
+ * the hour, in timeZone. It reconciles the latest UTC day final by then (see
+ * spend.reconciliation.settleHours), so the hour only needs to come late enough after UTC midnight.
+ */
+export function spendReconciliationCron(hour: number): string {
+  return `cron(0 ${hour} * * ? *)`;
+}
+
+/**
  * The years a schedule is checked against its zone's daylight saving: 28 consecutive years
  * hold every weekday-and-date combination of the calendar (1901-2099), so a recurring rule
  * such as "second Sunday of March" shows every case it can produce.

@@ -1,10 +1,13 @@
 import { z } from 'zod';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
+import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../../core/spend/scope';
 import {
   cronSyntaxProblem,
   DB_MAINTENANCE_CRONS,
   DEFAULT_BATCH_CRON,
   dstProblem,
   morningCheckCron,
+  spendReconciliationCron,
 } from './schedules';
 
 /** The environments this app knows. Anything else is a typo, not a new environment. */
@@ -52,6 +55,11 @@ const colourSchema = z
   .object({
     /** Image tag deployed to this colour; prefer immutable tags (git sha). */
     imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'must be a valid container image tag'),
+    /**
+     * Tasks when the service is created. Afterwards the count is live state (auto scaling,
+     * remediation's scale-out, traffic shifts): a deploy never resets it, so changing this
+     * later has no effect; move a live count within minCount..maxCount instead.
+     */
     desiredCount: count,
     minCount: count,
     maxCount: count.min(1, 'must be at least 1'),
@@ -77,6 +85,55 @@ const wordRange = z
   .tuple([count.min(1), count.min(1)])
   .refine(([min, max]) => min <= max, { message: 'must be [min, max] with min <= max' });
 
+const unitInterval = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
+
+/**
+ * The hallucination detector's scoring (runbook: "Hallucination Detection Failures"): the
+ * layers' weights of the risk score, and the score from which a summary is at each risk.
+ * Defaults are the values the runbook's remedy starts from (its "reduced from" / "increased
+ * from"), as for wordCountTargets: the remedy itself is an override in an environment.
+ */
+const hallucinationSchema = z.object({
+  layerWeights: z
+    .strictObject({ cross_source: unitInterval, temporal: unitInterval, uncertainty: unitInterval })
+    .refine((w) => Math.abs(w.cross_source + w.temporal + w.uncertainty - 1) < 1e-9, {
+      error: (issue) => {
+        const w = issue.input as Record<string, number>;
+        const sum = Object.values(w).reduce((a, b) => a + b, 0);
+        return `must sum to 1 (cross_source + temporal + uncertainty), got ${Number(sum.toFixed(6))}`;
+      },
+    })
+    .default({ cross_source: 0.5, temporal: 0.2, uncertainty: 0.3 }),
+  riskThresholds: z
+    .strictObject({ critical: unitInterval, high: unitInterval, medium: unitInterval, low: unitInterval })
+    .refine((t) => t.critical > t.high && t.high > t.medium && t.medium > t.low, {
+      error: (issue) => {
+        const t = issue.input as Record<string, number>;
+        return `must be strictly ordered critical > high > medium > low, got ${t.critical} / ${t.high} / ${t.medium} / ${t.low}`;
+      },
+    })
+    .default({ critical: 0.7, high: 0.6, medium: 0.4, low: 0 }),
+});
+
+/**
+ * Model routing (runbook: "Increase Haiku usage"): SIMPLE tasks go to Haiku, others to Sonnet.
+ * Defaults as before the runbook's change (medium MODERATE, expanded COMPLEX).
+ */
+const taskComplexity = z.enum(['SIMPLE', 'MODERATE', 'COMPLEX']);
+const modelRoutingSchema = z
+  .strictObject({
+    hook_summary: taskComplexity,
+    medium_summary: taskComplexity,
+    expanded_summary: taskComplexity,
+    fact_check: taskComplexity,
+  })
+  .default({
+    hook_summary: 'SIMPLE',
+    medium_summary: 'MODERATE',
+    expanded_summary: 'COMPLEX',
+    fact_check: 'COMPLEX',
+  });
+
 /**
  * The application's own settings (the runbook's "Tuning Parameters"). They reach the
  * containers as environment variables so operators tune them in one place.
@@ -93,6 +150,9 @@ const appSettingsSchema = z.object({
   wordCountTargets: z
     .object({ hook: wordRange, medium: wordRange, expanded: wordRange })
     .default({ hook: [25, 50], medium: [100, 150], expanded: [200, 250] }),
+  hallucination: hallucinationSchema.prefault({}),
+  /** Task -> complexity, the model router's task_complexity_map. */
+  modelRouting: modelRoutingSchema,
 });
 
 /** The PostgreSQL instance (the runbook's fa-ai-system-db). */
@@ -162,6 +222,16 @@ const backupsSchema = z
     transitionToGlacierDays: z.number().int().min(1).default(90),
     /** Days after which dumps expire; older versions expire as well. */
     expireDays: z.number().int().min(1).default(365),
+    /**
+     * Disk of the `ops backup dump` task, which writes the whole plain-SQL dump before uploading
+     * it (Fargate ephemeral storage: 21-200 GiB; above 20 GiB it is billed per GB-hour of a run).
+     */
+    dumpStorageGiB: z
+      .number()
+      .int()
+      .min(21, 'must be at least 21 (Fargate ephemeral storage)')
+      .max(200, 'must be at most 200 (Fargate ephemeral storage)')
+      .default(50),
   })
   .prefault({})
   .refine(
@@ -292,6 +362,90 @@ const budgetsSchema = z
       b.componentsUsd.batch + b.componentsUsd.interactive + b.componentsUsd.infrastructure <= b.monthlyUsd,
     { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
   );
+
+/**
+ * `spend.guard`: the spend guard (runbook: Budget Alerts, on all spend: LLM from the application's LlmCostUsd
+ * metric, AWS from Budgets). The budgets and the kill threshold are `budgets`' own.
+ */
+const spendGuardSchema = z
+  .object({
+    /** Minutes between runs: the detection latency, plus CloudWatch's metric delay. */
+    scheduleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(15, 'must be at most 15 (a threshold is acted on within the schedule plus the metric delay)')
+      .default(15),
+    /**
+     * The budgets whose kill threshold (budgets.killSwitchPercent) disables the batch; the others
+     * page at it. The runbook's actions apply to each budget, so all four by default.
+     */
+    killSwitchBudgets: z
+      .array(z.enum(SPEND_BUDGETS, { error: `must be one of ${SPEND_BUDGETS.join(', ')}` }))
+      .refine((ids) => ids.includes('total'), {
+        message: 'must include total (the runbook: 100% of the monthly budget disables the batch)',
+      })
+      .default([...SPEND_BUDGETS]),
+    /** No month-end projection before this many days (one weekly batch run projects to several budgets). */
+    forecastMinDays: z.number().min(0).max(28).default(7),
+    /** A single model call reported above this is not believed (a unit error): its day is left out and paged. */
+    maxCallCostUsd: dollars.default(10),
+    /** Hours into a month in which AWS Budgets' figure is not counted: it may still show the month that ended. */
+    awsSettleHours: z.number().min(0).max(48).default(12),
+    /** Minutes into a month in which the month that ended is read again for late data (0: never). */
+    lateDataMinutes: z.number().int().min(0).max(180).default(30),
+    /** While some spend cannot be read, the page is repeated after this many minutes. */
+    unknownRenotifyMinutes: z
+      .number()
+      .int()
+      .min(15)
+      .max(24 * 60)
+      .default(60),
+    /** LLM cost data must appear within this window while queries or a batch run go on. */
+    silenceWindowMinutes: z.number().int().min(5).max(180).default(30),
+  })
+  .prefault({})
+  .refine((g) => g.lateDataMinutes === 0 || g.lateDataMinutes >= g.scheduleMinutes, {
+    path: ['lateDataMinutes'],
+    message: 'must be 0 or at least scheduleMinutes (a run must fall inside it)',
+  });
+
+/**
+ * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
+ * providers' own cost reports (lambdas/spend-reconcile). Under-reporting is how overruns hide.
+ */
+const reconciliationSchema = z
+  .object({
+    /** Local hour (timeZone) of the daily run. */
+    hour: z.number().int().min(0).max(23).default(6),
+    /**
+     * A difference between billed and reported cost counts when it is more than this share of
+     * the larger side (in percent) and at least minDiscrepancyUsd, on the day or the month to date.
+     */
+    maxDiscrepancyPercent: z.number().gt(0, 'must be above 0').max(100).default(5),
+    /** Dollars below which a difference is noise, whatever its share. */
+    minDiscrepancyUsd: z.number().nonnegative('must not be negative').default(1),
+    /**
+     * Hours after a UTC day ends before the providers' reports of it count as final; a day
+     * not final yet (by the function's clock or the provider's) is not reconciled.
+     */
+    settleHours: z.number().int().min(0).max(72).default(6),
+    /**
+     * Only these Anthropic workspaces (`default` for the default one) when the organization
+     * also bills other systems or environments. Empty: the whole organization.
+     */
+    anthropicWorkspaceIds: z
+      .array(z.string().regex(ANTHROPIC_WORKSPACE_ID, 'must be a workspace id (wrkspc_...) or default'))
+      .default([]),
+    /** Only these OpenAI projects (proj_...), likewise. Empty: the whole organization. */
+    openaiProjectIds: z
+      .array(z.string().regex(OPENAI_PROJECT_ID, 'must be a project id (proj_...)'))
+      .default([]),
+  })
+  .prefault({});
+
+/** LLM spend beyond what AWS Budgets sees (issue #17). */
+const spendSchema = z.object({ reconciliation: reconciliationSchema, guard: spendGuardSchema }).prefault({});
 
 const remediationAction = (maxPerHour: number) =>
   z
@@ -457,6 +611,7 @@ export const environmentConfigSchema = z
     budgets: budgetsSchema,
     observability: observabilitySchema,
     remediation: remediationSchema,
+    spend: spendSchema,
     /** Fixed monthly infrastructure cost the estimate must stay under (runbook: $200 in prod). */
     costBudgetUsd: dollars,
   })
@@ -468,6 +623,11 @@ export const environmentConfigSchema = z
         ['observability', 'morningCheckHour'],
         morningCheckCron(c.observability.morningCheckHour),
         'the morning health check',
+      ],
+      [
+        ['spend', 'reconciliation', 'hour'],
+        spendReconciliationCron(c.spend.reconciliation.hour),
+        'the daily spend reconciliation',
       ],
       [['timeZone'], DB_MAINTENANCE_CRONS.weekly, 'the weekly database maintenance'],
       [['timeZone'], DB_MAINTENANCE_CRONS.monthly, 'the monthly database maintenance'],
@@ -565,6 +725,8 @@ export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
+export type SpendGuardConfig = EnvironmentConfig['spend']['guard'];
 export type CacheConfig = EnvironmentConfig['cache'];
+export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];
 /** The runbook's application settings. */
 export type AppSettings = EnvironmentConfig['app'];

@@ -7,6 +7,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ColourConfig, EnvironmentConfig } from '../config';
+import { InitialDesiredCount } from './initial-desired-count';
 
 /** The two colours. Blue is live at first; either may be live later. */
 export const COLOURS = ['blue', 'green'] as const;
@@ -94,7 +95,6 @@ export class ColourService extends Construct {
       serviceName: props.names.service,
       cluster: props.cluster,
       taskDefinition: this.taskDefinition,
-      desiredCount: colourConfig.desiredCount,
       securityGroups: [props.securityGroup],
       vpcSubnets: props.subnets,
       assignPublicIp: false,
@@ -104,6 +104,11 @@ export class ColourService extends Construct {
       healthCheckGracePeriod: Duration.seconds(60),
       enableECSManagedTags: true,
       propagateTags: ecs.PropagatedTagSource.SERVICE,
+    });
+    // The task count is live state (scale-outs, remediation, shifts): set once, at creation.
+    new InitialDesiredCount(this, 'InitialCount', {
+      service: this.service,
+      count: colourConfig.desiredCount,
     });
 
     this.targetGroup = new elbv2.ApplicationTargetGroup(this, 'TargetGroup', {

@@ -1,6 +1,7 @@
-import { CfnParameter, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
+import { CfnParameter, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { acknowledgeCustomResourceProvider } from './initial-desired-count';
 
 /** Properties of {@link SeededParameter}. */
 export interface SeededParameterProps {
@@ -54,18 +55,7 @@ export class SeededParameter extends Construct {
       policy: cr.AwsCustomResourcePolicy.fromSdkCalls({ resources: [this.parameterArn] }),
     });
 
-    // AwsCustomResource runs one provider function per stack; its role is CDK's own.
-    const provider = Stack.of(this).node.tryFindChild(
-      `AWS${cr.AwsCustomResource.PROVIDER_FUNCTION_UUID.replace(/-/g, '')}`,
-    );
-    if (provider) {
-      Validations.of(provider).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
-        reason:
-          "CDK's AwsCustomResource provider: the managed basic execution role only lets it write its own logs; " +
-          'its SSM permissions are inline policies scoped to the seeded parameters.',
-      });
-    }
+    acknowledgeCustomResourceProvider(this);
   }
 }
 

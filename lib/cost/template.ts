@@ -5,6 +5,7 @@ export interface CfnResource {
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
   readonly Condition?: string;
+  readonly Metadata?: Record<string, unknown>;
 }
 
 /** The resources of a template, validated to have a Type each. */

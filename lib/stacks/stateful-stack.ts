@@ -5,6 +5,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
+import { AdminKeySecrets } from '../constructs/admin-key-secrets';
 import { ApiKeySecrets } from '../constructs/api-key-secrets';
 import { AccessLogsBucket, BackupsBucket } from '../constructs/backups-bucket';
 import { Cache } from '../constructs/cache';
@@ -50,6 +51,8 @@ export class StatefulStack extends Stack {
   public readonly maintenance: DbMaintenance;
   public readonly cache: Cache;
   public readonly apiKeys: ApiKeySecrets;
+  /** The providers' admin keys, read only by the daily spend reconciliation. */
+  public readonly adminKeys: AdminKeySecrets;
   public readonly backups: BackupsBucket;
   public readonly accessLogs: AccessLogsBucket;
 
@@ -133,6 +136,12 @@ export class StatefulStack extends Stack {
     });
 
     this.apiKeys = new ApiKeySecrets(this, 'ApiKeys', {
+      namePrefix: `${SYSTEM_NAME}/${config.envName}`,
+      encryptionKey: this.dataKey,
+      retainData,
+    });
+
+    this.adminKeys = new AdminKeySecrets(this, 'ProviderAdminKeys', {
       namePrefix: `${SYSTEM_NAME}/${config.envName}`,
       encryptionKey: this.dataKey,
       retainData,

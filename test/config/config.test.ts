@@ -44,6 +44,16 @@ describe('environment config', () => {
       redisMaxConnections: 50,
       enableHaikuRouting: true,
       wordCountTargets: { hook: [25, 50], medium: [100, 150], expanded: [200, 250] },
+      hallucination: {
+        layerWeights: { cross_source: 0.5, temporal: 0.2, uncertainty: 0.3 },
+        riskThresholds: { critical: 0.7, high: 0.6, medium: 0.4, low: 0 },
+      },
+      modelRouting: {
+        hook_summary: 'SIMPLE',
+        medium_summary: 'MODERATE',
+        expanded_summary: 'COMPLEX',
+        fact_check: 'COMPLEX',
+      },
     });
   });
 
@@ -300,5 +310,95 @@ describe('environment config', () => {
       medium: [100, 150],
       expanded: [200, 250],
     });
+    expect(JSON.parse(env.HALLUCINATION_LAYER_WEIGHTS ?? '')).toEqual({
+      cross_source: 0.5,
+      temporal: 0.2,
+      uncertainty: 0.3,
+    });
+    expect(JSON.parse(env.HALLUCINATION_RISK_THRESHOLDS ?? '')).toEqual({
+      critical: 0.7,
+      high: 0.6,
+      medium: 0.4,
+      low: 0,
+    });
+    expect(JSON.parse(env.MODEL_ROUTING ?? '')).toMatchObject({
+      medium_summary: 'MODERATE',
+      fact_check: 'COMPLEX',
+    });
+  });
+});
+
+describe('hallucination detector and model routing settings', () => {
+  const appError = (app: Record<string, unknown>) =>
+    errorOf(() =>
+      parseEnvironmentConfig(
+        'prod',
+        variant('prod', (c) => {
+          c.app = app;
+        }),
+      ),
+    ).message;
+
+  it("takes the runbook's adjusted weights (cross_source 0.4, temporal 0.3) as an override", () => {
+    const config = parseEnvironmentConfig(
+      'prod',
+      variant('prod', (c) => {
+        c.app = { hallucination: { layerWeights: { cross_source: 0.4, temporal: 0.3, uncertainty: 0.3 } } };
+      }),
+    );
+    expect(config.app.hallucination.layerWeights.cross_source).toBe(0.4);
+    expect(config.app.hallucination.riskThresholds.critical).toBe(0.7);
+  });
+
+  it('rejects layer weights that do not sum to 1, naming the field and the sum', () => {
+    expect(
+      appError({ hallucination: { layerWeights: { cross_source: 0.5, temporal: 0.3, uncertainty: 0.3 } } }),
+    ).toContain(
+      'app.hallucination.layerWeights: must sum to 1 (cross_source + temporal + uncertainty), got 1.1',
+    );
+  });
+
+  it('rejects a weight outside 0..1 and an unknown layer', () => {
+    expect(
+      appError({ hallucination: { layerWeights: { cross_source: 1.2, temporal: -0.2, uncertainty: 0 } } }),
+    ).toContain('app.hallucination.layerWeights.cross_source: must be between 0 and 1');
+    expect(
+      appError({
+        hallucination: { layerWeights: { cross_source: 0.4, temporal: 0.3, uncertainty: 0.3, semantic: 0 } },
+      }),
+    ).toMatch(/app\.hallucination\.layerWeights: .*semantic/);
+  });
+
+  it('rejects risk thresholds that are not strictly ordered', () => {
+    expect(
+      appError({ hallucination: { riskThresholds: { critical: 0.6, high: 0.6, medium: 0.4, low: 0 } } }),
+    ).toContain(
+      'app.hallucination.riskThresholds: must be strictly ordered critical > high > medium > low, got 0.6 / 0.6 / 0.4 / 0',
+    );
+  });
+
+  it("routes a task to another complexity (the runbook's 'Increase Haiku usage')", () => {
+    const config = parseEnvironmentConfig(
+      'prod',
+      variant('prod', (c) => {
+        c.app = {
+          modelRouting: {
+            hook_summary: 'SIMPLE',
+            medium_summary: 'SIMPLE',
+            expanded_summary: 'SIMPLE',
+            fact_check: 'COMPLEX',
+          },
+        };
+      }),
+    );
+    expect(config.app.modelRouting.expanded_summary).toBe('SIMPLE');
+  });
+
+  it('rejects an unknown complexity and a missing task, naming them', () => {
+    const message = appError({
+      modelRouting: { hook_summary: 'TRIVIAL', medium_summary: 'SIMPLE', expanded_summary: 'MODERATE' },
+    });
+    expect(message).toContain('app.modelRouting.hook_summary');
+    expect(message).toContain('app.modelRouting.fact_check');
   });
 });

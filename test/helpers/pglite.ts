@@ -168,3 +168,12 @@ export async function createMigratedDatabase(): Promise<TestDatabase> {
   });
   return database;
 }
+
+/**
+ * Flushes the statistics counters still pending in this session (PostgreSQL reports them at a
+ * later transaction end), so that two reads of pg_stat_* views around read-only work agree.
+ */
+export async function settleStatistics(database: TestDatabase): Promise<void> {
+  await database.client.query('SELECT pg_stat_force_next_flush()');
+  await database.client.query('SELECT 1');
+}

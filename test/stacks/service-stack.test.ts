@@ -1,6 +1,6 @@
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { loadEnvironmentConfig } from '../../lib/config';
+import { appSettingsEnvironment, loadEnvironmentConfig } from '../../lib/config';
 import { type Synthesized, sharedSynth } from '../helpers/synth';
 
 let synth: Synthesized;
@@ -29,15 +29,11 @@ describe('ECS cluster and services', () => {
     dev.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: '/ecs/fa-ai-system-blue-dev' });
   });
 
-  it.each([
-    ['blue', 2],
-    ['green', 1],
-  ] as const)(
-    'runs the %s service with its desired count, circuit breaker and rollback',
-    (colour, desired) => {
+  it.each(['blue', 'green'] as const)(
+    'runs the %s service on Fargate with circuit breaker and rollback',
+    (colour) => {
       prod.hasResourceProperties('AWS::ECS::Service', {
         ServiceName: `fa-ai-system-${colour}-service`,
-        DesiredCount: desired,
         LaunchType: 'FARGATE',
         DeploymentConfiguration: {
           DeploymentCircuitBreaker: { Enable: true, Rollback: true },
@@ -46,6 +42,46 @@ describe('ECS cluster and services', () => {
         },
         NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'DISABLED' } },
       });
+    },
+  );
+
+  it('leaves DesiredCount out of every service, so that a deploy keeps the live task count', () => {
+    for (const env of ['dev', 'staging', 'prod'] as const) {
+      const services = synth.template(env, 'service').findResources('AWS::ECS::Service');
+      expect(Object.keys(services)).toHaveLength(2);
+      for (const service of Object.values(services)) {
+        expect(service.Properties).not.toHaveProperty('DesiredCount');
+      }
+    }
+  });
+
+  it.each([
+    ['blue', 2],
+    ['green', 1],
+  ] as const)(
+    "sets the %s service's config count (%i) once, when the service is created",
+    (colour, count) => {
+      const [serviceId] = Object.keys(
+        prod.findResources('AWS::ECS::Service', {
+          Properties: { ServiceName: `fa-ai-system-${colour}-service` },
+        }),
+      );
+      const seeds = Object.values(prod.findResources('Custom::AWS')).filter((r) =>
+        JSON.stringify(r.Properties?.Create).includes(`"Fn::GetAtt":["${serviceId}","Name"]`),
+      );
+      expect(seeds).toHaveLength(1);
+      const seed = seeds[0];
+      // Tokens (the cluster's and the service's names) become placeholders: the call is JSON.
+      const parts = (seed?.Properties?.Create?.['Fn::Join']?.[1] ?? []) as unknown[];
+      const create = JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join(''));
+      expect(create).toMatchObject({
+        service: 'ECS',
+        action: 'updateService',
+        parameters: { desiredCount: count },
+      });
+      expect(seed?.Properties).not.toHaveProperty('Update');
+      expect(seed?.Properties).not.toHaveProperty('Delete');
+      expect(prodConfig.service[colour].desiredCount).toBe(count);
     },
   );
 
@@ -82,6 +118,25 @@ describe('ECS cluster and services', () => {
         }),
       ],
     });
+  });
+
+  it("gives every task the app runs (both colours and the batch) the detector's and router's settings", () => {
+    const expected = appSettingsEnvironment('prod', prodConfig.app);
+    // Every task definition but the database dump's (postgres and AWS CLI images, no app).
+    const tasks = Object.values(prod.findResources('AWS::ECS::TaskDefinition')).filter(
+      (t) => t.Properties.Family !== 'fa-ai-system-db-backup',
+    );
+    expect(tasks).toHaveLength(3);
+    for (const task of tasks) {
+      const env = Object.fromEntries(
+        (task.Properties.ContainerDefinitions[0].Environment as { Name: string; Value: unknown }[]).map(
+          (e) => [e.Name, e.Value],
+        ),
+      );
+      for (const name of ['HALLUCINATION_LAYER_WEIGHTS', 'HALLUCINATION_RISK_THRESHOLDS', 'MODEL_ROUTING']) {
+        expect(env[name], `${task.Properties.Family} ${name}`).toBe(expected[name]);
+      }
+    }
   });
 
   it('ships JSON logs of each colour to /ecs/fa-ai-system-<colour> without blocking the app', () => {

@@ -1,3 +1,4 @@
+import { GET_METRIC_DATA_METRICS_METADATA, INITIAL_DESIRED_COUNT_METADATA } from '../../naming';
 import type { Pricer, PricingContext } from '../context';
 import { monthlyOccurrences } from '../schedules';
 import { asNumber, asString, type CfnResource, flattenString, isRecord, referencedId } from '../template';
@@ -63,6 +64,24 @@ function usesFargate(p: Record<string, unknown>): boolean | undefined {
   return p.LaunchType === 'FARGATE';
 }
 
+/**
+ * The tasks an ECS service runs, as far as the template says: its DesiredCount, else the count
+ * set at its creation (metadata of InitialDesiredCount: the live count is state, moved by
+ * auto scaling and the automation within the scaling limits), else the one task ECS starts.
+ */
+export function serviceTaskCount(resource: CfnResource): { tasks: number | undefined; assumption?: string } {
+  const declared = resource.Properties?.DesiredCount;
+  if (declared !== undefined) return { tasks: asNumber(declared) };
+  const initial = asNumber(resource.Metadata?.[INITIAL_DESIRED_COUNT_METADATA]);
+  if (initial !== undefined) {
+    return {
+      tasks: initial,
+      assumption: 'the count set at creation; the live count is moved by auto scaling',
+    };
+  }
+  return { tasks: 1, assumption: 'no DesiredCount: ECS starts 1 task' };
+}
+
 /** Fargate tasks of an ECS service: desired count x task size, around the clock. */
 export const priceEcsService: Pricer = (ctx, id, resource) => {
   const type = resource.Type;
@@ -87,15 +106,15 @@ export const priceEcsService: Pricer = (ctx, id, resource) => {
     ctx.addUnpriced(id, type, size);
     return;
   }
-  const desiredDeclared = p.DesiredCount !== undefined;
-  const desired = desiredDeclared ? asNumber(p.DesiredCount) : 1;
-  if (desired === undefined) {
-    ctx.addUnpriced(id, type, 'DesiredCount is not a literal number');
+  const count = serviceTaskCount(resource);
+  if (count.tasks === undefined) {
+    ctx.addUnpriced(id, type, count.assumption ?? 'DesiredCount is not a literal number');
     return;
   }
+  const desired = count.tasks;
   const spot = JSON.stringify(p.CapacityProviderStrategy ?? []).includes('FARGATE_SPOT');
   const assumption = [
-    desiredDeclared ? undefined : 'no DesiredCount: ECS starts 1 task',
+    count.assumption,
     spot ? 'priced at on-demand Fargate rates; the FARGATE_SPOT share costs up to 70% less' : undefined,
   ]
     .filter(Boolean)
@@ -195,6 +214,18 @@ export const priceLambdaFunction: Pricer = (ctx, id, resource) => {
       assumption: `invoked by ${scheduled.schedules.join(', ')}; ${seconds} s per invocation; free tier not credited`,
     });
   }
+  const metrics = metricsPerInvocation(resource);
+  if (scheduled && scheduled.perMonth > 0 && metrics !== undefined) {
+    ctx.addFixed({
+      resource: id,
+      type: resource.Type,
+      description: `GetMetricData of scheduled invocations, ${metrics} metrics each`,
+      quantity: scheduled.perMonth * metrics,
+      unit: 'metric requested',
+      unitPriceUsd: ctx.prices.cloudWatch.getMetricDataPer1kMetrics / 1000,
+      assumption: `invoked by ${scheduled.schedules.join(', ')}; as its construct records them (${GET_METRIC_DATA_METRICS_METADATA})`,
+    });
+  }
   ctx.addUsage(
     id,
     resource.Type,
@@ -202,6 +233,11 @@ export const priceLambdaFunction: Pricer = (ctx, id, resource) => {
     lambdaUnitPrices(ctx, gbSecond),
   );
 };
+
+/** The metrics each invocation requests with GetMetricData, as the function's construct records them. */
+function metricsPerInvocation(resource: CfnResource): number | undefined {
+  return asNumber(resource.Metadata?.[GET_METRIC_DATA_METRICS_METADATA]);
+}
 
 /** States of a state machine definition, nested Map and Parallel states included. */
 function countStates(definition: unknown): number {

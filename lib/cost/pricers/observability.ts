@@ -8,6 +8,7 @@ import {
   metricKey,
 } from '../metrics';
 import { asNumber, type CfnResource, isRecord, referencedId } from '../template';
+import { serviceTaskCount } from './compute';
 
 /** The account-wide free tiers (3 dashboards, 10 alarms, 10 metrics) are not credited. */
 const FREE_TIER_NOTE = "the account's CloudWatch free tier is not credited";
@@ -208,7 +209,7 @@ export const priceEcsCluster: Pricer = (ctx, id, resource) => {
     (r) =>
       r.Type === 'AWS::ECS::Service' &&
       referencedId(r.Properties?.Cluster) === id &&
-      (asNumber(r.Properties?.DesiredCount) ?? 1) > 0,
+      (serviceTaskCount(r).tasks ?? 1) > 0,
   );
   const families = new Set(
     services.map((s) => {

@@ -6,12 +6,15 @@ import {
   type BudgetGuardConfig,
   disableBatch,
   getKillSwitchState,
+  type ReenableSpendCheck,
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
+import { usd } from '../../../lambdas/shared/kill-switch/messages';
 import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
-import type { CommandContext } from '../context';
+import { duration, flag, integer, text } from '../../cli/args';
+import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import type { OpsManifest } from '../manifest';
 import { ago, type CommandResult, table, when } from '../output';
@@ -32,6 +35,20 @@ export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
     batchTaskFamily: manifest.batch.taskFamily,
     alertTopicArn: manifest.topics.P1,
     budgetAccountId: manifest.accountId,
+  };
+}
+
+/** How `batch enable` reads the spend: the spend guard's settings, from the manifest (undefined for older stacks). */
+export function spendCheckOf(manifest: OpsManifest): ReenableSpendCheck | undefined {
+  const spend = manifest.spend;
+  if (spend === undefined) return undefined;
+  return {
+    environment: manifest.environment,
+    accountId: manifest.accountId,
+    budgets: spend.budgets,
+    maxCallCostUsd: spend.maxCallCostUsd,
+    awsSettleHours: spend.awsSettleHours,
+    killSwitchPercent: spend.killSwitchPercent,
   };
 }
 
@@ -167,6 +184,7 @@ export async function batchEnableCommand(
   const result = await reenableBatch(
     ctx.clients,
     config,
+    spendCheckOf(ctx.manifest),
     { actor: ctx.actor, reason: command.reason, force: command.force },
     { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
   );
@@ -174,8 +192,7 @@ export async function batchEnableCommand(
     exitCode: EXIT.ok,
     lines: [
       `Batch re-enabled (${ctx.manifest.environment}) by ${ctx.actor}${result.forced ? ', FORCED over budget' : ''}: ${command.reason}.`,
-      `Budget ${config.killSwitchBudgetName}: actual ${result.actualSpend} of ${result.budgetLimit} ` +
-        `(kill threshold ${result.thresholdAmount}).`,
+      `Total spend: ${result.figures} (kill threshold ${usd(result.thresholdAmount)}).`,
       `Schedule ${config.batchScheduleGroup}/${config.batchScheduleName} and ${config.batchScheduleStateParameter}: ENABLED.`,
     ],
     data: result,
@@ -213,3 +230,35 @@ export async function remediationLogCommand(
   }
   return { exitCode: EXIT.ok, lines, data: { entries } };
 }
+
+const reason = text('why, for the audit trail', '"..."').required();
+
+export const BATCH_COMMANDS: readonly OpsCommand[] = [
+  opsCommand({
+    name: 'batch status',
+    summary: 'last batch runs, schedule state, kill switch',
+    options: { limit: integer('how many runs', { min: 1, max: 1000 }).default(5) },
+    run: batchStatusCommand,
+  }),
+  opsCommand({
+    name: 'batch disable',
+    summary: 'disable the batch (schedule, parameter, running work)',
+    options: { reason },
+    run: batchDisableCommand,
+  }),
+  opsCommand({
+    name: 'batch enable',
+    summary: 're-enable it (refused while over budget unless --force)',
+    options: { reason, force: flag('re-enable even while the budget is exceeded') },
+    run: batchEnableCommand,
+  }),
+  opsCommand({
+    name: 'remediation log',
+    summary: 'the audit trail of automated and manual actions',
+    options: {
+      limit: integer('how many entries', { min: 1, max: 1000 }).default(20),
+      since: duration('only entries this recent (30m, 12h, 7d)', { units: ['m', 'h', 'd'] }),
+    },
+    run: (ctx, o) => remediationLogCommand(ctx, { limit: o.limit, sinceSeconds: o.since }),
+  }),
+];
