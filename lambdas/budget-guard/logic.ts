@@ -6,9 +6,9 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../shared/errors';
+import { engageKillSwitch } from '../shared/kill-switch/engage';
+import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
 import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
-import { engageKillSwitch } from './engage';
-import { describeError, resolve, subject, usd } from './messages';
 import type { BudgetNotification, ParseResult } from './parse';
 import type {
   BudgetGuardConfig,
@@ -16,12 +16,13 @@ import type {
   Decision,
   EngageResult,
   KillSwitchClients,
+  KillSwitchConfig,
   RunOptions,
 } from './types';
 
-export { engageKillSwitch } from './engage';
-export { describeError } from './messages';
-export { type ReenableResult, reenableBatch } from './reenable';
+export { engageKillSwitch } from '../shared/kill-switch/engage';
+export { describeError } from '../shared/kill-switch/messages';
+export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
 export * from './types';
 
 /**
@@ -162,6 +163,8 @@ export async function handleBudgetNotification(
         actualAmount: notification.actualAmount ?? 0,
         budgetedAmount: notification.budgetedAmount,
         thresholdAmount: decision.thresholdAmount,
+        thresholdPercent: config.killThresholdPercent,
+        figures: `AWS Budgets notification, ACTUAL amount of ${notification.budgetName}`,
       },
       messageId: message.messageId,
     },
@@ -175,7 +178,7 @@ export async function handleBudgetNotification(
  */
 export function disableBatch(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   request: { readonly actor: string; readonly reason: string },
   options: RunOptions = {},
 ): Promise<EngageResult> {

@@ -30,3 +30,11 @@ export const LIGHT_ALERT_SK = 'LIGHT_ALERT';
 /** Remediation's per-event idempotency markers and hourly rate counters. */
 export const REMEDIATION_EVENT_PK = 'REMEDIATION_EVENT';
 export const REMEDIATION_RATE_PK = 'REMEDIATION_RATE';
+/**
+ * The spend guard's record of each threshold it acted on, once per threshold per budget per
+ * month: sk `<YYYY-MM>#<budget>#<percent>` (or `#forecast` for the month-end projection).
+ */
+export const SPEND_ALERT_PK = 'SPEND_ALERT';
+/** The spend guard's own state; sk SPEND_UNKNOWN holds the "spend unknown" page it last sent. */
+export const SPEND_GUARD_PK = 'SPEND_GUARD';
+export const SPEND_UNKNOWN_SK = 'SPEND_UNKNOWN';

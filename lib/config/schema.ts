@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../../core/spend/scope';
 import {
   cronSyntaxProblem,
@@ -363,6 +364,53 @@ const budgetsSchema = z
   );
 
 /**
+ * `spend.guard`: the spend guard (runbook: Budget Alerts, on all spend: LLM from the application's LlmCostUsd
+ * metric, AWS from Budgets). The budgets and the kill threshold are `budgets`' own.
+ */
+const spendGuardSchema = z
+  .object({
+    /** Minutes between runs: the detection latency, plus CloudWatch's metric delay. */
+    scheduleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(15, 'must be at most 15 (a threshold is acted on within the schedule plus the metric delay)')
+      .default(15),
+    /**
+     * The budgets whose kill threshold (budgets.killSwitchPercent) disables the batch; the others
+     * page at it. The runbook's actions apply to each budget, so all four by default.
+     */
+    killSwitchBudgets: z
+      .array(z.enum(SPEND_BUDGETS, { error: `must be one of ${SPEND_BUDGETS.join(', ')}` }))
+      .refine((ids) => ids.includes('total'), {
+        message: 'must include total (the runbook: 100% of the monthly budget disables the batch)',
+      })
+      .default([...SPEND_BUDGETS]),
+    /** No month-end projection before this many days (one weekly batch run projects to several budgets). */
+    forecastMinDays: z.number().min(0).max(28).default(7),
+    /** A single model call reported above this is not believed (a unit error): its day is left out and paged. */
+    maxCallCostUsd: dollars.default(10),
+    /** Hours into a month in which AWS Budgets' figure is not counted: it may still show the month that ended. */
+    awsSettleHours: z.number().min(0).max(48).default(12),
+    /** Minutes into a month in which the month that ended is read again for late data (0: never). */
+    lateDataMinutes: z.number().int().min(0).max(180).default(30),
+    /** While some spend cannot be read, the page is repeated after this many minutes. */
+    unknownRenotifyMinutes: z
+      .number()
+      .int()
+      .min(15)
+      .max(24 * 60)
+      .default(60),
+    /** LLM cost data must appear within this window while queries or a batch run go on. */
+    silenceWindowMinutes: z.number().int().min(5).max(180).default(30),
+  })
+  .prefault({})
+  .refine((g) => g.lateDataMinutes === 0 || g.lateDataMinutes >= g.scheduleMinutes, {
+    path: ['lateDataMinutes'],
+    message: 'must be 0 or at least scheduleMinutes (a run must fall inside it)',
+  });
+
+/**
  * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
  * providers' own cost reports (lambdas/spend-reconcile). Under-reporting is how overruns hide.
  */
@@ -397,7 +445,7 @@ const reconciliationSchema = z
   .prefault({});
 
 /** LLM spend beyond what AWS Budgets sees (issue #17). */
-const spendSchema = z.object({ reconciliation: reconciliationSchema }).prefault({});
+const spendSchema = z.object({ reconciliation: reconciliationSchema, guard: spendGuardSchema }).prefault({});
 
 const remediationAction = (maxPerHour: number) =>
   z
@@ -677,6 +725,7 @@ export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
+export type SpendGuardConfig = EnvironmentConfig['spend']['guard'];
 export type CacheConfig = EnvironmentConfig['cache'];
 export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];
 /** The runbook's application settings. */

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -9,6 +9,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { SpendBudgetId } from '../../core/spend/budgets';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import type { AlarmFactory } from './alarm-factory';
@@ -16,7 +17,7 @@ import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
-import { nagArn } from './nag';
+import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link BudgetGuard}. */
 export interface BudgetGuardProps {
@@ -50,6 +51,8 @@ export class BudgetGuard extends Construct {
   public readonly componentBudgets: Readonly<
     Record<'batch' | 'interactive' | 'infrastructure', budgets.CfnBudget>
   >;
+  /** The AWS budget of each of the runbook's budgets (the monthly one for the total): what the spend guard reads. */
+  public readonly budgetNames: Readonly<Record<SpendBudgetId, string>>;
   public readonly killSwitchTopic: sns.Topic;
   public readonly handler: AppFunction;
   public readonly deadLetterQueue: sqs.IQueue;
@@ -60,6 +63,12 @@ export class BudgetGuard extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     const monthlyName = `${props.namePrefix}-monthly`;
+    this.budgetNames = {
+      batch: `${props.namePrefix}-batch`,
+      interactive: `${props.namePrefix}-interactive`,
+      infrastructure: `${props.namePrefix}-infrastructure`,
+      total: monthlyName,
+    };
 
     this.killSwitchTopic = new sns.Topic(this, 'KillSwitchTopic', {
       topicName: `${props.namePrefix}-budget-kill-switch`,
@@ -105,10 +114,14 @@ export class BudgetGuard extends Construct {
       ],
     });
 
-    const component = (componentId: string, tag: string, amount: number) =>
+    const component = (
+      componentId: string,
+      tag: 'batch' | 'interactive' | 'infrastructure',
+      amount: number,
+    ) =>
       new budgets.CfnBudget(this, componentId, {
         budget: {
-          budgetName: `${props.namePrefix}-${tag}`,
+          budgetName: this.budgetNames[tag],
           budgetType: 'COST',
           timeUnit: 'MONTHLY',
           budgetLimit: { amount, unit: 'USD' },
@@ -128,7 +141,6 @@ export class BudgetGuard extends Construct {
     };
 
     const batch = props.batch;
-    const scheduleArn = batch.schedule.scheduleArn;
     this.handler = new AppFunction(this, 'Handler', {
       name: 'budget-guard',
       description: 'Budget kill switch: disables the weekly batch at 100% of the monthly budget',
@@ -157,7 +169,7 @@ export class BudgetGuard extends Construct {
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     this.handler.lambda.addEventSource(new lambdaEvents.SnsEventSource(this.killSwitchTopic));
-    this.grantKillSwitch(props, scheduleArn);
+    this.grantKillSwitch(props);
 
     this.deadLetterAlarm = props.alarms.metricAlarm(this, 'lambda-budget-guard-dlq', {
       constructId: 'DeadLetterAlarm',
@@ -170,74 +182,18 @@ export class BudgetGuard extends Construct {
     });
   }
 
-  private grantKillSwitch(props: BudgetGuardProps, scheduleArn: string): void {
-    const stack = Stack.of(this);
+  private grantKillSwitch(props: BudgetGuardProps): void {
     const role = this.handler.lambda.role as iam.IRole;
-    const batch = props.batch;
-    const cluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
     grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
-      batchSchedule: { resources: [scheduleArn] },
-      batchScheduleRole: { resources: [batch.scheduleRole.roleArn] },
-      batchStateMachine: { resources: [batch.stateMachine.stateMachineArn] },
-      batchExecutions: {
-        resources: [
-          stack.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${batch.stateMachine.stateMachineName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      },
-      // Granted on * with the cluster condition, as ECS documents it: a Fargate ListTasks names no
-      // container instance.
-      clusterTaskList: {
-        resources: ['*'],
-        requestResource: stack.formatArn({
-          service: 'ecs',
-          resource: 'container-instance',
-          resourceName: `${props.cluster.clusterName}/sample`,
-        }),
-        conditions: cluster,
-        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
-      },
-      clusterTasks: {
-        resources: [
-          stack.formatArn({
-            service: 'ecs',
-            resource: 'task',
-            resourceName: `${props.cluster.clusterName}/*`,
-          }),
-        ],
-        conditions: cluster,
-        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
-      },
-      scheduleStateParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.scheduleStateParameterName.replace(/^\//, ''),
-          }),
-        ],
-      },
-      opsTable: { resources: [props.opsTable.tableArn] },
+      ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),
     });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', 'execution:', { element: batch.stateMachine, attribute: 'Name' }, ':*')}]`,
-      reason:
-        'StopExecution on the executions of the batch state machine only (their names are not known in advance).',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
+    acknowledgeKillSwitchGrants(
+      this,
+      role,
+      props,
+      'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/', { element: props.cluster, attribute: '' }, '/*')}]`,
-      reason: 'StopTask on tasks of the service cluster only (task ids are not known in advance).',
-    });
+    );
   }
 }

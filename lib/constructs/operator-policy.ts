@@ -24,7 +24,8 @@ export interface OperatorPolicyProps {
   readonly batch: BatchPipeline;
   readonly weightsParameterName: string;
   readonly scheduleStateParameterName: string;
-  readonly killSwitchBudgetName: string;
+  /** The AWS budgets `batch enable` reads (the spend guard's, the monthly one among them). */
+  readonly budgetNames: readonly string[];
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
   /** `ops db`: the inspection and maintenance Lambdas. */
@@ -114,8 +115,10 @@ export class OperatorPolicy extends Construct {
         conditions: inCluster,
         requestContext: { 'ecs:cluster': cluster.clusterArn },
       },
-      killSwitchBudget: {
-        resources: [`arn:${stack.partition}:budgets::${stack.account}:budget/${props.killSwitchBudgetName}`],
+      budgets: {
+        resources: props.budgetNames.map(
+          (name) => `arn:${stack.partition}:budgets::${stack.account}:budget/${name}`,
+        ),
       },
       // On *: CloudWatch returns composite alarms (the P0) only to a DescribeAlarms grant on *.
       alarms: {

@@ -42,7 +42,8 @@ export const OPS_CLI_CALLS = declareCalls({
   clusterTaskList: { actions: ['ecs:ListTasks'] },
   // batch disable stops the batch's tasks; backup dump watches the task it started.
   clusterTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
-  killSwitchBudget: { actions: ['budgets:ViewBudget'] },
+  // batch enable reads the spend as the spend guard does: the four budgets of the runbook.
+  budgets: { actions: ['budgets:ViewBudget'] },
   opsTable: {
     actions: [
       'dynamodb:GetItem',

@@ -6,6 +6,7 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 // A namespace import, as everywhere else in the repository.
 import * as z from 'zod';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
 import type { TrafficConfig } from '../../lambdas/shared/traffic';
 import { OpsError } from './errors';
@@ -51,6 +52,24 @@ const manifestSchema = z.object({
   }),
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
   /**
+   * Optional (older stacks lack it): how the spend guard reads the spend, so that `batch enable`
+   * refuses by the very numbers the guard acts on.
+   */
+  spend: z
+    .object({
+      budgets: z.array(
+        z.object({
+          id: z.enum(SPEND_BUDGETS),
+          limitUsd: z.number().positive(),
+          awsBudgetName: name,
+        }),
+      ),
+      killSwitchPercent: z.number().positive(),
+      maxCallCostUsd: z.number().positive(),
+      awsSettleHours: z.number().nonnegative(),
+    })
+    .optional(),
+  /**
    * Optional: the health check Lambda's thresholds, so that `health` applies the very same
    * (the Lambda's defaults otherwise).
    */
@@ -85,14 +104,13 @@ const manifestSchema = z.object({
     .optional(),
   /**
    * Optional (stacks deployed before `ops diagnose`): what diagnose reads besides the above,
-   * the log groups, the alarms' prefix and severities (by the name without the prefix), the
-   * database and the cache with the thresholds of their alarms.
+   * the log groups, the alarms' prefix, the database and the cache with the thresholds of their
+   * alarms. The alarms' severities are the catalogue's (core/alarms), which the CLI imports.
    */
   diagnose: z
     .object({
       logGroups: z.object({ blue: name, green: name }),
       alarmPrefix: name,
-      alarmSeverities: z.record(z.string(), z.enum(['P0', 'P1', 'P2', 'P3'])),
       database: z.object({
         instanceId: name,
         maxConnections: z.number().int().positive(),

@@ -8,7 +8,6 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
-import { ALARM_ENTRIES } from '../../core/alarms/catalogue';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
@@ -27,6 +26,7 @@ import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
 import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendGuard } from '../constructs/spend-guard';
 import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
@@ -123,6 +123,8 @@ export class ServiceStack extends Stack {
   public readonly alarms: AlarmFactory;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
+  /** The runbook's budget alerts on all spend (LLM and AWS), within minutes. */
+  public readonly spendGuard: SpendGuard;
   public readonly observability: Observability;
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
@@ -262,6 +264,21 @@ export class ServiceStack extends Stack {
 
     const dbMaxConnections =
       config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
+
+    this.spendGuard = new SpendGuard(this, 'SpendGuard', {
+      envName: config.envName,
+      config: config.spend.guard,
+      budgets: config.budgets,
+      budgetNames: this.budgetGuard.budgetNames,
+      alerts: this.alerts,
+      batch: this.batch,
+      cluster: this.service.cluster,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      opsTable,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
@@ -385,7 +402,7 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       weightsParameterName: stateful.trafficWeights.parameterName,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
-      killSwitchBudgetName: `${prefix}-monthly`,
+      budgetNames: Object.values(this.budgetGuard.budgetNames),
       opsTable,
       alerts: this.alerts,
       dbFunctions: {
@@ -436,7 +453,6 @@ export class ServiceStack extends Stack {
         diagnose: {
           logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
           alarmPrefix: `${prefix}-`,
-          alarmSeverities: Object.fromEntries(ALARM_ENTRIES.map(([id, entry]) => [id, entry.severity])),
           database: {
             instanceId: stateful.database.instance.instanceIdentifier,
             maxConnections: dbMaxConnections,
@@ -458,6 +474,13 @@ export class ServiceStack extends Stack {
           taskFamily: this.batch.taskDefinition.family,
           killSwitchBudgetName: `${prefix}-monthly`,
           killThresholdPercent: config.budgets.killSwitchPercent,
+        },
+        // So that `batch enable` refuses by the very numbers the spend guard acts on.
+        spend: {
+          budgets: this.spendGuard.settings.budgets,
+          killSwitchPercent: this.spendGuard.settings.killSwitchPercent,
+          maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
+          awsSettleHours: this.spendGuard.settings.awsSettleHours,
         },
       }),
     });

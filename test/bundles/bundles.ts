@@ -11,6 +11,7 @@ import type { HandlerName } from '../fault-matrix/matrix';
 /** What each function's AppFunction passes to LocalEsbuild (checked against the constructs). */
 export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> = {
   'budget-guard': [],
+  'spend-guard': [],
   'health-check': [],
   'traffic-shift': [],
   'traffic-rollback': [],

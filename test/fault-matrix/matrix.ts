@@ -8,6 +8,7 @@ import { awsError } from '../helpers/aws';
 
 export const HANDLERS = [
   'budget-guard',
+  'spend-guard',
   'health-check',
   'traffic-shift',
   'traffic-rollback',
@@ -62,6 +63,20 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'denied StopTask: every other action still made, KillSwitchIncompleteError, alert and audit "partial"',
     'duplicate-delivery': 'second delivery: outcome "duplicate", no mutation, no publish',
+  },
+  'spend-guard': {
+    'malformed-event': 'InvalidInputError; no AWS call at all',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call at all',
+    'extra-fields': 'unknown fields ignored: the same actions as the plain event',
+    throttling:
+      'throttled GetMetricData and DescribeBudget retried: the same spend and actions as unthrottled',
+    'access-denied':
+      'denied GetMetricData: "spend unknown" paged, nothing disabled, no threshold recorded (figures not read)',
+    timeout:
+      'DescribeBudget timing out past retries: AWS spend unknown, paged; acts only on the LLM spend it read',
+    'partial-failure':
+      'denied StopExecution: the kill switch does every other action, the threshold stays incomplete, SpendGuardIncompleteError',
+    'duplicate-delivery': 'second delivery: no action, no publish, no item changed',
   },
   'health-check': {
     'malformed-event': 'InvalidInputError; no AWS call at all',

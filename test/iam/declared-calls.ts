@@ -12,6 +12,7 @@ import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { CallDeclaration } from '../../lambdas/shared/calls';
+import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
 import { SPEND_RECONCILE_CALLS } from '../../lambdas/spend-reconcile/calls';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
@@ -25,6 +26,7 @@ export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
   remediation: REMEDIATION_CALLS,
+  'spend-guard': SPEND_GUARD_CALLS,
   'spend-reconcile': SPEND_RECONCILE_CALLS,
   'traffic-rollback': TRAFFIC_ROLLBACK_CALLS,
   'traffic-shift': TRAFFIC_SHIFT_CALLS,

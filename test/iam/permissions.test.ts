@@ -150,6 +150,7 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
         'db-migrate',
         'health-check',
         'remediation',
+        'spend-guard',
         'spend-reconcile',
         'traffic-rollback',
         'traffic-shift',

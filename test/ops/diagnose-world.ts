@@ -29,19 +29,7 @@ export const CACHE_ID = 'fa-ai-system-cache';
 export const DIAGNOSE_SECTION: NonNullable<OpsManifest['diagnose']> = {
   logGroups: { ...LOG_GROUPS },
   alarmPrefix: 'fa-ai-system-prod-',
-  alarmSeverities: {
-    p0: 'P0',
-    'zero-healthy-targets': 'P0',
-    '5xx-storm': 'P0',
-    'error-rate-high': 'P1',
-    'latency-p95': 'P1',
-    'db-connections-high': 'P1',
-    'log-db-pool-exhausted': 'P1',
-    'log-connection-timeout': 'P1',
-    'log-rate-limited': 'P2',
-    'green-error-rate': 'P2',
-    'cache-memory-high': 'P2',
-  },
+
   database: { instanceId: DB_ID, maxConnections: 100, connectionsThreshold: 80 },
   cache: { replicationGroupId: CACHE_ID, memoryMaxPercent: 80 },
 };

@@ -84,6 +84,17 @@ export const MANIFEST: OpsManifest = {
     killThresholdPercent: 100,
   },
   accountId: ACCOUNT_ID,
+  spend: {
+    budgets: [
+      { id: 'batch', limitUsd: 1200, awsBudgetName: 'fa-ai-system-prod-batch' },
+      { id: 'interactive', limitUsd: 600, awsBudgetName: 'fa-ai-system-prod-interactive' },
+      { id: 'infrastructure', limitUsd: 200, awsBudgetName: 'fa-ai-system-prod-infrastructure' },
+      { id: 'total', limitUsd: 2000, awsBudgetName: 'fa-ai-system-prod-monthly' },
+    ],
+    killSwitchPercent: 100,
+    maxCallCostUsd: 10,
+    awsSettleHours: 12,
+  },
   database: {
     instanceIdentifier: DB_INSTANCE,
     inspectFunction: INSPECT_FUNCTION,

@@ -63,14 +63,6 @@ describe.each(ENVIRONMENT_NAMES)('the OpsManifest of %s', (envName) => {
       Math.floor((max * config.observability.dbConnectionsMaxPercent) / 100),
     );
     expect(diagnose?.cache.memoryMaxPercent).toBe(config.observability.cacheMemoryMaxPercent);
-    expect(diagnose?.alarmSeverities).toMatchObject({
-      p0: 'P0',
-      'error-rate-high': 'P1',
-      'db-connections-high': 'P1',
-      'log-db-pool-exhausted': 'P1',
-      'blue-error-rate': 'P2',
-      'health-check-heartbeat': 'P2',
-    });
   });
 
   it('names the instance, the inspection and maintenance Lambdas, and the dump task that ops db and ops backup use', () => {

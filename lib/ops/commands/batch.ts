@@ -6,8 +6,10 @@ import {
   type BudgetGuardConfig,
   disableBatch,
   getKillSwitchState,
+  type ReenableSpendCheck,
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
+import { usd } from '../../../lambdas/shared/kill-switch/messages';
 import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
@@ -33,6 +35,20 @@ export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
     batchTaskFamily: manifest.batch.taskFamily,
     alertTopicArn: manifest.topics.P1,
     budgetAccountId: manifest.accountId,
+  };
+}
+
+/** How `batch enable` reads the spend: the spend guard's settings, from the manifest (undefined for older stacks). */
+export function spendCheckOf(manifest: OpsManifest): ReenableSpendCheck | undefined {
+  const spend = manifest.spend;
+  if (spend === undefined) return undefined;
+  return {
+    environment: manifest.environment,
+    accountId: manifest.accountId,
+    budgets: spend.budgets,
+    maxCallCostUsd: spend.maxCallCostUsd,
+    awsSettleHours: spend.awsSettleHours,
+    killSwitchPercent: spend.killSwitchPercent,
   };
 }
 
@@ -168,6 +184,7 @@ export async function batchEnableCommand(
   const result = await reenableBatch(
     ctx.clients,
     config,
+    spendCheckOf(ctx.manifest),
     { actor: ctx.actor, reason: command.reason, force: command.force },
     { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
   );
@@ -175,8 +192,7 @@ export async function batchEnableCommand(
     exitCode: EXIT.ok,
     lines: [
       `Batch re-enabled (${ctx.manifest.environment}) by ${ctx.actor}${result.forced ? ', FORCED over budget' : ''}: ${command.reason}.`,
-      `Budget ${config.killSwitchBudgetName}: actual ${result.actualSpend} of ${result.budgetLimit} ` +
-        `(kill threshold ${result.thresholdAmount}).`,
+      `Total spend: ${result.figures} (kill threshold ${usd(result.thresholdAmount)}).`,
       `Schedule ${config.batchScheduleGroup}/${config.batchScheduleName} and ${config.batchScheduleStateParameter}: ENABLED.`,
     ],
     data: result,

@@ -5,6 +5,7 @@
  * (the manifest's) and the runbook sections to follow are chosen by the decision table.
  */
 
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import type { Outcome } from '../../../lambdas/health-check/checks';
 import { settle } from '../../../lambdas/health-check/checks';
 import { METRIC_WINDOWS } from '../../../lambdas/health-check/logic';
@@ -95,7 +96,7 @@ export function limitsOf(manifest: OpsManifest): Limits {
     p95MaxSeconds: thresholds.p95MaxSeconds,
     dbConnectionsThreshold: manifest.diagnose?.database.connectionsThreshold,
     cacheMemoryMaxPercent: manifest.diagnose?.cache.memoryMaxPercent,
-    alarmSeverities: manifest.diagnose?.alarmSeverities,
+    alarmSeverities: Object.fromEntries(ALARM_ENTRIES.map(([id, entry]) => [id, entry.severity])),
   };
 }
 
