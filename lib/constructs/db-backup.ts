@@ -175,11 +175,7 @@ export class DbBackupTask extends Construct {
       ec2.Port.tcp(443),
       'HTTPS: ECR Public, S3, AWS APIs',
     );
-    this.securityGroup.addEgressRule(
-      ec2.Peer.securityGroupId(database.securityGroup.securityGroupId),
-      ec2.Port.tcp(database.port),
-      'PostgreSQL',
-    );
+    // Also the egress rule to the database's group (a group without allowAllOutbound gets both).
     database.allowFrom(this.securityGroup, 'Database dump task (ops backup dump)');
 
     Validations.of(this.taskDefinition).acknowledge({

@@ -14,6 +14,12 @@ import { OpsError } from './errors';
 /** The stack output holding the manifest. */
 export const MANIFEST_OUTPUT_KEY = 'OpsManifest';
 
+/**
+ * A second output with the manifest's `database` and `backup` sections (`ops db`, `ops backup`):
+ * the first stays under 4 KB, and the same DescribeStacks returns both.
+ */
+export const DATABASE_MANIFEST_OUTPUT_KEY = 'OpsManifestDatabase';
+
 const name = z.string().min(1);
 const arn = z.string().startsWith('arn:', 'must be an ARN');
 const percent = z.number().int().min(0).max(100);
@@ -77,7 +83,10 @@ const manifestSchema = z.object({
       batchMaxRunningMinutes: z.number().optional(),
     })
     .optional(),
-  /** `db` and `backup`: optional, so that a stack deployed before them still serves the rest. */
+  /**
+   * `db` and `backup` (from the DATABASE_MANIFEST_OUTPUT_KEY output): optional, so that a stack
+   * deployed before them still serves the rest.
+   */
   database: z
     .object({ instanceIdentifier: name, inspectFunction: name, maintenanceFunction: name })
     .optional(),
@@ -154,15 +163,23 @@ export async function loadManifest(
     }
     throw error;
   }
+  const output = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
   return parseManifest(
-    outputs.find((o) => o.OutputKey === MANIFEST_OUTPUT_KEY)?.OutputValue,
+    output(MANIFEST_OUTPUT_KEY),
     stackName,
     environment,
+    output(DATABASE_MANIFEST_OUTPUT_KEY),
   );
 }
 
 /** The manifest in `text`; ManifestError saying what is wrong and to redeploy otherwise. */
-export function parseManifest(text: string | undefined, stackName: string, environment: string): OpsManifest {
+export function parseManifest(
+  text: string | undefined,
+  stackName: string,
+  environment: string,
+  /** The DATABASE_MANIFEST_OUTPUT_KEY output, absent on a stack deployed before it. */
+  databaseText?: string,
+): OpsManifest {
   if (text === undefined) {
     throw new ManifestError(
       `Stack ${stackName} has no ${MANIFEST_OUTPUT_KEY} output: it was deployed by an older version; redeploy it`,
@@ -175,6 +192,19 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     throw new ManifestError(
       `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
     );
+  }
+  if (databaseText !== undefined) {
+    let sections: unknown;
+    try {
+      sections = JSON.parse(databaseText);
+    } catch {
+      throw new ManifestError(
+        `Stack ${stackName} has an invalid ${DATABASE_MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
+      );
+    }
+    if (typeof json === 'object' && json !== null && typeof sections === 'object' && sections !== null) {
+      json = { ...json, ...sections };
+    }
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -202,8 +232,8 @@ export function manifestSection<K extends 'database' | 'backup'>(
   const section = manifest[key];
   if (section === undefined) {
     throw new ManifestError(
-      `${command} needs the ${key} section of ${MANIFEST_OUTPUT_KEY}, which ${serviceStackName(manifest.environment)} ` +
-        'was deployed without: redeploy it',
+      `${command} needs the ${key} section of the ${DATABASE_MANIFEST_OUTPUT_KEY} output, which ` +
+        `${serviceStackName(manifest.environment)} was deployed without: redeploy it`,
     );
   }
   return section as NonNullable<OpsManifest[K]>;

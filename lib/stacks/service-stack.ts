@@ -482,6 +482,14 @@ export class ServiceStack extends Stack {
           maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
           awsSettleHours: this.spendGuard.settings.awsSettleHours,
         },
+      }),
+    });
+
+    // ops db and ops backup: a second output, so that OpsManifest stays under 4 KB; the CLI's
+    // one DescribeStacks returns both.
+    new CfnOutput(this, 'OpsManifestDatabase', {
+      description: 'Database and backup resources for the ops CLI (npm run ops -- db / backup)',
+      value: this.toJsonString({
         database: {
           instanceIdentifier: stateful.database.instanceIdentifier,
           inspectFunction: this.dbInspect.handler.lambda.functionName,

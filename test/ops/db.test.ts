@@ -23,6 +23,7 @@ import {
   INSPECT_FUNCTION,
   MAINTENANCE_FUNCTION,
   MANIFEST,
+  manifestOutputs,
   resetCli,
   runOps,
   stack,
@@ -225,13 +226,13 @@ describe('db (the reports)', () => {
   });
 
   it('says to redeploy when the stack predates ops db (no database section in the manifest)', async () => {
-    const older = { ...MANIFEST, database: undefined };
+    // Deployed before ops db: no OpsManifestDatabase output.
     cliMocks.cloudformation
       .on(DescribeStacksCommand)
-      .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(older) }]));
+      .resolves(stack(manifestOutputs({ ...MANIFEST, database: undefined, backup: undefined })));
     const run = await runOps(['db', ...PROD]);
     expect(run.code).toBe(1);
-    expect(run.stderr).toContain('db needs the database section of OpsManifest');
+    expect(run.stderr).toContain('db needs the database section of the OpsManifestDatabase output');
     expect(run.stderr).toContain('redeploy it');
     expect(invoked).toEqual([]);
   });

@@ -25,7 +25,7 @@ import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
-import type { OpsManifest } from '../../lib/ops/manifest';
+import { DATABASE_MANIFEST_OUTPUT_KEY, MANIFEST_OUTPUT_KEY, type OpsManifest } from '../../lib/ops/manifest';
 import { mockClient } from '../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import {
@@ -238,9 +238,7 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
     cliMocks.elasticache,
   ])
     mock.reset();
-  cliMocks.cloudformation
-    .on(DescribeStacksCommand)
-    .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(manifestOf(current)) }]));
+  cliMocks.cloudformation.on(DescribeStacksCommand).resolves(stack(manifestOutputs(manifestOf(current))));
   cliMocks.ecs
     .on(DescribeServicesCommand)
     .resolves({ services: [service('blue'), service('green')], failures: [] });
@@ -292,6 +290,17 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
     },
   });
   return current;
+}
+
+/** The two outputs the service stack writes a manifest into (database and backup in the second). */
+export function manifestOutputs(manifest: OpsManifest): Array<{ OutputKey: string; OutputValue: string }> {
+  const { database, backup, ...rest } = manifest;
+  return [
+    { OutputKey: MANIFEST_OUTPUT_KEY, OutputValue: JSON.stringify(rest) },
+    ...(database || backup
+      ? [{ OutputKey: DATABASE_MANIFEST_OUTPUT_KEY, OutputValue: JSON.stringify({ database, backup }) }]
+      : []),
+  ];
 }
 
 /** {@link MANIFEST} naming `table` as the ops table. */
