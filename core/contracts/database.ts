@@ -1,6 +1,6 @@
 /**
  * The database Lambdas' configuration (lambdas/db-maintenance, lambdas/db-migrate,
- * lib/constructs/db-maintenance.ts, lib/constructs/db-migrations.ts).
+ * lambdas/db-inspect and their constructs).
  */
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
@@ -21,16 +21,25 @@ export const DB_MAINTENANCE_RULES = {
 
 const caCertificates = text('NODE_EXTRA_CA_CERTS', z.literal(LAMBDA_RUNTIME_CA_BUNDLE));
 
-export const dbMaintenanceContract = defineContract('db-maintenance', {
+/** Where a database Lambda connects. */
+const connection = {
   /** The master secret (username, password, host, port). */
   secretArn: text('DB_SECRET_ARN', arn),
   databaseName: text('DB_NAME'),
-  /** The instance's endpoint: the host the maintenance connects to. */
+  /** The instance's endpoint: the host to connect to (not the proxy's). */
   host: text('DB_HOST'),
-  archiveRetentionDays: number('ARCHIVE_RETENTION_DAYS', DB_MAINTENANCE_RULES.archiveRetentionDays),
   caCertificates,
+};
+
+export const dbMaintenanceContract = defineContract('db-maintenance', {
+  ...connection,
+  archiveRetentionDays: number('ARCHIVE_RETENTION_DAYS', DB_MAINTENANCE_RULES.archiveRetentionDays),
 });
 export type DbMaintenanceValues = ValuesOf<typeof dbMaintenanceContract>;
+
+/** The read-only reports of `ops db` (lambdas/db-inspect, lib/constructs/db-inspect.ts). */
+export const dbInspectContract = defineContract('db-inspect', connection);
+export type DbInspectValues = ValuesOf<typeof dbInspectContract>;
 
 /** The migrations get the database from the custom resource's properties; the environment holds the CAs. */
 export const dbMigrateContract = defineContract('db-migrate', { caCertificates });

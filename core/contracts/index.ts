@@ -6,7 +6,7 @@
 
 import { budgetGuardContract } from './budget-guard';
 import type { FunctionContract } from './contract';
-import { dbMaintenanceContract, dbMigrateContract } from './database';
+import { dbInspectContract, dbMaintenanceContract, dbMigrateContract } from './database';
 import { healthCheckContract } from './health-check';
 import { remediationContract } from './remediation';
 import { spendGuardContract } from './spend-guard';
@@ -16,6 +16,7 @@ import { trafficRollbackContract, trafficShiftContract } from './traffic';
 export const CONTRACTS: Readonly<Record<string, FunctionContract>> = Object.fromEntries(
   [
     budgetGuardContract,
+    dbInspectContract,
     dbMaintenanceContract,
     dbMigrateContract,
     healthCheckContract,

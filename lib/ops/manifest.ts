@@ -17,6 +17,12 @@ import { OpsError } from './errors';
 /** The stack output holding the manifest. */
 export const MANIFEST_OUTPUT_KEY = 'OpsManifest';
 
+/**
+ * A second output with the manifest's `database` and `backup` sections (`ops db`, `ops backup`):
+ * the first stays under 4 KB, and the same DescribeStacks returns both.
+ */
+export const DATABASE_MANIFEST_OUTPUT_KEY = 'OpsManifestDatabase';
+
 const name = z.string().min(1);
 const arn = z.string().startsWith('arn:', 'must be an ARN');
 const percent = z.number().int().min(0).max(100);
@@ -66,6 +72,25 @@ const manifestSchema = z.object({
       killSwitchPercent: z.number().positive(),
       maxCallCostUsd: z.number().positive(),
       awsSettleHours: z.number().nonnegative(),
+    })
+    .optional(),
+  /**
+   * `db` and `backup` (from the DATABASE_MANIFEST_OUTPUT_KEY output): optional, so that a stack
+   * deployed before them still serves the rest.
+   */
+  database: z
+    .object({ instanceIdentifier: name, inspectFunction: name, maintenanceFunction: name })
+    .optional(),
+  backup: z
+    .object({
+      bucket: name,
+      prefix: z.string().regex(/^[a-z]+\/$/, 'must be a folder such as db/'),
+      keyArn: arn,
+      taskFamily: name,
+      containers: z.object({ dump: name, upload: name }),
+      subnets: z.array(name).min(1),
+      securityGroup: name,
+      logGroup: name,
     })
     .optional(),
   /**
@@ -129,15 +154,23 @@ export async function loadManifest(
     }
     throw error;
   }
+  const output = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
   return parseManifest(
-    outputs.find((o) => o.OutputKey === MANIFEST_OUTPUT_KEY)?.OutputValue,
+    output(MANIFEST_OUTPUT_KEY),
     stackName,
     environment,
+    output(DATABASE_MANIFEST_OUTPUT_KEY),
   );
 }
 
 /** The manifest in `text`; ManifestError saying what is wrong and to redeploy otherwise. */
-export function parseManifest(text: string | undefined, stackName: string, environment: string): OpsManifest {
+export function parseManifest(
+  text: string | undefined,
+  stackName: string,
+  environment: string,
+  /** The DATABASE_MANIFEST_OUTPUT_KEY output, absent on a stack deployed before it. */
+  databaseText?: string,
+): OpsManifest {
   if (text === undefined) {
     throw new ManifestError(
       `Stack ${stackName} has no ${MANIFEST_OUTPUT_KEY} output: it was deployed by an older version; redeploy it`,
@@ -150,6 +183,19 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     throw new ManifestError(
       `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
     );
+  }
+  if (databaseText !== undefined) {
+    let sections: unknown;
+    try {
+      sections = JSON.parse(databaseText);
+    } catch {
+      throw new ManifestError(
+        `Stack ${stackName} has an invalid ${DATABASE_MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
+      );
+    }
+    if (typeof json === 'object' && json !== null && typeof sections === 'object' && sections !== null) {
+      json = { ...json, ...sections };
+    }
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -166,6 +212,22 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     );
   }
   return parsed.data;
+}
+
+/** A section of the manifest that `command` needs; ManifestError (redeploy) when the stack predates it. */
+export function manifestSection<K extends 'database' | 'backup'>(
+  manifest: OpsManifest,
+  key: K,
+  command: string,
+): NonNullable<OpsManifest[K]> {
+  const section = manifest[key];
+  if (section === undefined) {
+    throw new ManifestError(
+      `${command} needs the ${key} section of the ${DATABASE_MANIFEST_OUTPUT_KEY} output, which ` +
+        `${serviceStackName(manifest.environment)} was deployed without: redeploy it`,
+    );
+  }
+  return section as NonNullable<OpsManifest[K]>;
 }
 
 /** The traffic functions' configuration of the manifest. */

@@ -1,9 +1,11 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
@@ -15,6 +17,8 @@ import { BlueGreenService } from '../constructs/blue-green-service';
 import { BudgetGuard } from '../constructs/budget-guard';
 import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
+import { DbBackupTask, DUMP_CONTAINERS, DUMP_PREFIX } from '../constructs/db-backup';
+import { DbInspect } from '../constructs/db-inspect';
 import { HealthCheck } from '../constructs/health-check';
 import { estimateMaxConnections } from '../constructs/max-connections';
 import { Observability } from '../constructs/observability';
@@ -63,12 +67,18 @@ export function dataTierContainerConfig(
 ): {
   environment: Record<string, string>;
   secrets: Record<string, ecs.Secret>;
+  /** The database credentials alone (DB_USER and DB_PASSWORD of `secrets`). */
+  databaseCredentials: { username: ecs.Secret; password: ecs.Secret };
   /** Lets a task execution role decrypt the secrets (through Secrets Manager only). */
   grantSecretsDecrypt(role: iam.IRole): void;
 } {
   const byArn = (id: string, secret: secretsmanager.ISecret) =>
     secretsmanager.Secret.fromSecretCompleteArn(scope, id, secret.secretArn);
   const database = byArn('DatabaseSecret', data.database.secret);
+  const databaseCredentials = {
+    username: ecs.Secret.fromSecretsManager(database, 'username'),
+    password: ecs.Secret.fromSecretsManager(database, 'password'),
+  };
   return {
     environment: {
       DB_HOST: data.database.endpointHost,
@@ -79,9 +89,10 @@ export function dataTierContainerConfig(
       REDIS_PORT: String(Cache.PORT),
       REDIS_TLS: 'true',
     },
+    databaseCredentials,
     secrets: {
-      DB_USER: ecs.Secret.fromSecretsManager(database, 'username'),
-      DB_PASSWORD: ecs.Secret.fromSecretsManager(database, 'password'),
+      DB_USER: databaseCredentials.username,
+      DB_PASSWORD: databaseCredentials.password,
       REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(byArn('CacheAuthToken', data.cache.authToken)),
       ANTHROPIC_API_KEY: ecs.Secret.fromSecretsManager(byArn('AnthropicApiKey', data.apiKeys.anthropic)),
       OPENAI_API_KEY: ecs.Secret.fromSecretsManager(byArn('OpenAiApiKey', data.apiKeys.openai)),
@@ -121,6 +132,10 @@ export class ServiceStack extends Stack {
   public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
+  /** `ops db`: the runbook's database checks, run in the VPC. */
+  public readonly dbInspect: DbInspect;
+  /** `ops backup dump`: the runbook's pg_dump to the backups bucket. */
+  public readonly dbBackup: DbBackupTask;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -356,6 +371,29 @@ export class ServiceStack extends Stack {
       },
     ]);
 
+    this.dbInspect = new DbInspect(this, 'DatabaseInspect', {
+      vpc: stateful.vpc,
+      database: stateful.database,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    const backupName = name(`${SYSTEM_NAME}-db-backup`);
+    // By name, rebuilt in this stack: the grants' db/* ARNs then need no cross-stack reference.
+    const backupsBucket = s3.Bucket.fromBucketName(this, 'BackupsBucket', stateful.backups.bucketName);
+    this.dbBackup = new DbBackupTask(this, 'DatabaseBackup', {
+      vpc: stateful.vpc,
+      database: stateful.database,
+      credentials: dataTier.databaseCredentials,
+      grantSecretsDecrypt: dataTier.grantSecretsDecrypt,
+      bucket: backupsBucket,
+      bucketKey: stateful.dataKey,
+      cpuArchitecture: config.service.cpuArchitecture,
+      ephemeralStorageGiB: config.backups.dumpStorageGiB,
+      names: { family: backupName, logGroup: `/ecs/${backupName}` },
+      logRetention,
+      removalPolicy,
+    });
+
     this.operatorPolicy = new OperatorPolicy(this, 'OperatorPolicy', {
       policyName: `${prefix}-operator`,
       serviceStackName: this.stackName,
@@ -367,6 +405,13 @@ export class ServiceStack extends Stack {
       budgetNames: Object.values(this.budgetGuard.budgetNames),
       opsTable,
       alerts: this.alerts,
+      dbFunctions: {
+        inspect: this.dbInspect.handler.lambda,
+        maintenance: stateful.maintenance.handler.lambda,
+      },
+      databaseInstanceIdentifier: stateful.database.instanceIdentifier,
+      backupTask: this.dbBackup,
+      backupsBucket,
       alarmPrefix: `${prefix}-`,
       databaseInstanceArn: stateful.database.instance.instanceArn,
       cacheReplicationGroupId: stateful.cache.replicationGroupId,
@@ -436,6 +481,29 @@ export class ServiceStack extends Stack {
           killSwitchPercent: this.spendGuard.settings.killSwitchPercent,
           maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
           awsSettleHours: this.spendGuard.settings.awsSettleHours,
+        },
+      }),
+    });
+
+    // ops db and ops backup: a second output, so that OpsManifest stays under 4 KB; the CLI's
+    // one DescribeStacks returns both.
+    new CfnOutput(this, 'OpsManifestDatabase', {
+      description: 'Database and backup resources for the ops CLI (npm run ops -- db / backup)',
+      value: this.toJsonString({
+        database: {
+          instanceIdentifier: stateful.database.instanceIdentifier,
+          inspectFunction: this.dbInspect.handler.lambda.functionName,
+          maintenanceFunction: stateful.maintenance.handler.lambda.functionName,
+        },
+        backup: {
+          bucket: backupsBucket.bucketName,
+          prefix: DUMP_PREFIX,
+          keyArn: stateful.dataKey.keyArn,
+          taskFamily: this.dbBackup.taskDefinition.family,
+          containers: DUMP_CONTAINERS,
+          subnets: stateful.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+          securityGroup: this.dbBackup.securityGroup.securityGroupId,
+          logGroup: this.dbBackup.logGroup.logGroupName,
         },
       }),
     });

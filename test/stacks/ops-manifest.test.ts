@@ -4,11 +4,17 @@
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { ENVIRONMENT_NAMES, type EnvironmentName, loadEnvironmentConfig } from '../../lib/config';
-import { type OpsManifest, parseManifest, serviceStackName } from '../../lib/ops/manifest';
+import {
+  DATABASE_MANIFEST_OUTPUT_KEY,
+  MANIFEST_OUTPUT_KEY,
+  type OpsManifest,
+  parseManifest,
+  serviceStackName,
+} from '../../lib/ops/manifest';
 import { sharedSynth } from '../helpers/synth';
 import { deploymentOf, FAKE_ACCOUNT } from '../iam/deployment';
 
-const manifests = new Map<EnvironmentName, { text: string; manifest: OpsManifest }>();
+const manifests = new Map<EnvironmentName, { text: string; databaseText: string; manifest: OpsManifest }>();
 
 beforeAll(async () => {
   const synth = await sharedSynth();
@@ -22,12 +28,20 @@ beforeAll(async () => {
     );
     const stack = serviceStackName(envName);
     const outputs = deployment.templates[stack]?.Outputs ?? {};
-    const text = String(deployment.resolver.resolve(stack, outputs.OpsManifest?.Value));
-    manifests.set(envName, { text, manifest: parseManifest(text, stack, envName) });
+    const text = String(deployment.resolver.resolve(stack, outputs[MANIFEST_OUTPUT_KEY]?.Value));
+    const databaseText = String(
+      deployment.resolver.resolve(stack, outputs[DATABASE_MANIFEST_OUTPUT_KEY]?.Value),
+    );
+    manifests.set(envName, {
+      text,
+      databaseText,
+      manifest: parseManifest(text, stack, envName, databaseText),
+    });
   }
 });
 
-const of = (envName: EnvironmentName) => manifests.get(envName) as { text: string; manifest: OpsManifest };
+const of = (envName: EnvironmentName) =>
+  manifests.get(envName) as { text: string; databaseText: string; manifest: OpsManifest };
 
 describe.each(ENVIRONMENT_NAMES)('the OpsManifest of %s', (envName) => {
   const suffix = envName === 'prod' ? '' : `-${envName}`;
@@ -51,9 +65,33 @@ describe.each(ENVIRONMENT_NAMES)('the OpsManifest of %s', (envName) => {
     expect(diagnose?.cache.memoryMaxPercent).toBe(config.observability.cacheMemoryMaxPercent);
   });
 
+  it('names the instance, the inspection and maintenance Lambdas, and the dump task that ops db and ops backup use', () => {
+    const config = loadEnvironmentConfig(envName);
+    const { database, backup } = of(envName).manifest;
+    expect(database).toEqual({
+      instanceIdentifier: `fa-ai-system-db${suffix}`,
+      inspectFunction: expect.any(String),
+      maintenanceFunction: expect.any(String),
+    });
+    expect(database?.inspectFunction).not.toBe(database?.maintenanceFunction);
+    expect(backup).toEqual({
+      bucket: `fa-ai-backups-${envName}-${config.account ?? FAKE_ACCOUNT}-${config.region}`,
+      prefix: 'db/',
+      keyArn: expect.stringMatching(/^arn:aws:kms:/),
+      taskFamily: `fa-ai-system-db-backup${suffix}`,
+      containers: { dump: 'pg-dump', upload: 'upload' },
+      subnets: expect.any(Array),
+      securityGroup: expect.any(String),
+      logGroup: `/ecs/fa-ai-system-db-backup${suffix}`,
+    });
+    // One private subnet with egress per zone: the task pulls public images through the NAT.
+    expect(backup?.subnets).toHaveLength(config.network.maxAzs);
+  });
+
   // No documented limit on an output's value was found; 4 KB (CloudFormation's limit on a
   // parameter value and on a custom resource's response) is kept as the margin.
   it('stays a small output (resolved JSON under 4 KB)', () => {
     expect(of(envName).text.length).toBeLessThan(4096);
+    expect(of(envName).databaseText.length).toBeLessThan(4096);
   });
 });

@@ -4,7 +4,9 @@
  */
 
 import type { OpsCommand } from '../context';
+import { BACKUP_COMMANDS } from './backup';
 import { BATCH_COMMANDS } from './batch';
+import { DB_COMMANDS } from './db';
 import { DIAGNOSE_COMMANDS } from './diagnose';
 import { STATUS_COMMANDS } from './status';
 import { TRAFFIC_COMMANDS } from './traffic';
@@ -14,4 +16,6 @@ export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...STATUS_COMMANDS,
   ...DIAGNOSE_COMMANDS,
   ...BATCH_COMMANDS,
+  ...DB_COMMANDS,
+  ...BACKUP_COMMANDS,
 ];
