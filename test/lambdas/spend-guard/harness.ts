@@ -118,7 +118,9 @@ let worlds = 0;
  */
 export async function world(now: Date | string, setup: { executions?: number } = {}): Promise<World> {
   for (const mock of Object.values(mocks)) mock.reset();
-  const table = await createOpsTable(`${CONFIG.opsTableName}-${process.pid}-${++worlds}`);
+  // Its own name: the budget guard's harness numbers its tables `<ops>-<pid>-<n>` too, and both
+  // run in one worker (isolate: false), where the same name would be one table dropped under the other.
+  const table = await createOpsTable(`${CONFIG.opsTableName}-spend-guard-${process.pid}-${++worlds}`);
   const config = { ...CONFIG, opsTableName: table.tableName };
   const clock = { now: new Date(now) };
   const spend = new SpendWorld(clock.now).awsSpend({
