@@ -3,19 +3,15 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { arn, defineContract, nonBlank, number, ssmParameterName, text, type ValuesOf } from './contract';
-
-/** The bounds of the kill switch's settings; lib/config's `budgets` uses them. */
-export const BUDGET_GUARD_RULES = {
-  /** Percent of the monthly budget's ACTUAL spend at which the kill switch engages. */
-  killSwitchPercent: z.number().int().min(50).max(200),
-} as const;
+import { KILL_SWITCH_PERCENT } from './kill-switch';
 
 export const budgetGuardContract = defineContract('budget-guard', {
   /** e.g. 'prod'; shown in messages and audit items. */
   environment: text('ENVIRONMENT'),
   /** The budget whose ACTUAL notifications engage the kill switch. */
   killSwitchBudgetName: text('KILL_SWITCH_BUDGET_NAME'),
-  killThresholdPercent: number('KILL_THRESHOLD_PERCENT', BUDGET_GUARD_RULES.killSwitchPercent),
+  /** Percent of the monthly budget's ACTUAL spend at which the kill switch engages. */
+  killThresholdPercent: number('KILL_THRESHOLD_PERCENT', KILL_SWITCH_PERCENT),
   opsTableName: text('OPS_TABLE_NAME'),
   batchScheduleName: text('BATCH_SCHEDULE_NAME'),
   batchScheduleGroup: text('BATCH_SCHEDULE_GROUP', nonBlank),

@@ -11,7 +11,8 @@ import { healthCheckContract } from './health-check';
 import { remediationContract } from './remediation';
 import { spendGuardContract } from './spend-guard';
 import { spendReconcileContract } from './spend-reconcile';
-import { trafficRollbackContract, trafficShiftContract } from './traffic';
+import { trafficShiftContract } from './traffic';
+import { trafficRollbackContract } from './traffic-rollback';
 
 export const CONTRACTS: Readonly<Record<string, FunctionContract>> = Object.fromEntries(
   [

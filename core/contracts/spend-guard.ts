@@ -8,8 +8,8 @@
 import * as z from 'zod';
 import { parseFunctionEnv } from '../../lambdas/shared/env';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../spend/budgets';
-import { BUDGET_GUARD_RULES } from './budget-guard';
 import type { FunctionContract } from './contract';
+import { KILL_SWITCH_PERCENT } from './kill-switch';
 
 /** One budget as the guard gets it. */
 export interface SpendGuardBudget {
@@ -127,7 +127,7 @@ export const schema = z
     ECS_CLUSTER: text,
     BATCH_TASK_FAMILY: text,
     BUDGETS: json(budgetsRule),
-    KILL_SWITCH_PERCENT: num(BUDGET_GUARD_RULES.killSwitchPercent),
+    KILL_SWITCH_PERCENT: num(KILL_SWITCH_PERCENT),
     KILL_SWITCH_BUDGETS: json(SPEND_GUARD_RULES.killSwitchBudgets),
     FORECAST_MIN_DAYS: num(SPEND_GUARD_RULES.forecastMinDays),
     MAX_CALL_COST_USD: num(SPEND_GUARD_RULES.maxCallCostUsd),

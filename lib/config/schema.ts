@@ -1,12 +1,12 @@
 import { z } from 'zod';
-import { BUDGET_GUARD_RULES } from '../../core/contracts/budget-guard';
 import { fraction } from '../../core/contracts/common';
 import { DB_MAINTENANCE_RULES } from '../../core/contracts/database';
 import { HEALTH_CHECK_RULES } from '../../core/contracts/health-check';
+import { KILL_SWITCH_PERCENT } from '../../core/contracts/kill-switch';
 import { REMEDIATION_RULES } from '../../core/contracts/remediation';
 import { SPEND_GUARD_RULES } from '../../core/contracts/spend-guard';
 import { SPEND_RECONCILE_RULES } from '../../core/contracts/spend-reconcile';
-import { TRAFFIC_ROLLBACK_RULES } from '../../core/contracts/traffic';
+import { TRAFFIC_ROLLBACK_RULES } from '../../core/contracts/traffic-rollback';
 import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import {
   cronSyntaxProblem,
@@ -366,7 +366,7 @@ const budgetsSchema = z
     monthlyUsd: dollars,
     /** Budgets by the Component cost-allocation tag. */
     componentsUsd: z.object({ batch: dollars, interactive: dollars, infrastructure: dollars }),
-    killSwitchPercent: BUDGET_GUARD_RULES.killSwitchPercent.default(100),
+    killSwitchPercent: KILL_SWITCH_PERCENT.default(100),
   })
   .refine(
     (b) =>

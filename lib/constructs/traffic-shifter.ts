@@ -19,11 +19,8 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import type { AlarmFactsDocument } from '../../core/alarms/facts';
-import {
-  type TrafficShiftValues,
-  trafficRollbackContract,
-  trafficShiftContract,
-} from '../../core/contracts/traffic';
+import { type TrafficShiftValues, trafficShiftContract } from '../../core/contracts/traffic';
+import { trafficRollbackContract } from '../../core/contracts/traffic-rollback';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';

@@ -33,12 +33,11 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import { alarmFactsDocument } from '../../../core/alarms/facts';
+import { type TrafficShiftValues, trafficShiftContract } from '../../../core/contracts/traffic';
 import {
   type TrafficRollbackValues,
-  type TrafficShiftValues,
   trafficRollbackContract,
-  trafficShiftContract,
-} from '../../../core/contracts/traffic';
+} from '../../../core/contracts/traffic-rollback';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
