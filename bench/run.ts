@@ -4,7 +4,7 @@
  * `--only synth,tests,bundles,roundtrips,detection`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, writeLambdaBundle } from '../lib/lambda-bundling';
@@ -139,9 +139,13 @@ function benchSynth(runs: number): Row[] {
   }
 }
 
+/** Issue #15: `npm test` in at most 40 s on two cores. */
+const TEST_SUITE_TARGET_MS = 40_000;
+
 /**
  * The whole suite once, as the README runs it (`npm test`: type check, Biome, vitest), against
- * the 45 s target on 2 cores.
+ * the 40 s target on 2 cores. Its CPU seconds and the load average are printed with it: wall
+ * time on a shared machine says as much about the others as about the suite.
  */
 function benchTests(): Row[] {
   const run = timedRun('npm', ['test'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
@@ -151,18 +155,31 @@ function benchTests(): Row[] {
     .split('\n')
     .filter((l) => /^\s*(Test Files|Tests)\s/.test(l))
     .map((l) => l.trim());
-  log(`npm test: ${seconds(run.ms)}, exit ${run.status}; ${summary.join('; ')}`);
-  const ratio = run.ms / 45_000;
+  const cpu = run.cpuSeconds === undefined ? 'CPU not measured' : `${run.cpuSeconds.toFixed(1)} s of CPU`;
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  log(
+    `npm test: ${seconds(run.ms)} (${cpu}, load average ${load}), exit ${run.status}; ${summary.join('; ')}`,
+  );
+  const ratio = run.ms / TEST_SUITE_TARGET_MS;
   return [
     {
       section: 'tests',
       metric: 'test suite wall time (npm test)',
       value: seconds(run.ms),
-      floor: '45 s target',
+      floor: `${TEST_SUITE_TARGET_MS / 1000} s target`,
       ratio,
       limit: 1,
       pass: ratio <= 1 && run.status === 0,
-      detail: { exitCode: run.status, summary, cores: cpus().length },
+      detail: {
+        exitCode: run.status,
+        summary,
+        cores: cpus().length,
+        cpuSeconds: run.cpuSeconds,
+        // At the end of the run: the 1, 5 and 15 minute averages.
+        loadAverage: loadavg(),
+      },
     },
   ];
 }

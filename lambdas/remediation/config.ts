@@ -1,12 +1,13 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { ALARM_FACTS_VARIABLE, type AlarmFacts, alarmFactsDocumentSchema } from '../../core/alarms/facts';
+import type { Severity } from '../../core/alarms/vocabulary';
 import { parseFunctionEnv } from '../shared/env';
 import { jsonEnvVar } from '../shared/env-json';
 import type { Colour } from '../shared/traffic';
 
 /** The alarm severities; each has its own SNS topic. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+export { SEVERITIES, type Severity } from '../../core/alarms/vocabulary';
 
 /** The automatic remediations. */
 export const REMEDIATION_ACTIONS = ['force-new-deployment', 'scale-out'] as const;
@@ -37,8 +38,6 @@ export interface RemediationSettings {
 export interface RemediationConfig {
   /** e.g. 'prod'; shown in messages and audit items. */
   readonly environment: string;
-  /** The alarm names' prefix, e.g. 'fa-ai-system-prod-': the rest is the alarm id. */
-  readonly alarmPrefix: string;
   /** The ECS cluster's name. */
   readonly ecsCluster: string;
   /** Each colour's ECS service name. */
@@ -52,10 +51,10 @@ export interface RemediationConfig {
   readonly topicArns: Readonly<Record<Severity, string>>;
   readonly remediation: RemediationSettings;
   /**
-   * Each alarm's severity by its id, from the stack (ALARM_SEVERITIES): the alarm's description
-   * is prose for people and is never parsed for it.
+   * Each alarm's severity and response, by its exact name, from the alarm catalogue
+   * (ALARM_FACTS): names and descriptions are never parsed for them.
    */
-  readonly alarmSeverities: Readonly<Record<string, Severity>>;
+  readonly alarmFacts: AlarmFacts;
 }
 
 const required = z.string().trim().min(1);
@@ -66,7 +65,6 @@ const maxPerHour = z.number().int().min(1).max(60);
 // Strict objects: a misspelt key (e.g. "dryrun") must fail loudly, not fall back silently.
 const envSchema = z.object({
   ENVIRONMENT: required,
-  ALARM_PREFIX: required,
   ECS_CLUSTER: required,
   SERVICES: jsonEnvVar(z.strictObject({ blue: required, green: required })),
   MAX_COUNTS: jsonEnvVar(
@@ -75,7 +73,7 @@ const envSchema = z.object({
   WEIGHTS_PARAMETER: required.startsWith('/'),
   OPS_TABLE_NAME: required,
   TOPIC_ARNS: jsonEnvVar(z.strictObject({ P0: arn, P1: arn, P2: arn, P3: arn })),
-  ALARM_SEVERITIES: jsonEnvVar(z.record(z.string().min(1), z.enum(SEVERITIES))),
+  [ALARM_FACTS_VARIABLE]: jsonEnvVar(alarmFactsDocumentSchema),
   REMEDIATION: jsonEnvVar(
     z.strictObject({
       dryRun: z.boolean(),
@@ -95,7 +93,7 @@ const envSchema = z.object({
 export type RemediationEnv = Readonly<Record<string, string | undefined>>;
 
 /**
- * The configuration from ENVIRONMENT, ALARM_PREFIX, ECS_CLUSTER, SERVICES (`{"blue": "...",
+ * The configuration from ENVIRONMENT, ALARM_FACTS (see core/alarms/facts.ts), ECS_CLUSTER, SERVICES (`{"blue": "...",
  * "green": "..."}`), MAX_COUNTS (`{"blue": 10, "green": 10}`), WEIGHTS_PARAMETER,
  * OPS_TABLE_NAME, TOPIC_ARNS (`{"P0": "arn:...", ..., "P3": "arn:..."}`) and REMEDIATION
  * (`{"dryRun": false, "actions": {"force-new-deployment": {"enabled": true, "maxPerHour": 2},
@@ -106,7 +104,6 @@ export function configFromEnv(env: RemediationEnv): RemediationConfig {
   const e = parseFunctionEnv(envSchema, env);
   return {
     environment: e.ENVIRONMENT,
-    alarmPrefix: e.ALARM_PREFIX,
     ecsCluster: e.ECS_CLUSTER,
     services: e.SERVICES,
     maxCounts: e.MAX_COUNTS,
@@ -114,6 +111,6 @@ export function configFromEnv(env: RemediationEnv): RemediationConfig {
     opsTableName: e.OPS_TABLE_NAME,
     topicArns: e.TOPIC_ARNS,
     remediation: e.REMEDIATION,
-    alarmSeverities: e.ALARM_SEVERITIES,
+    alarmFacts: e[ALARM_FACTS_VARIABLE],
   };
 }

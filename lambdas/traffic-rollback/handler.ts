@@ -32,7 +32,8 @@ export interface HandlerDeps {
 const defaultObservability = createObservability('traffic-rollback');
 
 /**
- * Handles an EventBridge "CloudWatch Alarm State Change" event of the P0 alarm. Throws
+ * Handles an EventBridge "CloudWatch Alarm State Change" event of an alarm whose catalogue
+ * response is traffic-rollback (the P0 alarm). Throws
  * InvalidInputError for anything else (nothing done) and rethrows a failed weights write (so
  * Lambda's asynchronous retries and the dead-letter queue see it; the rollback is idempotent).
  *
@@ -40,7 +41,7 @@ const defaultObservability = createObservability('traffic-rollback');
  * rollback still changed the weights); an event older than ROLLBACK_MAX_EVENT_AGE_MINUTES
  * changes nothing and pages that it did not act.
  *
- * Metrics: TrafficRollbackIgnored, TrafficRollbackDuplicate, TrafficRollbackStale,
+ * Metrics: TrafficRollbackIgnored, TrafficRollbackUnknownAlarm, TrafficRollbackDuplicate, TrafficRollbackStale,
  * TrafficRolledBack, TrafficRollbackSkipped (dimension
  * `outcome`: no-shift-recorded, already-rolled-back, cooldown, outside-window),
  * TrafficRollbackProblems, TrafficRollbackFailed.
@@ -58,6 +59,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
     });
     if (result.outcome === 'ignored') {
       metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
+    } else if (result.outcome === 'unknown-alarm') {
+      metrics.addMetric('TrafficRollbackUnknownAlarm', MetricUnit.Count, 1);
     } else if (result.outcome === 'duplicate' && !result.rollback.changed) {
       metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
     } else if (result.outcome === 'stale') {

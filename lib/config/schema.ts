@@ -222,6 +222,16 @@ const backupsSchema = z
     transitionToGlacierDays: z.number().int().min(1).default(90),
     /** Days after which dumps expire; older versions expire as well. */
     expireDays: z.number().int().min(1).default(365),
+    /**
+     * Disk of the `ops backup dump` task, which writes the whole plain-SQL dump before uploading
+     * it (Fargate ephemeral storage: 21-200 GiB; above 20 GiB it is billed per GB-hour of a run).
+     */
+    dumpStorageGiB: z
+      .number()
+      .int()
+      .min(21, 'must be at least 21 (Fargate ephemeral storage)')
+      .max(200, 'must be at most 200 (Fargate ephemeral storage)')
+      .default(50),
   })
   .prefault({})
   .refine(

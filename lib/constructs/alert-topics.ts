@@ -4,11 +4,11 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SEVERITIES, type Severity } from '../../core/alarms/catalogue';
 import type { ResourceGrant } from './calls';
 
-/** The runbook's severity levels. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** The runbook's severity levels (the alarm catalogue's). */
+export { SEVERITIES, type Severity };
 
 /** Properties of {@link AlertTopics}. */
 export interface AlertTopicsProps {

@@ -1,7 +1,6 @@
 import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -13,6 +12,7 @@ import { Construct } from 'constructs';
 import type { SpendBudgetId } from '../../core/spend/budgets';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
+import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
@@ -29,6 +29,8 @@ export interface BudgetGuardProps {
   readonly emails: readonly string[];
   /** Severity topics: P2 (chat) at 75% and the forecast, P1 (page) at 90%; their key. */
   readonly alerts: AlertTopics;
+  /** Builds the dead-letter queue's alarm (lambda-budget-guard-dlq) from the catalogue. */
+  readonly alarms: AlarmFactory;
   readonly batch: BatchPipeline;
   readonly cluster: ecs.ICluster;
   /** SSM parameter the schedule's state is read from at deploy time. */
@@ -169,21 +171,15 @@ export class BudgetGuard extends Construct {
     this.handler.lambda.addEventSource(new lambdaEvents.SnsEventSource(this.killSwitchTopic));
     this.grantKillSwitch(props);
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmName: `${props.namePrefix}-lambda-budget-guard-dlq`,
+    this.deadLetterAlarm = props.alarms.metricAlarm(this, 'lambda-budget-guard-dlq', {
+      constructId: 'DeadLetterAlarm',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
       threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'P1 the budget kill switch failed on a notification (DLQ not empty): the batch may still be enabled over ' +
-        'budget. Runbook: Budget Alerts; run `npm run ops -- batch disable` and read the DLQ message.',
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
-    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alerts.topics.P1));
   }
 
   private grantKillSwitch(props: BudgetGuardProps): void {

@@ -1,6 +1,5 @@
 import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -8,6 +7,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { morningCheckCron } from '../config/schedules';
+import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
@@ -20,6 +20,8 @@ export interface HealthCheckProps {
   readonly service: BlueGreenService;
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
+  /** Builds the heartbeat's alarm (health-check-heartbeat) from the catalogue. */
+  readonly alarms: AlarmFactory;
   readonly timeZone: TimeZone;
   /** Hour of the morning check (runbook: 9 AM). */
   readonly morningHour: number;
@@ -134,23 +136,20 @@ export class HealthCheck extends Construct {
       target: target('light'),
     });
 
-    this.heartbeatAlarm = new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
-      alarmName: `fa-ai-system-${props.envName}-health-check-heartbeat`,
-      alarmDescription:
-        'P2 the scheduled health check has not reported for 15 minutes: nobody is watching. Runbook: Daily ' +
-        'Operations > Morning Health Check; run npm run ops -- health by hand and check the health-check Lambda.',
+    const heartbeatPeriod = Duration.minutes(15);
+    this.heartbeatAlarm = props.alarms.metricAlarm(this, 'health-check-heartbeat', {
+      constructId: 'HeartbeatAlarm',
+      figures: { minutes: heartbeatPeriod.toMinutes() },
       metric: new cloudwatch.Metric({
         namespace: AUTOMATION_METRICS_NAMESPACE,
         metricName: 'Heartbeat',
         dimensionsMap: { service: 'health-check', Kind: 'light' },
         statistic: 'SampleCount',
-        period: Duration.minutes(15),
+        period: heartbeatPeriod,
       }),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.heartbeatAlarm.addAlarmAction(new cwActions.SnsAction(topics.P2));
   }
 }

@@ -6,6 +6,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ALARM_FACTS_VARIABLE } from '../../core/alarms/facts';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
@@ -16,10 +17,10 @@ import { grantDeclaredCalls } from './calls';
 /** Properties of {@link Remediation}. */
 export interface RemediationProps {
   readonly envName: string;
-  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
+  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-: the rule hears all of them. */
   readonly alarmPrefix: string;
-  /** JSON of each alarm's severity by id (see Observability.severities). */
-  readonly alarmSeverities: string;
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.factsJson). */
+  readonly alarmFacts: string;
   readonly config: RemediationConfig;
   readonly service: BlueGreenService;
   /** Upper bound of a scale-out per colour (config maxCount). */
@@ -61,8 +62,7 @@ export class Remediation extends Construct {
       logRemovalPolicy: props.logRemovalPolicy,
       environment: {
         ENVIRONMENT: props.envName,
-        ALARM_PREFIX: props.alarmPrefix,
-        ALARM_SEVERITIES: props.alarmSeverities,
+        [ALARM_FACTS_VARIABLE]: props.alarmFacts,
         ECS_CLUSTER: service.cluster.clusterName,
         SERVICES: stack.toJsonString({
           blue: service.blue.service.serviceName,

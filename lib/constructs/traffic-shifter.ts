@@ -18,6 +18,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import { ALARM_FACTS_VARIABLE } from '../../core/alarms/facts';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
@@ -48,6 +49,10 @@ export interface TrafficShifterProps {
     readonly blue: readonly cloudwatch.IAlarm[];
     readonly green: readonly cloudwatch.IAlarm[];
   };
+  /** The alarms whose catalogue response is traffic-rollback: entering ALARM, they roll back. */
+  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.factsJson). */
+  readonly alarmFacts: string;
   /** Rollbacks and finished shifts are reported to P1 (a deployment went wrong). */
   readonly alerts: AlertTopics;
   /** Minutes after a shift in which a P0 rolls it back automatically. */
@@ -126,6 +131,7 @@ export class TrafficShifter extends Construct {
         ROLLBACK_WINDOW_MINUTES: String(props.rollbackWindowMinutes),
         ROLLBACK_COOLDOWN_MINUTES: String(props.rollbackCooldownMinutes),
         ROLLBACK_MAX_EVENT_AGE_MINUTES: String(props.rollbackMaxEventAgeMinutes),
+        [ALARM_FACTS_VARIABLE]: props.alarmFacts,
       },
     });
 
@@ -135,7 +141,7 @@ export class TrafficShifter extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        resources: [props.alarms.p0.alarmArn],
+        resources: props.rollbackAlarms.map((alarm) => alarm.alarmArn),
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [

@@ -77,6 +77,39 @@ const manifestSchema = z.object({
       batchMaxRunningMinutes: z.number().optional(),
     })
     .optional(),
+  /** `db` and `backup`: optional, so that a stack deployed before them still serves the rest. */
+  database: z
+    .object({ instanceIdentifier: name, inspectFunction: name, maintenanceFunction: name })
+    .optional(),
+  backup: z
+    .object({
+      bucket: name,
+      prefix: z.string().regex(/^[a-z]+\/$/, 'must be a folder such as db/'),
+      keyArn: arn,
+      taskFamily: name,
+      containers: z.object({ dump: name, upload: name }),
+      subnets: z.array(name).min(1),
+      securityGroup: name,
+      logGroup: name,
+    })
+    .optional(),
+  /**
+   * Optional (stacks deployed before `ops diagnose`): what diagnose reads besides the above,
+   * the log groups, the alarms' prefix, the database and the cache with the thresholds of their
+   * alarms. The alarms' severities are the catalogue's (core/alarms), which the CLI imports.
+   */
+  diagnose: z
+    .object({
+      logGroups: z.object({ blue: name, green: name }),
+      alarmPrefix: name,
+      database: z.object({
+        instanceId: name,
+        maxConnections: z.number().int().positive(),
+        connectionsThreshold: z.number().int().positive(),
+      }),
+      cache: z.object({ replicationGroupId: name, memoryMaxPercent: z.number().positive().max(100) }),
+    })
+    .optional(),
 });
 
 /** The service stack's `OpsManifest` output. */
@@ -158,6 +191,22 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     );
   }
   return parsed.data;
+}
+
+/** A section of the manifest that `command` needs; ManifestError (redeploy) when the stack predates it. */
+export function manifestSection<K extends 'database' | 'backup'>(
+  manifest: OpsManifest,
+  key: K,
+  command: string,
+): NonNullable<OpsManifest[K]> {
+  const section = manifest[key];
+  if (section === undefined) {
+    throw new ManifestError(
+      `${command} needs the ${key} section of ${MANIFEST_OUTPUT_KEY}, which ${serviceStackName(manifest.environment)} ` +
+        'was deployed without: redeploy it',
+    );
+  }
+  return section as NonNullable<OpsManifest[K]>;
 }
 
 /** The traffic functions' configuration of the manifest. */

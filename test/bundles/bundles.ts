@@ -18,6 +18,7 @@ export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> 
   remediation: [],
   'db-migrate': ['lambdas/db-migrate/migrations'],
   'db-maintenance': [],
+  'db-inspect': [],
   'spend-reconcile': [],
 };
 

@@ -15,6 +15,7 @@ export const HANDLERS = [
   'remediation',
   'db-migrate',
   'db-maintenance',
+  'db-inspect',
   'spend-reconcile',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
@@ -147,6 +148,17 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'archive denied: ANALYZE and the index check still run, MaintenanceError names the archive, no row lost',
     'duplicate-delivery': 'monthly twice: the second archives 0 rows, no row lost or duplicated',
+  },
+  'db-inspect': {
+    'malformed-event': 'InvalidInputError naming the field; no secret read, no connection',
+    'empty-event': 'InvalidInputError for {} and undefined; no secret read, no connection',
+    'extra-fields': 'unknown fields (SQL included) ignored: the same reports as the plain event',
+    throttling: 'GetSecretValue retried with backoff: the same reports as without throttling',
+    'access-denied': 'denied GetSecretValue: AccessDeniedException thrown, no connection, InspectionFailed',
+    timeout: 'connect timeout: DependencyUnavailableError, no statement sent',
+    'partial-failure':
+      'one report failing: reported failed with its SQLSTATE, the other reports still run and return',
+    'duplicate-delivery': 'read-only: the same event twice gives the same reports and changes nothing',
   },
   'spend-reconcile': {
     'malformed-event': 'InvalidInputError; no AWS call, no provider request',

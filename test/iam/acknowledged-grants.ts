@@ -20,7 +20,7 @@ export const ACKNOWLEDGED_GRANTS: readonly AcknowledgedGrant[] = [
       'exists before it runs, so CreateLogGroup is never used.',
   },
   {
-    principal: /^Database(Migrations|Maintenance)HandlerFunctionServiceRole/,
+    principal: /^Database(Migrations|Maintenance|Inspect)HandlerFunctionServiceRole/,
     actions: ['ec2:DescribeSubnets'],
     reason: 'AWSLambdaVPCAccessExecutionRole (AWS managed) for the functions in the VPC.',
   },

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, expect } from 'vitest';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
+import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
@@ -20,6 +21,7 @@ import { type SentCommand, takeSentCommands } from '../helpers/aws-mock';
 /** Each Lambda's declaration, by its folder under lambdas/. */
 export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'budget-guard': BUDGET_GUARD_CALLS,
+  'db-inspect': DB_INSPECT_CALLS,
   'db-maintenance': DB_MAINTENANCE_CALLS,
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
@@ -49,12 +51,17 @@ const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
   SNSClient: 'sns',
   SSMClient: 'ssm',
   CloudWatchClient: 'cloudwatch',
+  CloudWatchLogsClient: 'logs',
+  RDSClient: 'rds',
+  ElastiCacheClient: 'elasticache',
   ElasticLoadBalancingV2Client: 'elasticloadbalancing',
   SecretsManagerClient: 'secretsmanager',
   CloudFormationClient: 'cloudformation',
   BudgetsClient: 'budgets',
   DynamoDBClient: 'dynamodb',
   DynamoDBDocumentClient: 'dynamodb',
+  LambdaClient: 'lambda',
+  S3Client: 's3',
 };
 
 /** Commands whose IAM action is not their name. */
@@ -66,6 +73,9 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
   'dynamodb:BatchWrite': 'dynamodb:BatchWriteItem',
   'budgets:DescribeBudget': 'budgets:ViewBudget',
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:HeadObject': 's3:GetObject',
 };
 
 const plain = (v: unknown): unknown =>

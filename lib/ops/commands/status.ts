@@ -10,7 +10,8 @@ import { runHealthCheck } from '../../../lambdas/health-check/logic';
 import { formatReport } from '../../../lambdas/health-check/report';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
-import type { CommandContext } from '../context';
+import { choice } from '../../cli/args';
+import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import { type OpsManifest, trafficConfigOf } from '../manifest';
 import { type CommandResult, table, when } from '../output';
@@ -118,7 +119,7 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   };
 }
 
-function summarizeService(service: Service) {
+export function summarizeService(service: Service) {
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY') ?? service.deployments?.[0];
   return {
     status: service.status ?? 'UNKNOWN',
@@ -133,7 +134,7 @@ function summarizeService(service: Service) {
   };
 }
 
-function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
+export function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
   const healthy = descriptions.filter((d) => d.TargetHealth?.State === 'healthy').length;
   const problems = descriptions
     .filter((d) => d.TargetHealth?.State !== 'healthy')
@@ -191,3 +192,18 @@ export async function healthCommand(
     data: report,
   };
 }
+
+export const STATUS_COMMANDS: readonly OpsCommand[] = [
+  opsCommand({
+    name: 'status',
+    summary: 'ECS services, target health and live weights',
+    options: {},
+    run: statusCommand,
+  }),
+  opsCommand({
+    name: 'health',
+    summary: 'the health check report (exit 1 unless HEALTHY)',
+    options: { kind: choice(['morning', 'light'], 'which check').default('morning') },
+    run: healthCommand,
+  }),
+];

@@ -3,6 +3,8 @@ import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand 
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { serializeAlarmFacts } from '../../../core/alarms/facts';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
@@ -41,11 +43,19 @@ export const REMEDIATION: RemediationJson = {
   },
 };
 
-/** The function's environment as the stack sets it, with `remediation` as REMEDIATION. */
-export function env(remediation: RemediationJson = REMEDIATION) {
+/** The alarms' names start with this in prod. */
+export const ALARM_PREFIX = 'fa-ai-system-prod-';
+
+/**
+ * The function's environment as the stack sets it, with `remediation` as REMEDIATION and the
+ * alarm facts of the catalogue (or `facts`).
+ */
+export function env(
+  remediation: RemediationJson = REMEDIATION,
+  facts = serializeAlarmFacts(ALARM_PREFIX, ALARM_ENTRIES),
+) {
   return {
     ENVIRONMENT: 'prod',
-    ALARM_PREFIX: 'fa-ai-system-prod-',
     ECS_CLUSTER: CLUSTER,
     SERVICES: JSON.stringify(SERVICES),
     MAX_COUNTS: JSON.stringify({ blue: 10, green: 10 }),
@@ -53,25 +63,11 @@ export function env(remediation: RemediationJson = REMEDIATION) {
     OPS_TABLE_NAME: OPS_TABLE,
     TOPIC_ARNS: JSON.stringify(TOPICS),
     REMEDIATION: JSON.stringify(remediation),
-    ALARM_SEVERITIES: JSON.stringify(SEVERITIES),
+    ALARM_FACTS: facts,
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
   } as Record<string, string>;
 }
-
-/** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
-export const SEVERITIES: Readonly<Record<string, string>> = {
-  'log-db-pool-exhausted': 'P1',
-  'db-connections-high': 'P1',
-  'blue-cpu-high': 'P2',
-  'blue-memory-high': 'P2',
-  'green-cpu-high': 'P2',
-  'green-memory-high': 'P2',
-  p0: 'P0',
-  'cache-memory-high': 'P2',
-  'log-error-logs': 'P2',
-  'lambda-budget-guard-errors': 'P1',
-};
 
 export const ENV = env();
 export const CONFIG = configFromEnv(ENV);

@@ -31,6 +31,8 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { serializeAlarmFacts } from '../../../core/alarms/facts';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
@@ -81,6 +83,14 @@ export const ENV = {
   // Present in every Lambda environment; must be ignored.
   AWS_REGION: REGION,
 } as const;
+
+/** The rollback Lambda's environment as the stack sets it: ENV, its windows and the catalogue's alarm facts. */
+export const ROLLBACK_ENV = {
+  ...ENV,
+  ROLLBACK_WINDOW_MINUTES: '60',
+  ROLLBACK_COOLDOWN_MINUTES: '30',
+  ALARM_FACTS: serializeAlarmFacts('fa-ai-system-prod-', ALARM_ENTRIES),
+};
 
 export const mocks = {
   elbv2: mockClient(ElasticLoadBalancingV2Client),
