@@ -110,15 +110,14 @@ export interface World {
   readonly clock: { now: Date };
 }
 
-let worlds = 0;
-
 /**
  * A fresh world at `now`: every batch control succeeds, one batch execution and no task run, no
  * spend published, every AWS budget at $0.
  */
 export async function world(now: Date | string, setup: { executions?: number } = {}): Promise<World> {
   for (const mock of Object.values(mocks)) mock.reset();
-  const table = await createOpsTable(`${CONFIG.opsTableName}-${process.pid}-${++worlds}`);
+  // Named by the helper: its counter is the worker's, shared by every harness on the one engine.
+  const table = await createOpsTable();
   const config = { ...CONFIG, opsTableName: table.tableName };
   const clock = { now: new Date(now) };
   const spend = new SpendWorld(clock.now).awsSpend({
