@@ -399,12 +399,15 @@ async function readAwsSpend(
   retry: RetryOptions | undefined,
 ): Promise<Record<SpendBudgetId, SpendFigure>> {
   const settling = at.getTime() - month.start.getTime() < settings.awsSettleHours * 3_600_000;
+  // A month read again after its end (its late LLM data): Budgets shows the new month by then,
+  // or will within hours, so its figure cannot be told apart.
+  const ended = at.getTime() >= month.end.getTime();
   const figures = await Promise.all(
     SPEND_BUDGETS.map(async (id): Promise<[SpendBudgetId, SpendFigure]> => {
       const name = specOf(settings, id).awsBudgetName;
       const label = id === 'total' ? 'AWS' : `AWS ${id}`;
       const source = `AWS Budgets ${name}`;
-      if (settling) {
+      if (settling || ended) {
         // Budgets may still show the month that ended: its figure would count twice.
         return [
           id,
@@ -414,7 +417,9 @@ async function readAwsSpend(
             usd: 0,
             lowerBound: true,
             source,
-            note: `not counted in the first ${settings.awsSettleHours} h of the month (Budgets lags 8-12 h)`,
+            note: ended
+              ? 'not counted for a month that has ended (Budgets reports the current month)'
+              : `not counted in the first ${settings.awsSettleHours} h of the month (Budgets lags 8-12 h)`,
           },
         ];
       }

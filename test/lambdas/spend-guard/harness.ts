@@ -110,17 +110,14 @@ export interface World {
   readonly clock: { now: Date };
 }
 
-let worlds = 0;
-
 /**
  * A fresh world at `now`: every batch control succeeds, one batch execution and no task run, no
  * spend published, every AWS budget at $0.
  */
 export async function world(now: Date | string, setup: { executions?: number } = {}): Promise<World> {
   for (const mock of Object.values(mocks)) mock.reset();
-  // Its own name: the budget guard's harness numbers its tables `<ops>-<pid>-<n>` too, and both
-  // run in one worker (isolate: false), where the same name would be one table dropped under the other.
-  const table = await createOpsTable(`${CONFIG.opsTableName}-spend-guard-${process.pid}-${++worlds}`);
+  // Named by the helper: its counter is the worker's, shared by every harness on the one engine.
+  const table = await createOpsTable();
   const config = { ...CONFIG, opsTableName: table.tableName };
   const clock = { now: new Date(now) };
   const spend = new SpendWorld(clock.now).awsSpend({

@@ -420,9 +420,13 @@ describe('the UTC month boundary', () => {
     const late = published().at(-1);
     expect(late?.TopicArn).toBe(TOPICS.page);
     expect(late?.Subject).toBe(
-      '[prod] Spend 100% of the batch budget (2026-11, late data): $1,210.00 of $1,200.00',
+      '[prod] Spend 100% of the batch budget (2026-11, late data): at least $1,200.00 of $1,200.00',
     );
     expect(late?.Message).toContain('2026-11 is over');
+    // Its AWS part is not counted any more: Budgets reports December by now.
+    expect(late?.Message).toContain(
+      'AWS batch at least $0.00 (AWS Budgets fa-ai-system-prod-batch; not counted for a month that has ended',
+    );
     expect((await itemsOf(w.table, 'SPEND_ALERT')).map((i) => i.sk)).toContain('2026-11#batch#100');
 
     // Half an hour into December, November is no longer read.
