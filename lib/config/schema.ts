@@ -2,12 +2,21 @@ import { z } from 'zod';
 import { fraction } from '../../core/contracts/common';
 import { DB_MAINTENANCE_RULES } from '../../core/contracts/database';
 import { HEALTH_CHECK_RULES } from '../../core/contracts/health-check';
-import { KILL_SWITCH_PERCENT } from '../../core/contracts/kill-switch';
 import { REMEDIATION_RULES } from '../../core/contracts/remediation';
-import { SPEND_GUARD_RULES } from '../../core/contracts/spend-guard';
-import { SPEND_RECONCILE_RULES } from '../../core/contracts/spend-reconcile';
 import { TRAFFIC_ROLLBACK_RULES } from '../../core/contracts/traffic-rollback';
-import { SPEND_BUDGETS } from '../../core/spend/budgets';
+import { appSettingsSchema } from './app-settings';
+import {
+  accountId,
+  acmCertificateArn,
+  count,
+  dollars,
+  FARGATE_MEMORY_BY_CPU,
+  httpsUrl,
+  logicalName,
+  logRetentionDays,
+  percent,
+  region,
+} from './fields';
 import {
   cronSyntaxProblem,
   DB_MAINTENANCE_CRONS,
@@ -16,46 +25,13 @@ import {
   morningCheckCron,
   spendReconciliationCron,
 } from './schedules';
+import { budgetsSchema, spendSchema } from './spend';
+
+export { LOG_RETENTION_DAYS } from './fields';
 
 /** The environments this app knows. Anything else is a typo, not a new environment. */
 export const ENVIRONMENT_NAMES = ['dev', 'staging', 'prod'] as const;
 export type EnvironmentName = (typeof ENVIRONMENT_NAMES)[number];
-
-/** Fargate only accepts these memory sizes (MiB) for each CPU size (units). */
-const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> = {
-  256: [512, 1024, 2048],
-  512: [1024, 2048, 3072, 4096],
-  1024: [2048, 3072, 4096, 5120, 6144, 7168, 8192],
-  2048: Array.from({ length: 13 }, (_, i) => 4096 + i * 1024),
-  4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
-};
-
-/** Retention periods CloudWatch Logs accepts (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
-
-const logRetentionDays = z.number().refine((d) => (LOG_RETENTION_DAYS as readonly number[]).includes(d), {
-  message: `must be a CloudWatch Logs retention in days: ${LOG_RETENTION_DAYS.join(', ')}`,
-});
-
-const count = z.number().int('must be a whole number').nonnegative('must not be negative');
-const percent = z.number().int('must be a whole number').min(0).max(100);
-
-const accountId = z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id');
-const region = z
-  .string()
-  .regex(/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d$/, 'must be an AWS region such as us-east-1');
-const acmCertificateArn = z
-  .string()
-  .regex(
-    /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]{36}$/,
-    'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<uuid>)',
-  );
-const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
-const logicalName = z
-  .string()
-  .regex(/^[a-z][a-z0-9-]{1,62}$/, 'must be lowercase letters, digits and hyphens, starting with a letter');
 
 /** Scaling bounds and image of one colour (blue or green) of the service. */
 const colourSchema = z
@@ -87,80 +63,6 @@ const colourSchema = z
       });
     }
   });
-
-const wordRange = z
-  .tuple([count.min(1), count.min(1)])
-  .refine(([min, max]) => min <= max, { message: 'must be [min, max] with min <= max' });
-
-const unitInterval = z.number().min(0, 'must be between 0 and 1').max(1, 'must be between 0 and 1');
-
-/**
- * The hallucination detector's scoring (runbook: "Hallucination Detection Failures"): the
- * layers' weights of the risk score, and the score from which a summary is at each risk.
- * Defaults are the values the runbook's remedy starts from (its "reduced from" / "increased
- * from"), as for wordCountTargets: the remedy itself is an override in an environment.
- */
-const hallucinationSchema = z.object({
-  layerWeights: z
-    .strictObject({ cross_source: unitInterval, temporal: unitInterval, uncertainty: unitInterval })
-    .refine((w) => Math.abs(w.cross_source + w.temporal + w.uncertainty - 1) < 1e-9, {
-      error: (issue) => {
-        const w = issue.input as Record<string, number>;
-        const sum = Object.values(w).reduce((a, b) => a + b, 0);
-        return `must sum to 1 (cross_source + temporal + uncertainty), got ${Number(sum.toFixed(6))}`;
-      },
-    })
-    .default({ cross_source: 0.5, temporal: 0.2, uncertainty: 0.3 }),
-  riskThresholds: z
-    .strictObject({ critical: unitInterval, high: unitInterval, medium: unitInterval, low: unitInterval })
-    .refine((t) => t.critical > t.high && t.high > t.medium && t.medium > t.low, {
-      error: (issue) => {
-        const t = issue.input as Record<string, number>;
-        return `must be strictly ordered critical > high > medium > low, got ${t.critical} / ${t.high} / ${t.medium} / ${t.low}`;
-      },
-    })
-    .default({ critical: 0.7, high: 0.6, medium: 0.4, low: 0 }),
-});
-
-/**
- * Model routing (runbook: "Increase Haiku usage"): SIMPLE tasks go to Haiku, others to Sonnet.
- * Defaults as before the runbook's change (medium MODERATE, expanded COMPLEX).
- */
-const taskComplexity = z.enum(['SIMPLE', 'MODERATE', 'COMPLEX']);
-const modelRoutingSchema = z
-  .strictObject({
-    hook_summary: taskComplexity,
-    medium_summary: taskComplexity,
-    expanded_summary: taskComplexity,
-    fact_check: taskComplexity,
-  })
-  .default({
-    hook_summary: 'SIMPLE',
-    medium_summary: 'MODERATE',
-    expanded_summary: 'COMPLEX',
-    fact_check: 'COMPLEX',
-  });
-
-/**
- * The application's own settings (the runbook's "Tuning Parameters"). They reach the
- * containers as environment variables so operators tune them in one place.
- */
-const appSettingsSchema = z.object({
-  batchMaxConcurrency: count.min(1).default(100),
-  embeddingBatchSize: count.min(1).default(100),
-  /** Seconds; the runbook's cost action raises it to 30 days (2592000). */
-  embeddingCacheTtlSeconds: count.min(60).default(604_800),
-  dbPoolSize: count.min(1).default(20),
-  dbMaxOverflow: count.default(30),
-  redisMaxConnections: count.min(1).default(50),
-  enableHaikuRouting: z.boolean().default(true),
-  wordCountTargets: z
-    .object({ hook: wordRange, medium: wordRange, expanded: wordRange })
-    .default({ hook: [25, 50], medium: [100, 150], expanded: [200, 250] }),
-  hallucination: hallucinationSchema.prefault({}),
-  /** Task -> complexity, the model router's task_complexity_map. */
-  modelRouting: modelRoutingSchema,
-});
 
 /** The PostgreSQL instance (the runbook's fa-ai-system-db). */
 const databaseSchema = z
@@ -310,8 +212,6 @@ const batchSchema = z
     }
   });
 
-const dollars = z.number().positive('must be a positive amount in USD');
-
 /** Alarm thresholds: the runbook's figures by default. */
 const observabilitySchema = z
   .object({
@@ -358,91 +258,6 @@ const observabilitySchema = z
     path: ['lightCheckRenotifyMinutes'],
     message: 'must be at least lightCheckMinutes (a reminder cannot come before the next check)',
   });
-
-/** AWS Budgets of the environment (runbook: Budget Alerts). */
-const budgetsSchema = z
-  .object({
-    /** Monthly total; the kill switch engages at killSwitchPercent of it. */
-    monthlyUsd: dollars,
-    /** Budgets by the Component cost-allocation tag. */
-    componentsUsd: z.object({ batch: dollars, interactive: dollars, infrastructure: dollars }),
-    killSwitchPercent: KILL_SWITCH_PERCENT.default(100),
-  })
-  .refine(
-    (b) =>
-      b.componentsUsd.batch + b.componentsUsd.interactive + b.componentsUsd.infrastructure <= b.monthlyUsd,
-    { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
-  );
-
-/**
- * `spend.guard`: the spend guard (runbook: Budget Alerts, on all spend: LLM from the application's LlmCostUsd
- * metric, AWS from Budgets). The budgets and the kill threshold are `budgets`' own.
- */
-const spendGuardSchema = z
-  .object({
-    /** Minutes between runs: the detection latency, plus CloudWatch's metric delay. */
-    scheduleMinutes: z
-      .number()
-      .int()
-      .min(1)
-      .max(15, 'must be at most 15 (a threshold is acted on within the schedule plus the metric delay)')
-      .default(15),
-    /**
-     * The budgets whose kill threshold (budgets.killSwitchPercent) disables the batch; the others
-     * page at it. The runbook's actions apply to each budget, so all four by default.
-     */
-    killSwitchBudgets: SPEND_GUARD_RULES.killSwitchBudgets.default([...SPEND_BUDGETS]),
-    /** No month-end projection before this many days (one weekly batch run projects to several budgets). */
-    forecastMinDays: SPEND_GUARD_RULES.forecastMinDays.default(7),
-    /** A single model call reported above this is not believed (a unit error): its day is left out and paged. */
-    maxCallCostUsd: SPEND_GUARD_RULES.maxCallCostUsd.default(10),
-    /** Hours into a month in which AWS Budgets' figure is not counted: it may still show the month that ended. */
-    awsSettleHours: SPEND_GUARD_RULES.awsSettleHours.default(12),
-    /** Minutes into a month in which the month that ended is read again for late data (0: never). */
-    lateDataMinutes: SPEND_GUARD_RULES.lateDataMinutes.default(30),
-    /** While some spend cannot be read, the page is repeated after this many minutes. */
-    unknownRenotifyMinutes: SPEND_GUARD_RULES.unknownRenotifyMinutes.default(60),
-    /** LLM cost data must appear within this window while queries or a batch run go on. */
-    silenceWindowMinutes: SPEND_GUARD_RULES.silenceWindowMinutes.default(30),
-  })
-  .prefault({})
-  .refine((g) => g.lateDataMinutes === 0 || g.lateDataMinutes >= g.scheduleMinutes, {
-    path: ['lateDataMinutes'],
-    message: 'must be 0 or at least scheduleMinutes (a run must fall inside it)',
-  });
-
-/**
- * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
- * providers' own cost reports (lambdas/spend-reconcile). Under-reporting is how overruns hide.
- */
-const reconciliationSchema = z
-  .object({
-    /** Local hour (timeZone) of the daily run. */
-    hour: z.number().int().min(0).max(23).default(6),
-    /**
-     * A difference between billed and reported cost counts when it is more than this share of
-     * the larger side (in percent) and at least minDiscrepancyUsd, on the day or the month to date.
-     */
-    maxDiscrepancyPercent: SPEND_RECONCILE_RULES.maxDiscrepancyPercent.default(5),
-    /** Dollars below which a difference is noise, whatever its share. */
-    minDiscrepancyUsd: SPEND_RECONCILE_RULES.minDiscrepancyUsd.default(1),
-    /**
-     * Hours after a UTC day ends before the providers' reports of it count as final; a day
-     * not final yet (by the function's clock or the provider's) is not reconciled.
-     */
-    settleHours: SPEND_RECONCILE_RULES.settleHours.default(6),
-    /**
-     * Only these Anthropic workspaces (`default` for the default one) when the organization
-     * also bills other systems or environments. Empty: the whole organization.
-     */
-    anthropicWorkspaceIds: SPEND_RECONCILE_RULES.anthropicWorkspaceIds.default([]),
-    /** Only these OpenAI projects (proj_...), likewise. Empty: the whole organization. */
-    openaiProjectIds: SPEND_RECONCILE_RULES.openaiProjectIds.default([]),
-  })
-  .prefault({});
-
-/** LLM spend beyond what AWS Budgets sees (issue #17). */
-const spendSchema = z.object({ reconciliation: reconciliationSchema, guard: spendGuardSchema }).prefault({});
 
 const remediationAction = (maxPerHour: number) =>
   z
