@@ -1,8 +1,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { AUTOMATION_NAMESPACE } from '../../core/spend/metric';
 
-/** The CloudWatch namespace of the system's automation metrics. */
-export const AUTOMATION_NAMESPACE = 'FA-AI-System/Automation';
+export { AUTOMATION_NAMESPACE };
 
 /** Powertools logger and metrics of one Lambda (JSON logs, one namespace). */
 export function createObservability(serviceName: string): { logger: Logger; metrics: Metrics } {
