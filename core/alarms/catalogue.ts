@@ -117,6 +117,7 @@ export const WATCHED_FUNCTIONS = {
   'health-check': 'P2',
   'traffic-shift': 'P1',
   'traffic-rollback': 'P1',
+  'spend-guard': 'P1',
 } as const satisfies Record<string, Severity>;
 export type WatchedFunctionName = keyof typeof WATCHED_FUNCTIONS;
 
@@ -326,6 +327,52 @@ export const ALARM_CATALOGUE = {
     dashboard: 'batch',
     response: 'none',
   },
+  // Runbook P2 example "Cost tracking not publishing to CloudWatch": the spend guard judges it
+  // each run (LlmCostSilent: queries counted or a batch run RUNNING, and no LlmCostUsd call).
+  'cost-tracking-not-publishing': {
+    severity: 'P2',
+    meaning:
+      'cost tracking not publishing to CloudWatch: no LlmCostUsd data for {minutes} minutes while queries or a batch run went on, so the spend guard under-counts',
+    firstStep: "Check the application's LlmCostUsd publisher (its logs, the Component dimension)",
+    runbook: 'partialFeature',
+    dashboard: 'batch',
+    response: 'none',
+  },
+  // The daily reconciliation with the providers' bills (lambdas/spend-reconcile).
+  'spend-under-reported': {
+    severity: 'P2',
+    meaning:
+      "the application reports less LLM spend than the provider's bill, by more than {percent}% and {usd}: overruns hide from the spend guard",
+    firstStep: "Compare `npm run ops -- cost` with the provider's console; the guard's figures are too low",
+    runbook: 'budgetAlerts',
+    dashboard: 'batch',
+    response: 'none',
+  },
+  'spend-over-reported': {
+    severity: 'P3',
+    meaning:
+      "the application reports more LLM spend than the provider's bill, by more than {percent}% and {usd}",
+    runbook: 'budgetAlerts',
+    dashboard: 'batch',
+    response: 'none',
+  },
+  'reconcile-unknown': {
+    severity: 'P3',
+    meaning:
+      "spend unknown: the daily reconciliation could not compare a provider's bill with the reported spend (admin key, provider API or day not final)",
+    firstStep: 'Read the spend-reconcile log of the last run',
+    runbook: 'budgetAlerts',
+    dashboard: 'batch',
+    response: 'none',
+  },
+  'reconcile-heartbeat': {
+    severity: 'P3',
+    meaning:
+      'the daily spend reconciliation has not reported for {hours} hours: nobody compares spend with the bills',
+    runbook: 'budgetAlerts',
+    dashboard: 'batch',
+    response: 'none',
+  },
 
   // --- The runbook's error table, counted in the service logs -------------------------------------
   'log-error-logs': logPattern('P2', 'highErrorRate'),
@@ -353,6 +400,22 @@ export const ALARM_CATALOGUE = {
   ...lambdaErrors('traffic-shift'),
   ...lambdaErrors('traffic-rollback'),
   ...lambdaDeadLetters('traffic-rollback'),
+  ...lambdaErrors('spend-guard'),
+  ...lambdaDeadLetters('spend-guard', {
+    meaning:
+      'scheduled runs of the spend guard failed after their retries (DLQ not empty): spend went unguarded',
+    firstStep: 'Run `npm run ops -- cost` and read the DLQ message and the spend-guard log',
+    runbook: 'budgetAlerts',
+  }),
+  'spend-guard-heartbeat': {
+    severity: 'P1',
+    meaning:
+      'the spend guard has not reported for {minutes} minutes: no threshold of the budgets is acted on',
+    firstStep: 'Check the spend-guard Lambda and its schedule; `npm run ops -- cost` reads the same figures',
+    runbook: 'budgetAlerts',
+    dashboard: 'automation',
+    response: 'none',
+  },
   'health-check-heartbeat': {
     severity: 'P2',
     meaning: 'the scheduled health check has not reported for {minutes} minutes: nobody is watching',

@@ -1,4 +1,5 @@
 import { type CfnResource, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,14 +10,19 @@ import { Construct } from 'constructs';
 import { type SpendGuardValues, spendGuardContract } from '../../core/contracts/spend-guard';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../core/spend/budgets';
 import {
+  AUTOMATION_NAMESPACE,
+  LLM_COMPONENTS,
   LLM_COST_READ_STATISTICS,
   llmCostSeries,
   QUERY_COUNT_METRIC,
+  SPEND_GUARD_METRICS,
   SPEND_GUARD_SERVICE,
+  spendGuardDimensions,
 } from '../../core/spend/metric';
 import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
 import type { BudgetsConfig, SpendGuardConfig } from '../config';
 import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
+import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { BatchPipeline } from './batch-pipeline';
@@ -40,6 +46,8 @@ export interface SpendGuardProps {
   readonly opsTable: dynamodb.ITable;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** Builds its heartbeat and cost-tracking alarms from the catalogue (its errors and DLQ: Observability.watch). */
+  readonly alarms: AlarmFactory;
 }
 
 /**
@@ -59,6 +67,10 @@ export class SpendGuard extends Construct {
   public readonly settings: SpendGuardValues;
   /** CloudWatch metrics one run requests (GetMetricData bills per metric). */
   public readonly metricsPerRun: number;
+  /** spend-guard-heartbeat: no run finished in two schedule periods. */
+  public readonly heartbeatAlarm: cloudwatch.Alarm;
+  /** cost-tracking-not-publishing: a run found LLM cost data silent while a component worked. */
+  public readonly costTrackingAlarm: cloudwatch.Alarm;
 
   constructor(scope: Construct, id: string, props: SpendGuardProps) {
     super(scope, id);
@@ -130,6 +142,9 @@ export class SpendGuard extends Construct {
       ),
     });
 
+    this.heartbeatAlarm = this.buildHeartbeatAlarm(props);
+    this.costTrackingAlarm = this.buildCostTrackingAlarm(props);
+
     const role = this.handler.lambda.role as iam.IRole;
     grantDeclaredCalls(role, `lambda ${SPEND_GUARD_SERVICE}`, SPEND_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
@@ -150,5 +165,61 @@ export class SpendGuard extends Construct {
       'cloudwatch:GetMetricData has no resource-level permissions, ecs:ListTasks has none (limited by the ' +
         'ecs:cluster condition to this cluster), and X-Ray tracing needs xray:Put* on *.',
     );
+  }
+
+  /**
+   * Two schedule periods without a finished run: one late or failed run (retried within the
+   * next) does not page, a guard that stopped does. Missing data is the point: breaching.
+   */
+  private buildHeartbeatAlarm(props: SpendGuardProps): cloudwatch.Alarm {
+    const period = Duration.minutes(2 * props.config.scheduleMinutes);
+    return props.alarms.metricAlarm(this, 'spend-guard-heartbeat', {
+      figures: { minutes: period.toMinutes() },
+      metric: new cloudwatch.Metric({
+        namespace: AUTOMATION_NAMESPACE,
+        metricName: SPEND_GUARD_METRICS.heartbeat,
+        dimensionsMap: spendGuardDimensions(props.envName),
+        statistic: 'SampleCount',
+        period,
+      }),
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: cloudwatch.TreatMissingData.BREACHING,
+    });
+  }
+
+  /**
+   * The runbook's "cost tracking not publishing to CloudWatch": the larger of the components'
+   * LlmCostSilent, which the guard sets to 1 only when there was activity (queries counted, a
+   * batch run RUNNING) and no LlmCostUsd call in its silence window. The activity is judged
+   * there, not here, because a running batch is an ops-table record, not a metric; and one
+   * alarm reading two metrics costs less than one reading the 3 query tiers and 6 cost series.
+   * No datapoint (the guard could not tell, or is dead: its heartbeat pages) is not breaching.
+   */
+  private buildCostTrackingAlarm(props: SpendGuardProps): cloudwatch.Alarm {
+    const period = Duration.minutes(props.config.scheduleMinutes);
+    const usingMetrics = Object.fromEntries(
+      LLM_COMPONENTS.map((component) => [
+        component,
+        new cloudwatch.Metric({
+          namespace: AUTOMATION_NAMESPACE,
+          metricName: SPEND_GUARD_METRICS.llmCostSilent,
+          dimensionsMap: spendGuardDimensions(props.envName, { Component: component }),
+          statistic: 'Maximum',
+          period,
+        }),
+      ]),
+    );
+    return props.alarms.metricAlarm(this, 'cost-tracking-not-publishing', {
+      figures: { minutes: props.config.silenceWindowMinutes },
+      metric: new cloudwatch.MathExpression({
+        expression: `MAX([${LLM_COMPONENTS.join(', ')}])`,
+        usingMetrics,
+        period,
+        label: 'LLM cost data silent while working (1 = yes)',
+      }),
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    });
   }
 }

@@ -2,25 +2,60 @@ import {
   AUTOMATION_NAMESPACE,
   LLM_COMPONENTS,
   LLM_COST_METRIC,
+  LLM_PROVIDERS,
   llmCostSeries,
   SPEND_GUARD_METRICS,
   spendGuardDimensions,
 } from '../../core/spend/metric';
+import {
+  RECONCILIATION_METRICS,
+  RECONCILIATION_NAMESPACE,
+  RECONCILIATION_SERVICE,
+  RECONCILIATION_WINDOWS,
+} from '../../core/spend/reconciliation-metrics';
 import { APP_METRICS, APP_METRICS_NAMESPACE, MODELS, QUERY_TIERS } from '../constructs/app-metrics';
-import type { MetricIdentity } from './metrics';
+import type { MetricIdentity, PublishedMetric } from './metrics';
 
 /** Values of each extra dimension the catalogue names; one metric per value. */
-const DIMENSION_VALUES: Readonly<Record<string, readonly string[]>> = { Tier: QUERY_TIERS, Model: MODELS };
+const DIMENSION_VALUES: Readonly<Record<string, readonly string[]>> = {
+  Tier: QUERY_TIERS,
+  Model: MODELS,
+  Provider: LLM_PROVIDERS,
+  Window: RECONCILIATION_WINDOWS,
+};
 
 /**
  * ASSUMPTION: the application publishes every metric of its catalogue (APP_METRICS) with the
  * dimension Environment=<env>, and one metric per value of its extra dimension, and LlmCostUsd
  * for each series the spend contract allows (core/spend/metric.ts). The template cannot show
  * this: the containers publish them at run time. So does the spend guard, every run, with the
- * metrics its alarms read (Heartbeat, LlmCostSilent per component).
+ * metrics its alarms read (Heartbeat, LlmCostSilent per component); and the daily spend
+ * reconciliation, once a day, every metric of core/spend/reconciliation-metrics.ts.
  */
-export function appCatalogueMetrics(envName: string): MetricIdentity[] {
-  return [...catalogueMetrics(envName), ...llmCostMetrics(envName), ...spendGuardMetrics(envName)];
+export function appCatalogueMetrics(envName: string): PublishedMetric[] {
+  return [
+    ...catalogueMetrics(envName),
+    ...llmCostMetrics(envName),
+    ...spendGuardMetrics(envName),
+    ...reconciliationMetrics(envName),
+  ];
+}
+
+/** Every metric a daily reconciliation run publishes: one per value of each of its dimensions. */
+function reconciliationMetrics(envName: string): PublishedMetric[] {
+  return Object.entries(RECONCILIATION_METRICS).flatMap(([name, spec]) => {
+    let sets: Array<Record<string, string>> = [{ service: RECONCILIATION_SERVICE }];
+    for (const dimension of spec.dimensions) {
+      const values = dimension === 'Environment' ? [envName] : (DIMENSION_VALUES[dimension] ?? ['<any>']);
+      sets = sets.flatMap((set) => values.map((value) => ({ ...set, [dimension]: value })));
+    }
+    return sets.map((dimensions) => ({
+      namespace: RECONCILIATION_NAMESPACE,
+      name,
+      dimensions,
+      cadence: 'daily' as const,
+    }));
+  });
 }
 
 function llmCostMetrics(envName: string): MetricIdentity[] {

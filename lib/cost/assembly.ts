@@ -24,7 +24,7 @@ export const ASSUMPTIONS: readonly string[] = [
   `A month is ${FALLBACK_PRICE_TABLE.hoursPerMonth} hours; everything declared runs all month.`,
   'The CloudWatch free tier (3 dashboards, 10 alarm metrics, 10 custom metrics per account) is credited only to an environment pinned to an account no other environment of the assembly uses; other free tiers (Lambda, Step Functions, Scheduler) are not credited.',
   `Scheduled Lambda invocations run ${LAMBDA_BASELINE_SECONDS} s each (capped by the timeout); scheduled state machine executions pass each state once.`,
-  'Custom metrics: every distinct non-AWS metric the templates write or read, plus the application metric catalogue (APP_METRICS) with Environment and its extra dimension, each for the whole month; metric filter metrics without a default value (errors only) are usage; metrics Lambdas publish that no alarm or dashboard reads are not counted.',
+  'Custom metrics: every distinct non-AWS metric the templates write or read, plus the application metric catalogue (APP_METRICS) with Environment and its extra dimension, each for the whole month; the every-run metrics likewise; the metrics of the daily spend reconciliation for one hour a day; metric filter metrics without a default value (errors only) are usage; other metrics Lambdas publish only when something happens (no alarm or dashboard reads them) are not counted.',
   'Container Insights (standard) metrics are counted per cluster, running service and task family; enhanced observability is unpriced.',
   'RDS and ElastiCache on-demand rates; no reserved instances or savings plans.',
   'Usage-based charges (traffic, requests, log volume, storage growth, data transfer) are listed with unit prices, not totalled.',

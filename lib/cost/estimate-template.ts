@@ -1,6 +1,6 @@
 import { PricingContext } from './context';
 import { freeReason } from './free-types';
-import type { MetricIdentity } from './metrics';
+import type { PublishedMetric } from './metrics';
 import { scheduledInvocations } from './pricers/compute';
 import { AGGREGATE_TYPES, PRICERS } from './pricers/index';
 import { priceAlarms, priceCustomMetrics } from './pricers/observability';
@@ -19,7 +19,7 @@ export interface TemplateEstimateOptions {
   /** The stack's Component tag, carried into the estimate. */
   readonly component?: string;
   /** Custom metrics published from outside the template (the application's own). */
-  readonly publishedMetrics?: readonly MetricIdentity[];
+  readonly publishedMetrics?: readonly PublishedMetric[];
   /**
    * Keys of custom metrics already counted by another stack of the same account; the metrics
    * this stack counts are added to it, so a metric shared by two stacks bills once.

@@ -7,6 +7,16 @@ export interface MetricIdentity {
   readonly dimensions: Readonly<Record<string, string>>;
 }
 
+/**
+ * A metric published from outside the template. `daily`: published once a day (by a daily
+ * job), so it has data in about one hour of 24, and CloudWatch bills a custom metric only for
+ * the hours it has data.
+ */
+export interface PublishedMetric extends MetricIdentity {
+  /** @default 'hourly' (data every hour of the month) */
+  readonly cadence?: 'hourly' | 'daily';
+}
+
 /** The key that tells metrics apart the way CloudWatch bills them (one metric per key). */
 export function metricKey(metric: MetricIdentity): string {
   const dims = Object.entries(metric.dimensions)

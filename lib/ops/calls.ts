@@ -9,12 +9,14 @@ import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../lambda
 export const OPS_CLI_CALLS = declareCalls({
   // The OpsManifest output: every resource name the CLI needs, in one call.
   serviceStack: { actions: ['cloudformation:DescribeStacks'] },
-  // weights, status, health: no resource-level permissions.
+  // weights, status, health, cost: no resource-level permissions (Cost Explorer's
+  // GetCostAndUsage names no resource type).
   reads: {
     actions: [
       'elasticloadbalancing:DescribeListeners',
       'elasticloadbalancing:DescribeTargetHealth',
       'cloudwatch:GetMetricData',
+      'ce:GetCostAndUsage',
     ],
   },
   // diagnose: alarms in ALARM. DescribeAlarms returns composite alarms (the P0) only to a
@@ -42,7 +44,8 @@ export const OPS_CLI_CALLS = declareCalls({
   clusterTaskList: { actions: ['ecs:ListTasks'] },
   // batch disable stops the batch's tasks; backup dump watches the task it started.
   clusterTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
-  // batch enable reads the spend as the spend guard does: the four budgets of the runbook.
+  // batch enable and cost read the spend as the spend guard does: the four budgets of the
+  // runbook (ViewBudget authorizes DescribeBudget and DescribeBudgetPerformanceHistory).
   budgets: { actions: ['budgets:ViewBudget'] },
   opsTable: {
     actions: [

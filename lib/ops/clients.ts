@@ -6,6 +6,7 @@ import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
@@ -42,6 +43,8 @@ export interface OpsClients {
   readonly lambda: LambdaClient;
   /** `backup dump` and `list`: the backups bucket. */
   readonly s3: S3Client;
+  /** `cost`: AWS spend by service (Cost Explorer is served from us-east-1). */
+  readonly costExplorer: CostExplorerClient;
 }
 
 /** Where text goes (process.stdout and process.stderr fit). */
@@ -94,6 +97,7 @@ export function createClients(region: string): OpsClients {
     // request timeout is off by default, and its TCP keep-alive keeps the idle socket open.
     lambda: new LambdaClient(config),
     s3: new S3Client(config),
+    costExplorer: new CostExplorerClient({ ...config, region: 'us-east-1' }),
   };
 }
 

@@ -277,6 +277,7 @@ export class ServiceStack extends Stack {
       opsTable,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      alarms: this.alarms,
     });
 
     this.observability = new Observability(this, 'Observability', {
@@ -323,6 +324,7 @@ export class ServiceStack extends Stack {
       timeZone: TimeZone.of(config.timeZone),
       logRetention,
       logRemovalPolicy: removalPolicy,
+      alarms: this.alarms,
     });
 
     const obs = this.observability;
@@ -368,6 +370,11 @@ export class ServiceStack extends Stack {
         name: 'traffic-rollback',
         fn: this.trafficShifter.rollbackHandler.lambda,
         deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
+      },
+      {
+        name: 'spend-guard',
+        fn: this.spendGuard.handler.lambda,
+        deadLetterQueue: this.spendGuard.deadLetterQueue,
       },
     ]);
 

@@ -30,4 +30,17 @@ describe('the published metrics the estimate prices', () => {
     ]);
     expect(keys.size).toBe(metrics.length);
   });
+
+  it('include every metric of the daily reconciliation, by provider and window, priced as daily', () => {
+    const daily = metrics.filter((m) => m.cadence === 'daily');
+    expect(daily).toHaveLength(19);
+    expect(
+      daily.every((m) => m.dimensions.service === 'spend-reconcile' && m.dimensions.Environment === 'prod'),
+    ).toBe(true);
+    expect(daily.filter((m) => m.name === 'LlmCostUnderReported').map((m) => m.dimensions.Provider)).toEqual([
+      'anthropic',
+      'openai',
+    ]);
+    expect(daily.filter((m) => m.name === 'LlmBilledCostUsd')).toHaveLength(4);
+  });
 });

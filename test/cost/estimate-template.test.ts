@@ -300,6 +300,21 @@ describe('observability', () => {
     expect(e.monthlyFixedUsd).toBeCloseTo(3 + 0.5 + 0.3 + 0.5 + 0.6, 6);
   });
 
+  it('prices a published metric with a daily cadence for one hour a day, even when an alarm reads it', () => {
+    const daily = { namespace: 'App', name: 'Verdict', dimensions: {}, cadence: 'daily' as const };
+    const d = estimateTemplate(
+      { Resources: { Watch: alarm({ Namespace: 'App', MetricName: 'Verdict', Period: 86400 }) } },
+      {
+        region: 'us-east-1',
+        publishedMetrics: [daily, { namespace: 'App', name: 'Steady', dimensions: {} }],
+      },
+    );
+    const lines = d.fixed.filter((i) => i.type === 'Custom metrics');
+    expect(lines.find((i) => i.unit === 'metric-month')).toMatchObject({ quantity: 1 });
+    expect(lines.find((i) => i.unit === 'metric-hour')).toMatchObject({ resource: '1 metric' });
+    expect(lines.find((i) => i.unit === 'metric-hour')?.monthlyUsd).toBeCloseTo(0.3 / 24, 2);
+  });
+
   it('prices Container Insights metrics for the cluster and each running service and family', () => {
     const cluster = (mode?: string) => ({
       Type: 'AWS::ECS::Cluster',

@@ -43,3 +43,33 @@ describe.each(ENVIRONMENT_NAMES)('%s fixed monthly cost', (envName) => {
     ).toBeLessThanOrEqual(budget ?? 0);
   });
 });
+
+describe("the spend guard and reconciliation (issue #17) in prod's estimate", () => {
+  const prodItems = () =>
+    estimate.environments.find((e) => e.envName === 'prod')?.stacks.flatMap((s) => s.fixed) ?? [];
+
+  it('prices both Lambdas, their schedules and the admin key secrets', () => {
+    const resources = prodItems().map((i) => i.resource);
+    for (const prefix of [
+      'SpendGuardHandlerFunction',
+      'SpendGuardSchedule',
+      'SpendReconciliationHandlerFunction',
+      'SpendReconciliationDaily',
+      'ProviderAdminKeysAnthropic',
+      'ProviderAdminKeysOpenAi',
+    ]) {
+      expect(
+        resources.some((r) => r.startsWith(prefix)),
+        prefix,
+      ).toBe(true);
+    }
+  });
+
+  it("prices the reconciliation's metrics for the hour a day they have data, and still fits $200", () => {
+    const daily = prodItems().find((i) => i.description.includes('published once a day'));
+    // 19 metrics (7 kinds by provider and window) x 730/24 hours at $0.30/730 per hour.
+    expect(daily?.quantity).toBeCloseTo(19 * (730 / 24), 1);
+    expect(daily?.monthlyUsd).toBeCloseTo(0.24, 2);
+    expect(estimate.environments.find((e) => e.envName === 'prod')?.monthlyFixedUsd).toBeLessThanOrEqual(200);
+  });
+});

@@ -62,6 +62,7 @@ const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
   DynamoDBDocumentClient: 'dynamodb',
   LambdaClient: 'lambda',
   S3Client: 's3',
+  CostExplorerClient: 'ce',
 };
 
 /** Commands whose IAM action is not their name. */
@@ -73,6 +74,7 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
   'dynamodb:BatchWrite': 'dynamodb:BatchWriteItem',
   'budgets:DescribeBudget': 'budgets:ViewBudget',
+  'budgets:DescribeBudgetPerformanceHistory': 'budgets:ViewBudget',
   'lambda:Invoke': 'lambda:InvokeFunction',
   's3:ListObjectsV2': 's3:ListBucket',
   's3:HeadObject': 's3:GetObject',

@@ -9,6 +9,7 @@ import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
 import {
   DescribeServicesCommand,
   ECSClient,
@@ -131,6 +132,7 @@ export const cliMocks = {
   s3: mockClient(S3Client),
   logs: mockClient(CloudWatchLogsClient),
   elasticache: mockClient(ElastiCacheClient),
+  costExplorer: mockClient(CostExplorerClient),
 };
 
 const mockedClients = {
@@ -144,6 +146,7 @@ const mockedClients = {
   s3: new S3Client({ region: REGION }),
   logs: new CloudWatchLogsClient({ region: REGION }),
   elasticache: new ElastiCacheClient({ region: REGION }),
+  costExplorer: new CostExplorerClient({ region: 'us-east-1' }),
 };
 
 let current: LocalOpsTable | undefined;
@@ -244,6 +247,7 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
     cliMocks.s3,
     cliMocks.logs,
     cliMocks.elasticache,
+    cliMocks.costExplorer,
   ])
     mock.reset();
   cliMocks.cloudformation.on(DescribeStacksCommand).resolves(stack(manifestOutputs(manifestOf(current))));

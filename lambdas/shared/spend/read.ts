@@ -104,6 +104,18 @@ export interface BudgetSpend {
   readonly projectedUsd?: number;
 }
 
+/** What one series of LlmCostUsd counted on one UTC day: the parts the figures are the sums of. */
+export interface LlmSpendDay {
+  readonly component: LlmComponent;
+  readonly provider: string;
+  readonly model: string;
+  /** "2026-11-03". */
+  readonly day: string;
+  /** What the figure counted for the day (the trusted part: 0 for a day left out). */
+  readonly usd: number;
+  readonly calls: number;
+}
+
 /** Everything one reading found. */
 export interface SpendReading {
   readonly month: SpendMonth;
@@ -114,6 +126,8 @@ export interface SpendReading {
   readonly budgets: Readonly<Record<SpendBudgetId, BudgetSpend>>;
   /** Each unknown figure and each problem, described: what the "spend unknown" page says. */
   readonly problems: readonly string[];
+  /** The days the LLM figures were summed from (`ops cost` breaks them down); empty for an unknown figure. */
+  readonly llmDays?: readonly LlmSpendDay[];
 }
 
 /** GetMetricData statistics read per series and day. */
@@ -132,11 +146,12 @@ export async function readSpend(
   const month = options.month ?? spendMonthOf(options.at);
   // The reading ends at the month's end when it is over (a late look at the previous month).
   const at = new Date(Math.min(options.at.getTime(), month.end.getTime()));
+  const llmDays: LlmSpendDay[] = [];
   const [llm, aws] = await Promise.all([
-    readLlmSpend(sources.cloudwatch, settings, month, at, options.retry),
+    readLlmSpend(sources.cloudwatch, settings, month, at, options.retry, llmDays),
     readAwsSpend(sources.budgets, settings, month, at, options.retry),
   ]);
-  return assemble(settings, month, at, llm, aws);
+  return { ...assemble(settings, month, at, llm, aws), llmDays };
 }
 
 /** The reading of `llm` and `aws` figures: each budget's sum, completeness and projection. */
@@ -218,6 +233,7 @@ async function readLlmSpend(
   month: SpendMonth,
   at: Date,
   retry: RetryOptions | undefined,
+  days: LlmSpendDay[],
 ): Promise<Record<LlmComponent, SpendFigure>> {
   const source = `CloudWatch ${LLM_COST_METRIC.name}`;
   const queries = llmSpendQueries(settings.environment);
@@ -231,7 +247,13 @@ async function readLlmSpend(
     ) as Record<LlmComponent, SpendFigure>;
   }
   return Object.fromEntries(
-    LLM_COMPONENTS.map((c) => [c, llmFigure(c, settings, results, source)]),
+    LLM_COMPONENTS.map((c) => {
+      const counted: LlmSpendDay[] = [];
+      const figure = llmFigure(c, settings, results, source, counted);
+      // An unknown figure counted nothing: its days would be a breakdown of no total.
+      if (figure.known) days.push(...counted);
+      return [c, figure];
+    }),
   ) as Record<LlmComponent, SpendFigure>;
 }
 
@@ -299,6 +321,7 @@ function llmFigure(
   settings: SpendSettings,
   results: ReadonlyMap<string, MetricDataResult>,
   source: string,
+  counted: LlmSpendDay[],
 ): SpendFigure {
   const label = `LLM ${component}`;
   let usd = 0;
@@ -335,6 +358,8 @@ function llmFigure(
         days.set(day, entry);
       });
     }
+    const count = (day: string, dayUsd: number, dayCalls: number) =>
+      counted.push({ component, provider: s.Provider, model: s.Model, day, usd: dayUsd, calls: dayCalls });
     for (const [day, d] of [...days].sort(([a], [b]) => a.localeCompare(b))) {
       const values = [d.sum, d.count, d.min, d.max].filter((v): v is number => v !== undefined);
       const sum = d.sum ?? 0;
@@ -357,10 +382,12 @@ function llmFigure(
         );
         usd += atLeast;
         calls += d.count ?? 0;
+        count(day, atLeast, d.count ?? 0);
         continue;
       }
       usd += sum;
       calls += d.count ?? 0;
+      count(day, sum, d.count ?? 0);
     }
   }
   return {

@@ -6,6 +6,7 @@ import {
   type MetricIdentity,
   metricFilterMetrics,
   metricKey,
+  type PublishedMetric,
 } from '../metrics';
 import { asNumber, type CfnResource, isRecord, referencedId } from '../template';
 import { serviceTaskCount } from './compute';
@@ -103,7 +104,7 @@ export function priceAlarms(ctx: PricingContext, alarms: ReadonlyArray<[string, 
 export function priceCustomMetrics(
   ctx: PricingContext,
   resources: ReadonlyArray<[string, CfnResource]>,
-  published: readonly MetricIdentity[],
+  published: readonly PublishedMetric[],
   counted: Set<string>,
 ): void {
   const found: Array<{ metric: MetricIdentity; source: string }> = [];
@@ -125,10 +126,12 @@ export function priceCustomMetrics(
     }
   }
   const publishedKeys = new Set(published.map(metricKey));
+  const dailyKeys = new Set(published.filter((m) => m.cadence === 'daily').map(metricKey));
   for (const metric of published) found.push({ metric, source: 'the application metric catalogue' });
   const sources = new Set<string>();
   let steady = 0;
   let sparse = 0;
+  let daily = 0;
   for (const { metric, source } of found) {
     if (!isCustomNamespace(metric.namespace)) continue;
     const key = metricKey(metric);
@@ -136,6 +139,11 @@ export function priceCustomMetrics(
     counted.add(key);
     if (sparseFilterKeys.has(key) && !steadyFilterKeys.has(key) && !publishedKeys.has(key)) {
       sparse += 1;
+      continue;
+    }
+    // Read by an alarm or not, a metric published once a day has data in one hour of 24.
+    if (dailyKeys.has(key)) {
+      daily += 1;
       continue;
     }
     sources.add(source);
@@ -154,6 +162,20 @@ export function priceCustomMetrics(
         'ASSUMPTION: each distinct namespace/name/dimensions is one metric published every hour of the month ' +
         '(an upper bound: CloudWatch prorates by the hour, so metrics published only by a weekly batch cost less)' +
         `; ${FREE_TIER_NOTE}`,
+    });
+  }
+  if (daily > 0) {
+    const hoursPerMetric = ctx.hours / 24;
+    ctx.addFixed({
+      resource: `${daily} metric${daily === 1 ? '' : 's'}`,
+      type: 'Custom metrics',
+      description: 'custom metrics published once a day (the daily spend reconciliation)',
+      quantity: Math.round(daily * hoursPerMetric * 100) / 100,
+      unit: 'metric-hour',
+      unitPriceUsd: price / ctx.hours,
+      assumption:
+        'ASSUMPTION: one datapoint a day, so data in one hour of 24; CloudWatch bills a custom metric by ' +
+        `the hour it has data (${hoursPerMetric.toFixed(1)} of ${ctx.hours} hours)`,
     });
   }
   if (sparse > 0) {

@@ -6,6 +6,7 @@
 import type { OpsCommand } from '../context';
 import { BACKUP_COMMANDS } from './backup';
 import { BATCH_COMMANDS } from './batch';
+import { COST_COMMANDS } from './cost';
 import { DB_COMMANDS } from './db';
 import { DIAGNOSE_COMMANDS } from './diagnose';
 import { STATUS_COMMANDS } from './status';
@@ -16,6 +17,7 @@ export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...STATUS_COMMANDS,
   ...DIAGNOSE_COMMANDS,
   ...BATCH_COMMANDS,
+  ...COST_COMMANDS,
   ...DB_COMMANDS,
   ...BACKUP_COMMANDS,
 ];
