@@ -1,5 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ArgsError, flag, list, optionsHelp, parseOptions, text } from '../cli/args';
 import { estimateAssembly } from './assembly';
 import { checkBudgets, configuredBudgets } from './budgets';
 import { CostError, CostUsageError, UnknownEnvironmentError } from './errors';
@@ -8,15 +9,18 @@ import { formatReport } from './report';
 /** Exit codes of `npm run cost`. */
 export const COST_EXIT = { ok: 0, overBudget: 1, error: 2 } as const;
 
+const OPTIONS = {
+  assembly: text('cloud assembly directory', '<dir>').default('cdk.out'),
+  env: list('only these environments', '<name>', ','),
+  json: flag('machine-readable output'),
+};
+
 export const COST_USAGE = `Usage: npm run cost -- [--assembly <dir>] [--env <name>[,<name>]] [--json]
 
 Prices the fixed monthly cost of the stacks of a synthesized cloud assembly (run
 \`npx cdk synth\` first) and compares each environment with its costBudgetUsd.
 
-  --assembly <dir>  cloud assembly directory (default: cdk.out)
-  --env <names>     only these environments (repeatable or comma-separated)
-  --json            machine-readable output
-  --help            this text
+${optionsHelp(OPTIONS)}
 
 Exit status: 0 within budgets, 1 an environment is over its budget, 2 bad input.`;
 
@@ -27,46 +31,17 @@ interface CliArgs {
   readonly help: boolean;
 }
 
-/** Parses the command line; throws CostUsageError on anything unknown. */
+/** Parses the command line; throws CostUsageError naming the option on anything wrong. */
 export function parseCostArgs(argv: readonly string[]): CliArgs {
-  let assembly = 'cdk.out';
-  const envs: string[] = [];
-  let json = false;
-  let help = false;
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] ?? '';
-    const [flag, inline] =
-      arg.startsWith('--') && arg.includes('=') ? arg.split(/=(.*)/s, 2) : [arg, undefined];
-    const value = (): string => {
-      const v = inline ?? argv[++i];
-      if (v === undefined || v === '' || v.startsWith('--'))
-        throw new CostUsageError(`${flag} needs a value`);
-      return v;
-    };
-    switch (flag) {
-      case '--assembly':
-        assembly = value();
-        break;
-      case '--env':
-        envs.push(
-          ...value()
-            .split(',')
-            .map((e) => e.trim())
-            .filter(Boolean),
-        );
-        break;
-      case '--json':
-        json = true;
-        break;
-      case '--help':
-      case '-h':
-        help = true;
-        break;
-      default:
-        throw new CostUsageError(`Unknown argument '${arg}'`);
-    }
+  try {
+    const parsed = parseOptions(argv, OPTIONS, COST_USAGE);
+    if (parsed.help) return { assembly: 'cdk.out', envs: [], json: false, help: true };
+    const { assembly, env, json } = parsed.values;
+    return { assembly, envs: env, json, help: false };
+  } catch (error) {
+    if (error instanceof ArgsError) throw new CostUsageError(error.message);
+    throw error;
   }
-  return { assembly, envs, json, help };
 }
 
 /** Where the CLI writes, replaceable in tests. */

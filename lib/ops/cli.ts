@@ -7,32 +7,25 @@
  */
 
 import { loadEnvironmentConfig } from '../config';
-import { type Command, parseCommandLine, USAGE } from './args';
+import { parseCommandLine, USAGE } from './args';
 import type { CliDeps } from './clients';
-import {
-  batchDisableCommand,
-  batchEnableCommand,
-  batchStatusCommand,
-  remediationLogCommand,
-} from './commands/batch';
-import { healthCommand, statusCommand } from './commands/status';
-import { rollbackCommand, shiftCommand, weightsCommand } from './commands/traffic';
 import type { CommandContext } from './context';
 import { classifyError, EXIT, UsageError } from './errors';
 import { loadManifest } from './manifest';
-import { type CommandResult, Output } from './output';
+import { Output } from './output';
 
 /** Runs one command line and returns the exit code; never throws. */
 export async function runCli(argv: readonly string[], deps: CliDeps): Promise<number> {
   let out = new Output(deps.stdout, deps.stderr, argv.includes('--json'));
   try {
     const args = parseCommandLine(argv);
-    if (args.help) {
-      deps.stdout.write(`${USAGE}\n`);
+    if (args.help !== undefined) {
+      deps.stdout.write(`${args.help}\n`);
       return EXIT.ok;
     }
-    out = new Output(deps.stdout, deps.stderr, args.json);
-    const region = args.region ?? configuredRegion(args.env) ?? (deps.env ?? process.env).AWS_REGION;
+    const { env, json } = args.globals;
+    out = new Output(deps.stdout, deps.stderr, json);
+    const region = args.globals.region ?? configuredRegion(env) ?? (deps.env ?? process.env).AWS_REGION;
     if (region === undefined || region === '') {
       throw new UsageError(
         'No region: pass --region (the environment has none configured and AWS_REGION is unset)',
@@ -40,7 +33,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
     }
     const clients = deps.clients(region);
     const retry = { sleep: deps.sleep };
-    const manifest = await loadManifest(clients.cloudformation, args.env, region, retry);
+    const manifest = await loadManifest(clients.cloudformation, env, region, retry);
     const ctx: CommandContext = {
       manifest,
       region,
@@ -52,37 +45,15 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       retry,
       pollIntervalMs: deps.pollIntervalMs ?? 5_000,
     };
-    const result = await run(ctx, args.command);
+    const result = await args.command.run(ctx, args.values);
     out.result(result);
     return result.exitCode;
   } catch (error) {
     const classified = classifyError(error);
     out.error(classified.message, classified.exitCode);
-    if (classified.usage) out.note(`\n${USAGE}`);
+    const usage = error instanceof UsageError && error.usage !== undefined ? error.usage : USAGE;
+    if (classified.usage) out.note(`\n${usage}`);
     return classified.exitCode;
-  }
-}
-
-function run(ctx: CommandContext, command: Command): Promise<CommandResult> {
-  switch (command.name) {
-    case 'weights':
-      return weightsCommand(ctx);
-    case 'shift':
-      return shiftCommand(ctx, command);
-    case 'rollback':
-      return rollbackCommand(ctx, command);
-    case 'status':
-      return statusCommand(ctx);
-    case 'health':
-      return healthCommand(ctx, command);
-    case 'batch status':
-      return batchStatusCommand(ctx, command);
-    case 'batch disable':
-      return batchDisableCommand(ctx, command);
-    case 'batch enable':
-      return batchEnableCommand(ctx, command);
-    case 'remediation log':
-      return remediationLogCommand(ctx, command);
   }
 }
 

@@ -1,7 +1,8 @@
 import type { RetryOptions } from '../../lambdas/shared/retry';
+import { type Command, defineCommand, type Options, type Values } from '../cli/args';
 import type { OpsClients } from './clients';
 import type { OpsManifest } from './manifest';
-import type { Output } from './output';
+import type { CommandResult, Output } from './output';
 
 /** What every command gets. */
 export interface CommandContext {
@@ -16,4 +17,21 @@ export interface CommandContext {
   /** The retry policy of every AWS call (the injected sleep). */
   readonly retry: RetryOptions;
   readonly pollIntervalMs: number;
+}
+
+/** A command of the ops CLI (listed in commands/index.ts). */
+export type OpsCommand = Command<CommandContext, Promise<CommandResult>>;
+
+/**
+ * Declares an ops command: its words, its options (lib/cli/args.ts builders, which give the
+ * help, the refusals and the typed values `run` gets) and what runs it.
+ */
+export function opsCommand<O extends Options>(spec: {
+  readonly name: string;
+  readonly summary: string;
+  readonly description?: string;
+  readonly options: O;
+  readonly run: (ctx: CommandContext, values: Values<O>) => Promise<CommandResult>;
+}): OpsCommand {
+  return defineCommand<O, CommandContext, Promise<CommandResult>>(spec);
 }

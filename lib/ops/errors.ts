@@ -10,7 +10,15 @@ export class OpsError extends Error {
 }
 
 /** Bad command line: the message and the usage are printed, exit 2. */
-export class UsageError extends OpsError {}
+export class UsageError extends OpsError {
+  constructor(
+    message: string,
+    /** The usage to print: the command's. @default the CLI's */
+    readonly usage?: string,
+  ) {
+    super(message);
+  }
+}
 
 /** The operation was refused (a concurrent shift, a budget still exceeded ...), exit 2. */
 export class RefusedError extends OpsError {}

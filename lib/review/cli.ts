@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
+import { ArgsError, choice, flag, list, optionsHelp, parseOptions, text } from '../cli/args';
 import {
   type Acknowledgement,
   allowFlagAcknowledgements,
@@ -14,6 +15,28 @@ import type { ReviewSide, SynthOutcome } from './types';
 /** Exit codes of the review command: 1 is reserved for unacknowledged blockers. */
 export const REVIEW_EXIT = { ok: 0, blocked: 1, error: 2, synthFailed: 3 } as const;
 
+const OPTIONS = {
+  base: text('cloud assembly of the base branch (npx cdk synth -o <dir>)', '<dir>').required(),
+  head: text('cloud assembly of the head', '<dir>').required(),
+  output: text('write the report there instead of stdout', '<file>').short('o'),
+  json: flag('report as JSON instead of the Markdown PR comment'),
+  jsonOutput: text('also write the JSON report there (one review, both forms)', '<file>'),
+  allow: list('acknowledge blockers by logical id, resource type or <stack>/<logicalId>', '<match>'),
+  acknowledgements: text(
+    `acknowledgement file (default: ${DEFAULT_ACKNOWLEDGEMENT_FILE} in the current directory, when it exists)`,
+    '<file>',
+  ),
+  baseLabel: text('name of the base in the report (e.g. its commit)'),
+  headLabel: text('name of the head in the report'),
+  baseSynth: choice(
+    ['ok', 'failed'],
+    'how cdk synth of the base went: a failed one is named first in the report, its assembly reviewed if it wrote one',
+  ).default('ok'),
+  headSynth: choice(['ok', 'failed'], 'the same for the head').default('ok'),
+  baseSynthLog: text("the base synth's output, quoted in the report when it failed", '<file>'),
+  headSynthLog: text('the same for the head', '<file>'),
+};
+
 /** How to run the review command. */
 export const REVIEW_USAGE = `Usage: npm run review -- --base <assembly dir> --head <assembly dir> [options]
 
@@ -22,27 +45,28 @@ and pull request head) offline, classifies each change (BLOCKER, SECURITY, REVIE
 ASSET-ONLY) and reports the cdk-nag / CloudFormation Validate findings delta.
 
 Options:
-  --base <dir>              cloud assembly of the base branch (npx cdk synth -o <dir>)
-  --head <dir>              cloud assembly of the head
-  --output, -o <file>       write the report there instead of stdout
-  --json                    report as JSON instead of the Markdown PR comment
-  --json-output <file>      also write the JSON report there (one review, both forms)
-  --allow <match>           acknowledge blockers by logical id, resource type or
-                            <stack>/<logicalId> (repeatable)
-  --acknowledgements <file> acknowledgement file (default: ${DEFAULT_ACKNOWLEDGEMENT_FILE}
-                            in the current directory, when it exists)
-  --base-label <text>       name of the base in the report (e.g. its commit)
-  --head-label <text>       name of the head in the report
-  --base-synth <ok|failed>  how cdk synth of the base went (default ok): a failed one is
-                            named first in the report, its assembly reviewed if it wrote one
-  --head-synth <ok|failed>  the same for the head
-  --base-synth-log <file>   the base synth's output, quoted in the report when it failed
-  --head-synth-log <file>   the same for the head
-  --help, -h                this text
+${optionsHelp(OPTIONS)}
 
 Exit codes: 0 no unacknowledged blocker, 1 unacknowledged blocker, 2 the review did not run
 (bad input), 3 a synth failed (the report says which and what that means for the diff).
 `;
+
+/**
+ * Runs `npm run review` with its command line (without node and the script): a bad one is
+ * refused naming the option, with the usage and exit 2.
+ */
+export async function runReviewCli(argv: readonly string[], deps: ReviewCommandDeps = {}): Promise<number> {
+  let args: ReviewCommandArgs;
+  try {
+    const parsed = parseOptions(argv, OPTIONS, REVIEW_USAGE);
+    args = parsed.help ? { help: true } : parsed.values;
+  } catch (error) {
+    if (!(error instanceof ArgsError)) throw error;
+    (deps.stderr ?? ((t: string) => process.stderr.write(t)))(`review: ${error.message}\n\n${REVIEW_USAGE}`);
+    return REVIEW_EXIT.error;
+  }
+  return runReviewCommand(args, deps);
+}
 
 /** The parsed command line. */
 export interface ReviewCommandArgs {

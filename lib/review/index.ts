@@ -20,6 +20,7 @@ export {
   REVIEW_USAGE,
   type ReviewCommandArgs,
   type ReviewCommandDeps,
+  runReviewCli,
   runReviewCommand,
 } from './cli';
 export { AcknowledgementFileError, AssemblyReadError, ReviewError, ReviewUsageError } from './errors';

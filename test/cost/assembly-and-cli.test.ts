@@ -169,8 +169,11 @@ describe('npm run cost', () => {
 
   it.each([
     [['--env', 'qa'], /UnknownEnvironmentError: Unknown environment 'qa': .* holds dev, eu/],
-    [['--frobnicate'], /CostUsageError: Unknown argument '--frobnicate'/],
+    [['--frobnicate'], /CostUsageError: Unknown option '--frobnicate'/],
     [['--assembly'], /--assembly needs a value/],
+    [['--assembly', '--json'], /--assembly needs a value: <dir>/],
+    [['--json=yes'], /CostUsageError: --json takes no value \(given 'yes'\)/],
+    [['--env='], /CostUsageError: --env '': expected a value, not an empty one/],
   ])('exits 2 with a clear message for %j', async (args, message) => {
     const { err, io } = capture();
     const code = await runCostCli(args[0] === '--assembly' ? args : ['--assembly', dir, ...args], io);

@@ -481,7 +481,7 @@ describe('errors', () => {
   it('an unknown environment lists the valid ones (exit 2), without calling AWS', async () => {
     const run = await runOps(['weights', '--env', 'qa']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain("Unknown environment 'qa': expected one of dev, staging, prod");
+    expect(run.stderr).toContain('--env qa: expected one of dev, staging, prod');
     expect(awsCalls()).toBe(0);
   });
 

@@ -11,7 +11,8 @@ import {
 import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
-import type { CommandContext } from '../context';
+import { duration, flag, integer, text } from '../../cli/args';
+import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import type { OpsManifest } from '../manifest';
 import { ago, type CommandResult, table, when } from '../output';
@@ -213,3 +214,35 @@ export async function remediationLogCommand(
   }
   return { exitCode: EXIT.ok, lines, data: { entries } };
 }
+
+const reason = text('why, for the audit trail', '"..."').required();
+
+export const BATCH_COMMANDS: readonly OpsCommand[] = [
+  opsCommand({
+    name: 'batch status',
+    summary: 'last batch runs, schedule state, kill switch',
+    options: { limit: integer('how many runs', { min: 1, max: 1000 }).default(5) },
+    run: batchStatusCommand,
+  }),
+  opsCommand({
+    name: 'batch disable',
+    summary: 'disable the batch (schedule, parameter, running work)',
+    options: { reason },
+    run: batchDisableCommand,
+  }),
+  opsCommand({
+    name: 'batch enable',
+    summary: 're-enable it (refused while over budget unless --force)',
+    options: { reason, force: flag('re-enable even while the budget is exceeded') },
+    run: batchEnableCommand,
+  }),
+  opsCommand({
+    name: 'remediation log',
+    summary: 'the audit trail of automated and manual actions',
+    options: {
+      limit: integer('how many entries', { min: 1, max: 1000 }).default(20),
+      since: duration('only entries this recent (30m, 12h, 7d)', { units: ['m', 'h', 'd'] }),
+    },
+    run: (ctx, o) => remediationLogCommand(ctx, { limit: o.limit, sinceSeconds: o.since }),
+  }),
+];

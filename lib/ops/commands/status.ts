@@ -10,7 +10,8 @@ import { runHealthCheck } from '../../../lambdas/health-check/logic';
 import { formatReport } from '../../../lambdas/health-check/report';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
-import type { CommandContext } from '../context';
+import { choice } from '../../cli/args';
+import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import { type OpsManifest, trafficConfigOf } from '../manifest';
 import { type CommandResult, table, when } from '../output';
@@ -191,3 +192,18 @@ export async function healthCommand(
     data: report,
   };
 }
+
+export const STATUS_COMMANDS: readonly OpsCommand[] = [
+  opsCommand({
+    name: 'status',
+    summary: 'ECS services, target health and live weights',
+    options: {},
+    run: statusCommand,
+  }),
+  opsCommand({
+    name: 'health',
+    summary: 'the health check report (exit 1 unless HEALTHY)',
+    options: { kind: choice(['morning', 'light'], 'which check').default('morning') },
+    run: healthCommand,
+  }),
+];

@@ -6,10 +6,13 @@ import {
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
+import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { shortId } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import {
+  COLOURS,
   type Colour,
+  DEFAULT_SHIFT_STEPS,
   describeCause,
   describeError,
   formatWeights,
@@ -21,11 +24,13 @@ import {
   readStoredWeights,
   rollbackToLastKnownGood,
   type ShiftLock,
+  validateSteps,
   type Weights,
   weightsDrift,
   weightsEqual,
 } from '../../../lambdas/shared/traffic';
-import type { CommandContext } from '../context';
+import { choice, custom, duration, text } from '../../cli/args';
+import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError, RefusedError } from '../errors';
 import { trafficConfigOf } from '../manifest';
 import { ago, type CommandResult, table, when } from '../output';
@@ -328,3 +333,54 @@ export async function rollbackCommand(
     data: result,
   };
 }
+
+// ---------------------------------------------------------------------------------------------
+// the command line
+
+/** The steps of "10,50,100"; throws naming the bad part. */
+export function parseSteps(text: string): number[] {
+  const parts = text.split(',').map((p) => p.trim());
+  const bad = parts.find((p) => !/^\d+$/.test(p));
+  if (bad !== undefined) throw new Error(`"${bad}" is not a whole number`);
+  try {
+    return validateSteps(parts.map(Number));
+  } catch (error) {
+    if (error instanceof InvalidInputError) throw new Error(error.message);
+    throw error;
+  }
+}
+
+export const TRAFFIC_COMMANDS: readonly OpsCommand[] = [
+  opsCommand({
+    name: 'weights',
+    summary:
+      'live (listener), stored (SSM, the source of truth) and configured weights, their drift, and the last shift',
+    options: {},
+    run: weightsCommand,
+  }),
+  opsCommand({
+    name: 'shift',
+    summary: 'shift traffic in steps through the shift state machine and watch it',
+    options: {
+      to: choice(COLOURS, 'the colour that gets the traffic').required(),
+      steps: custom(
+        "the target colour's weight at each step, ending at 100",
+        '<10,50,100>',
+        'increasing whole numbers ending at 100',
+        parseSteps,
+      ).default([...DEFAULT_SHIFT_STEPS], DEFAULT_SHIFT_STEPS.join(',')),
+      bake: duration('how long each step bakes, watched by the alarms (30s, 5m, 1h)', {
+        units: ['s', 'm', 'h'],
+        max: { seconds: 86_400, text: '24h' },
+        zero: true,
+      }).default(300, '5m'),
+    },
+    run: (ctx, o) => shiftCommand(ctx, { to: o.to, steps: o.steps, bakeSeconds: o.bake }),
+  }),
+  opsCommand({
+    name: 'rollback',
+    summary: 'restore the weights from before the last shift',
+    options: { reason: text('why, for the audit trail and the notification', '"..."') },
+    run: rollbackCommand,
+  }),
+];

@@ -1,0 +1,15 @@
+/**
+ * Every command of the ops CLI, in the order of its help. A new command is declared with
+ * `opsCommand` (lib/ops/context.ts) next to its implementation and listed here.
+ */
+
+import type { OpsCommand } from '../context';
+import { BATCH_COMMANDS } from './batch';
+import { STATUS_COMMANDS } from './status';
+import { TRAFFIC_COMMANDS } from './traffic';
+
+export const OPS_COMMANDS: readonly OpsCommand[] = [
+  ...TRAFFIC_COMMANDS,
+  ...STATUS_COMMANDS,
+  ...BATCH_COMMANDS,
+];
