@@ -1,5 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { type AutomationSettings, automationSettingsFromEnv } from '../../core/automation/env';
 import { parseFunctionEnv } from '../shared/env';
 import { jsonEnvVar } from '../shared/env-json';
 import type { Colour } from '../shared/traffic';
@@ -56,6 +57,8 @@ export interface RemediationConfig {
    * is prose for people and is never parsed for it.
    */
   readonly alarmSeverities: Readonly<Record<string, Severity>>;
+  /** The pause, repeat guard and verification (the AUTOMATION variable). */
+  readonly automation: AutomationSettings;
 }
 
 const required = z.string().trim().min(1);
@@ -115,5 +118,6 @@ export function configFromEnv(env: RemediationEnv): RemediationConfig {
     topicArns: e.TOPIC_ARNS,
     remediation: e.REMEDIATION,
     alarmSeverities: e.ALARM_SEVERITIES,
+    automation: automationSettingsFromEnv(env),
   };
 }

@@ -6,12 +6,23 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import {
+  type AutomationSettings,
+  automationSettingsFromEnv,
+  checkBeforeActing,
+  type Gate,
+  type Intent,
+  recordAction,
+  recordedLine,
+  reportHeld,
+} from '../../core/automation';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { parseFunctionEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
@@ -37,6 +48,8 @@ export interface RollbackClients {
   readonly ddb: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
+  /** Creates the verification schedule of a rollback (core/automation). */
+  readonly scheduler: SchedulerClient;
 }
 
 /** The traffic configuration plus the window and cool-down. */
@@ -47,6 +60,8 @@ export interface AutoRollbackConfig extends TrafficFunctionConfig {
   readonly cooldownMinutes: number;
   /** An event whose alarm changed state longer ago than this changes nothing (it pages). */
   readonly maxEventAgeMinutes: number;
+  /** The pause, repeat guard and verification (the AUTOMATION variable). */
+  readonly automation: AutomationSettings;
 }
 
 // Empty means unset: an optional setting left blank in a deployment arrives as "".
@@ -92,6 +107,7 @@ export function configFromEnv(env: Readonly<Record<string, string | undefined>>)
     windowMinutes: windows.ROLLBACK_WINDOW_MINUTES,
     cooldownMinutes: windows.ROLLBACK_COOLDOWN_MINUTES,
     maxEventAgeMinutes: windows.ROLLBACK_MAX_EVENT_AGE_MINUTES,
+    automation: automationSettingsFromEnv(env),
   };
 }
 
@@ -110,6 +126,13 @@ export type AutoRollbackResult =
     }
   /** Older than the maximum age: nothing done; a human is paged. */
   | { readonly outcome: 'stale'; readonly notified: boolean; readonly reason: string }
+  /** Not acted on: the automation is paused, or the rollback repeats (escalated); paged once. */
+  | {
+      readonly outcome: 'held';
+      readonly held: 'paused' | 'repeated';
+      readonly notified: boolean;
+      readonly reason: string;
+    }
   | {
       readonly outcome: 'handled';
       /** Whether the alert topic was told. */
@@ -195,6 +218,43 @@ export async function handleAlarmEvent(
     return { outcome: 'stale', notified, reason };
   }
 
+  // The pause and the repeat guard (core/automation), before anything changes.
+  const intent: Intent = {
+    action: 'traffic-rollback',
+    trigger: detail.alarmName,
+    severity: 'P0',
+    source: 'traffic-rollback',
+    wouldDo: 'restored the weights from before the last traffic shift (if it started within the window)',
+  };
+  let gate: Gate;
+  try {
+    gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now, retry: options.retry });
+  } catch (error) {
+    await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+      subject: `[${traffic.environment}] P0: automatic rollback did NOT act (automation state unreadable)`,
+      message: `The P0 alarm fired (${why}); the automatic rollback did NOT act: the automation pause and repeat guard cannot be read (${describeError(error)}). Lambda retries the event; roll back by hand if needed: \`npm run ops -- rollback\`.`,
+    });
+    throw error;
+  }
+  if (!gate.act) {
+    // Paged once per transition, like a stale event.
+    const first = await claim(
+      clients,
+      traffic.opsTable,
+      marker,
+      event,
+      now,
+      gate.kind,
+      logger,
+      options.retry,
+    );
+    const held = first
+      ? await reportHeld(clients, config.automation, intent, gate, { now, retry: options.retry })
+      : undefined;
+    logger.warn('Automatic rollback held', { held: gate.kind, reason: gate.summary });
+    return { outcome: 'held', held: gate.kind, notified: held?.notified ?? false, reason: gate.summary };
+  }
+
   // A transition already handled: a duplicate delivery. It still goes through the rollback (which
   // changes nothing when the state is as the first delivery left it, and is held by the same
   // window and cool-down) but pages only if it did change something.
@@ -249,6 +309,29 @@ export async function handleAlarmEvent(
         ? 'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.'
         : 'To roll back anyway: `npm run ops -- rollback`.',
   );
+  if (result.changed && result.restored !== undefined) {
+    // Recorded for the repeat guard; the weights and the alarm read back later. Never rejects.
+    const recorded = await recordAction(
+      clients,
+      config.automation,
+      {
+        ...intent,
+        did: result.reason,
+        checks: [
+          { kind: 'alarm-ok', alarmName: detail.alarmName },
+          {
+            kind: 'weights',
+            listenerArn: traffic.listenerArn,
+            targetGroups: traffic.targetGroups,
+            weightsParameter: traffic.weightsParameter,
+            expected: result.restored,
+          },
+        ],
+      },
+      { now, retry: options.retry },
+    );
+    lines.push('', recordedLine(recorded));
+  }
   // Otherwise only the delivery that records the transition pages: of two racing, one does.
   const first =
     seen === undefined &&

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTOMATION_DEFAULTS, AUTOMATION_LIMITS } from '../../core/automation/limits';
 import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../../core/spend/scope';
 import {
   cronSyntaxProblem,
@@ -415,6 +416,27 @@ const remediationSchema = z
   })
   .prefault({});
 
+const bounded = (limits: { readonly min: number; readonly max: number }, fallback: number) =>
+  z.number().int().min(limits.min).max(limits.max).default(fallback);
+
+/** The automation that checks its own work (core/automation): repeat guard and verification. */
+const automationSchema = z
+  .object({
+    /** More than `max` of the same action for the same alarm within the window escalates instead. */
+    repeat: z
+      .object({
+        max: bounded(AUTOMATION_LIMITS.repeatMax, AUTOMATION_DEFAULTS.repeatMax),
+        windowMinutes: bounded(
+          AUTOMATION_LIMITS.repeatWindowMinutes,
+          AUTOMATION_DEFAULTS.repeatWindowMinutes,
+        ),
+      })
+      .prefault({}),
+    /** Each action's effect is read back this long after it (the alarm OK, weights, counts). */
+    verifyAfterMinutes: bounded(AUTOMATION_LIMITS.verifyAfterMinutes, AUTOMATION_DEFAULTS.verifyAfterMinutes),
+  })
+  .prefault({});
+
 /** The schema of one environment. Every value the stacks read comes through here. */
 export const environmentConfigSchema = z
   .object({
@@ -553,6 +575,7 @@ export const environmentConfigSchema = z
     budgets: budgetsSchema,
     observability: observabilitySchema,
     remediation: remediationSchema,
+    automation: automationSchema,
     spend: spendSchema,
     /** Fixed monthly infrastructure cost the estimate must stay under (runbook: $200 in prod). */
     costBudgetUsd: dollars,
@@ -666,6 +689,7 @@ export type DatabaseConfig = EnvironmentConfig['database'];
 export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
+export type AutomationConfig = EnvironmentConfig['automation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
 export type CacheConfig = EnvironmentConfig['cache'];
 export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];

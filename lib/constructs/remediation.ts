@@ -10,6 +10,7 @@ import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 
@@ -29,6 +30,8 @@ export interface RemediationProps {
   readonly alerts: AlertTopics;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of each remediation. */
+  readonly automation: Automation;
 }
 
 /**
@@ -81,6 +84,7 @@ export class Remediation extends Construct {
             'scale-out': config.scaleOut,
           },
         }),
+        ...props.automation.environment,
       },
     });
     const fn = this.handler.lambda;
@@ -103,6 +107,7 @@ export class Remediation extends Construct {
     });
 
     const role = fn.role as iam.IRole;
+    props.automation.grantActing(role, 'lambda remediation');
     grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {

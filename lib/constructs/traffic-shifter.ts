@@ -22,6 +22,7 @@ import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
@@ -58,6 +59,8 @@ export interface TrafficShifterProps {
   readonly rollbackMaxEventAgeMinutes: number;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of the automatic rollback. */
+  readonly automation: Automation;
 }
 
 /**
@@ -126,8 +129,10 @@ export class TrafficShifter extends Construct {
         ROLLBACK_WINDOW_MINUTES: String(props.rollbackWindowMinutes),
         ROLLBACK_COOLDOWN_MINUTES: String(props.rollbackCooldownMinutes),
         ROLLBACK_MAX_EVENT_AGE_MINUTES: String(props.rollbackMaxEventAgeMinutes),
+        ...props.automation.environment,
       },
     });
+    props.automation.grantActing(this.rollbackHandler.lambda.role as iam.IRole, 'lambda traffic-rollback');
 
     this.rollbackDeadLetterQueue = this.rollbackHandler.deadLetterQueue as sqs.IQueue;
     this.rollbackRule = new events.Rule(this, 'P0Rule', {

@@ -1,6 +1,7 @@
 /** The AWS clients of the ops CLI (standard credential chain) and its other dependencies. */
 
 import { userInfo } from 'node:os';
+import { createInterface } from 'node:readline/promises';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
@@ -49,6 +50,8 @@ export interface CliDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Milliseconds between two polls of a running shift. @default 5000 */
   readonly pollIntervalMs?: number;
+  /** Asks a yes/no question in a terminal. @default none: not a terminal, `--yes` is required */
+  readonly confirm?: (question: string) => Promise<boolean>;
 }
 
 /**
@@ -90,5 +93,16 @@ export function defaultDeps(): CliDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     actor: osUser,
     env: process.env,
+    confirm: process.stdin.isTTY && process.stderr.isTTY ? askInTerminal : undefined,
   };
+}
+
+/** A y/N question on the terminal (stderr, so that stdout stays the command's output). */
+async function askInTerminal(question: string): Promise<boolean> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return /^y(es)?$/i.test((await rl.question(question)).trim());
+  } finally {
+    rl.close();
+  }
 }

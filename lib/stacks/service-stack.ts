@@ -9,6 +9,7 @@ import type { Construct } from 'constructs';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
 import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
+import { Automation } from '../constructs/automation';
 import { BatchPipeline } from '../constructs/batch-pipeline';
 import { BlueGreenService } from '../constructs/blue-green-service';
 import { BudgetGuard } from '../constructs/budget-guard';
@@ -111,6 +112,7 @@ export class ServiceStack extends Stack {
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  public readonly automation: Automation;
   public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
@@ -221,6 +223,19 @@ export class ServiceStack extends Stack {
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
 
+    this.automation = new Automation(this, 'Automation', {
+      envName: config.envName,
+      namePrefix: prefix,
+      config: config.automation,
+      service: this.service,
+      weightsParameterName: stateful.trafficWeights.parameterName,
+      batch: this.batch,
+      opsTable,
+      alerts: this.alerts,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
       config: config.budgets,
       namePrefix: prefix,
@@ -297,6 +312,7 @@ export class ServiceStack extends Stack {
       rollbackMaxEventAgeMinutes: config.traffic.rollbackMaxEventAgeMinutes,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
@@ -311,6 +327,7 @@ export class ServiceStack extends Stack {
       alerts: this.alerts,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
     obs.watch([
       {

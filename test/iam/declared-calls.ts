@@ -5,6 +5,8 @@
  */
 
 import { afterAll, beforeAll, expect } from 'vitest';
+import { AUTOMATION_ACTING_CALLS } from '../../core/automation/calls';
+import { AUTOMATION_VERIFY_CALLS } from '../../lambdas/automation-verify/calls';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
@@ -22,9 +24,10 @@ export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'db-maintenance': DB_MAINTENANCE_CALLS,
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
-  remediation: REMEDIATION_CALLS,
+  remediation: { ...REMEDIATION_CALLS, ...AUTOMATION_ACTING_CALLS },
   'spend-reconcile': SPEND_RECONCILE_CALLS,
-  'traffic-rollback': TRAFFIC_ROLLBACK_CALLS,
+  'traffic-rollback': { ...TRAFFIC_ROLLBACK_CALLS, ...AUTOMATION_ACTING_CALLS },
+  'automation-verify': AUTOMATION_VERIFY_CALLS,
   'traffic-shift': TRAFFIC_SHIFT_CALLS,
 };
 

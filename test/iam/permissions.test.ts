@@ -133,6 +133,7 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
     );
     expect([...declaredLambdas].sort()).toEqual(
       [
+        'automation-verify',
         'budget-guard',
         'db-maintenance',
         'db-migrate',

@@ -16,7 +16,7 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
@@ -79,7 +79,6 @@ export const cliMocks = {
   ...trafficMocks,
   cloudformation: mockClient(CloudFormationClient),
   ecs: mockClient(ECSClient),
-  scheduler: mockClient(SchedulerClient),
   budgets: mockClient(BudgetsClient),
 };
 
@@ -87,7 +86,6 @@ const mockedClients = {
   ...trafficClients,
   cloudformation: new CloudFormationClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
-  scheduler: new SchedulerClient({ region: REGION }),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
 };
 

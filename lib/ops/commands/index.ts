@@ -4,6 +4,7 @@
  */
 
 import type { OpsCommand } from '../context';
+import { AUTOMATION_COMMANDS } from './automation';
 import { BATCH_COMMANDS } from './batch';
 import { STATUS_COMMANDS } from './status';
 import { TRAFFIC_COMMANDS } from './traffic';
@@ -12,4 +13,5 @@ export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...TRAFFIC_COMMANDS,
   ...STATUS_COMMANDS,
   ...BATCH_COMMANDS,
+  ...AUTOMATION_COMMANDS,
 ];

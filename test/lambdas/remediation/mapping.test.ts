@@ -123,6 +123,7 @@ describe('configFromEnv', () => {
       topicArns: JSON.parse(ENV.TOPIC_ARNS as string),
       remediation: REMEDIATION,
       alarmSeverities: SEVERITIES,
+      automation: JSON.parse(ENV.AUTOMATION as string),
     });
   });
 

@@ -19,6 +19,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -33,6 +34,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
+import { automationEnv, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
@@ -78,6 +80,8 @@ export const ENV = {
   ALERT_TOPIC_ARN,
   ALARMS_JSON: JSON.stringify(ALARMS),
   SHIFT_STATE_MACHINE_ARN,
+  // The pause, repeat guard and verification (core/automation).
+  ...automationEnv(OPS_TABLE),
   // Present in every Lambda environment; must be ignored.
   AWS_REGION: REGION,
 } as const;
@@ -89,6 +93,7 @@ export const mocks = {
   sfn: mockClient(SFNClient),
   sns: mockClient(SNSClient),
   cloudwatch: mockClient(CloudWatchClient),
+  scheduler: mockClient(SchedulerClient),
 };
 
 export const clients = {
@@ -98,6 +103,7 @@ export const clients = {
   sfn: new SFNClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
   cloudwatch: new CloudWatchClient({ region: REGION }),
+  scheduler: new SchedulerClient({ region: REGION }),
 };
 
 type Item = Record<string, unknown>;
@@ -291,6 +297,7 @@ export function resetWorld(setup: WorldSetup = {}): void {
     .on(StopExecutionCommand)
     .callsFake(track('StopExecution', () => ({ ...meta, stopDate: new Date('2026-11-25T04:12:36.000Z') })));
   mocks.sns.on(PublishCommand).callsFake(track('Publish', () => ({ ...meta, MessageId: 'published-1' })));
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(track('CreateSchedule', scheduleCreated));
 }
 
 // ---------------------------------------------------------------------------------------------
