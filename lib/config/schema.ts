@@ -434,6 +434,11 @@ const automationSchema = z
       .prefault({}),
     /** Each action's effect is read back this long after it (the alarm OK, weights, counts). */
     verifyAfterMinutes: bounded(AUTOMATION_LIMITS.verifyAfterMinutes, AUTOMATION_DEFAULTS.verifyAfterMinutes),
+    /**
+     * Alarms on the verifier's errors and dead-letter queue (2 alarms, $0.20/month): a verifier
+     * that fails silently checks nothing. Off where the cost budget is tight (dev).
+     */
+    watchVerifier: z.boolean().default(true),
   })
   .prefault({});
 

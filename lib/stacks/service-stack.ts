@@ -346,6 +346,17 @@ export class ServiceStack extends Stack {
       },
     ]);
 
+    if (config.automation.watchVerifier) {
+      obs.watch([
+        {
+          name: 'automation-verify',
+          fn: this.automation.verifier.lambda,
+          deadLetterQueue: this.automation.deadLetterQueue,
+          severity: 'P1',
+        },
+      ]);
+    }
+
     this.operatorPolicy = new OperatorPolicy(this, 'OperatorPolicy', {
       policyName: `${prefix}-operator`,
       serviceStackName: this.stackName,
