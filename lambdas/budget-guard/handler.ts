@@ -8,6 +8,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { automationSettingsFromEnv } from '../../core/automation/env';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
@@ -15,6 +16,7 @@ import type { RetryOptions } from '../shared/retry';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,
+  type HeldResult,
   handleBudgetNotification,
   type KillSwitchClients,
   KillSwitchIncompleteError,
@@ -68,7 +70,7 @@ const defaultObservability = createObservability('budget-guard');
  * KillSwitchEngaged, ExecutionsStopped, TasksStopped, KillSwitchDuplicate,
  * KillSwitchInconsistent, KillSwitchIncomplete, KillSwitchNotEngaged, BudgetGuardFailed.
  */
-export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<BudgetNotificationResult[]> {
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Array<BudgetNotificationResult | HeldResult>> {
   const { logger, metrics } = deps.observability ?? defaultObservability;
   try {
     const parsed = snsEventSchema.safeParse(event);
@@ -79,7 +81,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
       );
     }
     const config = configFromEnv(deps.env);
-    const results: BudgetNotificationResult[] = [];
+    const automation = automationSettingsFromEnv(deps.env);
+    const results: Array<BudgetNotificationResult | HeldResult> = [];
     for (const record of parsed.data.Records) {
       const { MessageId: messageId, Subject, Message } = record.Sns;
       logger.appendKeys({ messageId });
@@ -87,7 +90,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
         deps.clients,
         config,
         { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
-        { now: deps.now, newId: deps.newId, retry: deps.retry, logger },
+        { now: deps.now, newId: deps.newId, retry: deps.retry, logger, automation },
       );
       recordOutcome(metrics, result);
       results.push(result);
@@ -109,7 +112,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
   }
 }
 
-function recordOutcome(metrics: Metrics, result: BudgetNotificationResult): void {
+function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | HeldResult): void {
   switch (result.outcome) {
     case 'ignored': {
       // Its own document: the reason dimension must not spread to the invocation's other metrics.
@@ -121,6 +124,12 @@ function recordOutcome(metrics: Metrics, result: BudgetNotificationResult): void
     case 'unparseable':
       metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
       return;
+    case 'held': {
+      const single = metrics.singleMetric();
+      single.addDimension('held', result.held);
+      single.addMetric('KillSwitchHeld', MetricUnit.Count, 1);
+      return;
+    }
     case 'duplicate':
       metrics.addMetric('KillSwitchDuplicate', MetricUnit.Count, 1);
       if (result.inconsistent) metrics.addMetric('KillSwitchInconsistent', MetricUnit.Count, 1);
@@ -150,7 +159,7 @@ const clients: KillSwitchClients = {
 };
 
 /** The Lambda entry point (SNS, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<BudgetNotificationResult[]> => {
+export const handler = async (event: unknown, context?: Context): Promise<Array<BudgetNotificationResult | HeldResult>> => {
   if (context) defaultObservability.logger.addContext(context);
   return handleEvent(event, { clients, env: process.env });
 };

@@ -7,6 +7,7 @@
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../shared/errors';
 import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
+import { type AutomatedRunOptions, engageUnlessHeld, type HeldResult } from './automation';
 import { engageKillSwitch } from './engage';
 import { describeError, resolve, subject, usd } from './messages';
 import type { BudgetNotification, ParseResult } from './parse';
@@ -19,6 +20,7 @@ import type {
   RunOptions,
 } from './types';
 
+export type { AutomatedRunOptions, HeldResult } from './automation';
 export { engageKillSwitch } from './engage';
 export { describeError } from './messages';
 export { type ReenableResult, reenableBatch } from './reenable';
@@ -87,8 +89,9 @@ export async function handleBudgetNotification(
     /** The parsed body (see parseBudgetNotification). */
     readonly parsed: ParseResult;
   },
-  options: RunOptions = {},
-): Promise<BudgetNotificationResult> {
+  // The automation settings: the pause and repeat guard hold an engagement (core/automation).
+  options: AutomatedRunOptions,
+): Promise<BudgetNotificationResult | HeldResult> {
   const { logger, retry } = resolve(options);
   const { parsed } = message;
   if (!parsed.ok) {
@@ -148,7 +151,7 @@ export async function handleBudgetNotification(
     messageId: message.messageId,
     explanation: decision.explanation,
   });
-  return engageKillSwitch(
+  return engageUnlessHeld(
     clients,
     config,
     {

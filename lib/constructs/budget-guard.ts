@@ -14,6 +14,7 @@ import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
@@ -35,6 +36,8 @@ export interface BudgetGuardProps {
   readonly opsTable: dynamodb.ITable;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of the kill switch. */
+  readonly automation: Automation;
 }
 
 /**
@@ -151,6 +154,7 @@ export class BudgetGuard extends Construct {
         KILL_SWITCH_BUDGET_NAME: monthlyName,
         KILL_THRESHOLD_PERCENT: String(config.killSwitchPercent),
         AWS_ACCOUNT_ID: stack.account,
+        ...props.automation.environment,
       },
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
@@ -179,6 +183,7 @@ export class BudgetGuard extends Construct {
     const role = this.handler.lambda.role as iam.IRole;
     const batch = props.batch;
     const cluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
+    props.automation.grantActing(role, 'lambda budget-guard');
     grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
       batchSchedule: { resources: [scheduleArn] },
       batchScheduleRole: { resources: [batch.scheduleRole.roleArn] },

@@ -248,6 +248,7 @@ export class ServiceStack extends Stack {
       opsTable,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
 
     this.observability = new Observability(this, 'Observability', {

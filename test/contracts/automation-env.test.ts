@@ -8,6 +8,7 @@ import { deployedProd } from './deployed-env';
 let remediation: AutomationSettings;
 let rollback: AutomationSettings;
 let verifier: AutomationSettings;
+let killSwitch: AutomationSettings;
 let resources: Array<Record<string, any>>;
 
 beforeAll(async () => {
@@ -17,6 +18,7 @@ beforeAll(async () => {
   verifier = automationSettingsFromEnv(
     (await deployedProd((v) => v.POWERTOOLS_SERVICE_NAME === 'automation-verify')).env,
   );
+  killSwitch = automationSettingsFromEnv((await deployedProd((v) => 'KILL_SWITCH_BUDGET_NAME' in v)).env);
   resources = r.resources;
 });
 
@@ -26,6 +28,7 @@ describe('the deployed automation settings', () => {
     expect(remediation.repeat).toEqual(config.repeat);
     expect(remediation.verifyAfterMinutes).toBe(config.verifyAfterMinutes);
     expect(rollback).toEqual(remediation);
+    expect(killSwitch).toEqual(remediation);
   });
 
   it('schedule into the verify group, passing the role that may invoke the verifier', () => {

@@ -20,7 +20,7 @@ import { type SentCommand, takeSentCommands } from '../helpers/aws-mock';
 
 /** Each Lambda's declaration, by its folder under lambdas/. */
 export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
-  'budget-guard': BUDGET_GUARD_CALLS,
+  'budget-guard': { ...BUDGET_GUARD_CALLS, ...AUTOMATION_ACTING_CALLS },
   'db-maintenance': DB_MAINTENANCE_CALLS,
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,

@@ -2,6 +2,7 @@ import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
+  CreateScheduleCommand,
   GetScheduleCommand,
   type GetScheduleCommandOutput,
   SchedulerClient,
@@ -15,6 +16,7 @@ import { afterEach, beforeEach, vi } from 'vitest';
 import type { HandlerDeps } from '../../../lambdas/budget-guard/handler';
 import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+import { automationEnv, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -37,6 +39,8 @@ export const ENV = {
   BATCH_TASK_FAMILY: 'fa-ai-system-prod-batch',
   ALERT_TOPIC_ARN,
   AWS_ACCOUNT_ID: ACCOUNT_ID,
+  // The pause, repeat guard and verification (core/automation).
+  ...automationEnv('fa-ai-system-prod-ops'),
   // Present in every Lambda environment; must be ignored.
   AWS_REGION: REGION,
 } as const;
@@ -158,7 +162,7 @@ let worlds = 0;
 
 /** The function's environment naming `table`. */
 export function envOf(table: LocalOpsTable) {
-  return { ...ENV, OPS_TABLE_NAME: table.tableName };
+  return { ...ENV, OPS_TABLE_NAME: table.tableName, ...automationEnv(table.tableName) };
 }
 
 /** {@link CONFIG} naming `table`. */
@@ -219,6 +223,7 @@ export function resetMocks(setup: MockSetup = {}): void {
   mocks.scheduler
     .on(UpdateScheduleCommand)
     .callsFake(track('UpdateSchedule', () => ({ ...meta, ScheduleArn: SCHEDULE.Arn })));
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(track('CreateSchedule', scheduleCreated));
   mocks.sfn.on(ListExecutionsCommand).callsFake(
     track('ListExecutions', () => ({
       ...meta,
