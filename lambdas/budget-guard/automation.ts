@@ -113,7 +113,11 @@ async function tell(
     await withRetry(
       () =>
         clients.sns.send(
-          new PublishCommand({ TopicArn: config.alertTopicArn, Subject: subjectOf(notice.subject), Message: notice.message }),
+          new PublishCommand({
+            TopicArn: config.alertTopicArn,
+            Subject: subjectOf(notice.subject),
+            Message: notice.message,
+          }),
         ),
       options.retry,
     );

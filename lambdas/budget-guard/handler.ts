@@ -70,7 +70,10 @@ const defaultObservability = createObservability('budget-guard');
  * KillSwitchEngaged, ExecutionsStopped, TasksStopped, KillSwitchDuplicate,
  * KillSwitchInconsistent, KillSwitchIncomplete, KillSwitchNotEngaged, BudgetGuardFailed.
  */
-export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Array<BudgetNotificationResult | HeldResult>> {
+export async function handleEvent(
+  event: unknown,
+  deps: HandlerDeps,
+): Promise<Array<BudgetNotificationResult | HeldResult>> {
   const { logger, metrics } = deps.observability ?? defaultObservability;
   try {
     const parsed = snsEventSchema.safeParse(event);
@@ -159,7 +162,10 @@ const clients: KillSwitchClients = {
 };
 
 /** The Lambda entry point (SNS, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<Array<BudgetNotificationResult | HeldResult>> => {
+export const handler = async (
+  event: unknown,
+  context?: Context,
+): Promise<Array<BudgetNotificationResult | HeldResult>> => {
   if (context) defaultObservability.logger.addContext(context);
   return handleEvent(event, { clients, env: process.env });
 };

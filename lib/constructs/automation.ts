@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { AUTOMATION_ACTING_CALLS } from '../../core/automation/calls';
+import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
 import { AUTOMATION_ENV_VAR } from '../../core/automation/env';
 import {
   AUTOMATION_VERIFY_CALLS,
@@ -127,14 +127,15 @@ export class Automation extends Construct {
     return { [AUTOMATION_ENV_VAR]: this.settingsJson(true) };
   }
 
-  /** Grants `role` (an acting Lambda's) the calls of the pause, repeat guard, record and schedule. */
-  grantActing(role: iam.IRole, caller: string): void {
+  /**
+   * Grants `role` (an acting Lambda's) the calls of the pause, repeat guard, record and
+   * schedule; with `recordOnly`, only the record and schedule (the shift's own rollback).
+   */
+  grantActing(role: iam.IRole, caller: string, options: { readonly recordOnly?: boolean } = {}): void {
     const stack = Stack.of(this);
     const { opsTable, alerts } = this.props;
-    grantDeclaredCalls(role, caller, AUTOMATION_ACTING_CALLS, {
-      automationPause: { resources: [opsTable.tableArn] },
-      automationActions: { resources: [opsTable.tableArn] },
-      automationAudit: { resources: [opsTable.tableArn] },
+    const recording = {
+      automationRecords: { resources: [opsTable.tableArn] },
       automationVerifySchedules: {
         resources: [
           stack.formatArn({
@@ -149,8 +150,16 @@ export class Automation extends Construct {
         conditions: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
         requestContext: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
       },
-      automationTopics: alerts.publishGrant(),
-    });
+    };
+    if (options.recordOnly) grantDeclaredCalls(role, caller, AUTOMATION_RECORDING_CALLS, recording);
+    else
+      grantDeclaredCalls(role, caller, AUTOMATION_ACTING_CALLS, {
+        ...recording,
+        automationPause: { resources: [opsTable.tableArn] },
+        automationRepeats: { resources: [opsTable.tableArn] },
+        automationAudit: { resources: [opsTable.tableArn] },
+        automationTopics: alerts.publishGrant(),
+      });
     Validations.of(role).acknowledge({
       id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'scheduler', `schedule/${this.props.namePrefix}-verify/*`)}]`,
       reason:

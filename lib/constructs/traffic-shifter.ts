@@ -103,7 +103,11 @@ export class TrafficShifter extends Construct {
       retryAttempts: 0,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment,
+      // Its rollback on alarm is recorded and read back (core/automation).
+      environment: { ...environment, ...props.automation.environment },
+    });
+    props.automation.grantActing(this.shiftHandler.lambda.role as iam.IRole, 'lambda traffic-shift', {
+      recordOnly: true,
     });
 
     // The state machine invokes this Lambda, so the Lambda cannot name the state machine

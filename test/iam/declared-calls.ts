@@ -5,7 +5,7 @@
  */
 
 import { afterAll, beforeAll, expect } from 'vitest';
-import { AUTOMATION_ACTING_CALLS } from '../../core/automation/calls';
+import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
 import { AUTOMATION_VERIFY_CALLS } from '../../lambdas/automation-verify/calls';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
@@ -28,7 +28,7 @@ export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'spend-reconcile': SPEND_RECONCILE_CALLS,
   'traffic-rollback': { ...TRAFFIC_ROLLBACK_CALLS, ...AUTOMATION_ACTING_CALLS },
   'automation-verify': AUTOMATION_VERIFY_CALLS,
-  'traffic-shift': TRAFFIC_SHIFT_CALLS,
+  'traffic-shift': { ...TRAFFIC_SHIFT_CALLS, ...AUTOMATION_RECORDING_CALLS },
 };
 
 /**
