@@ -56,6 +56,7 @@ import {
   snsSubject,
   type Weights,
 } from '../shared/traffic';
+import { remediationChecks, remediationIntent } from './automation';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
 import {
   alarmIdOf,
@@ -451,12 +452,11 @@ class Remediator {
     // The pause and the repeat guard (core/automation), before anything changes.
     let gate: Gate;
     try {
-      gate = await checkBeforeActing(
-        this.clients.ddb,
-        config.automation,
-        { ...this.automationIntent(), wouldDo: describeAction(decision, before, target) },
-        { now: this.run.now, retry: this.run.retry('Query') },
-      );
+      const intent = remediationIntent(this.action, incident, describeAction(decision, before, target));
+      gate = await checkBeforeActing(this.clients.ddb, config.automation, intent, {
+        now: this.run.now,
+        retry: this.run.retry('Query'),
+      });
     } catch (error) {
       return this.fail(
         { ...context, before },
@@ -501,29 +501,11 @@ class Remediator {
       updated === undefined ? { desiredCount: target } : snapshot(updated);
     const did = `${capitalize(describeAction(decision, before, target, true))}.`;
     // Recorded for the repeat guard; its effect read back later (core/automation). Never rejects.
+    const checks = remediationChecks(config, incident.alarmName, decision, before.deploymentId, target);
     const recorded = await recordAction(
       this.clients,
       config.automation,
-      {
-        ...this.automationIntent(),
-        did,
-        checks: [
-          { kind: 'alarm-ok', alarmName: incident.alarmName },
-          decision.action === 'scale-out'
-            ? {
-                kind: 'service',
-                cluster: config.ecsCluster,
-                service: decision.service,
-                desiredAtLeast: target,
-              }
-            : {
-                kind: 'service',
-                cluster: config.ecsCluster,
-                service: decision.service,
-                notDeployment: before.deploymentId,
-              },
-        ],
-      },
+      { ...remediationIntent(this.action, incident, did), did, checks },
       { now: this.run.now, retry: this.run.retry('CreateSchedule') },
     );
     return this.end({
@@ -534,16 +516,6 @@ class Remediator {
       outcome: 'remediated',
       summary: `${did} ${recordedLine(recorded)}`,
     });
-  }
-
-  private automationIntent() {
-    const { incident } = this;
-    return {
-      action: this.action,
-      trigger: incident.alarmName,
-      severity: incident.severity,
-      source: 'remediation',
-    };
   }
 
   // --- Round 1 ---------------------------------------------------------------------------------

@@ -18,7 +18,6 @@ import {
   automationSettingsFromEnv,
   checkBeforeActing,
   type Gate,
-  type Intent,
   recordAction,
   recordedLine,
   reportHeld,
@@ -39,6 +38,7 @@ import {
   type TrafficFunctionConfig,
   trafficConfigFromEnv,
 } from '../shared/traffic';
+import { rollbackChecks, rollbackIntent } from './automation';
 
 /** The clients of the automatic rollback. */
 export interface RollbackClients {
@@ -219,13 +219,7 @@ export async function handleAlarmEvent(
   }
 
   // The pause and the repeat guard (core/automation), before anything changes.
-  const intent: Intent = {
-    action: 'traffic-rollback',
-    trigger: detail.alarmName,
-    severity: 'P0',
-    source: 'traffic-rollback',
-    wouldDo: 'restored the weights from before the last traffic shift (if it started within the window)',
-  };
+  const intent = rollbackIntent(detail.alarmName);
   let gate: Gate;
   try {
     gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now, retry: options.retry });
@@ -314,20 +308,7 @@ export async function handleAlarmEvent(
     const recorded = await recordAction(
       clients,
       config.automation,
-      {
-        ...intent,
-        did: result.reason,
-        checks: [
-          { kind: 'alarm-ok', alarmName: detail.alarmName },
-          {
-            kind: 'weights',
-            listenerArn: traffic.listenerArn,
-            targetGroups: traffic.targetGroups,
-            weightsParameter: traffic.weightsParameter,
-            expected: result.restored,
-          },
-        ],
-      },
+      { ...intent, did: result.reason, checks: rollbackChecks(traffic, detail.alarmName, result.restored) },
       { now, retry: options.retry },
     );
     lines.push('', recordedLine(recorded));
