@@ -306,6 +306,20 @@ describe('an effect that is missing', () => {
     expect(notice?.Message).toContain('the listener holds blue 0 / green 100');
   });
 
+  it('retries a throttled read and verifies', async () => {
+    mocks.cloudwatch
+      .on(DescribeAlarmsCommand)
+      .rejectsOnce(awsError('Throttling', 'Rate exceeded'))
+      .resolvesOnce({
+        $metadata: {},
+        MetricAlarms: [{ AlarmName: ALARM, StateValue: 'OK' }],
+        CompositeAlarms: [],
+      });
+    const result = await handleEvent(request(), deps());
+    expect(result).toMatchObject({ outcome: 'ok' });
+    expect(mocks.cloudwatch).toHaveReceivedCommandTimes(DescribeAlarmsCommand, 2);
+  });
+
   it('counts a read that fails as not confirmed, naming it', async () => {
     mocks.cloudwatch.on(DescribeAlarmsCommand).rejects(awsError('AccessDenied', 'not authorized'));
     const result = await handleEvent(request(), deps());
