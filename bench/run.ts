@@ -1,30 +1,33 @@
 /**
  * `npm run bench`: measures, in one run on this machine, each cost figure against its floor or
  * target and writes them to bench/results.json. Options: `--quick` (fewer repetitions) and
- * `--only synth,tests,bundles,roundtrips`.
+ * `--only synth,tests,bundles,roundtrips,detection`.
  */
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { lambdaBuildOptions, writeLambdaBundle } from '../lib/lambda-bundling';
+import { BUDGETS_DELAY_HOURS, type DetectionFigure } from './detection-types';
 import type { RoundTripFigure } from './roundtrip-types';
 import { LATENCY_MS } from './roundtrip-types';
 import { median, timedRun } from './stats';
 
 const ROOT = join(__dirname, '..');
-const SECTIONS = ['synth', 'tests', 'bundles', 'roundtrips'] as const;
+const SECTIONS = ['synth', 'tests', 'bundles', 'roundtrips', 'detection'] as const;
 type Section = (typeof SECTIONS)[number];
 
 /** The Lambdas of this project (folders under lambdas/ with a handler.ts). */
 const LAMBDAS = [
   'budget-guard',
+  'spend-guard',
   'health-check',
   'traffic-shift',
   'traffic-rollback',
   'remediation',
   'db-migrate',
   'db-maintenance',
+  'spend-reconcile',
 ] as const;
 
 /** One row of the table and of results.json. */
@@ -136,9 +139,13 @@ function benchSynth(runs: number): Row[] {
   }
 }
 
+/** Issue #15: `npm test` in at most 40 s on two cores. */
+const TEST_SUITE_TARGET_MS = 40_000;
+
 /**
  * The whole suite once, as the README runs it (`npm test`: type check, Biome, vitest), against
- * the 45 s target on 2 cores.
+ * the 40 s target on 2 cores. Its CPU seconds and the load average are printed with it: wall
+ * time on a shared machine says as much about the others as about the suite.
  */
 function benchTests(): Row[] {
   const run = timedRun('npm', ['test'], { cwd: ROOT, env: { ...process.env, CI: '1' } });
@@ -148,18 +155,31 @@ function benchTests(): Row[] {
     .split('\n')
     .filter((l) => /^\s*(Test Files|Tests)\s/.test(l))
     .map((l) => l.trim());
-  log(`npm test: ${seconds(run.ms)}, exit ${run.status}; ${summary.join('; ')}`);
-  const ratio = run.ms / 45_000;
+  const cpu = run.cpuSeconds === undefined ? 'CPU not measured' : `${run.cpuSeconds.toFixed(1)} s of CPU`;
+  const load = loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+  log(
+    `npm test: ${seconds(run.ms)} (${cpu}, load average ${load}), exit ${run.status}; ${summary.join('; ')}`,
+  );
+  const ratio = run.ms / TEST_SUITE_TARGET_MS;
   return [
     {
       section: 'tests',
       metric: 'test suite wall time (npm test)',
       value: seconds(run.ms),
-      floor: '45 s target',
+      floor: `${TEST_SUITE_TARGET_MS / 1000} s target`,
       ratio,
       limit: 1,
       pass: ratio <= 1 && run.status === 0,
-      detail: { exitCode: run.status, summary, cores: cpus().length },
+      detail: {
+        exitCode: run.status,
+        summary,
+        cores: cpus().length,
+        cpuSeconds: run.cpuSeconds,
+        // At the end of the run: the 1, 5 and 15 minute averages.
+        loadAverage: loadavg(),
+      },
     },
   ];
 }
@@ -239,10 +259,14 @@ function benchRoundTrips(): Row[] {
   const work = mkdtempSync(join(tmpdir(), 'fa-bench-rt-'));
   try {
     const out = join(work, 'roundtrips.json');
-    const run = timedRun('npx', ['vitest', 'run', '--config', 'bench/vitest.config.mts'], {
-      cwd: ROOT,
-      env: { ...process.env, BENCH_ROUNDTRIPS_OUT: out },
-    });
+    const run = timedRun(
+      'npx',
+      ['vitest', 'run', '--config', 'bench/vitest.config.mts', 'bench/roundtrips.spec.ts'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_ROUNDTRIPS_OUT: out },
+      },
+    );
     if (run.status !== 0) throw new Error(`round-trip bench failed:\n${run.output.slice(-4000)}`);
     const figures = JSON.parse(readFileSync(out, 'utf8')) as RoundTripFigure[];
     return figures.map((f) => ({
@@ -255,6 +279,58 @@ function benchRoundTrips(): Row[] {
       pass: f.depth <= f.target,
       detail: { ...f, wallOverLatency: f.wallMs / LATENCY_MS },
     }));
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/**
+ * The spend guard's detection latency, from bench/detection.spec.ts (simulated spend timelines
+ * through the real guard): against its schedule plus CloudWatch's metric delay, and beside AWS
+ * Budgets' 8-12 hours.
+ */
+function benchDetection(): Row[] {
+  const work = mkdtempSync(join(tmpdir(), 'fa-bench-detection-'));
+  try {
+    const out = join(work, 'detection.json');
+    const run = timedRun(
+      'npx',
+      ['vitest', 'run', '--config', 'bench/vitest.config.mts', 'bench/detection.spec.ts'],
+      {
+        cwd: ROOT,
+        env: { ...process.env, BENCH_DETECTION_OUT: out },
+      },
+    );
+    if (run.status !== 0) throw new Error(`detection bench failed:\n${run.output.slice(-4000)}`);
+    const f = JSON.parse(readFileSync(out, 'utf8')) as DetectionFigure;
+    const limit = f.scheduleMinutes + f.metricDelayMinutes + f.startDelaySeconds / 60;
+    const minutes = (m: number) => `${m.toFixed(1)} min`;
+    const { samples, ...detail } = f;
+    return [
+      {
+        section: 'detection',
+        metric: `spend guard: threshold crossed -> action (max of ${samples.length}, ${f.timelines} timelines)`,
+        value: `${minutes(f.maxMinutes)} (median ${minutes(f.medianMinutes)})`,
+        floor: `<= ${minutes(limit)} (schedule ${f.scheduleMinutes} + CloudWatch delay ${f.metricDelayMinutes} + start ${f.startDelaySeconds} s)`,
+        ratio: f.maxMinutes / limit,
+        limit: 1,
+        pass: f.maxMinutes <= limit,
+        detail,
+      },
+      {
+        section: 'detection',
+        metric: 'the same, beside AWS Budgets (data 8-12 h late)',
+        value: minutes(f.maxMinutes),
+        floor: `${BUDGETS_DELAY_HOURS.min}-${BUDGETS_DELAY_HOURS.max} h`,
+        ratio: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
+        limit: Number.NaN,
+        pass: true,
+        detail: {
+          ratioToMin: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
+          ratioToMax: f.maxMinutes / (BUDGETS_DELAY_HOURS.max * 60),
+        },
+      },
+    ];
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
@@ -289,6 +365,7 @@ async function main(): Promise<void> {
   const started = new Date();
   log(`${quick ? 'quick' : 'full'} run of ${[...only].join(', ')} on ${cpus().length} cores`);
   if (only.has('roundtrips')) rows.push(...benchRoundTrips());
+  if (only.has('detection')) rows.push(...benchDetection());
   if (only.has('bundles')) rows.push(...(await benchBundles(runs)));
   if (only.has('synth')) rows.push(...benchSynth(quick ? 2 : 5));
   if (only.has('tests')) rows.push(...benchTests());

@@ -1,11 +1,11 @@
 import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 
-// Only the round-trip measurement: no global synth (it needs none) and not part of the suite.
+// The round-trip and detection-latency measurements: no global synth (they need none), not part of the suite.
 export default defineConfig({
   test: {
     root: fileURLToPath(new URL('..', import.meta.url)),
-    include: ['bench/roundtrips.spec.ts'],
+    include: ['bench/roundtrips.spec.ts', 'bench/detection.spec.ts'],
     setupFiles: ['test/setup.ts'],
     pool: 'forks',
     testTimeout: 60_000,

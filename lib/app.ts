@@ -50,6 +50,9 @@ export function addEnvironment(app: App, config: EnvironmentConfig): Environment
   // The weekly batch is the batch budget's ($1,200): its task, state machine, schedule and logs.
   Tags.of(service).add('Component', 'interactive');
   Tags.of(service.batch).add('Component', 'batch', { priority: 200 });
+  // Database inspection and dumps belong with the database: infrastructure's budget.
+  Tags.of(service.dbInspect).add('Component', 'infrastructure', { priority: 200 });
+  Tags.of(service.dbBackup).add('Component', 'infrastructure', { priority: 200 });
 
   return { config, stateful, service };
 }

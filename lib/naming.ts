@@ -38,3 +38,10 @@ export function batchScheduleStateParameterName(envName: EnvironmentName): strin
  * prices this count instead.
  */
 export const INITIAL_DESIRED_COUNT_METADATA = 'fa-ai:initial-desired-count';
+
+/**
+ * Template metadata key on an AWS::Lambda::Function holding how many CloudWatch metrics each
+ * invocation requests with GetMetricData (billed per metric, which the template cannot show):
+ * the cost estimate prices the scheduled invocations' requests from it.
+ */
+export const GET_METRIC_DATA_METRICS_METADATA = 'fa-ai:get-metric-data-metrics';

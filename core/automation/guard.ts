@@ -11,8 +11,8 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import { AUTOMATION_ACTION_PK } from '../../lambdas/shared/ops-keys';
 import { recordAudit } from '../../lambdas/shared/ops-table';
 import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
+import type { AutomationSettings } from '../contracts/automation';
 import type { AutomatedAction } from './checks';
-import type { AutomationSettings } from './env';
 import { describePause, isPaused, type Pause, readPause } from './pause';
 import { escalate, type Severity } from './severity';
 

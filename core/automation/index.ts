@@ -5,8 +5,8 @@
  * variable (env.ts) and the escalation rule (severity.ts).
  */
 
+export type { AutomationSettings } from '../contracts/automation';
 export * from './checks';
-export * from './env';
 export * from './guard';
 export * from './pause';
 export * from './record';

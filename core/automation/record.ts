@@ -18,8 +18,8 @@ import { describeError } from '../../lambdas/shared/errors';
 import { AUTOMATION_ACTION_PK } from '../../lambdas/shared/ops-keys';
 import { OpsTableItemError, shortId } from '../../lambdas/shared/ops-table';
 import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
+import type { AutomationSettings } from '../contracts/automation';
 import { AUTOMATED_ACTIONS, type AutomatedAction, type Check, type VerificationRequest } from './checks';
-import type { AutomationSettings } from './env';
 import { SEVERITIES, type Severity } from './severity';
 
 /** How long an action record is kept: the longest repeat window, and a month of status. */

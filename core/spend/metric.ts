@@ -114,7 +114,7 @@ export const SPEND_GUARD_METRICS = {
    * RUNNING), 0 otherwise, once per run; extra dimension `Component`. Count.
    */
   llmCostSilent: 'LlmCostSilent',
-  /** 1 per run in which some spend figure could not be read (the guard paged), else 0. Count. */
+  /** 1 in a run in which some spend figure could not be read (the guard paged); absent otherwise. Count. */
   spendUnknown: 'SpendUnknown',
 } as const;
 

@@ -9,7 +9,7 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { verificationRequestSchema } from '../../core/automation/checks';
-import { automationSettingsFromEnv } from '../../core/automation/env';
+import { automationVerifyContract } from '../../core/contracts/automation';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
@@ -46,7 +46,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ve
         `Not a verification request, NOTHING verified: ${describeIssues(parsed.error.issues)}`,
       );
     }
-    const settings = automationSettingsFromEnv(deps.env);
+    const settings = automationVerifyContract.parse(deps.env).automation;
     const result = await verifyAction(deps.clients, settings, parsed.data, {
       now: deps.now,
       retry: deps.retry,

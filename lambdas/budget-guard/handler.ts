@@ -8,7 +8,6 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { automationSettingsFromEnv } from '../../core/automation/env';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
@@ -84,7 +83,7 @@ export async function handleEvent(
       );
     }
     const config = configFromEnv(deps.env);
-    const automation = automationSettingsFromEnv(deps.env);
+    const { automation } = config;
     const results: Array<BudgetNotificationResult | HeldResult> = [];
     for (const record of parsed.data.Records) {
       const { MessageId: messageId, Subject, Message } = record.Sns;

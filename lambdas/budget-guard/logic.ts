@@ -6,10 +6,14 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../shared/errors';
+import {
+  type AutomatedRunOptions,
+  engageUnlessHeld,
+  type HeldResult,
+} from '../shared/kill-switch/automation';
+import { engageKillSwitch } from '../shared/kill-switch/engage';
+import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
 import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
-import { type AutomatedRunOptions, engageUnlessHeld, type HeldResult } from './automation';
-import { engageKillSwitch } from './engage';
-import { describeError, resolve, subject, usd } from './messages';
 import type { BudgetNotification, ParseResult } from './parse';
 import type {
   BudgetGuardConfig,
@@ -17,13 +21,14 @@ import type {
   Decision,
   EngageResult,
   KillSwitchClients,
+  KillSwitchConfig,
   RunOptions,
 } from './types';
 
-export type { AutomatedRunOptions, HeldResult } from './automation';
-export { engageKillSwitch } from './engage';
-export { describeError } from './messages';
-export { type ReenableResult, reenableBatch } from './reenable';
+export type { AutomatedRunOptions, HeldResult } from '../shared/kill-switch/automation';
+export { engageKillSwitch } from '../shared/kill-switch/engage';
+export { describeError } from '../shared/kill-switch/messages';
+export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
 export * from './types';
 
 /**
@@ -165,6 +170,8 @@ export async function handleBudgetNotification(
         actualAmount: notification.actualAmount ?? 0,
         budgetedAmount: notification.budgetedAmount,
         thresholdAmount: decision.thresholdAmount,
+        thresholdPercent: config.killThresholdPercent,
+        figures: `AWS Budgets notification, ACTUAL amount of ${notification.budgetName}`,
       },
       messageId: message.messageId,
     },
@@ -178,7 +185,7 @@ export async function handleBudgetNotification(
  */
 export function disableBatch(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   request: { readonly actor: string; readonly reason: string },
   options: RunOptions = {},
 ): Promise<EngageResult> {

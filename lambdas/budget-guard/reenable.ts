@@ -1,12 +1,21 @@
 /**
- * Re-enabling the batch after the kill switch (`npm run ops -- batch enable`): reads, then
- * releases the state item (conditional on what was read), acts, and audits the outcome.
+ * Re-enabling the batch after the kill switch (`npm run ops -- batch enable`): reads the spend (the
+ * very computation the spend guard acts on), then releases the state item (conditional on what
+ * was read), acts, and audits the outcome.
  */
 
-import { DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  describeError,
+  reportFailures,
+  resolve,
+  scheduleUpdate,
+  stateParameterUpdate,
+  subject,
+  usd,
+} from '../shared/kill-switch/messages';
 import {
   type AuditEntry,
   auditItem,
@@ -15,29 +24,24 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../shared/ops-table';
+import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
 import { isConditionFailure } from '../shared/traffic';
-import {
-  accountOfArn,
-  amountOf,
-  describeError,
-  formatOptional,
-  reportFailures,
-  resolve,
-  scheduleUpdate,
-  stateParameterUpdate,
-  subject,
-  usd,
-} from './messages';
 import {
   type ActionFailure,
   type BatchControlClients,
-  type BudgetGuardConfig,
   BudgetSpendUnknownError,
   BudgetStillExceededError,
+  type KillSwitchConfig,
   KillSwitchStateChangedError,
   ReenableIncompleteError,
   type RunOptions,
 } from './types';
+
+/** How re-enabling checks the spend: the spend guard's settings and its kill threshold. */
+export interface ReenableSpendCheck extends SpendSettings {
+  /** Re-enabling is refused while the total spend is at or over this percentage of its limit. */
+  readonly killSwitchPercent: number;
+}
 
 /** What re-enabling found and did. */
 export interface ReenableResult {
@@ -48,32 +52,37 @@ export interface ReenableResult {
   readonly actualSpend: number;
   readonly budgetLimit: number;
   readonly thresholdAmount: number;
+  /** The total spend and the figures it was computed from. */
+  readonly figures: string;
   readonly auditSk: string;
 }
 
 /**
- * Re-enables the batch: refuses with BudgetStillExceededError while the budget's actual
- * spend is at or over the kill threshold (or BudgetSpendUnknownError when Budgets has no
- * figure), unless `force`; then releases the kill switch state (conditional on the state
- * read), enables the schedule and its SSM parameter, publishes a notice and records an audit
- * item with the outcome. Throws ReenableIncompleteError after reporting when one of
- * those last calls failed (running it again is safe).
+ * Re-enables the batch: refuses with BudgetStillExceededError while the total spend (LLM and AWS,
+ * month to date, read as the spend guard reads it) is at or over the kill threshold, and with
+ * BudgetSpendUnknownError when some figure cannot be read and what can is under it, unless
+ * `force`; then releases the kill switch state (conditional on the state read), enables the
+ * schedule and its SSM parameter, publishes a notice and records an audit item with the outcome
+ * and the figures. Throws ReenableIncompleteError after reporting when one of those last calls
+ * failed (running it again is safe).
  */
 export async function reenableBatch(
   clients: BatchControlClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
+  spendCheck: ReenableSpendCheck | undefined,
   request: { readonly actor: string; readonly reason: string; readonly force: boolean },
   options: RunOptions = {},
 ): Promise<ReenableResult> {
   const { now, logger, retry } = resolve(options);
-  const accountId = config.budgetAccountId ?? accountOfArn(config.batchStateMachineArn);
-  const [state, budget, schedule] = await Promise.all([
+  if (spendCheck === undefined && !request.force) {
+    throw new BudgetSpendUnknownError(
+      'The deployed stack does not say how to read the spend (its OpsManifest has no spend settings): ' +
+        'redeploy it; re-enabling refused (force to override)',
+    );
+  }
+  const [state, reading, schedule] = await Promise.all([
     readKillSwitchState(clients.ddb, config.opsTableName, options.retry),
-    retry('DescribeBudget', () =>
-      clients.budgets.send(
-        new DescribeBudgetCommand({ AccountId: accountId, BudgetName: config.killSwitchBudgetName }),
-      ),
-    ),
+    spendCheck ? readSpend(clients, spendCheck, { at: now(), retry: options.retry }) : undefined,
     retry('GetSchedule', () =>
       clients.scheduler.send(
         new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
@@ -81,30 +90,30 @@ export async function reenableBatch(
     ),
   ]);
 
-  const actualSpend = amountOf(budget.Budget?.CalculatedSpend?.ActualSpend?.Amount);
-  const budgetLimit = amountOf(budget.Budget?.BudgetLimit?.Amount);
-  if (actualSpend === undefined || budgetLimit === undefined) {
-    if (!request.force) {
-      throw new BudgetSpendUnknownError(
-        `Budget ${config.killSwitchBudgetName} has no actual spend or limit to compare; ` +
-          're-enabling refused (force to override)',
-      );
-    }
-  }
-  const thresholdAmount = ((budgetLimit ?? 0) * config.killThresholdPercent) / 100;
-  const exceeded =
-    actualSpend === undefined ||
-    budgetLimit === undefined ||
-    Math.round(actualSpend * 100) >= Math.round(thresholdAmount * 100);
-  if (exceeded && !request.force) {
-    throw new BudgetStillExceededError(
-      config.killSwitchBudgetName,
-      actualSpend ?? 0,
-      budgetLimit ?? 0,
-      thresholdAmount,
+  const check =
+    reading && spendCheck
+      ? killThresholdCheck(reading, 'total', spendCheck.killSwitchPercent)
+      : {
+          state: 'unknown' as const,
+          spend: undefined,
+          thresholdPercent: undefined,
+          thresholdUsd: 0,
+          figures: 'not read',
+        };
+  const actualSpend = check.spend?.spentUsd ?? 0;
+  const budgetLimit = check.spend?.limitUsd ?? 0;
+  const thresholdAmount = check.thresholdUsd;
+  if (check.state === 'unknown' && !request.force) {
+    throw new BudgetSpendUnknownError(
+      `The total spend cannot be read in full (${reading?.problems.join('; ')}): ${check.figures}. ` +
+        `What was read is under the kill threshold ${usd(thresholdAmount)}, the rest is not known; ` +
+        're-enabling refused (force to override)',
     );
   }
-  const forced = exceeded && request.force;
+  if (check.state === 'over' && !request.force) {
+    throw new BudgetStillExceededError('total', actualSpend, budgetLimit, thresholdAmount, check.figures);
+  }
+  const forced = check.state !== 'under' && request.force;
   if (forced) logger.warn('Re-enabling the batch over budget (forced)', { actor: request.actor });
 
   const at = now();
@@ -166,9 +175,12 @@ export async function reenableBatch(
             Message: [
               `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
               '',
-              `Budget ${config.killSwitchBudgetName}: actual spend ${formatOptional(actualSpend)} of ` +
-                `${formatOptional(budgetLimit)} (kill threshold ${usd(thresholdAmount)}, ${config.killThresholdPercent}%).`,
-              forced ? 'FORCED: the spend is still at or over the threshold.' : '',
+              `Spend: ${check.figures}; kill threshold ${usd(thresholdAmount)} (${check.thresholdPercent ?? '?'}%).`,
+              forced
+                ? check.state === 'over'
+                  ? 'FORCED: the spend is still at or over the threshold.'
+                  : 'FORCED: the spend could not be read in full.'
+                : '',
               state?.engaged
                 ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
                 : 'The kill switch was not engaged.',
@@ -202,6 +214,8 @@ export async function reenableBatch(
       actualSpend,
       budgetLimit,
       thresholdAmount,
+      spendState: check.state,
+      figures: check.figures,
       wasEngaged: state?.engaged ?? false,
       engagedAt: state?.engagedAt,
       engagedBy: state?.engagedBy,
@@ -247,9 +261,10 @@ export async function reenableBatch(
     outcome: 'reenabled',
     wasEngaged: state?.engaged ?? false,
     forced,
-    actualSpend: actualSpend ?? 0,
-    budgetLimit: budgetLimit ?? 0,
+    actualSpend,
+    budgetLimit,
     thresholdAmount,
+    figures: check.figures,
     auditSk: audit.sk,
   };
 }

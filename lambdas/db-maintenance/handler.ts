@@ -2,8 +2,9 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import type { FunctionEnv } from '../../core/contracts/contract';
+import { dbMaintenanceContract } from '../../core/contracts/database';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { parseFunctionEnv } from '../shared/env';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
@@ -20,20 +21,8 @@ const eventSchema = z.object({ task: z.enum(['weekly', 'monthly']) });
 /** The maintenance task a schedule asks for. */
 export type MaintenanceTask = z.infer<typeof eventSchema>['task'];
 
-// Empty means unset: an optional setting left blank in a deployment arrives as "".
-function emptyToUndefined(value: unknown): unknown {
-  return value === '' ? undefined : value;
-}
-
-const envSchema = z.object({
-  DB_SECRET_ARN: z.string().min(1),
-  DB_NAME: z.string().min(1),
-  DB_HOST: z.preprocess(emptyToUndefined, z.string().optional()),
-  ARCHIVE_RETENTION_DAYS: z.preprocess(emptyToUndefined, z.coerce.number().int().min(1).optional()),
-});
-
-/** The environment the function reads. */
-export type MaintenanceEnv = Readonly<Record<string, string | undefined>>;
+/** The environment the function reads (the variables of dbMaintenanceContract). */
+export type MaintenanceEnv = FunctionEnv;
 
 /** A connected client the handler can close. */
 export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
@@ -81,12 +70,12 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
   let task: MaintenanceTask | 'unknown' = 'unknown';
   try {
     task = parseEvent(event);
-    const env = parseEnv(deps.env);
+    const env = dbMaintenanceContract.parse(deps.env);
     const connect = deps.connect ?? connectWithSecret;
     const client = await connect(deps.secrets, {
-      secretArn: env.DB_SECRET_ARN,
-      database: env.DB_NAME,
-      host: env.DB_HOST,
+      secretArn: env.secretArn,
+      database: env.databaseName,
+      host: env.host,
       connectTimeoutMs: CONNECT_TIMEOUT_MS,
       statementTimeoutMs: STATEMENT_TIMEOUT_MS,
     });
@@ -99,7 +88,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
               task,
               report: await runMonthlyMaintenance(client, {
                 now: (deps.now ?? (() => new Date()))(),
-                retentionDays: env.ARCHIVE_RETENTION_DAYS,
+                retentionDays: env.archiveRetentionDays,
                 logger,
               }),
             };
@@ -153,8 +142,4 @@ function parseEvent(event: unknown): MaintenanceTask {
     );
   }
   return parsed.data.task;
-}
-
-function parseEnv(env: MaintenanceEnv) {
-  return parseFunctionEnv(envSchema, env);
 }

@@ -18,9 +18,6 @@ export const MAINTENANCE_TABLES: readonly string[] = Object.freeze([
 /** Every schema object of the system lives in `public` (the runbook's queries assume it). */
 const SCHEMA = 'public';
 
-/** @default 365, the runbook's "older than a year" */
-export const DEFAULT_RETENTION_DAYS = 365;
-
 /** @default 10,000 rows per archive transaction */
 export const DEFAULT_ARCHIVE_BATCH_SIZE = 10_000;
 
@@ -120,8 +117,8 @@ export interface WeeklyOptions {
 export interface MonthlyOptions {
   /** The instant the cutoff is computed from. @default new Date() */
   readonly now?: Date;
-  /** @default DEFAULT_RETENTION_DAYS */
-  readonly retentionDays?: number;
+  /** Rows older than this many days are archived (config `database.archiveRetentionDays`). */
+  readonly retentionDays: number;
   /** Rows per archive transaction. @default DEFAULT_ARCHIVE_BATCH_SIZE */
   readonly batchSize?: number;
   readonly logger?: MaintenanceLogger;
@@ -230,9 +227,9 @@ export async function runWeeklyMaintenance(
  */
 export async function runMonthlyMaintenance(
   client: SqlClient,
-  options: MonthlyOptions = {},
+  options: MonthlyOptions,
 ): Promise<MonthlyReport> {
-  const retentionDays = options.retentionDays ?? DEFAULT_RETENTION_DAYS;
+  const { retentionDays } = options;
   const batchSize = options.batchSize ?? DEFAULT_ARCHIVE_BATCH_SIZE;
   if (!Number.isInteger(retentionDays) || retentionDays < 1) {
     throw new InvalidInputError(`retentionDays must be a whole number of days >= 1, got ${retentionDays}`);

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import type { FunctionEnv } from '../../core/contracts/contract';
+import { dbMigrateContract } from '../../core/contracts/database';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
@@ -55,6 +57,8 @@ export type MigrationClient = SqlClient & { end(): Promise<void> };
 /** What handleEvent needs; tests inject a PGlite-backed connect. */
 export interface HandlerDeps {
   readonly secrets: SecretsManagerClient;
+  /** The function's environment (the variables of dbMigrateContract). */
+  readonly env: FunctionEnv;
   readonly migrationsDir: string;
   /** @default connectWithSecret */
   readonly connect?: (secrets: SecretsManagerClient, options: ConnectOptions) => Promise<MigrationClient>;
@@ -89,6 +93,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
     throw new InvalidInputError(`Malformed custom resource event: ${describeIssues(parsed.error.issues)}`);
   }
   const props = parsed.data.ResourceProperties;
+  dbMigrateContract.parse(deps.env);
   const options = {
     extensions: props.Extensions,
     hnsw: { m: props.HnswM, efConstruction: props.HnswEfConstruction },
@@ -148,6 +153,7 @@ const migrationsDir = process.env.MIGRATIONS_DIR ?? join(__dirname, 'migrations'
 export const handler = (event: unknown): Promise<OnEventResponse> =>
   handleEvent(event, {
     secrets,
+    env: process.env,
     migrationsDir,
     logger: observability.logger,
     metrics: observability.metrics,

@@ -84,6 +84,9 @@ export const METRIC_WINDOWS: Readonly<
 /** DescribeServices takes at most 10 services per call. */
 const DESCRIBE_SERVICES_MAX = 10;
 
+/** What the checks look at: the configuration without the alerting's settings (the ops CLI has no alerting). */
+export type CheckTarget = Omit<HealthCheckConfig, 'lightRenotifyMinutes'>;
+
 /** What to check and when. */
 export interface RunOptions {
   readonly kind: CheckKind;
@@ -100,7 +103,7 @@ export interface RunOptions {
  */
 export async function runHealthCheck(
   clients: CheckClients,
-  config: HealthCheckConfig,
+  config: CheckTarget,
   options: RunOptions,
 ): Promise<HealthReport> {
   const now = options.now ?? new Date();
@@ -132,7 +135,7 @@ export async function runHealthCheck(
 
 async function describeServices(
   ecs: ECSClient,
-  config: HealthCheckConfig,
+  config: CheckTarget,
   retry: RetryOptions | undefined,
 ): Promise<DescribedServices> {
   const names = config.services.map((s) => s.serviceName);
@@ -168,7 +171,7 @@ async function describeTargetHealth(
 
 async function getMetrics(
   cloudwatch: CloudWatchClient,
-  config: HealthCheckConfig,
+  config: CheckTarget,
   window: MetricWindow,
   retry: RetryOptions | undefined,
 ): Promise<MetricDataResult[]> {
@@ -193,7 +196,7 @@ async function getMetrics(
  */
 async function latestBatchRun(
   ddb: DynamoDBDocumentClient,
-  config: HealthCheckConfig,
+  config: CheckTarget,
   now: Date,
   retry: RetryOptions | undefined,
 ): Promise<BatchRunRecord | undefined> {

@@ -39,6 +39,9 @@ const IDS = {
   groupP95: (i: number) => `tg${i}_p95`,
 } as const;
 
+/** The ids of {@link metricQueries}' queries, for other readers of its results (ops diagnose). */
+export const METRIC_QUERY_IDS = IDS;
+
 /**
  * The queries of one GetMetricData call: the load balancer's RequestCount, target and ELB 5xx
  * counts (Sum) and TargetResponseTime p95, plus per target group RequestCount, target 5xx and

@@ -52,7 +52,8 @@ function configFor(env: RemediationEnv): RemediationConfig {
  * RemediationFailedError / RemediationReportError so that Lambda's asynchronous retries and
  * the dead-letter queue see them.
  *
- * Metrics: RemediationIgnored, RemediationNoAction, RemediationDuplicate, RemediationPerformed,
+ * Metrics: RemediationIgnored, RemediationNoAction, RemediationUnknownAlarm (an alarm the catalogue
+ * lacks: nothing done, P1 told), RemediationDuplicate, RemediationPerformed,
  * RemediationDryRun, RemediationSkipped (dimension `reason`: disabled, idle-colour,
  * no-live-colour, at-max, rate-limited, shift-in-progress), RemediationFailed, RemediationReportFailed,
  * InvalidRemediationEvent.
@@ -94,6 +95,13 @@ function recordOutcome(metrics: Metrics, result: RemediationResult): void {
       return;
     case 'no-action':
       metrics.addMetric('RemediationNoAction', MetricUnit.Count, 1);
+      return;
+    case 'unknown-alarm':
+      metrics.addMetric(
+        result.notified ? 'RemediationUnknownAlarm' : 'RemediationDuplicate',
+        MetricUnit.Count,
+        1,
+      );
       return;
     case 'duplicate':
       metrics.addMetric('RemediationDuplicate', MetricUnit.Count, 1);

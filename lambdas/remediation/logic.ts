@@ -39,6 +39,7 @@ import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { AlarmFact } from '../../core/alarms/facts';
 import { checkBeforeActing, type Gate, recordAction, recordedLine } from '../../core/automation';
 import { parseAlarmEvent } from '../shared/alarm-event';
 import { AutomationError } from '../shared/errors';
@@ -59,7 +60,6 @@ import {
 import { remediationChecks, remediationIntent } from './automation';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
 import {
-  alarmIdOf,
   liveColourOf,
   type PlannedAction,
   plannedAction,
@@ -69,6 +69,7 @@ import {
   scaleOutTarget,
 } from './mapping';
 import { refundSlot, type Slot, type SlotRef, takeSlot } from './rate-limit';
+import { reportUnknownAlarm, type UnknownAlarmResult } from './unknown-alarm';
 
 export { parseAlarmEvent } from '../shared/alarm-event';
 export { remediationFor, scaleOutTarget } from './mapping';
@@ -123,7 +124,7 @@ export interface IgnoredResult extends ResultBase {
   readonly reason: string;
 }
 
-/** An alarm without automatic remediation (P0 included): nothing done; the alarm paged. */
+/** An alarm without automatic remediation (the rollback's included): nothing done; the alarm paged. */
 export interface NoActionResult extends ResultBase {
   readonly outcome: 'no-action';
   readonly alarmId: string;
@@ -162,7 +163,14 @@ export interface ReportedResult extends ResultBase {
 }
 
 /** The result of {@link handleAlarmEvent}. */
-export type RemediationResult = IgnoredResult | NoActionResult | DuplicateResult | ReportedResult;
+export type RemediationResult =
+  | IgnoredResult
+  | NoActionResult
+  | UnknownAlarmResult
+  | DuplicateResult
+  | ReportedResult;
+
+export type { UnknownAlarmResult } from './unknown-alarm';
 
 /** An AWS call that failed. */
 export interface CallFailure {
@@ -258,8 +266,9 @@ function resolve(options: RunOptions): Run {
 
 /**
  * Handles one EventBridge "CloudWatch Alarm State Change" event: acts only on a change INTO
- * ALARM (previous state not ALARM) of an alarm named `<ALARM_PREFIX><id>`, as
- * {@link remediationFor} maps the id. Throws InvalidInputError on anything but an alarm state
+ * ALARM (previous state not ALARM) of an alarm of the catalogue (ALARM_FACTS, by exact name), as
+ * {@link remediationFor} maps its response. An alarm with the environment's prefix that the
+ * catalogue lacks gets no action and a notice (see unknown-alarm.ts). Throws InvalidInputError on anything but an alarm state
  * change (nothing done), RemediationFailedError when an AWS call of the remediation fails after
  * retries (reported and audited first), RemediationReportError when only the report or audit
  * failed.
@@ -285,17 +294,18 @@ export async function handleAlarmEvent(
   if (detail.previousState.value === 'ALARM') {
     return ignored('ALARM -> ALARM: not a change into ALARM');
   }
-  const alarmId = alarmIdOf(detail.alarmName, config.alarmPrefix);
-  if (alarmId === undefined) {
-    return ignored(
-      `not an alarm of ${config.environment}: its name does not start with ${config.alarmPrefix}`,
-    );
+  const fact = config.alarmFacts.byName(detail.alarmName);
+  if (fact === undefined) {
+    const { namePrefix } = config.alarmFacts;
+    if (!detail.alarmName.startsWith(namePrefix)) {
+      return ignored(`not an alarm of ${config.environment}: its name does not start with ${namePrefix}`);
+    }
+    return reportUnknownAlarm(clients, config, alarm, run);
   }
-  // An alarm the stack did not list (none should exist) is reported at P1: in doubt, page.
-  const severity = config.alarmSeverities[alarmId] ?? 'P1';
-  const planned = plannedAction(alarmId);
+  const { id: alarmId, severity } = fact;
+  const planned = plannedAction(fact);
   if (planned === undefined) {
-    const decision = remediationFor(alarmId, undefined, config, severity);
+    const decision = remediationFor(fact, undefined, config);
     const reason = decision.act ? `no automatic remediation for ${alarmId}` : decision.reason;
     run.logger.info('No automatic remediation', { ...base, alarmId, severity, reason });
     return { ...base, outcome: 'no-action', alarmId, severity, reason };
@@ -304,6 +314,7 @@ export async function handleAlarmEvent(
     ...base,
     alarmId,
     severity,
+    fact,
     planned,
     stateReason: detail.state.reason ?? 'no reason given',
     stateTime: detail.state.timestamp ?? alarm.time,
@@ -314,6 +325,7 @@ export async function handleAlarmEvent(
 interface Incident extends ResultBase {
   readonly alarmId: string;
   readonly severity: Severity;
+  readonly fact: AlarmFact;
   readonly planned: PlannedAction;
   readonly stateReason: string;
   readonly stateTime: string;
@@ -399,10 +411,9 @@ class Remediator {
 
     const stored = weights.value;
     const decision = remediationFor(
-      incident.alarmId,
+      incident.fact,
       stored === undefined ? undefined : liveColourOf(stored),
       config,
-      incident.severity,
     );
     if (!decision.act) {
       const colour = decision.action === undefined ? undefined : decision.colour;

@@ -1,10 +1,12 @@
 /**
- * Which alarm gets which remediation: the runbook's incidents that have a safe automatic fix.
- * Pure functions; the AWS calls are in logic.ts.
+ * Which alarm gets which remediation: the alarm catalogue's response (core/alarms/catalogue.ts,
+ * received as ALARM_FACTS) taken for the live colour, within config's switches. Pure
+ * functions; the AWS calls are in logic.ts.
  */
 
+import type { AlarmFact } from '../../core/alarms/facts';
 import type { Colour } from '../shared/traffic';
-import type { RemediationAction, RemediationConfig, Severity } from './config';
+import type { RemediationAction, RemediationConfig } from './config';
 
 /** Why a mapped alarm led to no action. */
 export type SkipReason =
@@ -35,7 +37,7 @@ export type Remediation =
       readonly maxCount: number;
     }
   | {
-      /** An alarm without automatic remediation (P0 included): not reported, the alarm paged. */
+      /** An alarm without automatic remediation (the rollback's included): not reported, the alarm paged. */
       readonly act: false;
       readonly action: undefined;
       readonly reason: string;
@@ -49,45 +51,33 @@ export type Remediation =
       readonly reason: string;
     };
 
-/** The remediation an alarm id maps to; `colour` when the alarm is about one colour. */
+/** The remediation an alarm's response asks for; `colour` when the alarm is about one colour. */
 export interface PlannedAction {
   readonly action: RemediationAction;
   readonly colour?: Colour;
 }
 
-// A Map, not an object: an alarm id such as "constructor" must not find a prototype member.
-const PLANNED: ReadonlyMap<string, PlannedAction> = new Map<string, PlannedAction>([
-  // Runbook: Common Issues > Database Connection Pool Exhausted > Immediate Fix (restart tasks).
-  ['log-db-pool-exhausted', { action: 'force-new-deployment' }],
-  ['db-connections-high', { action: 'force-new-deployment' }],
-  // Runbook: P0 > Resource exhaustion (CPU/memory) > Scale up task count.
-  ['blue-cpu-high', { action: 'scale-out', colour: 'blue' }],
-  ['blue-memory-high', { action: 'scale-out', colour: 'blue' }],
-  ['green-cpu-high', { action: 'scale-out', colour: 'green' }],
-  ['green-memory-high', { action: 'scale-out', colour: 'green' }],
-]);
-
-/** The alarm id of the composite P0 alarm. */
-export const P0_ALARM_ID = 'p0';
-
-/** Why the P0 alarm is not remediated here. */
-export const P0_REASON =
+/** Why an alarm whose response is a traffic rollback is not remediated here. */
+export const TRAFFIC_ROLLBACK_REASON =
   'P0 after a recent shift is rolled back by the traffic-rollback Lambda (rollbackToLastKnownGood)';
 
-/** The remediation `alarmId` maps to, if any (the live colour aside). */
-export function plannedAction(alarmId: string): PlannedAction | undefined {
-  return PLANNED.get(alarmId);
-}
-
-/** The alarm ids that have a remediation. */
-export function remediatedAlarmIds(): string[] {
-  return [...PLANNED.keys()];
-}
-
-/** The id of `alarmName` (the name without `prefix`), or undefined if it lacks the prefix. */
-export function alarmIdOf(alarmName: string, prefix: string): string | undefined {
-  if (!alarmName.startsWith(prefix) || alarmName.length === prefix.length) return undefined;
-  return alarmName.slice(prefix.length);
+/**
+ * The remediation of the alarm's catalogue response, if it is one of remediation's (the live
+ * colour aside): a new deployment (the runbook's Immediate Fix of an exhausted connection
+ * pool: restart the tasks), or a scale-out of the alarm's colour (the runbook's P0 cause
+ * "Resource exhaustion (CPU/memory)": scale up the task count).
+ */
+export function plannedAction(fact: AlarmFact): PlannedAction | undefined {
+  switch (fact.response) {
+    case 'new-deployment':
+      return { action: 'force-new-deployment' };
+    case 'scale-out':
+      return fact.colour === undefined
+        ? { action: 'scale-out' }
+        : { action: 'scale-out', colour: fact.colour };
+    default:
+      return undefined;
+  }
 }
 
 /** The live colour: the one with the larger weight; undefined when they are equal. */
@@ -97,28 +87,31 @@ export function liveColourOf(weights: { readonly blue: number; readonly green: n
 }
 
 /**
- * The remediation of alarm `alarmId` when `liveColour` serves the traffic (undefined: no
- * single live colour, or not known yet: only consulted for an enabled action).
+ * The remediation of the alarm `fact` describes when `liveColour` serves the traffic
+ * (undefined: no single live colour, or not known yet: only consulted for an enabled action).
  *
- * - log-db-pool-exhausted, db-connections-high: force a new deployment of the live colour;
- * - <colour>-cpu-high, <colour>-memory-high: scale that colour out, only if it is the live one;
- * - p0: nothing (the traffic-rollback Lambda handles it);
- * - anything else: nothing (the alarm paged `severity`).
+ * - response new-deployment (log-db-pool-exhausted, db-connections-high): force a new
+ *   deployment of the live colour;
+ * - scale-out (<colour>-cpu-high, <colour>-memory-high): scale the alarm's colour out, only if
+ *   it is the live one;
+ * - traffic-rollback (p0): nothing (the traffic-rollback Lambda handles it);
+ * - none: nothing (the alarm paged its severity).
  * An action switched off in `config` is skipped ('disabled') before the colour is looked at.
  */
 export function remediationFor(
-  alarmId: string,
+  fact: AlarmFact,
   liveColour: Colour | undefined,
   config: Pick<RemediationConfig, 'services' | 'maxCounts' | 'remediation'>,
-  severity: Severity = 'P2',
 ): Remediation {
-  if (alarmId === P0_ALARM_ID) return { act: false, action: undefined, reason: P0_REASON };
-  const planned = plannedAction(alarmId);
+  if (fact.response === 'traffic-rollback') {
+    return { act: false, action: undefined, reason: TRAFFIC_ROLLBACK_REASON };
+  }
+  const planned = plannedAction(fact);
   if (planned === undefined) {
     return {
       act: false,
       action: undefined,
-      reason: `no automatic remediation for ${alarmId}; the alarm already paged ${severity}`,
+      reason: `no automatic remediation for ${fact.id}; the alarm already paged ${fact.severity}`,
     };
   }
   const { action } = planned;

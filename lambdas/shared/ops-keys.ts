@@ -39,3 +39,11 @@ export const REMEDIATION_RATE_PK = 'REMEDIATION_RATE';
 export const AUTOMATION_PK = 'AUTOMATION';
 export const AUTOMATION_PAUSE_SK = 'PAUSE';
 export const AUTOMATION_ACTION_PK = 'AUTOMATION_ACTION';
+/**
+ * The spend guard's record of each threshold it acted on, once per threshold per budget per
+ * month: sk `<YYYY-MM>#<budget>#<percent>` (or `#forecast` for the month-end projection).
+ */
+export const SPEND_ALERT_PK = 'SPEND_ALERT';
+/** The spend guard's own state; sk SPEND_UNKNOWN holds the "spend unknown" page it last sent. */
+export const SPEND_GUARD_PK = 'SPEND_GUARD';
+export const SPEND_UNKNOWN_SK = 'SPEND_UNKNOWN';

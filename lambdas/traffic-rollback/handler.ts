@@ -10,13 +10,8 @@ import { InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import type { RetryOptions } from '../shared/retry';
-import {
-  type AutoRollbackResult,
-  configFromEnv,
-  handleAlarmEvent,
-  parseAlarmEvent,
-  type RollbackClients,
-} from './logic';
+import { configFromEnv } from './config';
+import { type AutoRollbackResult, handleAlarmEvent, parseAlarmEvent, type RollbackClients } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export interface HandlerDeps {
@@ -33,7 +28,8 @@ export interface HandlerDeps {
 const defaultObservability = createObservability('traffic-rollback');
 
 /**
- * Handles an EventBridge "CloudWatch Alarm State Change" event of the P0 alarm. Throws
+ * Handles an EventBridge "CloudWatch Alarm State Change" event of an alarm whose catalogue
+ * response is traffic-rollback (the P0 alarm). Throws
  * InvalidInputError for anything else (nothing done) and rethrows a failed weights write (so
  * Lambda's asynchronous retries and the dead-letter queue see it; the rollback is idempotent).
  *
@@ -41,7 +37,7 @@ const defaultObservability = createObservability('traffic-rollback');
  * rollback still changed the weights); an event older than ROLLBACK_MAX_EVENT_AGE_MINUTES
  * changes nothing and pages that it did not act.
  *
- * Metrics: TrafficRollbackIgnored, TrafficRollbackDuplicate, TrafficRollbackStale,
+ * Metrics: TrafficRollbackIgnored, TrafficRollbackUnknownAlarm, TrafficRollbackDuplicate, TrafficRollbackStale,
  * TrafficRolledBack, TrafficRollbackSkipped (dimension
  * `outcome`: no-shift-recorded, already-rolled-back, cooldown, outside-window),
  * TrafficRollbackProblems, TrafficRollbackFailed.
@@ -59,6 +55,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
     });
     if (result.outcome === 'ignored') {
       metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
+    } else if (result.outcome === 'unknown-alarm') {
+      metrics.addMetric('TrafficRollbackUnknownAlarm', MetricUnit.Count, 1);
     } else if (result.outcome === 'duplicate' && !result.rollback.changed) {
       metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
     } else if (result.outcome === 'stale') {

@@ -1,7 +1,8 @@
 /**
- * Automatic rollback: the P0 composite alarm entering ALARM soon after a traffic shift restores
- * the weights the shift started from (rollbackToLastKnownGood), with a cool-down so it never
- * flaps, and tells the P0 topic what it did or why it did nothing.
+ * Automatic rollback: an alarm whose catalogue response is traffic-rollback (the P0 composite)
+ * entering ALARM soon after a traffic shift restores the weights the shift started from
+ * (rollbackToLastKnownGood), with a cool-down so it never flaps, and tells the P0 topic what it
+ * did or why it did nothing.
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
@@ -11,19 +12,8 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-// A namespace import lets esbuild drop the parts of zod we do not use.
-import * as z from 'zod';
-import {
-  type AutomationSettings,
-  automationSettingsFromEnv,
-  checkBeforeActing,
-  type Gate,
-  recordAction,
-  recordedLine,
-  reportHeld,
-} from '../../core/automation';
+import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { parseFunctionEnv } from '../shared/env';
 import { InvalidInputError } from '../shared/errors';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
 import { getOpsItem } from '../shared/ops-table';
@@ -35,10 +25,11 @@ import {
   type RollbackResult,
   rollbackToLastKnownGood,
   snsSubject,
-  type TrafficFunctionConfig,
-  trafficConfigFromEnv,
 } from '../shared/traffic';
 import { rollbackChecks, rollbackIntent } from './automation';
+import type { AutoRollbackConfig } from './config';
+
+export type { AutoRollbackConfig } from './config';
 
 /** The clients of the automatic rollback. */
 export interface RollbackClients {
@@ -52,68 +43,14 @@ export interface RollbackClients {
   readonly scheduler: SchedulerClient;
 }
 
-/** The traffic configuration plus the window and cool-down. */
-export interface AutoRollbackConfig extends TrafficFunctionConfig {
-  /** Only a shift in progress or ended at most this many minutes ago is rolled back. */
-  readonly windowMinutes: number;
-  /** No automatic rollback within this many minutes of the last rollback. */
-  readonly cooldownMinutes: number;
-  /** An event whose alarm changed state longer ago than this changes nothing (it pages). */
-  readonly maxEventAgeMinutes: number;
-  /** The pause, repeat guard and verification (the AUTOMATION variable). */
-  readonly automation: AutomationSettings;
-}
-
-// Empty means unset: an optional setting left blank in a deployment arrives as "".
-function emptyToUndefined(value: unknown): unknown {
-  return typeof value === 'string' && value.trim() === '' ? undefined : value;
-}
-
-const minutesSchema = (fallback: number) =>
-  z.preprocess(
-    emptyToUndefined,
-    z.coerce
-      .number()
-      .int()
-      .min(0)
-      .max(7 * 24 * 60)
-      .default(fallback),
-  );
-
-/**
- * The default maximum age of an event. Lambda retries a failed event after about 1 and 3
- * minutes; an event held longer (throttled retries last up to 6 h, a dead-letter redrive is
- * days) reports an alarm state that may long be over: acting on it would roll back on stale
- * evidence, so a human is paged instead.
- */
-export const DEFAULT_MAX_EVENT_AGE_MINUTES = 15;
-
-const windowEnvSchema = z.object({
-  ROLLBACK_WINDOW_MINUTES: minutesSchema(60),
-  ROLLBACK_COOLDOWN_MINUTES: minutesSchema(30),
-  ROLLBACK_MAX_EVENT_AGE_MINUTES: minutesSchema(DEFAULT_MAX_EVENT_AGE_MINUTES),
-});
-
-/**
- * The configuration from the traffic variables (see trafficConfigFromEnv) plus
- * ROLLBACK_WINDOW_MINUTES (default 60), ROLLBACK_COOLDOWN_MINUTES (default 30) and
- * ROLLBACK_MAX_EVENT_AGE_MINUTES (default {@link DEFAULT_MAX_EVENT_AGE_MINUTES}).
- */
-export function configFromEnv(env: Readonly<Record<string, string | undefined>>): AutoRollbackConfig {
-  const base = trafficConfigFromEnv(env);
-  const windows = parseFunctionEnv(windowEnvSchema, env);
-  return {
-    ...base,
-    windowMinutes: windows.ROLLBACK_WINDOW_MINUTES,
-    cooldownMinutes: windows.ROLLBACK_COOLDOWN_MINUTES,
-    maxEventAgeMinutes: windows.ROLLBACK_MAX_EVENT_AGE_MINUTES,
-    automation: automationSettingsFromEnv(env),
-  };
-}
-
 /** What the automatic rollback did. */
 export type AutoRollbackResult =
   | { readonly outcome: 'ignored'; readonly reason: string }
+  /**
+   * An alarm with the environment's prefix that the catalogue lacks: nothing done; the topic is
+   * told (once per transition).
+   */
+  | { readonly outcome: 'unknown-alarm'; readonly notified: boolean; readonly reason: string }
   /**
    * This alarm transition was already handled (a duplicate delivery): paged only when its
    * rollback still changed something (the state moved since the first delivery).
@@ -152,8 +89,10 @@ export interface AutoRollbackOptions {
 let defaultLogger: Logger | undefined;
 
 /**
- * Acts on an ALARM transition (previous state not ALARM) of the P0 alarm only; anything else is
- * 'ignored'. A transition is identified by the alarm and its state time: one already recorded
+ * Acts on an ALARM transition (previous state not ALARM) of an alarm whose catalogue response is
+ * traffic-rollback (ALARM_FACTS, by exact name) only; any other alarm is 'ignored', and one with
+ * the environment's prefix that the catalogue lacks is 'unknown-alarm' (nothing done, the topic
+ * told). A transition is identified by the alarm and its state time: one already recorded
  * (pk TRAFFIC, sk ALARM_EVENT#...) is a duplicate delivery: it pages only if its (idempotent)
  * rollback still changed something. An
  * event older than `maxEventAgeMinutes` is 'stale': nothing is done and the topic is told so.
@@ -176,8 +115,13 @@ export async function handleAlarmEvent(
   const { detail } = event;
   const { traffic } = config;
 
-  if (detail.alarmName !== config.alarms.p0) {
-    const reason = `alarm ${detail.alarmName} is not the P0 alarm ${config.alarms.p0}`;
+  const fact = config.alarmFacts.byName(detail.alarmName);
+  const unknown = fact === undefined && detail.alarmName.startsWith(config.alarmFacts.namePrefix);
+  if (!unknown && fact?.response !== 'traffic-rollback') {
+    const reason =
+      fact === undefined
+        ? `alarm ${detail.alarmName} is not an alarm of ${traffic.environment}`
+        : `alarm ${detail.alarmName} does not roll traffic back (its catalogue response is ${fact.response})`;
     logger.info('Alarm event ignored', { reason });
     return { outcome: 'ignored', reason };
   }
@@ -191,6 +135,36 @@ export async function handleAlarmEvent(
   const stateTime = detail.state.timestamp ?? event.time;
   const alarmAt = parseAlarmTime(stateTime);
   const marker = alarmEventKey(detail.alarmName, stateTime);
+
+  if (unknown) {
+    const reason =
+      `${detail.alarmName} is not in the alarm catalogue of ${traffic.environment}, yet its event reached the ` +
+      'automatic rollback: nothing was done';
+    logger.warn('Alarm not in the catalogue: NO action', { reason });
+    const first = await claim(
+      clients,
+      traffic.opsTable,
+      marker,
+      event,
+      now,
+      'unknown-alarm',
+      logger,
+      options.retry,
+    );
+    const notified =
+      first &&
+      (await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+        subject: `[${traffic.environment}] Automatic rollback: unknown alarm ${detail.alarmName}, NO action`,
+        message: [
+          `${reason}.`,
+          '',
+          `Alarm: ${detail.alarmName} in ALARM since ${stateTime}.`,
+          'Check it and the traffic by hand (`npm run ops -- weights`; to roll back: `npm run ops -- rollback`), ' +
+            'and give the alarm an entry in core/alarms/catalogue.ts or take it out of the rollback rule.',
+        ].join('\n'),
+      }));
+    return { outcome: 'unknown-alarm', notified, reason };
+  }
   const why = `P0 alarm ${detail.alarmName} in ALARM since ${stateTime}${
     detail.state.reason ? `: ${detail.state.reason}` : ''
   }`;

@@ -6,7 +6,6 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { automationSettingsFromEnv } from '../../core/automation/env';
 import { InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
@@ -58,7 +57,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sh
       retry: deps.retry,
       logger,
       // A rollback is recorded and read back (core/automation).
-      automation: parsed.action === 'rollback' ? automationSettingsFromEnv(deps.env) : undefined,
+      automation: parsed.action === 'rollback' ? config.automation : undefined,
     });
     recordOutcome(metrics, parsed.action, result);
     return result;

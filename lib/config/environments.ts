@@ -32,9 +32,8 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     },
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false, snapshotRetentionDays: 1 },
     budgets: { monthlyUsd: 300, componentsUsd: { batch: 150, interactive: 70, infrastructure: 80 } },
-    costBudgetUsd: 80,
-    // $0.20/month of alarms on the verifier would take dev to the edge of its budget.
-    automation: { watchVerifier: false },
+    // $80 until the spend guard (issue #17): its GetMetricData, its metrics and the LlmCostUsd series add $3.72.
+    costBudgetUsd: 85,
     tags: {
       Project: 'fa-ai-system',
       Environment: 'dev',

@@ -1,6 +1,14 @@
 import { z } from 'zod';
-import { AUTOMATION_DEFAULTS, AUTOMATION_LIMITS } from '../../core/automation/limits';
-import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../../core/spend/scope';
+import { AUTOMATION_RULES } from '../../core/contracts/automation';
+import { fraction } from '../../core/contracts/common';
+import { DB_MAINTENANCE_RULES } from '../../core/contracts/database';
+import { HEALTH_CHECK_RULES } from '../../core/contracts/health-check';
+import { KILL_SWITCH_PERCENT } from '../../core/contracts/kill-switch';
+import { REMEDIATION_RULES } from '../../core/contracts/remediation';
+import { SPEND_GUARD_RULES } from '../../core/contracts/spend-guard';
+import { SPEND_RECONCILE_RULES } from '../../core/contracts/spend-reconcile';
+import { TRAFFIC_ROLLBACK_RULES } from '../../core/contracts/traffic-rollback';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import {
   cronSyntaxProblem,
   DB_MAINTENANCE_CRONS,
@@ -62,7 +70,7 @@ const colourSchema = z
      */
     desiredCount: count,
     minCount: count,
-    maxCount: count.min(1, 'must be at least 1'),
+    maxCount: REMEDIATION_RULES.maxTaskCount,
   })
   .superRefine((c, ctx) => {
     if (c.minCount > c.maxCount) {
@@ -180,6 +188,8 @@ const databaseSchema = z
      * @default - estimated from the instance class memory (RDS: memory / 9531392)
      */
     maxConnections: z.number().int().positive().optional(),
+    /** batch_audit rows older than this many days move to batch_audit_archive (monthly maintenance). */
+    archiveRetentionDays: DB_MAINTENANCE_RULES.archiveRetentionDays.default(365),
     /** Statements slower than this are logged. */
     slowStatementMs: z.number().int().min(100).default(1000),
     /** HNSW index parameters of bluematrix_reports.embedding; changing them rebuilds the index. */
@@ -222,6 +232,16 @@ const backupsSchema = z
     transitionToGlacierDays: z.number().int().min(1).default(90),
     /** Days after which dumps expire; older versions expire as well. */
     expireDays: z.number().int().min(1).default(365),
+    /**
+     * Disk of the `ops backup dump` task, which writes the whole plain-SQL dump before uploading
+     * it (Fargate ephemeral storage: 21-200 GiB; above 20 GiB it is billed per GB-hour of a run).
+     */
+    dumpStorageGiB: z
+      .number()
+      .int()
+      .min(21, 'must be at least 21 (Fargate ephemeral storage)')
+      .max(200, 'must be at most 200 (Fargate ephemeral storage)')
+      .default(50),
   })
   .prefault({})
   .refine(
@@ -292,21 +312,20 @@ const batchSchema = z
   });
 
 const dollars = z.number().positive('must be a positive amount in USD');
-const ratio = z.number().gt(0, 'must be above 0').lt(1, 'must be below 1 (a fraction, e.g. 0.01 for 1%)');
 
 /** Alarm thresholds: the runbook's figures by default. */
 const observabilitySchema = z
   .object({
     /** Error rate (5xx / requests) that pages P1 (runbook P1: > 10%). */
-    errorRateHigh: ratio.default(0.1),
+    errorRateHigh: fraction.default(0.1),
     /** Error rate that raises P2 (runbook expected result: < 1%). */
-    errorRateElevated: ratio.default(0.01),
+    errorRateElevated: fraction.default(0.01),
     /** 5xx share that counts as a storm: the P0 outage signal. */
-    errorRateStorm: ratio.default(0.5),
-    p95Seconds: z.number().positive().default(3),
+    errorRateStorm: fraction.default(0.5),
+    p95Seconds: HEALTH_CHECK_RULES.p95Seconds.default(3),
     p99Seconds: z.number().positive().default(5),
     batchSuccessRateMinPercent: z.number().min(0).max(100).default(95),
-    batchMaxMinutes: z.number().int().positive().default(240),
+    batchMaxMinutes: HEALTH_CHECK_RULES.batchMaxRunningMinutes.default(240),
     batchMinStocksPerHour: z.number().positive().default(250),
     costPerStockMaxUsd: dollars.default(0.4),
     costPerQueryMaxUsd: dollars.default(0.08),
@@ -322,12 +341,15 @@ const observabilitySchema = z
      * While light checks keep finding the same problem, it is sent again after this many
      * minutes (a change of checks or severity goes at once).
      */
-    lightCheckRenotifyMinutes: z
-      .number()
-      .int()
-      .min(5)
-      .max(24 * 60)
-      .default(60),
+    lightCheckRenotifyMinutes: HEALTH_CHECK_RULES.renotifyMinutes.default(60),
+    /** Fraction of the latest batch's stocks that must succeed for the health check (runbook: 100%). */
+    batchCheckSuccessMin: HEALTH_CHECK_RULES.batchSuccessMin.default(1),
+    /**
+     * How far back the health check looks for the latest batch run. The batch is weekly, so the
+     * runbook's "yesterday's batch" is really "the latest run": 8 days (192 h) always include the
+     * last scheduled run, plus a day's slack for a late or re-run one, without reaching back two.
+     */
+    batchCheckLookbackHours: HEALTH_CHECK_RULES.batchLookbackHours.default(192),
   })
   .prefault({})
   .refine((o) => o.errorRateElevated < o.errorRateHigh && o.errorRateHigh < o.errorRateStorm, {
@@ -345,13 +367,50 @@ const budgetsSchema = z
     monthlyUsd: dollars,
     /** Budgets by the Component cost-allocation tag. */
     componentsUsd: z.object({ batch: dollars, interactive: dollars, infrastructure: dollars }),
-    killSwitchPercent: z.number().int().min(50).max(200).default(100),
+    killSwitchPercent: KILL_SWITCH_PERCENT.default(100),
   })
   .refine(
     (b) =>
       b.componentsUsd.batch + b.componentsUsd.interactive + b.componentsUsd.infrastructure <= b.monthlyUsd,
     { path: ['componentsUsd'], message: 'component budgets must not add up to more than monthlyUsd' },
   );
+
+/**
+ * `spend.guard`: the spend guard (runbook: Budget Alerts, on all spend: LLM from the application's LlmCostUsd
+ * metric, AWS from Budgets). The budgets and the kill threshold are `budgets`' own.
+ */
+const spendGuardSchema = z
+  .object({
+    /** Minutes between runs: the detection latency, plus CloudWatch's metric delay. */
+    scheduleMinutes: z
+      .number()
+      .int()
+      .min(1)
+      .max(15, 'must be at most 15 (a threshold is acted on within the schedule plus the metric delay)')
+      .default(15),
+    /**
+     * The budgets whose kill threshold (budgets.killSwitchPercent) disables the batch; the others
+     * page at it. The runbook's actions apply to each budget, so all four by default.
+     */
+    killSwitchBudgets: SPEND_GUARD_RULES.killSwitchBudgets.default([...SPEND_BUDGETS]),
+    /** No month-end projection before this many days (one weekly batch run projects to several budgets). */
+    forecastMinDays: SPEND_GUARD_RULES.forecastMinDays.default(7),
+    /** A single model call reported above this is not believed (a unit error): its day is left out and paged. */
+    maxCallCostUsd: SPEND_GUARD_RULES.maxCallCostUsd.default(10),
+    /** Hours into a month in which AWS Budgets' figure is not counted: it may still show the month that ended. */
+    awsSettleHours: SPEND_GUARD_RULES.awsSettleHours.default(12),
+    /** Minutes into a month in which the month that ended is read again for late data (0: never). */
+    lateDataMinutes: SPEND_GUARD_RULES.lateDataMinutes.default(30),
+    /** While some spend cannot be read, the page is repeated after this many minutes. */
+    unknownRenotifyMinutes: SPEND_GUARD_RULES.unknownRenotifyMinutes.default(60),
+    /** LLM cost data must appear within this window while queries or a batch run go on. */
+    silenceWindowMinutes: SPEND_GUARD_RULES.silenceWindowMinutes.default(30),
+  })
+  .prefault({})
+  .refine((g) => g.lateDataMinutes === 0 || g.lateDataMinutes >= g.scheduleMinutes, {
+    path: ['lateDataMinutes'],
+    message: 'must be 0 or at least scheduleMinutes (a run must fall inside it)',
+  });
 
 /**
  * The daily reconciliation of the application's LLM cost (the LlmCostUsd metric) with the
@@ -365,37 +424,33 @@ const reconciliationSchema = z
      * A difference between billed and reported cost counts when it is more than this share of
      * the larger side (in percent) and at least minDiscrepancyUsd, on the day or the month to date.
      */
-    maxDiscrepancyPercent: z.number().gt(0, 'must be above 0').max(100).default(5),
+    maxDiscrepancyPercent: SPEND_RECONCILE_RULES.maxDiscrepancyPercent.default(5),
     /** Dollars below which a difference is noise, whatever its share. */
-    minDiscrepancyUsd: z.number().nonnegative('must not be negative').default(1),
+    minDiscrepancyUsd: SPEND_RECONCILE_RULES.minDiscrepancyUsd.default(1),
     /**
      * Hours after a UTC day ends before the providers' reports of it count as final; a day
      * not final yet (by the function's clock or the provider's) is not reconciled.
      */
-    settleHours: z.number().int().min(0).max(72).default(6),
+    settleHours: SPEND_RECONCILE_RULES.settleHours.default(6),
     /**
      * Only these Anthropic workspaces (`default` for the default one) when the organization
      * also bills other systems or environments. Empty: the whole organization.
      */
-    anthropicWorkspaceIds: z
-      .array(z.string().regex(ANTHROPIC_WORKSPACE_ID, 'must be a workspace id (wrkspc_...) or default'))
-      .default([]),
+    anthropicWorkspaceIds: SPEND_RECONCILE_RULES.anthropicWorkspaceIds.default([]),
     /** Only these OpenAI projects (proj_...), likewise. Empty: the whole organization. */
-    openaiProjectIds: z
-      .array(z.string().regex(OPENAI_PROJECT_ID, 'must be a project id (proj_...)'))
-      .default([]),
+    openaiProjectIds: SPEND_RECONCILE_RULES.openaiProjectIds.default([]),
   })
   .prefault({});
 
 /** LLM spend beyond what AWS Budgets sees (issue #17). */
-const spendSchema = z.object({ reconciliation: reconciliationSchema }).prefault({});
+const spendSchema = z.object({ reconciliation: reconciliationSchema, guard: spendGuardSchema }).prefault({});
 
 const remediationAction = (maxPerHour: number) =>
   z
     .object({
       enabled: z.boolean().default(true),
       /** At most this many per hour; more means something else is wrong: leave it to a human. */
-      maxPerHour: z.number().int().min(1).max(20).default(maxPerHour),
+      maxPerHour: REMEDIATION_RULES.maxPerHour.default(maxPerHour),
     })
     .prefault({});
 
@@ -408,16 +463,13 @@ const remediationSchema = z
     scaleOut: z
       .object({
         enabled: z.boolean().default(true),
-        maxPerHour: z.number().int().min(1).max(20).default(3),
+        maxPerHour: REMEDIATION_RULES.maxPerHour.default(3),
         /** Tasks added per scale-out, never past the colour's maxCount. */
-        step: z.number().int().min(1).max(10).default(1),
+        step: REMEDIATION_RULES.step.default(1),
       })
       .prefault({}),
   })
   .prefault({});
-
-const bounded = (limits: { readonly min: number; readonly max: number }, fallback: number) =>
-  z.number().int().min(limits.min).max(limits.max).default(fallback);
 
 /** The automation that checks its own work (core/automation): repeat guard and verification. */
 const automationSchema = z
@@ -425,20 +477,12 @@ const automationSchema = z
     /** More than `max` of the same action for the same alarm within the window escalates instead. */
     repeat: z
       .object({
-        max: bounded(AUTOMATION_LIMITS.repeatMax, AUTOMATION_DEFAULTS.repeatMax),
-        windowMinutes: bounded(
-          AUTOMATION_LIMITS.repeatWindowMinutes,
-          AUTOMATION_DEFAULTS.repeatWindowMinutes,
-        ),
+        max: AUTOMATION_RULES.repeatMax.default(3),
+        windowMinutes: AUTOMATION_RULES.repeatWindowMinutes.default(60),
       })
       .prefault({}),
     /** Each action's effect is read back this long after it (the alarm OK, weights, counts). */
-    verifyAfterMinutes: bounded(AUTOMATION_LIMITS.verifyAfterMinutes, AUTOMATION_DEFAULTS.verifyAfterMinutes),
-    /**
-     * Alarms on the verifier's errors and dead-letter queue (2 alarms, $0.20/month): a verifier
-     * that fails silently checks nothing. Off where the cost budget is tight (dev).
-     */
-    watchVerifier: z.boolean().default(true),
+    verifyAfterMinutes: AUTOMATION_RULES.verifyAfterMinutes.default(10),
   })
   .prefault({});
 
@@ -524,30 +568,15 @@ export const environmentConfigSchema = z
         blueWeight: percent,
         greenWeight: percent,
         /** A P0 this soon after a shift rolls it back automatically. */
-        rollbackWindowMinutes: z
-          .number()
-          .int()
-          .min(1)
-          .max(24 * 60)
-          .default(60),
+        rollbackWindowMinutes: TRAFFIC_ROLLBACK_RULES.windowMinutes.default(60),
         /** No second automatic rollback within this (no flapping). */
-        rollbackCooldownMinutes: z
-          .number()
-          .int()
-          .min(1)
-          .max(24 * 60)
-          .default(30),
+        rollbackCooldownMinutes: TRAFFIC_ROLLBACK_RULES.cooldownMinutes.default(30),
         /**
          * An alarm event older than this changes nothing and pages that it did not act: a late or
          * redelivered P0 (Lambda retries asynchronous events for hours) must not roll back a
          * shift it predates.
          */
-        rollbackMaxEventAgeMinutes: z
-          .number()
-          .int()
-          .min(1)
-          .max(6 * 60)
-          .default(15),
+        rollbackMaxEventAgeMinutes: TRAFFIC_ROLLBACK_RULES.maxEventAgeMinutes.default(15),
       })
       .refine((t) => t.blueWeight + t.greenWeight === 100, {
         message: 'blueWeight + greenWeight must sum to 100',
@@ -696,6 +725,7 @@ export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
 export type AutomationConfig = EnvironmentConfig['automation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
+export type SpendGuardConfig = EnvironmentConfig['spend']['guard'];
 export type CacheConfig = EnvironmentConfig['cache'];
 export type SpendReconciliationConfig = EnvironmentConfig['spend']['reconciliation'];
 /** The runbook's application settings. */

@@ -4,11 +4,12 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { SEVERITIES, type Severity } from '../../core/alarms/catalogue';
+import type { TopicArns } from '../../core/contracts/common';
 import type { ResourceGrant } from './calls';
 
-/** The runbook's severity levels. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+/** The runbook's severity levels (the alarm catalogue's). */
+export { SEVERITIES, type Severity };
 
 /** Properties of {@link AlertTopics}. */
 export interface AlertTopicsProps {
@@ -31,6 +32,8 @@ export interface AlertTopicsProps {
 export class AlertTopics extends Construct {
   public readonly key: kms.Key;
   public readonly topics: Readonly<Record<Severity, sns.Topic>>;
+  /** Each topic's ARN by severity, as the Lambdas' contracts and the ops manifest take them. */
+  public readonly topicArns: TopicArns;
 
   constructor(scope: Construct, id: string, props: AlertTopicsProps) {
     super(scope, id);
@@ -72,6 +75,12 @@ export class AlertTopics extends Construct {
       P1: make('P1', 'high, page'),
       P2: make('P2', 'medium'),
       P3: make('P3', 'low'),
+    };
+    this.topicArns = {
+      P0: this.topics.P0.topicArn,
+      P1: this.topics.P1.topicArn,
+      P2: this.topics.P2.topicArn,
+      P3: this.topics.P3.topicArn,
     };
 
     const email = (topic: sns.Topic) => {

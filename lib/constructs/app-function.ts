@@ -16,19 +16,23 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { FunctionContract } from '../../core/contracts/contract';
 import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
 
 /** Properties of {@link AppFunction}. */
-export interface AppFunctionProps {
-  /** The folder under lambdas/ holding handler.ts, e.g. `db-migrate`. */
-  readonly name: string;
+export interface AppFunctionProps<Values, Input = Values> {
+  /**
+   * The function's configuration contract (core/contracts): it names the folder under lambdas/
+   * holding handler.ts, and its variables are the function's environment.
+   */
+  readonly contract: FunctionContract<Values, Input>;
+  /** The values of the contract's variables, which the handler will parse back. */
+  readonly config: NoInfer<Input>;
   readonly description: string;
   /** @default Duration.seconds(30) */
   readonly timeout?: Duration;
   /** @default 256 */
   readonly memorySize?: number;
-  /** @default - none */
-  readonly environment?: Readonly<Record<string, string>>;
   /** Run inside this VPC (needed to reach the database). @default - not in a VPC */
   readonly vpc?: ec2.IVpc;
   /** @default - private subnets with egress */
@@ -55,20 +59,27 @@ export interface AppFunctionProps {
   readonly reservedConcurrentExecutions?: number;
 }
 
+/** The variables AppFunction sets on every function besides its contract's. */
+export function baseEnvironment(functionName: string): Record<string, string> {
+  return { NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: functionName };
+}
+
 /**
  * Every Lambda of this project: Node.js 22 on ARM64, bundled once per synth by the local
  * esbuild in this process (minified, source maps, AWS SDK from the runtime), JSON logs into its own log group with
- * retention, X-Ray tracing.
+ * retention, X-Ray tracing. Its environment is its contract's variables (core/contracts).
  */
-export class AppFunction extends Construct {
+export class AppFunction<Values = unknown, Input = Values> extends Construct {
   public readonly lambda: nodejs.NodejsFunction;
   public readonly logGroup: logs.LogGroup;
   /** Present when `deadLetterQueue` is set. */
   public readonly deadLetterQueue?: sqs.Queue;
   private schedulerRole?: iam.Role;
 
-  constructor(scope: Construct, id: string, props: AppFunctionProps) {
+  constructor(scope: Construct, id: string, props: AppFunctionProps<Values, Input>) {
     super(scope, id);
+    const name = props.contract.functionName;
+    const stack = Stack.of(this);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention,
@@ -90,7 +101,7 @@ export class AppFunction extends Construct {
         bundling: {
           // Required by the type, never pulled: local bundling always succeeds or throws.
           image: DockerImage.fromRegistry('public.ecr.aws/sam/build-nodejs22.x'),
-          local: new LocalEsbuild(props.name, props.copyDirectories),
+          local: new LocalEsbuild(name, props.copyDirectories),
         },
       }),
       handler: 'index.handler',
@@ -105,9 +116,10 @@ export class AppFunction extends Construct {
       systemLogLevelV2: lambda.SystemLogLevel.WARN,
       logGroup: this.logGroup,
       environment: {
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: props.name,
-        ...props.environment,
+        ...baseEnvironment(name),
+        // CDK's encoder: a deploy-time value inside a JSON variable (a Lazy, say) is escaped
+        // when it resolves, which JSON.stringify cannot do.
+        ...props.contract.serialize(props.config, (value) => stack.toJsonString(value)),
       },
       vpc: props.vpc,
       vpcSubnets: props.vpc ? props.vpcSubnets : undefined,

@@ -1,19 +1,20 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { APP_NAMESPACE, AUTOMATION_NAMESPACE, LLM_MODELS, QUERY_COUNT_METRIC } from '../../core/spend/metric';
 
 /**
  * The one CloudWatch namespace of the application's own metrics (batch, queries, cost).
  * The application publishes into it; dashboards and alarms read from it.
  */
-export const APP_METRICS_NAMESPACE = 'FA-AI-System';
+export const APP_METRICS_NAMESPACE = APP_NAMESPACE;
 
 /** Namespace of the automation's own metrics (Lambdas, Powertools). */
-export const AUTOMATION_METRICS_NAMESPACE = 'FA-AI-System/Automation';
+export const AUTOMATION_METRICS_NAMESPACE = AUTOMATION_NAMESPACE;
 
 /** Tiers of a summary, a dimension of query metrics. */
-export const QUERY_TIERS = ['hook', 'medium', 'expanded'] as const;
+export const QUERY_TIERS = QUERY_COUNT_METRIC.tiers;
 /** Models the router chooses between, a dimension of model usage. */
-export const MODELS = ['sonnet', 'haiku'] as const;
+export const MODELS = LLM_MODELS.anthropic;
 
 /**
  * What the application publishes (README: "Application metrics"). Every metric carries the

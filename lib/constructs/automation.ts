@@ -6,7 +6,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
-import { AUTOMATION_ENV_VAR } from '../../core/automation/env';
+import { type AutomationSettings, automationVerifyContract } from '../../core/contracts/automation';
 import {
   AUTOMATION_VERIFY_CALLS,
   AUTOMATION_VERIFY_SCHEDULER_CALLS,
@@ -59,14 +59,14 @@ export class Automation extends Construct {
       scheduleGroupName: `${props.namePrefix}-verify`,
     });
     this.verifier = new AppFunction(this, 'Verifier', {
-      name: 'automation-verify',
+      contract: automationVerifyContract,
       description: "Reads an automated action's effect back and escalates one severity up when it is missing",
       timeout: Duration.seconds(60),
       deadLetterQueue: true,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      // Its own settings: the topics and the ops table (the verifier fields point at itself).
-      environment: { [AUTOMATION_ENV_VAR]: this.settingsJson(false) },
+      // Its own settings: the topics and the ops table (the verifier fields would point at itself).
+      config: { automation: this.settingsOf(false) },
     });
     this.deadLetterQueue = this.verifier.deadLetterQueue as sqs.IQueue;
     const fn = this.verifier.lambda;
@@ -122,9 +122,9 @@ export class Automation extends Construct {
     });
   }
 
-  /** The AUTOMATION variable of an acting Lambda. */
-  get environment(): Readonly<Record<string, string>> {
-    return { [AUTOMATION_ENV_VAR]: this.settingsJson(true) };
+  /** The AUTOMATION variable's value of an acting Lambda (its contract's `automation` field). */
+  get settings(): AutomationSettings {
+    return this.settingsOf(true);
   }
 
   /**
@@ -167,15 +167,14 @@ export class Automation extends Construct {
     });
   }
 
-  private settingsJson(acting: boolean): string {
+  private settingsOf(acting: boolean): AutomationSettings {
     const { config, opsTable, alerts, envName } = this.props;
-    const stack = Stack.of(this);
-    return stack.toJsonString({
+    return {
       environment: envName,
       opsTableName: opsTable.tableName,
       repeat: config.repeat,
       verifyAfterMinutes: config.verifyAfterMinutes,
-      topics: Object.fromEntries(Object.entries(alerts.topics).map(([k, t]) => [k, t.topicArn])),
+      topics: alerts.topicArns,
       // The verifier schedules nothing (and must not name itself).
       verifier: acting
         ? {
@@ -185,6 +184,6 @@ export class Automation extends Construct {
             deadLetterQueueArn: this.deadLetterQueue.queueArn,
           }
         : undefined,
-    });
+    };
   }
 }

@@ -23,16 +23,22 @@ export interface BackupsBucketProps {
  */
 export class BackupsBucket extends Construct {
   public readonly bucket: s3.Bucket;
+  /**
+   * The bucket's name from its parts (literal where the stack's account is, else with the
+   * account pseudo parameter): another stack of the account can use it without an export.
+   */
+  public readonly bucketName: string;
 
   constructor(scope: Construct, id: string, props: BackupsBucketProps) {
     super(scope, id);
+    this.bucketName = Fn.join('-', [
+      props.baseName,
+      props.envName,
+      Stack.of(this).account,
+      Stack.of(this).region,
+    ]);
     this.bucket = new s3.Bucket(this, 'Bucket', {
-      bucketName: Fn.join('-', [
-        props.baseName,
-        props.envName,
-        Stack.of(this).account,
-        Stack.of(this).region,
-      ]),
+      bucketName: this.bucketName,
       encryption: s3.BucketEncryption.KMS,
       encryptionKey: props.encryptionKey,
       bucketKeyEnabled: true,

@@ -1,6 +1,5 @@
 import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
@@ -14,6 +13,7 @@ import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { declareCalls } from '../../lambdas/shared/calls';
 import { BATCH_RUN_PK } from '../../lambdas/shared/ops-keys';
+import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';
 import { grantDeclaredCalls, STATE_MACHINE_LOG_DELIVERY_ACTIONS, TRACING_ACTIONS } from './calls';
@@ -75,8 +75,8 @@ export interface BatchPipelineProps {
   readonly retries: number;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
-  /** Prefix of the alarm names, e.g. fa-ai-system-prod- (every alarm is `<prefix><id>`). */
-  readonly alarmPrefix: string;
+  /** Builds the failed and timed-out alarms (batch-failed, batch-timed-out) from the catalogue. */
+  readonly alarms: AlarmFactory;
 }
 
 const RETRY_INTERVAL = Duration.minutes(5);
@@ -195,31 +195,21 @@ export class BatchPipeline extends Construct {
     // The state comes from the live SSM parameter (see SeededParameter), never from config.
     (this.schedule.node.defaultChild as scheduler.CfnSchedule).state = props.scheduleState;
 
-    const alarm = (alarmId: string, name: string, metric: cloudwatch.Metric, description: string) => {
-      const created = new cloudwatch.Alarm(this, alarmId, {
-        alarmName: `${props.alarmPrefix}${name}`,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        alarmDescription: description,
-      });
-      created.addAlarmAction(new cwActions.SnsAction(props.alerts.topics.P2));
-      return created;
+    const atLeastOnce = {
+      threshold: 1,
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     };
-    this.failedAlarm = alarm(
-      'FailedAlarm',
-      'batch-failed',
-      this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
-      'P2 batch run failed after its retries. Runbook: Weekly Batch Processing; see the run record and /ecs batch logs.',
-    );
-    this.timedOutAlarm = alarm(
-      'TimedOutAlarm',
-      'batch-timed-out',
-      this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
-      `P2 batch run passed ${props.timeout.toHours()} hours and was stopped. Runbook: Batch Processing Taking Too Long.`,
-    );
+    this.failedAlarm = props.alarms.metricAlarm(this, 'batch-failed', {
+      constructId: 'FailedAlarm',
+      metric: this.stateMachine.metricFailed({ period: Duration.minutes(5), statistic: 'Sum' }),
+      ...atLeastOnce,
+    });
+    this.timedOutAlarm = props.alarms.metricAlarm(this, 'batch-timed-out', {
+      constructId: 'TimedOutAlarm',
+      metric: this.stateMachine.metricTimedOut({ period: Duration.minutes(5), statistic: 'Sum' }),
+      figures: { hours: props.timeout.toHours() },
+      ...atLeastOnce,
+    });
 
     this.acknowledgeFindings(props.cluster);
   }

@@ -1,7 +1,6 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,14 +9,17 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { budgetGuardContract } from '../../core/contracts/budget-guard';
+import type { SpendBudgetId } from '../../core/spend/budgets';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
+import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
-import { nagArn } from './nag';
+import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link BudgetGuard}. */
 export interface BudgetGuardProps {
@@ -29,6 +31,8 @@ export interface BudgetGuardProps {
   readonly emails: readonly string[];
   /** Severity topics: P2 (chat) at 75% and the forecast, P1 (page) at 90%; their key. */
   readonly alerts: AlertTopics;
+  /** Builds the dead-letter queue's alarm (lambda-budget-guard-dlq) from the catalogue. */
+  readonly alarms: AlarmFactory;
   readonly batch: BatchPipeline;
   readonly cluster: ecs.ICluster;
   /** SSM parameter the schedule's state is read from at deploy time. */
@@ -51,6 +55,8 @@ export class BudgetGuard extends Construct {
   public readonly componentBudgets: Readonly<
     Record<'batch' | 'interactive' | 'infrastructure', budgets.CfnBudget>
   >;
+  /** The AWS budget of each of the runbook's budgets (the monthly one for the total): what the spend guard reads. */
+  public readonly budgetNames: Readonly<Record<SpendBudgetId, string>>;
   public readonly killSwitchTopic: sns.Topic;
   public readonly handler: AppFunction;
   public readonly deadLetterQueue: sqs.IQueue;
@@ -61,6 +67,12 @@ export class BudgetGuard extends Construct {
     const stack = Stack.of(this);
     const { config } = props;
     const monthlyName = `${props.namePrefix}-monthly`;
+    this.budgetNames = {
+      batch: `${props.namePrefix}-batch`,
+      interactive: `${props.namePrefix}-interactive`,
+      infrastructure: `${props.namePrefix}-infrastructure`,
+      total: monthlyName,
+    };
 
     this.killSwitchTopic = new sns.Topic(this, 'KillSwitchTopic', {
       topicName: `${props.namePrefix}-budget-kill-switch`,
@@ -106,10 +118,14 @@ export class BudgetGuard extends Construct {
       ],
     });
 
-    const component = (componentId: string, tag: string, amount: number) =>
+    const component = (
+      componentId: string,
+      tag: 'batch' | 'interactive' | 'infrastructure',
+      amount: number,
+    ) =>
       new budgets.CfnBudget(this, componentId, {
         budget: {
-          budgetName: `${props.namePrefix}-${tag}`,
+          budgetName: this.budgetNames[tag],
           budgetType: 'COST',
           timeUnit: 'MONTHLY',
           budgetLimit: { amount, unit: 'USD' },
@@ -129,9 +145,8 @@ export class BudgetGuard extends Construct {
     };
 
     const batch = props.batch;
-    const scheduleArn = batch.schedule.scheduleArn;
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'budget-guard',
+      contract: budgetGuardContract,
       description: 'Budget kill switch: disables the weekly batch at 100% of the monthly budget',
       // Three rounds of calls with explicit retries (each call capped at ~16 s) fit in this.
       timeout: Duration.minutes(2),
@@ -141,112 +156,50 @@ export class BudgetGuard extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        BATCH_SCHEDULE_NAME: batch.schedule.scheduleName,
-        BATCH_SCHEDULE_GROUP: 'default',
-        BATCH_SCHEDULE_STATE_PARAMETER: props.scheduleStateParameterName,
-        BATCH_STATE_MACHINE_ARN: batch.stateMachine.stateMachineArn,
-        ECS_CLUSTER: props.cluster.clusterName,
-        BATCH_TASK_FAMILY: batch.taskDefinition.family,
-        ALERT_TOPIC_ARN: props.alerts.topics.P1.topicArn,
-        KILL_SWITCH_BUDGET_NAME: monthlyName,
-        KILL_THRESHOLD_PERCENT: String(config.killSwitchPercent),
-        AWS_ACCOUNT_ID: stack.account,
-        ...props.automation.environment,
+      config: {
+        environment: props.envName,
+        opsTableName: props.opsTable.tableName,
+        batchScheduleName: batch.schedule.scheduleName,
+        batchScheduleGroup: 'default',
+        batchScheduleStateParameter: props.scheduleStateParameterName,
+        batchStateMachineArn: batch.stateMachine.stateMachineArn,
+        ecsCluster: props.cluster.clusterName,
+        batchTaskFamily: batch.taskDefinition.family,
+        alertTopicArn: props.alerts.topics.P1.topicArn,
+        killSwitchBudgetName: monthlyName,
+        killThresholdPercent: config.killSwitchPercent,
+        budgetAccountId: stack.account,
+        automation: props.automation.settings,
       },
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     this.handler.lambda.addEventSource(new lambdaEvents.SnsEventSource(this.killSwitchTopic));
-    this.grantKillSwitch(props, scheduleArn);
+    this.grantKillSwitch(props);
 
-    this.deadLetterAlarm = new cloudwatch.Alarm(this, 'DeadLetterAlarm', {
-      alarmName: `${props.namePrefix}-lambda-budget-guard-dlq`,
+    this.deadLetterAlarm = props.alarms.metricAlarm(this, 'lambda-budget-guard-dlq', {
+      constructId: 'DeadLetterAlarm',
       metric: this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
         period: Duration.minutes(5),
         statistic: 'Maximum',
       }),
       threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      alarmDescription:
-        'P1 the budget kill switch failed on a notification (DLQ not empty): the batch may still be enabled over ' +
-        'budget. Runbook: Budget Alerts; run `npm run ops -- batch disable` and read the DLQ message.',
+      comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
     });
-    this.deadLetterAlarm.addAlarmAction(new cwActions.SnsAction(props.alerts.topics.P1));
   }
 
-  private grantKillSwitch(props: BudgetGuardProps, scheduleArn: string): void {
-    const stack = Stack.of(this);
+  private grantKillSwitch(props: BudgetGuardProps): void {
     const role = this.handler.lambda.role as iam.IRole;
-    const batch = props.batch;
-    const cluster = { ArnEquals: { 'ecs:cluster': props.cluster.clusterArn } };
     props.automation.grantActing(role, 'lambda budget-guard');
     grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
-      batchSchedule: { resources: [scheduleArn] },
-      batchScheduleRole: { resources: [batch.scheduleRole.roleArn] },
-      batchStateMachine: { resources: [batch.stateMachine.stateMachineArn] },
-      batchExecutions: {
-        resources: [
-          stack.formatArn({
-            service: 'states',
-            resource: 'execution',
-            resourceName: `${batch.stateMachine.stateMachineName}:*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
-      },
-      // Granted on * with the cluster condition, as ECS documents it: a Fargate ListTasks names no
-      // container instance.
-      clusterTaskList: {
-        resources: ['*'],
-        requestResource: stack.formatArn({
-          service: 'ecs',
-          resource: 'container-instance',
-          resourceName: `${props.cluster.clusterName}/sample`,
-        }),
-        conditions: cluster,
-        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
-      },
-      clusterTasks: {
-        resources: [
-          stack.formatArn({
-            service: 'ecs',
-            resource: 'task',
-            resourceName: `${props.cluster.clusterName}/*`,
-          }),
-        ],
-        conditions: cluster,
-        requestContext: { 'ecs:cluster': props.cluster.clusterArn },
-      },
-      scheduleStateParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.scheduleStateParameterName.replace(/^\//, ''),
-          }),
-        ],
-      },
-      opsTable: { resources: [props.opsTable.tableArn] },
+      ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),
     });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'states', 'execution:', { element: batch.stateMachine, attribute: 'Name' }, ':*')}]`,
-      reason:
-        'StopExecution on the executions of the batch state machine only (their names are not known in advance).',
-    });
-    Validations.of(role).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
+    acknowledgeKillSwitchGrants(
+      this,
+      role,
+      props,
+      'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',
-    });
-    Validations.of(role).acknowledge({
-      id: `AwsSolutions-IAM5[Resource::${nagArn(this, 'ecs', 'task/', { element: props.cluster, attribute: '' }, '/*')}]`,
-      reason: 'StopTask on tasks of the service cluster only (task ids are not known in advance).',
-    });
+    );
   }
 }

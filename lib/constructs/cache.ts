@@ -32,6 +32,8 @@ export class Cache extends Construct {
   static readonly PORT = 6379;
 
   public readonly replicationGroup: elasticache.CfnReplicationGroup;
+  /** The replication group's id (a plain string, known at synth). */
+  public readonly replicationGroupId: string;
   public readonly authToken: secretsmanager.Secret;
   public readonly securityGroup: ec2.SecurityGroup;
   public readonly parameterGroup: elasticache.CfnParameterGroup;
@@ -40,6 +42,7 @@ export class Cache extends Construct {
   constructor(scope: Construct, id: string, props: CacheProps) {
     super(scope, id);
     const { config } = props;
+    this.replicationGroupId = props.replicationGroupId;
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,

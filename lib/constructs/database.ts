@@ -49,12 +49,15 @@ export class Database extends Construct {
   /** Where clients connect: the proxy endpoint when there is one, else the instance. */
   public readonly endpointHost: string;
   public readonly port: number;
+  /** The instance identifier as configured (a literal: ARNs built from it need no cross-stack reference). */
+  public readonly instanceIdentifier: string;
   private readonly encryptionKey: kms.IKey;
 
   constructor(scope: Construct, id: string, props: DatabaseProps) {
     super(scope, id);
     const { config } = props;
     this.encryptionKey = props.encryptionKey;
+    this.instanceIdentifier = props.instanceIdentifier;
     const engine = rds.DatabaseInstanceEngine.postgres({ version: Database.ENGINE_VERSION });
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {

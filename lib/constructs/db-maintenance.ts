@@ -5,6 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { dbMaintenanceContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
 import { AppFunction } from './app-function';
@@ -20,10 +21,10 @@ export interface DbMaintenanceProps {
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
   /**
-   * Age in days after which batch_audit rows move to batch_audit_archive.
-   * @default 365
+   * Age in days after which batch_audit rows move to batch_audit_archive (config
+   * `database.archiveRetentionDays`).
    */
-  readonly archiveRetentionDays?: number;
+  readonly archiveRetentionDays: number;
 }
 
 /**
@@ -42,7 +43,7 @@ export class DbMaintenance extends Construct {
     const { database } = props;
 
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'db-maintenance',
+      contract: dbMaintenanceContract,
       description: 'Weekly VACUUM/REINDEX and monthly ANALYZE/archive of fa_ai_db (runbook maintenance)',
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -53,12 +54,12 @@ export class DbMaintenance extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        DB_SECRET_ARN: database.secret.secretArn,
-        DB_NAME: DATABASE_NAME,
-        DB_HOST: database.instance.instanceEndpoint.hostname,
-        ARCHIVE_RETENTION_DAYS: String(props.archiveRetentionDays ?? 365),
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
+      config: {
+        secretArn: database.secret.secretArn,
+        databaseName: DATABASE_NAME,
+        host: database.instance.instanceEndpoint.hostname,
+        archiveRetentionDays: props.archiveRetentionDays,
+        caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
       },
     });
     grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {

@@ -14,6 +14,7 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { AppFunction } from './app-function';
 import { grantDeclaredCalls } from './calls';
@@ -67,7 +68,7 @@ export class DbMigrations extends Construct {
     const { database } = props;
 
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'db-migrate',
+      contract: dbMigrateContract,
       description: 'Applies fa_ai_db schema migrations (CloudFormation custom resource)',
       vpc: props.vpc,
       vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
@@ -78,10 +79,8 @@ export class DbMigrations extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       copyDirectories: [MIGRATIONS_DIR],
-      environment: {
-        // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
-        NODE_EXTRA_CA_CERTS: '/var/runtime/ca-cert.pem',
-      },
+      // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
+      config: { caCertificates: LAMBDA_RUNTIME_CA_BUNDLE },
     });
     grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-migrate', DB_MIGRATE_CALLS, {
       databaseSecret: database.secretReadGrant(),

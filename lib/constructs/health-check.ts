@@ -1,13 +1,15 @@
-import { Duration, type RemovalPolicy, Stack, type TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, type RemovalPolicy, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { type HealthThresholds, healthCheckContract } from '../../core/contracts/health-check';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
+import type { ObservabilityConfig } from '../config';
 import { morningCheckCron } from '../config/schedules';
+import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
@@ -20,6 +22,8 @@ export interface HealthCheckProps {
   readonly service: BlueGreenService;
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
+  /** Builds the heartbeat's alarm (health-check-heartbeat) from the catalogue. */
+  readonly alarms: AlarmFactory;
   readonly timeZone: TimeZone;
   /** Hour of the morning check (runbook: 9 AM). */
   readonly morningHour: number;
@@ -28,12 +32,15 @@ export interface HealthCheckProps {
   /** Minutes after which a light check sends the same problem again. */
   readonly lightRenotifyMinutes: number;
   /** The runbook's thresholds (from config `observability`). */
-  readonly thresholds: {
-    readonly errorRateElevated: number;
-    readonly errorRateHigh: number;
-    readonly p95Seconds: number;
-    readonly batchMaxMinutes: number;
-  };
+  readonly thresholds: Pick<
+    ObservabilityConfig,
+    | 'errorRateElevated'
+    | 'errorRateHigh'
+    | 'p95Seconds'
+    | 'batchMaxMinutes'
+    | 'batchCheckSuccessMin'
+    | 'batchCheckLookbackHours'
+  >;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
 }
@@ -50,59 +57,43 @@ export class HealthCheck extends Construct {
   public readonly morning: scheduler.Schedule;
   public readonly light: scheduler.Schedule;
   public readonly heartbeatAlarm: cloudwatch.Alarm;
-  /** The thresholds the Lambda applies, by the ops manifest's names: `ops health` applies the same. */
-  public readonly appliedThresholds: {
-    readonly errorRateMax: number;
-    readonly errorRateHigh: number;
-    readonly p95MaxSeconds: number;
-    readonly batchMaxRunningMinutes: number;
-  };
+  /** The thresholds the Lambda applies, for the ops manifest: `ops health` applies the same. */
+  public readonly appliedThresholds: HealthThresholds;
 
   constructor(scope: Construct, id: string, props: HealthCheckProps) {
     super(scope, id);
     const { service } = props;
-    const topics = props.alerts.topics;
 
-    const applied = {
+    const applied: HealthThresholds = {
       errorRateMax: props.thresholds.errorRateElevated,
       errorRateHigh: props.thresholds.errorRateHigh,
       p95MaxSeconds: props.thresholds.p95Seconds,
+      batchSuccessMin: props.thresholds.batchCheckSuccessMin,
+      batchLookbackHours: props.thresholds.batchCheckLookbackHours,
       batchMaxRunningMinutes: props.thresholds.batchMaxMinutes,
     };
     this.appliedThresholds = applied;
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'health-check',
+      contract: healthCheckContract,
       description: "Runbook Morning Health Check: services, targets, error rate, P95, yesterday's batch",
       timeout: Duration.seconds(60),
       retryAttempts: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        ECS_CLUSTER: service.cluster.clusterName,
-        SERVICES: Stack.of(this).toJsonString(
-          service.colours.map((c) => ({ colour: c.colour, serviceName: c.service.serviceName })),
-        ),
-        TARGET_GROUPS: Stack.of(this).toJsonString(
-          service.colours.map((c) => ({
-            colour: c.colour,
-            targetGroupArn: c.targetGroup.targetGroupArn,
-            targetGroupFullName: c.targetGroup.targetGroupFullName,
-          })),
-        ),
-        LOAD_BALANCER_FULL_NAME: service.loadBalancer.loadBalancerFullName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        ERROR_RATE_MAX: String(applied.errorRateMax),
-        ERROR_RATE_HIGH: String(applied.errorRateHigh),
-        P95_MAX_SECONDS: String(applied.p95MaxSeconds),
-        BATCH_MAX_RUNNING_MINUTES: String(applied.batchMaxRunningMinutes),
-        LIGHT_RENOTIFY_MINUTES: String(props.lightRenotifyMinutes),
-        TOPIC_ARNS: Stack.of(this).toJsonString({
-          P0: topics.P0.topicArn,
-          P1: topics.P1.topicArn,
-          P2: topics.P2.topicArn,
-          P3: topics.P3.topicArn,
-        }),
+      config: {
+        environment: props.envName,
+        ecsCluster: service.cluster.clusterName,
+        services: service.colours.map((c) => ({ colour: c.colour, serviceName: c.service.serviceName })),
+        targetGroups: service.colours.map((c) => ({
+          colour: c.colour,
+          targetGroupArn: c.targetGroup.targetGroupArn,
+          targetGroupFullName: c.targetGroup.targetGroupFullName,
+        })),
+        loadBalancerFullName: service.loadBalancer.loadBalancerFullName,
+        opsTableName: props.opsTable.tableName,
+        topicArns: props.alerts.topicArns,
+        ...applied,
+        lightRenotifyMinutes: props.lightRenotifyMinutes,
       },
     });
     const fn = this.handler.lambda;
@@ -134,23 +125,20 @@ export class HealthCheck extends Construct {
       target: target('light'),
     });
 
-    this.heartbeatAlarm = new cloudwatch.Alarm(this, 'HeartbeatAlarm', {
-      alarmName: `fa-ai-system-${props.envName}-health-check-heartbeat`,
-      alarmDescription:
-        'P2 the scheduled health check has not reported for 15 minutes: nobody is watching. Runbook: Daily ' +
-        'Operations > Morning Health Check; run npm run ops -- health by hand and check the health-check Lambda.',
+    const heartbeatPeriod = Duration.minutes(15);
+    this.heartbeatAlarm = props.alarms.metricAlarm(this, 'health-check-heartbeat', {
+      constructId: 'HeartbeatAlarm',
+      figures: { minutes: heartbeatPeriod.toMinutes() },
       metric: new cloudwatch.Metric({
         namespace: AUTOMATION_METRICS_NAMESPACE,
         metricName: 'Heartbeat',
         dimensionsMap: { service: 'health-check', Kind: 'light' },
         statistic: 'SampleCount',
-        period: Duration.minutes(15),
+        period: heartbeatPeriod,
       }),
       threshold: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
-      evaluationPeriods: 1,
-      treatMissingData: cloudwatch.TreatMissingData.BREACHING,
+      comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
+      missing: cloudwatch.TreatMissingData.BREACHING,
     });
-    this.heartbeatAlarm.addAlarmAction(new cwActions.SnsAction(topics.P2));
   }
 }

@@ -22,3 +22,20 @@ export function nagArn(
     : '';
   return `arn:aws:${service}:${region}:${account}:${resource}${target}${suffix}`;
 }
+
+/**
+ * A string as cdk-nag prints it in a finding id: itself when literal, else its resolved
+ * `Fn::Join` with pseudo parameters as `<AWS::AccountId>` (the form of names built from
+ * account and region, e.g. the backups bucket's in an environment without an account).
+ */
+export function nagText(scope: IConstruct, value: string): string {
+  if (!Token.isUnresolved(value)) return value;
+  const render = (part: unknown): string => {
+    if (typeof part === 'string') return part;
+    const p = part as { Ref?: unknown; 'Fn::Join'?: [string, unknown[]] };
+    if (typeof p.Ref === 'string' && p.Ref.startsWith('AWS::')) return `<${p.Ref}>`;
+    if (p['Fn::Join']) return p['Fn::Join'][1].map(render).join(p['Fn::Join'][0]);
+    throw new Error(`nagText: cannot render ${JSON.stringify(part)}`);
+  };
+  return render(Stack.of(scope).resolve(value));
+}

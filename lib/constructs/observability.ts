@@ -1,106 +1,39 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as cwActions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { ALARM_IDS, type AlarmId, type WatchedFunctionName } from '../../core/alarms/catalogue';
 import type { ObservabilityConfig } from '../config';
-import type { Severity } from './alert-topics';
+import type { AlarmFactory, MetricAlarmSpec } from './alarm-factory';
 import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-metrics';
 import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
 import type { Cache } from './cache';
 import type { Database } from './database';
+import { dbConnectionsThreshold, LOG_PATTERNS, RUNBOOK } from './runbook';
 
-/** Runbook sections the alarm descriptions point on-call to. */
-export const RUNBOOK = {
-  outage: 'Incident Response > P0: Complete Service Outage',
-  errorRate: 'Incident Response > P1: High Error Rate',
-  partial: 'Incident Response > P2: Partial Feature Broken',
-  latency: 'Performance Tuning > Query Response Time Optimization',
-  batchSlow: 'Common Issues > Batch Processing Taking Too Long',
-  batch: 'Daily Operations > Weekly Batch Processing',
-  costs: 'Common Issues > High API Costs',
-  pool: 'Common Issues > Database Connection Pool Exhausted',
-  hallucination: 'Common Issues > Hallucination Detection Failures',
-  resources: 'Incident Response > P0: Complete Service Outage (Resource exhaustion)',
-} as const;
-
-/**
- * The runbook's error table as log filters on the service log groups: metric name,
- * filter pattern, alarm threshold per 5 minutes (fact checks: per 15), severity, section.
- */
-export const LOG_PATTERNS = [
-  {
-    metric: 'ErrorLogs',
-    pattern: '{ $.level = "ERROR" }',
-    threshold: 50,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'RateLimited',
-    pattern: '?"429 Too Many Requests" ?"rate_limit"',
-    threshold: 20,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'FactCheckFailed',
-    pattern: '"Fact check failed"',
-    threshold: 10,
-    severity: 'P3',
-    runbook: RUNBOOK.hallucination,
-  },
-  {
-    metric: 'VectorSearchFailed',
-    pattern: '"Vector search failed"',
-    threshold: 5,
-    severity: 'P2',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'ConnectionTimeout',
-    pattern: '"Connection timeout"',
-    threshold: 5,
-    severity: 'P1',
-    runbook: RUNBOOK.errorRate,
-  },
-  {
-    metric: 'DbPoolExhausted',
-    pattern: '"could not obtain connection from pool"',
-    threshold: 1,
-    severity: 'P1',
-    runbook: RUNBOOK.pool,
-  },
-] as const satisfies ReadonlyArray<{
-  metric: string;
-  pattern: string;
-  threshold: number;
-  severity: Severity;
-  runbook: string;
-}>;
+// The runbook's sections and error table live in ./runbook (no aws-cdk-lib: the ops CLI reads them).
+export { LOG_PATTERNS, RUNBOOK };
 
 /** A Lambda to watch: errors alarm, and DLQ depth when it has one. */
 export interface WatchedFunction {
-  /** Short name used in the alarm name, e.g. budget-guard. */
-  readonly name: string;
+  /** Its name in the catalogue's alarms `lambda-<name>-errors` / `-dlq`, e.g. budget-guard. */
+  readonly name: WatchedFunctionName;
   readonly fn: lambda.IFunction;
+  /** @default no dead-letter queue alarm */
   readonly deadLetterQueue?: sqs.IQueue;
-  readonly severity: Severity;
 }
 
 /** Properties of {@link Observability}. */
 export interface ObservabilityProps {
   readonly envName: string;
-  /** Prefix of alarm names, e.g. fa-ai-system-prod. */
-  readonly namePrefix: string;
   /** The runbook's FA-AI-System-Production in prod. */
   readonly dashboardName: string;
   readonly config: ObservabilityConfig;
-  readonly alertTopics: Readonly<Record<Severity, sns.ITopic>>;
+  /** Builds the alarms from the catalogue and puts them on the dashboard. */
+  readonly alarms: AlarmFactory;
   readonly service: BlueGreenService;
   readonly database: Database;
   /** max_connections of the database. */
@@ -112,27 +45,20 @@ export interface ObservabilityProps {
 }
 
 /**
- * The runbook's monitoring: the six-widget dashboard, an alarm for every threshold routed
- * by severity (the description names the severity and the runbook section), per-colour
- * alarms for traffic shifting, the runbook's error table as log metric filters, and one
- * composite P0 alarm. Alarm names are stable: automation matches on them.
+ * The runbook's monitoring: the six-widget dashboard with the alarm rows under it, an alarm
+ * for every threshold (built from the catalogue: name, severity, runbook section, topic),
+ * per-colour alarms for traffic shifting, the runbook's error table as log metric filters, and
+ * one composite P0 alarm.
  */
 export class Observability extends Construct {
   public readonly dashboard: cloudwatch.Dashboard;
-  /** Every alarm by its short id (the name without the environment prefix). */
-  public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
   /** Alarms that judge one colour; a traffic shift gates on the target colour's. */
-  public readonly colourAlarms: Readonly<Record<Colour, readonly cloudwatch.Alarm[]>>;
+  public readonly colourAlarms: Readonly<Record<Colour, readonly cloudwatch.IAlarm[]>>;
   /** Any of: zero healthy targets, 5xx storm. Pages P0. */
   public readonly p0Alarm: cloudwatch.CompositeAlarm;
   public readonly logMetricsNamespace: string;
 
   private readonly props: ObservabilityProps;
-  private readonly byId: Record<string, cloudwatch.Alarm> = {};
-  /** Every alarm's severity by its id: what the automation is told (it never parses descriptions). */
-  public readonly severities: Record<string, Severity> = {};
-  /** The dashboard's alarm widget reads this list at synth, so alarms added later are on it too. */
-  private readonly dashboardAlarms: cloudwatch.IAlarm[] = [];
 
   constructor(scope: Construct, id: string, props: ObservabilityProps) {
     super(scope, id);
@@ -167,10 +93,7 @@ export class Observability extends Construct {
 
     const healthy = (c: ColourService) =>
       c.targetGroup.metrics.healthyHostCount({ period: minute, statistic: 'Minimum' });
-    const zeroHealthy = this.alarm('zero-healthy-targets', {
-      severity: 'P0',
-      summary: 'no healthy target behind the ALB (blue + green)',
-      runbook: RUNBOOK.outage,
+    this.alarm('zero-healthy-targets', {
       metric: new cloudwatch.MathExpression({
         expression: 'FILL(hb, 0) + FILL(hg, 0)',
         usingMetrics: { hb: healthy(service.blue), hg: healthy(service.green) },
@@ -181,130 +104,94 @@ export class Observability extends Construct {
       comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
       evaluationPeriods: 3,
       missing: cloudwatch.TreatMissingData.BREACHING,
-      withoutActions: true,
     });
-    const storm = this.alarm('5xx-storm', {
-      severity: 'P0',
-      summary: `more than ${pct(config.errorRateStorm)} of requests fail with 5xx`,
-      runbook: RUNBOOK.outage,
+    this.alarm('5xx-storm', {
+      figures: { share: pct(config.errorRateStorm) },
       metric: errorRate(minute),
       threshold: config.errorRateStorm,
       evaluationPeriods: 3,
-      withoutActions: true,
     });
     this.alarm('error-rate-high', {
-      severity: 'P1',
-      summary: `error rate above ${pct(config.errorRateHigh)}`,
-      runbook: RUNBOOK.errorRate,
+      figures: { threshold: pct(config.errorRateHigh) },
       metric: errorRate(five),
       threshold: config.errorRateHigh,
       evaluationPeriods: 2,
     });
     this.alarm('error-rate-elevated', {
-      severity: 'P2',
-      summary: `error rate above ${pct(config.errorRateElevated)} (expected result: < 1%)`,
-      runbook: RUNBOOK.partial,
+      figures: { threshold: pct(config.errorRateElevated) },
       metric: errorRate(five),
       threshold: config.errorRateElevated,
       evaluationPeriods: 3,
     });
     this.alarm('latency-p95', {
-      severity: 'P1',
-      summary: `P95 response time above ${config.p95Seconds} s (slow responses)`,
-      runbook: RUNBOOK.latency,
+      figures: { seconds: config.p95Seconds },
       metric: alb.metrics.targetResponseTime({ period: five, statistic: 'p95' }),
       threshold: config.p95Seconds,
       evaluationPeriods: 3,
     });
     this.alarm('latency-p99', {
-      severity: 'P2',
-      summary: `P99 response time above ${config.p99Seconds} s`,
-      runbook: RUNBOOK.latency,
+      figures: { seconds: config.p99Seconds },
       metric: alb.metrics.targetResponseTime({ period: five, statistic: 'p99' }),
       threshold: config.p99Seconds,
       evaluationPeriods: 3,
     });
 
-    this.p0Alarm = new cloudwatch.CompositeAlarm(this, 'P0', {
-      compositeAlarmName: `${props.namePrefix}-p0`,
-      alarmRule: cloudwatch.AlarmRule.anyOf(
-        cloudwatch.AlarmRule.fromAlarm(zeroHealthy, cloudwatch.AlarmState.ALARM),
-        cloudwatch.AlarmRule.fromAlarm(storm, cloudwatch.AlarmState.ALARM),
-      ),
-      alarmDescription: `P0 complete service outage: zero healthy targets or a 5xx storm. Runbook: ${RUNBOOK.outage}. First action after a recent deployment: npm run ops -- rollback`,
-    });
-    this.p0Alarm.addAlarmAction(new cwActions.SnsAction(props.alertTopics.P0));
-    this.p0Alarm.addOkAction(new cwActions.SnsAction(props.alertTopics.P0));
+    // Zero healthy targets or a 5xx storm (the catalogue's anyOf): pages once for both.
+    this.p0Alarm = props.alarms.compositeAlarm(this, 'p0', { constructId: 'P0' });
 
     // --- Per colour: what a traffic shift is judged on ----------------------------------------
-    const colourAlarms: Record<Colour, cloudwatch.Alarm[]> = { blue: [], green: [] };
     for (const c of service.colours) {
       const tg = c.targetGroup;
-      colourAlarms[c.colour].push(
-        this.alarm(`${c.colour}-error-rate`, {
-          severity: 'P2',
-          summary: `${c.colour}: target 5xx above ${pct(config.errorRateElevated)} of its requests`,
-          runbook: RUNBOOK.errorRate,
-          metric: new cloudwatch.MathExpression({
-            expression: 'IF(FILL(req, 0) > 0, FILL(t5, 0) / req, 0)',
-            usingMetrics: {
-              req: tg.metrics.requestCount({ period: minute, statistic: 'Sum' }),
-              t5: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
-                period: minute,
-                statistic: 'Sum',
-              }),
-            },
-            period: minute,
-            label: `${c.colour} 5xx / requests`,
-          }),
-          threshold: config.errorRateElevated,
-          evaluationPeriods: 3,
+      this.alarm(`${c.colour}-error-rate`, {
+        figures: { threshold: pct(config.errorRateElevated) },
+        metric: new cloudwatch.MathExpression({
+          expression: 'IF(FILL(req, 0) > 0, FILL(t5, 0) / req, 0)',
+          usingMetrics: {
+            req: tg.metrics.requestCount({ period: minute, statistic: 'Sum' }),
+            t5: tg.metrics.httpCodeTarget(elbv2.HttpCodeTarget.TARGET_5XX_COUNT, {
+              period: minute,
+              statistic: 'Sum',
+            }),
+          },
+          period: minute,
+          label: `${c.colour} 5xx / requests`,
         }),
-        this.alarm(`${c.colour}-latency-p95`, {
-          severity: 'P2',
-          summary: `${c.colour}: P95 response time above ${config.p95Seconds} s`,
-          runbook: RUNBOOK.latency,
-          metric: tg.metrics.targetResponseTime({ period: minute, statistic: 'p95' }),
-          threshold: config.p95Seconds,
-          evaluationPeriods: 3,
-        }),
-        this.alarm(`${c.colour}-unhealthy-targets`, {
-          severity: 'P2',
-          summary: `${c.colour}: target health below 100% (expected result: 100% healthy)`,
-          runbook: RUNBOOK.outage,
-          metric: tg.metrics.unhealthyHostCount({ period: minute, statistic: 'Maximum' }),
-          threshold: 1,
-          comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-          evaluationPeriods: 3,
-        }),
-      );
+        threshold: config.errorRateElevated,
+        evaluationPeriods: 3,
+      });
+      this.alarm(`${c.colour}-latency-p95`, {
+        figures: { seconds: config.p95Seconds },
+        metric: tg.metrics.targetResponseTime({ period: minute, statistic: 'p95' }),
+        threshold: config.p95Seconds,
+        evaluationPeriods: 3,
+      });
+      this.alarm(`${c.colour}-unhealthy-targets`, {
+        metric: tg.metrics.unhealthyHostCount({ period: minute, statistic: 'Maximum' }),
+        threshold: 1,
+        comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+      });
       // Near the limits: remediation scales the colour out on these.
       this.alarm(`${c.colour}-cpu-high`, {
-        severity: 'P2',
-        summary: `${c.colour}: ECS CPU above ${config.ecsCpuMaxPercent}%`,
-        runbook: RUNBOOK.resources,
+        figures: { percent: config.ecsCpuMaxPercent },
         metric: c.service.metricCpuUtilization({ period: five, statistic: 'Average' }),
         threshold: config.ecsCpuMaxPercent,
         evaluationPeriods: 3,
       });
       this.alarm(`${c.colour}-memory-high`, {
-        severity: 'P2',
-        summary: `${c.colour}: ECS memory above ${config.ecsMemoryMaxPercent}%`,
-        runbook: RUNBOOK.resources,
+        figures: { percent: config.ecsMemoryMaxPercent },
         metric: c.service.metricMemoryUtilization({ period: five, statistic: 'Average' }),
         threshold: config.ecsMemoryMaxPercent,
         evaluationPeriods: 3,
       });
     }
-    this.colourAlarms = colourAlarms;
+    this.colourAlarms = { blue: props.alarms.shiftGates('blue'), green: props.alarms.shiftGates('green') };
 
     // --- Data tier -----------------------------------------------------------------------------
     this.alarm('db-connections-high', {
-      severity: 'P1',
-      summary: `database connections above ${config.dbConnectionsMaxPercent}% of max_connections (${props.dbMaxConnections})`,
-      runbook: RUNBOOK.pool,
+      figures: { percent: config.dbConnectionsMaxPercent, maxConnections: props.dbMaxConnections },
       metric: props.database.instance.metricDatabaseConnections({ period: minute, statistic: 'Maximum' }),
-      threshold: Math.floor((props.dbMaxConnections * config.dbConnectionsMaxPercent) / 100),
+      threshold: dbConnectionsThreshold(props.dbMaxConnections, config.dbConnectionsMaxPercent),
       evaluationPeriods: 5,
     });
     // The worst node of the replication group; ids are unique per metric so that several
@@ -334,9 +221,7 @@ export class Observability extends Construct {
       });
     };
     this.alarm('cache-memory-high', {
-      severity: 'P2',
-      summary: `embedding cache memory above ${config.cacheMemoryMaxPercent}% (evictions follow)`,
-      runbook: RUNBOOK.batchSlow,
+      figures: { percent: config.cacheMemoryMaxPercent },
       metric: cacheMetric('DatabaseMemoryUsagePercentage', 'Maximum'),
       threshold: config.cacheMemoryMaxPercent,
       evaluationPeriods: 3,
@@ -347,39 +232,29 @@ export class Observability extends Construct {
     const app = (name: Parameters<typeof appMetric>[1], statistic: string) =>
       appMetric(props.envName, name, { statistic, period: hourly });
     this.alarm('batch-success-rate-low', {
-      severity: 'P2',
-      summary: `batch success rate below ${config.batchSuccessRateMinPercent}%`,
-      runbook: RUNBOOK.batch,
+      figures: { percent: config.batchSuccessRateMinPercent },
       metric: app('BatchSuccessRate', 'Minimum'),
       threshold: config.batchSuccessRateMinPercent,
       comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     });
     this.alarm('batch-duration-long', {
-      severity: 'P2',
-      summary: `batch ran longer than ${config.batchMaxMinutes} minutes`,
-      runbook: RUNBOOK.batchSlow,
+      figures: { minutes: config.batchMaxMinutes },
       metric: app('BatchDurationMinutes', 'Maximum'),
       threshold: config.batchMaxMinutes,
     });
     this.alarm('batch-throughput-low', {
-      severity: 'P2',
-      summary: `batch throughput below ${config.batchMinStocksPerHour} stocks/hour`,
-      runbook: RUNBOOK.batchSlow,
+      figures: { stocksPerHour: config.batchMinStocksPerHour },
       metric: app('BatchThroughput', 'Minimum'),
       threshold: config.batchMinStocksPerHour,
       comparison: cloudwatch.ComparisonOperator.LESS_THAN_THRESHOLD,
     });
     this.alarm('cost-per-stock-high', {
-      severity: 'P2',
-      summary: `cost per stock above $${config.costPerStockMaxUsd.toFixed(2)}`,
-      runbook: RUNBOOK.costs,
+      figures: { usd: `$${config.costPerStockMaxUsd.toFixed(2)}` },
       metric: app('CostPerStock', 'Maximum'),
       threshold: config.costPerStockMaxUsd,
     });
     this.alarm('cost-per-query-high', {
-      severity: 'P2',
-      summary: `average cost per query above $${config.costPerQueryMaxUsd.toFixed(2)} over an hour`,
-      runbook: RUNBOOK.costs,
+      figures: { usd: `$${config.costPerQueryMaxUsd.toFixed(2)}` },
       metric: app('CostPerQuery', 'Average'),
       threshold: config.costPerQueryMaxUsd,
     });
@@ -395,11 +270,9 @@ export class Observability extends Construct {
           metricValue: '1',
         });
       }
-      const period = p.metric === 'FactCheckFailed' ? Duration.minutes(15) : five;
-      this.alarm(`log-${kebab(p.metric)}`, {
-        severity: p.severity,
-        summary: `${p.threshold}+ log lines matching ${p.pattern} in ${period.toMinutes()} minutes`,
-        runbook: p.runbook,
+      const period = Duration.minutes(p.periodMinutes);
+      this.alarm(p.alarm, {
+        figures: { count: p.threshold, pattern: p.pattern, minutes: period.toMinutes() },
         metric: new cloudwatch.Metric({
           namespace: this.logMetricsNamespace,
           metricName: p.metric,
@@ -412,28 +285,7 @@ export class Observability extends Construct {
     }
 
     this.watch(props.functions);
-
-    this.alarms = this.byId;
-    this.dashboardAlarms.unshift(this.p0Alarm);
-    this.severities.p0 = 'P0';
     this.dashboard = this.buildDashboard(errorRate(five), cacheMetric);
-  }
-
-  /**
-   * Puts alarms made elsewhere (heartbeat, batch, dead-letter queues) on the dashboard, and their
-   * severities with the others'. `id` is the alarm's name without the environment prefix.
-   */
-  addAlarms(
-    alarms: ReadonlyArray<{
-      readonly id: string;
-      readonly severity: Severity;
-      readonly alarm: cloudwatch.IAlarm;
-    }>,
-  ): void {
-    for (const { id, severity, alarm } of alarms) {
-      this.dashboardAlarms.push(alarm);
-      this.severities[id] = severity;
-    }
   }
 
   /** Alarms on errors of each Lambda, and on the depth of its dead-letter queue. */
@@ -441,18 +293,14 @@ export class Observability extends Construct {
     const five = Duration.minutes(5);
     for (const f of functions) {
       this.alarm(`lambda-${f.name}-errors`, {
-        severity: f.severity,
-        summary: `the ${f.name} Lambda failed`,
-        runbook: RUNBOOK.partial,
         metric: f.fn.metricErrors({ period: five, statistic: 'Sum' }),
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
       if (f.deadLetterQueue) {
-        this.alarm(`lambda-${f.name}-dlq`, {
-          severity: f.severity,
-          summary: `events of the ${f.name} Lambda are waiting in its dead-letter queue`,
-          runbook: RUNBOOK.partial,
+        const id = `lambda-${f.name}-dlq`;
+        if (!isAlarmId(id)) throw new Error(`the alarm catalogue has no ${id}: add it to watch this queue`);
+        this.alarm(id, {
           metric: f.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period: five,
             statistic: 'Maximum',
@@ -464,40 +312,9 @@ export class Observability extends Construct {
     }
   }
 
-  /** Creates an alarm named `<prefix>-<shortId>` whose description tells on-call what to do. */
-  private alarm(
-    shortId: string,
-    options: {
-      severity: Severity;
-      summary: string;
-      runbook: string;
-      metric: cloudwatch.IMetric;
-      threshold: number;
-      comparison?: cloudwatch.ComparisonOperator;
-      evaluationPeriods?: number;
-      missing?: cloudwatch.TreatMissingData;
-      /** For alarms that only feed the composite P0 (which pages once). */
-      withoutActions?: boolean;
-    },
-  ): cloudwatch.Alarm {
-    const evaluationPeriods = options.evaluationPeriods ?? 1;
-    const alarm = new cloudwatch.Alarm(this, shortId, {
-      alarmName: `${this.props.namePrefix}-${shortId}`,
-      alarmDescription: `${options.severity} ${options.summary}. Runbook: ${options.runbook}.`,
-      metric: options.metric,
-      threshold: options.threshold,
-      comparisonOperator: options.comparison ?? cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-      evaluationPeriods,
-      datapointsToAlarm: evaluationPeriods,
-      treatMissingData: options.missing ?? cloudwatch.TreatMissingData.NOT_BREACHING,
-    });
-    if (!options.withoutActions) {
-      alarm.addAlarmAction(new cwActions.SnsAction(this.props.alertTopics[options.severity]));
-    }
-    this.byId[shortId] = alarm;
-    this.severities[shortId] = options.severity;
-    this.dashboardAlarms.push(alarm);
-    return alarm;
+  /** The catalogue's alarm `id`, in this construct (its logical ids are the alarm ids). */
+  private alarm(id: AlarmId, spec: MetricAlarmSpec): cloudwatch.Alarm {
+    return this.props.alarms.metricAlarm(this, id, spec);
   }
 
   private buildDashboard(
@@ -583,17 +400,11 @@ export class Observability extends Construct {
         ],
       ),
     );
-    dashboard.addWidgets(
-      new cloudwatch.AlarmStatusWidget({
-        title: 'Alarms',
-        alarms: this.dashboardAlarms,
-        width: 24,
-        height: 6,
-      }),
-    );
+    // One row each: the rows list alarms built later (heartbeat, batch, dead-letter queues) too.
+    for (const row of props.alarms.dashboardWidgets()) dashboard.addWidgets(row);
     return dashboard;
   }
 }
 
 const pct = (ratio: number) => `${Math.round(ratio * 1000) / 10}%`;
-const kebab = (name: string) => name.replace(/([a-z])([A-Z])/g, '$1-$2').toLowerCase();
+const isAlarmId = (id: string): id is AlarmId => (ALARM_IDS as readonly string[]).includes(id);

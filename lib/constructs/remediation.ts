@@ -6,6 +6,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { AlarmFactsDocument } from '../../core/alarms/facts';
+import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
@@ -17,10 +19,10 @@ import { grantDeclaredCalls } from './calls';
 /** Properties of {@link Remediation}. */
 export interface RemediationProps {
   readonly envName: string;
-  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-. */
+  /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-: the rule hears all of them. */
   readonly alarmPrefix: string;
-  /** JSON of each alarm's severity by id (see Observability.severities). */
-  readonly alarmSeverities: string;
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.facts). */
+  readonly alarmFacts: AlarmFactsDocument;
   readonly config: RemediationConfig;
   readonly service: BlueGreenService;
   /** Upper bound of a scale-out per colour (config maxCount). */
@@ -52,7 +54,7 @@ export class Remediation extends Construct {
     const { service, config } = props;
 
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'remediation',
+      contract: remediationContract,
       description:
         'Alarm-driven remediation: force new deployment on pool exhaustion, scale out on CPU/memory',
       timeout: Duration.seconds(60),
@@ -62,29 +64,23 @@ export class Remediation extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ENVIRONMENT: props.envName,
-        ALARM_PREFIX: props.alarmPrefix,
-        ALARM_SEVERITIES: props.alarmSeverities,
-        ECS_CLUSTER: service.cluster.clusterName,
-        SERVICES: stack.toJsonString({
-          blue: service.blue.service.serviceName,
-          green: service.green.service.serviceName,
-        }),
-        MAX_COUNTS: JSON.stringify(props.maxCounts),
-        WEIGHTS_PARAMETER: props.weightsParameterName,
-        OPS_TABLE_NAME: props.opsTable.tableName,
-        TOPIC_ARNS: stack.toJsonString(
-          Object.fromEntries(Object.entries(props.alerts.topics).map(([k, t]) => [k, t.topicArn])),
-        ),
-        REMEDIATION: JSON.stringify({
+      config: {
+        environment: props.envName,
+        alarmFacts: props.alarmFacts,
+        ecsCluster: service.cluster.clusterName,
+        services: { blue: service.blue.service.serviceName, green: service.green.service.serviceName },
+        maxCounts: props.maxCounts,
+        weightsParameter: props.weightsParameterName,
+        opsTableName: props.opsTable.tableName,
+        topicArns: props.alerts.topicArns,
+        remediation: {
           dryRun: config.dryRun,
           actions: {
             'force-new-deployment': config.forceNewDeployment,
             'scale-out': config.scaleOut,
           },
-        }),
-        ...props.automation.environment,
+        },
+        automation: props.automation.settings,
       },
     });
     const fn = this.handler.lambda;

@@ -3,8 +3,8 @@ import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
+import { spendReconcileContract } from '../../core/contracts/spend-reconcile';
 import { SPEND_RECONCILE_CALLS } from '../../lambdas/spend-reconcile/calls';
-import { reconcileEnvironment } from '../../lambdas/spend-reconcile/config';
 import type { SpendReconciliationConfig } from '../config';
 import { spendReconciliationCron } from '../config/schedules';
 import type { AdminKeySecrets } from './admin-key-secrets';
@@ -42,7 +42,7 @@ export class SpendReconciliation extends Construct {
     const { config } = props;
 
     this.handler = new AppFunction(this, 'Handler', {
-      name: 'spend-reconcile',
+      contract: spendReconcileContract,
       description:
         "Daily reconciliation of the application's LLM cost with Anthropic's and OpenAI's cost reports",
       // The providers' reports get 90 s with their retries (lambdas/spend-reconcile/handler.ts).
@@ -51,15 +51,16 @@ export class SpendReconciliation extends Construct {
       retryAttempts: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: reconcileEnvironment({
+      config: {
         environment: props.envName,
-        adminKeySecretArns: props.adminKeys.secretArns,
+        anthropicAdminKeySecretArn: props.adminKeys.secretArns.anthropic,
+        openaiAdminKeySecretArn: props.adminKeys.secretArns.openai,
         maxDiscrepancyPercent: config.maxDiscrepancyPercent,
         minDiscrepancyUsd: config.minDiscrepancyUsd,
         settleHours: config.settleHours,
         anthropicWorkspaceIds: config.anthropicWorkspaceIds,
         openaiProjectIds: config.openaiProjectIds,
-      }),
+      },
     });
     const role = this.handler.lambda.role as iam.IRole;
     grantDeclaredCalls(role, 'lambda spend-reconcile', SPEND_RECONCILE_CALLS, {

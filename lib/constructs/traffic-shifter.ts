@@ -18,6 +18,9 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
+import type { AlarmFactsDocument } from '../../core/alarms/facts';
+import { type TrafficShiftValues, trafficShiftContract } from '../../core/contracts/traffic';
+import { trafficRollbackContract } from '../../core/contracts/traffic-rollback';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
@@ -49,6 +52,10 @@ export interface TrafficShifterProps {
     readonly blue: readonly cloudwatch.IAlarm[];
     readonly green: readonly cloudwatch.IAlarm[];
   };
+  /** The alarms whose catalogue response is traffic-rollback: entering ALARM, they roll back. */
+  readonly rollbackAlarms: readonly cloudwatch.IAlarm[];
+  /** ALARM_FACTS: each alarm's severity and response, from the catalogue (AlarmFactory.facts). */
+  readonly alarmFacts: AlarmFactsDocument;
   /** Rollbacks and finished shifts are reported to P1 (a deployment went wrong). */
   readonly alerts: AlertTopics;
   /** Minutes after a shift in which a P0 rolls it back automatically. */
@@ -80,31 +87,31 @@ export class TrafficShifter extends Construct {
 
   constructor(scope: Construct, id: string, props: TrafficShifterProps) {
     super(scope, id);
-    const alarmsJson = JSON.stringify({
-      p0: props.alarms.p0.alarmName,
-      blue: props.alarms.blue.map((a) => a.alarmName),
-      green: props.alarms.green.map((a) => a.alarmName),
-    });
-    const environment = {
-      ENVIRONMENT: props.envName,
-      LISTENER_ARN: props.listener.listenerArn,
-      BLUE_TARGET_GROUP_ARN: props.targetGroups.blue.targetGroupArn,
-      GREEN_TARGET_GROUP_ARN: props.targetGroups.green.targetGroupArn,
-      WEIGHTS_PARAMETER: props.weightsParameterName,
-      OPS_TABLE_NAME: props.opsTable.tableName,
-      ALERT_TOPIC_ARN: props.alerts.topics.P1.topicArn,
-      ALARMS_JSON: Stack.of(this).toJsonString(JSON.parse(alarmsJson)),
+    const shared: TrafficShiftValues = {
+      environment: props.envName,
+      listenerArn: props.listener.listenerArn,
+      blueTargetGroupArn: props.targetGroups.blue.targetGroupArn,
+      greenTargetGroupArn: props.targetGroups.green.targetGroupArn,
+      weightsParameter: props.weightsParameterName,
+      opsTableName: props.opsTable.tableName,
+      alertTopicArn: props.alerts.topics.P1.topicArn,
+      alarms: {
+        p0: props.alarms.p0.alarmName,
+        blue: props.alarms.blue.map((a) => a.alarmName),
+        green: props.alarms.green.map((a) => a.alarmName),
+      },
+      // The shift's rollback on alarm, and the automatic rollback, are recorded and read back.
+      automation: props.automation.settings,
     };
 
     this.shiftHandler = new AppFunction(this, 'ShiftHandler', {
-      name: 'traffic-shift',
+      contract: trafficShiftContract,
       description: 'Traffic shift steps: lock, plan, alarm gates, weights, rollback, finish',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      // Its rollback on alarm is recorded and read back (core/automation).
-      environment: { ...environment, ...props.automation.environment },
+      config: shared,
     });
     props.automation.grantActing(this.shiftHandler.lambda.role as iam.IRole, 'lambda traffic-shift', {
       recordOnly: true,
@@ -115,7 +122,7 @@ export class TrafficShifter extends Construct {
     this.stateMachine = this.buildStateMachine(props);
 
     this.rollbackHandler = new AppFunction(this, 'RollbackHandler', {
-      name: 'traffic-rollback',
+      contract: trafficRollbackContract,
       description:
         'Automatic rollback: restores the last known-good weights when P0 fires soon after a shift',
       timeout: Duration.seconds(60),
@@ -125,15 +132,15 @@ export class TrafficShifter extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      environment: {
-        ...environment,
-        SHIFT_STATE_MACHINE_ARN: this.stateMachine.stateMachineArn,
+      config: {
+        ...shared,
+        shiftStateMachineArn: this.stateMachine.stateMachineArn,
         // An automatic rollback means the P0 fired: tell the P0 audience what was done.
-        ALERT_TOPIC_ARN: props.alerts.topics.P0.topicArn,
-        ROLLBACK_WINDOW_MINUTES: String(props.rollbackWindowMinutes),
-        ROLLBACK_COOLDOWN_MINUTES: String(props.rollbackCooldownMinutes),
-        ROLLBACK_MAX_EVENT_AGE_MINUTES: String(props.rollbackMaxEventAgeMinutes),
-        ...props.automation.environment,
+        alertTopicArn: props.alerts.topics.P0.topicArn,
+        windowMinutes: props.rollbackWindowMinutes,
+        cooldownMinutes: props.rollbackCooldownMinutes,
+        maxEventAgeMinutes: props.rollbackMaxEventAgeMinutes,
+        alarmFacts: props.alarmFacts,
       },
     });
     props.automation.grantActing(this.rollbackHandler.lambda.role as iam.IRole, 'lambda traffic-rollback');
@@ -144,7 +151,7 @@ export class TrafficShifter extends Construct {
       eventPattern: {
         source: ['aws.cloudwatch'],
         detailType: ['CloudWatch Alarm State Change'],
-        resources: [props.alarms.p0.alarmArn],
+        resources: props.rollbackAlarms.map((alarm) => alarm.alarmArn),
         detail: { state: { value: ['ALARM'] } },
       },
       targets: [

@@ -24,6 +24,17 @@ export const OPS_CLI_CALLS = declareCalls({
       'cloudwatch:GetMetricData',
     ],
   },
+  // diagnose: alarms in ALARM. DescribeAlarms returns composite alarms (the P0) only to a
+  // grant on *, whatever the names asked for.
+  alarms: { actions: ['cloudwatch:DescribeAlarms'] },
+  // diagnose: Logs Insights on the two service log groups; StopQuery (of a query past its
+  // bound) names no resource.
+  serviceLogGroups: { actions: ['logs:StartQuery', 'logs:GetQueryResults'] },
+  logQueries: { actions: ['logs:StopQuery'] },
+  // diagnose: the state of the data tier.
+  // backup snapshot and list: RDS authorizes both on the instance and on the snapshot.
+  database: { actions: ['rds:DescribeDBInstances', 'rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
+  cache: { actions: ['elasticache:DescribeReplicationGroups'] },
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
   weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   // batch status reads it; batch disable and enable write it.
@@ -36,8 +47,10 @@ export const OPS_CLI_CALLS = declareCalls({
   batchSchedule: { actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'] },
   batchScheduleRole: { actions: ['iam:PassRole'] },
   clusterTaskList: { actions: ['ecs:ListTasks'] },
-  clusterTasks: { actions: ['ecs:StopTask'] },
-  killSwitchBudget: { actions: ['budgets:ViewBudget'] },
+  // batch disable stops the batch's tasks; backup dump watches the task it started.
+  clusterTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
+  // batch enable reads the spend as the spend guard does: the four budgets of the runbook.
+  budgets: { actions: ['budgets:ViewBudget'] },
   opsTable: {
     actions: [
       'dynamodb:GetItem',
@@ -52,4 +65,17 @@ export const OPS_CLI_CALLS = declareCalls({
     partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK, AUTOMATION_PK, AUTOMATION_ACTION_PK],
   },
   alerts: { actions: ['sns:Publish'] },
+  // db: the inspection reports, and the weekly maintenance now (both invoked synchronously).
+  dbInspectFunction: { actions: ['lambda:InvokeFunction'] },
+  dbMaintenanceFunction: { actions: ['lambda:InvokeFunction'] },
+  manualSnapshots: { actions: ['rds:CreateDBSnapshot', 'rds:DescribeDBSnapshots'] },
+  automatedSnapshots: { actions: ['rds:DescribeDBSnapshots'] },
+  // backup dump: run the dump task (tagged from its definition) and pass it its roles.
+  backupTaskDefinition: { actions: ['ecs:RunTask'] },
+  backupTaskTags: { actions: ['ecs:TagResource'] },
+  backupTaskRoles: { actions: ['iam:PassRole'] },
+  // backup list and dump: list db/ (today's dump), read the dump's metadata (not its content:
+  // no kms:Decrypt).
+  backupBucket: { actions: ['s3:ListBucket'] },
+  backupObjects: { actions: ['s3:GetObject'] },
 });

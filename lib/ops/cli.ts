@@ -44,7 +44,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       actor: (deps.actor ?? (() => 'unknown'))(),
       retry,
       pollIntervalMs: deps.pollIntervalMs ?? 5_000,
-      confirm: deps.confirm,
+      prompt: deps.prompt,
     };
     const result = await args.command.run(ctx, args.values);
     out.result(result);

@@ -5,9 +5,14 @@ import { createInterface } from 'node:readline/promises';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
@@ -27,8 +32,16 @@ export interface OpsClients {
   readonly cloudwatch: CloudWatchClient;
   readonly scheduler: SchedulerClient;
   readonly sns: SNSClient;
+  readonly logs: CloudWatchLogsClient;
+  /** `diagnose`, and `backup snapshot` and `list`. */
+  readonly rds: RDSClient;
+  readonly elasticache: ElastiCacheClient;
   /** Budgets is served from us-east-1 whatever the region. */
   readonly budgets: BudgetsClient;
+  /** `db`: invokes the inspection and maintenance Lambdas synchronously. */
+  readonly lambda: LambdaClient;
+  /** `backup dump` and `list`: the backups bucket. */
+  readonly s3: S3Client;
 }
 
 /** Where text goes (process.stdout and process.stderr fit). */
@@ -50,8 +63,11 @@ export interface CliDeps {
   readonly env?: Readonly<Record<string, string | undefined>>;
   /** Milliseconds between two polls of a running shift. @default 5000 */
   readonly pollIntervalMs?: number;
-  /** Asks a yes/no question in a terminal. @default none: not a terminal, `--yes` is required */
-  readonly confirm?: (question: string) => Promise<boolean>;
+  /**
+   * Asks the person at the terminal and returns the answer; absent when stdin is not a
+   * terminal (a command that changes something then needs --yes). @default a readline prompt on a TTY
+   */
+  readonly prompt?: (question: string) => Promise<string>;
 }
 
 /**
@@ -70,8 +86,25 @@ export function createClients(region: string): OpsClients {
     cloudwatch: new CloudWatchClient(config),
     scheduler: new SchedulerClient(config),
     sns: new SNSClient(config),
+    logs: new CloudWatchLogsClient(config),
+    rds: new RDSClient(config),
+    elasticache: new ElastiCacheClient(config),
     budgets: new BudgetsClient({ ...config, region: 'us-east-1' }),
+    // A synchronous invocation of the maintenance runs for up to 15 minutes: the SDK's
+    // request timeout is off by default, and its TCP keep-alive keeps the idle socket open.
+    lambda: new LambdaClient(config),
+    s3: new S3Client(config),
   };
+}
+
+/** A y/N question on the terminal (the prompt on stderr, so that --json output stays clean). */
+async function ask(question: string): Promise<string> {
+  const rl = createInterface({ input: process.stdin, output: process.stderr });
+  try {
+    return await rl.question(question);
+  } finally {
+    rl.close();
+  }
 }
 
 /** The OS user running the CLI ("unknown" if the platform cannot tell). */
@@ -93,16 +126,6 @@ export function defaultDeps(): CliDeps {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     actor: osUser,
     env: process.env,
-    confirm: process.stdin.isTTY && process.stderr.isTTY ? askInTerminal : undefined,
+    prompt: process.stdin.isTTY ? ask : undefined,
   };
-}
-
-/** A y/N question on the terminal (stderr, so that stdout stays the command's output). */
-async function askInTerminal(question: string): Promise<boolean> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return /^y(es)?$/i.test((await rl.question(question)).trim());
-  } finally {
-    rl.close();
-  }
 }

@@ -17,8 +17,8 @@ export interface CommandContext {
   /** The retry policy of every AWS call (the injected sleep). */
   readonly retry: RetryOptions;
   readonly pollIntervalMs: number;
-  /** Asks the operator in a terminal; undefined when not a terminal (then `--yes` is required). */
-  readonly confirm?: (question: string) => Promise<boolean>;
+  /** Asks the operator (absent when stdin is not a terminal): see confirm.ts. */
+  readonly prompt?: (question: string) => Promise<string>;
 }
 
 /** A command of the ops CLI (listed in commands/index.ts). */

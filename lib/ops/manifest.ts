@@ -6,12 +6,22 @@
 import { type CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 // A namespace import, as everywhere else in the repository.
 import * as z from 'zod';
+import { budgetGuardContract } from '../../core/contracts/budget-guard';
+import { topicArnsRule } from '../../core/contracts/common';
+import { healthThresholdsRule } from '../../core/contracts/health-check';
+import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
 import type { TrafficConfig } from '../../lambdas/shared/traffic';
 import { OpsError } from './errors';
 
 /** The stack output holding the manifest. */
 export const MANIFEST_OUTPUT_KEY = 'OpsManifest';
+
+/**
+ * A second output with the manifest's `database` and `backup` sections (`ops db`, `ops backup`):
+ * the first stays under 4 KB, and the same DescribeStacks returns both.
+ */
+export const DATABASE_MANIFEST_OUTPUT_KEY = 'OpsManifestDatabase';
 
 const name = z.string().min(1);
 const arn = z.string().startsWith('arn:', 'must be an ARN');
@@ -33,7 +43,7 @@ const manifestSchema = z.object({
   opsTable: name,
   shiftStateMachineArn: arn,
   alarms: z.object({ p0: name, blue: z.array(name), green: z.array(name) }),
-  topics: z.object({ P0: arn, P1: arn, P2: arn, P3: arn }),
+  topics: topicArnsRule,
   batch: z.object({
     stateMachineArn: arn,
     scheduleName: name,
@@ -41,21 +51,63 @@ const manifestSchema = z.object({
     scheduleStateParameter: z.string().startsWith('/'),
     taskFamily: name,
     killSwitchBudgetName: name,
-    killThresholdPercent: z.number().positive(),
+    killThresholdPercent: budgetGuardContract.fields.killThresholdPercent.value,
   }),
   accountId: z.string().regex(/^\d{12}$/, 'must be a 12-digit account id'),
+  /** The health check Lambda's thresholds (its contract's values), so that `health` applies the very same. */
+  healthThresholds: healthThresholdsRule,
   /**
-   * Optional: the health check Lambda's thresholds, so that `health` applies the very same
-   * (the Lambda's defaults otherwise).
+   * Optional (older stacks lack it): how the spend guard reads the spend, so that `batch enable`
+   * refuses by the very numbers the guard acts on.
    */
-  healthThresholds: z
+  spend: z
     .object({
-      errorRateMax: z.number().optional(),
-      errorRateHigh: z.number().optional(),
-      p95MaxSeconds: z.number().optional(),
-      batchSuccessMin: z.number().optional(),
-      batchLookbackHours: z.number().optional(),
-      batchMaxRunningMinutes: z.number().optional(),
+      budgets: z.array(
+        z.object({
+          id: z.enum(SPEND_BUDGETS),
+          limitUsd: z.number().positive(),
+          awsBudgetName: name,
+        }),
+      ),
+      killSwitchPercent: z.number().positive(),
+      maxCallCostUsd: z.number().positive(),
+      awsSettleHours: z.number().nonnegative(),
+    })
+    .optional(),
+  /**
+   * `db` and `backup` (from the DATABASE_MANIFEST_OUTPUT_KEY output): optional, so that a stack
+   * deployed before them still serves the rest.
+   */
+  database: z
+    .object({ instanceIdentifier: name, inspectFunction: name, maintenanceFunction: name })
+    .optional(),
+  backup: z
+    .object({
+      bucket: name,
+      prefix: z.string().regex(/^[a-z]+\/$/, 'must be a folder such as db/'),
+      keyArn: arn,
+      taskFamily: name,
+      containers: z.object({ dump: name, upload: name }),
+      subnets: z.array(name).min(1),
+      securityGroup: name,
+      logGroup: name,
+    })
+    .optional(),
+  /**
+   * Optional (stacks deployed before `ops diagnose`): what diagnose reads besides the above,
+   * the log groups, the alarms' prefix, the database and the cache with the thresholds of their
+   * alarms. The alarms' severities are the catalogue's (core/alarms), which the CLI imports.
+   */
+  diagnose: z
+    .object({
+      logGroups: z.object({ blue: name, green: name }),
+      alarmPrefix: name,
+      database: z.object({
+        instanceId: name,
+        maxConnections: z.number().int().positive(),
+        connectionsThreshold: z.number().int().positive(),
+      }),
+      cache: z.object({ replicationGroupId: name, memoryMaxPercent: z.number().positive().max(100) }),
     })
     .optional(),
 });
@@ -102,15 +154,23 @@ export async function loadManifest(
     }
     throw error;
   }
+  const output = (key: string) => outputs.find((o) => o.OutputKey === key)?.OutputValue;
   return parseManifest(
-    outputs.find((o) => o.OutputKey === MANIFEST_OUTPUT_KEY)?.OutputValue,
+    output(MANIFEST_OUTPUT_KEY),
     stackName,
     environment,
+    output(DATABASE_MANIFEST_OUTPUT_KEY),
   );
 }
 
 /** The manifest in `text`; ManifestError saying what is wrong and to redeploy otherwise. */
-export function parseManifest(text: string | undefined, stackName: string, environment: string): OpsManifest {
+export function parseManifest(
+  text: string | undefined,
+  stackName: string,
+  environment: string,
+  /** The DATABASE_MANIFEST_OUTPUT_KEY output, absent on a stack deployed before it. */
+  databaseText?: string,
+): OpsManifest {
   if (text === undefined) {
     throw new ManifestError(
       `Stack ${stackName} has no ${MANIFEST_OUTPUT_KEY} output: it was deployed by an older version; redeploy it`,
@@ -123,6 +183,19 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     throw new ManifestError(
       `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
     );
+  }
+  if (databaseText !== undefined) {
+    let sections: unknown;
+    try {
+      sections = JSON.parse(databaseText);
+    } catch {
+      throw new ManifestError(
+        `Stack ${stackName} has an invalid ${DATABASE_MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
+      );
+    }
+    if (typeof json === 'object' && json !== null && typeof sections === 'object' && sections !== null) {
+      json = { ...json, ...sections };
+    }
   }
   const parsed = manifestSchema.safeParse(json);
   if (!parsed.success) {
@@ -139,6 +212,22 @@ export function parseManifest(text: string | undefined, stackName: string, envir
     );
   }
   return parsed.data;
+}
+
+/** A section of the manifest that `command` needs; ManifestError (redeploy) when the stack predates it. */
+export function manifestSection<K extends 'database' | 'backup'>(
+  manifest: OpsManifest,
+  key: K,
+  command: string,
+): NonNullable<OpsManifest[K]> {
+  const section = manifest[key];
+  if (section === undefined) {
+    throw new ManifestError(
+      `${command} needs the ${key} section of the ${DATABASE_MANIFEST_OUTPUT_KEY} output, which ` +
+        `${serviceStackName(manifest.environment)} was deployed without: redeploy it`,
+    );
+  }
+  return section as NonNullable<OpsManifest[K]>;
 }
 
 /** The traffic functions' configuration of the manifest. */

@@ -1,12 +1,15 @@
-import { CfnOutput, Duration, Lazy, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
 import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
+import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
 import { Automation } from '../constructs/automation';
@@ -15,12 +18,16 @@ import { BlueGreenService } from '../constructs/blue-green-service';
 import { BudgetGuard } from '../constructs/budget-guard';
 import { Cache } from '../constructs/cache';
 import { DATABASE_NAME, type Database } from '../constructs/database';
+import { DbBackupTask, DUMP_CONTAINERS, DUMP_PREFIX } from '../constructs/db-backup';
+import { DbInspect } from '../constructs/db-inspect';
 import { HealthCheck } from '../constructs/health-check';
 import { estimateMaxConnections } from '../constructs/max-connections';
 import { Observability } from '../constructs/observability';
 import { OperatorPolicy } from '../constructs/operator-policy';
 import { Remediation } from '../constructs/remediation';
+import { dbConnectionsThreshold } from '../constructs/runbook';
 import { DeployTimeParameter } from '../constructs/seeded-parameter';
+import { SpendGuard } from '../constructs/spend-guard';
 import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
@@ -61,12 +68,18 @@ export function dataTierContainerConfig(
 ): {
   environment: Record<string, string>;
   secrets: Record<string, ecs.Secret>;
+  /** The database credentials alone (DB_USER and DB_PASSWORD of `secrets`). */
+  databaseCredentials: { username: ecs.Secret; password: ecs.Secret };
   /** Lets a task execution role decrypt the secrets (through Secrets Manager only). */
   grantSecretsDecrypt(role: iam.IRole): void;
 } {
   const byArn = (id: string, secret: secretsmanager.ISecret) =>
     secretsmanager.Secret.fromSecretCompleteArn(scope, id, secret.secretArn);
   const database = byArn('DatabaseSecret', data.database.secret);
+  const databaseCredentials = {
+    username: ecs.Secret.fromSecretsManager(database, 'username'),
+    password: ecs.Secret.fromSecretsManager(database, 'password'),
+  };
   return {
     environment: {
       DB_HOST: data.database.endpointHost,
@@ -77,9 +90,10 @@ export function dataTierContainerConfig(
       REDIS_PORT: String(Cache.PORT),
       REDIS_TLS: 'true',
     },
+    databaseCredentials,
     secrets: {
-      DB_USER: ecs.Secret.fromSecretsManager(database, 'username'),
-      DB_PASSWORD: ecs.Secret.fromSecretsManager(database, 'password'),
+      DB_USER: databaseCredentials.username,
+      DB_PASSWORD: databaseCredentials.password,
       REDIS_AUTH_TOKEN: ecs.Secret.fromSecretsManager(byArn('CacheAuthToken', data.cache.authToken)),
       ANTHROPIC_API_KEY: ecs.Secret.fromSecretsManager(byArn('AnthropicApiKey', data.apiKeys.anthropic)),
       OPENAI_API_KEY: ecs.Secret.fromSecretsManager(byArn('OpenAiApiKey', data.apiKeys.openai)),
@@ -106,8 +120,12 @@ export class ServiceStack extends Stack {
   public readonly service: BlueGreenService;
   public readonly weights: LiveTrafficWeights;
   public readonly alerts: AlertTopics;
+  /** Builds every alarm of the stack from the alarm catalogue. */
+  public readonly alarms: AlarmFactory;
   public readonly batch: BatchPipeline;
   public readonly budgetGuard: BudgetGuard;
+  /** The runbook's budget alerts on all spend (LLM and AWS), within minutes. */
+  public readonly spendGuard: SpendGuard;
   public readonly observability: Observability;
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
@@ -116,6 +134,10 @@ export class ServiceStack extends Stack {
   public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
+  /** `ops db`: the runbook's database checks, run in the VPC. */
+  public readonly dbInspect: DbInspect;
+  /** `ops backup dump`: the runbook's pg_dump to the backups bucket. */
+  public readonly dbBackup: DbBackupTask;
 
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
@@ -179,6 +201,10 @@ export class ServiceStack extends Stack {
       pagerEndpointUrl: config.alerts.pagerEndpointUrl,
       retainData,
     });
+    this.alarms = new AlarmFactory(this, 'AlarmCatalogue', {
+      namePrefix: `${prefix}-`,
+      topics: this.alerts.topics,
+    });
 
     const scheduleState = new DeployTimeParameter(this, 'BatchScheduleState', {
       parameterName: stateful.batchScheduleState.parameterName,
@@ -218,7 +244,7 @@ export class ServiceStack extends Stack {
       retries: config.batch.retries,
       logRetention,
       removalPolicy,
-      alarmPrefix: `${prefix}-`,
+      alarms: this.alarms,
     });
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
@@ -242,6 +268,7 @@ export class ServiceStack extends Stack {
       envName: config.envName,
       emails: config.alerts.emails,
       alerts: this.alerts,
+      alarms: this.alarms,
       batch: this.batch,
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
@@ -251,27 +278,42 @@ export class ServiceStack extends Stack {
       automation: this.automation,
     });
 
+    const dbMaxConnections =
+      config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass);
+
+    this.spendGuard = new SpendGuard(this, 'SpendGuard', {
+      envName: config.envName,
+      config: config.spend.guard,
+      budgets: config.budgets,
+      budgetNames: this.budgetGuard.budgetNames,
+      alerts: this.alerts,
+      batch: this.batch,
+      cluster: this.service.cluster,
+      scheduleStateParameterName: stateful.batchScheduleState.parameterName,
+      opsTable,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.observability = new Observability(this, 'Observability', {
       envName: config.envName,
-      namePrefix: prefix,
       dashboardName: `FA-AI-System-${DASHBOARD_SUFFIX[config.envName]}`,
       config: config.observability,
-      alertTopics: this.alerts.topics,
+      alarms: this.alarms,
       service: this.service,
       database: stateful.database,
-      dbMaxConnections:
-        config.database.maxConnections ?? estimateMaxConnections(config.database.instanceClass),
+      dbMaxConnections,
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
-        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda, severity: 'P1' },
+        // Its dead-letter queue's alarm is the budget guard's own (what to do differs).
+        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda },
         {
           name: 'db-maintenance',
           fn: stateful.maintenance.handler.lambda,
           deadLetterQueue: stateful.maintenance.deadLetterQueue,
-          severity: 'P2',
         },
-        { name: 'db-migrate', fn: stateful.migrations.handler.lambda, severity: 'P2' },
+        { name: 'db-migrate', fn: stateful.migrations.handler.lambda },
       ],
     });
 
@@ -280,6 +322,7 @@ export class ServiceStack extends Stack {
       service: this.service,
       opsTable,
       alerts: this.alerts,
+      alarms: this.alarms,
       timeZone: TimeZone.of(config.timeZone),
       morningHour: config.observability.morningCheckHour,
       lightEveryMinutes: config.observability.lightCheckMinutes,
@@ -307,6 +350,8 @@ export class ServiceStack extends Stack {
       weightsParameterName: stateful.trafficWeights.parameterName,
       opsTable,
       alarms: { p0: obs.p0Alarm, blue: obs.colourAlarms.blue, green: obs.colourAlarms.green },
+      rollbackAlarms: this.alarms.alarmsWhere((alarm) => alarm.response === 'traffic-rollback'),
+      alarmFacts: this.alarms.facts,
       alerts: this.alerts,
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
@@ -317,9 +362,8 @@ export class ServiceStack extends Stack {
     });
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
-      alarmPrefix: `${prefix}-`,
-      // Resolved at synth, when every alarm of the stack (watched Lambdas included) is known.
-      alarmSeverities: Lazy.string({ produce: () => JSON.stringify(obs.severities) }),
+      alarmPrefix: this.alarms.namePrefix,
+      alarmFacts: this.alarms.facts,
       config: config.remediation,
       service: this.service,
       maxCounts: { blue: config.service.blue.maxCount, green: config.service.green.maxCount },
@@ -335,28 +379,43 @@ export class ServiceStack extends Stack {
         name: 'remediation',
         fn: this.remediation.handler.lambda,
         deadLetterQueue: this.remediation.deadLetterQueue,
-        severity: 'P1',
       },
-      { name: 'health-check', fn: this.healthCheck.handler.lambda, severity: 'P2' },
-      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda, severity: 'P1' },
+      { name: 'health-check', fn: this.healthCheck.handler.lambda },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda },
       {
         name: 'traffic-rollback',
         fn: this.trafficShifter.rollbackHandler.lambda,
         deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
-        severity: 'P1',
+      },
+      {
+        name: 'automation-verify',
+        fn: this.automation.verifier.lambda,
+        deadLetterQueue: this.automation.deadLetterQueue,
       },
     ]);
 
-    if (config.automation.watchVerifier) {
-      obs.watch([
-        {
-          name: 'automation-verify',
-          fn: this.automation.verifier.lambda,
-          deadLetterQueue: this.automation.deadLetterQueue,
-          severity: 'P1',
-        },
-      ]);
-    }
+    this.dbInspect = new DbInspect(this, 'DatabaseInspect', {
+      vpc: stateful.vpc,
+      database: stateful.database,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+    const backupName = name(`${SYSTEM_NAME}-db-backup`);
+    // By name, rebuilt in this stack: the grants' db/* ARNs then need no cross-stack reference.
+    const backupsBucket = s3.Bucket.fromBucketName(this, 'BackupsBucket', stateful.backups.bucketName);
+    this.dbBackup = new DbBackupTask(this, 'DatabaseBackup', {
+      vpc: stateful.vpc,
+      database: stateful.database,
+      credentials: dataTier.databaseCredentials,
+      grantSecretsDecrypt: dataTier.grantSecretsDecrypt,
+      bucket: backupsBucket,
+      bucketKey: stateful.dataKey,
+      cpuArchitecture: config.service.cpuArchitecture,
+      ephemeralStorageGiB: config.backups.dumpStorageGiB,
+      names: { family: backupName, logGroup: `/ecs/${backupName}` },
+      logRetention,
+      removalPolicy,
+    });
 
     this.operatorPolicy = new OperatorPolicy(this, 'OperatorPolicy', {
       policyName: `${prefix}-operator`,
@@ -366,17 +425,20 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       weightsParameterName: stateful.trafficWeights.parameterName,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
-      killSwitchBudgetName: `${prefix}-monthly`,
+      budgetNames: Object.values(this.budgetGuard.budgetNames),
       opsTable,
       alerts: this.alerts,
+      dbFunctions: {
+        inspect: this.dbInspect.handler.lambda,
+        maintenance: stateful.maintenance.handler.lambda,
+      },
+      databaseInstanceIdentifier: stateful.database.instanceIdentifier,
+      backupTask: this.dbBackup,
+      backupsBucket,
+      alarmPrefix: `${prefix}-`,
+      databaseInstanceArn: stateful.database.instance.instanceArn,
+      cacheReplicationGroupId: stateful.cache.replicationGroupId,
     });
-
-    obs.addAlarms([
-      { id: 'health-check-heartbeat', severity: 'P2', alarm: this.healthCheck.heartbeatAlarm },
-      { id: 'lambda-budget-guard-dlq', severity: 'P1', alarm: this.budgetGuard.deadLetterAlarm },
-      { id: 'batch-failed', severity: 'P2', alarm: this.batch.failedAlarm },
-      { id: 'batch-timed-out', severity: 'P2', alarm: this.batch.timedOutAlarm },
-    ]);
 
     // Everything the ops CLI needs, in one output it reads with a single DescribeStacks.
     new CfnOutput(this, 'OpsManifest', {
@@ -409,7 +471,24 @@ export class ServiceStack extends Stack {
           blue: obs.colourAlarms.blue.map((a) => a.alarmName),
           green: obs.colourAlarms.green.map((a) => a.alarmName),
         },
-        topics: Object.fromEntries(Object.entries(this.alerts.topics).map(([k, t]) => [k, t.topicArn])),
+        topics: this.alerts.topicArns,
+        // What `ops diagnose` reads besides the above: the runbook's P1 diagnostic steps.
+        diagnose: {
+          logGroups: Object.fromEntries(this.service.colours.map((c) => [c.colour, c.logGroup.logGroupName])),
+          alarmPrefix: `${prefix}-`,
+          database: {
+            instanceId: stateful.database.instance.instanceIdentifier,
+            maxConnections: dbMaxConnections,
+            connectionsThreshold: dbConnectionsThreshold(
+              dbMaxConnections,
+              config.observability.dbConnectionsMaxPercent,
+            ),
+          },
+          cache: {
+            replicationGroupId: stateful.cache.replicationGroupId,
+            memoryMaxPercent: config.observability.cacheMemoryMaxPercent,
+          },
+        },
         batch: {
           stateMachineArn: this.batch.stateMachine.stateMachineArn,
           scheduleName: this.batch.schedule.scheduleName,
@@ -418,6 +497,36 @@ export class ServiceStack extends Stack {
           taskFamily: this.batch.taskDefinition.family,
           killSwitchBudgetName: `${prefix}-monthly`,
           killThresholdPercent: config.budgets.killSwitchPercent,
+        },
+        // So that `batch enable` refuses by the very numbers the spend guard acts on.
+        spend: {
+          budgets: this.spendGuard.settings.budgets,
+          killSwitchPercent: this.spendGuard.settings.killSwitchPercent,
+          maxCallCostUsd: this.spendGuard.settings.maxCallCostUsd,
+          awsSettleHours: this.spendGuard.settings.awsSettleHours,
+        },
+      }),
+    });
+
+    // ops db and ops backup: a second output, so that OpsManifest stays under 4 KB; the CLI's
+    // one DescribeStacks returns both.
+    new CfnOutput(this, 'OpsManifestDatabase', {
+      description: 'Database and backup resources for the ops CLI (npm run ops -- db / backup)',
+      value: this.toJsonString({
+        database: {
+          instanceIdentifier: stateful.database.instanceIdentifier,
+          inspectFunction: this.dbInspect.handler.lambda.functionName,
+          maintenanceFunction: stateful.maintenance.handler.lambda.functionName,
+        },
+        backup: {
+          bucket: backupsBucket.bucketName,
+          prefix: DUMP_PREFIX,
+          keyArn: stateful.dataKey.keyArn,
+          taskFamily: this.dbBackup.taskDefinition.family,
+          containers: DUMP_CONTAINERS,
+          subnets: stateful.vpc.selectSubnets({ subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS }).subnetIds,
+          securityGroup: this.dbBackup.securityGroup.securityGroupId,
+          logGroup: this.dbBackup.logGroup.logGroupName,
         },
       }),
     });

@@ -122,6 +122,7 @@ export class StatefulStack extends Stack {
       vpc: this.vpc,
       database: this.database,
       timeZone: TimeZone.of(config.timeZone),
+      archiveRetentionDays: config.database.archiveRetentionDays,
       logRetention,
       logRemovalPolicy: removalPolicy,
     });

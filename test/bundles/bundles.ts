@@ -11,12 +11,14 @@ import type { HandlerName } from '../fault-matrix/matrix';
 /** What each function's AppFunction passes to LocalEsbuild (checked against the constructs). */
 export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> = {
   'budget-guard': [],
+  'spend-guard': [],
   'health-check': [],
   'traffic-shift': [],
   'traffic-rollback': [],
   remediation: [],
   'db-migrate': ['lambdas/db-migrate/migrations'],
   'db-maintenance': [],
+  'db-inspect': [],
   'spend-reconcile': [],
 };
 

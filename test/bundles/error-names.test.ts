@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { reenableBatch } from '../../lambdas/budget-guard/logic';
 import type * as TrafficShiftHandler from '../../lambdas/traffic-shift/handler';
@@ -56,16 +55,19 @@ function shiftDeps(): TrafficShiftHandler.HandlerDeps {
   };
 }
 
-async function reenable(budget: ReturnType<typeof budgetGuard.budget>): Promise<unknown> {
-  // The kill switch's state is read alongside the budget: an ops table on the local engine.
+async function reenable(
+  aws: Parameters<ReturnType<typeof budgetGuard.spend>['budget']>[1],
+): Promise<unknown> {
+  // The kill switch's state is read alongside the spend: an ops table on the local engine.
   const { clients, table } = await budgetGuard.world();
-  budgetGuard.mocks.budgets.on(DescribeBudgetCommand).resolves({ Budget: budget });
+  budgetGuard.spend().budget('fa-ai-system-prod-monthly', aws);
   try {
     return await reenableBatch(
       clients,
       budgetGuard.configOf(table),
+      budgetGuard.SPEND_CHECK,
       { actor: 'arn:aws:sts::222222222222:assumed-role/ops/alice', reason: 'reviewed', force: false },
-      { retry: budgetGuard.NO_SLEEP },
+      { retry: budgetGuard.NO_SLEEP, now: () => new Date('2026-12-15T09:30:00.000Z') },
     );
   } finally {
     await table.drop();
@@ -104,11 +106,11 @@ const THROWERS: Readonly<Record<string, Thrower>> = {
   // No Lambda re-enables the batch: `npm run ops -- batch enable` runs reenableBatch itself.
   BudgetStillExceededError: {
     cli: 'lib/ops/commands/batch.ts runs reenableBatch in its own process',
-    run: () => reenable(budgetGuard.budget({ actual: '2000.0', limit: '2000.0' })),
+    run: () => reenable({ actual: '2000.0', limit: '2000.0' }),
   },
   BudgetSpendUnknownError: {
     cli: 'lib/ops/commands/batch.ts runs reenableBatch in its own process',
-    run: () => reenable(budgetGuard.budget({ limit: '2000.0' })),
+    run: () => reenable({ limit: '2000.0' }),
   },
 };
 

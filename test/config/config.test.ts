@@ -274,6 +274,21 @@ describe('environment config', () => {
     expect(error.message).toContain('network.natGateways: must not exceed maxAzs');
   });
 
+  it.each([
+    [10, 'backups.dumpStorageGiB: must be at least 21 (Fargate ephemeral storage)'],
+    [500, 'backups.dumpStorageGiB: must be at most 200 (Fargate ephemeral storage)'],
+  ])('rejects a dump disk of %i GiB, naming the field and the rule', (size, message) => {
+    const error = errorOf(() =>
+      parseEnvironmentConfig(
+        'prod',
+        variant('prod', (c) => {
+          c.backups = { dumpStorageGiB: size };
+        }),
+      ),
+    );
+    expect(error.message).toContain(message);
+  });
+
   it('reports every broken field of an environment in one message', () => {
     const error = errorOf(() =>
       parseEnvironmentConfig(

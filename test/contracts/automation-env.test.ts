@@ -1,9 +1,10 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import { type AutomationSettings, automationSettingsFromEnv } from '../../core/automation/env';
+import { type AutomationSettings, automationVariable } from '../../core/contracts/automation';
 import { loadEnvironmentConfig } from '../../lib/config';
+import { sharedSynth } from '../helpers/synth';
 import { deployedProd } from './deployed-env';
 
-// The AUTOMATION variable of every acting Lambda as deployed in prod, through the Lambdas' own
+// The AUTOMATION variable of every acting Lambda as deployed in prod, through the contracts'
 // parser, and what it points at: the verifier, the schedule group and the scheduler role.
 let remediation: AutomationSettings;
 let rollback: AutomationSettings;
@@ -11,14 +12,16 @@ let verifier: AutomationSettings;
 let killSwitch: AutomationSettings;
 let resources: Array<Record<string, any>>;
 
+const settingsOf = (env: Record<string, unknown>) => automationVariable.parser.parse(env.AUTOMATION);
+
 beforeAll(async () => {
-  const r = await deployedProd((v) => 'ALARM_SEVERITIES' in v);
-  remediation = automationSettingsFromEnv(r.env);
-  rollback = automationSettingsFromEnv((await deployedProd((v) => 'ROLLBACK_WINDOW_MINUTES' in v)).env);
-  verifier = automationSettingsFromEnv(
-    (await deployedProd((v) => v.POWERTOOLS_SERVICE_NAME === 'automation-verify')).env,
-  );
-  killSwitch = automationSettingsFromEnv((await deployedProd((v) => 'KILL_SWITCH_BUDGET_NAME' in v)).env);
+  const synth = await sharedSynth();
+  const of = (name: string) => deployedProd(synth, (v) => v.POWERTOOLS_SERVICE_NAME === name);
+  const r = of('remediation');
+  remediation = settingsOf(r.env);
+  rollback = settingsOf(of('traffic-rollback').env);
+  verifier = settingsOf(of('automation-verify').env);
+  killSwitch = settingsOf(of('budget-guard').env);
   resources = r.resources;
 });
 
@@ -59,7 +62,7 @@ describe('the deployed automation settings', () => {
     expect(statement.Condition.StringEquals['aws:SourceAccount']).toBeDefined();
   });
 
-  it('watch the verifier in prod (errors and dead-letter queue), not in dev', () => {
+  it('watch the verifier (errors and dead-letter queue) through the alarm catalogue', () => {
     const names = resources
       .filter((x) => x.Type === 'AWS::CloudWatch::Alarm')
       .map((x) => String(x.Properties.AlarmName));
@@ -69,6 +72,5 @@ describe('the deployed automation settings', () => {
         'fa-ai-system-prod-lambda-automation-verify-dlq',
       ]),
     );
-    expect(loadEnvironmentConfig('dev').automation.watchVerifier).toBe(false);
   });
 });

@@ -1,6 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configFromEnv, type ReconcileConfig } from '../../lambdas/spend-reconcile/config';
 import { loadEnvironmentConfig } from '../../lib/config';
+import { sharedSynth } from '../helpers/synth';
 import { deployedProd } from './deployed-env';
 
 // The reconciliation's configuration as deployed: the synthesized environment, resolved, through
@@ -8,7 +9,7 @@ import { deployedProd } from './deployed-env';
 let config: ReconcileConfig;
 
 beforeAll(async () => {
-  const deployed = await deployedProd((v) => v.POWERTOOLS_SERVICE_NAME === 'spend-reconcile');
+  const deployed = deployedProd(await sharedSynth(), (v) => v.POWERTOOLS_SERVICE_NAME === 'spend-reconcile');
   config = configFromEnv(deployed.env);
 });
 

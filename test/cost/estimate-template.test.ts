@@ -3,7 +3,7 @@ import { estimateTemplate } from '../../lib/cost';
 import { US_EAST_1 as P } from '../../lib/cost/prices';
 import { monthlyOccurrences } from '../../lib/cost/schedules';
 import type { StackEstimate } from '../../lib/cost/types';
-import { INITIAL_DESIRED_COUNT_METADATA } from '../../lib/naming';
+import { GET_METRIC_DATA_METRICS_METADATA, INITIAL_DESIRED_COUNT_METADATA } from '../../lib/naming';
 
 const H = P.hoursPerMonth;
 
@@ -375,6 +375,25 @@ describe('scheduled baselines', () => {
     expect(line?.monthlyUsd).toBeCloseTo(8760 * (0.2 / 1e6 + 5 * 0.25 * P.lambda.gbSecond.arm64), 8);
     expect(line?.assumption).toContain('5 s per invocation');
     expect(monthly(e, 'Every5')).toBeCloseTo(8760 / 1e6, 8);
+  });
+
+  it('prices the GetMetricData of a scheduled Lambda whose construct records its metrics per invocation', () => {
+    const withMetrics = estimate({
+      Guard: {
+        Type: 'AWS::Lambda::Function',
+        Properties: { MemorySize: 256, Architectures: ['arm64'], Timeout: 120 },
+        Metadata: { [GET_METRIC_DATA_METRICS_METADATA]: 33 },
+      },
+      Every15: {
+        Type: 'AWS::Scheduler::Schedule',
+        Properties: { ScheduleExpression: 'rate(15 minutes)', Target: { Arn: arn('Guard') } },
+      },
+    });
+    const line = withMetrics.fixed.find((i) => i.unit === 'metric requested');
+    expect(line).toMatchObject({ resource: 'Guard', quantity: 2920 * 33, unitPriceUsd: 0.00001 });
+    expect(line?.monthlyUsd).toBeCloseTo(0.9636, 6);
+    // Without the record (or unscheduled) there is no such line.
+    expect(e.fixed.some((i) => i.unit === 'metric requested')).toBe(false);
   });
 
   it('leaves an unscheduled Lambda to usage', () => {

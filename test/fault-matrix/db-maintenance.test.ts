@@ -4,6 +4,11 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { type Client, DatabaseError } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import {
+  type DbMaintenanceValues,
+  dbMaintenanceContract,
+  LAMBDA_RUNTIME_CA_BUNDLE,
+} from '../../core/contracts/database';
 import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenance/handler';
 import * as source from '../../lambdas/db-maintenance/handler';
 import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
@@ -19,12 +24,15 @@ const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.ha
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fa-ai-db-credentials-AbCdEf';
-const ENV = {
-  DB_SECRET_ARN: SECRET_ARN,
-  DB_NAME: 'fa_ai_db',
-  DB_HOST: 'fa-ai-proxy.proxy-abc123.us-east-1.rds.amazonaws.com',
-  ARCHIVE_RETENTION_DAYS: '180',
+/** What the stack gives the function (dbMaintenanceContract's values). */
+const VALUES: DbMaintenanceValues = {
+  secretArn: SECRET_ARN,
+  databaseName: 'fa_ai_db',
+  host: 'fa-ai-proxy.proxy-abc123.us-east-1.rds.amazonaws.com',
+  archiveRetentionDays: 180,
+  caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
 };
+const ENV = dbMaintenanceContract.serialize(VALUES);
 const RDS_SECRET = { username: 'fa_ai_admin', password: 's3cr3t-P@ss', host: 'db.internal', port: 5432 };
 
 const secretsMock = mockClient(SecretsManagerClient);

@@ -4,6 +4,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
+import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import * as source from '../../lambdas/db-migrate/handler';
 import { type HandlerDeps, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/handler';
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
@@ -88,6 +89,7 @@ function deps(overrides: Partial<HandlerDeps> = {}) {
   });
   const value: HandlerDeps = {
     secrets,
+    env: dbMigrateContract.serialize({ caCertificates: LAMBDA_RUNTIME_CA_BUNDLE }),
     migrationsDir: MIGRATIONS_DIR,
     connect,
     logger: new Logger({ serviceName: 'db-migrate', logLevel: 'SILENT' }),

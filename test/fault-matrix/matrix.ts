@@ -8,12 +8,14 @@ import { awsError } from '../helpers/aws';
 
 export const HANDLERS = [
   'budget-guard',
+  'spend-guard',
   'health-check',
   'traffic-shift',
   'traffic-rollback',
   'remediation',
   'db-migrate',
   'db-maintenance',
+  'db-inspect',
   'spend-reconcile',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
@@ -61,6 +63,20 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'denied StopTask: every other action still made, KillSwitchIncompleteError, alert and audit "partial"',
     'duplicate-delivery': 'second delivery: outcome "duplicate", no mutation, no publish',
+  },
+  'spend-guard': {
+    'malformed-event': 'InvalidInputError; no AWS call at all',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call at all',
+    'extra-fields': 'unknown fields ignored: the same actions as the plain event',
+    throttling:
+      'throttled GetMetricData and DescribeBudget retried: the same spend and actions as unthrottled',
+    'access-denied':
+      'denied GetMetricData: "spend unknown" paged, nothing disabled, no threshold recorded (figures not read)',
+    timeout:
+      'DescribeBudget timing out past retries: AWS spend unknown, paged; acts only on the LLM spend it read',
+    'partial-failure':
+      'denied StopExecution: the kill switch does every other action, the threshold stays incomplete, SpendGuardIncompleteError',
+    'duplicate-delivery': 'second delivery: no action, no publish, no item changed',
   },
   'health-check': {
     'malformed-event': 'InvalidInputError; no AWS call at all',
@@ -132,6 +148,17 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       'archive denied: ANALYZE and the index check still run, MaintenanceError names the archive, no row lost',
     'duplicate-delivery': 'monthly twice: the second archives 0 rows, no row lost or duplicated',
+  },
+  'db-inspect': {
+    'malformed-event': 'InvalidInputError naming the field; no secret read, no connection',
+    'empty-event': 'InvalidInputError for {} and undefined; no secret read, no connection',
+    'extra-fields': 'unknown fields (SQL included) ignored: the same reports as the plain event',
+    throttling: 'GetSecretValue retried with backoff: the same reports as without throttling',
+    'access-denied': 'denied GetSecretValue: AccessDeniedException thrown, no connection, InspectionFailed',
+    timeout: 'connect timeout: DependencyUnavailableError, no statement sent',
+    'partial-failure':
+      'one report failing: reported failed with its SQLSTATE, the other reports still run and return',
+    'duplicate-delivery': 'read-only: the same event twice gives the same reports and changes nothing',
   },
   'spend-reconcile': {
     'malformed-event': 'InvalidInputError; no AWS call, no provider request',

@@ -21,8 +21,8 @@ import {
   NO_SLEEP,
   observability,
   REGION,
+  ROLLBACK_ENV,
   resetWorld,
-  ENV as TRAFFIC_ENV,
   clients as testClients,
   world,
 } from '../lambdas/traffic-shift/harness';
@@ -31,7 +31,7 @@ import { cell, denied, throttled, timedOut } from './matrix';
 const lambda = underTest('traffic-rollback', source);
 const handleEvent: typeof source.handleEvent = (event, deps) => lambda.module.handleEvent(event, deps);
 
-const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
+const ENV = ROLLBACK_ENV;
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 
 /** The P0 composite alarm going OK -> ALARM, as EventBridge delivers it. */

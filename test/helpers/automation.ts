@@ -1,8 +1,8 @@
 /**
- * The AUTOMATION variable (core/automation/env.ts) as the stack writes it, for the acting
+ * The AUTOMATION variable (core/contracts/automation.ts) as the stack writes it, for the acting
  * Lambdas' and the verifier's tests, and a CreateSchedule answer of the documented shape.
  */
-import type { AutomationSettings } from '../../core/automation/env';
+import { type AutomationSettings, automationVariable } from '../../core/contracts/automation';
 
 export const AUTOMATION_REGION = 'ap-northeast-1';
 export const AUTOMATION_ACCOUNT = '123456789012';
@@ -47,7 +47,7 @@ export function automationEnv(
   opsTableName: string,
   change?: Parameters<typeof automationSettings>[1],
 ): { AUTOMATION: string } {
-  return { AUTOMATION: JSON.stringify(automationSettings(opsTableName, change)) };
+  return { AUTOMATION: automationVariable.encode(automationSettings(opsTableName, change), JSON.stringify) };
 }
 
 /** CreateSchedule's answer. */

@@ -87,3 +87,25 @@ export function takeSentCommands(): SentCommand[] {
   since = Math.max(since, ...taken.map((t) => t.callId ?? -1));
   return taken;
 }
+
+/**
+ * mockClient of one client instance that other files' (or harnesses') mocks of its class never
+ * reach: the instance gets `send` as an own property first, so a stub of the class's prototype
+ * neither answers it nor trips sinon when this stub is reset (reset re-stubs the instance).
+ */
+export function mockInstance<C extends object>(client: C): ReturnType<typeof mockClient> {
+  let proto = Object.getPrototypeOf(client) as object | null;
+  // The SDK's own send: the first one up the chain that no stub replaced (a stub has `restore`).
+  let send: unknown;
+  while (proto !== null) {
+    const own: unknown = Object.getOwnPropertyDescriptor(proto, 'send')?.value;
+    if (typeof own === 'function' && !('restore' in own)) {
+      send = own;
+      break;
+    }
+    proto = Object.getPrototypeOf(proto) as object | null;
+  }
+  if (typeof send !== 'function') throw new Error('no unstubbed send on the client prototype chain');
+  Object.defineProperty(client, 'send', { value: send, writable: true, configurable: true });
+  return mockClient(client as never);
+}

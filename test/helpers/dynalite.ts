@@ -185,7 +185,9 @@ export async function createOpsTable(
       }),
     );
   // dynalite finishes a delete on a later tick: a table replaced at once may still be DELETING.
-  for (let attempt = 1; ; attempt += 1) {
+  // Bounded by time, not attempts: on a loaded machine the delete takes far longer than usual.
+  const giveUpAt = Date.now() + 15_000;
+  for (;;) {
     try {
       await create();
       break;
@@ -193,11 +195,11 @@ export async function createOpsTable(
       if (
         !options.replace ||
         (error as { name?: unknown }).name !== 'ResourceInUseException' ||
-        attempt >= 50
+        Date.now() > giveUpAt
       ) {
         throw error;
       }
-      await new Promise((resolve) => setTimeout(resolve, 5));
+      await new Promise((resolve) => setTimeout(resolve, 10));
     }
   }
   const faults: Array<FaultSpec & { left: number }> = [];

@@ -20,7 +20,7 @@ export const ACKNOWLEDGED_GRANTS: readonly AcknowledgedGrant[] = [
       'exists before it runs, so CreateLogGroup is never used.',
   },
   {
-    principal: /^Database(Migrations|Maintenance)HandlerFunctionServiceRole/,
+    principal: /^Database(Migrations|Maintenance|Inspect)HandlerFunctionServiceRole/,
     actions: ['ec2:DescribeSubnets'],
     reason: 'AWSLambdaVPCAccessExecutionRole (AWS managed) for the functions in the VPC.',
   },
@@ -99,7 +99,8 @@ export const ACKNOWLEDGED_WILDCARDS: readonly AcknowledgedGrant[] = [
       "grant the Lambda service's own log and network-interface calls on *.",
   },
   {
-    principal: /^BudgetGuardHandlerFunctionServiceRole/,
+    // Both engage the kill switch, through the same code and grants (lib/constructs/kill-switch-grants.ts).
+    principal: /^(BudgetGuard|SpendGuard)HandlerFunctionServiceRole/,
     actions: ['ecs:ListTasks'],
     reason: 'ListTasks of Fargate tasks names no container instance; the ecs:cluster condition limits it.',
   },

@@ -8,11 +8,13 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
 import { AUTOMATION_VERIFY_CALLS } from '../../lambdas/automation-verify/calls';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
+import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { CallDeclaration } from '../../lambdas/shared/calls';
+import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
 import { SPEND_RECONCILE_CALLS } from '../../lambdas/spend-reconcile/calls';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
@@ -21,10 +23,12 @@ import { type SentCommand, takeSentCommands } from '../helpers/aws-mock';
 /** Each Lambda's declaration, by its folder under lambdas/. */
 export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'budget-guard': { ...BUDGET_GUARD_CALLS, ...AUTOMATION_ACTING_CALLS },
+  'db-inspect': DB_INSPECT_CALLS,
   'db-maintenance': DB_MAINTENANCE_CALLS,
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
   remediation: { ...REMEDIATION_CALLS, ...AUTOMATION_ACTING_CALLS },
+  'spend-guard': SPEND_GUARD_CALLS,
   'spend-reconcile': SPEND_RECONCILE_CALLS,
   'traffic-rollback': { ...TRAFFIC_ROLLBACK_CALLS, ...AUTOMATION_ACTING_CALLS },
   'automation-verify': AUTOMATION_VERIFY_CALLS,
@@ -50,12 +54,17 @@ const SERVICE_OF_CLIENT: Readonly<Record<string, string>> = {
   SNSClient: 'sns',
   SSMClient: 'ssm',
   CloudWatchClient: 'cloudwatch',
+  CloudWatchLogsClient: 'logs',
+  RDSClient: 'rds',
+  ElastiCacheClient: 'elasticache',
   ElasticLoadBalancingV2Client: 'elasticloadbalancing',
   SecretsManagerClient: 'secretsmanager',
   CloudFormationClient: 'cloudformation',
   BudgetsClient: 'budgets',
   DynamoDBClient: 'dynamodb',
   DynamoDBDocumentClient: 'dynamodb',
+  LambdaClient: 'lambda',
+  S3Client: 's3',
 };
 
 /** Commands whose IAM action is not their name. */
@@ -67,6 +76,9 @@ const ACTION_OF_COMMAND: Readonly<Record<string, string>> = {
   'dynamodb:BatchGet': 'dynamodb:BatchGetItem',
   'dynamodb:BatchWrite': 'dynamodb:BatchWriteItem',
   'budgets:DescribeBudget': 'budgets:ViewBudget',
+  'lambda:Invoke': 'lambda:InvokeFunction',
+  's3:ListObjectsV2': 's3:ListBucket',
+  's3:HeadObject': 's3:GetObject',
 };
 
 const plain = (v: unknown): unknown =>

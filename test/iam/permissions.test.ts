@@ -100,6 +100,17 @@ const everything = () => true;
 const by = (caller: string) => (r: PermissionRequest) => r.caller === caller;
 const byAlarms = (r: PermissionRequest) => r.caller.startsWith('alarm ');
 
+/** Roles granted something that no request of the proof is made by (roles this project does not write aside). */
+function unprovedRoles(p: Proof): string[] {
+  const principals = new Set(p.requests.map((r) => r.principal));
+  const grantsSomething = (arn: string) =>
+    p.index.identityPolicies(arn).some((policy) => policy.statements.some((s) => s.Effect === 'Allow'));
+  return [...p.roles]
+    .filter(([arn]) => grantsSomething(arn) && !principals.has(arn))
+    .map(([, path]) => path)
+    .filter((path) => !ACKNOWLEDGED_GRANTS.some((a) => a.actions === '*' && a.principal.test(path)));
+}
+
 const proofs = new Map<EnvironmentName, Proof>();
 
 beforeAll(async () => {
@@ -135,10 +146,12 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
       [
         'automation-verify',
         'budget-guard',
+        'db-inspect',
         'db-maintenance',
         'db-migrate',
         'health-check',
         'remediation',
+        'spend-guard',
         'spend-reconcile',
         'traffic-rollback',
         'traffic-shift',
@@ -156,6 +169,24 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
       expect.arrayContaining([
         expect.stringContaining('weekly-batch'),
         expect.stringContaining('traffic-shift'),
+      ]),
+    );
+  });
+
+  it('proves every role that is granted anything: each makes a request the proof evaluates (or is not ours)', () => {
+    const p = proof(envName);
+    expect(
+      unprovedRoles(p),
+      'roles whose calls no request models: declare them (grantDeclaredCalls)',
+    ).toEqual([]);
+    // The database dump task's roles and the inspection Lambda's are among the proved ones.
+    const principals = new Set(p.requests.map((r) => r.principal));
+    const paths = [...p.roles].filter(([arn]) => principals.has(arn)).map(([, path]) => path);
+    expect(paths).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^DatabaseBackupTaskDefinitionTaskRole[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseBackupTaskDefinitionExecutionRole[0-9A-F]{8}$/),
+        expect.stringMatching(/^DatabaseInspectHandlerFunctionServiceRole[0-9A-F]{8}$/),
       ]),
     );
   });
@@ -275,6 +306,19 @@ describe('the permission proof', () => {
       by('lambda remediation'),
     );
     expect(denied(p).filter((d) => d.includes('remediation ecs:'))).not.toEqual([]);
+  });
+
+  it('fails on a role granted something that declares none of its calls', async () => {
+    const p = await proveChanged(
+      'prod',
+      (t) => {
+        for (const [id, r] of resourcesOf(t.service as Templates, 'AWS::IAM::Role')) {
+          if (id.startsWith('DatabaseBackupTaskDefinitionTaskRole')) delete r.Metadata['fa-ai:calls'];
+        }
+      },
+      everything,
+    );
+    expect(unprovedRoles(p)).toEqual([expect.stringMatching(/^DatabaseBackupTaskDefinitionTaskRole/)]);
   });
 
   it('denies reading a secret when its key grant is missing', async () => {

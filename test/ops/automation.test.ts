@@ -45,8 +45,8 @@ describe('automation pause', () => {
   it('refuses outside a terminal without --yes, saying what it would do, changing nothing', async () => {
     const run = await runOps([...PAUSE, '--until', '2h']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('This pauses every automated action of prod');
-    expect(run.stderr).toContain('Not a terminal: pass --yes');
+    expect(run.stdout).toContain('This pauses every automated action of prod');
+    expect(run.stderr).toContain('stdin is not a terminal; pass --yes');
     expect(await opsTable().item('AUTOMATION', 'PAUSE')).toBeUndefined();
     expect(await itemsOf('AUDIT')).toEqual([]);
   });
@@ -54,15 +54,15 @@ describe('automation pause', () => {
   it('asks in a terminal, and does nothing when not confirmed', async () => {
     const asked: string[] = [];
     const declined = await runOps([...PAUSE, '--until', '2h'], {
-      confirm: async (q) => {
+      prompt: async (q) => {
         asked.push(q);
-        return false;
+        return 'n';
       },
     });
     expect(declined.code).toBe(2);
     expect(asked[0]).toContain('Proceed? [y/N]');
     expect(await opsTable().item('AUTOMATION', 'PAUSE')).toBeUndefined();
-    const accepted = await runOps([...PAUSE, '--until', '2h'], { confirm: async () => true });
+    const accepted = await runOps([...PAUSE, '--until', '2h'], { prompt: async () => 'y' });
     expect(accepted.code).toBe(0);
     expect(await opsTable().item('AUTOMATION', 'PAUSE')).toBeDefined();
   });
@@ -116,7 +116,7 @@ describe('automation resume', () => {
     await runOps([...PAUSE, '--until', '2h', '--yes']);
     const run = await runOps(['automation', 'resume', '--env', 'prod']);
     expect(run.code).toBe(2);
-    expect(run.stderr).toContain('Not a terminal: pass --yes');
+    expect(run.stderr).toContain('stdin is not a terminal; pass --yes');
     expect(await opsTable().item('AUTOMATION', 'PAUSE')).toBeDefined();
   });
 

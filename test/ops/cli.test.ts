@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-sfn';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { OPS_CLI_CALLS } from '../../lib/ops/calls';
+import { SpendWorld } from '../helpers/spend-world';
 import { checkSentAgainst } from '../iam/declared-calls';
 import {
   ALARMS,
@@ -407,19 +408,53 @@ describe('batch', () => {
     expect(cliMocks.ecs).not.toHaveReceivedCommand(StopTaskCommand);
   });
 
-  it('enable: refused while the budget is exceeded (exit 2), unless --force', async () => {
+  it('enable: refused while the total spend (LLM and AWS) is at or over the threshold (exit 2), unless --force', async () => {
     await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'DISABLED' } });
+    // November to date, as the spend guard reads it: LLM $1,950.25 + AWS $200.50 = $2,150.75.
+    new SpendWorld(new Date('2026-11-25T04:12:35.000Z'))
+      .cost('2026-11-22T02:00:00.000Z', 'batch', 1550.25, { calls: 2000 })
+      .cost('2026-11-24T15:00:00.000Z', 'interactive', 400, { calls: 800 })
+      .awsSpend({ batch: 12, interactive: 150, infrastructure: 38.5, monthly: 200.5 })
+      .install(cliMocks);
     const refused = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
-      /Refused: Budget fa-ai-system-prod-monthly: actual spend \$2,150.75 is still at or over/,
+      /Refused: Budget total: actual spend \$2,150.75 is still at or over the kill threshold \$2,000.00/,
     );
+    expect(refused.stderr).toContain('LLM batch $1,550.25 (CloudWatch LlmCostUsd, 2,000 calls)');
+    expect(refused.stderr).toContain('AWS $200.50 (AWS Budgets fa-ai-system-prod-monthly ActualSpend)');
     expect(cliMocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
 
     const forced = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('Batch re-enabled (prod) by alice, FORCED over budget: fixed.');
+    expect(forced.stdout).toContain('Total spend: total $2,150.75 of $2,000.00 (107.5%)');
     expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('ENABLED');
+  });
+
+  it('enable: re-enables under the threshold, by the figures the spend guard reads', async () => {
+    await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'DISABLED' } });
+    new SpendWorld(new Date('2026-11-25T04:12:35.000Z'))
+      .cost('2026-11-22T02:00:00.000Z', 'batch', 900, { calls: 1500 })
+      .awsSpend({ batch: 12, interactive: 150, infrastructure: 38.5, monthly: 200.5 })
+      .install(cliMocks);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'under budget']);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain('Total spend: total $1,100.50 of $2,000.00 (55.0%)');
+    expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('ENABLED');
+  });
+
+  it('enable: refused when the spend cannot be read (exit 2), naming what could not be', async () => {
+    await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'DISABLED' } });
+    const spend = new SpendWorld(new Date('2026-11-25T04:12:35.000Z'))
+      .awsSpend({ batch: 12, interactive: 150, infrastructure: 38.5, monthly: 200.5 })
+      .install(cliMocks);
+    spend.getMetricDataError = () =>
+      awsError('AccessDeniedException', 'not authorized to perform cloudwatch:GetMetricData');
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'r']);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('LLM batch unknown: GetMetricData failed: AccessDeniedException');
+    expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('DISABLED');
   });
 
   it('disable needs a reason', async () => {

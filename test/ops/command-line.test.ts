@@ -58,7 +58,7 @@ describe('ops command line', () => {
       expect(result.code).toBe(0);
       expect(result.stdout).toMatch(new RegExp(`^Usage: npm run ops -- ${name}\\b`));
       for (const option of Object.keys(command?.options ?? {}))
-        expect(result.stdout).toContain(`--${option}`);
+        expect(result.stdout).toContain(`--${option.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`);
       expect(result.stdout).toContain('--env <dev|staging|prod>');
       expect(result.built).toBe(0);
     },

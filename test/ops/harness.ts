@@ -8,6 +8,7 @@
 import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import {
   DescribeServicesCommand,
   ECSClient,
@@ -16,11 +17,15 @@ import {
   StopTaskCommand,
 } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { RDSClient } from '@aws-sdk/client-rds';
+import { S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
-import type { OpsManifest } from '../../lib/ops/manifest';
+import { DATABASE_MANIFEST_OUTPUT_KEY, MANIFEST_OUTPUT_KEY, type OpsManifest } from '../../lib/ops/manifest';
 import { mockClient } from '../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import {
@@ -42,6 +47,12 @@ import {
 export const CLUSTER = 'fa-ai-system-cluster';
 export const BATCH_STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
 export const SCHEDULE_STATE_PARAMETER = '/fa-ai-system/prod/batch/schedule-state';
+
+export const DB_INSTANCE = 'fa-ai-system-db';
+export const INSPECT_FUNCTION = 'fa-ai-system-prod-service-DatabaseInspectHandlerFun-AbCdEf123456';
+export const MAINTENANCE_FUNCTION = 'fa-ai-system-prod-statef-DatabaseMaintenanceHandle-GhIjKl789012';
+export const BACKUPS_BUCKET = `fa-ai-backups-prod-${ACCOUNT_ID}-${REGION}`;
+export const DATA_KEY_ARN = `arn:aws:kms:${REGION}:${ACCOUNT_ID}:key/1234abcd-12ab-34cd-56ef-1234567890ab`;
 
 const topic = (p: string) => `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-${p}`;
 
@@ -73,6 +84,40 @@ export const MANIFEST: OpsManifest = {
     killThresholdPercent: 100,
   },
   accountId: ACCOUNT_ID,
+  healthThresholds: {
+    errorRateMax: 0.01,
+    errorRateHigh: 0.1,
+    p95MaxSeconds: 3,
+    batchSuccessMin: 1,
+    batchLookbackHours: 192,
+    batchMaxRunningMinutes: 240,
+  },
+  spend: {
+    budgets: [
+      { id: 'batch', limitUsd: 1200, awsBudgetName: 'fa-ai-system-prod-batch' },
+      { id: 'interactive', limitUsd: 600, awsBudgetName: 'fa-ai-system-prod-interactive' },
+      { id: 'infrastructure', limitUsd: 200, awsBudgetName: 'fa-ai-system-prod-infrastructure' },
+      { id: 'total', limitUsd: 2000, awsBudgetName: 'fa-ai-system-prod-monthly' },
+    ],
+    killSwitchPercent: 100,
+    maxCallCostUsd: 10,
+    awsSettleHours: 12,
+  },
+  database: {
+    instanceIdentifier: DB_INSTANCE,
+    inspectFunction: INSPECT_FUNCTION,
+    maintenanceFunction: MAINTENANCE_FUNCTION,
+  },
+  backup: {
+    bucket: BACKUPS_BUCKET,
+    prefix: 'db/',
+    keyArn: DATA_KEY_ARN,
+    taskFamily: 'fa-ai-system-db-backup',
+    containers: { dump: 'pg-dump', upload: 'upload' },
+    subnets: ['subnet-0a1b2c3d4e5f60718', 'subnet-0f1e2d3c4b5a69788'],
+    securityGroup: 'sg-0123456789abcdef0',
+    logGroup: '/ecs/fa-ai-system-db-backup',
+  },
 };
 
 export const cliMocks = {
@@ -80,6 +125,11 @@ export const cliMocks = {
   cloudformation: mockClient(CloudFormationClient),
   ecs: mockClient(ECSClient),
   budgets: mockClient(BudgetsClient),
+  lambda: mockClient(LambdaClient),
+  rds: mockClient(RDSClient),
+  s3: mockClient(S3Client),
+  logs: mockClient(CloudWatchLogsClient),
+  elasticache: mockClient(ElastiCacheClient),
 };
 
 const mockedClients = {
@@ -87,6 +137,11 @@ const mockedClients = {
   cloudformation: new CloudFormationClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
+  lambda: new LambdaClient({ region: REGION }),
+  rds: new RDSClient({ region: REGION }),
+  s3: new S3Client({ region: REGION }),
+  logs: new CloudWatchLogsClient({ region: REGION }),
+  elasticache: new ElastiCacheClient({ region: REGION }),
 };
 
 let current: LocalOpsTable | undefined;
@@ -177,11 +232,19 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
   // The helper names it: its counter is shared by every harness in the worker (one engine).
   current = await createOpsTable();
   await current.seed(...(setup.items ?? []));
-  for (const mock of [cliMocks.cloudformation, cliMocks.ecs, cliMocks.scheduler, cliMocks.budgets])
+  for (const mock of [
+    cliMocks.cloudformation,
+    cliMocks.ecs,
+    cliMocks.scheduler,
+    cliMocks.budgets,
+    cliMocks.lambda,
+    cliMocks.rds,
+    cliMocks.s3,
+    cliMocks.logs,
+    cliMocks.elasticache,
+  ])
     mock.reset();
-  cliMocks.cloudformation
-    .on(DescribeStacksCommand)
-    .resolves(stack([{ OutputKey: 'OpsManifest', OutputValue: JSON.stringify(manifestOf(current)) }]));
+  cliMocks.cloudformation.on(DescribeStacksCommand).resolves(stack(manifestOutputs(manifestOf(current))));
   cliMocks.ecs
     .on(DescribeServicesCommand)
     .resolves({ services: [service('blue'), service('green')], failures: [] });
@@ -233,6 +296,17 @@ export async function resetCli(setup: CliSetup = {}): Promise<LocalOpsTable> {
     },
   });
   return current;
+}
+
+/** The two outputs the service stack writes a manifest into (database and backup in the second). */
+export function manifestOutputs(manifest: OpsManifest): Array<{ OutputKey: string; OutputValue: string }> {
+  const { database, backup, ...rest } = manifest;
+  return [
+    { OutputKey: MANIFEST_OUTPUT_KEY, OutputValue: JSON.stringify(rest) },
+    ...(database || backup
+      ? [{ OutputKey: DATABASE_MANIFEST_OUTPUT_KEY, OutputValue: JSON.stringify({ database, backup }) }]
+      : []),
+  ];
 }
 
 /** {@link MANIFEST} naming `table` as the ops table. */

@@ -87,7 +87,7 @@ function firingsByPeriod(schedule: Schedule, period: Period): Map<string, string
 }
 
 describe('scheduled runs across daylight saving, 2027-2029', () => {
-  it('finds the six schedules of every environment', () => {
+  it('finds the seven schedules of every environment', () => {
     for (const env of ENVIRONMENT_NAMES) {
       const ids = schedules.filter((s) => s.label.startsWith(`${env} `)).map((s) => s.label.split(' ')[1]);
       expect(ids.map((id) => id?.replace(/[0-9A-F]{8}$/, '')).sort()).toEqual([
@@ -96,6 +96,7 @@ describe('scheduled runs across daylight saving, 2027-2029', () => {
         'DatabaseMaintenanceWeekly',
         'HealthCheckLight',
         'HealthCheckMorning',
+        'SpendGuardSchedule',
         'SpendReconciliationDaily',
       ]);
     }

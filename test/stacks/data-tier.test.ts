@@ -85,7 +85,7 @@ describe('database', () => {
     });
   });
 
-  it('admits only the service and batch tasks, the migrations Lambda and the maintenance Lambda', () => {
+  it('admits only the service and batch tasks, the dump task and the migrations, maintenance and inspection Lambdas', () => {
     const dbGroup = resourcesOf(prod, 'AWS::EC2::SecurityGroup').find(([, r]) =>
       String(r.Properties.GroupDescription).includes('PostgreSQL'),
     );
@@ -98,11 +98,13 @@ describe('database', () => {
     const inStateful = rulesFor(prod, (g) => JSON.stringify(g).includes(`"${dbGroupId}"`));
     const inService = rulesFor(prodService, (g) => JSON.stringify(g).includes('DatabaseSecurityGroup'));
     const sources = [...inStateful, ...inService].map((p) => JSON.stringify(p.SourceSecurityGroupId));
-    expect(sources).toHaveLength(4);
+    expect(sources).toHaveLength(6);
     expect(sources.some((s) => s.includes('DatabaseMigrationsHandler'))).toBe(true);
     expect(sources.some((s) => s.includes('DatabaseMaintenanceHandler'))).toBe(true);
     expect(inService.map((p) => JSON.stringify(p.SourceSecurityGroupId)).sort()).toEqual([
       expect.stringContaining('BatchSecurityGroup'),
+      expect.stringContaining('DatabaseBackupSecurityGroup'),
+      expect.stringContaining('DatabaseInspectHandlerFunctionSecurityGroup'),
       expect.stringContaining('ServiceServiceSecurityGroup'),
     ]);
     for (const rule of [...inStateful, ...inService]) {

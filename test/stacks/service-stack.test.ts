@@ -122,7 +122,10 @@ describe('ECS cluster and services', () => {
 
   it("gives every task the app runs (both colours and the batch) the detector's and router's settings", () => {
     const expected = appSettingsEnvironment('prod', prodConfig.app);
-    const tasks = Object.values(prod.findResources('AWS::ECS::TaskDefinition'));
+    // Every task definition but the database dump's (postgres and AWS CLI images, no app).
+    const tasks = Object.values(prod.findResources('AWS::ECS::TaskDefinition')).filter(
+      (t) => t.Properties.Family !== 'fa-ai-system-db-backup',
+    );
     expect(tasks).toHaveLength(3);
     for (const task of tasks) {
       const env = Object.fromEntries(

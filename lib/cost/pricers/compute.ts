@@ -1,4 +1,4 @@
-import { INITIAL_DESIRED_COUNT_METADATA } from '../../naming';
+import { GET_METRIC_DATA_METRICS_METADATA, INITIAL_DESIRED_COUNT_METADATA } from '../../naming';
 import type { Pricer, PricingContext } from '../context';
 import { monthlyOccurrences } from '../schedules';
 import { asNumber, asString, type CfnResource, flattenString, isRecord, referencedId } from '../template';
@@ -214,6 +214,18 @@ export const priceLambdaFunction: Pricer = (ctx, id, resource) => {
       assumption: `invoked by ${scheduled.schedules.join(', ')}; ${seconds} s per invocation; free tier not credited`,
     });
   }
+  const metrics = metricsPerInvocation(resource);
+  if (scheduled && scheduled.perMonth > 0 && metrics !== undefined) {
+    ctx.addFixed({
+      resource: id,
+      type: resource.Type,
+      description: `GetMetricData of scheduled invocations, ${metrics} metrics each`,
+      quantity: scheduled.perMonth * metrics,
+      unit: 'metric requested',
+      unitPriceUsd: ctx.prices.cloudWatch.getMetricDataPer1kMetrics / 1000,
+      assumption: `invoked by ${scheduled.schedules.join(', ')}; as its construct records them (${GET_METRIC_DATA_METRICS_METADATA})`,
+    });
+  }
   ctx.addUsage(
     id,
     resource.Type,
@@ -221,6 +233,11 @@ export const priceLambdaFunction: Pricer = (ctx, id, resource) => {
     lambdaUnitPrices(ctx, gbSecond),
   );
 };
+
+/** The metrics each invocation requests with GetMetricData, as the function's construct records them. */
+function metricsPerInvocation(resource: CfnResource): number | undefined {
+  return asNumber(resource.Metadata?.[GET_METRIC_DATA_METRICS_METADATA]);
+}
 
 /** States of a state machine definition, nested Map and Parallel states included. */
 function countStates(definition: unknown): number {

@@ -74,6 +74,8 @@ export interface PriceTable {
     readonly vendedLogsIngestGb: number;
     /** Vended logs delivered to S3. */
     readonly vendedLogsS3Gb: number;
+    /** GetMetricData, per 1,000 metrics requested. */
+    readonly getMetricDataPer1kMetrics: number;
   };
   readonly lambda: {
     readonly perMillionRequests: number;

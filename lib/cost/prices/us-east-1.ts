@@ -9,10 +9,10 @@ import type { PriceTable } from './types';
  * bump `version` and `date` when you correct one.
  */
 export const US_EAST_1: PriceTable = {
-  version: '2026-11-25.1',
+  version: '2026-12-02.1',
   currency: 'USD',
   region: 'us-east-1',
-  date: '2026-11-25',
+  date: '2026-12-02',
   source:
     'Public AWS on-demand list prices for us-east-1 (aws.amazon.com/<service>/pricing) as known in 2025, ' +
     'transcribed from memory without network access; not verified against the AWS Price List API',
@@ -74,6 +74,7 @@ export const US_EAST_1: PriceTable = {
     logsStorageGbMonth: 0.03,
     vendedLogsIngestGb: 0.5,
     vendedLogsS3Gb: 0.25,
+    getMetricDataPer1kMetrics: 0.01,
   },
   lambda: { perMillionRequests: 0.2, gbSecond: { x86_64: 0.0000166667, arm64: 0.0000133334 } },
   stepFunctions: { standardPer1kTransitions: 0.025, expressPerMillionRequests: 1 },

@@ -18,9 +18,10 @@ import {
   resumeAutomation,
 } from '../../../core/automation';
 import { describeError } from '../../../lambdas/shared/traffic';
-import { custom, flag, integer, text } from '../../cli/args';
+import { custom, integer, text } from '../../cli/args';
+import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
-import { EXIT, RefusedError, UsageError } from '../errors';
+import { EXIT, UsageError } from '../errors';
 import { ago, type CommandResult, table, when } from '../output';
 
 const UNTIL_SYNTAX = /^(\d+[mhd]|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))$/;
@@ -38,21 +39,6 @@ const until = custom(
     return value.trim();
   },
 ).required();
-const yes = flag('do it without asking (required when not run in a terminal)');
-
-/**
- * Goes ahead when `--yes` was given or the operator confirms in a terminal; otherwise refuses
- * (exit 2), saying what would have been done.
- */
-async function confirmed(ctx: CommandContext, given: boolean, plan: string): Promise<void> {
-  if (given) return;
-  if (ctx.confirm === undefined) {
-    throw new RefusedError(`${plan}\nNot a terminal: pass --yes to do it. Nothing changed.`);
-  }
-  if (!(await ctx.confirm(`${plan}\nProceed? [y/N] `)))
-    throw new RefusedError('Not confirmed: nothing changed.');
-}
-
 /** Pauses every automated action (audited). */
 export async function automationPauseCommand(
   ctx: CommandContext,
@@ -68,11 +54,13 @@ export async function automationPauseCommand(
     throw error;
   }
   const env = ctx.manifest.environment;
-  await confirmed(
+  await confirmChange(
     ctx,
+    [
+      `This pauses every automated action of ${env} (remediation, automatic traffic rollback, kill switch) ` +
+        `until ${end.toISOString()}: ${command.reason}. Each one then only tells its alarm's topic what it would have done.`,
+    ],
     command.yes,
-    `This pauses every automated action of ${env} (remediation, automatic traffic rollback, kill switch) ` +
-      `until ${end.toISOString()}: ${command.reason}. Each one then only tells its alarm's topic what it would have done.`,
   );
   const result = await pauseAutomation(ctx.clients.ddb, ctx.manifest.opsTable, {
     environment: env,
@@ -108,10 +96,10 @@ export async function automationResumeCommand(
       data: { resumed: false },
     };
   }
-  await confirmed(
+  await confirmChange(
     ctx,
+    [`This resumes every automated action of ${env} (${describePause(pause)}).`],
     command.yes,
-    `This resumes every automated action of ${env} (${describePause(pause)}).`,
   );
   const result = await resumeAutomation(ctx.clients.ddb, ctx.manifest.opsTable, {
     environment: env,
@@ -209,7 +197,11 @@ export const AUTOMATION_COMMANDS: readonly OpsCommand[] = [
     description:
       'Remediation, the automatic traffic rollback and the kill switch then change nothing: each tells ' +
       "its alarm's topic what it would have done. The pause ends by itself at --until.",
-    options: { reason: text('why, for the audit trail and the notices', '"..."').required(), until, yes },
+    options: {
+      reason: text('why, for the audit trail and the notices', '"..."').required(),
+      until,
+      yes: YES,
+    },
     run: automationPauseCommand,
   }),
   opsCommand({
@@ -217,7 +209,7 @@ export const AUTOMATION_COMMANDS: readonly OpsCommand[] = [
     summary: 'end the pause now, audited',
     options: {
       reason: text('why, for the audit trail', '"..."').default('resumed by hand', '"resumed by hand"'),
-      yes,
+      yes: YES,
     },
     run: automationResumeCommand,
   }),

@@ -2,12 +2,14 @@
 
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
 import {
-  type BudgetGuardConfig,
   disableBatch,
   getKillSwitchState,
+  type ReenableSpendCheck,
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
+import { usd } from '../../../lambdas/shared/kill-switch/messages';
 import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
@@ -18,8 +20,12 @@ import type { OpsManifest } from '../manifest';
 import { ago, type CommandResult, table, when } from '../output';
 import { silentLogger } from './silent';
 
-/** The batch controls' configuration, from the manifest (alerts go to the P1 topic, as the budget guard's). */
-export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
+/**
+ * The batch controls' configuration, from the manifest: the budget guard contract's values, as
+ * the Lambda has them (alerts go to the P1 topic, as the budget guard's). Without `automation`:
+ * a human's batch disable is not automation and goes through no pause or repeat guard.
+ */
+export function batchConfigOf(manifest: OpsManifest): Omit<BudgetGuardValues, 'automation'> {
   return {
     environment: manifest.environment,
     killSwitchBudgetName: manifest.batch.killSwitchBudgetName,
@@ -33,6 +39,20 @@ export function batchConfigOf(manifest: OpsManifest): BudgetGuardConfig {
     batchTaskFamily: manifest.batch.taskFamily,
     alertTopicArn: manifest.topics.P1,
     budgetAccountId: manifest.accountId,
+  };
+}
+
+/** How `batch enable` reads the spend: the spend guard's settings, from the manifest (undefined for older stacks). */
+export function spendCheckOf(manifest: OpsManifest): ReenableSpendCheck | undefined {
+  const spend = manifest.spend;
+  if (spend === undefined) return undefined;
+  return {
+    environment: manifest.environment,
+    accountId: manifest.accountId,
+    budgets: spend.budgets,
+    maxCallCostUsd: spend.maxCallCostUsd,
+    awsSettleHours: spend.awsSettleHours,
+    killSwitchPercent: spend.killSwitchPercent,
   };
 }
 
@@ -168,6 +188,7 @@ export async function batchEnableCommand(
   const result = await reenableBatch(
     ctx.clients,
     config,
+    spendCheckOf(ctx.manifest),
     { actor: ctx.actor, reason: command.reason, force: command.force },
     { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
   );
@@ -175,8 +196,7 @@ export async function batchEnableCommand(
     exitCode: EXIT.ok,
     lines: [
       `Batch re-enabled (${ctx.manifest.environment}) by ${ctx.actor}${result.forced ? ', FORCED over budget' : ''}: ${command.reason}.`,
-      `Budget ${config.killSwitchBudgetName}: actual ${result.actualSpend} of ${result.budgetLimit} ` +
-        `(kill threshold ${result.thresholdAmount}).`,
+      `Total spend: ${result.figures} (kill threshold ${usd(result.thresholdAmount)}).`,
       `Schedule ${config.batchScheduleGroup}/${config.batchScheduleName} and ${config.batchScheduleStateParameter}: ENABLED.`,
     ],
     data: result,

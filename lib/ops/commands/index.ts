@@ -5,13 +5,19 @@
 
 import type { OpsCommand } from '../context';
 import { AUTOMATION_COMMANDS } from './automation';
+import { BACKUP_COMMANDS } from './backup';
 import { BATCH_COMMANDS } from './batch';
+import { DB_COMMANDS } from './db';
+import { DIAGNOSE_COMMANDS } from './diagnose';
 import { STATUS_COMMANDS } from './status';
 import { TRAFFIC_COMMANDS } from './traffic';
 
 export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...TRAFFIC_COMMANDS,
   ...STATUS_COMMANDS,
+  ...DIAGNOSE_COMMANDS,
   ...BATCH_COMMANDS,
   ...AUTOMATION_COMMANDS,
+  ...DB_COMMANDS,
+  ...BACKUP_COMMANDS,
 ];

@@ -5,8 +5,7 @@ import {
   DescribeTargetHealthCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { configFromEnv as healthConfigFromEnv } from '../../../lambdas/health-check/config';
-import { runHealthCheck } from '../../../lambdas/health-check/logic';
+import { type CheckTarget, runHealthCheck } from '../../../lambdas/health-check/logic';
 import { formatReport } from '../../../lambdas/health-check/report';
 import { withRetry } from '../../../lambdas/shared/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
@@ -119,7 +118,7 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
   };
 }
 
-function summarizeService(service: Service) {
+export function summarizeService(service: Service) {
   const primary = service.deployments?.find((d) => d.status === 'PRIMARY') ?? service.deployments?.[0];
   return {
     status: service.status ?? 'UNKNOWN',
@@ -134,7 +133,7 @@ function summarizeService(service: Service) {
   };
 }
 
-function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
+export function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
   const healthy = descriptions.filter((d) => d.TargetHealth?.State === 'healthy').length;
   const problems = descriptions
     .filter((d) => d.TargetHealth?.State !== 'healthy')
@@ -149,31 +148,22 @@ function summarizeTargets(descriptions: readonly TargetHealthDescription[]) {
 // ---------------------------------------------------------------------------------------------
 // health
 
-/** The health check Lambda's configuration, from the manifest. */
-export function healthConfigOf(manifest: OpsManifest) {
-  const t = manifest.healthThresholds ?? {};
-  const optional = (value: number | undefined) => (value === undefined ? undefined : String(value));
-  return healthConfigFromEnv({
-    ENVIRONMENT: manifest.environment,
-    ECS_CLUSTER: manifest.clusterName,
-    SERVICES: JSON.stringify(COLOURS.map((colour) => ({ colour, serviceName: manifest.services[colour] }))),
-    TARGET_GROUPS: JSON.stringify(
-      COLOURS.map((colour) => ({
-        colour,
-        targetGroupArn: manifest.targetGroups[colour].arn,
-        targetGroupFullName: manifest.targetGroups[colour].fullName,
-      })),
-    ),
-    LOAD_BALANCER_FULL_NAME: manifest.loadBalancerFullName,
-    OPS_TABLE_NAME: manifest.opsTable,
-    TOPIC_ARNS: JSON.stringify(manifest.topics),
-    ERROR_RATE_MAX: optional(t.errorRateMax),
-    ERROR_RATE_HIGH: optional(t.errorRateHigh),
-    P95_MAX_SECONDS: optional(t.p95MaxSeconds),
-    BATCH_SUCCESS_MIN: optional(t.batchSuccessMin),
-    BATCH_LOOKBACK_HOURS: optional(t.batchLookbackHours),
-    BATCH_MAX_RUNNING_MINUTES: optional(t.batchMaxRunningMinutes),
-  });
+/** What the health check Lambda checks, from the manifest: the deployed thresholds included. */
+export function healthConfigOf(manifest: OpsManifest): CheckTarget {
+  return {
+    environment: manifest.environment,
+    ecsCluster: manifest.clusterName,
+    services: COLOURS.map((colour) => ({ colour, serviceName: manifest.services[colour] })),
+    targetGroups: COLOURS.map((colour) => ({
+      colour,
+      targetGroupArn: manifest.targetGroups[colour].arn,
+      targetGroupFullName: manifest.targetGroups[colour].fullName,
+    })),
+    loadBalancerFullName: manifest.loadBalancerFullName,
+    opsTableName: manifest.opsTable,
+    topicArns: manifest.topics,
+    thresholds: manifest.healthThresholds,
+  };
 }
 
 /** The health check's report, as the scheduled Lambda sends it; exit 1 unless HEALTHY. */

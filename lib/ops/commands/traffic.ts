@@ -123,7 +123,11 @@ function driftAdvice(lock: ShiftLock | undefined): string[] {
   ];
 }
 
-function describeLastShift(shift: LastShift | undefined, error: string | undefined, now: Date): string[] {
+export function describeLastShift(
+  shift: LastShift | undefined,
+  error: string | undefined,
+  now: Date,
+): string[] {
   if (error) return [`Last shift: UNKNOWN (${error}).`];
   if (!shift) return ['Last shift: none recorded.'];
   const endedAt = shift.completedAt ?? shift.rolledBackAt;

@@ -1,4 +1,13 @@
-import { BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
+import {
+  BudgetsClient,
+  DescribeBudgetCommand,
+  type DescribeBudgetCommandInput,
+} from '@aws-sdk/client-budgets';
+import {
+  CloudWatchClient,
+  GetMetricDataCommand,
+  type GetMetricDataCommandInput,
+} from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
@@ -13,51 +22,48 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, vi } from 'vitest';
+import { budgetGuardContract } from '../../../core/contracts/budget-guard';
 import type { HandlerDeps } from '../../../lambdas/budget-guard/handler';
-import type { BatchControlClients, BudgetGuardConfig } from '../../../lambdas/budget-guard/logic';
+import type {
+  BatchControlClients,
+  BudgetGuardConfig,
+  ReenableSpendCheck,
+} from '../../../lambdas/budget-guard/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
-import { automationEnv, scheduleCreated } from '../../helpers/automation';
+import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
-import { mockClient } from '../../helpers/aws-mock';
+import { mockClient, mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
+import { SpendWorld } from '../../helpers/spend-world';
 import { ACCOUNT_ID, BUDGET_NAME, REGION } from './fixtures';
 
 export const STATE_MACHINE_ARN = `arn:aws:states:${REGION}:${ACCOUNT_ID}:stateMachine:fa-ai-system-prod-weekly-batch`;
 export const ALERT_TOPIC_ARN = `arn:aws:sns:${REGION}:${ACCOUNT_ID}:fa-ai-system-prod-alerts-p1`;
 
-/** The function's environment as the stack sets it. */
-export const ENV = {
-  ENVIRONMENT: 'prod',
-  KILL_SWITCH_BUDGET_NAME: BUDGET_NAME,
-  KILL_THRESHOLD_PERCENT: '100',
-  OPS_TABLE_NAME: 'fa-ai-system-prod-ops',
-  BATCH_SCHEDULE_NAME: 'fa-ai-system-prod-weekly-batch',
-  BATCH_SCHEDULE_GROUP: 'default',
-  BATCH_SCHEDULE_STATE_PARAMETER: '/fa-ai-system/prod/batch/schedule-state',
-  BATCH_STATE_MACHINE_ARN: STATE_MACHINE_ARN,
-  ECS_CLUSTER: 'fa-ai-system-prod',
-  BATCH_TASK_FAMILY: 'fa-ai-system-prod-batch',
-  ALERT_TOPIC_ARN,
-  AWS_ACCOUNT_ID: ACCOUNT_ID,
-  // The pause, repeat guard and verification (core/automation).
-  ...automationEnv('fa-ai-system-prod-ops'),
-  // Present in every Lambda environment; must be ignored.
-  AWS_REGION: REGION,
-} as const;
-
-/** {@link ENV} as the logic functions take it. */
+/** What the logic functions take: the stack's values without the account (see {@link ENV}). */
 export const CONFIG: BudgetGuardConfig = {
   environment: 'prod',
   killSwitchBudgetName: BUDGET_NAME,
   killThresholdPercent: 100,
-  opsTableName: ENV.OPS_TABLE_NAME,
-  batchScheduleName: ENV.BATCH_SCHEDULE_NAME,
-  batchScheduleGroup: ENV.BATCH_SCHEDULE_GROUP,
-  batchScheduleStateParameter: ENV.BATCH_SCHEDULE_STATE_PARAMETER,
+  opsTableName: 'fa-ai-system-prod-ops',
+  batchScheduleName: 'fa-ai-system-prod-weekly-batch',
+  batchScheduleGroup: 'default',
+  batchScheduleStateParameter: '/fa-ai-system/prod/batch/schedule-state',
   batchStateMachineArn: STATE_MACHINE_ARN,
-  ecsCluster: ENV.ECS_CLUSTER,
-  batchTaskFamily: ENV.BATCH_TASK_FAMILY,
+  ecsCluster: 'fa-ai-system-prod',
+  batchTaskFamily: 'fa-ai-system-prod-batch',
   alertTopicArn: ALERT_TOPIC_ARN,
+};
+
+/** The function's environment as the stack sets it (the contract's serializer). */
+export const ENV: Readonly<Record<string, string>> = {
+  ...budgetGuardContract.serialize({
+    ...CONFIG,
+    budgetAccountId: ACCOUNT_ID,
+    automation: automationSettings(CONFIG.opsTableName),
+  }),
+  // Present in every Lambda environment; must be ignored.
+  AWS_REGION: REGION,
 };
 
 /** The schedule's definition as GetSchedule returns it (every field UpdateSchedule takes set). */
@@ -117,6 +123,12 @@ Object.defineProperty(offlineDdb, 'send', {
   configurable: true,
 });
 
+/**
+ * CloudWatch, mocked on this instance (not the class): other harnesses of the same file (the ops
+ * CLI's) mock the class, and the two stubs must not replace each other.
+ */
+const cloudwatch = new CloudWatchClient({ region: REGION });
+
 export const mocks = {
   scheduler: mockClient(SchedulerClient),
   sfn: mockClient(SFNClient),
@@ -126,6 +138,7 @@ export const mocks = {
   /** Rejects every command (see {@link offlineDdb}); tests that reach the table use {@link world}. */
   ddb: mockClient(offlineDdb),
   budgets: mockClient(BudgetsClient),
+  cloudwatch: mockInstance(cloudwatch),
 };
 
 /** The other services' mocked clients, and a DynamoDB that rejects every command. */
@@ -137,7 +150,33 @@ export const clients: BatchControlClients = {
   sns: new SNSClient({ region: REGION }),
   ddb: offlineDdb,
   budgets: new BudgetsClient({ region: 'us-east-1' }),
+  cloudwatch,
 };
+
+/** How re-enabling reads the spend in prod: the spend guard's settings (the stack's OpsManifest). */
+export const SPEND_CHECK: ReenableSpendCheck = {
+  environment: 'prod',
+  accountId: ACCOUNT_ID,
+  budgets: [
+    { id: 'batch', limitUsd: 1200, awsBudgetName: 'fa-ai-system-prod-batch' },
+    { id: 'interactive', limitUsd: 600, awsBudgetName: 'fa-ai-system-prod-interactive' },
+    { id: 'infrastructure', limitUsd: 200, awsBudgetName: 'fa-ai-system-prod-infrastructure' },
+    { id: 'total', limitUsd: 2000, awsBudgetName: BUDGET_NAME },
+  ],
+  maxCallCostUsd: 10,
+  awsSettleHours: 12,
+  killSwitchPercent: 100,
+};
+
+let spendWorld = new SpendWorld(new Date('2026-12-15T09:30:00.000Z'));
+
+/**
+ * The spend {@link resetMocks} answers CloudWatch and Budgets with: December 2026, LLM batch
+ * $900.00 and interactive $400.12, AWS $200.00 in all: $1,500.12 of the $2,000.00 total.
+ */
+export function spend(): SpendWorld {
+  return spendWorld;
+}
 
 /** A kill switch world: the other services mocked (happy path), the ops table on the local engine. */
 export interface World {
@@ -161,8 +200,16 @@ export async function world(setup: MockSetup = {}): Promise<World> {
 let worlds = 0;
 
 /** The function's environment naming `table`. */
-export function envOf(table: LocalOpsTable) {
-  return { ...ENV, OPS_TABLE_NAME: table.tableName, ...automationEnv(table.tableName) };
+export function envOf(table: LocalOpsTable): Record<string, string> {
+  return {
+    ...ENV,
+    ...budgetGuardContract.serialize({
+      ...configOf(table),
+      budgetAccountId: ACCOUNT_ID,
+      // The pause, repeat guard and verification (core/automation).
+      automation: automationSettings(table.tableName),
+    }),
+  };
 }
 
 /** {@link CONFIG} naming `table`. */
@@ -248,24 +295,24 @@ export function resetMocks(setup: MockSetup = {}): void {
   mocks.ecs.on(StopTaskCommand).callsFake(track('StopTask', () => ({ ...meta, task: {} })));
   mocks.ssm.on(PutParameterCommand).callsFake(track('PutParameter', () => ({ ...meta, Version: 7 })));
   mocks.sns.on(PublishCommand).callsFake(track('Publish', () => ({ ...meta, MessageId: 'published-1' })));
+  spendWorld = new SpendWorld(new Date('2026-12-15T09:30:00.000Z'))
+    .cost('2026-12-06T01:00:00.000Z', 'batch', 4.5, { calls: 10 })
+    .cost('2026-12-06T01:00:00.000Z', 'batch', 895.5, { model: 'haiku', calls: 1990 })
+    .cost('2026-12-10T15:00:00.000Z', 'interactive', 0.12, {
+      provider: 'openai',
+      model: 'embedding',
+      calls: 4,
+    })
+    .cost('2026-12-10T15:00:00.000Z', 'interactive', 400, { calls: 1000 })
+    .awsSpend({ batch: 10, interactive: 120, infrastructure: 70, monthly: 200 });
   mocks.budgets
     .on(DescribeBudgetCommand)
     .callsFake(
-      track('DescribeBudget', () => ({ ...meta, Budget: budget({ actual: '1500.12', limit: '2000.0' }) })),
+      track('DescribeBudget', (input: DescribeBudgetCommandInput) => spendWorld.describeBudget(input)),
     );
-}
-
-/** A Budgets DescribeBudget `Budget`. */
-export function budget(amounts: { actual?: string; limit?: string }) {
-  return {
-    BudgetName: BUDGET_NAME,
-    BudgetType: 'COST' as const,
-    TimeUnit: 'MONTHLY' as const,
-    ...(amounts.limit === undefined ? {} : { BudgetLimit: { Amount: amounts.limit, Unit: 'USD' } }),
-    ...(amounts.actual === undefined
-      ? {}
-      : { CalculatedSpend: { ActualSpend: { Amount: amounts.actual, Unit: 'USD' } } }),
-  };
+  mocks.cloudwatch
+    .on(GetMetricDataCommand)
+    .callsFake(track('GetMetricData', (input: GetMetricDataCommandInput) => spendWorld.getMetricData(input)));
 }
 
 export { awsError, metricValue, NO_SLEEP, RoundTripTracker };

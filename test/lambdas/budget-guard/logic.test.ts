@@ -20,12 +20,12 @@ import {
 } from '../../../lambdas/budget-guard/logic';
 import type { BudgetNotification } from '../../../lambdas/budget-guard/parse';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { automationSettings } from '../../helpers/automation';
 import { ACCOUNT_ID, BUDGET_NAME } from './fixtures';
 import {
   ALERT_TOPIC_ARN,
   auditItems,
   awsError,
-  budget,
   CONFIG,
   configOf,
   ENV,
@@ -33,6 +33,8 @@ import {
   expectedScheduleUpdate,
   mocks,
   NO_SLEEP,
+  SPEND_CHECK,
+  spend,
   stateItem,
   type World,
   world,
@@ -111,25 +113,25 @@ describe('decide', () => {
 });
 
 describe('reenableBatch', () => {
+  // Mid-December: AWS Budgets' figure counts (it is not counted in a month's first 12 hours).
+  const MID_MONTH = new Date('2026-12-15T09:30:00.000Z');
+  const AT = { ...OPTIONS, now: () => MID_MONTH };
+  const enable = (force: boolean, reason = 'r') =>
+    reenableBatch(clients, cfg, SPEND_CHECK, { actor: ALICE, reason, force }, AT);
+
   beforeEach(async () => {
     await w.table.seed(ENGAGED);
   });
 
-  it('refuses while the actual spend is still at or over the threshold, changing nothing', async () => {
-    mocks.budgets
-      .on(DescribeBudgetCommand)
-      .resolves({ Budget: budget({ actual: '2000.0', limit: '2000.0' }) });
+  it('refuses while the total spend (LLM and AWS) is still at or over the threshold, changing nothing', async () => {
+    // LLM $1,300.12 (the world's) + AWS $699.88 = $2,000.00.
+    spend().awsSpend({ batch: 10, interactive: 120, infrastructure: 70, monthly: 699.88 });
 
-    const error = await reenableBatch(
-      clients,
-      cfg,
-      { actor: ALICE, reason: 'reviewed', force: false },
-      OPTIONS,
-    ).catch((e: unknown) => e);
+    const error = await enable(false, 'reviewed').catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(BudgetStillExceededError);
     expect(error).toMatchObject({
-      budgetName: BUDGET_NAME,
+      budgetName: 'total',
       actualSpend: 2000,
       budgetLimit: 2000,
       thresholdAmount: 2000,
@@ -137,6 +139,12 @@ describe('reenableBatch', () => {
         'actual spend $2,000.00 is still at or over the kill threshold $2,000.00',
       ),
     });
+    // The figures it used: both LLM components from CloudWatch, AWS from the monthly budget.
+    expect((error as Error).message).toContain('LLM batch $900.00 (CloudWatch LlmCostUsd, 2,000 calls)');
+    expect((error as Error).message).toContain(
+      'LLM interactive $400.12 (CloudWatch LlmCostUsd, 1,004 calls)',
+    );
+    expect((error as Error).message).toContain(`AWS $699.88 (AWS Budgets ${BUDGET_NAME} ActualSpend)`);
     expect(mocks.budgets).toHaveReceivedCommandWith(DescribeBudgetCommand, {
       AccountId: ACCOUNT_ID,
       BudgetName: BUDGET_NAME,
@@ -147,28 +155,52 @@ describe('reenableBatch', () => {
     expect(mocks.sns).not.toHaveReceivedAnyCommand();
   });
 
-  it('refuses when Budgets has no actual spend, unless forced', async () => {
-    mocks.budgets.on(DescribeBudgetCommand).resolves({ Budget: budget({ limit: '2000.0' }) });
-    await expect(
-      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
-    ).rejects.toBeInstanceOf(BudgetSpendUnknownError);
+  it('refuses on the LLM spend alone when AWS spend cannot be read but the rest reaches the threshold', async () => {
+    spend()
+      .cost('2026-12-14T01:00:00.000Z', 'batch', 8)
+      .budget(BUDGET_NAME, () =>
+        awsError('AccessDeniedException', 'not authorized to perform budgets:ViewBudget'),
+      );
+    for (let i = 0; i < 100; i++) spend().cost('2026-12-14T02:00:00.000Z', 'batch', 7);
+
+    const error = await enable(false).catch((e: unknown) => e);
+
+    expect(error).toBeInstanceOf(BudgetStillExceededError);
+    expect((error as Error).message).toContain('actual spend $2,008.12');
+    expect((error as Error).message).toContain('AWS UNKNOWN');
+  });
+
+  it('refuses when Budgets has no actual spend and the rest is under the threshold, unless forced', async () => {
+    spend().budget(BUDGET_NAME, { limit: '2000.0' });
+    const error = await enable(false).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(BudgetSpendUnknownError);
+    expect((error as Error).message).toContain('AWS unknown: Budgets reports no actual spend');
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
 
-    const result = await reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: true }, OPTIONS);
+    const result = await enable(true);
+    expect(result.forced).toBe(true);
+    expect(publishes()[0]?.Message).toContain('FORCED: the spend could not be read in full.');
+  });
+
+  it('refuses without spend settings (a stack deployed before the spend guard), unless forced', async () => {
+    await expect(
+      reenableBatch(clients, cfg, undefined, { actor: ALICE, reason: 'r', force: false }, AT),
+    ).rejects.toThrow(/has no spend settings\): redeploy it; re-enabling refused/);
+    expect(mocks.cloudwatch).not.toHaveReceivedAnyCommand();
+    const result = await reenableBatch(
+      clients,
+      cfg,
+      undefined,
+      { actor: ALICE, reason: 'r', force: true },
+      AT,
+    );
     expect(result.forced).toBe(true);
   });
 
   it('re-enables over budget when forced, and says so', async () => {
-    mocks.budgets
-      .on(DescribeBudgetCommand)
-      .resolves({ Budget: budget({ actual: '2050.5', limit: '2000.0' }) });
+    spend().awsSpend({ batch: 10, interactive: 120, infrastructure: 70, monthly: 750.38 });
 
-    const result = await reenableBatch(
-      clients,
-      cfg,
-      { actor: ALICE, reason: 'month-end report must run', force: true },
-      OPTIONS,
-    );
+    const result = await enable(true, 'month-end report must run');
 
     expect(result).toMatchObject({
       outcome: 'reenabled',
@@ -189,6 +221,8 @@ describe('reenableBatch', () => {
         forceRequested: true,
         actualSpend: 2050.5,
         budgetLimit: 2000,
+        spendState: 'over',
+        figures: expect.stringContaining('total $2,050.50 of $2,000.00 (102.5%)'),
         wasEngaged: true,
       },
     });
@@ -206,12 +240,7 @@ describe('reenableBatch', () => {
   });
 
   it('re-enables under budget: releases the state as read, audits, enables the schedule and parameter', async () => {
-    const result = await reenableBatch(
-      clients,
-      cfg,
-      { actor: ALICE, reason: 'new month', force: false },
-      OPTIONS,
-    );
+    const result = await enable(false, 'new month');
 
     expect(result).toEqual({
       outcome: 'reenabled',
@@ -220,14 +249,15 @@ describe('reenableBatch', () => {
       actualSpend: 1500.12,
       budgetLimit: 2000,
       thresholdAmount: 2000,
-      auditSk: expect.stringMatching(/^2026-12-01T09:30:00\.000Z#[0-9a-f]{8}$/),
+      figures: expect.stringMatching(/^total \$1,500\.12 of \$2,000\.00 \(75\.0%\) = LLM batch \$900\.00/),
+      auditSk: expect.stringMatching(/^2026-12-15T09:30:00\.000Z#[0-9a-f]{8}$/),
     });
     expect(mocks.scheduler).toHaveReceivedCommandWith(GetScheduleCommand, { Name: ENV.BATCH_SCHEDULE_NAME });
     expect(await stateItem(w.table)).toEqual({
       ...ENGAGED,
       engaged: false,
       complete: true,
-      releasedAt: NOW.toISOString(),
+      releasedAt: MID_MONTH.toISOString(),
       releasedBy: ALICE,
       releaseReason: 'new month',
     });
@@ -241,6 +271,7 @@ describe('reenableBatch', () => {
       details: {
         forced: false,
         actualSpend: 1500.12,
+        spendState: 'under',
         engagedAt: ENGAGED.engagedAt,
         engagedBy: 'budget-guard',
       },
@@ -251,8 +282,27 @@ describe('reenableBatch', () => {
     expect(notice?.TopicArn).toBe(ALERT_TOPIC_ARN);
     expect(notice?.Subject).toBe('[prod] Batch re-enabled');
     expect(notice?.Message).toContain(`re-enabled by ${ALICE}: new month`);
-    expect(notice?.Message).toContain('actual spend $1,500.12 of $2,000.00');
+    expect(notice?.Message).toContain('Spend: total $1,500.12 of $2,000.00 (75.0%)');
     expect(notice?.Message).toContain('engaged since 2026-11-25T04:12:35.000Z by budget-guard');
+  });
+
+  it('in the first hours of a month counts no AWS spend (Budgets may still show the month that ended)', async () => {
+    // 09:30 on the 1st: Budgets would still say November's $1,950.00.
+    spend().now = NOW;
+    spend()
+      .cost('2026-12-01T03:00:00.000Z', 'batch', 5)
+      .awsSpend({ batch: 10, interactive: 120, infrastructure: 70, monthly: 1950 });
+    const result = await reenableBatch(
+      clients,
+      cfg,
+      SPEND_CHECK,
+      { actor: ALICE, reason: 'r', force: false },
+      OPTIONS,
+    );
+    expect(result.forced).toBe(false);
+    expect(result.actualSpend).toBe(5);
+    expect(result.figures).toContain('AWS at least $0.00');
+    expect(mocks.budgets).not.toHaveReceivedAnyCommand();
   });
 
   it('re-enables without a state item, writing only the audit', async () => {
@@ -260,18 +310,16 @@ describe('reenableBatch', () => {
     w = await world();
     clients = w.clients;
     cfg = configOf(w.table);
-    const result = await reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS);
+    const result = await enable(false);
     expect(result.wasEngaged).toBe(false);
     expect((await w.table.items()).map((i) => i.pk)).toEqual(['AUDIT']);
   });
 
   it('changes nothing when the kill switch engaged again in between', async () => {
     // Engaged again between the read and the release.
-    const again = engagedItem({ engagedAt: '2026-12-01T09:29:59.000Z', attemptId: 'attempt-9' });
+    const again = engagedItem({ engagedAt: '2026-12-15T09:29:59.000Z', attemptId: 'attempt-9' });
     w.table.afterCall('GetItem', 'KILL_SWITCH', () => w.table.seed(again));
-    await expect(
-      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
-    ).rejects.toBeInstanceOf(KillSwitchStateChangedError);
+    await expect(enable(false)).rejects.toBeInstanceOf(KillSwitchStateChangedError);
     expect(await w.table.items()).toEqual([again]);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.ssm).not.toHaveReceivedAnyCommand();
@@ -280,9 +328,7 @@ describe('reenableBatch', () => {
   it('reports and fails when the parameter cannot be written', async () => {
     mocks.ssm.on(PutParameterCommand).rejects(awsError('AccessDeniedException', 'denied'));
 
-    await expect(
-      reenableBatch(clients, cfg, { actor: ALICE, reason: 'r', force: false }, OPTIONS),
-    ).rejects.toBeInstanceOf(ReenableIncompleteError);
+    await expect(enable(false)).rejects.toBeInstanceOf(ReenableIncompleteError);
 
     expect(mocks.scheduler).toHaveReceivedCommandTimes(UpdateScheduleCommand, 1);
     const [audit] = await auditItems(w.table);
@@ -333,11 +379,21 @@ describe('getKillSwitchState', () => {
 });
 
 describe('configFromEnv', () => {
-  it('reads the environment, defaulting the threshold to 100%', () => {
-    const { KILL_THRESHOLD_PERCENT: _t, ...env } = ENV;
-    expect(configFromEnv(env)).toEqual({ ...CONFIG, budgetAccountId: ACCOUNT_ID });
-    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '' }).killThresholdPercent).toBe(100);
-    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '95.5' }).killThresholdPercent).toBe(95.5);
+  it('reads the environment', () => {
+    expect(configFromEnv(ENV)).toEqual({
+      ...CONFIG,
+      budgetAccountId: ACCOUNT_ID,
+      automation: automationSettings(CONFIG.opsTableName),
+    });
+    expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '95' }).killThresholdPercent).toBe(95);
+  });
+
+  it('has no threshold of its own: a missing or blank one fails, naming it (config decides it)', () => {
+    const { KILL_THRESHOLD_PERCENT: _t, ...missing } = ENV;
+    expect(() => configFromEnv(missing)).toThrow(/KILL_THRESHOLD_PERCENT: is required/);
+    expect(() => configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: ' ' })).toThrow(
+      /KILL_THRESHOLD_PERCENT: is required/,
+    );
   });
 
   it('names every bad variable', () => {

@@ -5,6 +5,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { type Client, type ClientConfig, DatabaseError } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
+  type DbMaintenanceValues,
+  dbMaintenanceContract,
+  LAMBDA_RUNTIME_CA_BUNDLE,
+} from '../../../core/contracts/database';
+import {
   type ClosableSqlClient,
   type HandlerDeps,
   handleEvent,
@@ -21,11 +26,15 @@ checkDeclaredCalls('db-maintenance');
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
 const SECRET_ARN = 'arn:aws:secretsmanager:us-east-1:123456789012:secret:fa-ai-db-credentials-AbCdEf';
-const ENV = {
-  DB_SECRET_ARN: SECRET_ARN,
-  DB_NAME: 'fa_ai_db',
-  DB_HOST: 'fa-ai-proxy.proxy-abc123.us-east-1.rds.amazonaws.com',
+/** What the stack gives the function (dbMaintenanceContract's values). */
+const VALUES: DbMaintenanceValues = {
+  secretArn: SECRET_ARN,
+  databaseName: 'fa_ai_db',
+  host: 'fa-ai-proxy.proxy-abc123.us-east-1.rds.amazonaws.com',
+  archiveRetentionDays: 365,
+  caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
 };
+const ENV = dbMaintenanceContract.serialize(VALUES);
 /** The JSON RDS writes into a managed credentials secret. */
 const RDS_SECRET = {
   username: 'fa_ai_admin',
@@ -183,7 +192,7 @@ describe('handleEvent: monthly', () => {
     const calls = { ended: 0 };
     const configs: ClientConfig[] = [];
     const connect = connectVia(() => pgliteClient(calls), configs);
-    const env = { ...ENV, ARCHIVE_RETENTION_DAYS: '180' };
+    const env = dbMaintenanceContract.serialize({ ...VALUES, archiveRetentionDays: 180 });
 
     const result = await handleEvent({ task: 'monthly' }, deps({ connect, env }));
 

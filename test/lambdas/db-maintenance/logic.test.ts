@@ -10,6 +10,8 @@ import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
+/** config's default `database.archiveRetentionDays`: the runbook's "older than a year". */
+const RETENTION_DAYS = 365;
 const DAY_MS = 86_400_000;
 const AUDIT_COLUMNS =
   'id, batch_run_id, ticker, tier, event, status, model_used, cost_usd, details, created_at';
@@ -204,7 +206,7 @@ describe('runMonthlyMaintenance', () => {
     const oldBefore = await auditRows('batch_audit', oldIds);
     const keptBefore = await auditRows('batch_audit', keptIds);
 
-    const report = await runMonthlyMaintenance(client, { now: NOW });
+    const report = await runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS });
 
     expect(report).toMatchObject({
       analyzed: true,
@@ -220,7 +222,7 @@ describe('runMonthlyMaintenance', () => {
     );
     expect(stamped[0]?.n).toBe(2);
 
-    const again = await runMonthlyMaintenance(client, { now: NOW });
+    const again = await runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS });
     expect(again).toMatchObject({ archivedRows: 0, batches: 0 });
     expect(await count('batch_audit_archive')).toBe(2);
     expect(await count('batch_audit')).toBe(3);
@@ -229,7 +231,11 @@ describe('runMonthlyMaintenance', () => {
   it('works through a backlog larger than the batch size in several transactions', async () => {
     await insertAudit([800, 700, 600, 500, 450, 420, 390, 30]);
 
-    const report = await runMonthlyMaintenance(client, { now: NOW, batchSize: 3 });
+    const report = await runMonthlyMaintenance(client, {
+      now: NOW,
+      retentionDays: RETENTION_DAYS,
+      batchSize: 3,
+    });
 
     expect(report).toMatchObject({ archivedRows: 7, batches: 3 });
     expect(await count('batch_audit_archive')).toBe(7);
@@ -254,7 +260,9 @@ describe('runMonthlyMaintenance', () => {
     );
     const before = await auditRows('batch_audit');
 
-    const error = await runMonthlyMaintenance(client, { now: NOW }).catch((e) => e);
+    const error = await runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS }).catch(
+      (e) => e,
+    );
 
     expect(error).toBeInstanceOf(MaintenanceError);
     expect(error).toMatchObject({ step: 'archive', table: 'batch_audit' });
@@ -278,7 +286,11 @@ describe('runMonthlyMaintenance', () => {
     );
     const all = await auditRows('batch_audit');
 
-    const error = await runMonthlyMaintenance(client, { now: NOW, batchSize: 2 }).catch((e) => e);
+    const error = await runMonthlyMaintenance(client, {
+      now: NOW,
+      retentionDays: RETENTION_DAYS,
+      batchSize: 2,
+    }).catch((e) => e);
 
     expect(error).toBeInstanceOf(MaintenanceError);
     expect(error.message).toContain('archive rejected row');
@@ -304,7 +316,7 @@ describe('runMonthlyMaintenance', () => {
       ['batch_audit_archive'],
     );
 
-    const report = await runMonthlyMaintenance(client, { now: NOW });
+    const report = await runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS });
 
     const indexes = report.unusedIndexes.map((i) => i.index);
     expect(indexes).toContain('idx_citations_summary');
@@ -325,10 +337,12 @@ describe('runMonthlyMaintenance', () => {
     [{ batchSize: 1_000_000 }, /batchSize/],
   ])('rejects %o before touching the database', async (options, message) => {
     await insertAudit([1000]);
-    await expect(runMonthlyMaintenance(client, { now: NOW, ...options })).rejects.toThrow(message);
-    await expect(runMonthlyMaintenance(client, { now: NOW, ...options })).rejects.toBeInstanceOf(
-      InvalidInputError,
-    );
+    await expect(
+      runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS, ...options }),
+    ).rejects.toThrow(message);
+    await expect(
+      runMonthlyMaintenance(client, { now: NOW, retentionDays: RETENTION_DAYS, ...options }),
+    ).rejects.toBeInstanceOf(InvalidInputError);
     expect(await count('batch_audit')).toBe(1);
   });
 });

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../../core/contracts/database';
 import { mockClient } from '../../helpers/aws-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -62,6 +63,7 @@ function testDeps(overrides: Partial<HandlerDeps> = {}) {
   const publish = vi.spyOn(metrics, 'publishStoredMetrics').mockReturnThis();
   const deps: HandlerDeps = {
     secrets,
+    env: dbMigrateContract.serialize({ caCertificates: LAMBDA_RUNTIME_CA_BUNDLE }),
     migrationsDir: MIGRATIONS_DIR,
     connect,
     logger: new Logger({ serviceName: 'db-migrate', logLevel: 'SILENT' }),

@@ -40,6 +40,8 @@ import {
   QueryCommand,
   type QueryCommandOutput,
 } from '@aws-sdk/lib-dynamodb';
+import { COLOURS, type Colour } from '../../../core/contracts/common';
+import { type HealthThresholds, healthCheckContract } from '../../../core/contracts/health-check';
 import { lightAlertKey } from '../../../lambdas/health-check/alerting';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
 import { awsError, NO_SLEEP } from '../../helpers/aws';
@@ -60,8 +62,6 @@ export const TOPICS = {
   P3: `arn:aws:sns:${REGION}:${ACCOUNT}:fa-ai-system-prod-alerts-p3`,
 } as const;
 
-const COLOURS = ['blue', 'green'] as const;
-
 /** The n-th service: the runbook's two names first, then made-up ones for the scaling tests. */
 export function serviceName(i: number): string {
   const colour = COLOURS[i % 2];
@@ -76,25 +76,36 @@ export function targetGroupArn(i: number): string {
   return `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:${targetGroupFullName(i)}`;
 }
 
-/** The function's environment with `services` services and `groups` target groups. */
+/** Prod's thresholds (config's defaults): what the stack gives the function. */
+export const THRESHOLDS: HealthThresholds = {
+  errorRateMax: 0.01,
+  errorRateHigh: 0.1,
+  p95MaxSeconds: 3,
+  batchSuccessMin: 1,
+  batchLookbackHours: 192,
+  batchMaxRunningMinutes: 240,
+};
+
+/** The function's environment with `services` services and `groups` target groups (the contract's serializer). */
 export function envWith(services = 2, groups = 2): Record<string, string> {
-  return {
-    ENVIRONMENT: 'prod',
-    ECS_CLUSTER: CLUSTER,
-    SERVICES: JSON.stringify(
-      Array.from({ length: services }, (_, i) => ({ colour: COLOURS[i % 2], serviceName: serviceName(i) })),
-    ),
-    TARGET_GROUPS: JSON.stringify(
-      Array.from({ length: groups }, (_, i) => ({
-        colour: COLOURS[i % 2],
-        targetGroupArn: targetGroupArn(i),
-        targetGroupFullName: targetGroupFullName(i),
-      })),
-    ),
-    LOAD_BALANCER_FULL_NAME: LB_FULL_NAME,
-    OPS_TABLE_NAME: 'fa-ai-system-prod-ops',
-    TOPIC_ARNS: JSON.stringify(TOPICS),
-  };
+  return healthCheckContract.serialize({
+    environment: 'prod',
+    ecsCluster: CLUSTER,
+    services: Array.from({ length: services }, (_, i) => ({
+      colour: COLOURS[i % 2] as Colour,
+      serviceName: serviceName(i),
+    })),
+    targetGroups: Array.from({ length: groups }, (_, i) => ({
+      colour: COLOURS[i % 2] as Colour,
+      targetGroupArn: targetGroupArn(i),
+      targetGroupFullName: targetGroupFullName(i),
+    })),
+    loadBalancerFullName: LB_FULL_NAME,
+    opsTableName: 'fa-ai-system-prod-ops',
+    topicArns: TOPICS,
+    ...THRESHOLDS,
+    lightRenotifyMinutes: 60,
+  });
 }
 
 export const ENV = envWith();

@@ -620,7 +620,7 @@ describe('handleEvent: input and configuration', () => {
     const env = { ...ENV, SERVICES: '[{"colour":"purple","serviceName":"x"}]' };
 
     await expect(handleEvent({ check: 'light' }, deps({ env }))).rejects.toThrow(
-      /Invalid health check configuration: SERVICES\.0\.colour/,
+      /Invalid function configuration: SERVICES\.0\.colour/,
     );
     for (const mock of Object.values(mocks)) expect(mock.calls()).toHaveLength(0);
   });

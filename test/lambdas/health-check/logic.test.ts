@@ -30,6 +30,7 @@ import {
   NOW,
   service,
   serviceName,
+  THRESHOLDS,
   TOPICS,
   target,
   targetGroupArn,
@@ -40,7 +41,7 @@ const thresholds: HealthThresholds = config.thresholds;
 const ok = <T>(value: T): Outcome<T> => ({ ok: true, value });
 
 describe('configFromEnv', () => {
-  it('reads the JSON variables and applies the default thresholds', () => {
+  it('reads the JSON variables and the thresholds', () => {
     expect(config).toMatchObject({
       environment: 'prod',
       ecsCluster: 'fa-ai-system-cluster',
@@ -50,14 +51,7 @@ describe('configFromEnv', () => {
         { colour: 'blue', serviceName: 'fa-ai-system-blue-service' },
         { colour: 'green', serviceName: 'fa-ai-system-green-service' },
       ],
-      thresholds: {
-        errorRateMax: 0.01,
-        errorRateHigh: 0.1,
-        p95MaxSeconds: 3,
-        batchSuccessMin: 1,
-        batchLookbackHours: 192,
-        batchMaxRunningMinutes: 240,
-      },
+      thresholds: THRESHOLDS,
       lightRenotifyMinutes: 60,
     });
     expect(config.targetGroups[1]).toEqual({
@@ -67,21 +61,30 @@ describe('configFromEnv', () => {
     });
   });
 
-  it('reads the optional thresholds, blank meaning default', () => {
+  it('reads the thresholds the stack sets', () => {
     const c = configFromEnv({
       ...ENV,
       ERROR_RATE_MAX: '0.02',
       P95_MAX_SECONDS: '1.5',
       BATCH_SUCCESS_MIN: '0.95',
-      BATCH_LOOKBACK_HOURS: '',
+      BATCH_LOOKBACK_HOURS: '24',
     });
     expect(c.thresholds).toMatchObject({
       errorRateMax: 0.02,
       p95MaxSeconds: 1.5,
       batchSuccessMin: 0.95,
-      batchLookbackHours: 192,
+      batchLookbackHours: 24,
     });
   });
+
+  it.each(['BATCH_LOOKBACK_HOURS', 'BATCH_SUCCESS_MIN', 'ERROR_RATE_MAX', 'LIGHT_RENOTIFY_MINUTES'])(
+    'has no default of its own for %s: a missing or blank one fails, naming it (config decides it)',
+    (variable) => {
+      const { [variable]: _dropped, ...missing } = ENV;
+      expect(() => configFromEnv(missing)).toThrow(new RegExp(`${variable}: is required`));
+      expect(() => configFromEnv({ ...ENV, [variable]: '' })).toThrow(new RegExp(`${variable}: is required`));
+    },
+  );
 
   it.each([
     ['a missing variable', { ECS_CLUSTER: undefined }, /ECS_CLUSTER: /],
@@ -108,7 +111,7 @@ describe('configFromEnv', () => {
     [
       'P1 rate below the P2 rate',
       { ERROR_RATE_MAX: '0.2' },
-      /ERROR_RATE_HIGH \(0\.1\) must be above ERROR_RATE_MAX \(0\.2\)/,
+      /ERROR_RATE_HIGH: must be above ERROR_RATE_MAX \(0\.2\), got 0\.1/,
     ],
   ])('rejects %s naming the variable', (_, change, message) => {
     expect(() => configFromEnv({ ...ENV, ...change })).toThrow(InvalidInputError);

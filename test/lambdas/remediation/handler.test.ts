@@ -299,7 +299,7 @@ describe('alarms without remediation', () => {
     expect(metricValue(obs.emf, 'RemediationNoAction')).toBe(1);
   });
 
-  it('does nothing for an unknown alarm: it already paged', async () => {
+  it('does nothing for an alarm whose catalogue response is none: it already paged', async () => {
     const result = await handleEvent(alarmEvent('cache-memory-high'), deps());
     expect(result).toMatchObject({
       outcome: 'no-action',
@@ -308,7 +308,7 @@ describe('alarms without remediation', () => {
     expect(awsCalls()).toBe(0);
   });
 
-  it("takes an alarm's severity from the stack's list, never from its description", async () => {
+  it("takes an alarm's severity from the catalogue's facts, never from its description", async () => {
     const noDescription = await handleEvent(
       alarmEvent('lambda-budget-guard-errors', { description: null }),
       deps(),
@@ -319,9 +319,9 @@ describe('alarms without remediation', () => {
       deps(),
     );
     expect(misleading).toMatchObject({ outcome: 'no-action', severity: 'P2' });
-    // An alarm the stack did not list pages, in doubt.
+    // An alarm the catalogue lacks pages, in doubt (unknown-alarm.test.ts).
     const unlisted = await handleEvent(alarmEvent('brand-new-alarm', { description: null }), deps());
-    expect(unlisted).toMatchObject({ outcome: 'no-action', severity: 'P1' });
+    expect(unlisted).toMatchObject({ outcome: 'unknown-alarm', severity: 'P1' });
   });
 
   it('pages P1 for a pool-exhausted alarm event without a description', async () => {

@@ -10,10 +10,13 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { type AlarmFactsDocument, alarmFactsDocument } from '../../../core/alarms/facts';
+import { remediationContract } from '../../../core/contracts/remediation';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
-import { automationEnv, scheduleCreated } from '../../helpers/automation';
+import { automationEnv, automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -49,38 +52,34 @@ export const REMEDIATION: RemediationJson = {
   },
 };
 
-/** The function's environment as the stack sets it, with `remediation` as REMEDIATION. */
-export function env(remediation: RemediationJson = REMEDIATION) {
+/** The alarms' names start with this in prod. */
+export const ALARM_PREFIX = 'fa-ai-system-prod-';
+
+/**
+ * The function's environment as the stack sets it (the contract's serializer), with
+ * `remediation` as REMEDIATION and the alarm facts of the catalogue (or `facts`).
+ */
+export function env(
+  remediation: RemediationJson = REMEDIATION,
+  facts: AlarmFactsDocument = alarmFactsDocument(ALARM_PREFIX, ALARM_ENTRIES),
+): Record<string, string> {
   return {
-    ENVIRONMENT: 'prod',
-    ALARM_PREFIX: 'fa-ai-system-prod-',
-    ECS_CLUSTER: CLUSTER,
-    SERVICES: JSON.stringify(SERVICES),
-    MAX_COUNTS: JSON.stringify({ blue: 10, green: 10 }),
-    WEIGHTS_PARAMETER,
-    OPS_TABLE_NAME: OPS_TABLE,
-    TOPIC_ARNS: JSON.stringify(TOPICS),
-    REMEDIATION: JSON.stringify(remediation),
-    ALARM_SEVERITIES: JSON.stringify(SEVERITIES),
-    ...automationEnv(OPS_TABLE),
+    ...remediationContract.serialize({
+      environment: 'prod',
+      ecsCluster: CLUSTER,
+      services: SERVICES,
+      maxCounts: { blue: 10, green: 10 },
+      weightsParameter: WEIGHTS_PARAMETER,
+      opsTableName: OPS_TABLE,
+      topicArns: TOPICS,
+      remediation,
+      alarmFacts: facts,
+      automation: automationSettings(OPS_TABLE),
+    }),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
-  } as Record<string, string>;
+  };
 }
-
-/** The alarms' severities as the stack passes them (ALARM_SEVERITIES). */
-export const SEVERITIES: Readonly<Record<string, string>> = {
-  'log-db-pool-exhausted': 'P1',
-  'db-connections-high': 'P1',
-  'blue-cpu-high': 'P2',
-  'blue-memory-high': 'P2',
-  'green-cpu-high': 'P2',
-  'green-memory-high': 'P2',
-  p0: 'P0',
-  'cache-memory-high': 'P2',
-  'log-error-logs': 'P2',
-  'lambda-budget-guard-errors': 'P1',
-};
 
 export const ENV = env();
 export const CONFIG = configFromEnv(ENV);

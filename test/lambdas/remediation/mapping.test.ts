@@ -1,21 +1,30 @@
 import { describe, expect, it } from 'vitest';
+import { ALARM_IDS, type AlarmId } from '../../../core/alarms/catalogue';
+import type { AlarmFact } from '../../../core/alarms/facts';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import { remediationFor, scaleOutTarget } from '../../../lambdas/remediation/logic';
-import { alarmIdOf, liveColourOf, P0_REASON, remediatedAlarmIds } from '../../../lambdas/remediation/mapping';
+import { liveColourOf, plannedAction, TRAFFIC_ROLLBACK_REASON } from '../../../lambdas/remediation/mapping';
 import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { CONFIG, ENV, env, REMEDIATION, remediation, SERVICES, SEVERITIES } from './harness';
+import { ALARM_PREFIX, CONFIG, ENV, env, REMEDIATION, remediation, SERVICES } from './harness';
+
+/** The fact of catalogue alarm `id`, as the Lambda receives it. */
+function fact(id: AlarmId): AlarmFact {
+  const found = CONFIG.alarmFacts.byName(`${ALARM_PREFIX}${id}`);
+  if (found === undefined) throw new Error(`no fact for ${id}`);
+  return found;
+}
 
 describe('remediationFor', () => {
-  it.each(['log-db-pool-exhausted', 'db-connections-high'])(
+  it.each(['log-db-pool-exhausted', 'db-connections-high'] as const)(
     '%s forces a new deployment of the live colour, whichever it is',
     (alarmId) => {
-      expect(remediationFor(alarmId, 'blue', CONFIG)).toEqual({
+      expect(remediationFor(fact(alarmId), 'blue', CONFIG)).toEqual({
         act: true,
         action: 'force-new-deployment',
         colour: 'blue',
         service: SERVICES.blue,
       });
-      expect(remediationFor(alarmId, 'green', CONFIG)).toEqual({
+      expect(remediationFor(fact(alarmId), 'green', CONFIG)).toEqual({
         act: true,
         action: 'force-new-deployment',
         colour: 'green',
@@ -30,7 +39,7 @@ describe('remediationFor', () => {
     ['green-cpu-high', 'green'],
     ['green-memory-high', 'green'],
   ] as const)('%s scales %s out by the step when it is live, and not when idle', (alarmId, colour) => {
-    expect(remediationFor(alarmId, colour, CONFIG)).toEqual({
+    expect(remediationFor(fact(alarmId), colour, CONFIG)).toEqual({
       act: true,
       action: 'scale-out',
       colour,
@@ -39,7 +48,7 @@ describe('remediationFor', () => {
       maxCount: 10,
     });
     const live = colour === 'blue' ? 'green' : 'blue';
-    expect(remediationFor(alarmId, live, CONFIG)).toEqual({
+    expect(remediationFor(fact(alarmId), live, CONFIG)).toEqual({
       act: false,
       action: 'scale-out',
       skip: 'idle-colour',
@@ -49,35 +58,57 @@ describe('remediationFor', () => {
   });
 
   it('leaves P0 to the traffic-rollback Lambda', () => {
-    expect(remediationFor('p0', 'blue', CONFIG)).toEqual({
+    expect(remediationFor(fact('p0'), 'blue', CONFIG)).toEqual({
       act: false,
       action: undefined,
-      reason: P0_REASON,
+      reason: TRAFFIC_ROLLBACK_REASON,
     });
-    expect(P0_REASON).toBe(
+    expect(TRAFFIC_ROLLBACK_REASON).toBe(
       'P0 after a recent shift is rolled back by the traffic-rollback Lambda (rollbackToLastKnownGood)',
     );
   });
 
-  it('has nothing for other alarms, prototype names included', () => {
-    expect(remediationFor('cache-memory-high', 'blue', CONFIG, 'P3')).toEqual({
+  it('has nothing for alarms whose response is none, and says what they paged', () => {
+    expect(remediationFor(fact('log-fact-check-failed'), 'blue', CONFIG)).toEqual({
       act: false,
       action: undefined,
-      reason: 'no automatic remediation for cache-memory-high; the alarm already paged P3',
+      reason: 'no automatic remediation for log-fact-check-failed; the alarm already paged P3',
     });
-    expect(remediationFor('constructor', 'blue', CONFIG).act).toBe(false);
-    expect(remediatedAlarmIds()).toHaveLength(6);
+  });
+
+  it("remediates exactly the catalogue's new-deployment and scale-out alarms", () => {
+    const remediated = ALARM_IDS.filter((id) => plannedAction(fact(id)) !== undefined);
+    expect(remediated.sort()).toEqual(
+      [
+        'blue-cpu-high',
+        'blue-memory-high',
+        'db-connections-high',
+        'green-cpu-high',
+        'green-memory-high',
+        'log-db-pool-exhausted',
+      ].sort(),
+    );
+  });
+
+  it('acts on the response the facts give, not on the alarm id', () => {
+    const cache: AlarmFact = { ...fact('cache-memory-high'), response: 'new-deployment' };
+    expect(remediationFor(cache, 'green', CONFIG)).toMatchObject({
+      act: true,
+      action: 'force-new-deployment',
+    });
+    const pool: AlarmFact = { ...fact('log-db-pool-exhausted'), response: 'none' };
+    expect(remediationFor(pool, 'green', CONFIG).act).toBe(false);
   });
 
   it('skips a disabled action before looking at the colour, and a split without a live colour', () => {
     const off = configFromEnv(env(remediation((r) => (r.actions['scale-out'].enabled = false))));
-    expect(remediationFor('blue-cpu-high', 'blue', off)).toMatchObject({
+    expect(remediationFor(fact('blue-cpu-high'), 'blue', off)).toMatchObject({
       act: false,
       skip: 'disabled',
       reason: 'scale-out is disabled in config',
     });
-    expect(remediationFor('db-connections-high', 'blue', off).act).toBe(true);
-    expect(remediationFor('db-connections-high', undefined, CONFIG)).toMatchObject({
+    expect(remediationFor(fact('db-connections-high'), 'blue', off).act).toBe(true);
+    expect(remediationFor(fact('db-connections-high'), undefined, CONFIG)).toMatchObject({
       act: false,
       skip: 'no-live-colour',
     });
@@ -85,7 +116,7 @@ describe('remediationFor', () => {
 
   it('uses the configured step', () => {
     const big = configFromEnv(env(remediation((r) => (r.actions['scale-out'].step = 3))));
-    expect(remediationFor('green-cpu-high', 'green', big)).toMatchObject({ act: true, step: 3 });
+    expect(remediationFor(fact('green-cpu-high'), 'green', big)).toMatchObject({ act: true, step: 3 });
   });
 });
 
@@ -97,12 +128,6 @@ describe('helpers', () => {
     expect(scaleOutTarget(12, 1, 10)).toBeUndefined();
   });
 
-  it('alarmIdOf strips the prefix, and only that', () => {
-    expect(alarmIdOf('fa-ai-system-prod-blue-cpu-high', 'fa-ai-system-prod-')).toBe('blue-cpu-high');
-    expect(alarmIdOf('fa-ai-system-staging-blue-cpu-high', 'fa-ai-system-prod-')).toBeUndefined();
-    expect(alarmIdOf('fa-ai-system-prod-', 'fa-ai-system-prod-')).toBeUndefined();
-  });
-
   it('liveColourOf takes the larger weight; a tie has none', () => {
     expect(liveColourOf({ blue: 90, green: 10 })).toBe('blue');
     expect(liveColourOf({ blue: 0, green: 100 })).toBe('green');
@@ -112,9 +137,9 @@ describe('helpers', () => {
 
 describe('configFromEnv', () => {
   it('reads the stack environment', () => {
-    expect(CONFIG).toEqual({
+    const { alarmFacts, automation, ...rest } = CONFIG;
+    expect(rest).toEqual({
       environment: 'prod',
-      alarmPrefix: 'fa-ai-system-prod-',
       ecsCluster: 'fa-ai-system-prod',
       services: SERVICES,
       maxCounts: { blue: 10, green: 10 },
@@ -122,9 +147,10 @@ describe('configFromEnv', () => {
       opsTableName: 'fa-ai-system-prod-ops',
       topicArns: JSON.parse(ENV.TOPIC_ARNS as string),
       remediation: REMEDIATION,
-      alarmSeverities: SEVERITIES,
-      automation: JSON.parse(ENV.AUTOMATION as string),
     });
+    expect(alarmFacts.namePrefix).toBe(ALARM_PREFIX);
+    expect(automation.opsTableName).toBe('fa-ai-system-prod-ops');
+    expect(alarmFacts.all).toHaveLength(ALARM_IDS.length);
   });
 
   it('names every bad variable', () => {
@@ -149,6 +175,16 @@ describe('configFromEnv', () => {
       expect(message).toContain(name);
     }
     expect(message).toContain('OPS_TABLE_NAME');
+  });
+
+  it('refuses alarm facts it could not act on safely, naming ALARM_FACTS', () => {
+    const withFacts = (alarms: unknown) => () =>
+      configFromEnv({ ...ENV, ALARM_FACTS: JSON.stringify({ namePrefix: ALARM_PREFIX, alarms }) });
+    // A scale-out must say which colour; a severity or a response must be one the Lambda knows.
+    expect(withFacts({ 'blue-cpu-high': ['P2', 'scale-out'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'error-rate-high': ['P5', 'none'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'error-rate-high': ['P1', 'reboot'] })).toThrow(/ALARM_FACTS/);
+    expect(() => configFromEnv({ ...ENV, ALARM_FACTS: '' })).toThrow(/ALARM_FACTS/);
   });
 
   it('refuses a misspelt switch instead of ignoring it', () => {

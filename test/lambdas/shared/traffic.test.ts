@@ -273,8 +273,9 @@ describe('shift lock', () => {
 
 describe('configuration and causes', () => {
   it("reads the traffic Lambdas' environment", () => {
+    // The shift cannot name the state machine that invokes it (a cycle in the template).
     expect(trafficConfigFromEnv(ENV)).toEqual({
-      traffic: { ...CONFIG },
+      traffic: { ...CONFIG, shiftStateMachineArn: undefined },
       alarms: ALARMS,
     });
   });

@@ -7,6 +7,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { afterAll, beforeAll } from 'vitest';
+import { spendReconcileContract } from '../../../core/contracts/spend-reconcile';
 import type * as Handler from '../../../lambdas/spend-reconcile/handler';
 import { NO_SLEEP, observability } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
@@ -27,17 +28,17 @@ export const SECRET_ARNS = {
   openai: 'arn:aws:secretsmanager:us-east-1:222222222222:secret:fa-ai-system/prod/openai-admin-key-GhIjKl',
 } as const;
 
-/** The function's environment as the construct sets it in prod. */
-export const ENV: Readonly<Record<string, string>> = {
-  ENVIRONMENT: 'prod',
-  ANTHROPIC_ADMIN_KEY_SECRET_ARN: SECRET_ARNS.anthropic,
-  OPENAI_ADMIN_KEY_SECRET_ARN: SECRET_ARNS.openai,
-  MAX_DISCREPANCY_PERCENT: '5',
-  MIN_DISCREPANCY_USD: '1',
-  SETTLE_HOURS: '6',
-  ANTHROPIC_WORKSPACE_IDS: '[]',
-  OPENAI_PROJECT_IDS: '[]',
-};
+/** The function's environment as the construct sets it in prod (the contract's serializer). */
+export const ENV: Readonly<Record<string, string>> = spendReconcileContract.serialize({
+  environment: 'prod',
+  anthropicAdminKeySecretArn: SECRET_ARNS.anthropic,
+  openaiAdminKeySecretArn: SECRET_ARNS.openai,
+  maxDiscrepancyPercent: 5,
+  minDiscrepancyUsd: 1,
+  settleHours: 6,
+  anthropicWorkspaceIds: [],
+  openaiProjectIds: [],
+});
 
 /** The schedule's run of 1 December 2026, 06:00 in New York. */
 export const SCHEDULED = { scheduledTime: '2026-12-01T11:00:00Z' } as const;

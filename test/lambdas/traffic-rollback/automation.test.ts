@@ -26,13 +26,13 @@ import {
   observability,
   REGION,
   resetEngine,
+  rollbackEnv,
   storedAudit,
-  ENV as TRAFFIC_ENV,
   WEIGHTS_PARAMETER,
   world,
 } from '../traffic-shift/harness';
 
-const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
+const ENV = rollbackEnv({ windowMinutes: 60, cooldownMinutes: 30 });
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 
 function alarmEvent() {

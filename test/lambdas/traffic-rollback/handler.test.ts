@@ -23,18 +23,19 @@ import {
   NO_SLEEP,
   observability,
   REGION,
+  ROLLBACK_ENV,
   resetEngine,
   resetWorld,
+  rollbackEnv,
   rollbackItem,
   stored,
   storedAudit,
-  ENV as TRAFFIC_ENV,
   world,
 } from '../traffic-shift/harness';
 
 checkDeclaredCalls('traffic-rollback');
 
-const ENV = { ...TRAFFIC_ENV, ROLLBACK_WINDOW_MINUTES: '60', ROLLBACK_COOLDOWN_MINUTES: '30' };
+const ENV = ROLLBACK_ENV;
 // The shift completed at 04:00; the P0 fires 12 minutes later.
 const NOW = new Date('2026-11-25T04:12:35.000Z');
 
@@ -193,10 +194,11 @@ describe('P0 into ALARM', () => {
     // Someone put the shift's weights back by hand (not a new shift) before the redelivery.
     resetWorld({ listener: { blue: 0, green: 100 } });
     await engine().seed(lastShiftItem());
-    // No cool-down here, or the first delivery's rollback would hold this one off.
+    // The shortest cool-down config allows, and the redelivery after it, or the first delivery's
+    // rollback would hold this one off.
     const again = await handleEvent(
       alarmEvent('ALARM', 'OK'),
-      deps({ env: { ...ENV, ROLLBACK_COOLDOWN_MINUTES: '0' }, now: () => new Date(NOW.getTime() + 60_000) }),
+      deps({ env: rollbackEnv({ cooldownMinutes: 1 }), now: () => new Date(NOW.getTime() + 120_000) }),
     );
     expect(again).toMatchObject({ outcome: 'duplicate', notified: true, rollback: { changed: true } });
     expect(published()).toHaveLength(1);
@@ -241,7 +243,7 @@ describe('P0 into ALARM', () => {
     });
     const result = await handleEvent(
       alarmEvent('ALARM', 'OK'),
-      deps({ env: { ...ENV, ROLLBACK_WINDOW_MINUTES: '180' } }),
+      deps({ env: rollbackEnv({ windowMinutes: 180 }) }),
     );
     expect(result).toMatchObject({ rollback: { changed: true } });
   });
@@ -323,7 +325,7 @@ describe('late and replayed events', () => {
     const result = await handleEvent(
       alarmEvent('ALARM', 'OK'),
       deps({
-        env: { ...ENV, ROLLBACK_MAX_EVENT_AGE_MINUTES: '60' },
+        env: rollbackEnv({ maxEventAgeMinutes: 60 }),
         now: () => new Date('2026-11-25T04:40:00.000Z'),
       }),
     );
@@ -389,11 +391,53 @@ describe('ignored events', () => {
     expect(awsCalls()).toBe(0);
   });
 
-  it('ignores another alarm', async () => {
+  it('ignores an alarm of another environment', async () => {
     await expect(handleEvent(alarmEvent('ALARM', 'OK', 'some-other-alarm'), deps())).resolves.toMatchObject({
       outcome: 'ignored',
     });
     expect(awsCalls()).toBe(0);
+  });
+
+  it('ignores an alarm whose catalogue response is not a rollback', async () => {
+    await expect(
+      handleEvent(alarmEvent('ALARM', 'OK', 'fa-ai-system-prod-green-error-rate'), deps()),
+    ).resolves.toMatchObject({
+      outcome: 'ignored',
+      reason:
+        'alarm fa-ai-system-prod-green-error-rate does not roll traffic back (its catalogue response is none)',
+    });
+    expect(awsCalls()).toBe(0);
+  });
+
+  it('acts on the response the facts give, not on the name', async () => {
+    const facts = JSON.parse(ENV.ALARM_FACTS ?? '{}') as { alarms: Record<string, unknown> };
+    facts.alarms.p0 = ['P0', 'none'];
+    const env = { ...ENV, ALARM_FACTS: JSON.stringify(facts) };
+    await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps({ env }))).resolves.toMatchObject({
+      outcome: 'ignored',
+    });
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+  });
+});
+
+describe('an alarm the catalogue does not know', () => {
+  const UNKNOWN = 'fa-ai-system-prod-hand-made-alarm';
+
+  it('changes nothing and pages once per transition', async () => {
+    const first = await handleEvent(alarmEvent('ALARM', 'OK', UNKNOWN), deps());
+    expect(first).toMatchObject({ outcome: 'unknown-alarm', notified: true });
+    expect(world.listener).toEqual({ blue: 0, green: 100 });
+    expect(published()).toEqual([
+      expect.objectContaining({
+        TopicArn: ALERT_TOPIC_ARN,
+        Subject: `[prod] Automatic rollback: unknown alarm ${UNKNOWN}, NO action`,
+      }),
+    ]);
+    expect(metricValue(obs.emf, 'TrafficRollbackUnknownAlarm')).toBe(1);
+
+    const duplicate = await handleEvent(alarmEvent('ALARM', 'OK', UNKNOWN), deps());
+    expect(duplicate).toMatchObject({ outcome: 'unknown-alarm', notified: false });
+    expect(published()).toHaveLength(1);
   });
 });
 

@@ -32,9 +32,16 @@ import {
   TransactWriteCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { alarmFactsDocument } from '../../../core/alarms/facts';
+import { type TrafficShiftValues, trafficShiftContract } from '../../../core/contracts/traffic';
+import {
+  type TrafficRollbackValues,
+  trafficRollbackContract,
+} from '../../../core/contracts/traffic-rollback';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
-import { automationEnv, scheduleCreated } from '../../helpers/automation';
+import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
@@ -69,22 +76,52 @@ export const CONFIG: TrafficConfig = {
   alertTopicArn: ALERT_TOPIC_ARN,
 };
 
-/** The traffic Lambdas' environment as the stack sets it. */
-export const ENV = {
-  ENVIRONMENT: 'prod',
-  LISTENER_ARN,
-  BLUE_TARGET_GROUP_ARN: BLUE_TG,
-  GREEN_TARGET_GROUP_ARN: GREEN_TG,
-  WEIGHTS_PARAMETER,
-  OPS_TABLE_NAME: OPS_TABLE,
-  ALERT_TOPIC_ARN,
-  ALARMS_JSON: JSON.stringify(ALARMS),
-  SHIFT_STATE_MACHINE_ARN,
+/** What the stack gives both traffic Lambdas (trafficShiftContract's values). */
+export const SHIFT_VALUES: TrafficShiftValues = {
+  environment: 'prod',
+  listenerArn: LISTENER_ARN,
+  blueTargetGroupArn: BLUE_TG,
+  greenTargetGroupArn: GREEN_TG,
+  weightsParameter: WEIGHTS_PARAMETER,
+  opsTableName: OPS_TABLE,
+  alertTopicArn: ALERT_TOPIC_ARN,
+  alarms: ALARMS,
   // The pause, repeat guard and verification (core/automation).
-  ...automationEnv(OPS_TABLE),
+  automation: automationSettings(OPS_TABLE),
+};
+
+/** The shift Lambda's environment as the stack sets it (the contract's serializer). */
+export const ENV: Readonly<Record<string, string>> = {
+  ...trafficShiftContract.serialize(SHIFT_VALUES),
   // Present in every Lambda environment; must be ignored.
   AWS_REGION: REGION,
-} as const;
+};
+
+/**
+ * The rollback Lambda's environment as the stack sets it: the shift's variables, prod's windows
+ * unless `windows` says otherwise, and the catalogue's alarm facts.
+ */
+export function rollbackEnv(
+  windows: Partial<
+    Pick<TrafficRollbackValues, 'windowMinutes' | 'cooldownMinutes' | 'maxEventAgeMinutes'>
+  > = {},
+): Readonly<Record<string, string>> {
+  return {
+    ...trafficRollbackContract.serialize({
+      ...SHIFT_VALUES,
+      shiftStateMachineArn: SHIFT_STATE_MACHINE_ARN,
+      windowMinutes: 60,
+      cooldownMinutes: 30,
+      maxEventAgeMinutes: 15,
+      alarmFacts: alarmFactsDocument('fa-ai-system-prod-', ALARM_ENTRIES),
+      ...windows,
+    }),
+    AWS_REGION: REGION,
+  };
+}
+
+/** The rollback Lambda's environment with prod's windows. */
+export const ROLLBACK_ENV = rollbackEnv();
 
 export const mocks = {
   elbv2: mockClient(ElasticLoadBalancingV2Client),

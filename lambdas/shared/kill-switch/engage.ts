@@ -1,5 +1,6 @@
 /**
- * Engaging the kill switch (a budget notification or a human's `batch disable`).
+ * Engaging the kill switch: the one code path that disables the batch, whoever asks (a Budgets
+ * notification, the spend guard at a kill threshold, a human's `batch disable`).
  *
  * The protocol is single-item, so that a crash at any point leaves a state a retry can finish:
  * 1. record the engagement: a put of the state item with `complete: false` and this attempt's
@@ -35,8 +36,8 @@ import {
   readKillSwitchState,
   recordAudit,
   shortId,
-} from '../shared/ops-table';
-import { isConditionFailure } from '../shared/traffic';
+} from '../ops-table';
+import { isConditionFailure } from '../traffic';
 import {
   describeError,
   engagedSummary,
@@ -53,11 +54,11 @@ import {
 } from './messages';
 import {
   type ActionFailure,
-  type BudgetGuardConfig,
   type DuplicateResult,
   type EngageResult,
   type EngageTrigger,
   type KillSwitchClients,
+  type KillSwitchConfig,
   KillSwitchIncompleteError,
   KillSwitchNotEngagedError,
   type RunOptions,
@@ -74,7 +75,7 @@ import {
  */
 export async function engageKillSwitch(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   trigger: EngageTrigger,
   options: RunOptions = {},
 ): Promise<EngageResult> {
@@ -310,6 +311,8 @@ export async function engageKillSwitch(
       actualAmount: trigger.budget?.actualAmount,
       budgetedAmount: trigger.budget?.budgetedAmount,
       thresholdAmount: trigger.budget?.thresholdAmount,
+      thresholdPercent: trigger.budget?.thresholdPercent,
+      figures: trigger.budget?.figures,
       attemptId,
       engagedAt: state.engagedAt,
       stoppedExecutions,
@@ -386,7 +389,7 @@ export async function engageKillSwitch(
  */
 async function markComplete(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   attemptId: string,
   at: Date,
   retry: ReturnType<typeof resolve>['retry'],
@@ -422,7 +425,7 @@ async function markComplete(
  */
 async function previousState(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   error: unknown,
   options: RunOptions,
 ): Promise<{ state: KillSwitchState | undefined }> {
@@ -438,7 +441,7 @@ async function previousState(
 
 async function reportDuplicate(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   previous: { state: KillSwitchState | undefined },
   scheduleState: string | undefined,
   { logger, retry }: Pick<ReturnType<typeof resolve>, 'logger' | 'retry'>,

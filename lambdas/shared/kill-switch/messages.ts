@@ -8,10 +8,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { AutomationError, describeError } from '../shared/errors';
-import type { KillSwitchState } from '../shared/ops-table';
-import { loggedRetry, withRetry } from '../shared/retry';
-import type { ActionFailure, BudgetGuardConfig, EngageTrigger, RunOptions } from './types';
+import { AutomationError, describeError } from '../errors';
+import type { KillSwitchState } from '../ops-table';
+import { loggedRetry, withRetry } from '../retry';
+import type { ActionFailure, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
 
 export { describeError };
 
@@ -55,7 +55,7 @@ export function resolve(options: RunOptions) {
  */
 export function reportFailures(
   sns: SNSClient,
-  config: Pick<BudgetGuardConfig, 'alertTopicArn' | 'environment'>,
+  config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
   retry: <T>(call: string, fn: () => Promise<T>) => Promise<T>,
   failures: readonly ActionFailure[],
   report: { readonly subject: string; readonly message: string },
@@ -94,13 +94,13 @@ export function scheduleUpdate(schedule: GetScheduleCommandOutput, state: BatchS
   };
 }
 
-export function stateParameterUpdate(config: BudgetGuardConfig, value: BatchState): PutParameterCommand {
+export function stateParameterUpdate(config: KillSwitchConfig, value: BatchState): PutParameterCommand {
   // No Type: overwriting keeps the existing String parameter's type.
   return new PutParameterCommand({ Name: config.batchScheduleStateParameter, Value: value, Overwrite: true });
 }
 
 export function engagedSummary(
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   trigger: EngageTrigger,
   state: KillSwitchState,
   what: {
@@ -118,8 +118,9 @@ export function engagedSummary(
     lines.push(
       `Budget ${trigger.budget.name}: ACTUAL cost ${usd(trigger.budget.actualAmount)} of budgeted ` +
         `${usd(trigger.budget.budgetedAmount)} reached the kill threshold ` +
-        `${usd(trigger.budget.thresholdAmount)} (${config.killThresholdPercent}%).`,
+        `${usd(trigger.budget.thresholdAmount)} (${trigger.budget.thresholdPercent}%).`,
     );
+    if (trigger.budget.figures) lines.push(`Figures used: ${trigger.budget.figures}.`);
   }
   lines.push(
     `Triggered by ${trigger.actor} at ${state.engagedAt}${trigger.messageId ? ` (SNS message ${trigger.messageId})` : ''}: ${trigger.reason}.`,
@@ -142,7 +143,7 @@ export function engagedSummary(
 }
 
 export function failureReport(
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   trigger: EngageTrigger,
   failures: readonly ActionFailure[],
   scheduleRef: string,

@@ -15,11 +15,11 @@ import {
   recordAction,
   reportHeld,
   subjectOf,
-} from '../../core/automation';
-import { describeError } from '../shared/errors';
-import { withRetry } from '../shared/retry';
+} from '../../../core/automation';
+import { describeError } from '../errors';
+import { withRetry } from '../retry';
 import { engageKillSwitch } from './engage';
-import type { BudgetGuardConfig, EngageResult, EngageTrigger, KillSwitchClients, RunOptions } from './types';
+import type { EngageResult, EngageTrigger, KillSwitchClients, KillSwitchConfig, RunOptions } from './types';
 
 /** The engagement was held: paused, or repeating (escalated); a human was told. */
 export interface HeldResult {
@@ -39,7 +39,7 @@ export type AutomatedRunOptions = RunOptions & { readonly automation: Automation
  */
 export async function engageUnlessHeld(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   trigger: EngageTrigger & { readonly budget: NonNullable<EngageTrigger['budget']> },
   options: AutomatedRunOptions,
 ): Promise<EngageResult | HeldResult> {
@@ -105,7 +105,7 @@ export async function engageUnlessHeld(
 /** Best effort: a failed notice is only logged. */
 async function tell(
   clients: KillSwitchClients,
-  config: BudgetGuardConfig,
+  config: KillSwitchConfig,
   options: RunOptions,
   notice: { readonly subject: string; readonly message: string },
 ): Promise<void> {

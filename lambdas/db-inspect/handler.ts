@@ -1,0 +1,88 @@
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { Context } from 'aws-lambda';
+import type { FunctionEnv } from '../../core/contracts/contract';
+import { dbInspectContract } from '../../core/contracts/database';
+import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { describeIssues, InvalidInputError } from '../shared/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type InspectEvent, type InspectResult, inspectEventSchema } from './contract';
+import { DEFAULT_STATEMENT_TIMEOUT_MS, runInspection } from './reports';
+
+/** A connected client the handler can close. */
+export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly secrets: SecretsManagerClient;
+  /** @default connectWithSecret */
+  readonly connect?: (secrets: SecretsManagerClient, options: ConnectOptions) => Promise<ClosableSqlClient>;
+  /** The function's environment (the variables of dbInspectContract). */
+  readonly env: FunctionEnv;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+// The operator waits on a synchronous invocation: an unreachable database must fail fast.
+const CONNECT_TIMEOUT_MS = 10_000;
+
+const defaultObservability = createObservability('db-inspect');
+// Module scope: reused across warm invocations (credentials, TLS sessions).
+const secretsClient = new SecretsManagerClient({});
+
+/**
+ * Runs the reports the event names (`ops db`, invoked synchronously) and returns them. The
+ * event is checked before anything is read; every report runs in a read-only transaction
+ * with a statement timeout. A report that fails is reported in the result (the others still
+ * run); a connection that cannot be made fails the invocation.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<InspectResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const request = parseEvent(event);
+    const env = dbInspectContract.parse(deps.env);
+    const client = await (deps.connect ?? connectWithSecret)(deps.secrets, {
+      secretArn: env.secretArn,
+      database: env.databaseName,
+      host: env.host,
+      connectTimeoutMs: CONNECT_TIMEOUT_MS,
+      // The session's limit too, in case a statement ever runs outside the reports' transactions.
+      statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS,
+    });
+    let result: InspectResult;
+    try {
+      result = await runInspection(client, request);
+    } finally {
+      await client
+        .end()
+        .catch((error: unknown) => logger.warn('Closing the database connection failed', { error }));
+    }
+    const failed = Object.values(result.reports).filter((r) => r.status === 'failed').length;
+    metrics.addMetric(failed > 0 ? 'InspectionPartlyFailed' : 'InspectionSucceeded', MetricUnit.Count, 1);
+    logger.info('Database inspection done', {
+      reports: Object.fromEntries(Object.entries(result.reports).map(([k, r]) => [k, r.status])),
+    });
+    return result;
+  } catch (error) {
+    metrics.addMetric('InspectionFailed', MetricUnit.Count, 1);
+    logger.error('Database inspection failed', { error });
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+/** The Lambda entry point (synchronous invocation by the ops CLI). */
+export const handler = async (event: unknown, context?: Context): Promise<InspectResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { secrets: secretsClient, env: process.env });
+};
+
+function parseEvent(event: unknown): InspectEvent {
+  const parsed = inspectEventSchema.safeParse(event);
+  if (!parsed.success) {
+    throw new InvalidInputError(
+      `Invalid inspection event (expected {"reports":["queries"|"unused-indexes"|"tables"|"hnsw", ...],"limit"?:1..100}): ${describeIssues(parsed.error.issues)}`,
+    );
+  }
+  return parsed.data;
+}

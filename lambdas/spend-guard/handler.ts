@@ -1,0 +1,165 @@
+import { BudgetsClient } from '@aws-sdk/client-budgets';
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+// A namespace import lets esbuild drop the parts of zod we do not use.
+import * as z from 'zod';
+import { schema as envSchema } from '../../core/contracts/spend-guard';
+import {
+  LLM_COMPONENTS,
+  SPEND_GUARD_METRICS,
+  SPEND_GUARD_SERVICE,
+  spendGuardDimensions,
+} from '../../core/spend/metric';
+import { parseFunctionEnv } from '../shared/env';
+import { describeIssues, InvalidInputError } from '../shared/errors';
+import { KillSwitchIncompleteError } from '../shared/kill-switch/types';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
+import type { RetryOptions } from '../shared/retry';
+import { runSpendGuard, type SpendGuardClients, type SpendGuardConfig, type SpendGuardResult } from './logic';
+
+/**
+ * The EventBridge Scheduler input: `{"scheduledTime": "<aws.scheduler.scheduled-time>",
+ * "executionId": "<aws.scheduler.execution-id>"}`, the context attributes Scheduler fills in.
+ */
+const inputSchema = z.object({
+  scheduledTime: z.iso.datetime({ offset: true, error: 'must be an ISO 8601 time' }),
+  executionId: z.string().min(1).optional(),
+});
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: SpendGuardClients;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  /** @default randomUUID */
+  readonly newId?: () => string;
+  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
+  readonly retry?: RetryOptions;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability(SPEND_GUARD_SERVICE);
+
+// Parsed once per environment object (process.env in Lambda): a warm function does not
+// re-validate its configuration every run.
+const configs = new WeakMap<object, SpendGuardConfig>();
+
+function configOf(env: HandlerDeps['env']): SpendGuardConfig {
+  const cached = configs.get(env);
+  if (cached !== undefined) return cached;
+  const config = parseFunctionEnv(envSchema, env);
+  configs.set(env, config);
+  return config;
+}
+
+/**
+ * Runs the spend guard once (logic.ts) and returns what it found and did. Throws
+ * InvalidInputError for malformed input or configuration (before any AWS call), and rethrows the
+ * guard's failures (SpendGuardIncompleteError, after they were reported) so that Lambda retries
+ * the run: every action is recorded per threshold, so a retry redoes only what failed. A late or
+ * repeated delivery is an ordinary run: it evaluates the spend as it is now.
+ *
+ * Metrics (dimensions service, Environment): Heartbeat (1 once a run finished; its absence
+ * alarms) and LlmCostSilent (1/0, dimension Component) every run; SpendUnknown, SpendActions,
+ * ClockSkewSeconds, LateDeliverySeconds, KillSwitchIncomplete and SpendGuardFailed when they occur.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SpendGuardResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const input = inputSchema.safeParse(event);
+    if (!input.success) {
+      throw new InvalidInputError(
+        `Malformed schedule input, NO action taken: expected {"scheduledTime": "<ISO time>"}: ${describeIssues(input.error.issues)}`,
+      );
+    }
+    const config = configOf(deps.env);
+    metrics.addDimension('Environment', config.environment);
+    const scheduledTime = new Date(input.data.scheduledTime);
+    const now = deps.now ?? (() => new Date());
+    const lateMs = now().getTime() - scheduledTime.getTime();
+    if (lateMs > 15 * 60_000) {
+      // Lambda retries and throttled invocations arrive late: the spend is evaluated as it is now.
+      logger.info('Late delivery: evaluating the spend as it is now', { scheduledTime, lateMs });
+    }
+    // Only when late: a custom metric bills every hour it has data (README: Cost).
+    if (lateMs >= 60_000)
+      metrics.addMetric('LateDeliverySeconds', MetricUnit.Seconds, Math.round(lateMs / 1000));
+    const result = await runSpendGuard(deps.clients, config, {
+      now,
+      newId: deps.newId,
+      retry: deps.retry,
+      logger,
+      scheduledTime,
+    });
+    observe(metrics, result, config.environment);
+    // Only now: a guard whose run cannot finish must look as dead as one that stopped.
+    metrics.addMetric(SPEND_GUARD_METRICS.heartbeat, MetricUnit.Count, 1);
+    return result;
+  } catch (error) {
+    if (error instanceof KillSwitchIncompleteError)
+      metrics.addMetric('KillSwitchIncomplete', MetricUnit.Count, 1);
+    metrics.addMetric('SpendGuardFailed', MetricUnit.Count, 1);
+    logger.error('Spend guard failed', { error });
+    throw error;
+  } finally {
+    metrics.publishStoredMetrics();
+  }
+}
+
+/**
+ * The run's metrics. Heartbeat and LlmCostSilent go out every run (their alarms need them); the
+ * others only when they have something to say, since a custom metric bills every hour it has data.
+ */
+function observe(metrics: Metrics, result: SpendGuardResult, environment: string): void {
+  if (result.problems.length > 0) metrics.addMetric(SPEND_GUARD_METRICS.spendUnknown, MetricUnit.Count, 1);
+  if (result.clockSkewSeconds > 0)
+    metrics.addMetric('ClockSkewSeconds', MetricUnit.Seconds, result.clockSkewSeconds);
+  const done = result.actions.filter((a) => a.outcome === 'done').length;
+  if (done > 0) metrics.addMetric('SpendActions', MetricUnit.Count, done);
+  for (const component of LLM_COMPONENTS) {
+    const silent = result.silence[component];
+    // Not known: no datapoint (the alarm treats missing data as not breaching; the heartbeat covers a dead guard).
+    if (typeof silent !== 'boolean') continue;
+    // Its own document: the Component dimension must not spread to the invocation's other metrics.
+    const single = metrics.singleMetric();
+    for (const [name, value] of Object.entries(spendGuardDimensions(environment, { Component: component }))) {
+      // `service` is Powertools' own default dimension.
+      if (name !== 'service') single.addDimension(name, value);
+    }
+    single.addMetric(SPEND_GUARD_METRICS.llmCostSilent, MetricUnit.Count, silent ? 1 : 0);
+  }
+}
+
+// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
+// because every call goes through withRetry; both would multiply the attempts.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 5_000, connectionTimeout: 2_000 },
+};
+const clients: SpendGuardClients = {
+  scheduler: new SchedulerClient(clientConfig),
+  sfn: new SFNClient(clientConfig),
+  ecs: new ECSClient(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  cloudwatch: new CloudWatchClient(clientConfig),
+  // Budgets is served from us-east-1 whatever the function's region.
+  budgets: new BudgetsClient({ ...clientConfig, region: 'us-east-1' }),
+};
+
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<SpendGuardResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { clients, env: process.env });
+};

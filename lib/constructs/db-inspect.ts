@@ -1,0 +1,59 @@
+import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { dbInspectContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
+import { AppFunction } from './app-function';
+import { grantDeclaredCalls } from './calls';
+import { DATABASE_NAME, type Database } from './database';
+
+/** Properties of {@link DbInspect}. */
+export interface DbInspectProps {
+  readonly vpc: ec2.IVpc;
+  readonly database: Database;
+  readonly logRetention: logs.RetentionDays;
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/**
+ * The runbook's database checks for operators without a network path to the database:
+ * `ops db` invokes this function synchronously, and it runs fixed read-only reports
+ * (lambdas/db-inspect) in the VPC, the same way the maintenance Lambda reaches the instance.
+ */
+export class DbInspect extends Construct {
+  public readonly handler: AppFunction;
+
+  constructor(scope: Construct, id: string, props: DbInspectProps) {
+    super(scope, id);
+    const { database } = props;
+    this.handler = new AppFunction(this, 'Handler', {
+      contract: dbInspectContract,
+      description:
+        'Read-only runbook checks of fa_ai_db for `ops db` (top queries, unused indexes, bloat, HNSW)',
+      vpc: props.vpc,
+      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      // Connect (10 s) plus five statements of at most 10 s each, with room to spare.
+      timeout: Duration.minutes(1),
+      // Invoked synchronously: the caller sees a failure, an asynchronous retry would only repeat it.
+      retryAttempts: 0,
+      // A handful of operators; a loop calling it could not open more connections than this.
+      reservedConcurrentExecutions: 2,
+      logRetention: props.logRetention,
+      logRemovalPolicy: props.logRemovalPolicy,
+      config: {
+        secretArn: database.secret.secretArn,
+        databaseName: DATABASE_NAME,
+        // The instance, not the proxy: the statistics are the instance's, and a report must not
+        // take a pooled connection the application needs.
+        host: database.instance.instanceEndpoint.hostname,
+        caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
+      },
+    });
+    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-inspect', DB_INSPECT_CALLS, {
+      databaseSecret: database.secretReadGrant(),
+    });
+    database.allowFrom(this.handler.lambda, 'Inspection Lambda (ops db)');
+  }
+}
