@@ -1,14 +1,12 @@
 /**
- * The alarm severities and the one rule of escalation. No imports: bundled into Lambdas and
- * loaded by the synth and the CLI (the alarms catalogue may take the list over).
+ * The one rule of escalation, over the alarm catalogue's severities (core/alarms/vocabulary.ts,
+ * the catalogue's words without its entries, so that a Lambda bundles only these).
  */
 
-/** Most severe first; each has its own SNS topic. */
-export const SEVERITIES = ['P0', 'P1', 'P2', 'P3'] as const;
-export type Severity = (typeof SEVERITIES)[number];
+import { SEVERITIES, type Severity } from '../alarms/vocabulary';
+import type { TopicArns } from '../contracts/common';
 
-/** The topic ARN of each severity. */
-export type TopicArns = Readonly<Record<Severity, string>>;
+export { SEVERITIES, type Severity, type TopicArns };
 
 /** One severity up (P3 -> P2 -> P1 -> P0); P0 stays P0, and `capped` says so. */
 export function escalate(severity: Severity): { readonly to: Severity; readonly capped: boolean } {

@@ -1,14 +1,17 @@
 /** What core/automation needs of the automatic rollback: its intent and the checks of its effect. */
 
-import type { Check, Intent } from '../../core/automation';
+import type { Check, Intent, Severity } from '../../core/automation';
 import type { TrafficConfig, Weights } from '../shared/traffic';
 
-/** The rollback a P0 calls for, for the pause, the repeat guard and the record. */
-export function rollbackIntent(alarmName: string): Intent {
+/**
+ * The rollback an alarm calls for, for the pause, the repeat guard and the record; `severity` is
+ * the alarm's, from the catalogue's facts (the P0 composite's P0), never parsed from its name.
+ */
+export function rollbackIntent(alarmName: string, severity: Severity): Intent {
   return {
     action: 'traffic-rollback',
     trigger: alarmName,
-    severity: 'P0',
+    severity,
     source: 'traffic-rollback',
     wouldDo: 'restored the weights from before the last traffic shift (if it started within the window)',
   };

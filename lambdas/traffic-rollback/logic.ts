@@ -165,6 +165,8 @@ export async function handleAlarmEvent(
       }));
     return { outcome: 'unknown-alarm', notified, reason };
   }
+  // Known from here on (an unknown alarm returned above): its catalogue entry's severity.
+  const severity = fact?.severity ?? 'P0';
   const why = `P0 alarm ${detail.alarmName} in ALARM since ${stateTime}${
     detail.state.reason ? `: ${detail.state.reason}` : ''
   }`;
@@ -193,7 +195,7 @@ export async function handleAlarmEvent(
   }
 
   // The pause and the repeat guard (core/automation), before anything changes.
-  const intent = rollbackIntent(detail.alarmName);
+  const intent = rollbackIntent(detail.alarmName, severity);
   let gate: Gate;
   try {
     gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now, retry: options.retry });
