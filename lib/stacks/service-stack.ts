@@ -291,6 +291,7 @@ export class ServiceStack extends Stack {
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
+      automation: this.automation,
       logRetention,
       logRemovalPolicy: removalPolicy,
     });

@@ -28,7 +28,7 @@ export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
   remediation: { ...REMEDIATION_CALLS, ...AUTOMATION_ACTING_CALLS },
-  'spend-guard': SPEND_GUARD_CALLS,
+  'spend-guard': { ...SPEND_GUARD_CALLS, ...AUTOMATION_ACTING_CALLS },
   'spend-reconcile': SPEND_RECONCILE_CALLS,
   'traffic-rollback': { ...TRAFFIC_ROLLBACK_CALLS, ...AUTOMATION_ACTING_CALLS },
   'automation-verify': AUTOMATION_VERIFY_CALLS,

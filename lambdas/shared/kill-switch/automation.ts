@@ -50,7 +50,8 @@ export async function engageUnlessHeld(
     action: 'kill-switch-engage',
     trigger: trigger.budget.name,
     severity: 'P1',
-    source: 'budget-guard',
+    // The budget guard or the spend guard: who would have acted, in the notices and the audit.
+    source: trigger.source,
     wouldDo: `engaged the kill switch (disabled the batch schedule ${schedule}, stopped the running batch work): ${trigger.reason}`,
   };
   let gate: Gate;
