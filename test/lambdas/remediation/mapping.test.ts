@@ -137,7 +137,7 @@ describe('helpers', () => {
 
 describe('configFromEnv', () => {
   it('reads the stack environment', () => {
-    const { alarmFacts, ...rest } = CONFIG;
+    const { alarmFacts, automation, ...rest } = CONFIG;
     expect(rest).toEqual({
       environment: 'prod',
       ecsCluster: 'fa-ai-system-prod',
@@ -149,6 +149,7 @@ describe('configFromEnv', () => {
       remediation: REMEDIATION,
     });
     expect(alarmFacts.namePrefix).toBe(ALARM_PREFIX);
+    expect(automation.opsTableName).toBe('fa-ai-system-prod-ops');
     expect(alarmFacts.all).toHaveLength(ALARM_IDS.length);
   });
 
