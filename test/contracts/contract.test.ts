@@ -62,7 +62,7 @@ const REMEDIATION_INPUT: InputOf<typeof remediationContract> = {
       'scale-out': { enabled: true, maxPerHour: 3, step: 1 },
     },
   },
-  alarmFacts: { namePrefix: 'fa-ai-system-prod-', alarms: { p0: ['P0', 'traffic-rollback'] } },
+  alarmFacts: { namePrefix: 'fa-ai-system-prod-', alarms: { 'P0 traffic-rollback': ['p0'] } },
   automation: automationSettings('fa-ai-system-prod-ops'),
 };
 
