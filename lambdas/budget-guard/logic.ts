@@ -6,6 +6,11 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../shared/errors';
+import {
+  type AutomatedRunOptions,
+  engageUnlessHeld,
+  type HeldResult,
+} from '../shared/kill-switch/automation';
 import { engageKillSwitch } from '../shared/kill-switch/engage';
 import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
 import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
@@ -20,6 +25,7 @@ import type {
   RunOptions,
 } from './types';
 
+export type { AutomatedRunOptions, HeldResult } from '../shared/kill-switch/automation';
 export { engageKillSwitch } from '../shared/kill-switch/engage';
 export { describeError } from '../shared/kill-switch/messages';
 export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
@@ -88,8 +94,9 @@ export async function handleBudgetNotification(
     /** The parsed body (see parseBudgetNotification). */
     readonly parsed: ParseResult;
   },
-  options: RunOptions = {},
-): Promise<BudgetNotificationResult> {
+  // The automation settings: the pause and repeat guard hold an engagement (core/automation).
+  options: AutomatedRunOptions,
+): Promise<BudgetNotificationResult | HeldResult> {
   const { logger, retry } = resolve(options);
   const { parsed } = message;
   if (!parsed.ok) {
@@ -149,7 +156,7 @@ export async function handleBudgetNotification(
     messageId: message.messageId,
     explanation: decision.explanation,
   });
-  return engageKillSwitch(
+  return engageUnlessHeld(
     clients,
     config,
     {
