@@ -45,7 +45,6 @@ import { parseAlarmEvent } from '../shared/alarm-event';
 import { AutomationError } from '../shared/errors';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
 import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
-import { loggedRetry, type RetryOptions, withRetry } from '../shared/retry';
 import {
   type Colour,
   describeError,
@@ -92,8 +91,6 @@ export interface RemediationClients {
 export interface RunOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** Retry policy of every AWS call (tests inject a no-op sleep). */
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'remediation' */
   readonly logger?: Logger;
   /**
@@ -251,7 +248,6 @@ interface Run {
   readonly now: Date;
   readonly logger: Logger;
   readonly leaseMs: number;
-  readonly retry: (call: string) => RetryOptions;
 }
 
 function resolve(options: RunOptions): Run {
@@ -260,7 +256,6 @@ function resolve(options: RunOptions): Run {
     now: (options.now ?? (() => new Date()))(),
     logger,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-    retry: (call) => loggedRetry(options.retry, logger, call),
   };
 }
 
@@ -466,7 +461,6 @@ class Remediator {
       const intent = remediationIntent(this.action, incident, describeAction(decision, before, target));
       gate = await checkBeforeActing(this.clients.ddb, config.automation, intent, {
         now: this.run.now,
-        retry: this.run.retry('Query'),
       });
     } catch (error) {
       return this.fail(
@@ -482,7 +476,7 @@ class Remediator {
     // Round 2: the slot of the hourly limit, held by this event.
     let slot: Slot;
     try {
-      slot = await takeSlot(this.clients.ddb, this.slotRef(), this.maxPerHour, this.run.retry('UpdateItem'));
+      slot = await takeSlot(this.clients.ddb, this.slotRef(), this.maxPerHour);
     } catch (error) {
       const failure = this.callFailure('UpdateItem', config.opsTableName, error);
       return this.fail({ ...context, before }, failure, error);
@@ -517,7 +511,7 @@ class Remediator {
       this.clients,
       config.automation,
       { ...remediationIntent(this.action, incident, did), did, checks },
-      { now: this.run.now, retry: this.run.retry('CreateSchedule') },
+      { now: this.run.now },
     );
     return this.end({
       ...context,
@@ -535,32 +529,28 @@ class Remediator {
     const { now, leaseMs } = this.run;
     const { incident } = this;
     try {
-      await withRetry(
-        () =>
-          this.clients.ddb.send(
-            new PutCommand({
-              TableName: this.config.opsTableName,
-              Item: {
-                ...remediationEventKey(incident.eventId),
-                status: 'claimed',
-                alarm: incident.alarmName,
-                action: this.action,
-                claimedAt: now.toISOString(),
-                leaseUntil: now.getTime() + leaseMs,
-                expiresAt: epochSeconds(now) + EVENT_MARKER_TTL_SECONDS,
-              },
-              ConditionExpression:
-                'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND #leaseUntil < :now)',
-              ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil' },
-              ExpressionAttributeValues: {
-                ':failed': 'failed',
-                ':claimed': 'claimed',
-                ':now': now.getTime(),
-              },
-              ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-            }),
-          ),
-        this.run.retry('PutItem'),
+      await this.clients.ddb.send(
+        new PutCommand({
+          TableName: this.config.opsTableName,
+          Item: {
+            ...remediationEventKey(incident.eventId),
+            status: 'claimed',
+            alarm: incident.alarmName,
+            action: this.action,
+            claimedAt: now.toISOString(),
+            leaseUntil: now.getTime() + leaseMs,
+            expiresAt: epochSeconds(now) + EVENT_MARKER_TTL_SECONDS,
+          },
+          ConditionExpression:
+            'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND #leaseUntil < :now)',
+          ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil' },
+          ExpressionAttributeValues: {
+            ':failed': 'failed',
+            ':claimed': 'claimed',
+            ':now': now.getTime(),
+          },
+          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+        }),
       );
       return { claimed: true };
     } catch (error) {
@@ -582,22 +572,18 @@ class Remediator {
   }
 
   private readWeights(): Promise<Weights> {
-    return readStoredWeights(this.clients.ssm, this.config.weightsParameter, this.run.retry('GetParameter'));
+    return readStoredWeights(this.clients.ssm, this.config.weightsParameter);
   }
 
   private readShiftLock(): Promise<ShiftLock | undefined> {
     const { clients, config, run } = this;
-    return readShiftLock(clients.ddb, config.opsTableName, run.now, run.retry('GetItem'));
+    return readShiftLock(clients.ddb, config.opsTableName, run.now);
   }
 
   private describeServices(): Promise<DescribeServicesCommandOutput> {
     const { services, ecsCluster } = this.config;
-    return withRetry(
-      () =>
-        this.clients.ecs.send(
-          new DescribeServicesCommand({ cluster: ecsCluster, services: [services.blue, services.green] }),
-        ),
-      this.run.retry('DescribeServices'),
+    return this.clients.ecs.send(
+      new DescribeServicesCommand({ cluster: ecsCluster, services: [services.blue, services.green] }),
     );
   }
 
@@ -608,16 +594,12 @@ class Remediator {
     target: number | undefined,
   ): Promise<Service | undefined> {
     const { ecsCluster } = this.config;
-    const result = await withRetry(
-      () =>
-        this.clients.ecs.send(
-          new UpdateServiceCommand(
-            decision.action === 'force-new-deployment'
-              ? { cluster: ecsCluster, service: decision.service, forceNewDeployment: true }
-              : { cluster: ecsCluster, service: decision.service, desiredCount: target },
-          ),
-        ),
-      this.run.retry('UpdateService'),
+    const result = await this.clients.ecs.send(
+      new UpdateServiceCommand(
+        decision.action === 'force-new-deployment'
+          ? { cluster: ecsCluster, service: decision.service, forceNewDeployment: true }
+          : { cluster: ecsCluster, service: decision.service, desiredCount: target },
+      ),
     );
     return result.service;
   }
@@ -763,18 +745,14 @@ class Remediator {
             summary: ending.summary,
           },
         },
-        { now: run.now, id: auditId, retry: run.retry('PutItem') },
+        { now: run.now, id: auditId },
       ),
-      withRetry(
-        () =>
-          this.clients.sns.send(
-            new PublishCommand({
-              TopicArn: ending.topicArn ?? this.topicArn,
-              Subject: snsSubject(ending.subject ?? this.subject(ending)),
-              Message: this.message(ending, auditSk),
-            }),
-          ),
-        run.retry('Publish'),
+      this.clients.sns.send(
+        new PublishCommand({
+          TopicArn: ending.topicArn ?? this.topicArn,
+          Subject: snsSubject(ending.subject ?? this.subject(ending)),
+          Message: this.message(ending, auditSk),
+        }),
       ),
       this.claimed
         ? this.markEvent(ending.outcome === 'failed' ? 'failed' : 'done', ending.outcome)
@@ -799,33 +777,29 @@ class Remediator {
 
   private markEvent(status: 'done' | 'failed', outcome: Ending['outcome']) {
     const { now } = this.run;
-    return withRetry(
-      () =>
-        this.clients.ddb.send(
-          new UpdateCommand({
-            TableName: this.config.opsTableName,
-            Key: remediationEventKey(this.incident.eventId),
-            UpdateExpression: 'SET #status = :status, #outcome = :outcome, #finishedAt = :finishedAt',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#outcome': 'outcome',
-              '#finishedAt': 'finishedAt',
-            },
-            ExpressionAttributeValues: {
-              ':status': status,
-              ':outcome': outcome,
-              ':finishedAt': now.toISOString(),
-            },
-          }),
-        ),
-      this.run.retry('UpdateItem'),
+    return this.clients.ddb.send(
+      new UpdateCommand({
+        TableName: this.config.opsTableName,
+        Key: remediationEventKey(this.incident.eventId),
+        UpdateExpression: 'SET #status = :status, #outcome = :outcome, #finishedAt = :finishedAt',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#outcome': 'outcome',
+          '#finishedAt': 'finishedAt',
+        },
+        ExpressionAttributeValues: {
+          ':status': status,
+          ':outcome': outcome,
+          ':finishedAt': now.toISOString(),
+        },
+      }),
     );
   }
 
   /** Gives back this event's slot after a failed action; never rejects. */
   private async refundSlot(): Promise<void> {
     try {
-      const refunded = await refundSlot(this.clients.ddb, this.slotRef(), this.run.retry('UpdateItem'));
+      const refunded = await refundSlot(this.clients.ddb, this.slotRef());
       if (!refunded) {
         this.run.logger.info('No rate-limit slot of this event to give back', { action: this.action });
       }

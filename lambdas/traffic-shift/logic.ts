@@ -20,7 +20,6 @@ import * as z from 'zod';
 import { type AutomationSettings, recordAction, recordedLine } from '../../core/automation';
 import { AutomationError, describeIssues, InvalidInputError } from '../shared/errors';
 import { type AuditOutcome, recordAudit } from '../shared/ops-table';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   acquireShiftLock,
   COLOURS,
@@ -62,7 +61,6 @@ export interface ShiftClients {
 export interface ShiftOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'traffic-shift' */
   readonly logger?: Logger;
   /**
@@ -190,7 +188,7 @@ function resolve(options: ShiftOptions) {
     defaultLogger = new Logger({ serviceName: 'traffic-shift' });
   }
   const logger = options.logger ?? (defaultLogger as Logger);
-  return { logger, now: options.now ?? (() => new Date()), retry: options.retry };
+  return { logger, now: options.now ?? (() => new Date()) };
 }
 
 /** Runs one parsed action. */
@@ -204,7 +202,7 @@ export function runShiftAction(
     case 'begin':
       return beginShift(clients, config, event, options);
     case 'checkAlarms':
-      return checkAlarms(clients, event.alarmNames, options);
+      return checkAlarms(clients, event.alarmNames);
     case 'setWeights':
       return setShiftWeights(clients, config, event, options);
     case 'rollback':
@@ -228,24 +226,23 @@ export async function beginShift(
   input: BeginInput,
   options: ShiftOptions = {},
 ): Promise<BeginResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const steps = validateSteps(input.steps);
   const at = now();
   const requestedBy = input.requestedBy ?? 'unknown';
 
   const [lock, live] = await Promise.allSettled([
-    acquireShiftLock(
-      clients.ddb,
-      traffic.opsTable,
-      { executionArn: input.executionArn, to: input.to, now: at },
-      retry,
-    ),
-    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups, retry),
+    acquireShiftLock(clients.ddb, traffic.opsTable, {
+      executionArn: input.executionArn,
+      to: input.to,
+      now: at,
+    }),
+    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups),
   ]);
   if (lock.status === 'rejected') throw lock.reason;
   const release = () =>
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch((error: unknown) =>
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch((error: unknown) =>
       logger.error('Cannot release the shift lock', { error: describeError(error) }),
     );
   let from: Weights;
@@ -276,7 +273,7 @@ export async function beginShift(
     logger.info('Nothing to shift: the target colour already has all the traffic', { from, to: input.to });
     await Promise.all([
       release(),
-      audit(clients, traffic.opsTable, logger, retry, at, {
+      audit(clients, traffic.opsTable, logger, at, {
         ...auditBase,
         action: 'traffic-shift-start',
         reason: `Shift to ${input.to}: ${input.to} already at 100 (${formatWeights(from)}), nothing to do`,
@@ -297,14 +294,10 @@ export async function beginShift(
     requestedBy,
   };
   const [recorded] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.ddb.send(
-          new PutCommand({ TableName: traffic.opsTable, Item: { ...lastShiftKey(), ...lastShift } }),
-        ),
-      retry,
+    clients.ddb.send(
+      new PutCommand({ TableName: traffic.opsTable, Item: { ...lastShiftKey(), ...lastShift } }),
     ),
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       ...auditBase,
       action: 'traffic-shift-start',
       reason: `Shift to ${input.to} in steps ${steps.join(',')}, ${input.bakeSeconds} s bake each`,
@@ -327,23 +320,17 @@ export async function beginShift(
 export async function checkAlarms(
   clients: Pick<ShiftClients, 'cloudwatch'>,
   alarmNames: readonly string[],
-  options: ShiftOptions = {},
 ): Promise<CheckAlarmsResult> {
-  const { retry } = resolve(options);
   const states = new Map<string, string | undefined>();
   let nextToken: string | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        clients.cloudwatch.send(
-          new DescribeAlarmsCommand({
-            AlarmNames: [...alarmNames],
-            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-            MaxRecords: 100,
-            NextToken: nextToken,
-          }),
-        ),
-      retry,
+    const page = await clients.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNames: [...alarmNames],
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken: nextToken,
+      }),
     );
     for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
       if (alarm.AlarmName !== undefined) states.set(alarm.AlarmName, alarm.StateValue);
@@ -371,20 +358,20 @@ export async function setShiftWeights(
   input: SetWeightsInput,
   options: ShiftOptions = {},
 ): Promise<Weights> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const target = validateWeights(input.weights);
-  const lastShift = await readLastShift(clients.ddb, traffic.opsTable, retry);
+  const lastShift = await readLastShift(clients.ddb, traffic.opsTable);
   assertActive(lastShift, input.executionArn);
   let outcome: AuditOutcome = 'ok';
   let error: unknown;
   try {
-    await writeWeights(clients, traffic, target, { retry });
+    await writeWeights(clients, traffic, target);
   } catch (e) {
     error = e;
     outcome = 'failed';
   }
-  await audit(clients, traffic.opsTable, logger, retry, now(), {
+  await audit(clients, traffic.opsTable, logger, now(), {
     action: 'traffic-weights-set',
     actor: lastShift.requestedBy ?? 'traffic-shift',
     reason: `Shift to ${lastShift.to}: step ${formatWeights(target)}`,
@@ -410,20 +397,20 @@ export async function rollbackShift(
   input: RollbackInput,
   options: ShiftOptions = {},
 ): Promise<RollbackShiftResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const from = validateWeights(input.from);
   const at = now();
   const why = rollbackReason(input);
-  const lastShift = await readLastShift(clients.ddb, traffic.opsTable, retry);
+  const lastShift = await readLastShift(clients.ddb, traffic.opsTable);
 
   if (lastShift?.executionArn !== input.executionArn) {
     logger.warn('Not rolling back: the last recorded shift is another execution', {
       recorded: lastShift?.executionArn,
     });
     await Promise.all([
-      releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch(() => false),
-      audit(clients, traffic.opsTable, logger, retry, at, {
+      releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch(() => false),
+      audit(clients, traffic.opsTable, logger, at, {
         action: 'traffic-shift-rollback',
         actor: 'traffic-shift',
         reason: why,
@@ -443,29 +430,21 @@ export async function rollbackShift(
   }
 
   const [written, ...secondary] = await Promise.allSettled([
-    writeWeights(clients, traffic, from, { retry }),
-    withRetry(
-      () =>
-        clients.ddb.send(
-          markRolledBack(traffic.opsTable, input.executionArn, { at, by: 'traffic-shift', reason: why }),
-        ),
-      retry,
+    writeWeights(clients, traffic, from),
+    clients.ddb.send(
+      markRolledBack(traffic.opsTable, input.executionArn, { at, by: 'traffic-shift', reason: why }),
     ),
-    withRetry(
-      () =>
-        clients.ddb.send(
-          rollbackRecordPut(traffic.opsTable, {
-            at: at.toISOString(),
-            by: 'traffic-shift',
-            reason: why,
-            restored: from,
-            source: 'traffic-shift',
-            executionArn: input.executionArn,
-          }),
-        ),
-      retry,
+    clients.ddb.send(
+      rollbackRecordPut(traffic.opsTable, {
+        at: at.toISOString(),
+        by: 'traffic-shift',
+        reason: why,
+        restored: from,
+        source: 'traffic-shift',
+        executionArn: input.executionArn,
+      }),
     ),
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry),
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn),
   ]);
   const problems = secondary
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
@@ -475,7 +454,7 @@ export async function rollbackShift(
     ? await recordShiftRollback(clients, traffic, input, from, why, at, options)
     : undefined;
   await Promise.all([
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-rollback',
       actor: 'traffic-shift',
       reason: why,
@@ -491,7 +470,7 @@ export async function rollbackShift(
         problems: problems.length > 0 ? problems : undefined,
       },
     }),
-    notify(clients, traffic, logger, retry, {
+    notify(clients, traffic, logger, {
       subject: ok
         ? `[${traffic.environment}] Traffic shift to ${lastShift.to} ROLLED BACK`
         : `[${traffic.environment}] Traffic shift to ${lastShift.to}: ROLLBACK FAILED`,
@@ -548,7 +527,7 @@ async function recordShiftRollback(
         ...(input.firing ?? []).map((alarmName) => ({ kind: 'alarm-ok' as const, alarmName })),
       ],
     },
-    { now: at, retry: options.retry },
+    { now: at },
   );
   return recordedLine(recorded);
 }
@@ -564,37 +543,33 @@ export async function finishShift(
   input: FinishInput,
   options: ShiftOptions = {},
 ): Promise<Record<string, never>> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const final = validateWeights(input.weights);
   const at = now();
   let updated: Record<string, unknown> | undefined;
   try {
-    const result = await withRetry(
-      () =>
-        clients.ddb.send(
-          new UpdateCommand({
-            TableName: traffic.opsTable,
-            Key: lastShiftKey(),
-            UpdateExpression: 'SET #status = :completed, #completedAt = :at, #final = :final',
-            ConditionExpression: '#executionArn = :executionArn AND #status = :inProgress',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#completedAt': 'completedAt',
-              '#final': 'final',
-              '#executionArn': 'executionArn',
-            },
-            ExpressionAttributeValues: {
-              ':completed': 'completed',
-              ':inProgress': 'in-progress',
-              ':at': at.toISOString(),
-              ':final': final,
-              ':executionArn': input.executionArn,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      retry,
+    const result = await clients.ddb.send(
+      new UpdateCommand({
+        TableName: traffic.opsTable,
+        Key: lastShiftKey(),
+        UpdateExpression: 'SET #status = :completed, #completedAt = :at, #final = :final',
+        ConditionExpression: '#executionArn = :executionArn AND #status = :inProgress',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#completedAt': 'completedAt',
+          '#final': 'final',
+          '#executionArn': 'executionArn',
+        },
+        ExpressionAttributeValues: {
+          ':completed': 'completed',
+          ':inProgress': 'in-progress',
+          ':at': at.toISOString(),
+          ':final': final,
+          ':executionArn': input.executionArn,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     updated = result.Attributes;
   } catch (error) {
@@ -613,11 +588,11 @@ export async function finishShift(
       : 'unknown';
   const requestedBy = typeof updated?.requestedBy === 'string' ? updated.requestedBy : 'traffic-shift';
   const [released] = await Promise.all([
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch((error: unknown) => {
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch((error: unknown) => {
       logger.error('Cannot release the shift lock', { error: describeError(error) });
       return false;
     }),
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-complete',
       actor: requestedBy,
       reason: `Shift to ${to} completed: ${formatWeights(final)}`,
@@ -626,7 +601,7 @@ export async function finishShift(
       environment: traffic.environment,
       details: { executionArn: input.executionArn, final },
     }),
-    notify(clients, traffic, logger, retry, {
+    notify(clients, traffic, logger, {
       subject: `[${traffic.environment}] Traffic shift to ${to} completed`,
       lines: [
         `Shift to ${to} completed (${traffic.environment}), requested by ${requestedBy}.`,
@@ -654,17 +629,17 @@ export async function abortShift(
   input: AbortInput,
   options: ShiftOptions = {},
 ): Promise<AbortResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const at = now();
   const why = `aborted: ${describeCause(input.error, input.cause)}`;
   const [recorded, live] = await Promise.allSettled([
-    readLastShift(clients.ddb, traffic.opsTable, retry),
-    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups, retry),
+    readLastShift(clients.ddb, traffic.opsTable),
+    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups),
   ]);
   if (recorded.status === 'rejected') {
     // Without LAST_SHIFT we cannot tell what to restore: free the lock at least.
-    await releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch(() => false);
+    await releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch(() => false);
     throw recorded.reason;
   }
   const lastShift = recorded.value;
@@ -677,20 +652,16 @@ export async function abortShift(
       : null;
 
   const [written, released, marked] = await Promise.allSettled([
-    restore ? writeWeights(clients, traffic, restore, { retry }) : Promise.resolve(null),
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry),
+    restore ? writeWeights(clients, traffic, restore) : Promise.resolve(null),
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn),
     ours
-      ? withRetry(
-          () =>
-            clients.ddb.send(
-              markRolledBack(traffic.opsTable, input.executionArn, {
-                at,
-                by: 'traffic-shift',
-                reason: why,
-                status: restore ? 'rolled-back' : 'aborted',
-              }),
-            ),
-          retry,
+      ? clients.ddb.send(
+          markRolledBack(traffic.opsTable, input.executionArn, {
+            at,
+            by: 'traffic-shift',
+            reason: why,
+            status: restore ? 'rolled-back' : 'aborted',
+          }),
         )
       : Promise.resolve(null),
   ]);
@@ -700,7 +671,7 @@ export async function abortShift(
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => describeError(r.reason));
   await Promise.all([
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-abort',
       actor: 'traffic-shift',
       reason: why,
@@ -715,7 +686,7 @@ export async function abortShift(
         failures: failures.length > 0 ? failures : undefined,
       },
     }),
-    notify(clients, traffic, logger, retry, {
+    notify(clients, traffic, logger, {
       subject: `[${traffic.environment}] Traffic shift to ${to} ABORTED${written.status === 'rejected' ? ': weights NOT restored' : ''}`,
       lines: [
         `Shift to ${to} (${traffic.environment}) ${why}.`,
@@ -760,12 +731,11 @@ async function audit(
   clients: Pick<ShiftClients, 'ddb'>,
   tableName: string,
   logger: Logger,
-  retry: RetryOptions | undefined,
   at: Date,
   entry: Parameters<typeof recordAudit>[2],
 ): Promise<void> {
   try {
-    await recordAudit(clients.ddb, tableName, entry, { now: at, retry });
+    await recordAudit(clients.ddb, tableName, entry, { now: at });
   } catch (error) {
     logger.error('Cannot record the audit entry', { action: entry.action, error: describeError(error) });
   }
@@ -775,20 +745,15 @@ async function notify(
   clients: Pick<ShiftClients, 'sns'>,
   traffic: TrafficFunctionConfig['traffic'],
   logger: Logger,
-  retry: RetryOptions | undefined,
   message: { readonly subject: string; readonly lines: readonly string[] },
 ): Promise<void> {
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: traffic.alertTopicArn,
-            Subject: snsSubject(message.subject),
-            Message: message.lines.join('\n'),
-          }),
-        ),
-      retry,
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: traffic.alertTopicArn,
+        Subject: snsSubject(message.subject),
+        Message: message.lines.join('\n'),
+      }),
     );
   } catch (error) {
     logger.error('Cannot publish the notification', {

@@ -21,7 +21,8 @@ import { type SpendGuardValues, serialize } from '../../../core/contracts/spend-
 import type { HandlerDeps } from '../../../lambdas/spend-guard/handler';
 import type { SpendGuardClients } from '../../../lambdas/spend-guard/logic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, observability as sharedObservability } from '../../helpers/aws';
+import { awsError, metricValue, observability as sharedObservability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { SpendWorld } from '../../helpers/spend-world';
@@ -87,13 +88,13 @@ export const executionArn = (i: number) =>
   arn('states', `execution:fa-ai-system-prod-weekly-batch:weekly-2026-11-22-${i}`);
 
 const instances = {
-  scheduler: new SchedulerClient({ region: REGION }),
-  sfn: new SFNClient({ region: REGION }),
-  ecs: new ECSClient({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
-  cloudwatch: new CloudWatchClient({ region: REGION }),
-  budgets: new BudgetsClient({ region: 'us-east-1' }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
+  sfn: testClient(SFNClient, { region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
+  cloudwatch: testClient(CloudWatchClient, { region: REGION }),
+  budgets: testClient(BudgetsClient, { region: 'us-east-1' }),
 };
 
 /** Each client's stub, on its instance. */
@@ -220,7 +221,6 @@ export function handlerWorld(now: string) {
         env: hw.w.env,
         now: () => hw.w.clock.now,
         newId: () => 'attempt-1',
-        retry: NO_SLEEP,
         observability: { logger: hw.obs.logger, metrics: hw.obs.metrics },
         ...overrides,
       };
@@ -238,4 +238,4 @@ export function handlerWorld(now: string) {
   return hw;
 }
 
-export { awsError, metricValue, NO_SLEEP };
+export { awsError, metricValue };

@@ -13,7 +13,6 @@ import {
   CONFIG,
   itemsOf,
   mocks,
-  NO_SLEEP,
   published,
   publishedTo,
   TOPICS,
@@ -37,7 +36,6 @@ function run(config = w.config, scheduledTime: Date = w.clock.now) {
   return runSpendGuard(w.clients, config, {
     now: () => w.clock.now,
     newId: () => `attempt-${++ids}`,
-    retry: NO_SLEEP,
     logger,
     scheduledTime,
   });
