@@ -24,6 +24,7 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../shared/ops-table';
+import { runInParallel } from '../shared/parallel';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
 import { isConditionFailure } from '../shared/traffic';
 import {
@@ -188,14 +189,12 @@ export async function reenableBatch(
         ),
     },
   ];
-  const settled = await Promise.allSettled(actions.map((action) => action.run()));
-  const failures: ActionFailure[] = [];
-  settled.forEach((result, i) => {
-    const action = actions[i];
-    if (result.status === 'rejected' && action) {
-      failures.push({ call: action.call, target: action.target, error: describeError(result.reason) });
-    }
-  });
+  const { failed } = await runInParallel(actions, (action) => action.run());
+  const failures: ActionFailure[] = failed.map(({ action, error }) => ({
+    call: action.call,
+    target: action.target,
+    error: describeError(error),
+  }));
   // The audit item, with the outcome, once the actions are done.
   const auditEntry: AuditEntry = {
     action: 'batch-enable',

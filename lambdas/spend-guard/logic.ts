@@ -32,6 +32,7 @@ import {
   type RunOptions,
 } from '../shared/kill-switch/types';
 import { recordAudit } from '../shared/ops-table';
+import { settle } from '../shared/parallel';
 import { previousSpendMonth, spendMonthOf } from '../shared/spend/month';
 import {
   type BudgetSpend,
@@ -524,15 +525,4 @@ function doubtfulFigures(reading: SpendReading, withMonth: boolean): string[] {
   return figures
     .filter((f) => !f.known || f.problem !== undefined)
     .map((f) => (withMonth ? `${reading.month.key} ${f.label}` : f.label));
-}
-
-/** A promise's outcome as a value. */
-async function settle<T>(
-  promise: Promise<T>,
-): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }

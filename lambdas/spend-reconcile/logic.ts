@@ -16,6 +16,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { LLM_PROVIDERS, type LlmProvider } from '../../core/spend/metric';
 import type { ReconciliationWindow } from '../../core/spend/reconciliation-metrics';
 import { describeError } from '../shared/errors';
+import { type Settled, settle } from '../shared/parallel';
 import type { ReconcileConfig } from './config';
 import type { CostReader, DailyCosts } from './cost-report';
 import { ProviderAuthError } from './errors';
@@ -135,15 +136,7 @@ export interface ReconcileRequest {
   readonly now: Date;
 }
 
-type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
-
-async function settle<T>(promise: Promise<T>): Promise<Read<T>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
+type Read<T> = Settled<T>;
 
 const sumOf = (byDay: ReadonlyMap<UtcDay, number>, days: readonly UtcDay[]) =>
   days.reduce((total, day) => total + (byDay.get(day) ?? 0), 0);
