@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbInspectContract } from '../../core/contracts/database';
+import { lambdaClientFactory } from '../shared/aws-clients';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
@@ -27,7 +28,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 const defaultObservability = createObservability('db-inspect');
 // Module scope: reused across warm invocations (credentials, TLS sessions).
-const secretsClient = new SecretsManagerClient({});
+const secretsClient = lambdaClientFactory({ logger: defaultObservability.logger }).client(
+  SecretsManagerClient,
+);
 
 /**
  * Runs the reports the event names (`ops db`, invoked synchronously) and returns them. The

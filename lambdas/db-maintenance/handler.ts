@@ -4,6 +4,7 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
+import { lambdaClientFactory } from '../shared/aws-clients';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
@@ -57,7 +58,9 @@ const STATEMENT_TIMEOUT_MS = 14 * 60_000;
 
 const defaultObservability = createObservability('db-maintenance');
 // Module scope: reused across warm invocations (credentials, TLS sessions).
-const secretsClient = new SecretsManagerClient({});
+const secretsClient = lambdaClientFactory({ logger: defaultObservability.logger }).client(
+  SecretsManagerClient,
+);
 
 /**
  * Runs the scheduled maintenance task named by the event. Validates the event and environment

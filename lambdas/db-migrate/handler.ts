@@ -4,6 +4,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import * as z from 'zod';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMigrateContract } from '../../core/contracts/database';
+import { lambdaClientFactory } from '../shared/aws-clients';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
 import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
@@ -145,7 +146,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
 }
 
 // Built once per execution environment, reused across invocations.
-const secrets = new SecretsManagerClient({});
+const secrets = lambdaClientFactory({ logger: observability.logger }).client(SecretsManagerClient);
 // The bundling step copies migrations/ next to the bundle.
 const migrationsDir = process.env.MIGRATIONS_DIR ?? join(__dirname, 'migrations');
 

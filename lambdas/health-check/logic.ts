@@ -21,7 +21,6 @@ import {
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BATCH_RUN_PK } from '../shared/ops-table';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   clearLightAlert,
   decideLight,
@@ -92,8 +91,6 @@ export interface RunOptions {
   readonly kind: CheckKind;
   /** @default new Date() */
   readonly now?: Date;
-  /** Retry policy of every AWS call; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
 }
 
 /**
@@ -107,20 +104,20 @@ export async function runHealthCheck(
   options: RunOptions,
 ): Promise<HealthReport> {
   const now = options.now ?? new Date();
-  const { retry, kind } = options;
+  const { kind } = options;
   const { minutes, label } = METRIC_WINDOWS[kind];
   const window = metricWindow(now, minutes, label);
 
   const [services, targets, metrics, batch] = await Promise.all([
-    settle(describeServices(clients.ecs, config, retry)),
+    settle(describeServices(clients.ecs, config)),
     Promise.all(
       config.targetGroups.map(async (ref) => ({
         ref,
-        outcome: await settle(describeTargetHealth(clients.elbv2, ref.targetGroupArn, retry)),
+        outcome: await settle(describeTargetHealth(clients.elbv2, ref.targetGroupArn)),
       })),
     ),
-    settle(getMetrics(clients.cloudwatch, config, window, retry)),
-    kind === 'morning' ? settle(latestBatchRun(clients.ddb, config, now, retry)) : undefined,
+    settle(getMetrics(clients.cloudwatch, config, window)),
+    kind === 'morning' ? settle(latestBatchRun(clients.ddb, config, now)) : undefined,
   ]);
 
   const checks: CheckResult[] = [
@@ -133,11 +130,7 @@ export async function runHealthCheck(
   return { kind, at: now.toISOString(), overall: overallStatus(checks), checks };
 }
 
-async function describeServices(
-  ecs: ECSClient,
-  config: CheckTarget,
-  retry: RetryOptions | undefined,
-): Promise<DescribedServices> {
+async function describeServices(ecs: ECSClient, config: CheckTarget): Promise<DescribedServices> {
   const names = config.services.map((s) => s.serviceName);
   const chunks: string[][] = [];
   for (let i = 0; i < names.length; i += DESCRIBE_SERVICES_MAX) {
@@ -145,10 +138,7 @@ async function describeServices(
   }
   const outputs = await Promise.all(
     chunks.map((chunk) =>
-      withRetry(
-        () => ecs.send(new DescribeServicesCommand({ cluster: config.ecsCluster, services: chunk })),
-        retry,
-      ),
+      ecs.send(new DescribeServicesCommand({ cluster: config.ecsCluster, services: chunk })),
     ),
   );
   return {
@@ -160,12 +150,8 @@ async function describeServices(
 async function describeTargetHealth(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
-  retry: RetryOptions | undefined,
 ): Promise<TargetHealthDescription[]> {
-  const output = await withRetry(
-    () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
-    retry,
-  );
+  const output = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   return output.TargetHealthDescriptions ?? [];
 }
 
@@ -173,19 +159,14 @@ async function getMetrics(
   cloudwatch: CloudWatchClient,
   config: CheckTarget,
   window: MetricWindow,
-  retry: RetryOptions | undefined,
 ): Promise<MetricDataResult[]> {
-  const output = await withRetry(
-    () =>
-      cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: metricQueries(config.loadBalancerFullName, config.targetGroups, window),
-          StartTime: window.start,
-          EndTime: window.end,
-          ScanBy: 'TimestampDescending',
-        }),
-      ),
-    retry,
+  const output = await cloudwatch.send(
+    new GetMetricDataCommand({
+      MetricDataQueries: metricQueries(config.loadBalancerFullName, config.targetGroups, window),
+      StartTime: window.start,
+      EndTime: window.end,
+      ScanBy: 'TimestampDescending',
+    }),
   );
   return output.MetricDataResults ?? [];
 }
@@ -198,22 +179,17 @@ async function latestBatchRun(
   ddb: DynamoDBDocumentClient,
   config: CheckTarget,
   now: Date,
-  retry: RetryOptions | undefined,
 ): Promise<BatchRunRecord | undefined> {
   const since = new Date(now.getTime() - config.thresholds.batchLookbackHours * 3_600_000);
-  const output = await withRetry(
-    () =>
-      ddb.send(
-        new QueryCommand({
-          TableName: config.opsTableName,
-          // Sort keys are <startedAt ISO>#<execution name>, so they sort by start time.
-          KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: { ':pk': BATCH_RUN_PK, ':since': since.toISOString() },
-          ScanIndexForward: false,
-          Limit: 1,
-        }),
-      ),
-    retry,
+  const output = await ddb.send(
+    new QueryCommand({
+      TableName: config.opsTableName,
+      // Sort keys are <startedAt ISO>#<execution name>, so they sort by start time.
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': BATCH_RUN_PK, ':since': since.toISOString() },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
   );
   const [item] = output.Items ?? [];
   return item === undefined ? undefined : parseBatchRunRecord(item);
@@ -235,14 +211,13 @@ export async function publishReport(
   sns: SNSClient,
   config: HealthCheckConfig,
   report: HealthReport,
-  retry?: RetryOptions,
   preface?: string,
 ): Promise<PublishedReport | undefined> {
   const severity = reportSeverity(report);
   if (severity === undefined) return undefined;
   const message = formatReport(report);
   const body = preface === undefined ? message : `${preface}\n\n${message}`;
-  return publish(sns, config, severity, reportSubject(report, config.environment), body, retry);
+  return publish(sns, config, severity, reportSubject(report, config.environment), body);
 }
 
 /**
@@ -254,21 +229,13 @@ export async function publishRecovery(
   config: HealthCheckConfig,
   report: HealthReport,
   alert: LightAlert,
-  retry?: RetryOptions,
 ): Promise<PublishedReport> {
   const message = [
     `Recovered: the problem reported since ${alert.since} (${alert.problem}, ${alert.severity}) has cleared.`,
     '',
     formatReport(report),
   ].join('\n');
-  return publish(
-    sns,
-    config,
-    alert.severity,
-    `FA AI health: RECOVERED [${config.environment}]`,
-    message,
-    retry,
-  );
+  return publish(sns, config, alert.severity, `FA AI health: RECOVERED [${config.environment}]`, message);
 }
 
 async function publish(
@@ -277,12 +244,10 @@ async function publish(
   severity: Severity,
   subject: string,
   message: string,
-  retry?: RetryOptions,
 ): Promise<PublishedReport> {
   const topicArn = config.topicArns[severity];
-  const output = await withRetry(
-    () => sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message })),
-    retry,
+  const output = await sns.send(
+    new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }),
   );
   return { severity, topicArn, messageId: output.MessageId };
 }
@@ -291,9 +256,8 @@ async function publish(
 export function readLightAlertOutcome(
   ddb: DynamoDBDocumentClient,
   config: HealthCheckConfig,
-  retry?: RetryOptions,
 ): Promise<Outcome<LightAlert | undefined>> {
-  return settle(readLightAlert(ddb, config.opsTableName, retry));
+  return settle(readLightAlert(ddb, config.opsTableName));
 }
 
 /** What a light run did with its report. */
@@ -318,7 +282,6 @@ export async function deliverLightReport(
   report: HealthReport,
   stored: Outcome<LightAlert | undefined>,
   now: Date,
-  retry?: RetryOptions,
 ): Promise<LightDelivery> {
   const decision = decideLight(report, stored, now, config.lightRenotifyMinutes);
   const base = { decision, ...(stored.ok ? {} : { readError: stored.error }) };
@@ -334,14 +297,13 @@ export async function deliverLightReport(
         clients.sns,
         config,
         report,
-        retry,
         notifyPreface(decision, config.lightRenotifyMinutes),
       );
-      write = () => recordLightAlert(clients.ddb, table, decision, now, retry);
+      write = () => recordLightAlert(clients.ddb, table, decision, now);
       break;
     case 'recover':
-      published = await publishRecovery(clients.sns, config, report, decision.alert, retry);
-      write = () => clearLightAlert(clients.ddb, table, retry);
+      published = await publishRecovery(clients.sns, config, report, decision.alert);
+      write = () => clearLightAlert(clients.ddb, table);
       break;
   }
   const state = await settle(write());

@@ -3,7 +3,6 @@ import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { DependencyUnavailableError, describeIssues, InvalidInputError } from './errors';
-import { type RetryOptions, withRetry } from './retry';
 
 /**
  * The part of a PostgreSQL client the logic needs. `pg.Client` satisfies it, and so does a
@@ -39,8 +38,6 @@ export interface ConnectOptions {
   readonly statementTimeoutMs?: number;
   /** For tests: builds the client. @default new pg.Client(config) */
   readonly createClient?: (config: ClientConfig) => Client;
-  /** Retries of the secret read on throttling. @default withRetry's defaults */
-  readonly retry?: RetryOptions;
 }
 
 /**
@@ -53,10 +50,7 @@ export async function connectWithSecret(
   options: ConnectOptions,
 ): Promise<Client> {
   // A throttled secret read must not fail a deploy (db-migrate) or a maintenance window.
-  const secret = await withRetry(
-    () => secrets.send(new GetSecretValueCommand({ SecretId: options.secretArn })),
-    options.retry,
-  );
+  const secret = await secrets.send(new GetSecretValueCommand({ SecretId: options.secretArn }));
   let json: unknown;
   try {
     json = JSON.parse(secret.SecretString ?? '');

@@ -17,7 +17,6 @@ import { LLM_PROVIDERS, type LlmProvider } from '../../core/spend/metric';
 import type { ReconciliationWindow } from '../../core/spend/reconciliation-metrics';
 import { describeError } from '../shared/errors';
 import { type Settled, settle } from '../shared/parallel';
-import type { RetryOptions } from '../shared/retry';
 import type { ReconcileConfig } from './config';
 import type { CostReader, DailyCosts } from './cost-report';
 import { ProviderAuthError } from './errors';
@@ -135,8 +134,6 @@ export interface ReconcileRequest {
   readonly day: UtcDay;
   /** This function's clock. */
   readonly now: Date;
-  /** Retries of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
 }
 
 type Read<T> = Settled<T>;
@@ -172,7 +169,7 @@ export async function reconcile(
     return { ...bill, keyRead: true };
   };
   const [reported, ...bills] = await Promise.all([
-    settle<ReportedCosts>(readReportedCosts(clients.cloudwatch, config.environment, range, request.retry)),
+    settle<ReportedCosts>(readReportedCosts(clients.cloudwatch, config.environment, range)),
     ...LLM_PROVIDERS.map(readBill),
   ]);
 

@@ -18,6 +18,7 @@ import {
 import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
 import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
@@ -46,7 +47,7 @@ const RDS_SECRET = {
 };
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
 let db: TestDatabase;
 
 /** EMF documents Powertools wrote to stdout during the test. */
