@@ -14,6 +14,7 @@ import {
 import type { AutomationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
@@ -97,13 +98,7 @@ export class Automation extends Construct {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       listeners: { resources: ['*'] },
       weightsParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.weightsParameterName.replace(/^\//, ''),
-          }),
-        ],
+        resources: [ssmParameterArn(stack, props.weightsParameterName)],
       },
       batchSchedule: { resources: [batch.schedule.scheduleArn] },
       batchStateMachine: { resources: [batch.stateMachine.stateMachineArn] },

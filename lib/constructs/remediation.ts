@@ -12,6 +12,7 @@ import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
@@ -107,13 +108,7 @@ export class Remediation extends Construct {
     grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.weightsParameterName.replace(/^\//, ''),
-          }),
-        ],
+        resources: [ssmParameterArn(stack, props.weightsParameterName)],
       },
       shiftLock: { resources: [props.opsTable.tableArn] },
       claims: { resources: [props.opsTable.tableArn] },

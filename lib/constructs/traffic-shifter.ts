@@ -25,6 +25,7 @@ import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
@@ -178,13 +179,7 @@ export class TrafficShifter extends Construct {
 
   private grantCalls(props: TrafficShifterProps): void {
     const weights = {
-      resources: [
-        Stack.of(this).formatArn({
-          service: 'ssm',
-          resource: 'parameter',
-          resourceName: props.weightsParameterName.replace(/^\//, ''),
-        }),
-      ],
+      resources: [ssmParameterArn(this, props.weightsParameterName)],
     };
     const common = {
       listeners: { resources: ['*'] },
