@@ -5,12 +5,12 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dbMaintenanceContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
 import { AppFunction } from './app-function';
 import { grantDeclaredCalls } from './calls';
-import { DATABASE_NAME, type Database } from './database';
+import type { Database } from './database';
 
 /** Properties of {@link DbMaintenance}. */
 export interface DbMaintenanceProps {
@@ -54,13 +54,7 @@ export class DbMaintenance extends Construct {
       reservedConcurrentExecutions: 1,
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
-      config: {
-        secretArn: database.secret.secretArn,
-        databaseName: DATABASE_NAME,
-        host: database.instance.instanceEndpoint.hostname,
-        archiveRetentionDays: props.archiveRetentionDays,
-        caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
-      },
+      config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
     grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {
       databaseSecret: database.secretReadGrant(),
