@@ -179,33 +179,35 @@ function replicationGroupNodes(
 /** Every node of a replication group (primary and replicas) bills the node-hour price. */
 export const priceReplicationGroup: Pricer = (ctx, id, resource) => {
   const p = resource.Properties ?? {};
-  const price = nodePrice(ctx, p);
-  const count = replicationGroupNodes(p);
-  if (typeof price === 'string' || count === undefined) {
-    ctx.addUnpriced(
-      id,
-      resource.Type,
-      typeof price === 'string' ? price : 'node count is not a literal number',
-    );
-    return;
-  }
-  addNodes(ctx, id, resource, price, count.nodes, count.assumption);
+  addNodesOrUnpriced(ctx, id, resource, replicationGroupNodes(p), 'node count is not a literal number');
 };
 
 export const priceCacheCluster: Pricer = (ctx, id, resource) => {
-  const p = resource.Properties ?? {};
-  const price = nodePrice(ctx, p);
-  const nodes = asNumber(p.NumCacheNodes ?? 1);
-  if (typeof price === 'string' || nodes === undefined) {
-    ctx.addUnpriced(
-      id,
-      resource.Type,
-      typeof price === 'string' ? price : 'NumCacheNodes is not a literal number',
-    );
+  const nodes = asNumber(resource.Properties?.NumCacheNodes ?? 1);
+  addNodesOrUnpriced(
+    ctx,
+    id,
+    resource,
+    nodes === undefined ? undefined : { nodes },
+    'NumCacheNodes is not a literal number',
+  );
+};
+
+/** {@link addNodes}, or the resource as unpriced when its node type's price or its count is unknown. */
+function addNodesOrUnpriced(
+  ctx: PricingContext,
+  id: string,
+  resource: CfnResource,
+  count: { nodes: number; assumption?: string } | undefined,
+  unknownCount: string,
+): void {
+  const price = nodePrice(ctx, resource.Properties ?? {});
+  if (typeof price === 'string' || count === undefined) {
+    ctx.addUnpriced(id, resource.Type, typeof price === 'string' ? price : unknownCount);
     return;
   }
-  addNodes(ctx, id, resource, price, nodes);
-};
+  addNodes(ctx, id, resource, price, count.nodes, count.assumption);
+}
 
 function addNodes(
   ctx: PricingContext,
