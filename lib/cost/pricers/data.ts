@@ -301,22 +301,19 @@ export const priceDynamoDbTable: Pricer = (ctx, id, resource) => {
     wcu += w;
     rcu += r;
   }
-  ctx.addFixed({
-    resource: id,
-    type: resource.Type,
-    description: `${wcu} provisioned WCU`,
-    quantity: wcu * ctx.hours,
-    unit: 'WCU-hour',
-    unitPriceUsd: d.provisionedWcuHour,
-  });
-  ctx.addFixed({
-    resource: id,
-    type: resource.Type,
-    description: `${rcu} provisioned RCU`,
-    quantity: rcu * ctx.hours,
-    unit: 'RCU-hour',
-    unitPriceUsd: d.provisionedRcuHour,
-  });
+  for (const [units, unit, hourly] of [
+    [wcu, 'WCU', d.provisionedWcuHour],
+    [rcu, 'RCU', d.provisionedRcuHour],
+  ] as const) {
+    ctx.addFixed({
+      resource: id,
+      type: resource.Type,
+      description: `${units} provisioned ${unit}`,
+      quantity: units * ctx.hours,
+      unit: `${unit}-hour`,
+      unitPriceUsd: hourly,
+    });
+  }
   ctx.addUsage(id, resource.Type, 'storage', usage);
 };
 
