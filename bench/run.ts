@@ -254,34 +254,42 @@ async function benchBundles(runs: number): Promise<Row[]> {
   }
 }
 
-/** Sequential AWS round trips, from bench/roundtrips.spec.ts run with the suite's harnesses. */
-function benchRoundTrips(): Row[] {
-  const work = mkdtempSync(join(tmpdir(), 'fa-bench-rt-'));
+/**
+ * Runs one bench spec (bench/<name>.spec.ts) with the suite's harnesses and returns the figures it
+ * wrote to the file named by its `outVariable`.
+ */
+function specFigures<T>(name: string, outVariable: string, what: string): T {
+  const work = mkdtempSync(join(tmpdir(), `fa-bench-${name}-`));
   try {
-    const out = join(work, 'roundtrips.json');
+    const out = join(work, `${name}.json`);
     const run = timedRun(
       'npx',
-      ['vitest', 'run', '--config', 'bench/vitest.config.mts', 'bench/roundtrips.spec.ts'],
+      ['vitest', 'run', '--config', 'bench/vitest.config.mts', `bench/${name}.spec.ts`],
       {
         cwd: ROOT,
-        env: { ...process.env, BENCH_ROUNDTRIPS_OUT: out },
+        env: { ...process.env, [outVariable]: out },
       },
     );
-    if (run.status !== 0) throw new Error(`round-trip bench failed:\n${run.output.slice(-4000)}`);
-    const figures = JSON.parse(readFileSync(out, 'utf8')) as RoundTripFigure[];
-    return figures.map((f) => ({
-      section: 'roundtrips' as const,
-      metric: `${f.name} round trips (${f.scale})`,
-      value: `${f.depth} (${f.calls} calls, ${f.wallMs.toFixed(0)} ms at ${LATENCY_MS} ms/call)`,
-      floor: `<= ${f.target} target`,
-      ratio: f.depth / f.target,
-      limit: 1,
-      pass: f.depth <= f.target,
-      detail: { ...f, wallOverLatency: f.wallMs / LATENCY_MS },
-    }));
+    if (run.status !== 0) throw new Error(`${what} bench failed:\n${run.output.slice(-4000)}`);
+    return JSON.parse(readFileSync(out, 'utf8')) as T;
   } finally {
     rmSync(work, { recursive: true, force: true });
   }
+}
+
+/** Sequential AWS round trips, from bench/roundtrips.spec.ts run with the suite's harnesses. */
+function benchRoundTrips(): Row[] {
+  const figures = specFigures<RoundTripFigure[]>('roundtrips', 'BENCH_ROUNDTRIPS_OUT', 'round-trip');
+  return figures.map((f) => ({
+    section: 'roundtrips' as const,
+    metric: `${f.name} round trips (${f.scale})`,
+    value: `${f.depth} (${f.calls} calls, ${f.wallMs.toFixed(0)} ms at ${LATENCY_MS} ms/call)`,
+    floor: `<= ${f.target} target`,
+    ratio: f.depth / f.target,
+    limit: 1,
+    pass: f.depth <= f.target,
+    detail: { ...f, wallOverLatency: f.wallMs / LATENCY_MS },
+  }));
 }
 
 /**
@@ -290,50 +298,35 @@ function benchRoundTrips(): Row[] {
  * Budgets' 8-12 hours.
  */
 function benchDetection(): Row[] {
-  const work = mkdtempSync(join(tmpdir(), 'fa-bench-detection-'));
-  try {
-    const out = join(work, 'detection.json');
-    const run = timedRun(
-      'npx',
-      ['vitest', 'run', '--config', 'bench/vitest.config.mts', 'bench/detection.spec.ts'],
-      {
-        cwd: ROOT,
-        env: { ...process.env, BENCH_DETECTION_OUT: out },
+  const f = specFigures<DetectionFigure>('detection', 'BENCH_DETECTION_OUT', 'detection');
+  const limit = f.scheduleMinutes + f.metricDelayMinutes + f.startDelaySeconds / 60;
+  const minutes = (m: number) => `${m.toFixed(1)} min`;
+  const { samples, ...detail } = f;
+  return [
+    {
+      section: 'detection',
+      metric: `spend guard: threshold crossed -> action (max of ${samples.length}, ${f.timelines} timelines)`,
+      value: `${minutes(f.maxMinutes)} (median ${minutes(f.medianMinutes)})`,
+      floor: `<= ${minutes(limit)} (schedule ${f.scheduleMinutes} + CloudWatch delay ${f.metricDelayMinutes} + start ${f.startDelaySeconds} s)`,
+      ratio: f.maxMinutes / limit,
+      limit: 1,
+      pass: f.maxMinutes <= limit,
+      detail,
+    },
+    {
+      section: 'detection',
+      metric: 'the same, beside AWS Budgets (data 8-12 h late)',
+      value: minutes(f.maxMinutes),
+      floor: `${BUDGETS_DELAY_HOURS.min}-${BUDGETS_DELAY_HOURS.max} h`,
+      ratio: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
+      limit: Number.NaN,
+      pass: true,
+      detail: {
+        ratioToMin: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
+        ratioToMax: f.maxMinutes / (BUDGETS_DELAY_HOURS.max * 60),
       },
-    );
-    if (run.status !== 0) throw new Error(`detection bench failed:\n${run.output.slice(-4000)}`);
-    const f = JSON.parse(readFileSync(out, 'utf8')) as DetectionFigure;
-    const limit = f.scheduleMinutes + f.metricDelayMinutes + f.startDelaySeconds / 60;
-    const minutes = (m: number) => `${m.toFixed(1)} min`;
-    const { samples, ...detail } = f;
-    return [
-      {
-        section: 'detection',
-        metric: `spend guard: threshold crossed -> action (max of ${samples.length}, ${f.timelines} timelines)`,
-        value: `${minutes(f.maxMinutes)} (median ${minutes(f.medianMinutes)})`,
-        floor: `<= ${minutes(limit)} (schedule ${f.scheduleMinutes} + CloudWatch delay ${f.metricDelayMinutes} + start ${f.startDelaySeconds} s)`,
-        ratio: f.maxMinutes / limit,
-        limit: 1,
-        pass: f.maxMinutes <= limit,
-        detail,
-      },
-      {
-        section: 'detection',
-        metric: 'the same, beside AWS Budgets (data 8-12 h late)',
-        value: minutes(f.maxMinutes),
-        floor: `${BUDGETS_DELAY_HOURS.min}-${BUDGETS_DELAY_HOURS.max} h`,
-        ratio: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
-        limit: Number.NaN,
-        pass: true,
-        detail: {
-          ratioToMin: f.maxMinutes / (BUDGETS_DELAY_HOURS.min * 60),
-          ratioToMax: f.maxMinutes / (BUDGETS_DELAY_HOURS.max * 60),
-        },
-      },
-    ];
-  } finally {
-    rmSync(work, { recursive: true, force: true });
-  }
+    },
+  ];
 }
 
 function printTable(rows: readonly Row[]): void {

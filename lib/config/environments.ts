@@ -1,4 +1,18 @@
+import { SYSTEM_NAME } from '../naming';
 import type { EnvironmentConfigInput, EnvironmentName } from './schema';
+
+/** The application image's port and health endpoint: one image, the same in every environment. */
+const APP_IMAGE = { containerPort: 8000, healthCheckPath: '/health' } as const;
+
+/** The tags of every resource of an environment (cost allocation filters on Component and Environment). */
+function tagsOf(environment: EnvironmentName): Record<string, string> {
+  return {
+    Project: SYSTEM_NAME,
+    Environment: environment,
+    CostCenter: 'fa-ai-platform',
+    Owner: 'platform-team',
+  };
+}
 
 /**
  * The values of each environment. The account ids and certificate ARNs of staging and prod
@@ -13,8 +27,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     service: {
       cpu: 256,
       memoryMiB: 512,
-      containerPort: 8000,
-      healthCheckPath: '/health',
+      ...APP_IMAGE,
       imageRepositoryName: 'fa-ai-system-dev',
       containerInsights: false,
       blue: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 2 },
@@ -34,12 +47,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     budgets: { monthlyUsd: 300, componentsUsd: { batch: 150, interactive: 70, infrastructure: 80 } },
     // $80 until the spend guard (issue #17): its GetMetricData, its metrics and the LlmCostUsd series add $3.72.
     costBudgetUsd: 85,
-    tags: {
-      Project: 'fa-ai-system',
-      Environment: 'dev',
-      CostCenter: 'fa-ai-platform',
-      Owner: 'platform-team',
-    },
+    tags: tagsOf('dev'),
     protection: { terminationProtection: false, retainData: false },
   },
   staging: {
@@ -50,8 +58,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     service: {
       cpu: 512,
       memoryMiB: 1024,
-      containerPort: 8000,
-      healthCheckPath: '/health',
+      ...APP_IMAGE,
       imageRepositoryName: 'fa-ai-system-staging',
       blue: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 4 },
       green: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 4 },
@@ -74,12 +81,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     budgets: { monthlyUsd: 500, componentsUsd: { batch: 250, interactive: 150, infrastructure: 100 } },
     costBudgetUsd: 160,
-    tags: {
-      Project: 'fa-ai-system',
-      Environment: 'staging',
-      CostCenter: 'fa-ai-platform',
-      Owner: 'platform-team',
-    },
+    tags: tagsOf('staging'),
     protection: { terminationProtection: false, retainData: true },
   },
   prod: {
@@ -90,8 +92,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     service: {
       cpu: 512,
       memoryMiB: 1024,
-      containerPort: 8000,
-      healthCheckPath: '/health',
+      ...APP_IMAGE,
       imageRepositoryName: 'fa-ai-system',
       blue: { imageTag: 'v1.0.0', desiredCount: 2, minCount: 2, maxCount: 10 },
       green: { imageTag: 'v1.0.0', desiredCount: 1, minCount: 1, maxCount: 10 },
@@ -115,12 +116,7 @@ export const ENVIRONMENTS: Readonly<Record<EnvironmentName, EnvironmentConfigInp
     cache: { nodeType: 'cache.t4g.micro', replicas: 0, multiAz: false },
     budgets: { monthlyUsd: 2000, componentsUsd: { batch: 1200, interactive: 600, infrastructure: 200 } },
     costBudgetUsd: 200,
-    tags: {
-      Project: 'fa-ai-system',
-      Environment: 'prod',
-      CostCenter: 'fa-ai-platform',
-      Owner: 'platform-team',
-    },
+    tags: tagsOf('prod'),
     protection: { terminationProtection: true, retainData: true },
   },
 };

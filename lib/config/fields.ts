@@ -10,6 +10,18 @@ export const FARGATE_MEMORY_BY_CPU: Readonly<Record<number, readonly number[]>> 
   4096: Array.from({ length: 23 }, (_, i) => 8192 + i * 1024),
 };
 
+/** Refinement of a task's sizes (service, batch): its memoryMiB must be one Fargate accepts for its cpu. */
+export function checkFargateMemory(task: { cpu: number; memoryMiB: number }, ctx: z.RefinementCtx): void {
+  const allowed = FARGATE_MEMORY_BY_CPU[task.cpu] ?? [];
+  if (!allowed.includes(task.memoryMiB)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['memoryMiB'],
+      message: `must be a Fargate memory size for cpu ${task.cpu}: ${allowed[0]}..${allowed.at(-1)} MiB (got ${task.memoryMiB})`,
+    });
+  }
+}
+
 /** Retention periods CloudWatch Logs accepts (days). */
 export const LOG_RETENTION_DAYS = [
   1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,

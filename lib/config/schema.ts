@@ -9,9 +9,9 @@ import { appSettingsSchema } from './app-settings';
 import {
   accountId,
   acmCertificateArn,
+  checkFargateMemory,
   count,
   dollars,
-  FARGATE_MEMORY_BY_CPU,
   httpsUrl,
   logicalName,
   logRetentionDays,
@@ -202,16 +202,7 @@ const batchSchema = z
     retries: z.number().int().min(0).max(3).default(1),
   })
   .prefault({})
-  .superRefine((b, ctx) => {
-    const allowed = FARGATE_MEMORY_BY_CPU[b.cpu] ?? [];
-    if (!allowed.includes(b.memoryMiB)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['memoryMiB'],
-        message: `must be a Fargate memory size for cpu ${b.cpu}: ${allowed[0]}..${allowed.at(-1)} MiB (got ${b.memoryMiB})`,
-      });
-    }
-  });
+  .superRefine(checkFargateMemory);
 
 /** Alarm thresholds: the runbook's figures by default. */
 const observabilitySchema = z
@@ -364,16 +355,7 @@ export const environmentConfigSchema = z
         /** ECS Container Insights (task-level metrics, billed as custom metrics). */
         containerInsights: z.boolean().default(true),
       })
-      .superRefine((s, ctx) => {
-        const allowed = FARGATE_MEMORY_BY_CPU[s.cpu] ?? [];
-        if (!allowed.includes(s.memoryMiB)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['memoryMiB'],
-            message: `must be a Fargate memory size for cpu ${s.cpu}: ${allowed[0]}..${allowed.at(-1)} MiB (got ${s.memoryMiB})`,
-          });
-        }
-      }),
+      .superRefine(checkFargateMemory),
     /**
      * Weights for the first deploy only. After that the live weights belong to the SSM
      * parameter that the shifting automation writes (see TrafficWeights).

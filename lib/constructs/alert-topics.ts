@@ -131,19 +131,11 @@ const BUDGETS_PUBLISH_TO: readonly Severity[] = ['P1', 'P2'];
  */
 export function allowAlarmsToPublish(topic: sns.Topic): void {
   const stack = Stack.of(topic);
-  topic.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'AllowCloudWatchAlarmsToPublish',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['sns:Publish'],
-      resources: [topic.topicArn],
-      conditions: {
-        StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: {
-          'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
-        },
-      },
-    }),
+  allowServiceToPublish(
+    topic,
+    'AllowCloudWatchAlarmsToPublish',
+    'cloudwatch.amazonaws.com',
+    `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:*`,
   );
 }
 
@@ -153,15 +145,25 @@ export function allowAlarmsToPublish(topic: sns.Topic): void {
  */
 export function allowBudgetsToPublish(topic: sns.Topic): void {
   const stack = Stack.of(topic);
+  allowServiceToPublish(
+    topic,
+    'AllowBudgetsToPublish',
+    'budgets.amazonaws.com',
+    `arn:${stack.partition}:budgets::${stack.account}:*`,
+  );
+}
+
+/** Lets an AWS service publish to `topic` on behalf of this account's resources matching `sourceArn` only. */
+function allowServiceToPublish(topic: sns.Topic, sid: string, service: string, sourceArn: string): void {
   topic.addToResourcePolicy(
     new iam.PolicyStatement({
-      sid: 'AllowBudgetsToPublish',
-      principals: [new iam.ServicePrincipal('budgets.amazonaws.com')],
+      sid,
+      principals: [new iam.ServicePrincipal(service)],
       actions: ['sns:Publish'],
       resources: [topic.topicArn],
       conditions: {
-        StringEquals: { 'aws:SourceAccount': stack.account },
-        ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:budgets::${stack.account}:*` },
+        StringEquals: { 'aws:SourceAccount': Stack.of(topic).account },
+        ArnLike: { 'aws:SourceArn': sourceArn },
       },
     }),
   );

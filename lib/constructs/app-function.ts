@@ -19,8 +19,20 @@ import { Construct } from 'constructs';
 import type { FunctionContract } from '../../core/contracts/contract';
 import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
 
+/** Where the log group of a construct's functions is kept: passed through to {@link AppFunction}. */
+export interface FunctionLogProps {
+  readonly logRetention: logs.RetentionDays;
+  /** What happens to the log group when the stack is deleted. */
+  readonly logRemovalPolicy: RemovalPolicy;
+}
+
+/** The {@link FunctionLogProps} of props that carry more, for an {@link AppFunction}'s props. */
+export function functionLogs(props: FunctionLogProps): FunctionLogProps {
+  return { logRetention: props.logRetention, logRemovalPolicy: props.logRemovalPolicy };
+}
+
 /** Properties of {@link AppFunction}. */
-export interface AppFunctionProps<Values, Input = Values> {
+export interface AppFunctionProps<Values, Input = Values> extends FunctionLogProps {
   /**
    * The function's configuration contract (core/contracts): it names the folder under lambdas/
    * holding handler.ts, and its variables are the function's environment.
@@ -39,9 +51,6 @@ export interface AppFunctionProps<Values, Input = Values> {
   readonly vpcSubnets?: ec2.SubnetSelection;
   /** @default - a new security group when in a VPC */
   readonly securityGroups?: ec2.ISecurityGroup[];
-  readonly logRetention: logs.RetentionDays;
-  /** What happens to the log group when the stack is deleted. */
-  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * Give the function a dead-letter queue (encrypted, TLS-only, 14 days) for events of failed
    * asynchronous invocations; event sources and schedules can use it too.

@@ -1,7 +1,6 @@
-import { ArnFormat, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -13,14 +12,15 @@ import {
 } from '../../lambdas/automation-verify/calls';
 import type { AutomationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
 
 /** Properties of {@link Automation}. */
-export interface AutomationProps {
+export interface AutomationProps extends FunctionLogProps {
   readonly envName: string;
   /** e.g. fa-ai-system-prod: names the schedule group and scopes the alarms read. */
   readonly namePrefix: string;
@@ -31,8 +31,6 @@ export interface AutomationProps {
   readonly batch: BatchPipeline;
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -63,8 +61,7 @@ export class Automation extends Construct {
       description: "Reads an automated action's effect back and escalates one severity up when it is missing",
       timeout: Duration.seconds(60),
       deadLetterQueue: true,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       // Its own settings: the topics and the ops table (the verifier fields would point at itself).
       config: { automation: this.settingsOf(false) },
     });
@@ -97,13 +94,7 @@ export class Automation extends Construct {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       listeners: { resources: ['*'] },
       weightsParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.weightsParameterName.replace(/^\//, ''),
-          }),
-        ],
+        resources: [ssmParameterArn(stack, props.weightsParameterName)],
       },
       batchSchedule: { resources: [batch.schedule.scheduleArn] },
       batchStateMachine: { resources: [batch.stateMachine.stateMachineArn] },

@@ -17,6 +17,7 @@ import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';
 import { grantDeclaredCalls, STATE_MACHINE_LOG_DELIVERY_ACTIONS, TRACING_ACTIONS } from './calls';
+import { addLoggedFargateTask, type TaskCpuArchitecture } from './fargate-task';
 import { nagArn } from './nag';
 
 /** What the batch application calls in AWS: its run record, and the application metrics. */
@@ -47,7 +48,7 @@ export interface BatchPipelineProps {
   readonly command: readonly string[];
   readonly cpu: number;
   readonly memoryMiB: number;
-  readonly cpuArchitecture: 'ARM64' | 'X86_64';
+  readonly cpuArchitecture: TaskCpuArchitecture;
   /** Physical names: task family, log group, state machine, schedule. */
   readonly names: {
     readonly family: string;
@@ -123,21 +124,7 @@ export class BatchPipeline extends Construct {
     super(scope, id);
     const { opsTable } = props;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: props.names.logGroup,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: props.names.family,
-      cpu: props.cpu,
-      memoryLimitMiB: props.memoryMiB,
-      runtimePlatform: {
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        cpuArchitecture: ecs.CpuArchitecture.of(props.cpuArchitecture),
-      },
-    });
+    ({ logGroup: this.logGroup, taskDefinition: this.taskDefinition } = addLoggedFargateTask(this, props));
     this.container = this.taskDefinition.addContainer('Batch', {
       containerName: 'batch',
       image: ecs.ContainerImage.fromEcrRepository(props.repository, props.imageTag),

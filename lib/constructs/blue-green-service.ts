@@ -3,10 +3,11 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ColourConfig, EnvironmentConfig } from '../config';
+import { addLoggedFargateTask } from './fargate-task';
 import { InitialDesiredCount } from './initial-desired-count';
 
 /** The two colours. Blue is live at first; either may be live later. */
@@ -46,21 +47,14 @@ export class ColourService extends Construct {
     const { service: svc, colourConfig } = props;
     this.colour = props.colour;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: props.names.logGroup,
-      retention: svc.logRetentionDays as logs.RetentionDays,
-      removalPolicy: props.removalPolicy,
-    });
-
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: props.names.family,
+    ({ logGroup: this.logGroup, taskDefinition: this.taskDefinition } = addLoggedFargateTask(this, {
+      names: props.names,
       cpu: svc.cpu,
-      memoryLimitMiB: svc.memoryMiB,
-      runtimePlatform: {
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        cpuArchitecture: ecs.CpuArchitecture.of(svc.cpuArchitecture),
-      },
-    });
+      memoryMiB: svc.memoryMiB,
+      cpuArchitecture: svc.cpuArchitecture,
+      logRetention: svc.logRetentionDays as logs.RetentionDays,
+      removalPolicy: props.removalPolicy,
+    }));
 
     this.container = this.taskDefinition.addContainer('App', {
       containerName: 'app',

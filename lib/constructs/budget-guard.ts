@@ -1,11 +1,10 @@
-import { Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -15,14 +14,14 @@ import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link BudgetGuard}. */
-export interface BudgetGuardProps {
+export interface BudgetGuardProps extends FunctionLogProps {
   readonly config: BudgetsConfig;
   /** Prefix of budget names, e.g. fa-ai-system-prod. */
   readonly namePrefix: string;
@@ -38,8 +37,6 @@ export interface BudgetGuardProps {
   /** SSM parameter the schedule's state is read from at deploy time. */
   readonly scheduleStateParameterName: string;
   readonly opsTable: dynamodb.ITable;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** The pause, repeat guard and verification of the kill switch. */
   readonly automation: Automation;
 }
@@ -154,8 +151,7 @@ export class BudgetGuard extends Construct {
       deadLetterQueue: true,
       // Two deliveries at once must not race past the idempotency record.
       reservedConcurrentExecutions: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: {
         environment: props.envName,
         opsTableName: props.opsTable.tableName,

@@ -5,6 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as rds from 'aws-cdk-lib/aws-rds';
 import type * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct, type IConstruct } from 'constructs';
+import { type DbInspectValues, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import type { DatabaseConfig } from '../config';
 import type { ResourceGrant } from './calls';
 import { allowIngress } from './security-group-access';
@@ -180,6 +181,20 @@ export class Database extends Construct {
           },
         },
       ],
+    };
+  }
+
+  /**
+   * Where a database Lambda connects (the contracts' shared connection variables): the instance,
+   * not the proxy, since maintenance and reports must not take pooled connections the
+   * application needs, and statistics are the instance's.
+   */
+  instanceConnection(): DbInspectValues {
+    return {
+      secretArn: this.secret.secretArn,
+      databaseName: DATABASE_NAME,
+      host: this.instance.instanceEndpoint.hostname,
+      caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
     };
   }
 

@@ -3,12 +3,13 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { declareCalls } from '../../lambdas/shared/calls';
 import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, Database } from './database';
+import { addLoggedFargateTask, type TaskCpuArchitecture } from './fargate-task';
 import { nagText } from './nag';
 
 /** Where dumps go in the backups bucket: the runbook's `s3://fa-ai-backups/db/`. */
@@ -53,7 +54,7 @@ export interface DbBackupTaskProps {
   readonly bucket: s3.IBucket;
   /** The bucket's default encryption key. */
   readonly bucketKey: kms.IKey;
-  readonly cpuArchitecture: 'ARM64' | 'X86_64';
+  readonly cpuArchitecture: TaskCpuArchitecture;
   /** Disk for the dump file (21-200 GiB). */
   readonly ephemeralStorageGiB: number;
   readonly names: { readonly family: string; readonly logGroup: string };
@@ -76,23 +77,13 @@ export class DbBackupTask extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', {
-      logGroupName: props.names.logGroup,
-      retention: props.logRetention,
-      removalPolicy: props.removalPolicy,
-    });
-    this.taskDefinition = new ecs.FargateTaskDefinition(this, 'TaskDefinition', {
-      family: props.names.family,
+    ({ logGroup: this.logGroup, taskDefinition: this.taskDefinition } = addLoggedFargateTask(this, {
+      ...props,
       // pg_dump of a plain-format dump is one process; 0.5 vCPU keeps up with gp3 reads.
       cpu: 512,
-      memoryLimitMiB: 1024,
-      ephemeralStorageGiB: props.ephemeralStorageGiB,
-      runtimePlatform: {
-        operatingSystemFamily: ecs.OperatingSystemFamily.LINUX,
-        cpuArchitecture: ecs.CpuArchitecture.of(props.cpuArchitecture),
-      },
+      memoryMiB: 1024,
       volumes: [{ name: 'backup' }],
-    });
+    }));
     const logging = (streamPrefix: string) =>
       ecs.LogDrivers.awsLogs({ logGroup: this.logGroup, streamPrefix });
     const mount = { containerPath: '/backup', sourceVolume: 'backup', readOnly: false };

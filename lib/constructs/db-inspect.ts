@@ -1,20 +1,17 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { dbInspectContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { dbInspectContract } from '../../core/contracts/database';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { grantDeclaredCalls } from './calls';
-import { DATABASE_NAME, type Database } from './database';
+import type { Database } from './database';
 
 /** Properties of {@link DbInspect}. */
-export interface DbInspectProps {
+export interface DbInspectProps extends FunctionLogProps {
   readonly vpc: ec2.IVpc;
   readonly database: Database;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -40,16 +37,8 @@ export class DbInspect extends Construct {
       retryAttempts: 0,
       // A handful of operators; a loop calling it could not open more connections than this.
       reservedConcurrentExecutions: 2,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
-      config: {
-        secretArn: database.secret.secretArn,
-        databaseName: DATABASE_NAME,
-        // The instance, not the proxy: the statistics are the instance's, and a report must not
-        // take a pooled connection the application needs.
-        host: database.instance.instanceEndpoint.hostname,
-        caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
-      },
+      ...functionLogs(props),
+      config: database.instanceConnection(),
     });
     grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-inspect', DB_INSPECT_CALLS, {
       databaseSecret: database.secretReadGrant(),

@@ -1,25 +1,22 @@
-import { Duration, type RemovalPolicy, type TimeZone } from 'aws-cdk-lib';
+import { Duration, type TimeZone } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { dbMaintenanceContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { grantDeclaredCalls } from './calls';
-import { DATABASE_NAME, type Database } from './database';
+import type { Database } from './database';
 
 /** Properties of {@link DbMaintenance}. */
-export interface DbMaintenanceProps {
+export interface DbMaintenanceProps extends FunctionLogProps {
   readonly vpc: ec2.IVpc;
   readonly database: Database;
   /** Time zone of the runbook's Sunday 3 AM. */
   readonly timeZone: TimeZone;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /**
    * Age in days after which batch_audit rows move to batch_audit_archive (config
    * `database.archiveRetentionDays`).
@@ -52,15 +49,8 @@ export class DbMaintenance extends Construct {
       deadLetterQueue: true,
       // Two runs at once would fight over the same locks.
       reservedConcurrentExecutions: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
-      config: {
-        secretArn: database.secret.secretArn,
-        databaseName: DATABASE_NAME,
-        host: database.instance.instanceEndpoint.hostname,
-        archiveRetentionDays: props.archiveRetentionDays,
-        caCertificates: LAMBDA_RUNTIME_CA_BUNDLE,
-      },
+      ...functionLogs(props),
+      config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
     grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {
       databaseSecret: database.secretReadGrant(),

@@ -1,14 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import {
-  type CfnElement,
-  CustomResource,
-  Duration,
-  type RemovalPolicy,
-  Stack,
-  Validations,
-} from 'aws-cdk-lib';
+import { type CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -16,7 +9,7 @@ import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, type Database } from './database';
 
@@ -39,7 +32,7 @@ export function migrationsChecksum(dir: string = path.join(__dirname, '..', '..'
 }
 
 /** Properties of {@link DbMigrations}. */
-export interface DbMigrationsProps {
+export interface DbMigrationsProps extends FunctionLogProps {
   readonly vpc: ec2.IVpc;
   readonly database: Database;
   /** HNSW parameters of bluematrix_reports.embedding; a change rebuilds the index. */
@@ -49,8 +42,6 @@ export interface DbMigrationsProps {
    * @default ['vector', 'pg_stat_statements']
    */
   readonly extensions?: readonly string[];
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -76,8 +67,7 @@ export class DbMigrations extends Construct {
       timeout: Duration.minutes(10),
       memorySize: 512,
       retryAttempts: 0,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       copyDirectories: [MIGRATIONS_DIR],
       // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
       config: { caCertificates: LAMBDA_RUNTIME_CA_BUNDLE },

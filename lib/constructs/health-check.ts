@@ -1,8 +1,7 @@
-import { Duration, type RemovalPolicy, type TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { type HealthThresholds, healthCheckContract } from '../../core/contracts/health-check';
@@ -11,13 +10,13 @@ import type { ObservabilityConfig } from '../config';
 import { morningCheckCron } from '../config/schedules';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
 import type { BlueGreenService } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link HealthCheck}. */
-export interface HealthCheckProps {
+export interface HealthCheckProps extends FunctionLogProps {
   readonly envName: string;
   readonly service: BlueGreenService;
   readonly opsTable: dynamodb.ITable;
@@ -41,8 +40,6 @@ export interface HealthCheckProps {
     | 'batchCheckSuccessMin'
     | 'batchCheckLookbackHours'
   >;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
 }
 
 /**
@@ -78,8 +75,7 @@ export class HealthCheck extends Construct {
       description: "Runbook Morning Health Check: services, targets, error rate, P95, yesterday's batch",
       timeout: Duration.seconds(60),
       retryAttempts: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: {
         environment: props.envName,
         ecsCluster: service.cluster.clusterName,

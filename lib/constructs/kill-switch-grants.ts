@@ -4,6 +4,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { KILL_SWITCH_CALLS } from '../../lambdas/shared/kill-switch/calls';
+import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { DeclaredGrants } from './calls';
 import { nagArn } from './nag';
@@ -66,13 +67,7 @@ export function killSwitchGrants(
       requestContext: { 'ecs:cluster': targets.cluster.clusterArn },
     },
     scheduleStateParameter: {
-      resources: [
-        stack.formatArn({
-          service: 'ssm',
-          resource: 'parameter',
-          resourceName: targets.scheduleStateParameterName.replace(/^\//, ''),
-        }),
-      ],
+      resources: [ssmParameterArn(stack, targets.scheduleStateParameterName)],
     },
     opsTable: { resources: [targets.opsTable.tableArn] },
   };

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { OPS_CLI_CALLS } from '../ops/calls';
 import type { AlertTopics } from './alert-topics';
+import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService } from './blue-green-service';
 import { addDeclaredCallsToPolicy } from './calls';
@@ -53,8 +54,7 @@ export class OperatorPolicy extends Construct {
   constructor(scope: Construct, id: string, props: OperatorPolicyProps) {
     super(scope, id);
     const stack = Stack.of(this);
-    const parameter = (name: string) =>
-      stack.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.replace(/^\//, '') });
+    const parameter = (name: string) => ssmParameterArn(stack, name);
     const executions = (stateMachineName: string) =>
       stack.formatArn({
         service: 'states',

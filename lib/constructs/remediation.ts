@@ -1,9 +1,8 @@
-import { Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AlarmFactsDocument } from '../../core/alarms/facts';
@@ -11,13 +10,14 @@ import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link Remediation}. */
-export interface RemediationProps {
+export interface RemediationProps extends FunctionLogProps {
   readonly envName: string;
   /** Prefix of this environment's alarm names, e.g. fa-ai-system-prod-: the rule hears all of them. */
   readonly alarmPrefix: string;
@@ -30,8 +30,6 @@ export interface RemediationProps {
   readonly weightsParameterName: string;
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** The pause, repeat guard and verification of each remediation. */
   readonly automation: Automation;
 }
@@ -62,8 +60,7 @@ export class Remediation extends Construct {
       deadLetterQueue: true,
       // Serialises decisions on the same alarm storm; the rate limit does the rest.
       reservedConcurrentExecutions: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: {
         environment: props.envName,
         alarmFacts: props.alarmFacts,
@@ -107,13 +104,7 @@ export class Remediation extends Construct {
     grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {
-        resources: [
-          stack.formatArn({
-            service: 'ssm',
-            resource: 'parameter',
-            resourceName: props.weightsParameterName.replace(/^\//, ''),
-          }),
-        ],
+        resources: [ssmParameterArn(stack, props.weightsParameterName)],
       },
       shiftLock: { resources: [props.opsTable.tableArn] },
       claims: { resources: [props.opsTable.tableArn] },

@@ -1,6 +1,7 @@
 import { CfnParameter, Fn, Stack, Token } from 'aws-cdk-lib';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
+import { ssmParameterArn } from './arns';
 import { acknowledgeCustomResourceProvider } from './initial-desired-count';
 
 /** Properties of {@link SeededParameter}. */
@@ -28,11 +29,7 @@ export class SeededParameter extends Construct {
   constructor(scope: Construct, id: string, props: SeededParameterProps) {
     super(scope, id);
     this.parameterName = props.parameterName;
-    this.parameterArn = Stack.of(this).formatArn({
-      service: 'ssm',
-      resource: 'parameter',
-      resourceName: props.parameterName.replace(/^\//, ''),
-    });
+    this.parameterArn = ssmParameterArn(this, props.parameterName);
 
     this.seed = new cr.AwsCustomResource(this, 'Seed', {
       installLatestAwsSdk: false,

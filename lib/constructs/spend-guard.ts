@@ -1,9 +1,8 @@
-import { type CfnResource, Duration, type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -24,14 +23,14 @@ import type { BudgetsConfig, SpendGuardConfig } from '../config';
 import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link SpendGuard}. */
-export interface SpendGuardProps {
+export interface SpendGuardProps extends FunctionLogProps {
   readonly envName: string;
   readonly config: SpendGuardConfig;
   /** The budgets' limits and kill threshold (the Budgets path's own). */
@@ -47,8 +46,6 @@ export interface SpendGuardProps {
   readonly opsTable: dynamodb.ITable;
   /** The kill switch's pause, repeat guard and verification, as the budget guard's. */
   readonly automation: Automation;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** Builds its heartbeat and cost-tracking alarms from the catalogue (its errors and DLQ: Observability.watch). */
   readonly alarms: AlarmFactory;
 }
@@ -119,8 +116,7 @@ export class SpendGuard extends Construct {
       deadLetterQueue: true,
       // Two runs at once must not race past the threshold records.
       reservedConcurrentExecutions: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: this.settings,
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;

@@ -1,7 +1,6 @@
-import { Duration, type RemovalPolicy, type TimeZone, Validations } from 'aws-cdk-lib';
+import { Duration, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { AlarmId } from '../../core/alarms/catalogue';
@@ -17,11 +16,11 @@ import type { SpendReconciliationConfig } from '../config';
 import { spendReconciliationCron } from '../config/schedules';
 import type { AdminKeySecrets } from './admin-key-secrets';
 import type { AlarmFactory } from './alarm-factory';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link SpendReconciliation}. */
-export interface SpendReconciliationProps {
+export interface SpendReconciliationProps extends FunctionLogProps {
   readonly envName: string;
   /** The providers' admin keys (stateful stack). */
   readonly adminKeys: AdminKeySecrets;
@@ -29,8 +28,6 @@ export interface SpendReconciliationProps {
   readonly config: SpendReconciliationConfig;
   /** Time zone of the daily run's hour. */
   readonly timeZone: TimeZone;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** Builds its alarms (under- and over-reported, unknown, heartbeat) from the catalogue. */
   readonly alarms: AlarmFactory;
 }
@@ -75,8 +72,7 @@ export class SpendReconciliation extends Construct {
       timeout: Duration.minutes(2),
       // Read-only, so a retry is harmless; a failure is an invalid event or configuration or a crash.
       retryAttempts: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: {
         environment: props.envName,
         anthropicAdminKeySecretArn: props.adminKeys.secretArns.anthropic,

@@ -1,12 +1,4 @@
-import {
-  ArnFormat,
-  type CfnElement,
-  Duration,
-  type RemovalPolicy,
-  Stack,
-  Token,
-  Validations,
-} from 'aws-cdk-lib';
+import { ArnFormat, type CfnElement, Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
@@ -24,7 +16,8 @@ import { trafficRollbackContract } from '../../core/contracts/traffic-rollback';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction } from './app-function';
+import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
@@ -37,7 +30,7 @@ export const SHIFT_DEFAULTS = { steps: [10, 50, 100], bakeSeconds: 300, requeste
 export const BAKE_POLL_SECONDS = 30;
 
 /** Properties of {@link TrafficShifter}. */
-export interface TrafficShifterProps {
+export interface TrafficShifterProps extends FunctionLogProps {
   readonly envName: string;
   /** Physical name of the state machine. */
   readonly stateMachineName: string;
@@ -64,8 +57,6 @@ export interface TrafficShifterProps {
   readonly rollbackCooldownMinutes: number;
   /** Minutes after which an alarm event is too old to act on. */
   readonly rollbackMaxEventAgeMinutes: number;
-  readonly logRetention: logs.RetentionDays;
-  readonly logRemovalPolicy: RemovalPolicy;
   /** The pause, repeat guard and verification of the automatic rollback. */
   readonly automation: Automation;
 }
@@ -109,8 +100,7 @@ export class TrafficShifter extends Construct {
       description: 'Traffic shift steps: lock, plan, alarm gates, weights, rollback, finish',
       timeout: Duration.seconds(60),
       retryAttempts: 0,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: shared,
     });
     props.automation.grantActing(this.shiftHandler.lambda.role as iam.IRole, 'lambda traffic-shift', {
@@ -130,8 +120,7 @@ export class TrafficShifter extends Construct {
       deadLetterQueue: true,
       // Two alarm events at once must not both decide to roll back.
       reservedConcurrentExecutions: 1,
-      logRetention: props.logRetention,
-      logRemovalPolicy: props.logRemovalPolicy,
+      ...functionLogs(props),
       config: {
         ...shared,
         shiftStateMachineArn: this.stateMachine.stateMachineArn,
@@ -178,13 +167,7 @@ export class TrafficShifter extends Construct {
 
   private grantCalls(props: TrafficShifterProps): void {
     const weights = {
-      resources: [
-        Stack.of(this).formatArn({
-          service: 'ssm',
-          resource: 'parameter',
-          resourceName: props.weightsParameterName.replace(/^\//, ''),
-        }),
-      ],
+      resources: [ssmParameterArn(this, props.weightsParameterName)],
     };
     const common = {
       listeners: { resources: ['*'] },

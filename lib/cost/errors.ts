@@ -1,10 +1,7 @@
+import { NamedError } from '../errors';
+
 /** An error of the cost estimator whose message is meant for the operator as is. */
-export class CostError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class CostError extends NamedError {}
 
 /** The cloud assembly directory or its manifest is missing or unreadable. */
 export class AssemblyNotFoundError extends CostError {}

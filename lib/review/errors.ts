@@ -1,10 +1,7 @@
+import { NamedError } from '../errors';
+
 /** An error whose message is meant for the person running the review, as is. */
-export class ReviewError extends Error {
-  constructor(message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+export class ReviewError extends NamedError {}
 
 /** A base or head that is not a readable cloud assembly (missing directory, manifest, template). */
 export class AssemblyReadError extends ReviewError {}

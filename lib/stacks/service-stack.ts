@@ -1,10 +1,9 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { CfnOutput, Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import type { Construct } from 'constructs';
@@ -31,7 +30,8 @@ import { SpendGuard } from '../constructs/spend-guard';
 import { SpendReconciliation } from '../constructs/spend-reconciliation';
 import { TrafficShifter } from '../constructs/traffic-shifter';
 import { LiveTrafficWeights } from '../constructs/traffic-weights';
-import { envScopedName, SYSTEM_NAME } from '../naming';
+import { SYSTEM_NAME } from '../naming';
+import { environmentSettings } from './environment-settings';
 import type { StatefulStack } from './stateful-stack';
 
 /** Properties of {@link ServiceStack}. */
@@ -142,10 +142,7 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
-    const retainData = config.protection.retainData;
-    const removalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const logRetention = config.service.logRetentionDays as logs.RetentionDays;
-    const name = (base: string) => envScopedName(config.envName, base);
+    const { retainData, removalPolicy, logRetention, name } = environmentSettings(config);
     // Prefix of alarm, topic and budget names: fa-ai-system-<env>.
     const prefix = `${SYSTEM_NAME}-${config.envName}`;
     const colourNames = (colour: 'blue' | 'green') => ({

@@ -1,8 +1,7 @@
-import { Duration, RemovalPolicy, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps, TimeZone } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as kms from 'aws-cdk-lib/aws-kms';
-import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { EnvironmentConfig } from '../config';
 import { AdminKeySecrets } from '../constructs/admin-key-secrets';
@@ -17,12 +16,8 @@ import { Network } from '../constructs/network';
 import { OpsTable } from '../constructs/ops-table';
 import { SeededParameter } from '../constructs/seeded-parameter';
 import { TrafficWeightsStore } from '../constructs/traffic-weights';
-import {
-  batchScheduleStateParameterName,
-  envScopedName,
-  SYSTEM_NAME,
-  trafficWeightsParameterName,
-} from '../naming';
+import { batchScheduleStateParameterName, SYSTEM_NAME, trafficWeightsParameterName } from '../naming';
+import { environmentSettings } from './environment-settings';
 
 /** Properties of {@link StatefulStack}. */
 export interface StatefulStackProps extends StackProps {
@@ -59,10 +54,7 @@ export class StatefulStack extends Stack {
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const retainData = config.protection.retainData;
-    const removalPolicy = retainData ? RemovalPolicy.RETAIN : RemovalPolicy.DESTROY;
-    const name = (base: string) => envScopedName(config.envName, base);
-    const logRetention = config.service.logRetentionDays as logs.RetentionDays;
+    const { retainData, removalPolicy, logRetention, name } = environmentSettings(config);
 
     this.network = new Network(this, 'Network', {
       maxAzs: config.network.maxAzs,

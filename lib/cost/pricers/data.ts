@@ -179,33 +179,35 @@ function replicationGroupNodes(
 /** Every node of a replication group (primary and replicas) bills the node-hour price. */
 export const priceReplicationGroup: Pricer = (ctx, id, resource) => {
   const p = resource.Properties ?? {};
-  const price = nodePrice(ctx, p);
-  const count = replicationGroupNodes(p);
-  if (typeof price === 'string' || count === undefined) {
-    ctx.addUnpriced(
-      id,
-      resource.Type,
-      typeof price === 'string' ? price : 'node count is not a literal number',
-    );
-    return;
-  }
-  addNodes(ctx, id, resource, price, count.nodes, count.assumption);
+  addNodesOrUnpriced(ctx, id, resource, replicationGroupNodes(p), 'node count is not a literal number');
 };
 
 export const priceCacheCluster: Pricer = (ctx, id, resource) => {
-  const p = resource.Properties ?? {};
-  const price = nodePrice(ctx, p);
-  const nodes = asNumber(p.NumCacheNodes ?? 1);
-  if (typeof price === 'string' || nodes === undefined) {
-    ctx.addUnpriced(
-      id,
-      resource.Type,
-      typeof price === 'string' ? price : 'NumCacheNodes is not a literal number',
-    );
+  const nodes = asNumber(resource.Properties?.NumCacheNodes ?? 1);
+  addNodesOrUnpriced(
+    ctx,
+    id,
+    resource,
+    nodes === undefined ? undefined : { nodes },
+    'NumCacheNodes is not a literal number',
+  );
+};
+
+/** {@link addNodes}, or the resource as unpriced when its node type's price or its count is unknown. */
+function addNodesOrUnpriced(
+  ctx: PricingContext,
+  id: string,
+  resource: CfnResource,
+  count: { nodes: number; assumption?: string } | undefined,
+  unknownCount: string,
+): void {
+  const price = nodePrice(ctx, resource.Properties ?? {});
+  if (typeof price === 'string' || count === undefined) {
+    ctx.addUnpriced(id, resource.Type, typeof price === 'string' ? price : unknownCount);
     return;
   }
-  addNodes(ctx, id, resource, price, nodes);
-};
+  addNodes(ctx, id, resource, price, count.nodes, count.assumption);
+}
 
 function addNodes(
   ctx: PricingContext,
@@ -299,22 +301,19 @@ export const priceDynamoDbTable: Pricer = (ctx, id, resource) => {
     wcu += w;
     rcu += r;
   }
-  ctx.addFixed({
-    resource: id,
-    type: resource.Type,
-    description: `${wcu} provisioned WCU`,
-    quantity: wcu * ctx.hours,
-    unit: 'WCU-hour',
-    unitPriceUsd: d.provisionedWcuHour,
-  });
-  ctx.addFixed({
-    resource: id,
-    type: resource.Type,
-    description: `${rcu} provisioned RCU`,
-    quantity: rcu * ctx.hours,
-    unit: 'RCU-hour',
-    unitPriceUsd: d.provisionedRcuHour,
-  });
+  for (const [units, unit, hourly] of [
+    [wcu, 'WCU', d.provisionedWcuHour],
+    [rcu, 'RCU', d.provisionedRcuHour],
+  ] as const) {
+    ctx.addFixed({
+      resource: id,
+      type: resource.Type,
+      description: `${units} provisioned ${unit}`,
+      quantity: units * ctx.hours,
+      unit: `${unit}-hour`,
+      unitPriceUsd: hourly,
+    });
+  }
   ctx.addUsage(id, resource.Type, 'storage', usage);
 };
 
