@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 import { KILL_SWITCH_CALLS } from '../shared/kill-switch/calls';
 
 /** What the kill switch calls (lib/constructs/budget-guard.ts grants exactly this). */

@@ -5,7 +5,7 @@
  */
 
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { DependencyUnavailableError } from '../shared/errors';
+import { DependencyUnavailableError } from '../../core/errors';
 import { engageKillSwitch } from '../shared/kill-switch/engage';
 import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
 import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';

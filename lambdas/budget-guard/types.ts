@@ -5,7 +5,7 @@
 
 import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { AutomationError } from '../shared/errors';
+import { AutomationError } from '../../core/errors';
 import { usd } from '../shared/kill-switch/messages';
 import {
   ActionsIncompleteError,

@@ -3,9 +3,10 @@
  * pg_stat_statements, unused indexes, table sizes with dead tuples (bloat), and the HNSW
  * index. Nothing here takes SQL from outside: a caller picks reports by name and a row limit.
  */
+
+import { InvalidInputError } from '../../core/errors';
 import { HNSW_INDEX_NAME } from '../db-migrate/logic';
 import type { SqlClient } from '../shared/db';
-import { InvalidInputError } from '../shared/errors';
 import {
   type HnswIndexState,
   type InspectEvent,

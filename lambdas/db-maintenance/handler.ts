@@ -4,8 +4,8 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
+import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   MaintenanceError,

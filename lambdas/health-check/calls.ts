@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 import { BATCH_RUN_PK, HEALTH_PK } from '../shared/ops-keys';
 
 /** What the health check calls (lib/constructs/health-check.ts grants exactly this). */

@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 import { AUDIT_PK, REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, TRAFFIC_PK } from '../shared/ops-keys';
 
 /** What remediation calls (lib/constructs/remediation.ts grants exactly this). */

@@ -39,11 +39,11 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmFact } from '../../core/alarms/facts';
+import { AutomationError } from '../../core/errors';
+import { loggedRetry, type RetryOptions, withRetry } from '../../core/retry';
 import { parseAlarmEvent } from '../shared/alarm-event';
-import { AutomationError } from '../shared/errors';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
 import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
-import { loggedRetry, type RetryOptions, withRetry } from '../shared/retry';
 import {
   type Colour,
   describeError,

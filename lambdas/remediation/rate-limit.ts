@@ -6,7 +6,7 @@
  */
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type RetryOptions, withRetry } from '../shared/retry';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import { isConditionFailure } from '../shared/traffic';
 
 /** Where the counter is and who takes the slot. */

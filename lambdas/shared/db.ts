@@ -2,8 +2,8 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { DependencyUnavailableError, describeIssues, InvalidInputError } from './errors';
-import { type RetryOptions, withRetry } from './retry';
+import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
+import { type RetryOptions, withRetry } from '../../core/retry';
 
 /**
  * The part of a PostgreSQL client the logic needs. `pg.Client` satisfies it, and so does a

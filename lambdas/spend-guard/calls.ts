@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 import { KILL_SWITCH_CALLS } from '../shared/kill-switch/calls';
 import { BATCH_RUN_PK, SPEND_ALERT_PK, SPEND_GUARD_PK } from '../shared/ops-keys';
 

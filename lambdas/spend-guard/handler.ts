@@ -10,19 +10,19 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { parseFunctionEnv } from '../../core/contracts/env';
 import { schema as envSchema } from '../../core/contracts/spend-guard';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import type { RetryOptions } from '../../core/retry';
 import {
   LLM_COMPONENTS,
   SPEND_GUARD_METRICS,
   SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
-import { parseFunctionEnv } from '../shared/env';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { KillSwitchIncompleteError } from '../shared/kill-switch/types';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
-import type { RetryOptions } from '../shared/retry';
 import { runSpendGuard, type SpendGuardClients, type SpendGuardConfig, type SpendGuardResult } from './logic';
 
 /**

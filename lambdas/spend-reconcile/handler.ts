@@ -3,14 +3,14 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { loggedRetry, type RetryOptions } from '../../core/retry';
 import type { LlmProvider } from '../../core/spend/metric';
 import {
   RECONCILIATION_METRICS,
   type ReconciliationMetricName,
 } from '../../core/spend/reconciliation-metrics';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { loggedRetry, type RetryOptions } from '../shared/retry';
 import { anthropicCostReader } from './anthropic';
 import { configFromEnv, type ReconcileConfig } from './config';
 import type { HttpOptions } from './http';

@@ -2,7 +2,7 @@
  * GET of a provider's JSON API with the retry policy both cost reports need, on Node's global
  * fetch (Node 22 in Lambda: no HTTP client to bundle).
  *
- * Written here rather than on lambdas/shared/retry.ts's withRetry: that policy classifies AWS
+ * Written here rather than on core/retry.ts's withRetry: that policy classifies AWS
  * SDK errors, and these calls need what it has no place for, a server-given delay (Retry-After)
  * and one deadline for every attempt and page of a report within the function's timeout.
  * The backoff itself is the shared one (exponential, full jitter).
@@ -16,7 +16,7 @@
  *   retried with backoff (or the server's Retry-After), then ProviderUnavailableError.
  * - any other status: ProviderRequestError.
  */
-import { backoffDelay } from '../shared/retry';
+import { backoffDelay } from '../../core/retry';
 import {
   ProviderAuthError,
   ProviderRequestError,

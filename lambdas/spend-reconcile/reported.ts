@@ -14,8 +14,8 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import { LLM_COST_METRIC, LLM_PROVIDERS, type LlmProvider, llmCostSeries } from '../../core/spend/metric';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import { ReportedSpendUnreadableError } from './errors';
 import { DAY_MS, dayOf, type UtcDay } from './window';
 

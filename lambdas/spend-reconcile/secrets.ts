@@ -5,8 +5,8 @@
  * placeholder is refused here, before anything is sent to a provider.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import type { LlmProvider } from '../../core/spend/metric';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import { ANTHROPIC_ADMIN_KEY_PREFIX } from './anthropic';
 import { AdminKeyNotSetError } from './errors';
 import { OPENAI_ADMIN_KEY_PREFIX } from './openai';

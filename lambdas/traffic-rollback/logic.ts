@@ -11,11 +11,11 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { InvalidInputError } from '../../core/errors';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { InvalidInputError } from '../shared/errors';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
 import { getOpsItem } from '../shared/ops-table';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   describeError,
   formatWeights,

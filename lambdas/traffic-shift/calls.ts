@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 import { AUDIT_PK, TRAFFIC_PK } from '../shared/ops-keys';
 
 /** What the shift steps call (lib/constructs/traffic-shifter.ts grants exactly this). */

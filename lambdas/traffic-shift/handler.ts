@@ -5,10 +5,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { InvalidInputError } from '../shared/errors';
+import { InvalidInputError } from '../../core/errors';
+import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
-import type { RetryOptions } from '../shared/retry';
 import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../shared/traffic';
 import {
   type BeginResult,

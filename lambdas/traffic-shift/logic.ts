@@ -16,9 +16,9 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { AutomationError, describeIssues, InvalidInputError } from '../shared/errors';
+import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import { type AuditOutcome, recordAudit } from '../shared/ops-table';
-import { type RetryOptions, withRetry } from '../shared/retry';
 import {
   acquireShiftLock,
   COLOURS,

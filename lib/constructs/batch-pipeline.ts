@@ -11,7 +11,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { declareCalls } from '../../lambdas/shared/calls';
+import { declareCalls } from '../../core/calls';
 import { BATCH_RUN_PK } from '../../lambdas/shared/ops-keys';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';

@@ -1,4 +1,4 @@
-import { declareCalls } from '../../lambdas/shared/calls';
+import { declareCalls } from '../../core/calls';
 import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../lambdas/shared/ops-keys';
 
 /**

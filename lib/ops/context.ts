@@ -1,4 +1,4 @@
-import type { RetryOptions } from '../../lambdas/shared/retry';
+import type { RetryOptions } from '../../core/retry';
 import { type Command, defineCommand, type Options, type Values } from '../cli/args';
 import type { OpsClients } from './clients';
 import type { OpsManifest } from './manifest';

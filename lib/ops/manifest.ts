@@ -9,8 +9,8 @@ import * as z from 'zod';
 import { budgetGuardContract } from '../../core/contracts/budget-guard';
 import { topicArnsRule } from '../../core/contracts/common';
 import { healthThresholdsRule } from '../../core/contracts/health-check';
+import { type RetryOptions, withRetry } from '../../core/retry';
 import { SPEND_BUDGETS } from '../../core/spend/budgets';
-import { type RetryOptions, withRetry } from '../../lambdas/shared/retry';
 import type { TrafficConfig } from '../../lambdas/shared/traffic';
 import { OpsError } from './errors';
 

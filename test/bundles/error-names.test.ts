@@ -25,8 +25,8 @@ const SERVICE_RAISED = /^(States|Lambda)\./;
 const RAISED_BY_OTHERS: Readonly<Record<string, string>> = {
   CredentialsProviderError: "the SDK's credential chain (the CLI without credentials)",
   ValidationError: 'CloudFormation DescribeStacks of a stack that does not exist (the CLI)',
-  InternalServerError: 'AWS services, retried by lambdas/shared/retry.ts',
-  TimeoutError: "the SDK's HTTP handler, retried by lambdas/shared/retry.ts",
+  InternalServerError: 'AWS services, retried by core/retry.ts',
+  TimeoutError: "the SDK's HTTP handler, retried by core/retry.ts",
 };
 
 /** How a matched name is thrown: by a deployed bundle, or by the CLI's own process. */

@@ -1,4 +1,4 @@
-import { declareCalls } from '../calls';
+import { declareCalls } from '../../../core/calls';
 import { AUDIT_PK, KILL_SWITCH_PK } from '../ops-keys';
 
 /**

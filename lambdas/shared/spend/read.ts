@@ -17,6 +17,8 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
+import { describeError } from '../../../core/errors';
+import { type RetryOptions, withRetry } from '../../../core/retry';
 import {
   BUDGET_LLM_COMPONENTS,
   reached,
@@ -30,9 +32,7 @@ import {
   type LlmComponent,
   llmCostSeries,
 } from '../../../core/spend/metric';
-import { describeError } from '../errors';
 import { amountOf, usd } from '../kill-switch/messages';
-import { type RetryOptions, withRetry } from '../retry';
 import { daysIn, elapsedDays, type SpendMonth, spendMonthOf } from './month';
 
 /** One budget as configured: its limit and its AWS Budgets counterpart. */

@@ -6,9 +6,9 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { type RetryOptions, withRetry } from '../../../core/retry';
 import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from '../ops-keys';
 import { fromAttributeValues, getOpsItem, parseOpsItem } from '../ops-table';
-import { type RetryOptions, withRetry } from '../retry';
 import { COLOURS, type Colour, ShiftInProgressError, withoutUndefined } from './common';
 
 // ---------------------------------------------------------------------------------------------

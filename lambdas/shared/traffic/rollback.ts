@@ -5,8 +5,8 @@
 
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { withRetry } from '../../../core/retry';
 import { AUDIT_PK, type AuditOutcome, type AuditSource, auditItem, getOpsItem } from '../ops-table';
-import { withRetry } from '../retry';
 import {
   describeError,
   fallbackLogger,

@@ -13,7 +13,7 @@ import {
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { withRetry } from '../../../lambdas/shared/retry';
+import { withRetry } from '../../../core/retry';
 import { describeError } from '../../../lambdas/shared/traffic';
 import { flag, integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';

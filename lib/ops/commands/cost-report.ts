@@ -8,11 +8,11 @@
 import { DescribeBudgetPerformanceHistoryCommand } from '@aws-sdk/client-budgets';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { describeError } from '../../../core/errors';
+import { type RetryOptions, withRetry } from '../../../core/retry';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
-import { describeError } from '../../../lambdas/shared/errors';
 import { amountOf } from '../../../lambdas/shared/kill-switch/messages';
-import { type RetryOptions, withRetry } from '../../../lambdas/shared/retry';
 import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
 import {
   assemble,

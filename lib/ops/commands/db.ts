@@ -5,6 +5,7 @@
  */
 
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { isRetryableAwsError, withRetry } from '../../../core/retry';
 import {
   DEFAULT_INSPECT_LIMIT,
   type HnswIndexState,
@@ -19,7 +20,6 @@ import {
 } from '../../../lambdas/db-inspect/contract';
 import type { MaintenanceResult, MaintenanceTask } from '../../../lambdas/db-maintenance/handler';
 import { MAINTENANCE_TABLES } from '../../../lambdas/db-maintenance/logic';
-import { isRetryableAwsError, withRetry } from '../../../lambdas/shared/retry';
 import { integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

@@ -5,9 +5,9 @@ import {
   DescribeTargetHealthCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { withRetry } from '../../../core/retry';
 import { type CheckTarget, runHealthCheck } from '../../../lambdas/health-check/logic';
 import { formatReport } from '../../../lambdas/health-check/report';
-import { withRetry } from '../../../lambdas/shared/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
 import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

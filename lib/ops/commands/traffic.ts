@@ -6,9 +6,9 @@ import {
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
+import { withRetry } from '../../../core/retry';
 import { shortId } from '../../../lambdas/shared/ops-table';
-import { withRetry } from '../../../lambdas/shared/retry';
 import {
   COLOURS,
   type Colour,

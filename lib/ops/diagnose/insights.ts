@@ -17,7 +17,7 @@ import {
   StartQueryCommand,
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { isRetryableAwsError, type RetryOptions, withRetry } from '../../../lambdas/shared/retry';
+import { isRetryableAwsError, type RetryOptions, withRetry } from '../../../core/retry';
 import type { LogPattern } from '../../constructs/runbook';
 import { OpsError } from '../errors';
 

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { type InspectEvent, inspectEventSchema } from '../../../lambdas/db-inspect/contract';
 import { inReadOnlyTransaction, runInspection } from '../../../lambdas/db-inspect/reports';
 import type { SqlClient } from '../../../lambdas/shared/db';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../../helpers/pglite';
 
 let db: TestDatabase;

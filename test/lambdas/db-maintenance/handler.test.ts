@@ -9,6 +9,7 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../../core/contracts/database';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type ClosableSqlClient,
   type HandlerDeps,
@@ -17,7 +18,6 @@ import {
 } from '../../../lambdas/db-maintenance/handler';
 import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import {
   MAINTENANCE_TABLES,
   MaintenanceError,
@@ -6,7 +7,6 @@ import {
   runWeeklyMaintenance,
 } from '../../../lambdas/db-maintenance/logic';
 import type { SqlClient } from '../../../lambdas/shared/db';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');

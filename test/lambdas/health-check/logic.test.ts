@@ -1,5 +1,6 @@
 import type { MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import {
   evaluateBatch,
   evaluateServices,
@@ -22,7 +23,6 @@ import {
   reportSeverity,
   reportSubject,
 } from '../../../lambdas/health-check/report';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import {
   batchRun,
   ENV,

@@ -5,13 +5,13 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/remediation/handler';
 import {
   RemediationFailedError,
   RemediationReportError,
   type ReportedResult,
 } from '../../../lambdas/remediation/logic';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   alarmEvent,

@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeListenersCommand, ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
 import {
   acquireShiftLock,
   DEFAULT_SHIFT_STEPS,

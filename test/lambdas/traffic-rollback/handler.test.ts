@@ -3,7 +3,7 @@ import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
 import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../lambdas/shared/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';

@@ -4,7 +4,7 @@ import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
 import { InvalidWeightsError, ShiftInProgressError } from '../../../lambdas/shared/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-shift/handler';
 import { AlarmNotFoundError, ShiftNotActiveError } from '../../../lambdas/traffic-shift/logic';

@@ -1,6 +1,6 @@
 // A type-only import: the schema comes from the caller, so nothing of zod is bundled here.
 import type * as z from 'zod';
-import { describeIssues, InvalidInputError } from './errors';
+import { describeIssues, InvalidInputError } from '../errors';
 
 /**
  * A Lambda's environment variables parsed with `schema`; InvalidInputError naming every bad

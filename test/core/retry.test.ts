@@ -1,5 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
-import { backoffDelay, isRetryableAwsError, withRetry } from '../../../lambdas/shared/retry';
+import { backoffDelay, isRetryableAwsError, withRetry } from '../../core/retry';
 
 function awsError(name: string, extra: Record<string, unknown> = {}): Error {
   return Object.assign(new Error(`${name} happened`), { name, $metadata: { httpStatusCode: 400 } }, extra);
