@@ -9,9 +9,9 @@ import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { describeIssues, InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,

@@ -6,9 +6,9 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../../core/errors';
+import { type KillSwitchState, readKillSwitchState } from '../../core/ops-table/items';
 import { engageKillSwitch } from '../shared/kill-switch/engage';
 import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
-import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
 import type { BudgetNotification, ParseResult } from './parse';
 import type {
   BudgetGuardConfig,

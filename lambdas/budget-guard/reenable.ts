@@ -8,6 +8,14 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  type AuditEntry,
+  auditItem,
+  type KillSwitchState,
+  killSwitchStateItem,
+  readKillSwitchState,
+  recordAudit,
+} from '../../core/ops-table/items';
+import {
   describeError,
   reportFailures,
   resolve,
@@ -16,14 +24,6 @@ import {
   subject,
   usd,
 } from '../shared/kill-switch/messages';
-import {
-  type AuditEntry,
-  auditItem,
-  type KillSwitchState,
-  killSwitchStateItem,
-  readKillSwitchState,
-  recordAudit,
-} from '../shared/ops-table';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
 import { isConditionFailure } from '../shared/traffic';
 import {

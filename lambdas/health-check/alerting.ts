@@ -15,9 +15,9 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { getOpsItem, type OpsKey, parseOpsItem } from '../../core/ops-table/items';
+import { HEALTH_PK, LIGHT_ALERT_SK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
-import { HEALTH_PK, LIGHT_ALERT_SK } from '../shared/ops-keys';
-import { getOpsItem, type OpsKey, parseOpsItem } from '../shared/ops-table';
 import type { Outcome } from './checks';
 import { SEVERITIES, type Severity } from './config';
 import { type HealthReport, reportSeverity } from './report';

@@ -20,8 +20,8 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { BATCH_RUN_PK } from '../../core/ops-table/items';
 import { type RetryOptions, withRetry } from '../../core/retry';
-import { BATCH_RUN_PK } from '../shared/ops-table';
 import {
   clearLightAlert,
   decideLight,

@@ -40,10 +40,16 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmFact } from '../../core/alarms/facts';
 import { AutomationError } from '../../core/errors';
+import {
+  type AuditOutcome,
+  auditKey,
+  fromAttributeValues,
+  recordAudit,
+  shortId,
+} from '../../core/ops-table/items';
+import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
 import { loggedRetry, type RetryOptions, withRetry } from '../../core/retry';
 import { parseAlarmEvent } from '../shared/alarm-event';
-import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
-import { type AuditOutcome, auditKey, fromAttributeValues, recordAudit, shortId } from '../shared/ops-table';
 import {
   type Colour,
   describeError,

@@ -13,9 +13,9 @@ import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk
 import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
 import type { Severity } from '../../core/alarms/vocabulary';
 import { AutomationError, describeError } from '../../core/errors';
+import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { REMEDIATION_EVENT_PK } from '../shared/ops-keys';
 import { isConditionFailure, snsSubject } from '../shared/traffic';
 import type { RemediationConfig } from './config';
 

@@ -19,6 +19,7 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SpendGuardValues } from '../../core/contracts/spend-guard';
+import { recordAudit } from '../../core/ops-table/items';
 import type { SpendBudgetId } from '../../core/spend/budgets';
 import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
 import { engageKillSwitch } from '../shared/kill-switch/engage';
@@ -31,7 +32,6 @@ import {
   type KillSwitchConfig,
   type RunOptions,
 } from '../shared/kill-switch/types';
-import { recordAudit } from '../shared/ops-table';
 import { previousSpendMonth, spendMonthOf } from '../shared/spend/month';
 import {
   type BudgetSpend,

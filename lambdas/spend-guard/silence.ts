@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describeError } from '../../core/errors';
+import { listBatchRuns } from '../../core/ops-table/items';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import {
   LLM_COMPONENTS,
@@ -21,7 +22,6 @@ import {
   llmCostSeries,
   QUERY_COUNT_METRIC,
 } from '../../core/spend/metric';
-import { listBatchRuns } from '../shared/ops-table';
 
 /** Per component: silent (true), flowing or idle (false), or not known (the reason). */
 export type Silence = Readonly<Record<LlmComponent, boolean | { readonly unknown: string }>>;

@@ -6,9 +6,9 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { configFromEnv } from './config';
 import { type AutoRollbackResult, handleAlarmEvent, parseAlarmEvent, type RollbackClients } from './logic';
 

@@ -12,10 +12,10 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { InvalidInputError } from '../../core/errors';
+import { getOpsItem } from '../../core/ops-table/items';
+import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
-import { getOpsItem } from '../shared/ops-table';
 import {
   describeError,
   formatWeights,

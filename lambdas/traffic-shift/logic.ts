@@ -17,8 +17,8 @@ import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
+import { type AuditOutcome, recordAudit } from '../../core/ops-table/items';
 import { type RetryOptions, withRetry } from '../../core/retry';
-import { type AuditOutcome, recordAudit } from '../shared/ops-table';
 import {
   acquireShiftLock,
   COLOURS,

@@ -12,7 +12,7 @@ import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { declareCalls } from '../../core/calls';
-import { BATCH_RUN_PK } from '../../lambdas/shared/ops-keys';
+import { BATCH_RUN_PK } from '../../core/ops-table/keys';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';

@@ -1,5 +1,5 @@
 import { declareCalls } from '../../core/calls';
-import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../lambdas/shared/ops-keys';
+import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../core/ops-table/keys';
 
 /**
  * What the ops CLI calls, all commands together: the operator policy of the service stack

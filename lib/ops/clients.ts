@@ -19,7 +19,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 
 /** Every client a command may use. */
 export interface OpsClients {

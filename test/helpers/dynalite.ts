@@ -7,11 +7,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import {
-  fromAttributeValues,
-  OPS_TABLE_KEYS,
-  OPS_TABLE_TRANSLATE_CONFIG,
-} from '../../lambdas/shared/ops-table';
+import { fromAttributeValues, OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { recordSent } from './aws-mock';
 
 /**

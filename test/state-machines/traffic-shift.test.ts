@@ -5,7 +5,7 @@
  */
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { Weights } from '../../lambdas/shared/traffic';
 import { handleEvent } from '../../lambdas/traffic-shift/handler';
 import { awsError, NO_SLEEP, observability } from '../helpers/aws';

@@ -36,7 +36,7 @@ import {
   readKillSwitchState,
   recordAudit,
   shortId,
-} from '../ops-table';
+} from '../../../core/ops-table/items';
 import { isConditionFailure } from '../traffic';
 import {
   describeError,

@@ -11,8 +11,8 @@ import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AutomationError } from '../../../core/errors';
+import type { AuditSource, KillSwitchState } from '../../../core/ops-table/items';
 import type { RetryOptions } from '../../../core/retry';
-import type { AuditSource, KillSwitchState } from '../ops-table';
 
 /** The clients the kill switch and the manual disable use. */
 export interface KillSwitchClients {

@@ -3,6 +3,7 @@
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
+import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
 import { withRetry } from '../../../core/retry';
 import {
   disableBatch,
@@ -11,7 +12,6 @@ import {
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
 import { usd } from '../../../lambdas/shared/kill-switch/messages';
-import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
 import { describeError } from '../../../lambdas/shared/traffic';
 import { duration, flag, integer, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

@@ -7,8 +7,8 @@ import {
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../../core/errors';
+import { shortId } from '../../../core/ops-table/items';
 import { withRetry } from '../../../core/retry';
-import { shortId } from '../../../lambdas/shared/ops-table';
 import {
   COLOURS,
   type Colour,

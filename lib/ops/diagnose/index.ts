@@ -6,12 +6,12 @@
  */
 
 import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
+import { type AuditRecord, listAudit } from '../../../core/ops-table/items';
 import type { RetryOptions } from '../../../core/retry';
 import type { Outcome } from '../../../lambdas/health-check/checks';
 import { settle } from '../../../lambdas/health-check/checks';
 import { METRIC_WINDOWS } from '../../../lambdas/health-check/logic';
 import { metricWindow } from '../../../lambdas/health-check/metrics';
-import { type AuditRecord, listAudit } from '../../../lambdas/shared/ops-table';
 import { COLOURS, type Colour, type LastShift, readLastShift } from '../../../lambdas/shared/traffic';
 import type { OpsClients } from '../clients';
 import { healthConfigOf } from '../commands/status';

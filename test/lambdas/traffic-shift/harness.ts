@@ -38,7 +38,7 @@ import {
   type TrafficRollbackValues,
   trafficRollbackContract,
 } from '../../../core/contracts/traffic-rollback';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';

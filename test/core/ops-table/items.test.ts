@@ -13,7 +13,7 @@ import {
   parseKillSwitchState,
   readKillSwitchState,
   recordAudit,
-} from '../../../lambdas/shared/ops-table';
+} from '../../../core/ops-table/items';
 import { awsError } from '../../helpers/aws';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
 

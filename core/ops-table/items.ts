@@ -21,9 +21,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { AutomationError } from '../../core/errors';
-import { type RetryOptions, withRetry } from '../../core/retry';
-import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS } from './ops-keys';
+import { AutomationError } from '../errors';
+import { type RetryOptions, withRetry } from '../retry';
+import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS } from './keys';
 
 export { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS };
 /** How long audit items are kept before DynamoDB's TTL removes them: 13 months covers a year-on-year look. */
