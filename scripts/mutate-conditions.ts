@@ -33,12 +33,12 @@ const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> 
   ['core/ops-table/items.ts', ['test/core/ops-table/items.test.ts', 'test/lambdas/budget-guard', 'test/ops']],
   ['lambdas/budget-guard/', ['test/lambdas/budget-guard', 'test/ops']],
   ['lambdas/remediation/', ['test/lambdas/remediation']],
-  // traffic.ts and its modules in traffic/.
+  // core/traffic: index.ts and its modules.
   [
-    'lambdas/shared/traffic',
+    'core/traffic/',
     [
-      'test/lambdas/shared/traffic.test.ts',
-      'test/lambdas/shared/traffic-rollback.test.ts',
+      'test/core/traffic/traffic.test.ts',
+      'test/core/traffic/traffic-rollback.test.ts',
       'test/lambdas/traffic-shift',
       'test/lambdas/traffic-rollback',
       'test/ops',

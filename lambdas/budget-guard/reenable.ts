@@ -15,6 +15,7 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../../core/ops-table/items';
+import { isConditionFailure } from '../../core/traffic';
 import {
   describeError,
   reportFailures,
@@ -25,7 +26,6 @@ import {
   usd,
 } from '../shared/kill-switch/messages';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
-import { isConditionFailure } from '../shared/traffic';
 import {
   type ActionFailure,
   type BatchControlClients,

@@ -49,7 +49,6 @@ import {
 } from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
 import { loggedRetry, type RetryOptions, withRetry } from '../../core/retry';
-import { parseAlarmEvent } from '../shared/alarm-event';
 import {
   type Colour,
   describeError,
@@ -60,7 +59,8 @@ import {
   type ShiftLock,
   snsSubject,
   type Weights,
-} from '../shared/traffic';
+} from '../../core/traffic';
+import { parseAlarmEvent } from '../shared/alarm-event';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
 import {
   liveColourOf,

@@ -7,7 +7,7 @@
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type RetryOptions, withRetry } from '../../core/retry';
-import { isConditionFailure } from '../shared/traffic';
+import { isConditionFailure } from '../../core/traffic';
 
 /** Where the counter is and who takes the slot. */
 export interface SlotRef {

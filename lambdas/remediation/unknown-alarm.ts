@@ -15,8 +15,8 @@ import type { Severity } from '../../core/alarms/vocabulary';
 import { AutomationError, describeError } from '../../core/errors';
 import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
+import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { isConditionFailure, snsSubject } from '../shared/traffic';
 import type { RemediationConfig } from './config';
 
 /** An alarm the catalogue does not know: nothing done; a human told (unless a duplicate). */

@@ -22,7 +22,7 @@ import { getOpsItem, parseOpsItem } from '../../core/ops-table/items';
 import { SPEND_ALERT_PK, SPEND_GUARD_PK, SPEND_UNKNOWN_SK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import type { SpendBudgetId } from '../../core/spend/budgets';
-import { isConditionFailure } from '../shared/traffic';
+import { isConditionFailure } from '../../core/traffic';
 
 /** Items are kept about 13 months, as the audit trail: a year-on-year look at what fired. */
 const RETENTION_DAYS = 400;

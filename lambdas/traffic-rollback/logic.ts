@@ -15,7 +15,6 @@ import { InvalidInputError } from '../../core/errors';
 import { getOpsItem } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import { type RetryOptions, withRetry } from '../../core/retry';
-import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import {
   describeError,
   formatWeights,
@@ -23,7 +22,8 @@ import {
   type RollbackResult,
   rollbackToLastKnownGood,
   snsSubject,
-} from '../shared/traffic';
+} from '../../core/traffic';
+import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { AutoRollbackConfig } from './config';
 
 export type { AutoRollbackConfig } from './config';

@@ -8,8 +8,8 @@ import type { Context } from 'aws-lambda';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { RetryOptions } from '../../core/retry';
+import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../../core/traffic';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../shared/traffic';
 import {
   type BeginResult,
   type CheckAlarmsResult,

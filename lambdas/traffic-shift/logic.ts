@@ -3,7 +3,7 @@
  * begin (lock, read, plan, record), checkAlarms (the gate), setWeights, rollback (an alarm
  * fired: restore the weights the shift started from), finish, and abort (the catch-all).
  *
- * Every weights change goes through lambdas/shared/traffic.ts (listener AND SSM parameter).
+ * Every weights change goes through core/traffic/index.ts (listener AND SSM parameter).
  * Audit entries and notifications are best effort: a failed audit write or SNS publish is
  * logged but never fails a step (failing would roll back a healthy shift).
  */
@@ -42,7 +42,7 @@ import {
   type Weights,
   weightsEqual,
   writeWeights,
-} from '../shared/traffic';
+} from '../../core/traffic';
 
 /** The clients of the shift steps. */
 export interface ShiftClients {

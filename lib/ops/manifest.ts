@@ -11,7 +11,7 @@ import { topicArnsRule } from '../../core/contracts/common';
 import { healthThresholdsRule } from '../../core/contracts/health-check';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import { SPEND_BUDGETS } from '../../core/spend/budgets';
-import type { TrafficConfig } from '../../lambdas/shared/traffic';
+import type { TrafficConfig } from '../../core/traffic';
 import { OpsError } from './errors';
 
 /** The stack output holding the manifest. */

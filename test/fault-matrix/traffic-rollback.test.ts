@@ -5,7 +5,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { InvalidInputError } from '../../core/errors';
-import { WeightsNotWrittenError, WeightsWriteError } from '../../lambdas/shared/traffic';
+import { WeightsNotWrittenError, WeightsWriteError } from '../../core/traffic';
 import type { HandlerDeps } from '../../lambdas/traffic-rollback/handler';
 import * as source from '../../lambdas/traffic-rollback/handler';
 import { underTest } from '../bundles/under-test';

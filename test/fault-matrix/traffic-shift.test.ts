@@ -4,7 +4,7 @@ import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
 import { InvalidInputError } from '../../core/errors';
-import { WeightsPartiallyWrittenError } from '../../lambdas/shared/traffic';
+import { WeightsPartiallyWrittenError } from '../../core/traffic';
 import type { HandlerDeps } from '../../lambdas/traffic-shift/handler';
 import * as source from '../../lambdas/traffic-shift/handler';
 import { underTest } from '../bundles/under-test';

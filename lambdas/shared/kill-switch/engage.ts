@@ -37,7 +37,7 @@ import {
   recordAudit,
   shortId,
 } from '../../../core/ops-table/items';
-import { isConditionFailure } from '../traffic';
+import { isConditionFailure } from '../../../core/traffic';
 import {
   describeError,
   engagedSummary,

@@ -14,7 +14,7 @@ import {
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
 import { withRetry } from '../../../core/retry';
-import { describeError } from '../../../lambdas/shared/traffic';
+import { describeError } from '../../../core/traffic';
 import { flag, integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

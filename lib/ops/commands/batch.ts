@@ -5,6 +5,7 @@ import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
 import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
 import { withRetry } from '../../../core/retry';
+import { describeError } from '../../../core/traffic';
 import {
   disableBatch,
   getKillSwitchState,
@@ -12,7 +13,6 @@ import {
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
 import { usd } from '../../../lambdas/shared/kill-switch/messages';
-import { describeError } from '../../../lambdas/shared/traffic';
 import { duration, flag, integer, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';

@@ -28,7 +28,7 @@ import {
   type Weights,
   weightsDrift,
   weightsEqual,
-} from '../../../lambdas/shared/traffic';
+} from '../../../core/traffic';
 import { choice, custom, duration, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError, RefusedError } from '../errors';

@@ -4,6 +4,7 @@
  * sections to follow, by one decision table.
  */
 
+import { COLOURS, type Colour, type LastShift } from '../../../core/traffic';
 import {
   evaluateServices,
   evaluateTargets,
@@ -12,7 +13,6 @@ import {
 } from '../../../lambdas/health-check/checks';
 import type { ServiceRef, TargetGroupRef } from '../../../lambdas/health-check/config';
 import { RUNBOOK as HEALTH_RUNBOOK } from '../../../lambdas/health-check/report';
-import { COLOURS, type Colour, type LastShift } from '../../../lambdas/shared/traffic';
 import type { Severity } from '../../constructs/alert-topics';
 import { LOG_PATTERNS, logPatternAlarmId, RUNBOOK } from '../../constructs/runbook';
 import { when } from '../output';

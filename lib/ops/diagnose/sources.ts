@@ -20,10 +20,10 @@ import {
 import { DescribeReplicationGroupsCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import { type RetryOptions, withRetry } from '../../../core/retry';
+import { COLOURS, type Colour } from '../../../core/traffic';
 import type { DescribedServices } from '../../../lambdas/health-check/checks';
 import type { TargetGroupRef } from '../../../lambdas/health-check/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../lambdas/health-check/metrics';
-import { COLOURS, type Colour } from '../../../lambdas/shared/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
 import { OpsError } from '../errors';

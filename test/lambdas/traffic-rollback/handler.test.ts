@@ -4,7 +4,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../core/errors';
-import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../lambdas/shared/traffic';
+import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../core/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {

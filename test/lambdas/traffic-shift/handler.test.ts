@@ -5,7 +5,7 @@ import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../core/errors';
-import { InvalidWeightsError, ShiftInProgressError } from '../../../lambdas/shared/traffic';
+import { InvalidWeightsError, ShiftInProgressError } from '../../../core/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-shift/handler';
 import { AlarmNotFoundError, ShiftNotActiveError } from '../../../lambdas/traffic-shift/logic';
 import { checkDeclaredCalls } from '../../iam/declared-calls';

@@ -39,7 +39,7 @@ import {
   trafficRollbackContract,
 } from '../../../core/contracts/traffic-rollback';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
-import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
+import type { TrafficConfig, Weights } from '../../../core/traffic';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';

@@ -9,8 +9,8 @@ import {
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
-import { InvalidInputError } from '../../../core/errors';
-import { type RetryOptions, withRetry } from '../../../core/retry';
+import { InvalidInputError } from '../errors';
+import { type RetryOptions, withRetry } from '../retry';
 import {
   COLOURS,
   type Colour,

@@ -8,8 +8,8 @@ import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AutomationError, describeError, InvalidInputError } from '../../../core/errors';
-import type { RetryOptions } from '../../../core/retry';
+import { AutomationError, describeError, InvalidInputError } from '../errors';
+import type { RetryOptions } from '../retry';
 
 export { describeError };
 

@@ -31,8 +31,8 @@
  * import from here.
  */
 
-export * from './traffic/common';
-export * from './traffic/env';
-export * from './traffic/items';
-export * from './traffic/rollback';
-export * from './traffic/weights';
+export * from './common';
+export * from './env';
+export * from './items';
+export * from './rollback';
+export * from './weights';

@@ -5,14 +5,8 @@
 
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  AUDIT_PK,
-  type AuditOutcome,
-  type AuditSource,
-  auditItem,
-  getOpsItem,
-} from '../../../core/ops-table/items';
-import { withRetry } from '../../../core/retry';
+import { AUDIT_PK, type AuditOutcome, type AuditSource, auditItem, getOpsItem } from '../ops-table/items';
+import { withRetry } from '../retry';
 import {
   describeError,
   fallbackLogger,

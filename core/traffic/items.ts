@@ -6,9 +6,9 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { fromAttributeValues, getOpsItem, parseOpsItem } from '../../../core/ops-table/items';
-import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from '../../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../../core/retry';
+import { fromAttributeValues, getOpsItem, parseOpsItem } from '../ops-table/items';
+import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from '../ops-table/keys';
+import { type RetryOptions, withRetry } from '../retry';
 import { COLOURS, type Colour, ShiftInProgressError, withoutUndefined } from './common';
 
 // ---------------------------------------------------------------------------------------------

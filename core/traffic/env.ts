@@ -1,7 +1,7 @@
 /** The traffic Lambdas' configuration from their environment (core/contracts/traffic.ts). */
 
-import type { FunctionEnv } from '../../../core/contracts/contract';
-import { type TrafficShiftValues, trafficShiftContract } from '../../../core/contracts/traffic';
+import type { FunctionEnv } from '../contracts/contract';
+import { type TrafficShiftValues, trafficShiftContract } from '../contracts/traffic';
 import type { AlarmNames, TrafficConfig } from './common';
 
 /** The configuration shared by the traffic Lambdas. */

@@ -7,7 +7,7 @@ import {
   rollbackToLastKnownGood,
   WeightsNotWrittenError,
   WeightsPartiallyWrittenError,
-} from '../../../lambdas/shared/traffic';
+} from '../../../core/traffic';
 import {
   awsError,
   CONFIG,
@@ -22,7 +22,7 @@ import {
   stored,
   storedAudit,
   world,
-} from '../traffic-shift/harness';
+} from '../../lambdas/traffic-shift/harness';
 
 import { AUTO, CLI, NOW, OPTIONS, reset, writes } from './traffic-fixtures';
 

@@ -22,7 +22,7 @@ import {
   WeightsPartiallyWrittenError,
   weightsDrift,
   writeWeights,
-} from '../../../lambdas/shared/traffic';
+} from '../../../core/traffic';
 import {
   ALARMS,
   awsError,
@@ -42,7 +42,7 @@ import {
   stored,
   WEIGHTS_PARAMETER,
   world,
-} from '../traffic-shift/harness';
+} from '../../lambdas/traffic-shift/harness';
 
 import { NOW, OPTIONS, reset, writes } from './traffic-fixtures';
 
