@@ -6,9 +6,9 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../../core/errors';
+import { engageKillSwitch } from '../../core/kill-switch/engage';
+import { describeError, resolve, subject, usd } from '../../core/kill-switch/messages';
 import { type KillSwitchState, readKillSwitchState } from '../../core/ops-table/items';
-import { engageKillSwitch } from '../shared/kill-switch/engage';
-import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
 import type { BudgetNotification, ParseResult } from './parse';
 import type {
   BudgetGuardConfig,
@@ -20,8 +20,8 @@ import type {
   RunOptions,
 } from './types';
 
-export { engageKillSwitch } from '../shared/kill-switch/engage';
-export { describeError } from '../shared/kill-switch/messages';
+export { engageKillSwitch } from '../../core/kill-switch/engage';
+export { describeError } from '../../core/kill-switch/messages';
 export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
 export * from './types';
 

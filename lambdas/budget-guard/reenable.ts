@@ -8,6 +8,15 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
+  describeError,
+  reportFailures,
+  resolve,
+  scheduleUpdate,
+  stateParameterUpdate,
+  subject,
+  usd,
+} from '../../core/kill-switch/messages';
+import {
   type AuditEntry,
   auditItem,
   type KillSwitchState,
@@ -16,15 +25,6 @@ import {
   recordAudit,
 } from '../../core/ops-table/items';
 import { isConditionFailure } from '../../core/traffic';
-import {
-  describeError,
-  reportFailures,
-  resolve,
-  scheduleUpdate,
-  stateParameterUpdate,
-  subject,
-  usd,
-} from '../shared/kill-switch/messages';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
 import {
   type ActionFailure,

@@ -1,20 +1,20 @@
 /**
  * The types and named errors of the batch controls (kill switch, manual disable, re-enable).
- * The kill switch's own types are shared with the spend guard (lambdas/shared/kill-switch).
+ * The kill switch's own types are shared with the spend guard (core/kill-switch).
  */
 
 import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { AutomationError } from '../../core/errors';
-import { usd } from '../shared/kill-switch/messages';
+import { usd } from '../../core/kill-switch/messages';
 import {
   ActionsIncompleteError,
   type EngageResult,
   type KillSwitchClients,
   type KillSwitchConfig,
-} from '../shared/kill-switch/types';
+} from '../../core/kill-switch/types';
 
-export * from '../shared/kill-switch/types';
+export * from '../../core/kill-switch/types';
 
 /**
  * The clients of every batch control, re-enabling included: it reads the spend the spend guard

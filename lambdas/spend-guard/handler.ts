@@ -13,6 +13,7 @@ import * as z from 'zod';
 import { parseFunctionEnv } from '../../core/contracts/env';
 import { schema as envSchema } from '../../core/contracts/spend-guard';
 import { describeIssues, InvalidInputError } from '../../core/errors';
+import { KillSwitchIncompleteError } from '../../core/kill-switch/types';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { RetryOptions } from '../../core/retry';
 import {
@@ -21,7 +22,6 @@ import {
   SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
-import { KillSwitchIncompleteError } from '../shared/kill-switch/types';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { runSpendGuard, type SpendGuardClients, type SpendGuardConfig, type SpendGuardResult } from './logic';
 

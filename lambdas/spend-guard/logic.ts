@@ -6,7 +6,7 @@
  *    unknown" state, and whether cost data stopped while queries or a batch run go on;
  * 2. claims every threshold reached and not yet recorded complete (one conditional item each);
  * 3. acts: a notice per budget to the runbook's channel (email, chat, page), the kill switch
- *    (lambdas/shared/kill-switch, the Budgets path's own code) for kill thresholds, a warning per
+ *    (core/kill-switch, the Budgets path's own code) for kill thresholds, a warning per
  *    month-end projection past 100%, the "spend unknown" page;
  * 4. marks each claim whose action succeeded complete, audits, and reports the failures (their
  *    claims stay incomplete, so the next run redoes them).
@@ -19,11 +19,8 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SpendGuardValues } from '../../core/contracts/spend-guard';
-import { recordAudit } from '../../core/ops-table/items';
-import type { SpendBudgetId } from '../../core/spend/budgets';
-import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
-import { engageKillSwitch } from '../shared/kill-switch/engage';
-import { describeError, resolve } from '../shared/kill-switch/messages';
+import { engageKillSwitch } from '../../core/kill-switch/engage';
+import { describeError, resolve } from '../../core/kill-switch/messages';
 import {
   type ActionFailure,
   ActionsIncompleteError,
@@ -31,7 +28,10 @@ import {
   type KillSwitchClients,
   type KillSwitchConfig,
   type RunOptions,
-} from '../shared/kill-switch/types';
+} from '../../core/kill-switch/types';
+import { recordAudit } from '../../core/ops-table/items';
+import type { SpendBudgetId } from '../../core/spend/budgets';
+import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
 import { previousSpendMonth, spendMonthOf } from '../shared/spend/month';
 import {
   type BudgetSpend,

@@ -18,6 +18,7 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../../../core/errors';
+import { amountOf, usd } from '../../../core/kill-switch/messages';
 import { type RetryOptions, withRetry } from '../../../core/retry';
 import {
   BUDGET_LLM_COMPONENTS,
@@ -32,7 +33,6 @@ import {
   type LlmComponent,
   llmCostSeries,
 } from '../../../core/spend/metric';
-import { amountOf, usd } from '../kill-switch/messages';
 import { daysIn, elapsedDays, type SpendMonth, spendMonthOf } from './month';
 
 /** One budget as configured: its limit and its AWS Budgets counterpart. */

@@ -3,6 +3,7 @@
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
+import { usd } from '../../../core/kill-switch/messages';
 import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
 import { withRetry } from '../../../core/retry';
 import { describeError } from '../../../core/traffic';
@@ -12,7 +13,6 @@ import {
   type ReenableSpendCheck,
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
-import { usd } from '../../../lambdas/shared/kill-switch/messages';
 import { duration, flag, integer, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';

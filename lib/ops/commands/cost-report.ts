@@ -9,10 +9,10 @@ import { DescribeBudgetPerformanceHistoryCommand } from '@aws-sdk/client-budgets
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { describeError } from '../../../core/errors';
+import { amountOf } from '../../../core/kill-switch/messages';
 import { type RetryOptions, withRetry } from '../../../core/retry';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
-import { amountOf } from '../../../lambdas/shared/kill-switch/messages';
 import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
 import {
   assemble,

@@ -8,9 +8,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import { AutomationError, describeError } from '../../../core/errors';
-import type { KillSwitchState } from '../../../core/ops-table/items';
-import { loggedRetry, withRetry } from '../../../core/retry';
+import { AutomationError, describeError } from '../errors';
+import type { KillSwitchState } from '../ops-table/items';
+import { loggedRetry, withRetry } from '../retry';
 import type { ActionFailure, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
 
 export { describeError };

@@ -36,8 +36,8 @@ import {
   readKillSwitchState,
   recordAudit,
   shortId,
-} from '../../../core/ops-table/items';
-import { isConditionFailure } from '../../../core/traffic';
+} from '../ops-table/items';
+import { isConditionFailure } from '../traffic';
 import {
   describeError,
   engagedSummary,

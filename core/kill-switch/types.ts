@@ -10,9 +10,9 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { AutomationError } from '../../../core/errors';
-import type { AuditSource, KillSwitchState } from '../../../core/ops-table/items';
-import type { RetryOptions } from '../../../core/retry';
+import { AutomationError } from '../errors';
+import type { AuditSource, KillSwitchState } from '../ops-table/items';
+import type { RetryOptions } from '../retry';
 
 /** The clients the kill switch and the manual disable use. */
 export interface KillSwitchClients {

@@ -1,5 +1,5 @@
-import { declareCalls } from '../../../core/calls';
-import { AUDIT_PK, KILL_SWITCH_PK } from '../../../core/ops-table/keys';
+import { declareCalls } from '../calls';
+import { AUDIT_PK, KILL_SWITCH_PK } from '../ops-table/keys';
 
 /**
  * What engaging the kill switch calls, whoever engages it (the budget guard, the spend guard):
