@@ -22,7 +22,7 @@ import type {
 
 export { engageKillSwitch } from '../../core/kill-switch/engage';
 export { describeError } from '../../core/kill-switch/messages';
-export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
+export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from '../../core/kill-switch/reenable';
 export * from './types';
 
 /**

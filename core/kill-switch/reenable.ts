@@ -8,25 +8,6 @@ import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-sched
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
-  describeError,
-  reportFailures,
-  resolve,
-  scheduleUpdate,
-  stateParameterUpdate,
-  subject,
-  usd,
-} from '../../core/kill-switch/messages';
-import {
-  type AuditEntry,
-  auditItem,
-  type KillSwitchState,
-  killSwitchStateItem,
-  readKillSwitchState,
-  recordAudit,
-} from '../../core/ops-table/items';
-import { isConditionFailure } from '../../core/traffic';
-import { killThresholdCheck, readSpend, type SpendSettings } from '../shared/spend/read';
-import {
   type ActionFailure,
   type BatchControlClients,
   BudgetSpendUnknownError,
@@ -35,7 +16,26 @@ import {
   KillSwitchStateChangedError,
   ReenableIncompleteError,
   type RunOptions,
-} from './types';
+} from '../../lambdas/budget-guard/types';
+import { killThresholdCheck, readSpend, type SpendSettings } from '../../lambdas/shared/spend/read';
+import {
+  type AuditEntry,
+  auditItem,
+  type KillSwitchState,
+  killSwitchStateItem,
+  readKillSwitchState,
+  recordAudit,
+} from '../ops-table/items';
+import { isConditionFailure } from '../traffic';
+import {
+  describeError,
+  reportFailures,
+  resolve,
+  scheduleUpdate,
+  stateParameterUpdate,
+  subject,
+  usd,
+} from './messages';
 
 /** How re-enabling checks the spend: the spend guard's settings and its kill threshold. */
 export interface ReenableSpendCheck extends SpendSettings {
