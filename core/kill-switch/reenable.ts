@@ -7,16 +7,6 @@
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import {
-  type ActionFailure,
-  type BatchControlClients,
-  BudgetSpendUnknownError,
-  BudgetStillExceededError,
-  type KillSwitchConfig,
-  KillSwitchStateChangedError,
-  ReenableIncompleteError,
-  type RunOptions,
-} from '../../lambdas/budget-guard/types';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../../lambdas/shared/spend/read';
 import {
   type AuditEntry,
@@ -28,6 +18,13 @@ import {
 } from '../ops-table/items';
 import { isConditionFailure } from '../traffic';
 import {
+  type BatchControlClients,
+  BudgetSpendUnknownError,
+  BudgetStillExceededError,
+  KillSwitchStateChangedError,
+  ReenableIncompleteError,
+} from './batch';
+import {
   describeError,
   reportFailures,
   resolve,
@@ -36,6 +33,7 @@ import {
   subject,
   usd,
 } from './messages';
+import type { ActionFailure, KillSwitchConfig, RunOptions } from './types';
 
 /** How re-enabling checks the spend: the spend guard's settings and its kill threshold. */
 export interface ReenableSpendCheck extends SpendSettings {
