@@ -7,7 +7,6 @@
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import { killThresholdCheck, readSpend, type SpendSettings } from '../../lambdas/shared/spend/read';
 import {
   type AuditEntry,
   auditItem,
@@ -16,6 +15,7 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../ops-table/items';
+import { killThresholdCheck, readSpend, type SpendSettings } from '../spend/read';
 import { isConditionFailure } from '../traffic';
 import {
   type BatchControlClients,

@@ -1,6 +1,6 @@
 /**
  * The spend guard, one run: reads month-to-date spend per budget (LLM from LlmCostUsd, AWS from
- * Budgets: lambdas/shared/spend/read.ts), decides (decide.ts) and acts:
+ * Budgets: core/spend/read.ts), decides (decide.ts) and acts:
  * 1. reads, in parallel: the spend of the month (and of the month that just ended, for its late
  *    data, in the first minutes of a month), the thresholds already recorded, the "spend
  *    unknown" state, and whether cost data stopped while queries or a batch run go on;
@@ -32,14 +32,14 @@ import {
 import { recordAudit } from '../../core/ops-table/items';
 import type { SpendBudgetId } from '../../core/spend/budgets';
 import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
-import { previousSpendMonth, spendMonthOf } from '../shared/spend/month';
+import { previousSpendMonth, spendMonthOf } from '../../core/spend/month';
 import {
   type BudgetSpend,
   describeBudgetSpend,
   readSpend,
   type SpendReading,
   type SpendSettings,
-} from '../shared/spend/read';
+} from '../../core/spend/read';
 import { type Channel, decide, decideUnknown, type PlannedLevel, type UnknownDecision } from './decide';
 import {
   alreadyEngagedMessage,

@@ -5,7 +5,7 @@
 
 import { subject } from '../../core/kill-switch/messages';
 import type { ActionFailure } from '../../core/kill-switch/types';
-import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../shared/spend/read';
+import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../../core/spend/read';
 import type { ForecastWarning, Notice } from './decide';
 
 /** An SNS message. */

@@ -1,6 +1,6 @@
 /**
  * The runbook's Monthly Cost Review as data: the month's spend per budget as the spend guard
- * reads it (lambdas/shared/spend/read.ts: the same figures it acts on), broken down by ISO week,
+ * reads it (core/spend/read.ts: the same figures it acts on), broken down by ISO week,
  * by model, by provider and component, and AWS spend by service (Cost Explorer). A source that
  * cannot be read is named in `unavailable`; nothing is guessed.
  */
@@ -13,7 +13,7 @@ import { amountOf } from '../../../core/kill-switch/messages';
 import { type RetryOptions, withRetry } from '../../../core/retry';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
-import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
+import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../core/spend/month';
 import {
   assemble,
   type LlmSpendDay,
@@ -22,7 +22,7 @@ import {
   type SpendFigure,
   type SpendReading,
   type SpendSettings,
-} from '../../../lambdas/shared/spend/read';
+} from '../../../core/spend/read';
 import type { OpsClients } from '../clients';
 
 /** One ISO week of the month (only its days inside the month). */

@@ -17,22 +17,17 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { describeError } from '../../../core/errors';
-import { amountOf, usd } from '../../../core/kill-switch/messages';
-import { type RetryOptions, withRetry } from '../../../core/retry';
-import {
-  BUDGET_LLM_COMPONENTS,
-  reached,
-  SPEND_BUDGETS,
-  type SpendBudgetId,
-} from '../../../core/spend/budgets';
+import { describeError } from '../errors';
+import { amountOf, usd } from '../kill-switch/messages';
+import { type RetryOptions, withRetry } from '../retry';
+import { BUDGET_LLM_COMPONENTS, reached, SPEND_BUDGETS, type SpendBudgetId } from './budgets';
 import {
   LLM_COMPONENTS,
   LLM_COST_METRIC,
   LLM_COST_READ_STATISTICS,
   type LlmComponent,
   llmCostSeries,
-} from '../../../core/spend/metric';
+} from './metric';
 import { daysIn, elapsedDays, type SpendMonth, spendMonthOf } from './month';
 
 /** One budget as configured: its limit and its AWS Budgets counterpart. */

@@ -2,10 +2,10 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { afterEach, describe, expect, it } from 'vitest';
 import { llmCostSeries } from '../../../core/spend/metric';
-import { daysIn, elapsedDays, previousSpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
-import { killThresholdCheck, llmSpendQueries, queryEnd, readSpend } from '../../../lambdas/shared/spend/read';
+import { daysIn, elapsedDays, previousSpendMonth, spendMonthOf } from '../../../core/spend/month';
+import { killThresholdCheck, llmSpendQueries, queryEnd, readSpend } from '../../../core/spend/read';
 import { spendSettingsOf } from '../../../lambdas/spend-guard/logic';
-import { awsError, mocks, NO_SLEEP, type World, world } from '../spend-guard/harness';
+import { awsError, mocks, NO_SLEEP, type World, world } from '../../lambdas/spend-guard/harness';
 
 // The one computation of month-to-date spend (the guard's, batch enable's) against a simulated
 // account answering as GetMetricData and DescribeBudget do.
