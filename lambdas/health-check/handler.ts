@@ -8,10 +8,11 @@ import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { describeIssues, InvalidInputError } from '../../core/errors';
+import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from '../../core/health/config';
+import type { HealthReport } from '../../core/health/report';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from './config';
 import {
   deliverLightReport,
   type HealthCheckClients,
@@ -20,7 +21,6 @@ import {
   readLightAlertOutcome,
   runHealthCheck,
 } from './logic';
-import type { HealthReport } from './report';
 
 /** The EventBridge Scheduler input: `{"check": "morning"}` daily at 9, `{"check": "light"}` every 5 minutes. */
 const inputSchema = z.object({ check: z.enum(['morning', 'light']) });

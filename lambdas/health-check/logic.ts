@@ -20,6 +20,33 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  type BatchRunRecord,
+  type DescribedServices,
+  evaluateBatch,
+  evaluateServices,
+  evaluateTargets,
+  type Outcome,
+  parseBatchRunRecord,
+  settle,
+} from '../../core/health/checks';
+import type { HealthCheckConfig, Severity } from '../../core/health/config';
+import {
+  evaluateErrorRate,
+  evaluateLatency,
+  type MetricWindow,
+  metricQueries,
+  metricWindow,
+} from '../../core/health/metrics';
+import {
+  type CheckKind,
+  type CheckResult,
+  formatReport,
+  type HealthReport,
+  overallStatus,
+  reportSeverity,
+  reportSubject,
+} from '../../core/health/report';
 import { BATCH_RUN_PK } from '../../core/ops-table/items';
 import { type RetryOptions, withRetry } from '../../core/retry';
 import {
@@ -31,33 +58,6 @@ import {
   readLightAlert,
   recordLightAlert,
 } from './alerting';
-import {
-  type BatchRunRecord,
-  type DescribedServices,
-  evaluateBatch,
-  evaluateServices,
-  evaluateTargets,
-  type Outcome,
-  parseBatchRunRecord,
-  settle,
-} from './checks';
-import type { HealthCheckConfig, Severity } from './config';
-import {
-  evaluateErrorRate,
-  evaluateLatency,
-  type MetricWindow,
-  metricQueries,
-  metricWindow,
-} from './metrics';
-import {
-  type CheckKind,
-  type CheckResult,
-  formatReport,
-  type HealthReport,
-  overallStatus,
-  reportSeverity,
-  reportSubject,
-} from './report';
 
 /** Every client of the health check and its report. */
 export interface HealthCheckClients {

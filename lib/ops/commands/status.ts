@@ -5,10 +5,10 @@ import {
   DescribeTargetHealthCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { formatReport } from '../../../core/health/report';
 import { withRetry } from '../../../core/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../core/traffic';
 import { type CheckTarget, runHealthCheck } from '../../../lambdas/health-check/logic';
-import { formatReport } from '../../../lambdas/health-check/report';
 import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';

@@ -7,14 +7,14 @@ import {
   evaluateTargets,
   type Outcome,
   parseBatchRunRecord,
-} from '../../../lambdas/health-check/checks';
-import { configFromEnv, type HealthThresholds } from '../../../lambdas/health-check/config';
+} from '../../../core/health/checks';
+import { configFromEnv, type HealthThresholds } from '../../../core/health/config';
 import {
   evaluateErrorRate,
   evaluateLatency,
   metricQueries,
   metricWindow,
-} from '../../../lambdas/health-check/metrics';
+} from '../../../core/health/metrics';
 import {
   type CheckResult,
   formatReport,
@@ -22,7 +22,7 @@ import {
   overallStatus,
   reportSeverity,
   reportSubject,
-} from '../../../lambdas/health-check/report';
+} from '../../../core/health/report';
 import {
   batchRun,
   ENV,

@@ -2,15 +2,15 @@
  * The health check's configuration: its contract's values (core/contracts/health-check.ts),
  * which the construct writes and this function parses. Every threshold is config's (lib/config).
  */
-import type { FunctionEnv } from '../../core/contracts/contract';
+import type { FunctionEnv } from '../contracts/contract';
 import {
   type HealthCheckValues,
   type HealthThresholds,
   healthCheckContract,
-} from '../../core/contracts/health-check';
+} from '../contracts/health-check';
 
-export { COLOURS, type Colour, SEVERITIES, type Severity } from '../../core/contracts/common';
-export type { HealthThresholds } from '../../core/contracts/health-check';
+export { COLOURS, type Colour, SEVERITIES, type Severity } from '../contracts/common';
+export type { HealthThresholds } from '../contracts/health-check';
 
 /** One ECS service of the application. */
 export type ServiceRef = HealthCheckValues['services'][number];

@@ -8,7 +8,7 @@ import type { Failure, Service } from '@aws-sdk/client-ecs';
 import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { describeError } from '../../core/errors';
+import { describeError } from '../errors';
 import type { HealthThresholds, ServiceRef, TargetGroupRef } from './config';
 import { type CheckResult, RUNBOOK } from './report';
 
