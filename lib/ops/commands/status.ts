@@ -6,9 +6,9 @@ import {
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { formatReport } from '../../../core/health/report';
+import { type CheckTarget, runHealthCheck } from '../../../core/health/run';
 import { withRetry } from '../../../core/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../core/traffic';
-import { type CheckTarget, runHealthCheck } from '../../../lambdas/health-check/logic';
 import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
