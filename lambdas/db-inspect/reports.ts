@@ -4,9 +4,6 @@
  * index. Nothing here takes SQL from outside: a caller picks reports by name and a row limit.
  */
 
-import { InvalidInputError } from '../../core/errors';
-import { HNSW_INDEX_NAME } from '../db-migrate/logic';
-import type { SqlClient } from '../shared/db';
 import {
   type HnswIndexState,
   type InspectEvent,
@@ -18,7 +15,10 @@ import {
   type ReportRows,
   type TableStat,
   type UnusedIndex,
-} from './contract';
+} from '../../core/db/inspect';
+import { InvalidInputError } from '../../core/errors';
+import { HNSW_INDEX_NAME } from '../db-migrate/logic';
+import type { SqlClient } from '../shared/db';
 
 /** The schema of the system's tables (the runbook's bloat check looks at `public`). */
 const SCHEMA = 'public';

@@ -4,16 +4,16 @@ import type { Context } from 'aws-lambda';
 import * as z from 'zod';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
-import { describeIssues, InvalidInputError } from '../../core/errors';
-import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   MaintenanceError,
   type MonthlyReport,
   runMonthlyMaintenance,
   runWeeklyMaintenance,
   type WeeklyReport,
-} from './logic';
+} from '../../core/db/maintenance';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 
 /** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
 const eventSchema = z.object({ task: z.enum(['weekly', 'monthly']) });

@@ -9,10 +9,10 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../core/contracts/database';
+import { MaintenanceError } from '../../core/db/maintenance';
 import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
 import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenance/handler';
 import * as source from '../../lambdas/db-maintenance/handler';
-import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
 import { mockClient } from '../helpers/aws-mock';

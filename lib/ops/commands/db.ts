@@ -5,7 +5,6 @@
  */
 
 import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
-import { isRetryableAwsError, withRetry } from '../../../core/retry';
 import {
   DEFAULT_INSPECT_LIMIT,
   type HnswIndexState,
@@ -17,9 +16,10 @@ import {
   type ReportOutcome,
   type TableStat,
   type UnusedIndex,
-} from '../../../lambdas/db-inspect/contract';
+} from '../../../core/db/inspect';
+import { MAINTENANCE_TABLES } from '../../../core/db/maintenance';
+import { isRetryableAwsError, withRetry } from '../../../core/retry';
 import type { MaintenanceResult, MaintenanceTask } from '../../../lambdas/db-maintenance/handler';
-import { MAINTENANCE_TABLES } from '../../../lambdas/db-maintenance/logic';
 import { integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

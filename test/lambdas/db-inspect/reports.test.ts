@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { type InspectEvent, inspectEventSchema } from '../../../core/db/inspect';
 import { InvalidInputError } from '../../../core/errors';
-import { type InspectEvent, inspectEventSchema } from '../../../lambdas/db-inspect/contract';
 import { inReadOnlyTransaction, runInspection } from '../../../lambdas/db-inspect/reports';
 import type { SqlClient } from '../../../lambdas/shared/db';
 import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../../helpers/pglite';

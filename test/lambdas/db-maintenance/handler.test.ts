@@ -9,6 +9,7 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../../core/contracts/database';
+import { MAINTENANCE_TABLES, MaintenanceError } from '../../../core/db/maintenance';
 import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type ClosableSqlClient,
@@ -16,7 +17,6 @@ import {
   handleEvent,
   handler,
 } from '../../../lambdas/db-maintenance/handler';
-import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';

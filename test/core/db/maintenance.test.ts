@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { InvalidInputError } from '../../../core/errors';
 import {
   MAINTENANCE_TABLES,
   MaintenanceError,
   runMonthlyMaintenance,
   runWeeklyMaintenance,
-} from '../../../lambdas/db-maintenance/logic';
+} from '../../../core/db/maintenance';
+import { InvalidInputError } from '../../../core/errors';
 import type { SqlClient } from '../../../lambdas/shared/db';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 

@@ -1,5 +1,5 @@
-import { AutomationError, InvalidInputError } from '../../core/errors';
-import type { SqlClient } from '../shared/db';
+import type { SqlClient } from '../../lambdas/shared/db';
+import { AutomationError, InvalidInputError } from '../errors';
 
 /**
  * The runbook's tables: the weekly job vacuums and reindexes each of them. batch_audit_archive
