@@ -1,5 +1,5 @@
-import type { SqlClient } from '../../lambdas/shared/db';
 import { AutomationError, InvalidInputError } from '../errors';
+import type { SqlClient } from './sql';
 
 /**
  * The runbook's tables: the weekly job vacuums and reindexes each of them. batch_audit_archive
@@ -381,3 +381,14 @@ function throwIfFailed(
     errors.length === 1 ? errors[0] : new AggregateError(errors, `${errors.length} maintenance steps failed`);
   throw new MaintenanceError(task, [first, ...rest], report, { cause });
 }
+
+/** The maintenance tasks a schedule (or `ops db maintenance`) asks for: `{ "task": "weekly" }`. */
+export const MAINTENANCE_TASKS = ['weekly', 'monthly'] as const;
+
+/** The maintenance task a schedule asks for. */
+export type MaintenanceTask = (typeof MAINTENANCE_TASKS)[number];
+
+/** The db-maintenance function's result, also logged. */
+export type MaintenanceResult =
+  | { task: 'weekly'; report: WeeklyReport }
+  | { task: 'monthly'; report: MonthlyReport };

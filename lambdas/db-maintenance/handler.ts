@@ -5,21 +5,21 @@ import * as z from 'zod';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import {
+  MAINTENANCE_TASKS,
   MaintenanceError,
-  type MonthlyReport,
+  type MaintenanceResult,
+  type MaintenanceTask,
   runMonthlyMaintenance,
   runWeeklyMaintenance,
-  type WeeklyReport,
 } from '../../core/db/maintenance';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 
 /** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
-const eventSchema = z.object({ task: z.enum(['weekly', 'monthly']) });
+const eventSchema = z.object({ task: z.enum(MAINTENANCE_TASKS) });
 
-/** The maintenance task a schedule asks for. */
-export type MaintenanceTask = z.infer<typeof eventSchema>['task'];
+export type { MaintenanceResult, MaintenanceTask } from '../../core/db/maintenance';
 
 /** The environment the function reads (the variables of dbMaintenanceContract). */
 export type MaintenanceEnv = FunctionEnv;
@@ -38,11 +38,6 @@ export interface HandlerDeps {
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
-
-/** The handler's result, also logged. */
-export type MaintenanceResult =
-  | { task: 'weekly'; report: WeeklyReport }
-  | { task: 'monthly'; report: MonthlyReport };
 
 // A pooled-connection handshake through RDS Proxy takes well under a second; ten seconds
 // covers a proxy borrowing a fresh connection from a cold database without letting an

@@ -5,16 +5,7 @@ import * as z from 'zod';
 import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
 import { type RetryOptions, withRetry } from '../../core/retry';
 
-/**
- * The part of a PostgreSQL client the logic needs. `pg.Client` satisfies it, and so does a
- * thin adapter over PGlite in the tests (real PostgreSQL semantics, in-process).
- */
-export interface SqlClient {
-  query<R extends Record<string, unknown> = Record<string, unknown>>(
-    text: string,
-    params?: unknown[],
-  ): Promise<{ rows: R[] }>;
-}
+export type { SqlClient } from '../../core/db/sql';
 
 /** The JSON of an RDS-generated credentials secret. */
 const rdsSecretSchema = z.object({

@@ -17,9 +17,12 @@ import {
   type TableStat,
   type UnusedIndex,
 } from '../../../core/db/inspect';
-import { MAINTENANCE_TABLES } from '../../../core/db/maintenance';
+import {
+  MAINTENANCE_TABLES,
+  type MaintenanceResult,
+  type MaintenanceTask,
+} from '../../../core/db/maintenance';
 import { isRetryableAwsError, withRetry } from '../../../core/retry';
-import type { MaintenanceResult, MaintenanceTask } from '../../../lambdas/db-maintenance/handler';
 import { integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

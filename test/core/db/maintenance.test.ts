@@ -5,8 +5,8 @@ import {
   runMonthlyMaintenance,
   runWeeklyMaintenance,
 } from '../../../core/db/maintenance';
+import type { SqlClient } from '../../../core/db/sql';
 import { InvalidInputError } from '../../../core/errors';
-import type { SqlClient } from '../../../lambdas/shared/db';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 
 const NOW = new Date('2025-06-01T03:00:00.000Z');
