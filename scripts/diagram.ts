@@ -229,10 +229,14 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
   };
 
   // Who runs with each role (a policy naming a role, for iam:PassRole, is about that component).
+  // A function runs with its Role only: an ARN in its environment is one it hands on (a role it
+  // passes to Scheduler), not one it holds.
+  const roleRefs = (key: string) =>
+    typeOf(key) === 'AWS::Lambda::Function' ? refsIn(key, propsOf(key).Role ?? null) : ownRefs(key);
   const holders = new Map<string, Set<string>>();
   for (const [key, id] of nodeByResource) {
     if (!actor(id)) continue;
-    const direct = [...ownRefs(key)];
+    const direct = [...roleRefs(key)];
     for (const r of [...direct]) if (serviceTaskDefs.has(r)) direct.push(...(refs.get(r) ?? []));
     for (const r of direct)
       if (typeOf(r) === 'AWS::IAM::Role') holders.set(r, (holders.get(r) ?? new Set()).add(id));
@@ -253,8 +257,11 @@ export function buildDiagram(assemblyDir: string, envName = 'prod'): string {
       for (const k of keys) for (const n of reach(k, grants, seen)) out.add(n);
     };
     if (type === 'AWS::IAM::Role') {
-      if (asGrant) follow(grantsOf.get(key) ?? [], false);
-      else for (const h of holders.get(key) ?? []) out.add(h);
+      const held = holders.get(key);
+      // A role no component of the template runs with (one the passer hands to Scheduler for
+      // schedules it creates at run time) does the passer's work: it stands for its grants.
+      if (asGrant || held === undefined) follow(grantsOf.get(key) ?? [], false);
+      else for (const h of held) out.add(h);
     } else if (serviceTaskDefs.has(key)) follow(refs.get(key) ?? [], true);
     else if (type === 'AWS::SecretsManager::SecretTargetAttachment')
       follow(refsIn(key, props.SecretId), false);

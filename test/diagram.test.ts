@@ -57,6 +57,18 @@ describe('architecture diagram', () => {
     expect(diagram).not.toContain('alb_ALB_ServiceLoadBalancer --> lambdas');
   });
 
+  it('links a Lambda to another only where it makes it run: the verifier its schedules invoke', () => {
+    // A role ARN in a function's environment (the scheduler role it passes) is not one it runs
+    // with: every Lambda naming it is not therefore every other.
+    const lambdaToLambda = diagram
+      .split('\n')
+      .filter((l) => /^ {2}lambdas__\S+ --> lambdas__/.test(l))
+      .map((l) => l.trim());
+    expect(lambdaToLambda.length).toBeGreaterThan(0);
+    for (const edge of lambdaToLambda) expect(edge).toMatch(/ --> lambdas__automation_verify$/);
+    expect(lambdaToLambda).toContain('lambdas__spend_guard --> lambdas__automation_verify');
+  });
+
   it('is the picture in the README (run `npm run diagram` after changing the infrastructure)', () => {
     const readme = readFileSync(join(__dirname, '..', 'README.md'), 'utf8');
     expect(readme, 'the README picture is stale: run `npm run diagram`').toBe(

@@ -110,6 +110,8 @@ function perColour<const Suffix extends string>(
  * failure leaves a page unanswered or the budget unguarded.
  */
 export const WATCHED_FUNCTIONS = {
+  // A verifier that fails checks nothing: the automation's misses then go unnoticed.
+  'automation-verify': 'P1',
   'budget-guard': 'P1',
   'db-maintenance': 'P2',
   'db-migrate': 'P2',
@@ -416,6 +418,12 @@ export const ALARM_CATALOGUE = {
     dashboard: 'automation',
     response: 'none',
   },
+  ...lambdaErrors('automation-verify'),
+  ...lambdaDeadLetters('automation-verify', {
+    meaning:
+      'verifications of automated actions failed (DLQ not empty): nobody checked that those actions worked',
+    firstStep: 'Run `npm run ops -- automation status` and check each unverified action by hand',
+  }),
   'health-check-heartbeat': {
     severity: 'P2',
     meaning: 'the scheduled health check has not reported for {minutes} minutes: nobody is watching',

@@ -5,8 +5,8 @@
  * traffic-rollback Lambdas parse it with the schema below and look an event's alarm up by its
  * exact name. An alarm they do not find is unknown: they do nothing and tell a human.
  *
- * Compact on purpose (tuples, not objects): a Lambda's variables share 4 KB, and this one lists
- * every alarm.
+ * Compact on purpose (ids grouped by their facts): a Lambda's variables share 4 KB, and this one
+ * lists every alarm.
  */
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
@@ -50,36 +50,62 @@ export interface AlarmFacts {
   readonly all: readonly AlarmFact[];
 }
 
-const severity = z.enum(SEVERITIES);
+/** A group's key: `<severity> <response>`, and the colour after a scale-out. */
+function groupKey(severity: Severity, response: AlarmResponse, colour?: Colour): string {
+  return colour === undefined ? `${severity} ${response}` : `${severity} ${response} ${colour}`;
+}
 
-/** The JSON document of ALARM_FACTS: `{"namePrefix": "...", "alarms": {"<id>": [severity, response, colour?]}}`. */
+/** What a group key says, or undefined when it is not one the automation can act on. */
+function parseGroupKey(key: string): readonly [Severity, AlarmResponse, Colour?] | undefined {
+  const [severity, response, colour, ...rest] = key.split(' ');
+  const known = <T extends string>(values: readonly T[], v: string | undefined): v is T =>
+    v !== undefined && (values as readonly string[]).includes(v);
+  if (rest.length > 0 || !known(SEVERITIES, severity) || !known(ALARM_RESPONSES, response)) return undefined;
+  if (response === 'scale-out') return known(COLOURS, colour) ? [severity, response, colour] : undefined;
+  return colour === undefined ? [severity, response] : undefined;
+}
+
+/**
+ * The JSON document of ALARM_FACTS: `{"namePrefix": "...", "alarms": {"<severity> <response>[
+ * <colour>]": ["<id>", ...]}}`, the ids grouped by what they share: a Lambda's variables share
+ * 4 KB, and a tuple per alarm repeated the same few facts fifty times.
+ */
 export const alarmFactsDocumentSchema = z
   .strictObject({
     namePrefix: z.string().trim().min(1),
-    alarms: z.record(
-      z.string().min(1),
-      z.union([
-        z.tuple([severity, z.enum(ALARM_RESPONSES).exclude(['scale-out'])]),
-        z.tuple([severity, z.literal('scale-out'), z.enum(COLOURS)]),
-      ]),
-    ),
+    alarms: z.record(z.string(), z.array(z.string().min(1)).min(1)),
   })
-  .transform((doc): AlarmFacts => alarmFacts(doc.namePrefix, doc.alarms));
+  .superRefine((doc, ctx) => {
+    const seen = new Set<string>();
+    for (const [key, ids] of Object.entries(doc.alarms)) {
+      if (parseGroupKey(key) === undefined) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['alarms', key],
+          message: 'must be "<P0-P3> <response>", with the colour after scale-out',
+        });
+      }
+      for (const id of ids) {
+        if (seen.has(id))
+          ctx.addIssue({ code: 'custom', path: ['alarms', key], message: `alarm ${id} is listed twice` });
+        seen.add(id);
+      }
+    }
+  })
+  .transform((doc): AlarmFacts => {
+    const all = Object.entries(doc.alarms).flatMap(([key, ids]) => {
+      const [severity, response, colour] = parseGroupKey(key) as readonly [Severity, AlarmResponse, Colour?];
+      return ids.map((id): AlarmFact => {
+        const fact = { id, name: `${doc.namePrefix}${id}`, severity, response };
+        return colour === undefined ? fact : { ...fact, colour };
+      });
+    });
+    // A Map, not an object: an alarm named "...constructor" must not find a prototype member.
+    const byName = new Map(all.map((fact) => [fact.name, fact]));
+    return { namePrefix: doc.namePrefix, all, byName: (alarmName) => byName.get(alarmName) };
+  });
 
 export type AlarmFactsDocument = z.input<typeof alarmFactsDocumentSchema>;
-
-function alarmFacts(
-  namePrefix: string,
-  alarms: Readonly<Record<string, readonly [Severity, AlarmResponse, Colour?]>>,
-): AlarmFacts {
-  const all = Object.entries(alarms).map(([id, [severity, response, colour]]): AlarmFact => {
-    const fact = { id, name: `${namePrefix}${id}`, severity, response };
-    return colour === undefined ? fact : { ...fact, colour };
-  });
-  // A Map, not an object: an alarm named "...constructor" must not find a prototype member.
-  const byName = new Map(all.map((fact) => [fact.name, fact]));
-  return { namePrefix, all, byName: (alarmName) => byName.get(alarmName) };
-}
 
 /**
  * The ALARM_FACTS document of an environment whose alarms are named `<namePrefix><id>`, from
@@ -90,14 +116,17 @@ export function alarmFactsDocument(
   namePrefix: string,
   entries: ReadonlyArray<readonly [string, AlarmEntry]>,
 ): AlarmFactsDocument {
-  const alarms: AlarmFactsDocument['alarms'] = {};
+  const alarms: Record<string, string[]> = {};
   for (const [id, entry] of entries) {
-    if (entry.response === 'scale-out') {
-      if (entry.colour === undefined) throw new Error(`alarm ${id}: a scale-out needs the colour to scale`);
-      alarms[id] = [entry.severity, 'scale-out', entry.colour];
-    } else {
-      alarms[id] = [entry.severity, entry.response];
+    if (entry.response === 'scale-out' && entry.colour === undefined) {
+      throw new Error(`alarm ${id}: a scale-out needs the colour to scale`);
     }
+    const key = groupKey(
+      entry.severity,
+      entry.response,
+      entry.response === 'scale-out' ? entry.colour : undefined,
+    );
+    alarms[key] = [...(alarms[key] ?? []), id];
   }
   return { namePrefix, alarms };
 }

@@ -2,6 +2,7 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { automationVariable } from './automation';
 import { arn, defineContract, nonBlank, number, ssmParameterName, text, type ValuesOf } from './contract';
 import { KILL_SWITCH_PERCENT } from './kill-switch';
 
@@ -24,5 +25,7 @@ export const budgetGuardContract = defineContract('budget-guard', {
   alertTopicArn: text('ALERT_TOPIC_ARN', arn),
   /** The account whose budget notifications count: one from another account changes nothing. */
   budgetAccountId: text('AWS_ACCOUNT_ID', z.string().regex(/^\d{12}$/, 'must be a 12-digit AWS account id')),
+  /** The kill switch honours the pause and the repeat guard, and is read back. */
+  automation: automationVariable,
 });
 export type BudgetGuardValues = ValuesOf<typeof budgetGuardContract>;

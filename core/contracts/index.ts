@@ -4,6 +4,7 @@
  * constructs import their own contract's module, not this one (a bundle carries one contract).
  */
 
+import { automationVerifyContract } from './automation';
 import { budgetGuardContract } from './budget-guard';
 import type { FunctionContract } from './contract';
 import { dbInspectContract, dbMaintenanceContract, dbMigrateContract } from './database';
@@ -16,6 +17,7 @@ import { trafficRollbackContract } from './traffic-rollback';
 
 export const CONTRACTS: Readonly<Record<string, FunctionContract>> = Object.fromEntries(
   [
+    automationVerifyContract,
     budgetGuardContract,
     dbInspectContract,
     dbMaintenanceContract,

@@ -3,6 +3,7 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
+import { automationVariable } from './automation';
 import { COLOURS, topicArnsRule } from './common';
 import { defineContract, json, nonBlank, ssmParameterName, text, type ValuesOf } from './contract';
 
@@ -61,6 +62,8 @@ export const remediationContract = defineContract('remediation', {
    * (core/alarms/facts.ts): names and descriptions are never parsed for them.
    */
   alarmFacts: json(ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema),
+  /** The pause, repeat guard and verification of its actions. */
+  automation: automationVariable,
 });
 
 /** What the remediation Lambda acts on and whom it tells. */

@@ -7,6 +7,7 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../spend/budgets';
+import { type AutomationSettings, automationVariable } from './automation';
 import type { FunctionContract } from './contract';
 import { parseFunctionEnv } from './env';
 import { KILL_SWITCH_PERCENT } from './kill-switch';
@@ -55,6 +56,8 @@ export interface SpendGuardValues {
   readonly unknownRenotifyMinutes: number;
   /** The window in which LLM cost data must appear while queries or a batch run go on. */
   readonly silenceWindowMinutes: number;
+  /** The kill switch's pause, repeat guard and verification, as the budget guard's (core/automation). */
+  readonly automation: AutomationSettings;
 }
 
 const text = z.string({ error: 'is required' }).trim().min(1, 'is required');
@@ -135,6 +138,7 @@ export const schema = z
     LATE_DATA_MINUTES: num(SPEND_GUARD_RULES.lateDataMinutes),
     UNKNOWN_RENOTIFY_MINUTES: num(SPEND_GUARD_RULES.unknownRenotifyMinutes),
     SILENCE_WINDOW_MINUTES: num(SPEND_GUARD_RULES.silenceWindowMinutes),
+    AUTOMATION: automationVariable.parser,
   })
   .transform(
     (e): SpendGuardValues => ({
@@ -159,6 +163,7 @@ export const schema = z
       lateDataMinutes: e.LATE_DATA_MINUTES,
       unknownRenotifyMinutes: e.UNKNOWN_RENOTIFY_MINUTES,
       silenceWindowMinutes: e.SILENCE_WINDOW_MINUTES,
+      automation: e.AUTOMATION,
     }),
   );
 
@@ -193,6 +198,7 @@ export function serialize(
     LATE_DATA_MINUTES: String(values.lateDataMinutes),
     UNKNOWN_RENOTIFY_MINUTES: String(values.unknownRenotifyMinutes),
     SILENCE_WINDOW_MINUTES: String(values.silenceWindowMinutes),
+    AUTOMATION: automationVariable.encode(values.automation, json),
   };
 }
 

@@ -7,6 +7,7 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
+import { automationVariable } from './automation';
 import { arn, defineContract, json, number, text, type ValuesOf } from './contract';
 import { TRAFFIC_SHIFT_FIELDS } from './traffic';
 
@@ -34,5 +35,7 @@ export const trafficRollbackContract = defineContract('traffic-rollback', {
   maxEventAgeMinutes: number('ROLLBACK_MAX_EVENT_AGE_MINUTES', TRAFFIC_ROLLBACK_RULES.maxEventAgeMinutes),
   /** Each alarm's severity and response by its exact name, from the alarm catalogue: what rolls back. */
   alarmFacts: json(ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema),
+  /** The pause, repeat guard and verification of its rollbacks. */
+  automation: automationVariable,
 });
 export type TrafficRollbackValues = ValuesOf<typeof trafficRollbackContract>;

@@ -5,6 +5,7 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { automationVariable } from './automation';
 import { arn, defineContract, json, nonBlank, ssmParameterName, text, type ValuesOf } from './contract';
 
 /** The variables of both traffic Lambdas. */
@@ -30,5 +31,9 @@ export const TRAFFIC_SHIFT_FIELDS = {
  * The shift's task Lambda. It cannot name the state machine that invokes it (a cycle): each
  * task passes the execution ARN instead.
  */
-export const trafficShiftContract = defineContract('traffic-shift', TRAFFIC_SHIFT_FIELDS);
+export const trafficShiftContract = defineContract('traffic-shift', {
+  ...TRAFFIC_SHIFT_FIELDS,
+  /** Its rollback on alarm is recorded and read back (core/automation). */
+  automation: automationVariable,
+});
 export type TrafficShiftValues = ValuesOf<typeof trafficShiftContract>;

@@ -31,6 +31,15 @@ export const LIGHT_ALERT_SK = 'LIGHT_ALERT';
 export const REMEDIATION_EVENT_PK = 'REMEDIATION_EVENT';
 export const REMEDIATION_RATE_PK = 'REMEDIATION_RATE';
 /**
+ * Automation's own items (core/automation/): pk AUTOMATION, sk PAUSE holds the pause every
+ * automated action reads before it acts (written only by the ops CLI); pk AUTOMATION_ACTION,
+ * sk `<ISO time>#<id>`, one record per automated action taken, which the repeat guard counts
+ * and the verifier completes with its outcome.
+ */
+export const AUTOMATION_PK = 'AUTOMATION';
+export const AUTOMATION_PAUSE_SK = 'PAUSE';
+export const AUTOMATION_ACTION_PK = 'AUTOMATION_ACTION';
+/**
  * The spend guard's record of each threshold it acted on, once per threshold per budget per
  * month: sk `<YYYY-MM>#<budget>#<percent>` (or `#forecast` for the month-end projection).
  */

@@ -1,5 +1,6 @@
 /** The traffic Lambdas' configuration from their environment (core/contracts/traffic.ts). */
 
+import type { AutomationSettings } from '../contracts/automation';
 import type { FunctionEnv } from '../contracts/contract';
 import { type TrafficShiftValues, trafficShiftContract } from '../contracts/traffic';
 import type { AlarmNames, TrafficConfig } from './common';
@@ -8,6 +9,8 @@ import type { AlarmNames, TrafficConfig } from './common';
 export interface TrafficFunctionConfig {
   readonly traffic: TrafficConfig & { readonly alertTopicArn: string };
   readonly alarms: AlarmNames;
+  /** The pause, repeat guard and verification (the AUTOMATION variable). */
+  readonly automation: AutomationSettings;
 }
 
 /** The shared configuration of a traffic contract's values. */
@@ -25,6 +28,7 @@ export function trafficFunctionConfig(
       shiftStateMachineArn: v.shiftStateMachineArn,
     },
     alarms: v.alarms,
+    automation: v.automation,
   };
 }
 

@@ -15,6 +15,7 @@ import { createObservability, type Logger, type Metrics, MetricUnit } from '../s
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,
+  type HeldResult,
   handleBudgetNotification,
   type KillSwitchClients,
   KillSwitchIncompleteError,
@@ -68,7 +69,10 @@ const defaultObservability = createObservability('budget-guard');
  * KillSwitchEngaged, ExecutionsStopped, TasksStopped, KillSwitchDuplicate,
  * KillSwitchInconsistent, KillSwitchIncomplete, KillSwitchNotEngaged, BudgetGuardFailed.
  */
-export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<BudgetNotificationResult[]> {
+export async function handleEvent(
+  event: unknown,
+  deps: HandlerDeps,
+): Promise<Array<BudgetNotificationResult | HeldResult>> {
   const { logger, metrics } = deps.observability ?? defaultObservability;
   try {
     const parsed = snsEventSchema.safeParse(event);
@@ -79,7 +83,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
       );
     }
     const config = configFromEnv(deps.env);
-    const results: BudgetNotificationResult[] = [];
+    const { automation } = config;
+    const results: Array<BudgetNotificationResult | HeldResult> = [];
     for (const record of parsed.data.Records) {
       const { MessageId: messageId, Subject, Message } = record.Sns;
       logger.appendKeys({ messageId });
@@ -87,7 +92,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
         deps.clients,
         config,
         { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
-        { now: deps.now, newId: deps.newId, retry: deps.retry, logger },
+        { now: deps.now, newId: deps.newId, retry: deps.retry, logger, automation },
       );
       recordOutcome(metrics, result);
       results.push(result);
@@ -109,7 +114,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Bu
   }
 }
 
-function recordOutcome(metrics: Metrics, result: BudgetNotificationResult): void {
+function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | HeldResult): void {
   switch (result.outcome) {
     case 'ignored': {
       // Its own document: the reason dimension must not spread to the invocation's other metrics.
@@ -121,6 +126,12 @@ function recordOutcome(metrics: Metrics, result: BudgetNotificationResult): void
     case 'unparseable':
       metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
       return;
+    case 'held': {
+      const single = metrics.singleMetric();
+      single.addDimension('held', result.held);
+      single.addMetric('KillSwitchHeld', MetricUnit.Count, 1);
+      return;
+    }
     case 'duplicate':
       metrics.addMetric('KillSwitchDuplicate', MetricUnit.Count, 1);
       if (result.inconsistent) metrics.addMetric('KillSwitchInconsistent', MetricUnit.Count, 1);
@@ -150,7 +161,10 @@ const clients: KillSwitchClients = {
 };
 
 /** The Lambda entry point (SNS, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<BudgetNotificationResult[]> => {
+export const handler = async (
+  event: unknown,
+  context?: Context,
+): Promise<Array<BudgetNotificationResult | HeldResult>> => {
   if (context) defaultObservability.logger.addContext(context);
   return handleEvent(event, { clients, env: process.env });
 };

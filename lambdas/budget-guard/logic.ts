@@ -7,17 +7,17 @@
 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../../core/errors';
+import {
+  type AutomatedRunOptions,
+  engageUnlessHeld,
+  type HeldResult,
+} from '../../core/kill-switch/automation';
 import { engageKillSwitch } from '../../core/kill-switch/engage';
 import { describeError, resolve, subject, usd } from '../../core/kill-switch/messages';
 import type { BudgetNotification, ParseResult } from './parse';
-import type {
-  BudgetGuardConfig,
-  BudgetNotificationResult,
-  Decision,
-  KillSwitchClients,
-  RunOptions,
-} from './types';
+import type { BudgetGuardConfig, BudgetNotificationResult, Decision, KillSwitchClients } from './types';
 
+export type { AutomatedRunOptions, HeldResult } from '../../core/kill-switch/automation';
 export { disableBatch, getKillSwitchState } from '../../core/kill-switch/batch';
 export { engageKillSwitch } from '../../core/kill-switch/engage';
 export { describeError } from '../../core/kill-switch/messages';
@@ -87,8 +87,9 @@ export async function handleBudgetNotification(
     /** The parsed body (see parseBudgetNotification). */
     readonly parsed: ParseResult;
   },
-  options: RunOptions = {},
-): Promise<BudgetNotificationResult> {
+  // The automation settings: the pause and repeat guard hold an engagement (core/automation).
+  options: AutomatedRunOptions,
+): Promise<BudgetNotificationResult | HeldResult> {
   const { logger, retry } = resolve(options);
   const { parsed } = message;
   if (!parsed.ok) {
@@ -148,7 +149,7 @@ export async function handleBudgetNotification(
     messageId: message.messageId,
     explanation: decision.explanation,
   });
-  return engageKillSwitch(
+  return engageUnlessHeld(
     clients,
     config,
     {

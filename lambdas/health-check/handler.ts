@@ -63,7 +63,7 @@ function configOf(env: HealthCheckEnv): HealthCheckConfig {
  * and counted. A failing AWS read is not an error: its checks are UNKNOWN in the report.
  *
  * Metrics: HealthCheckPassed (1/0, dimension Check) per check; ChecksNotPassing and
- * Heartbeat (1 once the report was delivered or needed none), dimension Kind; HealthReportsHeld
+ * Heartbeat (1 once the report was delivered or needed none), dimensions Environment and Kind; HealthReportsHeld
  * (a light report of a problem already out); HealthAlertStateErrors (the alert item could not
  * be read or written); HealthCheckErrors when the invocation throws.
  */
@@ -78,6 +78,9 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     }
     const kind = input.data.check;
     const config = configOf(deps.env);
+    // Environments may share an account: without it, one environment's heartbeat would keep
+    // another's heartbeat alarm quiet while that one's check is dead.
+    metrics.addDimension('Environment', config.environment);
     metrics.addDimension('Kind', kind);
 
     const now = deps.now?.() ?? new Date();

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -131,6 +132,7 @@ const clients: RemediationClients = {
   ecs: new ECSClient(clientConfig),
   ssm: new SSMClient(clientConfig),
   sns: new SNSClient(clientConfig),
+  scheduler: new SchedulerClient(clientConfig),
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
 };
 

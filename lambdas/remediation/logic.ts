@@ -35,10 +35,12 @@ import {
   type Service,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { AlarmFact } from '../../core/alarms/facts';
+import { checkBeforeActing, type Gate, recordAction, recordedLine } from '../../core/automation';
 import { AutomationError } from '../../core/errors';
 import {
   type AuditOutcome,
@@ -61,6 +63,7 @@ import {
   type Weights,
 } from '../../core/traffic';
 import { parseAlarmEvent } from '../shared/alarm-event';
+import { remediationChecks, remediationIntent } from './automation';
 import type { RemediationAction, RemediationConfig, Severity } from './config';
 import {
   liveColourOf,
@@ -87,6 +90,8 @@ export interface RemediationClients {
   readonly sns: SNSClient;
   /** A document client translating with OPS_TABLE_TRANSLATE_CONFIG. */
   readonly ddb: DynamoDBDocumentClient;
+  /** Creates the verification schedule of each action (core/automation). */
+  readonly scheduler: SchedulerClient;
 }
 
 /** Injectable time, retries, logging and lease. */
@@ -347,6 +352,9 @@ interface Ending {
   readonly slot?: number;
   /** The action failed after its slot was taken: give the slot back. */
   readonly refundSlot?: boolean;
+  /** Report on this topic and with this subject (an escalation) @default the alarm's severity's */
+  readonly topicArn?: string;
+  readonly subject?: string;
 }
 
 type Claim = { readonly claimed: true } | { readonly claimed: false; readonly previousStatus?: string };
@@ -458,6 +466,25 @@ class Remediator {
         summary: `DRY RUN, nothing changed: would ${describeAction(decision, before, target)}.`,
       });
     }
+    // The pause and the repeat guard (core/automation), before anything changes.
+    let gate: Gate;
+    try {
+      const intent = remediationIntent(this.action, incident, describeAction(decision, before, target));
+      gate = await checkBeforeActing(this.clients.ddb, config.automation, intent, {
+        now: this.run.now,
+        retry: this.run.retry('Query'),
+      });
+    } catch (error) {
+      return this.fail(
+        { ...context, before },
+        this.callFailure('GetItem', config.opsTableName, error),
+        error,
+      );
+    }
+    if (!gate.act) {
+      const { kind: skip, summary, topicArn, subject } = gate;
+      return this.end({ ...context, before, outcome: 'skipped', skip, summary, topicArn, subject });
+    }
     // Round 2: the slot of the hourly limit, held by this event.
     let slot: Slot;
     try {
@@ -489,13 +516,22 @@ class Remediator {
     }
     const after: Partial<ServiceSnapshot> =
       updated === undefined ? { desiredCount: target } : snapshot(updated);
+    const did = `${capitalize(describeAction(decision, before, target, true))}.`;
+    // Recorded for the repeat guard; its effect read back later (core/automation). Never rejects.
+    const checks = remediationChecks(config, incident.alarmName, decision, before.deploymentId, target);
+    const recorded = await recordAction(
+      this.clients,
+      config.automation,
+      { ...remediationIntent(this.action, incident, did), did, checks },
+      { now: this.run.now, retry: this.run.retry('CreateSchedule') },
+    );
     return this.end({
       ...context,
       before,
       after,
       slot: slot.count,
       outcome: 'remediated',
-      summary: `${capitalize(describeAction(decision, before, target, true))}.`,
+      summary: `${did} ${recordedLine(recorded)}`,
     });
   }
 
@@ -680,7 +716,7 @@ class Remediator {
       after: ending.after,
       dryRun: this.dryRun,
       auditSk,
-      topicArn: this.topicArn,
+      topicArn: ending.topicArn ?? this.topicArn,
     };
     // Powertools reserves the key `service` (its own service name): the ECS service goes as ecsService.
     const { service: ecsService, ...logged } = result;
@@ -739,8 +775,8 @@ class Remediator {
         () =>
           this.clients.sns.send(
             new PublishCommand({
-              TopicArn: this.topicArn,
-              Subject: snsSubject(this.subject(ending)),
+              TopicArn: ending.topicArn ?? this.topicArn,
+              Subject: snsSubject(ending.subject ?? this.subject(ending)),
               Message: this.message(ending, auditSk),
             }),
           ),
@@ -756,7 +792,7 @@ class Remediator {
       failures.push(this.callFailure('PutItem', `${config.opsTableName} (audit)`, audit.reason));
     }
     if (report.status === 'rejected')
-      failures.push(this.callFailure('Publish', this.topicArn, report.reason));
+      failures.push(this.callFailure('Publish', ending.topicArn ?? this.topicArn, report.reason));
     if (marker.status === 'rejected') {
       run.logger.warn('Could not record the event marker status', {
         eventId: incident.eventId,

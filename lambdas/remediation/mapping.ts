@@ -15,7 +15,10 @@ export type SkipReason =
   | 'no-live-colour'
   | 'at-max'
   | 'rate-limited'
-  | 'shift-in-progress';
+  | 'shift-in-progress'
+  // core/automation: the automation is paused, or the action repeats (escalated instead).
+  | 'paused'
+  | 'repeated';
 
 /** The decision about one alarm. */
 export type Remediation =

@@ -19,7 +19,7 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SpendGuardValues } from '../../core/contracts/spend-guard';
-import { engageKillSwitch } from '../../core/kill-switch/engage';
+import { engageUnlessHeld, type HeldResult } from '../../core/kill-switch/automation';
 import { describeError, resolve } from '../../core/kill-switch/messages';
 import {
   type ActionFailure,
@@ -113,7 +113,7 @@ export interface ActionRecord {
   readonly level: number | 'forecast';
   readonly action: string;
   /** done; already-engaged (the kill switch was); taken (another attempt recorded it); failed. */
-  readonly outcome: 'done' | 'already-engaged' | 'taken' | 'failed';
+  readonly outcome: 'done' | 'already-engaged' | 'held' | 'taken' | 'failed';
 }
 
 /** What a run found and did. */
@@ -129,7 +129,8 @@ export interface SpendGuardResult {
     Record<SpendBudgetId, Omit<BudgetSpend, 'parts'> & { readonly figures: string }>
   >;
   readonly actions: readonly ActionRecord[];
-  readonly killSwitch?: 'engaged' | 'duplicate' | 'failed';
+  /** `held`: the automation is paused or the engagement repeats (core/automation); a human was told. */
+  readonly killSwitch?: 'engaged' | 'duplicate' | 'held' | 'failed';
   readonly unknown: UnknownDecision['action'];
   readonly problems: readonly string[];
   readonly silence: Silence;
@@ -452,9 +453,10 @@ export async function runSpendGuard(
   async function engage(spends: readonly BudgetSpend[], claims: readonly LevelClaim[]): Promise<void> {
     const main = spends.find((s) => s.id === 'total') ?? spends[0];
     if (main === undefined) return;
-    let result: EngageResult;
+    let result: EngageResult | HeldResult;
     try {
-      result = await engageKillSwitch(
+      // The same path as a budget notification's: the pause, the repeat guard, the read-back.
+      result = await engageUnlessHeld(
         clients,
         killSwitchConfigOf(config),
         {
@@ -472,7 +474,7 @@ export async function runSpendGuard(
             figures: spends.map(describeBudgetSpend).join('; '),
           },
         },
-        { now: () => at, newId, logger, retry: options.retry },
+        { now: () => at, newId, logger, retry: options.retry, automation: config.automation },
       );
     } catch (error) {
       // The kill switch reported its own failure; the claims stay incomplete for the next run.
@@ -486,6 +488,15 @@ export async function runSpendGuard(
       return;
     }
     killSwitch = result.outcome;
+    if (result.outcome === 'held') {
+      // Held by the pause or the repeat guard, which told the page topic what would have been
+      // done: the threshold is answered (a human decides), not retried every run of the pause.
+      for (const claim of claims) {
+        done.push({ claim, outcome: `held-${result.held}` });
+        actions.push({ ...pick(claim), outcome: 'held' });
+      }
+      return;
+    }
     if (result.outcome === 'duplicate') {
       // Changing nothing is right; saying nothing would leave the threshold unannounced.
       const message = alreadyEngagedMessage(config.environment, spends, config.killSwitchPercent, {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -60,6 +61,10 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
       metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
     } else if (result.outcome === 'stale') {
       metrics.addMetric('TrafficRollbackStale', MetricUnit.Count, 1);
+    } else if (result.outcome === 'held') {
+      const single = metrics.singleMetric();
+      single.addDimension('held', result.held);
+      single.addMetric('TrafficRollbackHeld', MetricUnit.Count, 1);
     } else if (result.rollback.changed) {
       metrics.addMetric('TrafficRolledBack', MetricUnit.Count, 1);
       if (result.rollback.problems.length > 0)
@@ -95,6 +100,7 @@ const clients: RollbackClients = {
   ssm: new SSMClient(clientConfig),
   sfn: new SFNClient(clientConfig),
   sns: new SNSClient(clientConfig),
+  scheduler: new SchedulerClient(clientConfig),
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
 };
 

@@ -7,10 +7,12 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
 import { InvalidInputError } from '../../core/errors';
 import { getOpsItem } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
@@ -24,6 +26,7 @@ import {
   snsSubject,
 } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
+import { rollbackChecks, rollbackIntent } from './automation';
 import type { AutoRollbackConfig } from './config';
 
 export type { AutoRollbackConfig } from './config';
@@ -36,6 +39,8 @@ export interface RollbackClients {
   readonly ddb: DynamoDBDocumentClient;
   readonly sfn: SFNClient;
   readonly sns: SNSClient;
+  /** Creates the verification schedule of a rollback (core/automation). */
+  readonly scheduler: SchedulerClient;
 }
 
 /** What the automatic rollback did. */
@@ -58,6 +63,13 @@ export type AutoRollbackResult =
     }
   /** Older than the maximum age: nothing done; a human is paged. */
   | { readonly outcome: 'stale'; readonly notified: boolean; readonly reason: string }
+  /** Not acted on: the automation is paused, or the rollback repeats (escalated); paged once. */
+  | {
+      readonly outcome: 'held';
+      readonly held: 'paused' | 'repeated';
+      readonly notified: boolean;
+      readonly reason: string;
+    }
   | {
       readonly outcome: 'handled';
       /** Whether the alert topic was told. */
@@ -153,6 +165,8 @@ export async function handleAlarmEvent(
       }));
     return { outcome: 'unknown-alarm', notified, reason };
   }
+  // Known from here on (an unknown alarm returned above): its catalogue entry's severity.
+  const severity = fact?.severity ?? 'P0';
   const why = `P0 alarm ${detail.alarmName} in ALARM since ${stateTime}${
     detail.state.reason ? `: ${detail.state.reason}` : ''
   }`;
@@ -178,6 +192,37 @@ export async function handleAlarmEvent(
         ].join('\n'),
       }));
     return { outcome: 'stale', notified, reason };
+  }
+
+  // The pause and the repeat guard (core/automation), before anything changes.
+  const intent = rollbackIntent(detail.alarmName, severity);
+  let gate: Gate;
+  try {
+    gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now, retry: options.retry });
+  } catch (error) {
+    await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+      subject: `[${traffic.environment}] P0: automatic rollback did NOT act (automation state unreadable)`,
+      message: `The P0 alarm fired (${why}); the automatic rollback did NOT act: the automation pause and repeat guard cannot be read (${describeError(error)}). Lambda retries the event; roll back by hand if needed: \`npm run ops -- rollback\`.`,
+    });
+    throw error;
+  }
+  if (!gate.act) {
+    // Paged once per transition, like a stale event.
+    const first = await claim(
+      clients,
+      traffic.opsTable,
+      marker,
+      event,
+      now,
+      gate.kind,
+      logger,
+      options.retry,
+    );
+    const held = first
+      ? await reportHeld(clients, config.automation, intent, gate, { now, retry: options.retry })
+      : undefined;
+    logger.warn('Automatic rollback held', { held: gate.kind, reason: gate.summary });
+    return { outcome: 'held', held: gate.kind, notified: held?.notified ?? false, reason: gate.summary };
   }
 
   // A transition already handled: a duplicate delivery. It still goes through the rollback (which
@@ -234,6 +279,16 @@ export async function handleAlarmEvent(
         ? 'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.'
         : 'To roll back anyway: `npm run ops -- rollback`.',
   );
+  if (result.changed && result.restored !== undefined) {
+    // Recorded for the repeat guard; the weights and the alarm read back later. Never rejects.
+    const recorded = await recordAction(
+      clients,
+      config.automation,
+      { ...intent, did: result.reason, checks: rollbackChecks(traffic, detail.alarmName, result.restored) },
+      { now, retry: options.retry },
+    );
+    lines.push('', recordedLine(recorded));
+  }
   // Otherwise only the delivery that records the transition pages: of two racing, one does.
   const first =
     seen === undefined &&

@@ -1,6 +1,7 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -55,6 +56,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sh
       now: deps.now,
       retry: deps.retry,
       logger,
+      // A rollback is recorded and read back (core/automation).
+      automation: parsed.action === 'rollback' ? config.automation : undefined,
     });
     recordOutcome(metrics, parsed.action, result);
     return result;
@@ -114,6 +117,7 @@ const clients: ShiftClients = {
   ssm: new SSMClient(clientConfig),
   cloudwatch: new CloudWatchClient(clientConfig),
   sns: new SNSClient(clientConfig),
+  scheduler: new SchedulerClient(clientConfig),
   ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
 };
 

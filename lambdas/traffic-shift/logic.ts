@@ -3,7 +3,7 @@
  * begin (lock, read, plan, record), checkAlarms (the gate), setWeights, rollback (an alarm
  * fired: restore the weights the shift started from), finish, and abort (the catch-all).
  *
- * Every weights change goes through core/traffic/index.ts (listener AND SSM parameter).
+ * Every weights change goes through core/traffic (listener AND SSM parameter).
  * Audit entries and notifications are best effort: a failed audit write or SNS publish is
  * logged but never fails a step (failing would roll back a healthy shift).
  */
@@ -11,11 +11,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { type CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { type AutomationSettings, recordAction, recordedLine } from '../../core/automation';
 import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
 import { type AuditOutcome, recordAudit } from '../../core/ops-table/items';
 import { type RetryOptions, withRetry } from '../../core/retry';
@@ -52,6 +54,8 @@ export interface ShiftClients {
   readonly ddb: DynamoDBDocumentClient;
   readonly cloudwatch: CloudWatchClient;
   readonly sns: SNSClient;
+  /** Schedules the verification of a rollback (core/automation). @default none: not verified */
+  readonly scheduler?: SchedulerClient;
 }
 
 /** Injectable time, retries and logging. */
@@ -61,6 +65,12 @@ export interface ShiftOptions {
   readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'traffic-shift' */
   readonly logger?: Logger;
+  /**
+   * The AUTOMATION variable: a rollback on alarm is recorded and its weights and alarms read
+   * back (core/automation). Not held by the pause or the repeat guard: it undoes a shift a human
+   * started, to the weights known good before it. @default none: not verified
+   */
+  readonly automation?: AutomationSettings;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -461,6 +471,9 @@ export async function rollbackShift(
     .filter((r): r is PromiseRejectedResult => r.status === 'rejected')
     .map((r) => describeError(r.reason));
   const ok = written.status === 'fulfilled';
+  const verification = ok
+    ? await recordShiftRollback(clients, traffic, input, from, why, at, options)
+    : undefined;
   await Promise.all([
     audit(clients, traffic.opsTable, logger, retry, at, {
       action: 'traffic-shift-rollback',
@@ -490,6 +503,7 @@ export async function rollbackShift(
         `Weights ${ok ? 'restored to' : 'to restore'}: ${formatWeights(from)} (listener and ${traffic.weightsParameter}).`,
         `Execution: ${input.executionArn}`,
         ...(problems.length > 0 ? ['', 'Also failed:', ...problems.map((p) => `- ${p}`)] : []),
+        ...(verification === undefined ? [] : ['', verification]),
         '',
         ok
           ? 'Check with `npm run ops -- weights`.'
@@ -500,6 +514,43 @@ export async function rollbackShift(
   if (written.status === 'rejected') throw written.reason;
   logger.warn('Shift rolled back', { to: lastShift.to, restored: from, reason: why, problems });
   return { restored: from };
+}
+
+/** Records a rollback on alarm and schedules its read-back; the line for the notice, if verified. */
+async function recordShiftRollback(
+  clients: ShiftClients,
+  traffic: TrafficFunctionConfig['traffic'],
+  input: RollbackInput,
+  from: Weights,
+  why: string,
+  at: Date,
+  options: ShiftOptions,
+): Promise<string | undefined> {
+  const { automation } = options;
+  if (automation === undefined || clients.scheduler === undefined) return undefined;
+  const recorded = await recordAction(
+    { ddb: clients.ddb, scheduler: clients.scheduler },
+    automation,
+    {
+      action: 'traffic-shift-rollback',
+      trigger: input.executionArn,
+      severity: 'P1',
+      source: 'traffic-shift',
+      did: `Rolled the shift ${input.executionArn} back to ${formatWeights(from)}: ${why}.`,
+      checks: [
+        {
+          kind: 'weights',
+          listenerArn: traffic.listenerArn,
+          targetGroups: traffic.targetGroups,
+          weightsParameter: traffic.weightsParameter,
+          expected: from,
+        },
+        ...(input.firing ?? []).map((alarmName) => ({ kind: 'alarm-ok' as const, alarmName })),
+      ],
+    },
+    { now: at, retry: options.retry },
+  );
+  return recordedLine(recorded);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { AUTOMATION_RULES } from '../../core/contracts/automation';
 import { fraction } from '../../core/contracts/common';
 import { DB_MAINTENANCE_RULES } from '../../core/contracts/database';
 import { HEALTH_CHECK_RULES } from '../../core/contracts/health-check';
@@ -285,6 +286,21 @@ const remediationSchema = z
   })
   .prefault({});
 
+/** The automation that checks its own work (core/automation): repeat guard and verification. */
+const automationSchema = z
+  .object({
+    /** More than `max` of the same action for the same alarm within the window escalates instead. */
+    repeat: z
+      .object({
+        max: AUTOMATION_RULES.repeatMax.default(3),
+        windowMinutes: AUTOMATION_RULES.repeatWindowMinutes.default(60),
+      })
+      .prefault({}),
+    /** Each action's effect is read back this long after it (the alarm OK, weights, counts). */
+    verifyAfterMinutes: AUTOMATION_RULES.verifyAfterMinutes.default(10),
+  })
+  .prefault({});
+
 /** The schema of one environment. Every value the stacks read comes through here. */
 export const environmentConfigSchema = z
   .object({
@@ -408,6 +424,7 @@ export const environmentConfigSchema = z
     budgets: budgetsSchema,
     observability: observabilitySchema,
     remediation: remediationSchema,
+    automation: automationSchema,
     spend: spendSchema,
     /** Fixed monthly infrastructure cost the estimate must stay under (runbook: $200 in prod). */
     costBudgetUsd: dollars,
@@ -521,6 +538,7 @@ export type DatabaseConfig = EnvironmentConfig['database'];
 export type BatchConfig = EnvironmentConfig['batch'];
 export type ObservabilityConfig = EnvironmentConfig['observability'];
 export type RemediationConfig = EnvironmentConfig['remediation'];
+export type AutomationConfig = EnvironmentConfig['automation'];
 export type BudgetsConfig = EnvironmentConfig['budgets'];
 export type SpendGuardConfig = EnvironmentConfig['spend']['guard'];
 export type CacheConfig = EnvironmentConfig['cache'];

@@ -16,6 +16,7 @@ import type { BudgetsConfig } from '../config';
 import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
@@ -39,6 +40,8 @@ export interface BudgetGuardProps {
   readonly opsTable: dynamodb.ITable;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of the kill switch. */
+  readonly automation: Automation;
 }
 
 /**
@@ -166,6 +169,7 @@ export class BudgetGuard extends Construct {
         killSwitchBudgetName: monthlyName,
         killThresholdPercent: config.killSwitchPercent,
         budgetAccountId: stack.account,
+        automation: props.automation.settings,
       },
     });
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
@@ -185,6 +189,7 @@ export class BudgetGuard extends Construct {
 
   private grantKillSwitch(props: BudgetGuardProps): void {
     const role = this.handler.lambda.role as iam.IRole;
+    props.automation.grantActing(role, 'lambda budget-guard');
     grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),

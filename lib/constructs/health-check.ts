@@ -132,7 +132,7 @@ export class HealthCheck extends Construct {
       metric: new cloudwatch.Metric({
         namespace: AUTOMATION_METRICS_NAMESPACE,
         metricName: 'Heartbeat',
-        dimensionsMap: { service: 'health-check', Kind: 'light' },
+        dimensionsMap: { service: 'health-check', Environment: props.envName, Kind: 'light' },
         statistic: 'SampleCount',
         period: heartbeatPeriod,
       }),

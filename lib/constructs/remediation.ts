@@ -12,6 +12,7 @@ import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 
@@ -31,6 +32,8 @@ export interface RemediationProps {
   readonly alerts: AlertTopics;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of each remediation. */
+  readonly automation: Automation;
 }
 
 /**
@@ -77,6 +80,7 @@ export class Remediation extends Construct {
             'scale-out': config.scaleOut,
           },
         },
+        automation: props.automation.settings,
       },
     });
     const fn = this.handler.lambda;
@@ -99,6 +103,7 @@ export class Remediation extends Construct {
     });
 
     const role = fn.role as iam.IRole;
+    props.automation.grantActing(role, 'lambda remediation');
     grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {

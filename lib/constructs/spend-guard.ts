@@ -25,6 +25,7 @@ import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
@@ -44,6 +45,8 @@ export interface SpendGuardProps {
   /** SSM parameter the schedule's state is read from at deploy time. */
   readonly scheduleStateParameterName: string;
   readonly opsTable: dynamodb.ITable;
+  /** The kill switch's pause, repeat guard and verification, as the budget guard's. */
+  readonly automation: Automation;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
   /** Builds its heartbeat and cost-tracking alarms from the catalogue (its errors and DLQ: Observability.watch). */
@@ -97,6 +100,7 @@ export class SpendGuard extends Construct {
         awsBudgetName: props.budgetNames[budget],
       })),
       killSwitchPercent: props.budgets.killSwitchPercent,
+      automation: props.automation.settings,
       killSwitchBudgets: config.killSwitchBudgets,
       forecastMinDays: config.forecastMinDays,
       maxCallCostUsd: config.maxCallCostUsd,
@@ -146,6 +150,7 @@ export class SpendGuard extends Construct {
     this.costTrackingAlarm = this.buildCostTrackingAlarm(props);
 
     const role = this.handler.lambda.role as iam.IRole;
+    props.automation.grantActing(role, `lambda ${SPEND_GUARD_SERVICE}`);
     grantDeclaredCalls(role, `lambda ${SPEND_GUARD_SERVICE}`, SPEND_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       metrics: { resources: ['*'] },

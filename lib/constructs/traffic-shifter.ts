@@ -25,6 +25,7 @@ import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';
 import { TRAFFIC_SHIFT_CALLS } from '../../lambdas/traffic-shift/calls';
 import type { AlertTopics } from './alert-topics';
 import { AppFunction } from './app-function';
+import type { Automation } from './automation';
 import type { Colour } from './blue-green-service';
 import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
@@ -65,6 +66,8 @@ export interface TrafficShifterProps {
   readonly rollbackMaxEventAgeMinutes: number;
   readonly logRetention: logs.RetentionDays;
   readonly logRemovalPolicy: RemovalPolicy;
+  /** The pause, repeat guard and verification of the automatic rollback. */
+  readonly automation: Automation;
 }
 
 /**
@@ -97,6 +100,8 @@ export class TrafficShifter extends Construct {
         blue: props.alarms.blue.map((a) => a.alarmName),
         green: props.alarms.green.map((a) => a.alarmName),
       },
+      // The shift's rollback on alarm, and the automatic rollback, are recorded and read back.
+      automation: props.automation.settings,
     };
 
     this.shiftHandler = new AppFunction(this, 'ShiftHandler', {
@@ -107,6 +112,9 @@ export class TrafficShifter extends Construct {
       logRetention: props.logRetention,
       logRemovalPolicy: props.logRemovalPolicy,
       config: shared,
+    });
+    props.automation.grantActing(this.shiftHandler.lambda.role as iam.IRole, 'lambda traffic-shift', {
+      recordOnly: true,
     });
 
     // The state machine invokes this Lambda, so the Lambda cannot name the state machine
@@ -135,6 +143,7 @@ export class TrafficShifter extends Construct {
         alarmFacts: props.alarmFacts,
       },
     });
+    props.automation.grantActing(this.rollbackHandler.lambda.role as iam.IRole, 'lambda traffic-rollback');
 
     this.rollbackDeadLetterQueue = this.rollbackHandler.deadLetterQueue as sqs.IQueue;
     this.rollbackRule = new events.Rule(this, 'P0Rule', {

@@ -1,5 +1,12 @@
 import { declareCalls } from '../../core/calls';
-import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, TRAFFIC_PK } from '../../core/ops-table/keys';
+import {
+  AUDIT_PK,
+  AUTOMATION_ACTION_PK,
+  AUTOMATION_PK,
+  BATCH_RUN_PK,
+  KILL_SWITCH_PK,
+  TRAFFIC_PK,
+} from '../../core/ops-table/keys';
 
 /**
  * What the ops CLI calls, all commands together: the operator policy of the service stack
@@ -57,7 +64,8 @@ export const OPS_CLI_CALLS = declareCalls({
     ],
     // Not HEALTH: `health` runs the side-effect-free check (runHealthCheck) and reads only
     // BATCH_RUN; the light alert item is the scheduled Lambda's (deliverLightReport).
-    partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK],
+    // AUTOMATION: `automation pause|resume` write the pause; AUTOMATION_ACTION: `automation status` reads.
+    partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK, AUTOMATION_PK, AUTOMATION_ACTION_PK],
   },
   alerts: { actions: ['sns:Publish'] },
   // db: the inspection reports, and the weekly maintenance now (both invoked synchronously).

@@ -12,6 +12,7 @@ import { appSettingsEnvironment, type EnvironmentConfig } from '../config';
 import { AlarmFactory } from '../constructs/alarm-factory';
 import { AlertTopics } from '../constructs/alert-topics';
 import type { ApiKeySecrets } from '../constructs/api-key-secrets';
+import { Automation } from '../constructs/automation';
 import { BatchPipeline } from '../constructs/batch-pipeline';
 import { BlueGreenService } from '../constructs/blue-green-service';
 import { BudgetGuard } from '../constructs/budget-guard';
@@ -129,6 +130,7 @@ export class ServiceStack extends Stack {
   public readonly healthCheck: HealthCheck;
   public readonly trafficShifter: TrafficShifter;
   public readonly remediation: Remediation;
+  public readonly automation: Automation;
   public readonly spendReconciliation: SpendReconciliation;
   /** Attach to the people who run the runbook: what the ops CLI calls. */
   public readonly operatorPolicy: OperatorPolicy;
@@ -247,6 +249,19 @@ export class ServiceStack extends Stack {
     stateful.database.allowFrom(this.batch.securityGroup, 'Batch tasks');
     stateful.cache.allowFrom(this.batch.securityGroup, 'Batch tasks');
 
+    this.automation = new Automation(this, 'Automation', {
+      envName: config.envName,
+      namePrefix: prefix,
+      config: config.automation,
+      service: this.service,
+      weightsParameterName: stateful.trafficWeights.parameterName,
+      batch: this.batch,
+      opsTable,
+      alerts: this.alerts,
+      logRetention,
+      logRemovalPolicy: removalPolicy,
+    });
+
     this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
       config: config.budgets,
       namePrefix: prefix,
@@ -260,6 +275,7 @@ export class ServiceStack extends Stack {
       opsTable,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
 
     const dbMaxConnections =
@@ -275,6 +291,7 @@ export class ServiceStack extends Stack {
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
+      automation: this.automation,
       logRetention,
       logRemovalPolicy: removalPolicy,
       alarms: this.alarms,
@@ -344,6 +361,7 @@ export class ServiceStack extends Stack {
       rollbackMaxEventAgeMinutes: config.traffic.rollbackMaxEventAgeMinutes,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
     this.remediation = new Remediation(this, 'Remediation', {
       envName: config.envName,
@@ -357,6 +375,7 @@ export class ServiceStack extends Stack {
       alerts: this.alerts,
       logRetention,
       logRemovalPolicy: removalPolicy,
+      automation: this.automation,
     });
     obs.watch([
       {
@@ -375,6 +394,11 @@ export class ServiceStack extends Stack {
         name: 'spend-guard',
         fn: this.spendGuard.handler.lambda,
         deadLetterQueue: this.spendGuard.deadLetterQueue,
+      },
+      {
+        name: 'automation-verify',
+        fn: this.automation.verifier.lambda,
+        deadLetterQueue: this.automation.deadLetterQueue,
       },
     ]);
 

@@ -8,6 +8,7 @@ import { remediationContract } from '../../core/contracts/remediation';
 import { PROJECT_ROOT } from '../../lib/lambda-bundling';
 import { bundleDir } from '../bundles/bundles';
 import { HANDLERS } from '../fault-matrix/matrix';
+import { automationSettings } from '../helpers/automation';
 import { sharedSynth } from '../helpers/synth';
 import { type DeployedFunction, deployedEnvironment } from './deployed-env';
 
@@ -61,7 +62,8 @@ const REMEDIATION_INPUT: InputOf<typeof remediationContract> = {
       'scale-out': { enabled: true, maxPerHour: 3, step: 1 },
     },
   },
-  alarmFacts: { namePrefix: 'fa-ai-system-prod-', alarms: { p0: ['P0', 'traffic-rollback'] } },
+  alarmFacts: { namePrefix: 'fa-ai-system-prod-', alarms: { 'P0 traffic-rollback': ['p0'] } },
+  automation: automationSettings('fa-ai-system-prod-ops'),
 };
 
 describe('a deploy-time value inside a JSON variable (a Lazy service name)', () => {

@@ -92,6 +92,13 @@ function callLog(): Array<{ command: string; input: unknown }> {
   ].sort((a, b) => JSON.stringify(a).localeCompare(JSON.stringify(b)));
 }
 
+/** The table calls of the engagement itself: not the pause and repeat guard's reads (core/automation). */
+function engagementCalls() {
+  return table.sent
+    .filter((c) => c.operation !== 'GetItem' || c.pk !== 'AUTOMATION')
+    .filter((c) => c.operation !== 'Query');
+}
+
 function subjects(): Array<string | undefined> {
   return mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input.Subject);
 }
@@ -179,7 +186,7 @@ lambda.describe('budget-guard fault matrix', () => {
 
     expect(error).toBeErrorOf(KillSwitchNotEngagedError);
     expect(mutations()).toBe(1); // the denied PutItem of the state item, not retried
-    expect(table.sent).toEqual([{ operation: 'PutItem', pk: 'KILL_SWITCH' }]);
+    expect(engagementCalls()).toEqual([{ operation: 'PutItem', pk: 'KILL_SWITCH' }]);
     expect(await table.items()).toEqual([]);
     expect(mocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
     expect(mocks.sfn).not.toHaveReceivedCommand(StopExecutionCommand);
@@ -195,7 +202,7 @@ lambda.describe('budget-guard fault matrix', () => {
     expect(error).toBeErrorOf(KillSwitchNotEngagedError);
     expect((error as Error).message).toContain('TimeoutError');
     // Retried (a timeout is transient), then gave up without acting.
-    expect(table.sent).toEqual(
+    expect(engagementCalls()).toEqual(
       Array.from({ length: 5 }, () => ({ operation: 'PutItem', pk: 'KILL_SWITCH' })),
     );
     expect(mutations()).toBe(5);
@@ -238,8 +245,9 @@ lambda.describe('budget-guard fault matrix', () => {
     const [first] = await handleEvent(snsEvent(ACTUAL_100), deps());
     expect(first?.outcome).toBe('engaged');
     const itemsAfterFirst = await table.items();
-    expect(itemsAfterFirst.map((i) => [i.pk, i.complete ?? i.outcome])).toEqual([
+    expect(itemsAfterFirst.map((i) => [i.pk, i.complete ?? i.outcome ?? i.action])).toEqual([
       ['AUDIT', 'ok'],
+      ['AUTOMATION_ACTION', 'kill-switch-engage'],
       ['KILL_SWITCH', true],
     ]);
     const before = { mutations: mutations(), publishes: subjects().length };

@@ -5,7 +5,9 @@
  */
 
 import { afterAll, beforeAll, expect } from 'vitest';
+import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
 import type { CallDeclaration } from '../../core/calls';
+import { AUTOMATION_VERIFY_CALLS } from '../../lambdas/automation-verify/calls';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
@@ -20,16 +22,17 @@ import { type SentCommand, takeSentCommands } from '../helpers/aws-mock';
 
 /** Each Lambda's declaration, by its folder under lambdas/. */
 export const DECLARATIONS: Readonly<Record<string, CallDeclaration>> = {
-  'budget-guard': BUDGET_GUARD_CALLS,
+  'budget-guard': { ...BUDGET_GUARD_CALLS, ...AUTOMATION_ACTING_CALLS },
   'db-inspect': DB_INSPECT_CALLS,
   'db-maintenance': DB_MAINTENANCE_CALLS,
   'db-migrate': DB_MIGRATE_CALLS,
   'health-check': HEALTH_CHECK_CALLS,
-  remediation: REMEDIATION_CALLS,
-  'spend-guard': SPEND_GUARD_CALLS,
+  remediation: { ...REMEDIATION_CALLS, ...AUTOMATION_ACTING_CALLS },
+  'spend-guard': { ...SPEND_GUARD_CALLS, ...AUTOMATION_ACTING_CALLS },
   'spend-reconcile': SPEND_RECONCILE_CALLS,
-  'traffic-rollback': TRAFFIC_ROLLBACK_CALLS,
-  'traffic-shift': TRAFFIC_SHIFT_CALLS,
+  'traffic-rollback': { ...TRAFFIC_ROLLBACK_CALLS, ...AUTOMATION_ACTING_CALLS },
+  'automation-verify': AUTOMATION_VERIFY_CALLS,
+  'traffic-shift': { ...TRAFFIC_SHIFT_CALLS, ...AUTOMATION_RECORDING_CALLS },
 };
 
 /**

@@ -144,6 +144,7 @@ describe.each(ENVIRONMENT_NAMES)('permissions of %s', (envName) => {
     );
     expect([...declaredLambdas].sort()).toEqual(
       [
+        'automation-verify',
         'budget-guard',
         'db-inspect',
         'db-maintenance',

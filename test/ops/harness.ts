@@ -22,7 +22,7 @@ import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
@@ -125,7 +125,6 @@ export const cliMocks = {
   ...trafficMocks,
   cloudformation: mockClient(CloudFormationClient),
   ecs: mockClient(ECSClient),
-  scheduler: mockClient(SchedulerClient),
   budgets: mockClient(BudgetsClient),
   lambda: mockClient(LambdaClient),
   rds: mockClient(RDSClient),
@@ -139,7 +138,6 @@ const mockedClients = {
   ...trafficClients,
   cloudformation: new CloudFormationClient({ region: REGION }),
   ecs: new ECSClient({ region: REGION }),
-  scheduler: new SchedulerClient({ region: REGION }),
   budgets: new BudgetsClient({ region: 'us-east-1' }),
   lambda: new LambdaClient({ region: REGION }),
   rds: new RDSClient({ region: REGION }),

@@ -314,8 +314,15 @@ describe('kill switch Lambda', () => {
     expect(JSON.stringify(byAction('ssm:PutParameter')?.Resource)).toContain(
       'parameter/fa-ai-system/prod/batch/schedule-state',
     );
-    expect(byAction('iam:PassRole')?.Resource).toEqual({
-      'Fn::GetAtt': [expect.stringMatching(/^BatchScheduleRole/), 'Arn'],
+    // The batch schedule's role (UpdateSchedule), and the verification schedules' role to
+    // Scheduler only (core/automation): no other role.
+    const passed = statements.filter((s) => [s.Action].flat().includes('iam:PassRole'));
+    expect(passed.map((s) => s.Resource)).toEqual([
+      { 'Fn::GetAtt': [expect.stringMatching(/^AutomationSchedulerRole/), 'Arn'] },
+      { 'Fn::GetAtt': [expect.stringMatching(/^BatchScheduleRole/), 'Arn'] },
+    ]);
+    expect(passed[0]?.Condition).toEqual({
+      StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' },
     });
   });
 });

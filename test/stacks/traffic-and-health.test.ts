@@ -253,18 +253,24 @@ describe('remediation', () => {
     expect(update?.Resource).toHaveLength(2);
   });
 
-  it('may read the ops table (only the shift lock and the rate counters) but not delete from it', () => {
+  it('may read the ops table (the shift lock, the rate counters, the automation pause) but not delete from it', () => {
     const actions = remediationStatements().flatMap((s) =>
       [s.Action].flat().filter((a: string) => a.startsWith('dynamodb:')),
     );
     expect([...new Set(actions)].sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
+      'dynamodb:Query',
       'dynamodb:UpdateItem',
     ]);
     const reads = remediationStatements().filter((s) => [s.Action].flat().includes('dynamodb:GetItem'));
     expect(
       reads.flatMap((s) => s.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys']).sort(),
-    ).toEqual(['REMEDIATION_RATE', 'TRAFFIC']);
+    ).toEqual(['AUTOMATION', 'REMEDIATION_RATE', 'TRAFFIC']);
+    // The repeat guard counts only the automation's action records.
+    const queries = remediationStatements().filter((s) => [s.Action].flat().includes('dynamodb:Query'));
+    expect(queries.flatMap((s) => s.Condition['ForAllValues:StringEquals']['dynamodb:LeadingKeys'])).toEqual([
+      'AUTOMATION_ACTION',
+    ]);
   });
 });

@@ -18,9 +18,10 @@ import { silentLogger } from './silent';
 
 /**
  * The batch controls' configuration, from the manifest: the budget guard contract's values, as
- * the Lambda has them (alerts go to the P1 topic, as the budget guard's).
+ * the Lambda has them (alerts go to the P1 topic, as the budget guard's). Without `automation`:
+ * a human's batch disable is not automation and goes through no pause or repeat guard.
  */
-export function batchConfigOf(manifest: OpsManifest): BudgetGuardValues {
+export function batchConfigOf(manifest: OpsManifest): Omit<BudgetGuardValues, 'automation'> {
   return {
     environment: manifest.environment,
     killSwitchBudgetName: manifest.batch.killSwitchBudgetName,

@@ -4,6 +4,7 @@
  */
 
 import type { OpsCommand } from '../context';
+import { AUTOMATION_COMMANDS } from './automation';
 import { BACKUP_COMMANDS } from './backup';
 import { BATCH_COMMANDS } from './batch';
 import { COST_COMMANDS } from './cost';
@@ -18,6 +19,7 @@ export const OPS_COMMANDS: readonly OpsCommand[] = [
   ...DIAGNOSE_COMMANDS,
   ...BATCH_COMMANDS,
   ...COST_COMMANDS,
+  ...AUTOMATION_COMMANDS,
   ...DB_COMMANDS,
   ...BACKUP_COMMANDS,
 ];

@@ -23,6 +23,7 @@ import {
   weightsDrift,
   writeWeights,
 } from '../../../core/traffic';
+import { automationSettings } from '../../helpers/automation';
 import {
   ALARMS,
   awsError,
@@ -277,6 +278,7 @@ describe('configuration and causes', () => {
     expect(trafficConfigFromEnv(ENV)).toEqual({
       traffic: { ...CONFIG, shiftStateMachineArn: undefined },
       alarms: ALARMS,
+      automation: automationSettings(CONFIG.opsTable),
     });
   });
 

@@ -11,6 +11,7 @@ import {
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import {
+  CreateScheduleCommand,
   GetScheduleCommand,
   type GetScheduleCommandOutput,
   SchedulerClient,
@@ -29,6 +30,7 @@ import type {
   BudgetGuardConfig,
   ReenableSpendCheck,
 } from '../../../lambdas/budget-guard/logic';
+import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient, mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -55,7 +57,11 @@ export const CONFIG: BudgetGuardConfig = {
 
 /** The function's environment as the stack sets it (the contract's serializer). */
 export const ENV: Readonly<Record<string, string>> = {
-  ...budgetGuardContract.serialize({ ...CONFIG, budgetAccountId: ACCOUNT_ID }),
+  ...budgetGuardContract.serialize({
+    ...CONFIG,
+    budgetAccountId: ACCOUNT_ID,
+    automation: automationSettings(CONFIG.opsTableName),
+  }),
   // Present in every Lambda environment; must be ignored.
   AWS_REGION: REGION,
 };
@@ -195,7 +201,15 @@ let worlds = 0;
 
 /** The function's environment naming `table`. */
 export function envOf(table: LocalOpsTable): Record<string, string> {
-  return { ...ENV, ...budgetGuardContract.serialize({ ...configOf(table), budgetAccountId: ACCOUNT_ID }) };
+  return {
+    ...ENV,
+    ...budgetGuardContract.serialize({
+      ...configOf(table),
+      budgetAccountId: ACCOUNT_ID,
+      // The pause, repeat guard and verification (core/automation).
+      automation: automationSettings(table.tableName),
+    }),
+  };
 }
 
 /** {@link CONFIG} naming `table`. */
@@ -256,6 +270,7 @@ export function resetMocks(setup: MockSetup = {}): void {
   mocks.scheduler
     .on(UpdateScheduleCommand)
     .callsFake(track('UpdateSchedule', () => ({ ...meta, ScheduleArn: SCHEDULE.Arn })));
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(track('CreateSchedule', scheduleCreated));
   mocks.sfn.on(ListExecutionsCommand).callsFake(
     track('ListExecutions', () => ({
       ...meta,

@@ -20,6 +20,7 @@ import {
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
 import type { BudgetNotification } from '../../../lambdas/budget-guard/parse';
+import { automationSettings } from '../../helpers/automation';
 import { ACCOUNT_ID, BUDGET_NAME } from './fixtures';
 import {
   ALERT_TOPIC_ARN,
@@ -379,7 +380,11 @@ describe('getKillSwitchState', () => {
 
 describe('configFromEnv', () => {
   it('reads the environment', () => {
-    expect(configFromEnv(ENV)).toEqual({ ...CONFIG, budgetAccountId: ACCOUNT_ID });
+    expect(configFromEnv(ENV)).toEqual({
+      ...CONFIG,
+      budgetAccountId: ACCOUNT_ID,
+      automation: automationSettings(CONFIG.opsTableName),
+    });
     expect(configFromEnv({ ...ENV, KILL_THRESHOLD_PERCENT: '95' }).killThresholdPercent).toBe(95);
   });
 

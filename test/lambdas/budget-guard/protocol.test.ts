@@ -30,38 +30,46 @@ describe('sequential round trips', () => {
   it.each([
     [1, 1],
     [10, 10],
-  ])('are 3 on the happy path with %i execution(s) and %i task(s)', async (executions, tasks) => {
-    const tracker = new RoundTripTracker();
-    await hw.reset({ executions, tasks, tracker });
+  ])(
+    'are 3 on the happy path with %i execution(s) and %i task(s), after the pause and repeat guard and before the record',
+    async (executions, tasks) => {
+      const tracker = new RoundTripTracker();
+      await hw.reset({ executions, tasks, tracker });
 
-    const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
+      const [result] = await handleEvent(snsEvent(ACTUAL_100), hw.deps());
 
-    expect(result?.outcome).toBe('engaged');
-    expect(tracker.depth).toBe(3);
-    const round = (level: number) =>
-      tracker.calls
-        .filter((c) => c.level === level)
-        .map((c) => c.command)
-        .sort();
-    expect(round(1)).toEqual(['GetSchedule', 'ListExecutions', 'ListTasks', 'PutItem']);
-    expect(round(2)).toEqual(
-      [
-        'Publish',
-        'PutParameter',
-        'UpdateSchedule',
-        ...Array<string>(executions).fill('StopExecution'),
-        ...Array<string>(tasks).fill('StopTask'),
-      ].sort(),
-    );
-    expect(round(3)).toEqual(['PutItem', 'UpdateItem']);
-  });
+      expect(result?.outcome).toBe('engaged');
+      // core/automation adds a round before (the pause and the repeat count) and one after (the
+      // record and the verification schedule): the engagement itself stays three.
+      expect(tracker.depth).toBe(5);
+      const round = (level: number) =>
+        tracker.calls
+          .filter((c) => c.level === level + 1)
+          .map((c) => c.command)
+          .sort();
+      expect(round(0)).toEqual(['GetItem', 'Query']);
+      expect(round(1)).toEqual(['GetSchedule', 'ListExecutions', 'ListTasks', 'PutItem']);
+      expect(round(2)).toEqual(
+        [
+          'Publish',
+          'PutParameter',
+          'UpdateSchedule',
+          ...Array<string>(executions).fill('StopExecution'),
+          ...Array<string>(tasks).fill('StopTask'),
+        ].sort(),
+      );
+      expect(round(3)).toEqual(['PutItem', 'UpdateItem']);
+      expect(round(4)).toEqual(['CreateSchedule', 'PutItem']);
+    },
+  );
 
-  it('are 2 for a duplicate (the failed condition, then the state read), 3 after a failed action', async () => {
+  it('are 2 for a duplicate (the failed condition, then the state read), 3 after a failed action, after the pause and repeat guard', async () => {
     const duplicate = new RoundTripTracker();
     await hw.reset({ scheduleState: 'DISABLED', tracker: duplicate });
     await hw.table.seed(engagedItem());
     await handleEvent(snsEvent(ACTUAL_100), hw.deps());
-    expect(duplicate.depth).toBe(2);
+    // The pause and repeat guard, then the engagement's two.
+    expect(duplicate.depth).toBe(3);
 
     const partial = new RoundTripTracker();
     await hw.reset({ tracker: partial });
@@ -73,7 +81,8 @@ describe('sequential round trips', () => {
     await expect(handleEvent(snsEvent(ACTUAL_100), hw.deps())).rejects.toBeInstanceOf(
       KillSwitchIncompleteError,
     );
-    expect(partial.depth).toBe(3);
+    // The pause and repeat guard, then the engagement's three (no record: it failed).
+    expect(partial.depth).toBe(4);
   });
 });
 describe('a retry', () => {

@@ -85,7 +85,7 @@ describe('handleEvent: a healthy system', () => {
     ]);
     expect(points.find((p) => p.name === 'Heartbeat')).toMatchObject({
       value: 1,
-      dims: { service: 'health-check', Kind: 'morning' },
+      dims: { service: 'health-check', Environment: 'prod', Kind: 'morning' },
     });
     expect(points.find((p) => p.name === 'ChecksNotPassing')?.value).toBe(0);
     expect(points.some((p) => p.name === 'HealthCheckErrors')).toBe(false);

@@ -181,20 +181,24 @@ describe('database connection pool exhausted', () => {
     expect(published()[0]?.TopicArn).toBe(TOPICS.P1);
   });
 
-  it('takes four sequential rounds of AWS calls (claim before slot)', async () => {
+  it('takes six sequential rounds of AWS calls (claim before pause and repeat guard before slot)', async () => {
     const tracker = new RoundTripTracker();
     table = resetMocks({ tracker });
     await handleEvent(alarmEvent('log-db-pool-exhausted'), deps());
-    expect(tracker.depth).toBe(4);
+    expect(tracker.depth).toBe(6);
     const at = (level: number) =>
       tracker.calls
         .filter((c) => c.level === level)
         .map((c) => c.command)
         .sort();
     expect(at(1)).toEqual(['DescribeServices', 'GetItem', 'GetParameter', 'PutItem']);
-    expect(at(2)).toEqual(['UpdateItem']);
-    expect(at(3)).toEqual(['UpdateService']);
-    expect(at(4)).toEqual(['Publish', 'PutItem', 'UpdateItem']);
+    // core/automation: the pause and the repeat count, before anything changes.
+    expect(at(2)).toEqual(['GetItem', 'Query']);
+    expect(at(3)).toEqual(['UpdateItem']);
+    expect(at(4)).toEqual(['UpdateService']);
+    // The action's record and its verification schedule.
+    expect(at(5)).toEqual(['CreateSchedule', 'PutItem']);
+    expect(at(6)).toEqual(['Publish', 'PutItem', 'UpdateItem']);
   });
 
   it('does nothing on 50/50 weights: there is no single live colour', async () => {

@@ -1,14 +1,22 @@
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DescribeServicesCommand, ECSClient, type Service, UpdateServiceCommand } from '@aws-sdk/client-ecs';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import { type AlarmFactsDocument, alarmFactsDocument } from '../../../core/alarms/facts';
 import { remediationContract } from '../../../core/contracts/remediation';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
+import { automationEnv, automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -66,6 +74,7 @@ export function env(
       topicArns: TOPICS,
       remediation,
       alarmFacts: facts,
+      automation: automationSettings(OPS_TABLE),
     }),
     // Present in every Lambda environment; must be ignored.
     AWS_REGION: REGION,
@@ -188,6 +197,7 @@ export const mocks = {
   ecs: mockClient(ECSClient),
   ssm: mockClient(SSMClient),
   sns: mockClient(SNSClient),
+  scheduler: mockClient(SchedulerClient),
   /** The model table's stub (fault matrix and the older handler tests). */
   ddb: mockClient(modelDdb),
 };
@@ -196,6 +206,7 @@ export const clients: RemediationClients = {
   ecs: new ECSClient({ region: REGION }),
   ssm: new SSMClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
+  scheduler: new SchedulerClient({ region: REGION }),
   ddb: modelDdb,
 };
 
@@ -212,7 +223,7 @@ export async function world(
 
 /** The function's environment naming `table`. */
 export function envOf(table: LocalOpsTable, remediationJson: RemediationJson = REMEDIATION) {
-  return { ...env(remediationJson), OPS_TABLE_NAME: table.tableName };
+  return { ...env(remediationJson), OPS_TABLE_NAME: table.tableName, ...automationEnv(table.tableName) };
 }
 
 const TASK_DEFINITION = (colour: string, revision: number) =>
@@ -374,6 +385,9 @@ export function resetMocks(setup: MockSetup = {}): OpsTableModel {
   );
   mocks.ddb.on(PutCommand).callsFake(track('PutItem', (input) => table.put(input)));
   mocks.ddb.on(UpdateCommand).callsFake(track('UpdateItem', (input) => table.update(input)));
+  // The repeat guard's count (core/automation): no earlier action in the model.
+  mocks.ddb.on(QueryCommand).callsFake(track('Query', () => ({ $metadata: {}, Count: 0, ScannedCount: 0 })));
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(track('CreateSchedule', scheduleCreated));
   mocks.ssm.on(GetParameterCommand).callsFake(
     track('GetParameter', () => ({
       $metadata: {},

@@ -137,7 +137,7 @@ describe('helpers', () => {
 
 describe('configFromEnv', () => {
   it('reads the stack environment', () => {
-    const { alarmFacts, ...rest } = CONFIG;
+    const { alarmFacts, automation, ...rest } = CONFIG;
     expect(rest).toEqual({
       environment: 'prod',
       ecsCluster: 'fa-ai-system-prod',
@@ -149,6 +149,7 @@ describe('configFromEnv', () => {
       remediation: REMEDIATION,
     });
     expect(alarmFacts.namePrefix).toBe(ALARM_PREFIX);
+    expect(automation.opsTableName).toBe('fa-ai-system-prod-ops');
     expect(alarmFacts.all).toHaveLength(ALARM_IDS.length);
   });
 
@@ -180,9 +181,12 @@ describe('configFromEnv', () => {
     const withFacts = (alarms: unknown) => () =>
       configFromEnv({ ...ENV, ALARM_FACTS: JSON.stringify({ namePrefix: ALARM_PREFIX, alarms }) });
     // A scale-out must say which colour; a severity or a response must be one the Lambda knows.
-    expect(withFacts({ 'blue-cpu-high': ['P2', 'scale-out'] })).toThrow(/ALARM_FACTS/);
-    expect(withFacts({ 'error-rate-high': ['P5', 'none'] })).toThrow(/ALARM_FACTS/);
-    expect(withFacts({ 'error-rate-high': ['P1', 'reboot'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'P2 scale-out': ['blue-cpu-high'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'P5 none': ['error-rate-high'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'P1 reboot': ['error-rate-high'] })).toThrow(/ALARM_FACTS/);
+    expect(withFacts({ 'P1 none': ['error-rate-high'], 'P2 none': ['error-rate-high'] })).toThrow(
+      /listed twice/,
+    );
     expect(() => configFromEnv({ ...ENV, ALARM_FACTS: '' })).toThrow(/ALARM_FACTS/);
   });
 

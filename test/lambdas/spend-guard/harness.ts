@@ -7,7 +7,12 @@
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
-import { GetScheduleCommand, SchedulerClient, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import {
+  CreateScheduleCommand,
+  GetScheduleCommand,
+  SchedulerClient,
+  UpdateScheduleCommand,
+} from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand, SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -15,6 +20,7 @@ import { afterEach, beforeEach, vi } from 'vitest';
 import { type SpendGuardValues, serialize } from '../../../core/contracts/spend-guard';
 import type { HandlerDeps } from '../../../lambdas/spend-guard/handler';
 import type { SpendGuardClients } from '../../../lambdas/spend-guard/logic';
+import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, observability as sharedObservability } from '../../helpers/aws';
 import { mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -58,6 +64,8 @@ export const CONFIG: SpendGuardValues = {
   lateDataMinutes: 30,
   unknownRenotifyMinutes: 60,
   silenceWindowMinutes: 30,
+  // The kill switch's pause, repeat guard and verification (core/automation).
+  automation: automationSettings('fa-ai-system-prod-ops'),
 };
 
 /** The schedule as GetSchedule returns it. */
@@ -118,7 +126,11 @@ export async function world(now: Date | string, setup: { executions?: number } =
   for (const mock of Object.values(mocks)) mock.reset();
   // Named by the helper: its counter is the worker's, shared by every harness on the one engine.
   const table = await createOpsTable();
-  const config = { ...CONFIG, opsTableName: table.tableName };
+  const config = {
+    ...CONFIG,
+    opsTableName: table.tableName,
+    automation: automationSettings(table.tableName),
+  };
   const clock = { now: new Date(now) };
   const spend = new SpendWorld(clock.now).awsSpend({
     batch: 0,
@@ -132,6 +144,8 @@ export async function world(now: Date | string, setup: { executions?: number } =
   const meta = { $metadata: {} };
   mocks.scheduler.on(GetScheduleCommand).resolves({ ...meta, ...SCHEDULE });
   mocks.scheduler.on(UpdateScheduleCommand).resolves({ ...meta, ScheduleArn: SCHEDULE.Arn });
+  // The engagement's verification schedule (core/automation).
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(scheduleCreated);
   mocks.sfn.on(ListExecutionsCommand).resolves({
     ...meta,
     executions: Array.from({ length: setup.executions ?? 1 }, (_, i) => ({

@@ -1,6 +1,7 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
@@ -165,6 +166,42 @@ describe('a month of batch spend crossing each threshold', () => {
     const notice = published().find((p) => p.Subject?.includes('of the batch budget'));
     expect(notice?.Message).toContain('reached 50%, 75%, 90%');
     expect(mocks.ssm).toHaveReceivedCommandTimes(PutParameterCommand, 1);
+  });
+
+  it('holds the kill switch while the automation is paused: no batch control, the page says what it would have done', async () => {
+    w = await world('2026-11-05T12:00:00.000Z');
+    await w.table.seed({
+      pk: 'AUTOMATION',
+      sk: 'PAUSE',
+      reason: 'budget review',
+      until: '2026-11-06T00:00:00.000Z',
+      by: 'alice',
+      at: '2026-11-05T11:00:00.000Z',
+    });
+    w.spend.awsSpend(NOVEMBER_AWS).cost('2026-11-05T02:00:00.000Z', 'batch', 1300, { calls: 4000 });
+
+    const result = await run();
+
+    expect(result.killSwitch).toBe('held');
+    expect(batchControls()).toBe(0);
+    expect(published().some((p) => p.Message?.includes('automation is PAUSED'))).toBe(true);
+    // Answered: the next run of the pause does not page again for the same threshold.
+    const pages = published().length;
+    advance(15);
+    await run();
+    expect(published()).toHaveLength(pages);
+  });
+
+  it("records the engagement for the repeat guard and schedules its read-back, as the budget path's", async () => {
+    w = await world('2026-11-05T12:00:00.000Z');
+    w.spend.awsSpend(NOVEMBER_AWS).cost('2026-11-05T02:00:00.000Z', 'batch', 1300, { calls: 4000 });
+
+    expect((await run()).killSwitch).toBe('engaged');
+
+    expect(mocks.scheduler).toHaveReceivedCommandTimes(CreateScheduleCommand, 1);
+    const records = (await w.table.items()).filter((i) => i.pk === 'AUTOMATION_ACTION');
+    expect(records).toHaveLength(1);
+    expect(records[0]).toMatchObject({ action: 'kill-switch-engage', source: 'spend-guard' });
   });
 
   it('engages the kill switch once when two budgets reach the kill threshold in one run', async () => {

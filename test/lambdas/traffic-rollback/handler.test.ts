@@ -410,8 +410,13 @@ describe('ignored events', () => {
   });
 
   it('acts on the response the facts give, not on the name', async () => {
-    const facts = JSON.parse(ENV.ALARM_FACTS ?? '{}') as { alarms: Record<string, unknown> };
-    facts.alarms.p0 = ['P0', 'none'];
+    const facts = JSON.parse(ENV.ALARM_FACTS ?? '{}') as { alarms: Record<string, string[]> };
+    facts.alarms = Object.fromEntries(
+      Object.entries(facts.alarms)
+        .map(([key, ids]) => [key, ids.filter((id) => id !== 'p0')] as const)
+        .filter(([, ids]) => ids.length > 0),
+    );
+    facts.alarms['P0 none'] = ['p0'];
     const env = { ...ENV, ALARM_FACTS: JSON.stringify(facts) };
     await expect(handleEvent(alarmEvent('ALARM', 'OK'), deps({ env }))).resolves.toMatchObject({
       outcome: 'ignored',

@@ -1,9 +1,11 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { verificationRequestSchema } from '../../../core/automation/checks';
 import { InvalidInputError } from '../../../core/errors';
 import { InvalidWeightsError, ShiftInProgressError } from '../../../core/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-shift/handler';
@@ -13,6 +15,7 @@ import {
   ALARMS,
   ALERT_TOPIC_ARN,
   ENV,
+  engine,
   engineCalls,
   engineClients,
   executionArn,
@@ -260,6 +263,28 @@ describe('rollback', () => {
     expect(published()[0]?.Message).toContain(
       'rolled back (prod): WeightsPartiallyWrittenError: only partly written.',
     );
+  });
+
+  it('records the rollback on alarm and schedules the read-back of the weights and the firing alarm', async () => {
+    await resetEngine({ listener: { blue: 50, green: 50 }, items: [IN_PROGRESS] });
+    await handleEvent(
+      {
+        action: 'rollback',
+        executionArn: EXECUTION,
+        from: { blue: 100, green: 0 },
+        firing: [ALARMS.green[0]],
+      },
+      deps(),
+    );
+    const records = (await engine().items()).filter((i) => i.pk === 'AUTOMATION_ACTION');
+    expect(records).toEqual([
+      expect.objectContaining({ action: 'traffic-shift-rollback', trigger: EXECUTION, severity: 'P1' }),
+    ]);
+    const input = mocks.scheduler.commandCalls(CreateScheduleCommand)[0]?.args[0].input;
+    const request = verificationRequestSchema.parse(JSON.parse(String(input?.Target?.Input)));
+    expect(request.checks.map((c) => c.kind)).toEqual(['weights', 'alarm-ok']);
+    expect(request.checks[1]).toEqual({ kind: 'alarm-ok', alarmName: ALARMS.green[0] });
+    expect(published()[0]?.Message).toContain('Verification: at 2026-11-25T04:22:35.000Z');
   });
 
   it('writes nothing when a newer shift is recorded', async () => {

@@ -19,6 +19,7 @@ import {
   ElasticLoadBalancingV2Client,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { CreateScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient, StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
@@ -40,6 +41,7 @@ import {
 } from '../../../core/contracts/traffic-rollback';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import type { TrafficConfig, Weights } from '../../../core/traffic';
+import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
@@ -84,6 +86,8 @@ export const SHIFT_VALUES: TrafficShiftValues = {
   opsTableName: OPS_TABLE,
   alertTopicArn: ALERT_TOPIC_ARN,
   alarms: ALARMS,
+  // The pause, repeat guard and verification (core/automation).
+  automation: automationSettings(OPS_TABLE),
 };
 
 /** The shift Lambda's environment as the stack sets it (the contract's serializer). */
@@ -126,6 +130,7 @@ export const mocks = {
   sfn: mockClient(SFNClient),
   sns: mockClient(SNSClient),
   cloudwatch: mockClient(CloudWatchClient),
+  scheduler: mockClient(SchedulerClient),
 };
 
 export const clients = {
@@ -135,6 +140,7 @@ export const clients = {
   sfn: new SFNClient({ region: REGION }),
   sns: new SNSClient({ region: REGION }),
   cloudwatch: new CloudWatchClient({ region: REGION }),
+  scheduler: new SchedulerClient({ region: REGION }),
 };
 
 type Item = Record<string, unknown>;
@@ -328,6 +334,7 @@ export function resetWorld(setup: WorldSetup = {}): void {
     .on(StopExecutionCommand)
     .callsFake(track('StopExecution', () => ({ ...meta, stopDate: new Date('2026-11-25T04:12:36.000Z') })));
   mocks.sns.on(PublishCommand).callsFake(track('Publish', () => ({ ...meta, MessageId: 'published-1' })));
+  mocks.scheduler.on(CreateScheduleCommand).callsFake(track('CreateSchedule', scheduleCreated));
 }
 
 // ---------------------------------------------------------------------------------------------

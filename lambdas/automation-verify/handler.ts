@@ -1,0 +1,92 @@
+import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { ECSClient } from '@aws-sdk/client-ecs';
+import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { SchedulerClient } from '@aws-sdk/client-scheduler';
+import { SFNClient } from '@aws-sdk/client-sfn';
+import { SNSClient } from '@aws-sdk/client-sns';
+import { SSMClient } from '@aws-sdk/client-ssm';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context } from 'aws-lambda';
+import { verificationRequestSchema } from '../../core/automation/checks';
+import { automationVerifyContract } from '../../core/contracts/automation';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import type { RetryOptions } from '../../core/retry';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type VerifyClients, type VerifyResult, verifyAction } from './logic';
+
+/** What {@link handleEvent} needs from the outside; tests inject all of it. */
+export interface HandlerDeps {
+  readonly clients: VerifyClients;
+  readonly env: Readonly<Record<string, string | undefined>>;
+  /** @default () => new Date() */
+  readonly now?: () => Date;
+  readonly retry?: RetryOptions;
+  /** @default the module's Powertools logger and metrics */
+  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+}
+
+const defaultObservability = createObservability('automation-verify');
+
+/**
+ * Handles one verification request (the schedule's input). Throws InvalidInputError for
+ * anything else (nothing done) and rethrows failures so that the retries and the dead-letter
+ * queue see them.
+ *
+ * Metrics: AutomationVerified (dimension `outcome`: ok, failed, duplicate),
+ * AutomationVerifyFailed, InvalidVerificationRequest.
+ */
+export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<VerifyResult> {
+  const { logger, metrics } = deps.observability ?? defaultObservability;
+  try {
+    const parsed = verificationRequestSchema.safeParse(event);
+    if (!parsed.success) {
+      throw new InvalidInputError(
+        `Not a verification request, NOTHING verified: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    const settings = automationVerifyContract.parse(deps.env).automation;
+    const result = await verifyAction(deps.clients, settings, parsed.data, {
+      now: deps.now,
+      retry: deps.retry,
+      logger,
+    });
+    const single = metrics.singleMetric();
+    single.addDimension('outcome', result.outcome);
+    single.addMetric('AutomationVerified', MetricUnit.Count, 1);
+    return result;
+  } catch (error) {
+    metrics.addMetric(
+      error instanceof InvalidInputError ? 'InvalidVerificationRequest' : 'AutomationVerifyFailed',
+      MetricUnit.Count,
+      1,
+    );
+    logger.error('Verification failed', { error });
+    throw error;
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+}
+
+// Module scope: reused across warm invocations; every call retries through withRetry.
+const clientConfig = {
+  maxAttempts: 1,
+  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
+};
+const clients: VerifyClients = {
+  cloudwatch: new CloudWatchClient(clientConfig),
+  ecs: new ECSClient(clientConfig),
+  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
+  ssm: new SSMClient(clientConfig),
+  scheduler: new SchedulerClient(clientConfig),
+  sfn: new SFNClient(clientConfig),
+  sns: new SNSClient(clientConfig),
+  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+};
+
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = async (event: unknown, context?: Context): Promise<VerifyResult> => {
+  if (context) defaultObservability.logger.addContext(context);
+  return handleEvent(event, { clients, env: process.env });
+};
