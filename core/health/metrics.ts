@@ -178,9 +178,14 @@ export function evaluateErrorRate(
   };
 }
 
+/** The severity of a P95 over the threshold (test/lambdas/health-check/logic.test.ts ties it to the catalogue). */
+export const LATENCY_SEVERITY = 'P1';
+
 /**
- * The load balancer's TargetResponseTime p95 over the window below `p95MaxSeconds`; FAIL P2,
- * P1 beyond twice the threshold. No datapoint: PASS "no traffic".
+ * The load balancer's TargetResponseTime p95 over the window below `p95MaxSeconds`; FAIL at
+ * LATENCY_SEVERITY, the severity of the catalogue's `latency-p95` alarm on the same figure (the
+ * runbook's P1 "slow responses"): on-call must not read P2 from the check and P1 from the alarm.
+ * Beyond twice the threshold it points at the outage section. No datapoint: PASS "no traffic".
  */
 export function evaluateLatency(
   thresholds: HealthThresholds,
@@ -213,7 +218,7 @@ export function evaluateLatency(
     status: 'FAIL',
     figure,
     threshold,
-    severity: severe ? 'P1' : 'P2',
+    severity: LATENCY_SEVERITY,
     runbookSection: severe ? RUNBOOK.degraded : RUNBOOK.slow,
     detail,
   };

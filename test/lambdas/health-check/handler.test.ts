@@ -183,7 +183,7 @@ describe('handleEvent: one check failing alone', () => {
       title: 'a p95 latency of 4 s',
       change: (w) => Object.assign(w.metrics, { p95: 4.0 }),
       failing: 'latencyP95',
-      severity: 'P2',
+      severity: 'P1',
       figure: 'p95 4 s over 24 h',
       runbook: 'Performance Tuning > Query Response Time Optimization',
     },

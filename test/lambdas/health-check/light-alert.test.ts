@@ -54,12 +54,12 @@ describe('handleEvent: a light check reports a problem once', () => {
     await light(NOW);
 
     const [message] = publishes();
-    expect(message?.TopicArn).toBe(TOPICS.P2);
+    expect(message?.TopicArn).toBe(TOPICS.P1);
     expect(message?.Message).toMatch(/^New problem; repeated every 60 min while it lasts/);
     expect(message?.Message).toContain('❌ P95 latency');
     expect(world.lightAlert).toEqual({
       problem: 'latencyP95=FAIL',
-      severity: 'P2',
+      severity: 'P1',
       since: NOW.toISOString(),
       notifiedAt: NOW.toISOString(),
       expiresAt: NOW.getTime() / 1000 + 24 * 3600,
@@ -114,7 +114,7 @@ describe('handleEvent: a light check reports a problem once', () => {
     expect(publishes()).toHaveLength(2);
     expect(publishes()[1]?.TopicArn).toBe(TOPICS.P1);
     expect(publishes()[1]?.Message).toMatch(
-      new RegExp(`^Changed: was latencyP95=FAIL \\(P2\\) since ${NOW.toISOString()}`),
+      new RegExp(`^Changed: was latencyP95=FAIL \\(P1\\) since ${NOW.toISOString()}`),
     );
     expect(world.lightAlert).toMatchObject({ problem: 'services=FAIL,latencyP95=FAIL', severity: 'P1' });
   });
@@ -309,7 +309,7 @@ describe('handleEvent: round trips', () => {
     world.metrics.p95 = 4;
     world.lightAlert = {
       problem: 'latencyP95=FAIL',
-      severity: 'P2',
+      severity: 'P1',
       since: NOW.toISOString(),
       notifiedAt: NOW.toISOString(),
       expiresAt: NOW.getTime() / 1000 + 3600,

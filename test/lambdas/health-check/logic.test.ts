@@ -1,5 +1,6 @@
 import type { MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
+import { alarmEntry } from '../../../core/alarms/catalogue';
 import { InvalidInputError } from '../../../core/errors';
 import {
   evaluateBatch,
@@ -310,10 +311,15 @@ describe('metrics', () => {
     });
   });
 
-  it('takes the worse p95 of a split window; P1 beyond twice the threshold', () => {
+  it('takes the worse p95 of a split window; P1 as the latency-p95 alarm, the outage section beyond twice the threshold', () => {
     expect(evaluateLatency(thresholds, [], window, results([], [], [], [2.1, 2.9]))).toMatchObject({
       status: 'PASS',
       figure: 'p95 2.9 s over 15 min',
+    });
+    expect(evaluateLatency(thresholds, [], window, results([], [], [], [1, 3.5]))).toMatchObject({
+      status: 'FAIL',
+      severity: alarmEntry('latency-p95').severity,
+      runbookSection: 'Performance Tuning > Query Response Time Optimization',
     });
     expect(evaluateLatency(thresholds, [], window, results([], [], [], [1, 6.5]))).toMatchObject({
       status: 'FAIL',

@@ -89,7 +89,7 @@ describe('the light alert item', () => {
     const alert = await table.item('HEALTH', 'LIGHT_ALERT');
     expect(alert).toMatchObject({
       problem: 'latencyP95=FAIL',
-      severity: 'P2',
+      severity: 'P1',
       notifiedAt: NOW.toISOString(),
     });
 
