@@ -9,6 +9,7 @@ import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balan
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { describeError } from '../errors';
+import { settle as settleAny } from '../parallel';
 import type { HealthThresholds, ServiceRef, TargetGroupRef } from './config';
 import { type CheckResult, RUNBOOK } from './report';
 
@@ -21,11 +22,8 @@ export type Outcome<T> =
 
 /** Settles `promise` into an {@link Outcome}. */
 export async function settle<T>(promise: Promise<T>): Promise<Outcome<T>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error: describeError(error) };
-  }
+  const settled = await settleAny(promise);
+  return settled.ok ? settled : { ok: false, error: describeError(settled.error) };
 }
 
 /** A count with thousands separators, locale-independent. */

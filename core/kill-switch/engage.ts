@@ -37,6 +37,7 @@ import {
   recordAudit,
   shortId,
 } from '../ops-table/items';
+import { runInParallel } from '../parallel';
 import { isConditionFailure } from '../traffic';
 import {
   describeError,
@@ -282,13 +283,10 @@ export async function engageKillSwitch(
       ),
   });
 
-  const settled = await Promise.allSettled(actions.map((action) => retry(action.call, action.run)));
-  settled.forEach((result, i) => {
-    const action = actions[i];
-    if (result.status === 'rejected' && action) {
-      failures.push({ call: action.call, target: action.target, error: describeError(result.reason) });
-    }
-  });
+  const { failed } = await runInParallel(actions, (action) => retry(action.call, action.run));
+  for (const { action, error } of failed) {
+    failures.push({ call: action.call, target: action.target, error: describeError(error) });
+  }
   const failedTargets = new Set(failures.map((f) => f.target));
   const stoppedExecutions = executionArns.filter((arn) => !failedTargets.has(arn));
   const stoppedTasks = taskArns.filter((arn) => !failedTargets.has(arn));

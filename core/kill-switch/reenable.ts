@@ -15,6 +15,7 @@ import {
   readKillSwitchState,
   recordAudit,
 } from '../ops-table/items';
+import { runInParallel } from '../parallel';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../spend/read';
 import { isConditionFailure } from '../traffic';
 import {
@@ -190,14 +191,12 @@ export async function reenableBatch(
         ),
     },
   ];
-  const settled = await Promise.allSettled(actions.map((action) => retry(action.call, action.run)));
-  const failures: ActionFailure[] = [];
-  settled.forEach((result, i) => {
-    const action = actions[i];
-    if (result.status === 'rejected' && action) {
-      failures.push({ call: action.call, target: action.target, error: describeError(result.reason) });
-    }
-  });
+  const { failed } = await runInParallel(actions, (action) => retry(action.call, action.run));
+  const failures: ActionFailure[] = failed.map(({ action, error }) => ({
+    call: action.call,
+    target: action.target,
+    error: describeError(error),
+  }));
   // The audit item, with the outcome, once the actions are done.
   const auditEntry: AuditEntry = {
     action: 'batch-enable',

@@ -6,6 +6,7 @@
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_PK, type AuditOutcome, type AuditSource, auditItem, getOpsItem } from '../ops-table/items';
+import { runInParallel, settle } from '../parallel';
 import { withRetry } from '../retry';
 import {
   describeError,
@@ -285,29 +286,23 @@ export async function rollbackToLastKnownGood(
       run: () => releaseShiftLock(clients.ddb, config.opsTable, lastShift.executionArn, retry),
     });
   }
-  const [written, ...settled] = await Promise.allSettled([
-    writeWeights(clients, config, target, { retry }),
-    ...secondary.map((action) => action.run()),
+  const [written, { failed }] = await Promise.all([
+    settle(writeWeights(clients, config, target, { retry })),
+    runInParallel(secondary, (action) => action.run()),
   ]);
-  const problems: string[] = [];
-  settled.forEach((result, i) => {
-    const action = secondary[i];
-    if (result.status === 'rejected' && action) {
-      problems.push(
-        isConditionFailure(result.reason) && action.what.startsWith('mark LAST_SHIFT')
-          ? 'LAST_SHIFT not marked rolled-back: a new shift was recorded meanwhile'
-          : `${action.what}: ${describeError(result.reason)}`,
-      );
-    }
-  });
+  const problems = failed.map(({ action, error }) =>
+    isConditionFailure(error) && action.what.startsWith('mark LAST_SHIFT')
+      ? 'LAST_SHIFT not marked rolled-back: a new shift was recorded meanwhile'
+      : `${action.what}: ${describeError(error)}`,
+  );
 
-  if (written.status === 'rejected') {
+  if (!written.ok) {
     // Round 3, only after a failure: the retry must not be held off by this attempt's cool-down,
     // and LAST_SHIFT must not say rolled back while the shift's weights are still in effect.
-    logger.error('Rollback: writing the weights failed', { error: describeError(written.reason), problems });
-    const writeError = written.reason;
+    logger.error('Rollback: writing the weights failed', { error: describeError(written.error), problems });
+    const writeError = written.error;
     const outcome: AuditOutcome = writeError instanceof WeightsPartiallyWrittenError ? 'partial' : 'failed';
-    await Promise.allSettled([
+    const undo: Promise<unknown>[] = [
       // Back to the item read in round 1, if the mark is still ours (not a newer shift's record
       // or another rollback's mark).
       withRetry(
@@ -352,13 +347,11 @@ export async function rollbackToLastKnownGood(
           ),
         retry,
       ),
-    ]).then((results) => {
-      for (const r of results) {
-        if (r.status === 'rejected') {
-          logger.error('Cannot undo the rollback records', { error: describeError(r.reason) });
-        }
-      }
-    });
+    ];
+    const { failed: notUndone } = await runInParallel(undo, (started) => started);
+    for (const { error } of notUndone) {
+      logger.error('Cannot undo the rollback records', { error: describeError(error) });
+    }
     throw writeError;
   }
 

@@ -30,6 +30,7 @@ import {
   type RunOptions,
 } from '../../core/kill-switch/types';
 import { recordAudit } from '../../core/ops-table/items';
+import { settle } from '../../core/parallel';
 import type { SpendBudgetId } from '../../core/spend/budgets';
 import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
 import { previousSpendMonth, spendMonthOf } from '../../core/spend/month';
@@ -526,15 +527,4 @@ function doubtfulFigures(reading: SpendReading, withMonth: boolean): string[] {
   return figures
     .filter((f) => !f.known || f.problem !== undefined)
     .map((f) => (withMonth ? `${reading.month.key} ${f.label}` : f.label));
-}
-
-/** A promise's outcome as a value. */
-async function settle<T>(
-  promise: Promise<T>,
-): Promise<{ ok: true; value: T } | { ok: false; error: unknown }> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
 }

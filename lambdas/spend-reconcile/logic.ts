@@ -14,6 +14,7 @@
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../../core/errors';
+import { type Settled, settle } from '../../core/parallel';
 import type { RetryOptions } from '../../core/retry';
 import { LLM_PROVIDERS, type LlmProvider } from '../../core/spend/metric';
 import type { ReconciliationWindow } from '../../core/spend/reconciliation-metrics';
@@ -138,15 +139,7 @@ export interface ReconcileRequest {
   readonly retry?: RetryOptions;
 }
 
-type Read<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly error: unknown };
-
-async function settle<T>(promise: Promise<T>): Promise<Read<T>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error };
-  }
-}
+type Read<T> = Settled<T>;
 
 const sumOf = (byDay: ReadonlyMap<UtcDay, number>, days: readonly UtcDay[]) =>
   days.reduce((total, day) => total + (byDay.get(day) ?? 0), 0);

@@ -4,6 +4,7 @@
  * timeline (test/helpers/spend-world.ts), the ops table on the local DynamoDB engine, and a clock
  * the tests move.
  */
+import { Logger } from '@aws-lambda-powertools/logger';
 import { BudgetsClient } from '@aws-sdk/client-budgets';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { ECSClient, ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
@@ -20,6 +21,7 @@ import { afterEach, beforeEach, vi } from 'vitest';
 import { type SpendGuardValues, serialize } from '../../../core/contracts/spend-guard';
 import type { HandlerDeps } from '../../../lambdas/spend-guard/handler';
 import type { SpendGuardClients } from '../../../lambdas/spend-guard/logic';
+import { runSpendGuard } from '../../../lambdas/spend-guard/logic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, NO_SLEEP, observability as sharedObservability } from '../../helpers/aws';
 import { mockInstance } from '../../helpers/aws-mock';
@@ -239,3 +241,35 @@ export function handlerWorld(now: string) {
 }
 
 export { awsError, metricValue, NO_SLEEP };
+
+const scenarioLogger = new Logger({ serviceName: 'spend-guard', logLevel: 'SILENT' });
+let attemptIds = 0;
+
+/** AWS Budgets' figures of November, what the scenarios start from. */
+export const NOVEMBER_AWS = { batch: 10, interactive: 50, infrastructure: 60, monthly: 130 };
+
+/** The steps of a scenario over the world `current()` returns (each test makes its own). */
+export function scenario(current: () => World) {
+  return {
+    /** One run at the world's clock, as the schedule starts it. */
+    run(config = current().config, scheduledTime: Date = current().clock.now) {
+      const w = current();
+      return runSpendGuard(w.clients, config, {
+        now: () => w.clock.now,
+        newId: () => `attempt-${++attemptIds}`,
+        retry: NO_SLEEP,
+        logger: scenarioLogger,
+        scheduledTime,
+      });
+    },
+    /** Moves the clock by `minutes`. */
+    advance(minutes: number): void {
+      const w = current();
+      w.clock.now = new Date(w.clock.now.getTime() + minutes * 60_000);
+    },
+    /** The notices about the batch budget, with their channel. */
+    batchNotices(): Array<[string, string | undefined]> {
+      return publishedTo().filter(([, subject]) => subject?.includes('of the batch budget'));
+    },
+  };
+}
