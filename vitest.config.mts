@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { defineConfig } from 'vitest/config';
 import { BaseSequencer, type TestSpecification } from 'vitest/node';
 
@@ -16,6 +17,18 @@ class AssemblyLastSequencer extends BaseSequencer {
     return [...sorted.filter((f) => !needs(f)), ...sorted.filter(needs)];
   }
 }
+
+/**
+ * Settings of the runtimes, inherited by the workers, the shared synth and every process a
+ * test starts (the workflow test hands them to its runner). Neither changes what is computed.
+ * - Node's on-disk V8 code cache (Node >= 22.1; older versions ignore it): each of those
+ *   processes compiles aws-cdk-lib, the SDK or the CDK CLI again otherwise. Entries are checked
+ *   against the source's hash, so a changed file is compiled afresh.
+ * - esbuild is a Go program, and Go's collector runs on the other core: with GOGC=400 it
+ *   collects a quarter as often, ~30% less CPU per bundle for ~80 MB more memory.
+ */
+process.env.NODE_COMPILE_CACHE ??= join(import.meta.dirname, 'node_modules', '.cache', 'node-compile-cache');
+process.env.GOGC ??= '400';
 
 export default defineConfig({
   test: {

@@ -14,7 +14,9 @@ trap 'rm -rf "$logs"' EXIT
 # Their output is printed later: coloured only when it goes to a terminal.
 if [ -t 1 ]; then colors=(--pretty true --colors=force); else colors=(--pretty false --colors=off); fi
 
-nice -n 10 tsc --noEmit -p . --singleThreaded "${colors[0]}" "${colors[1]}" >"$logs/tsc" 2>&1 &
+# GOGC=400: TypeScript 7 is a Go program; its collector, run less often, costs ~1.3 s less CPU
+# for ~50 MB more memory (vitest.config.mts sets the same for esbuild).
+GOGC=400 nice -n 10 tsc --noEmit -p . --singleThreaded "${colors[0]}" "${colors[1]}" >"$logs/tsc" 2>&1 &
 tsc_pid=$!
 nice -n 10 biome ci . "${colors[2]}" >"$logs/biome" 2>&1 &
 biome_pid=$!

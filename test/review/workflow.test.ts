@@ -20,7 +20,14 @@ import { type IssueComment, runWorkflow, type WorkflowRun } from './workflow-run
  * Validate (CDK_VALIDATION=false), which the suite's shared synth runs already.
  */
 const CONTEXT = { env: 'dev' };
-const RUNNER_ENV = { CDK_VALIDATION: 'false' };
+const RUNNER_ENV = {
+  CDK_VALIDATION: 'false',
+  // The suite's runtime settings (vitest.config.mts: V8 code cache, Go's collector); they
+  // change how much CPU a synth takes, not what it writes.
+  ...Object.fromEntries(
+    ['NODE_COMPILE_CACHE', 'GOGC'].flatMap((key) => (process.env[key] ? [[key, process.env[key]]] : [])),
+  ),
+};
 const REPOSITORY = 'fa-ai/infra';
 const GITHUB = {
   repository: REPOSITORY,
