@@ -12,7 +12,7 @@ import { afterAll, expect, it } from 'vitest';
 import { spendLevels } from '../core/spend/budgets';
 import { handleEvent } from '../lambdas/spend-guard/handler';
 import { loadEnvironmentConfig } from '../lib/config';
-import { NO_SLEEP, observability, world } from '../test/lambdas/spend-guard/harness';
+import { observability, world } from '../test/lambdas/spend-guard/harness';
 import type { DetectionFigure } from './detection-types';
 
 /** CloudWatch's metric delay assumed: a datapoint is readable this long after its timestamp. */
@@ -64,7 +64,6 @@ it('acts on every threshold within the schedule plus the metric delay', async ()
           env: w.env,
           now: () => w.clock.now,
           newId: () => `bench-${tick}`,
-          retry: NO_SLEEP,
           observability: { logger: obs.logger, metrics: obs.metrics },
         },
       );

@@ -92,7 +92,6 @@ it.each([1, 10])('kill switch with %i running execution(s)', async (executions) 
       env: bg.envOf(world.table),
       now: () => new Date('2026-11-25T04:12:35.000Z'),
       newId: () => '5b0e8f1c-2a7d-4c3e-9f61-0d2b7a9e4c18',
-      retry: bg.NO_SLEEP,
       observability: bg.observability(),
     }),
   );
@@ -127,7 +126,6 @@ it.each([
         clients: hc.clients(),
         env: hc.envWith(services, services),
         now: () => hc.NOW,
-        retry: hc.NO_SLEEP,
         observability: {
           logger: new Logger({ serviceName: 'health-check', logLevel: 'SILENT' }),
           metrics: new Metrics({ namespace: 'Bench/Automation', serviceName: 'health-check' }),
@@ -175,7 +173,7 @@ it.each(['completed', 'running'] as const)('traffic rollback of a %s shift', asy
         requireRecentShiftWithin: 60,
         cooldownMinutes: 30,
       },
-      { retry: ts.NO_SLEEP, logger: ts.SILENT },
+      { logger: ts.SILENT },
     ),
   );
   expect(value.outcome).toBe('rolled-back');

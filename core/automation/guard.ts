@@ -11,7 +11,6 @@ import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb
 import type { AutomationSettings } from '../contracts/automation';
 import { recordAudit } from '../ops-table/items';
 import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
-import { type RetryOptions, withRetry } from '../retry';
 import type { AutomatedAction } from './checks';
 import { describePause, isPaused, type Pause, readPause } from './pause';
 import { escalate, type Severity } from './severity';
@@ -53,7 +52,6 @@ export type Gate = Proceed | Held;
 /** When and how. */
 export interface GateOptions {
   readonly now: Date;
-  readonly retry?: RetryOptions;
 }
 
 /**
@@ -66,9 +64,9 @@ export async function checkBeforeActing(
   intent: Intent,
   options: GateOptions,
 ): Promise<Gate> {
-  const { now, retry } = options;
+  const { now } = options;
   const [pause, count] = await Promise.all([
-    readPause(ddb, settings.opsTableName, retry),
+    readPause(ddb, settings.opsTableName),
     countRecentActions(ddb, settings, intent, options),
   ]);
   const head = `[${settings.environment}] ${intent.severity}`;
@@ -117,25 +115,21 @@ export async function countRecentActions(
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        ddb.send(
-          new QueryCommand({
-            TableName: settings.opsTableName,
-            KeyConditionExpression: 'pk = :pk AND sk >= :since',
-            FilterExpression: '#trigger = :trigger AND #action = :action',
-            ExpressionAttributeNames: { '#trigger': 'trigger', '#action': 'action' },
-            ExpressionAttributeValues: {
-              ':pk': AUTOMATION_ACTION_PK,
-              ':since': since,
-              ':trigger': intent.trigger,
-              ':action': intent.action,
-            },
-            Select: 'COUNT',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      options.retry,
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: settings.opsTableName,
+        KeyConditionExpression: 'pk = :pk AND sk >= :since',
+        FilterExpression: '#trigger = :trigger AND #action = :action',
+        ExpressionAttributeNames: { '#trigger': 'trigger', '#action': 'action' },
+        ExpressionAttributeValues: {
+          ':pk': AUTOMATION_ACTION_PK,
+          ':since': since,
+          ':trigger': intent.trigger,
+          ':action': intent.action,
+        },
+        Select: 'COUNT',
+        ExclusiveStartKey: startKey,
+      }),
     );
     count += page?.Count ?? 0;
     startKey = page?.LastEvaluatedKey;
@@ -175,18 +169,14 @@ export async function reportHeld(
           ...options.details,
         },
       },
-      { now: options.now, retry: options.retry },
+      { now: options.now },
     ),
-    withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: held.topicArn,
-            Subject: subjectOf(held.subject),
-            Message: held.summary,
-          }),
-        ),
-      options.retry,
+    clients.sns.send(
+      new PublishCommand({
+        TopicArn: held.topicArn,
+        Subject: subjectOf(held.subject),
+        Message: held.summary,
+      }),
     ),
   ]);
   const problems: string[] = [];

@@ -10,7 +10,6 @@ import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk
 import * as z from 'zod';
 import { type AuditRecord, getOpsItem, parseOpsItem, recordAudit } from '../ops-table/items';
 import { AUTOMATION_PAUSE_SK, AUTOMATION_PK } from '../ops-table/keys';
-import { type RetryOptions, withRetry } from '../retry';
 
 /** The longest pause: a freeze longer than a week is a decision to turn automation off in config. */
 export const MAX_PAUSE_DAYS = 7;
@@ -39,12 +38,8 @@ export function isPaused(pause: Pause | undefined, now: Date): boolean {
 }
 
 /** The pause item, or undefined; OpsTableItemError when malformed. */
-export async function readPause(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  retry?: RetryOptions,
-): Promise<Pause | undefined> {
-  return parseOpsItem(pauseSchema, 'automation pause', await getOpsItem(ddb, tableName, pauseKey(), retry));
+export async function readPause(ddb: DynamoDBDocumentClient, tableName: string): Promise<Pause | undefined> {
+  return parseOpsItem(pauseSchema, 'automation pause', await getOpsItem(ddb, tableName, pauseKey()));
 }
 
 /** "paused by alice at ... until ...: change freeze". */
@@ -98,7 +93,6 @@ export interface PauseRequest {
   readonly by: string;
   readonly reason: string;
   readonly now: Date;
-  readonly retry?: RetryOptions;
 }
 
 /** Pauses every automated action until `until` (replacing a pause in force) and audits it. */
@@ -111,26 +105,22 @@ export async function pauseAutomation(
   if (request.until.getTime() <= now.getTime() || request.until.getTime() - now.getTime() > MAX_PAUSE_MS) {
     throw new InvalidPauseError(`a pause ends in the future, at most ${MAX_PAUSE_DAYS} days ahead`);
   }
-  const previous = await readPause(ddb, tableName, request.retry);
+  const previous = await readPause(ddb, tableName);
   const pause: Pause = {
     reason: request.reason,
     until: request.until.toISOString(),
     by: request.by,
     at: now.toISOString(),
   };
-  await withRetry(
-    () =>
-      ddb.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...pauseKey(),
-            ...pause,
-            expiresAt: Math.floor(request.until.getTime() / 1000) + ENDED_PAUSE_KEPT_SECONDS,
-          },
-        }),
-      ),
-    request.retry,
+  await ddb.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...pauseKey(),
+        ...pause,
+        expiresAt: Math.floor(request.until.getTime() / 1000) + ENDED_PAUSE_KEPT_SECONDS,
+      },
+    }),
   );
   const replaced = isPaused(previous, now) ? previous : undefined;
   const audit = await recordAudit(
@@ -145,7 +135,7 @@ export async function pauseAutomation(
       environment: request.environment,
       details: { until: pause.until, replaced },
     },
-    { now, retry: request.retry },
+    { now },
   );
   return { pause, replaced, audit };
 }
@@ -160,21 +150,17 @@ export async function resumeAutomation(
   request: PauseRequest,
 ): Promise<{ readonly resumed: boolean; readonly pause?: Pause; readonly audit?: AuditRecord }> {
   const { now } = request;
-  const pause = await readPause(ddb, tableName, request.retry);
+  const pause = await readPause(ddb, tableName);
   if (pause === undefined || !isPaused(pause, now)) return { resumed: false, pause };
-  await withRetry(
-    () =>
-      ddb.send(
-        new DeleteCommand({
-          TableName: tableName,
-          Key: pauseKey(),
-          // Not a pause someone set meanwhile.
-          ConditionExpression: '#at = :at',
-          ExpressionAttributeNames: { '#at': 'at' },
-          ExpressionAttributeValues: { ':at': pause.at },
-        }),
-      ),
-    request.retry,
+  await ddb.send(
+    new DeleteCommand({
+      TableName: tableName,
+      Key: pauseKey(),
+      // Not a pause someone set meanwhile.
+      ConditionExpression: '#at = :at',
+      ExpressionAttributeNames: { '#at': 'at' },
+      ExpressionAttributeValues: { ':at': pause.at },
+    }),
   );
   const audit = await recordAudit(
     ddb,
@@ -188,7 +174,7 @@ export async function resumeAutomation(
       environment: request.environment,
       details: { pausedBy: pause.by, pausedAt: pause.at, until: pause.until, pauseReason: pause.reason },
     },
-    { now, retry: request.retry },
+    { now },
   );
   return { resumed: true, pause, audit };
 }

@@ -18,7 +18,6 @@ import type { AutomationSettings } from '../contracts/automation';
 import { describeError } from '../errors';
 import { OpsTableItemError, shortId } from '../ops-table/items';
 import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
-import { type RetryOptions, withRetry } from '../retry';
 import { AUTOMATED_ACTIONS, type AutomatedAction, type Check, type VerificationRequest } from './checks';
 import { SEVERITIES, type Severity } from './severity';
 
@@ -73,9 +72,9 @@ export async function recordAction(
   clients: { readonly ddb: DynamoDBDocumentClient; readonly scheduler: SchedulerClient },
   settings: AutomationSettings,
   done: Done,
-  options: { readonly now: Date; readonly retry?: RetryOptions; readonly id?: string },
+  options: { readonly now: Date; readonly id?: string },
 ): Promise<Recorded> {
-  const { now, retry } = options;
+  const { now } = options;
   const id = options.id ?? shortId();
   const recordSk = `${now.toISOString()}#${id}`;
   // Whole seconds: the schedule expression has no fractions, and must not fire early.
@@ -97,32 +96,28 @@ export async function recordAction(
   };
   const { verifier } = settings;
   const [record, schedule] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.ddb.send(
-          new PutCommand({
-            TableName: settings.opsTableName,
-            Item: {
-              ...actionRecordKey(recordSk),
-              action: done.action,
-              trigger: done.trigger,
-              severity: done.severity,
-              source: done.source,
-              did: done.did,
-              environment: settings.environment,
-              actedAt: now.toISOString(),
-              verifyAt: verifyAt.toISOString(),
-              scheduleName,
-              checks: done.checks,
-              auditSk: done.auditSk,
-              expiresAt: Math.floor(now.getTime() / 1000) + RECORD_RETENTION_SECONDS,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      retry,
+    clients.ddb.send(
+      new PutCommand({
+        TableName: settings.opsTableName,
+        Item: {
+          ...actionRecordKey(recordSk),
+          action: done.action,
+          trigger: done.trigger,
+          severity: done.severity,
+          source: done.source,
+          did: done.did,
+          environment: settings.environment,
+          actedAt: now.toISOString(),
+          verifyAt: verifyAt.toISOString(),
+          scheduleName,
+          checks: done.checks,
+          auditSk: done.auditSk,
+          expiresAt: Math.floor(now.getTime() / 1000) + RECORD_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     ),
-    withRetry(async () => {
+    (async () => {
       if (verifier === undefined) throw new Error('no verifier is configured (AUTOMATION.verifier)');
       return clients.scheduler.send(
         new CreateScheduleCommand({
@@ -144,7 +139,7 @@ export async function recordAction(
           },
         }),
       );
-    }, retry).catch((error: unknown) => {
+    })().catch((error: unknown) => {
       // Created by an earlier attempt of this very call.
       if ((error as { name?: unknown }).name === 'ConflictException') return undefined;
       throw error;
@@ -217,20 +212,16 @@ export function parseActionRecord(item: Record<string, unknown>): ActionRecord {
 export async function listActions(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  options: { readonly limit: number; readonly retry?: RetryOptions },
+  options: { readonly limit: number },
 ): Promise<ActionRecord[]> {
-  const page = await withRetry(
-    () =>
-      ddb.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': AUTOMATION_ACTION_PK },
-          ScanIndexForward: false,
-          Limit: options.limit,
-        }),
-      ),
-    options.retry,
+  const page = await ddb.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': AUTOMATION_ACTION_PK },
+      ScanIndexForward: false,
+      Limit: options.limit,
+    }),
   );
   return (page.Items ?? []).map(parseActionRecord);
 }

@@ -18,7 +18,6 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { BATCH_RUN_PK } from '../ops-table/items';
-import { type RetryOptions, withRetry } from '../retry';
 import {
   type BatchRunRecord,
   type DescribedServices,
@@ -67,8 +66,6 @@ export interface RunOptions {
   readonly kind: CheckKind;
   /** @default new Date() */
   readonly now?: Date;
-  /** Retry policy of every AWS call; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
 }
 
 /**
@@ -82,20 +79,20 @@ export async function runHealthCheck(
   options: RunOptions,
 ): Promise<HealthReport> {
   const now = options.now ?? new Date();
-  const { retry, kind } = options;
+  const { kind } = options;
   const { minutes, label } = METRIC_WINDOWS[kind];
   const window = metricWindow(now, minutes, label);
 
   const [services, targets, metrics, batch] = await Promise.all([
-    settle(describeServices(clients.ecs, config, retry)),
+    settle(describeServices(clients.ecs, config)),
     Promise.all(
       config.targetGroups.map(async (ref) => ({
         ref,
-        outcome: await settle(describeTargetHealth(clients.elbv2, ref.targetGroupArn, retry)),
+        outcome: await settle(describeTargetHealth(clients.elbv2, ref.targetGroupArn)),
       })),
     ),
-    settle(getMetrics(clients.cloudwatch, config, window, retry)),
-    kind === 'morning' ? settle(latestBatchRun(clients.ddb, config, now, retry)) : undefined,
+    settle(getMetrics(clients.cloudwatch, config, window)),
+    kind === 'morning' ? settle(latestBatchRun(clients.ddb, config, now)) : undefined,
   ]);
 
   const checks: CheckResult[] = [
@@ -108,11 +105,7 @@ export async function runHealthCheck(
   return { kind, at: now.toISOString(), overall: overallStatus(checks), checks };
 }
 
-async function describeServices(
-  ecs: ECSClient,
-  config: CheckTarget,
-  retry: RetryOptions | undefined,
-): Promise<DescribedServices> {
+async function describeServices(ecs: ECSClient, config: CheckTarget): Promise<DescribedServices> {
   const names = config.services.map((s) => s.serviceName);
   const chunks: string[][] = [];
   for (let i = 0; i < names.length; i += DESCRIBE_SERVICES_MAX) {
@@ -120,10 +113,7 @@ async function describeServices(
   }
   const outputs = await Promise.all(
     chunks.map((chunk) =>
-      withRetry(
-        () => ecs.send(new DescribeServicesCommand({ cluster: config.ecsCluster, services: chunk })),
-        retry,
-      ),
+      ecs.send(new DescribeServicesCommand({ cluster: config.ecsCluster, services: chunk })),
     ),
   );
   return {
@@ -135,12 +125,8 @@ async function describeServices(
 async function describeTargetHealth(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
-  retry: RetryOptions | undefined,
 ): Promise<TargetHealthDescription[]> {
-  const output = await withRetry(
-    () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
-    retry,
-  );
+  const output = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   return output.TargetHealthDescriptions ?? [];
 }
 
@@ -148,19 +134,14 @@ async function getMetrics(
   cloudwatch: CloudWatchClient,
   config: CheckTarget,
   window: MetricWindow,
-  retry: RetryOptions | undefined,
 ): Promise<MetricDataResult[]> {
-  const output = await withRetry(
-    () =>
-      cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: metricQueries(config.loadBalancerFullName, config.targetGroups, window),
-          StartTime: window.start,
-          EndTime: window.end,
-          ScanBy: 'TimestampDescending',
-        }),
-      ),
-    retry,
+  const output = await cloudwatch.send(
+    new GetMetricDataCommand({
+      MetricDataQueries: metricQueries(config.loadBalancerFullName, config.targetGroups, window),
+      StartTime: window.start,
+      EndTime: window.end,
+      ScanBy: 'TimestampDescending',
+    }),
   );
   return output.MetricDataResults ?? [];
 }
@@ -173,22 +154,17 @@ async function latestBatchRun(
   ddb: DynamoDBDocumentClient,
   config: CheckTarget,
   now: Date,
-  retry: RetryOptions | undefined,
 ): Promise<BatchRunRecord | undefined> {
   const since = new Date(now.getTime() - config.thresholds.batchLookbackHours * 3_600_000);
-  const output = await withRetry(
-    () =>
-      ddb.send(
-        new QueryCommand({
-          TableName: config.opsTableName,
-          // Sort keys are <startedAt ISO>#<execution name>, so they sort by start time.
-          KeyConditionExpression: 'pk = :pk AND sk >= :since',
-          ExpressionAttributeValues: { ':pk': BATCH_RUN_PK, ':since': since.toISOString() },
-          ScanIndexForward: false,
-          Limit: 1,
-        }),
-      ),
-    retry,
+  const output = await ddb.send(
+    new QueryCommand({
+      TableName: config.opsTableName,
+      // Sort keys are <startedAt ISO>#<execution name>, so they sort by start time.
+      KeyConditionExpression: 'pk = :pk AND sk >= :since',
+      ExpressionAttributeValues: { ':pk': BATCH_RUN_PK, ':since': since.toISOString() },
+      ScanIndexForward: false,
+      Limit: 1,
+    }),
   );
   const [item] = output.Items ?? [];
   return item === undefined ? undefined : parseBatchRunRecord(item);

@@ -17,7 +17,6 @@ import {
   subjectOf,
 } from '../automation';
 import { describeError } from '../errors';
-import { withRetry } from '../retry';
 import { engageKillSwitch } from './engage';
 import type { EngageResult, EngageTrigger, KillSwitchClients, KillSwitchConfig, RunOptions } from './types';
 
@@ -56,7 +55,7 @@ export async function engageUnlessHeld(
   };
   let gate: Gate;
   try {
-    gate = await checkBeforeActing(clients.ddb, automation, intent, { now, retry: options.retry });
+    gate = await checkBeforeActing(clients.ddb, automation, intent, { now });
   } catch (error) {
     await tell(clients, config, options, {
       subject: `[${config.environment}] P1 kill switch NOT engaged: automation state unreadable`,
@@ -67,7 +66,6 @@ export async function engageUnlessHeld(
   if (!gate.act) {
     const held = await reportHeld(clients, automation, intent, gate, {
       now,
-      retry: options.retry,
       details: { budget: trigger.budget, messageId: trigger.messageId },
     });
     return { outcome: 'held', held: gate.kind, notified: held.notified, reason: gate.summary };
@@ -91,7 +89,7 @@ export async function engageUnlessHeld(
         },
       ],
     },
-    { now, retry: options.retry },
+    { now },
   );
   if (recorded.problems.length > 0) {
     // The engagement's own report went out already: a human must know nobody will check it.
@@ -111,16 +109,12 @@ async function tell(
   notice: { readonly subject: string; readonly message: string },
 ): Promise<void> {
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: config.alertTopicArn,
-            Subject: subjectOf(notice.subject),
-            Message: notice.message,
-          }),
-        ),
-      options.retry,
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: config.alertTopicArn,
+        Subject: subjectOf(notice.subject),
+        Message: notice.message,
+      }),
     );
   } catch (error) {
     options.logger?.error('Cannot publish the kill switch notice', { error: describeError(error) });

@@ -83,7 +83,6 @@ export function disableBatch(
 export function getKillSwitchState(
   clients: Pick<KillSwitchClients, 'ddb'>,
   config: Pick<KillSwitchConfig, 'opsTableName'>,
-  options: RunOptions = {},
 ): Promise<KillSwitchState | undefined> {
-  return readKillSwitchState(clients.ddb, config.opsTableName, options.retry);
+  return readKillSwitchState(clients.ddb, config.opsTableName);
 }

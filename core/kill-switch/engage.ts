@@ -80,7 +80,7 @@ export async function engageKillSwitch(
   trigger: EngageTrigger,
   options: RunOptions = {},
 ): Promise<EngageResult> {
-  const { now, newId, logger, retry } = resolve(options);
+  const { now, newId, logger } = resolve(options);
   const at = now();
   const attemptId = newId();
   const state: KillSwitchState = {
@@ -103,54 +103,46 @@ export async function engageKillSwitch(
   // record turns out to be a duplicate. Retrying the put after a lost answer is safe: the
   // landed item is itself incomplete, so the condition admits it again.
   const [recorded, schedule, executions, tasks] = await Promise.allSettled([
-    retry('PutItem', () =>
-      clients.ddb.send(
-        new PutCommand({
-          TableName: config.opsTableName,
-          Item: killSwitchStateItem(state),
-          ...(trigger.deduplicate
-            ? { ...KILL_SWITCH_ENGAGE_CONDITION, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }
-            : {}),
-        }),
-      ),
+    clients.ddb.send(
+      new PutCommand({
+        TableName: config.opsTableName,
+        Item: killSwitchStateItem(state),
+        ...(trigger.deduplicate
+          ? { ...KILL_SWITCH_ENGAGE_CONDITION, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' }
+          : {}),
+      }),
     ),
-    retry('GetSchedule', () =>
-      clients.scheduler.send(
-        new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
-      ),
+    clients.scheduler.send(
+      new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
     ),
-    retry('ListExecutions', () =>
-      clients.sfn.send(
-        new ListExecutionsCommand({
-          stateMachineArn: config.batchStateMachineArn,
-          statusFilter: 'RUNNING',
-          maxResults: LIST_PAGE_SIZE,
-        }),
-      ),
+    clients.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: config.batchStateMachineArn,
+        statusFilter: 'RUNNING',
+        maxResults: LIST_PAGE_SIZE,
+      }),
     ),
-    retry('ListTasks', () =>
-      clients.ecs.send(
-        new ListTasksCommand({
-          cluster: config.ecsCluster,
-          family: config.batchTaskFamily,
-          desiredStatus: 'RUNNING',
-          maxResults: LIST_PAGE_SIZE,
-        }),
-      ),
+    clients.ecs.send(
+      new ListTasksCommand({
+        cluster: config.ecsCluster,
+        family: config.batchTaskFamily,
+        desiredStatus: 'RUNNING',
+        maxResults: LIST_PAGE_SIZE,
+      }),
     ),
   ]);
   const scheduleState = schedule.status === 'fulfilled' ? schedule.value.State : undefined;
 
   if (recorded.status === 'rejected') {
     if (trigger.deduplicate && isConditionFailure(recorded.reason)) {
-      const previous = await previousState(clients, config, recorded.reason, options);
-      return reportDuplicate(clients, config, previous, scheduleState, { logger, retry });
+      const previous = await previousState(clients, config, recorded.reason);
+      return reportDuplicate(clients, config, previous, scheduleState, { logger });
     }
     logger.error('Cannot record the kill switch state: NO action taken', {
       error: describeError(recorded.reason),
     });
-    await retry('Publish', () =>
-      clients.sns.send(
+    await clients.sns
+      .send(
         new PublishCommand({
           TopicArn: config.alertTopicArn,
           Subject: subject(`[${config.environment}] Budget kill switch FAILED: batch NOT disabled`),
@@ -166,10 +158,10 @@ export async function engageKillSwitch(
               `then stop the running executions of ${config.batchStateMachineArn}.`,
           ].join('\n'),
         }),
-      ),
-    ).catch((error: unknown) =>
-      logger.error('Cannot publish the alert either', { error: describeError(error) }),
-    );
+      )
+      .catch((error: unknown) =>
+        logger.error('Cannot publish the alert either', { error: describeError(error) }),
+      );
     throw new KillSwitchNotEngagedError(
       `Cannot record the kill switch state, no action taken: ${describeError(recorded.reason)}`,
       { cause: recorded.reason },
@@ -283,7 +275,7 @@ export async function engageKillSwitch(
       ),
   });
 
-  const { failed } = await runInParallel(actions, (action) => retry(action.call, action.run));
+  const { failed } = await runInParallel(actions, (action) => action.run());
   for (const { action, error } of failed) {
     failures.push({ call: action.call, target: action.target, error: describeError(error) });
   }
@@ -321,13 +313,12 @@ export async function engageKillSwitch(
   const auditSk = auditKey(auditAt, auditId).sk;
   if (failures.length > 0) logger.error('Kill switch actions failed', { failures });
   const [completed, audited, reported] = await Promise.allSettled([
-    failures.length === 0 ? markComplete(clients, config, attemptId, now(), retry) : Promise.resolve(false),
+    failures.length === 0 ? markComplete(clients, config, attemptId, now()) : Promise.resolve(false),
     recordAudit(clients.ddb, config.opsTableName, auditEntry, {
       now: auditAt,
       id: auditId,
-      retry: options.retry,
     }),
-    reportFailures(clients.sns, config, retry, failures, {
+    reportFailures(clients.sns, config, failures, {
       subject: `Budget kill switch INCOMPLETE: ${failures.length} action(s) failed`,
       message: failureReport(config, trigger, failures, scheduleRef),
     }),
@@ -390,25 +381,22 @@ async function markComplete(
   config: KillSwitchConfig,
   attemptId: string,
   at: Date,
-  retry: ReturnType<typeof resolve>['retry'],
 ): Promise<boolean> {
   try {
-    await retry('UpdateItem', () =>
-      clients.ddb.send(
-        new UpdateCommand({
-          TableName: config.opsTableName,
-          Key: killSwitchKey(),
-          UpdateExpression: 'SET #complete = :true, #completedAt = :at',
-          ConditionExpression: '#attemptId = :attemptId AND #engaged = :true',
-          ExpressionAttributeNames: {
-            '#complete': 'complete',
-            '#completedAt': 'completedAt',
-            '#attemptId': 'attemptId',
-            '#engaged': 'engaged',
-          },
-          ExpressionAttributeValues: { ':true': true, ':at': at.toISOString(), ':attemptId': attemptId },
-        }),
-      ),
+    await clients.ddb.send(
+      new UpdateCommand({
+        TableName: config.opsTableName,
+        Key: killSwitchKey(),
+        UpdateExpression: 'SET #complete = :true, #completedAt = :at',
+        ConditionExpression: '#attemptId = :attemptId AND #engaged = :true',
+        ExpressionAttributeNames: {
+          '#complete': 'complete',
+          '#completedAt': 'completedAt',
+          '#attemptId': 'attemptId',
+          '#engaged': 'engaged',
+        },
+        ExpressionAttributeValues: { ':true': true, ':at': at.toISOString(), ':attemptId': attemptId },
+      }),
     );
     return true;
   } catch (error) {
@@ -425,12 +413,11 @@ async function previousState(
   clients: KillSwitchClients,
   config: KillSwitchConfig,
   error: unknown,
-  options: RunOptions,
 ): Promise<{ state: KillSwitchState | undefined }> {
   try {
     const returned = (error as { Item?: Record<string, unknown> }).Item;
     if (returned !== undefined) return { state: parseKillSwitchState(fromAttributeValues(returned)) };
-    return { state: await readKillSwitchState(clients.ddb, config.opsTableName, options.retry) };
+    return { state: await readKillSwitchState(clients.ddb, config.opsTableName) };
   } catch {
     // Already engaged either way; its details are only for the log and the result.
     return { state: undefined };
@@ -442,7 +429,7 @@ async function reportDuplicate(
   config: KillSwitchConfig,
   previous: { state: KillSwitchState | undefined },
   scheduleState: string | undefined,
-  { logger, retry }: Pick<ReturnType<typeof resolve>, 'logger' | 'retry'>,
+  { logger }: Pick<ReturnType<typeof resolve>, 'logger'>,
 ): Promise<DuplicateResult> {
   const since = previous.state?.engagedAt ?? 'an unknown time';
   const by = previous.state?.engagedBy ?? 'unknown';
@@ -457,8 +444,8 @@ async function reportDuplicate(
     // Changing nothing is the rule for a duplicate, but silence would hide a batch that runs
     // while the switch claims to hold it.
     logger.error('Kill switch engaged but the batch schedule is ENABLED', { since, by });
-    await retry('Publish', () =>
-      clients.sns.send(
+    await clients.sns
+      .send(
         new PublishCommand({
           TopicArn: config.alertTopicArn,
           Subject: subject(`[${config.environment}] Budget kill switch engaged but batch schedule ENABLED`),
@@ -472,10 +459,10 @@ async function reportDuplicate(
               'if running over budget is intended).',
           ].join('\n'),
         }),
-      ),
-    ).catch((error: unknown) =>
-      logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
-    );
+      )
+      .catch((error: unknown) =>
+        logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
+      );
   }
   return { outcome: 'duplicate', state: previous.state, scheduleState, inconsistent };
 }

@@ -10,7 +10,6 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AutomationError, describeError } from '../errors';
 import type { KillSwitchState } from '../ops-table/items';
-import { loggedRetry, withRetry } from '../retry';
 import type { ActionFailure, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
 
 export { describeError };
@@ -43,8 +42,6 @@ export function resolve(options: RunOptions) {
     now: options.now ?? (() => new Date()),
     newId: options.newId ?? randomUUID,
     logger,
-    retry: <T>(call: string, fn: () => Promise<T>): Promise<T> =>
-      withRetry(fn, loggedRetry(options.retry, logger, call)),
   };
 }
 
@@ -56,19 +53,16 @@ export function resolve(options: RunOptions) {
 export function reportFailures(
   sns: SNSClient,
   config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
-  retry: <T>(call: string, fn: () => Promise<T>) => Promise<T>,
   failures: readonly ActionFailure[],
   report: { readonly subject: string; readonly message: string },
 ): Promise<unknown> {
   if (failures.length === 0) return Promise.resolve(undefined);
-  return retry('Publish', () =>
-    sns.send(
-      new PublishCommand({
-        TopicArn: config.alertTopicArn,
-        Subject: subject(`[${config.environment}] ${report.subject}`),
-        Message: report.message,
-      }),
-    ),
+  return sns.send(
+    new PublishCommand({
+      TopicArn: config.alertTopicArn,
+      Subject: subject(`[${config.environment}] ${report.subject}`),
+      Message: report.message,
+    }),
   );
 }
 

@@ -72,7 +72,7 @@ export async function reenableBatch(
   request: { readonly actor: string; readonly reason: string; readonly force: boolean },
   options: RunOptions = {},
 ): Promise<ReenableResult> {
-  const { now, logger, retry } = resolve(options);
+  const { now, logger } = resolve(options);
   if (spendCheck === undefined && !request.force) {
     throw new BudgetSpendUnknownError(
       'The deployed stack does not say how to read the spend (its OpsManifest has no spend settings): ' +
@@ -80,12 +80,10 @@ export async function reenableBatch(
     );
   }
   const [state, reading, schedule] = await Promise.all([
-    readKillSwitchState(clients.ddb, config.opsTableName, options.retry),
-    spendCheck ? readSpend(clients, spendCheck, { at: now(), retry: options.retry }) : undefined,
-    retry('GetSchedule', () =>
-      clients.scheduler.send(
-        new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
-      ),
+    readKillSwitchState(clients.ddb, config.opsTableName),
+    spendCheck ? readSpend(clients, spendCheck, { at: now() }) : undefined,
+    clients.scheduler.send(
+      new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
     ),
   ]);
 
@@ -126,17 +124,15 @@ export async function reenableBatch(
   };
   if (released && state) {
     try {
-      await retry('PutItem', () =>
-        clients.ddb.send(
-          new PutCommand({
-            TableName: config.opsTableName,
-            Item: killSwitchStateItem(released),
-            // Released only as read: an engagement in between must win.
-            ConditionExpression: '#engagedAt = :engagedAt AND #engaged = :engaged',
-            ExpressionAttributeNames: { '#engagedAt': 'engagedAt', '#engaged': 'engaged' },
-            ExpressionAttributeValues: { ':engagedAt': state.engagedAt, ':engaged': state.engaged },
-          }),
-        ),
+      await clients.ddb.send(
+        new PutCommand({
+          TableName: config.opsTableName,
+          Item: killSwitchStateItem(released),
+          // Released only as read: an engagement in between must win.
+          ConditionExpression: '#engagedAt = :engagedAt AND #engaged = :engaged',
+          ExpressionAttributeNames: { '#engagedAt': 'engagedAt', '#engaged': 'engaged' },
+          ExpressionAttributeValues: { ':engagedAt': state.engagedAt, ':engaged': state.engaged },
+        }),
       );
     } catch (error) {
       if (isConditionFailure(error)) {
@@ -191,7 +187,7 @@ export async function reenableBatch(
         ),
     },
   ];
-  const { failed } = await runInParallel(actions, (action) => retry(action.call, action.run));
+  const { failed } = await runInParallel(actions, (action) => action.run());
   const failures: ActionFailure[] = failed.map(({ action, error }) => ({
     call: action.call,
     target: action.target,
@@ -226,9 +222,8 @@ export async function reenableBatch(
     recordAudit(clients.ddb, config.opsTableName, auditEntry, {
       now: at,
       id: audit.id,
-      retry: options.retry,
     }),
-    reportFailures(clients.sns, config, retry, failures, {
+    reportFailures(clients.sns, config, failures, {
       subject: 'Batch re-enable INCOMPLETE',
       message: [
         `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,

@@ -12,7 +12,6 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AutomationError } from '../errors';
 import type { AuditSource, KillSwitchState } from '../ops-table/items';
-import type { RetryOptions } from '../retry';
 
 /** The clients the kill switch and the manual disable use. */
 export interface KillSwitchClients {
@@ -49,8 +48,6 @@ export interface RunOptions {
   readonly now?: () => Date;
   /** Ids of attempts (DynamoDB client request tokens). @default randomUUID */
   readonly newId?: () => string;
-  /** Retry policy of every AWS call (tests inject a no-op sleep). */
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'batch-control' */
   readonly logger?: Logger;
 }

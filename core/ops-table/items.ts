@@ -22,7 +22,6 @@ import {
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { AutomationError } from '../errors';
-import { type RetryOptions, withRetry } from '../retry';
 import { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS } from './keys';
 
 export { AUDIT_PK, BATCH_RUN_PK, KILL_SWITCH_PK, KILL_SWITCH_SK, OPS_TABLE_KEYS };
@@ -88,12 +87,8 @@ export async function getOpsItem(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   key: OpsKey,
-  retry?: RetryOptions,
 ): Promise<Record<string, unknown> | undefined> {
-  const result = await withRetry(
-    () => ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true })),
-    retry,
-  );
+  const result = await ddb.send(new GetCommand({ TableName: tableName, Key: key, ConsistentRead: true }));
   return result.Item;
 }
 
@@ -151,9 +146,8 @@ export function parseKillSwitchState(item: Record<string, unknown> | undefined):
 export async function readKillSwitchState(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  retry?: RetryOptions,
 ): Promise<KillSwitchState | undefined> {
-  return parseKillSwitchState(await getOpsItem(ddb, tableName, killSwitchKey(), retry));
+  return parseKillSwitchState(await getOpsItem(ddb, tableName, killSwitchKey()));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -225,19 +219,15 @@ export async function recordAudit(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   entry: AuditEntry,
-  options: AuditItemOptions & { readonly now?: Date; readonly retry?: RetryOptions } = {},
+  options: AuditItemOptions & { readonly now?: Date } = {},
 ): Promise<AuditRecord> {
   const item = auditItem(entry, options.now ?? new Date(), options);
-  await withRetry(
-    () =>
-      ddb.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: item,
-          ConditionExpression: 'attribute_not_exists(pk)',
-        }),
-      ),
-    options.retry,
+  await ddb.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: item,
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
   );
   return item;
 }
@@ -263,7 +253,6 @@ export interface ListOptions {
   readonly limit: number;
   /** Only items at or after this time. */
   readonly since?: Date;
-  readonly retry?: RetryOptions;
 }
 
 /** The newest audit entries first; throws OpsTableItemError on an item of another shape. */
@@ -328,22 +317,18 @@ async function queryNewestFirst(
   const items: Array<Record<string, unknown>> = [];
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        ddb.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
-            ExpressionAttributeValues: {
-              ':pk': pk,
-              ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
-            },
-            ScanIndexForward: false,
-            Limit: options.limit - items.length,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      options.retry,
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
+        ExpressionAttributeValues: {
+          ':pk': pk,
+          ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
+        },
+        ScanIndexForward: false,
+        Limit: options.limit - items.length,
+        ExclusiveStartKey: startKey,
+      }),
     );
     items.push(...(page.Items ?? []));
     startKey = page.LastEvaluatedKey;

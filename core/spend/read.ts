@@ -19,7 +19,6 @@ import {
 } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../errors';
 import { amountOf, usd } from '../kill-switch/messages';
-import { type RetryOptions, withRetry } from '../retry';
 import { BUDGET_LLM_COMPONENTS, reached, SPEND_BUDGETS, type SpendBudgetId } from './budgets';
 import {
   LLM_COMPONENTS,
@@ -136,15 +135,15 @@ const MAX_PAGES = 5;
 export async function readSpend(
   sources: SpendSources,
   settings: SpendSettings,
-  options: { readonly at: Date; readonly month?: SpendMonth; readonly retry?: RetryOptions },
+  options: { readonly at: Date; readonly month?: SpendMonth },
 ): Promise<SpendReading> {
   const month = options.month ?? spendMonthOf(options.at);
   // The reading ends at the month's end when it is over (a late look at the previous month).
   const at = new Date(Math.min(options.at.getTime(), month.end.getTime()));
   const llmDays: LlmSpendDay[] = [];
   const [llm, aws] = await Promise.all([
-    readLlmSpend(sources.cloudwatch, settings, month, at, options.retry, llmDays),
-    readAwsSpend(sources.budgets, settings, month, at, options.retry),
+    readLlmSpend(sources.cloudwatch, settings, month, at, llmDays),
+    readAwsSpend(sources.budgets, settings, month, at),
   ]);
   return { ...assemble(settings, month, at, llm, aws), llmDays };
 }
@@ -227,14 +226,13 @@ async function readLlmSpend(
   settings: SpendSettings,
   month: SpendMonth,
   at: Date,
-  retry: RetryOptions | undefined,
   days: LlmSpendDay[],
 ): Promise<Record<LlmComponent, SpendFigure>> {
   const source = `CloudWatch ${LLM_COST_METRIC.name}`;
   const queries = llmSpendQueries(settings.environment);
   let results: Map<string, MetricDataResult>;
   try {
-    results = await getAllPages(cloudwatch, queries, { start: month.start, end: queryEnd(month, at) }, retry);
+    results = await getAllPages(cloudwatch, queries, { start: month.start, end: queryEnd(month, at) });
   } catch (error) {
     const reason = `GetMetricData failed: ${describeError(error)}`;
     return Object.fromEntries(
@@ -267,24 +265,19 @@ async function getAllPages(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
-  retry: RetryOptions | undefined,
 ): Promise<Map<string, MetricDataResult>> {
   const merged = new Map<string, MetricDataResult>();
   let nextToken: string | undefined;
   for (let page = 1; ; page += 1) {
     const token = nextToken;
-    const answer: GetMetricDataCommandOutput = await withRetry(
-      () =>
-        cloudwatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: window.start,
-            EndTime: window.end,
-            ScanBy: 'TimestampAscending',
-            NextToken: token,
-          }),
-        ),
-      retry,
+    const answer: GetMetricDataCommandOutput = await cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: window.start,
+        EndTime: window.end,
+        ScanBy: 'TimestampAscending',
+        NextToken: token,
+      }),
     );
     for (const result of answer.MetricDataResults ?? []) {
       if (result.Id === undefined) continue;
@@ -418,7 +411,6 @@ async function readAwsSpend(
   settings: SpendSettings,
   month: SpendMonth,
   at: Date,
-  retry: RetryOptions | undefined,
 ): Promise<Record<SpendBudgetId, SpendFigure>> {
   const settling = at.getTime() - month.start.getTime() < settings.awsSettleHours * 3_600_000;
   // A month read again after its end (its late LLM data): Budgets shows the new month by then,
@@ -446,9 +438,8 @@ async function readAwsSpend(
         ];
       }
       try {
-        const answer = await withRetry(
-          () => budgets.send(new DescribeBudgetCommand({ AccountId: settings.accountId, BudgetName: name })),
-          retry,
+        const answer = await budgets.send(
+          new DescribeBudgetCommand({ AccountId: settings.accountId, BudgetName: name }),
         );
         return [id, awsFigure(label, source, answer.Budget?.CalculatedSpend)];
       } catch (error) {

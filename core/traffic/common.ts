@@ -9,7 +9,6 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { AutomationError, describeError, InvalidInputError } from '../errors';
-import type { RetryOptions } from '../retry';
 
 export { describeError };
 
@@ -53,8 +52,6 @@ export interface TrafficClients {
 
 /** Injectable retries and logging. */
 export interface TrafficOptions {
-  /** Retry policy of every AWS call (tests inject a no-op sleep). */
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'traffic' */
   readonly logger?: Logger;
 }

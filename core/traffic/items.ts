@@ -8,7 +8,6 @@ import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand }
 import * as z from 'zod';
 import { fromAttributeValues, getOpsItem, parseOpsItem } from '../ops-table/items';
 import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from '../ops-table/keys';
-import { type RetryOptions, withRetry } from '../retry';
 import { COLOURS, type Colour, ShiftInProgressError, withoutUndefined } from './common';
 
 // ---------------------------------------------------------------------------------------------
@@ -92,18 +91,16 @@ export function parseRollbackRecord(item: Record<string, unknown> | undefined): 
 export async function readLastShift(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  retry?: RetryOptions,
 ): Promise<LastShift | undefined> {
-  return parseLastShift(await getOpsItem(ddb, tableName, lastShiftKey(), retry));
+  return parseLastShift(await getOpsItem(ddb, tableName, lastShiftKey()));
 }
 
 /** The last rollback, or undefined. */
 export async function readRollbackRecord(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  retry?: RetryOptions,
 ): Promise<RollbackRecord | undefined> {
-  return parseRollbackRecord(await getOpsItem(ddb, tableName, rollbackKey(), retry));
+  return parseRollbackRecord(await getOpsItem(ddb, tableName, rollbackKey()));
 }
 
 /** The shift lock, or undefined when free; an expired lock (TTL not yet applied) counts as free. */
@@ -111,9 +108,8 @@ export async function readShiftLock(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   now: Date,
-  retry?: RetryOptions,
 ): Promise<ShiftLock | undefined> {
-  const lock = parseShiftLock(await getOpsItem(ddb, tableName, shiftLockKey(), retry));
+  const lock = parseShiftLock(await getOpsItem(ddb, tableName, shiftLockKey()));
   return lock && lock.expiresAt * 1000 > now.getTime() ? lock : undefined;
 }
 
@@ -126,7 +122,6 @@ export async function acquireShiftLock(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   lock: { readonly executionArn: string; readonly to: Colour; readonly now: Date },
-  retry?: RetryOptions,
 ): Promise<ShiftLock> {
   const item: ShiftLock = {
     executionArn: lock.executionArn,
@@ -135,30 +130,25 @@ export async function acquireShiftLock(
     expiresAt: Math.floor(lock.now.getTime() / 1000) + SHIFT_LOCK_TTL_SECONDS,
   };
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { ...shiftLockKey(), ...item },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR #expiresAt < :now OR #executionArn = :executionArn',
-            ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#executionArn': 'executionArn' },
-            ExpressionAttributeValues: {
-              ':now': Math.floor(lock.now.getTime() / 1000),
-              ':executionArn': lock.executionArn,
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: { ...shiftLockKey(), ...item },
+        ConditionExpression: 'attribute_not_exists(pk) OR #expiresAt < :now OR #executionArn = :executionArn',
+        ExpressionAttributeNames: { '#expiresAt': 'expiresAt', '#executionArn': 'executionArn' },
+        ExpressionAttributeValues: {
+          ':now': Math.floor(lock.now.getTime() / 1000),
+          ':executionArn': lock.executionArn,
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
     );
   } catch (error) {
     if (isConditionFailure(error)) {
       // The holder comes with the failure (ALL_OLD); an engine that leaves it out is asked.
       const old =
         fromAttributeValues((error as { Item?: Record<string, unknown> }).Item) ??
-        (await getOpsItem(ddb, tableName, shiftLockKey(), retry).catch(() => undefined));
+        (await getOpsItem(ddb, tableName, shiftLockKey()).catch(() => undefined));
       throw new ShiftInProgressError(
         typeof old?.executionArn === 'string' ? old.executionArn : undefined,
         typeof old?.acquiredAt === 'string' ? old.acquiredAt : undefined,
@@ -174,21 +164,16 @@ export async function releaseShiftLock(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   executionArn: string,
-  retry?: RetryOptions,
 ): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new DeleteCommand({
-            TableName: tableName,
-            Key: shiftLockKey(),
-            ConditionExpression: '#executionArn = :executionArn',
-            ExpressionAttributeNames: { '#executionArn': 'executionArn' },
-            ExpressionAttributeValues: { ':executionArn': executionArn },
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: shiftLockKey(),
+        ConditionExpression: '#executionArn = :executionArn',
+        ExpressionAttributeNames: { '#executionArn': 'executionArn' },
+        ExpressionAttributeValues: { ':executionArn': executionArn },
+      }),
     );
     return true;
   } catch (error) {

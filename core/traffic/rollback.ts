@@ -7,7 +7,6 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { AUDIT_PK, type AuditOutcome, type AuditSource, auditItem, getOpsItem } from '../ops-table/items';
 import { runInParallel, settle } from '../parallel';
-import { withRetry } from '../retry';
 import {
   describeError,
   fallbackLogger,
@@ -111,17 +110,16 @@ export async function rollbackToLastKnownGood(
   options: TrafficOptions = {},
 ): Promise<RollbackResult> {
   const logger = options.logger ?? fallbackLogger();
-  const { retry } = options;
   const { now } = request;
 
   // Round 1.
   const [lastShiftItem, rollbackItem, live, stored] = await Promise.all([
-    getOpsItem(clients.ddb, config.opsTable, lastShiftKey(), retry),
-    getOpsItem(clients.ddb, config.opsTable, rollbackKey(), retry),
-    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry),
+    getOpsItem(clients.ddb, config.opsTable, lastShiftKey()),
+    getOpsItem(clients.ddb, config.opsTable, rollbackKey()),
+    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups),
     // The stored weights only tell whether the parameter needs repairing: unreadable, it is
     // rewritten anyway.
-    readStoredWeights(clients.ssm, config.weightsParameter, retry).catch((error: unknown) => {
+    readStoredWeights(clients.ssm, config.weightsParameter).catch((error: unknown) => {
       logger.warn('Cannot read the stored weights', { error: describeError(error) });
       return undefined;
     }),
@@ -226,35 +224,27 @@ export async function rollbackToLastKnownGood(
     {
       what: 'mark LAST_SHIFT rolled-back',
       run: () =>
-        withRetry(
-          () =>
-            clients.ddb.send(
-              markRolledBack(config.opsTable, lastShift.executionArn, {
-                at: now,
-                by: request.actor,
-                reason: request.reason,
-              }),
-            ),
-          retry,
+        clients.ddb.send(
+          markRolledBack(config.opsTable, lastShift.executionArn, {
+            at: now,
+            by: request.actor,
+            reason: request.reason,
+          }),
         ),
     },
     {
       what: 'record ROLLBACK',
-      run: () => withRetry(() => clients.ddb.send(rollbackRecordPut(config.opsTable, record)), retry),
+      run: () => clients.ddb.send(rollbackRecordPut(config.opsTable, record)),
     },
     {
       what: 'record the audit entry',
       run: () =>
-        withRetry(
-          () =>
-            clients.ddb.send(
-              new PutCommand({
-                TableName: config.opsTable,
-                Item: audit,
-                ConditionExpression: 'attribute_not_exists(pk)',
-              }),
-            ),
-          retry,
+        clients.ddb.send(
+          new PutCommand({
+            TableName: config.opsTable,
+            Item: audit,
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
         ),
     },
   ];
@@ -264,30 +254,28 @@ export async function rollbackToLastKnownGood(
       secondary.push({
         what: `stop the shift execution ${lastShift.executionArn}`,
         run: () =>
-          withRetry(
-            () =>
-              sfn.send(
-                new StopExecutionCommand({
-                  executionArn: lastShift.executionArn,
-                  error: 'TrafficRolledBack',
-                  cause: `Rolled back by ${request.actor}: ${request.reason}`.slice(0, 32_768),
-                }),
-              ),
-            retry,
-          ).catch((error: unknown) => {
-            // Already gone: nothing to stop.
-            if ((error as { name?: unknown }).name === 'ExecutionDoesNotExist') return undefined;
-            throw error;
-          }),
+          sfn
+            .send(
+              new StopExecutionCommand({
+                executionArn: lastShift.executionArn,
+                error: 'TrafficRolledBack',
+                cause: `Rolled back by ${request.actor}: ${request.reason}`.slice(0, 32_768),
+              }),
+            )
+            .catch((error: unknown) => {
+              // Already gone: nothing to stop.
+              if ((error as { name?: unknown }).name === 'ExecutionDoesNotExist') return undefined;
+              throw error;
+            }),
       });
     }
     secondary.push({
       what: 'release the shift lock',
-      run: () => releaseShiftLock(clients.ddb, config.opsTable, lastShift.executionArn, retry),
+      run: () => releaseShiftLock(clients.ddb, config.opsTable, lastShift.executionArn),
     });
   }
   const [written, { failed }] = await Promise.all([
-    settle(writeWeights(clients, config, target, { retry })),
+    settle(writeWeights(clients, config, target)),
     runInParallel(secondary, (action) => action.run()),
   ]);
   const problems = failed.map(({ action, error }) =>
@@ -305,23 +293,21 @@ export async function rollbackToLastKnownGood(
     const undo: Promise<unknown>[] = [
       // Back to the item read in round 1, if the mark is still ours (not a newer shift's record
       // or another rollback's mark).
-      withRetry(
-        () =>
-          clients.ddb.send(
-            new PutCommand({
-              TableName: config.opsTable,
-              Item: lastShiftItem as Record<string, unknown>,
-              ConditionExpression: '#executionArn = :executionArn AND #rolledBackAt = :at',
-              ExpressionAttributeNames: { '#executionArn': 'executionArn', '#rolledBackAt': 'rolledBackAt' },
-              ExpressionAttributeValues: { ':executionArn': lastShift.executionArn, ':at': record.at },
-            }),
-          ),
-        retry,
-      ).catch((error: unknown) => {
-        // Not marked by this attempt (its mark failed, or another writer came since): nothing to undo.
-        if (!isConditionFailure(error)) throw error;
-      }),
-      withRetry((): Promise<unknown> => {
+      clients.ddb
+        .send(
+          new PutCommand({
+            TableName: config.opsTable,
+            Item: lastShiftItem as Record<string, unknown>,
+            ConditionExpression: '#executionArn = :executionArn AND #rolledBackAt = :at',
+            ExpressionAttributeNames: { '#executionArn': 'executionArn', '#rolledBackAt': 'rolledBackAt' },
+            ExpressionAttributeValues: { ':executionArn': lastShift.executionArn, ':at': record.at },
+          }),
+        )
+        .catch((error: unknown) => {
+          // Not marked by this attempt (its mark failed, or another writer came since): nothing to undo.
+          if (!isConditionFailure(error)) throw error;
+        }),
+      ((): Promise<unknown> => {
         const ours = {
           TableName: config.opsTable,
           ConditionExpression: '#at = :at',
@@ -333,19 +319,15 @@ export async function rollbackToLastKnownGood(
           : clients.ddb.send(
               new PutCommand({ ...ours, Item: { ...rollbackKey(), ...withoutUndefined(lastRollback) } }),
             );
-      }, retry),
-      withRetry(
-        () =>
-          clients.ddb.send(
-            new UpdateCommand({
-              TableName: config.opsTable,
-              Key: { pk: AUDIT_PK, sk: audit.sk },
-              UpdateExpression: 'SET #outcome = :outcome, #details.#error = :error',
-              ExpressionAttributeNames: { '#outcome': 'outcome', '#details': 'details', '#error': 'error' },
-              ExpressionAttributeValues: { ':outcome': outcome, ':error': describeError(writeError) },
-            }),
-          ),
-        retry,
+      })(),
+      clients.ddb.send(
+        new UpdateCommand({
+          TableName: config.opsTable,
+          Key: { pk: AUDIT_PK, sk: audit.sk },
+          UpdateExpression: 'SET #outcome = :outcome, #details.#error = :error',
+          ExpressionAttributeNames: { '#outcome': 'outcome', '#details': 'details', '#error': 'error' },
+          ExpressionAttributeValues: { ':outcome': outcome, ':error': describeError(writeError) },
+        }),
       ),
     ];
     const { failed: notUndone } = await runInParallel(undo, (started) => started);

@@ -10,7 +10,6 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { GetParameterCommand, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { InvalidInputError } from '../errors';
-import { type RetryOptions, withRetry } from '../retry';
 import {
   COLOURS,
   type Colour,
@@ -20,7 +19,6 @@ import {
   StoredWeightsInvalidError,
   type TrafficClients,
   type TrafficConfig,
-  type TrafficOptions,
   type Weights,
   WeightsNotWrittenError,
   WeightsPartiallyWrittenError,
@@ -101,12 +99,8 @@ export async function readLiveWeights(
   elbv2: ElasticLoadBalancingV2Client,
   listenerArn: string,
   targetGroups: TrafficConfig['targetGroups'],
-  retry?: RetryOptions,
 ): Promise<Weights> {
-  const result = await withRetry(
-    () => elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] })),
-    retry,
-  );
+  const result = await elbv2.send(new DescribeListenersCommand({ ListenerArns: [listenerArn] }));
   const listener = result.Listeners?.find((l) => l.ListenerArn === listenerArn) ?? result.Listeners?.[0];
   if (listener === undefined) {
     throw new ListenerNotWeightedError(`Listener ${listenerArn} not found`);
@@ -134,14 +128,10 @@ export async function readLiveWeights(
 }
 
 /** The weights stored in the SSM parameter (the source of truth). */
-export async function readStoredWeights(
-  ssm: SSMClient,
-  parameterName: string,
-  retry?: RetryOptions,
-): Promise<Weights> {
+export async function readStoredWeights(ssm: SSMClient, parameterName: string): Promise<Weights> {
   let value: string | undefined;
   try {
-    const result = await withRetry(() => ssm.send(new GetParameterCommand({ Name: parameterName })), retry);
+    const result = await ssm.send(new GetParameterCommand({ Name: parameterName }));
     value = result.Parameter?.Value;
   } catch (error) {
     if ((error as { name?: unknown }).name === 'ParameterNotFound') {
@@ -169,41 +159,32 @@ export async function writeWeights(
   clients: Pick<TrafficClients, 'elbv2' | 'ssm'>,
   config: Pick<TrafficConfig, 'listenerArn' | 'targetGroups' | 'weightsParameter'>,
   weights: Weights,
-  options: Pick<TrafficOptions, 'retry'> = {},
 ): Promise<Weights> {
   const valid = validateWeights(weights);
   const [listener, parameter] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.elbv2.send(
-          new ModifyListenerCommand({
-            ListenerArn: config.listenerArn,
-            DefaultActions: [
-              {
-                Type: 'forward',
-                ForwardConfig: {
-                  TargetGroups: [
-                    { TargetGroupArn: config.targetGroups.blue, Weight: valid.blue },
-                    { TargetGroupArn: config.targetGroups.green, Weight: valid.green },
-                  ],
-                },
-              },
-            ],
-          }),
-        ),
-      options.retry,
+    clients.elbv2.send(
+      new ModifyListenerCommand({
+        ListenerArn: config.listenerArn,
+        DefaultActions: [
+          {
+            Type: 'forward',
+            ForwardConfig: {
+              TargetGroups: [
+                { TargetGroupArn: config.targetGroups.blue, Weight: valid.blue },
+                { TargetGroupArn: config.targetGroups.green, Weight: valid.green },
+              ],
+            },
+          },
+        ],
+      }),
     ),
-    withRetry(
-      () =>
-        clients.ssm.send(
-          new PutParameterCommand({
-            Name: config.weightsParameter,
-            Value: `${valid.blue},${valid.green}`,
-            Type: 'StringList',
-            Overwrite: true,
-          }),
-        ),
-      options.retry,
+    clients.ssm.send(
+      new PutParameterCommand({
+        Name: config.weightsParameter,
+        Value: `${valid.blue},${valid.green}`,
+        Type: 'StringList',
+        Overwrite: true,
+      }),
     ),
   ]);
   if (listener.status === 'fulfilled' && parameter.status === 'fulfilled') return valid;

@@ -8,7 +8,6 @@ import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Check } from '../../core/automation/checks';
 import { describeError } from '../../core/errors';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { formatWeights, readLiveWeights, readStoredWeights, weightsEqual } from '../../core/traffic';
 
 /** The clients the checks read with. */
@@ -28,21 +27,17 @@ export interface Observation {
 }
 
 /** Evaluates one check; a read that fails is an effect not confirmed (never throws). */
-export async function observe(
-  clients: CheckClients,
-  check: Check,
-  retry?: RetryOptions,
-): Promise<Observation> {
+export async function observe(clients: CheckClients, check: Check): Promise<Observation> {
   try {
     switch (check.kind) {
       case 'alarm-ok':
-        return await alarmOk(clients, check, retry);
+        return await alarmOk(clients, check);
       case 'service':
-        return await service(clients, check, retry);
+        return await service(clients, check);
       case 'weights':
-        return await weights(clients, check, retry);
+        return await weights(clients, check);
       case 'kill-switch':
-        return await killSwitch(clients, check, retry);
+        return await killSwitch(clients, check);
     }
   } catch (error) {
     return { ok: false, saw: `could not read ${describeCheck(check)}: ${describeError(error)}` };
@@ -65,17 +60,12 @@ function describeCheck(check: Check): string {
 async function alarmOk(
   clients: CheckClients,
   check: Extract<Check, { kind: 'alarm-ok' }>,
-  retry?: RetryOptions,
 ): Promise<Observation> {
-  const out = await withRetry(
-    () =>
-      clients.cloudwatch.send(
-        new DescribeAlarmsCommand({
-          AlarmNames: [check.alarmName],
-          AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
-        }),
-      ),
-    retry,
+  const out = await clients.cloudwatch.send(
+    new DescribeAlarmsCommand({
+      AlarmNames: [check.alarmName],
+      AlarmTypes: ['CompositeAlarm', 'MetricAlarm'],
+    }),
   );
   const alarm = [...(out.MetricAlarms ?? []), ...(out.CompositeAlarms ?? [])].find(
     (a) => a.AlarmName === check.alarmName,
@@ -92,12 +82,9 @@ async function alarmOk(
 async function service(
   clients: CheckClients,
   check: Extract<Check, { kind: 'service' }>,
-  retry?: RetryOptions,
 ): Promise<Observation> {
-  const out = await withRetry(
-    () =>
-      clients.ecs.send(new DescribeServicesCommand({ cluster: check.cluster, services: [check.service] })),
-    retry,
+  const out = await clients.ecs.send(
+    new DescribeServicesCommand({ cluster: check.cluster, services: [check.service] }),
   );
   const found = out.services?.find(
     (s) => s.serviceName === check.service || s.serviceArn?.endsWith(`/${check.service}`),
@@ -132,11 +119,10 @@ async function service(
 async function weights(
   clients: CheckClients,
   check: Extract<Check, { kind: 'weights' }>,
-  retry?: RetryOptions,
 ): Promise<Observation> {
   const [live, stored] = await Promise.all([
-    readLiveWeights(clients.elbv2, check.listenerArn, check.targetGroups, retry),
-    readStoredWeights(clients.ssm, check.weightsParameter, retry),
+    readLiveWeights(clients.elbv2, check.listenerArn, check.targetGroups),
+    readStoredWeights(clients.ssm, check.weightsParameter),
   ]);
   const expected = formatWeights(check.expected);
   const ok = weightsEqual(live, check.expected) && weightsEqual(stored, check.expected);
@@ -151,26 +137,17 @@ async function weights(
 async function killSwitch(
   clients: CheckClients,
   check: Extract<Check, { kind: 'kill-switch' }>,
-  retry?: RetryOptions,
 ): Promise<Observation> {
   const [schedule, executions] = await Promise.all([
-    withRetry(
-      () =>
-        clients.scheduler.send(
-          new GetScheduleCommand({ Name: check.scheduleName, GroupName: check.scheduleGroup }),
-        ),
-      retry,
+    clients.scheduler.send(
+      new GetScheduleCommand({ Name: check.scheduleName, GroupName: check.scheduleGroup }),
     ),
-    withRetry(
-      () =>
-        clients.sfn.send(
-          new ListExecutionsCommand({
-            stateMachineArn: check.stateMachineArn,
-            statusFilter: 'RUNNING',
-            maxResults: 10,
-          }),
-        ),
-      retry,
+    clients.sfn.send(
+      new ListExecutionsCommand({
+        stateMachineArn: check.stateMachineArn,
+        statusFilter: 'RUNNING',
+        maxResults: 10,
+      }),
     ),
   ]);
   const running = (executions.executions ?? []).map((e) => e.name ?? e.executionArn ?? 'unnamed');

@@ -9,10 +9,10 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { verificationRequestSchema } from '../../core/automation/checks';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { automationVerifyContract } from '../../core/contracts/automation';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { type VerifyClients, type VerifyResult, verifyAction } from './logic';
 
@@ -22,7 +22,6 @@ export interface HandlerDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -49,7 +48,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ve
     const settings = automationVerifyContract.parse(deps.env).automation;
     const result = await verifyAction(deps.clients, settings, parsed.data, {
       now: deps.now,
-      retry: deps.retry,
       logger,
     });
     const single = metrics.singleMetric();
@@ -69,20 +67,18 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ve
   }
 }
 
-// Module scope: reused across warm invocations; every call retries through withRetry.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: VerifyClients = {
-  cloudwatch: new CloudWatchClient(clientConfig),
-  ecs: new ECSClient(clientConfig),
-  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
-  ssm: new SSMClient(clientConfig),
-  scheduler: new SchedulerClient(clientConfig),
-  sfn: new SFNClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  cloudwatch: aws.client(CloudWatchClient),
+  ecs: aws.client(ECSClient),
+  elbv2: aws.client(ElasticLoadBalancingV2Client),
+  ssm: aws.client(SSMClient),
+  scheduler: aws.client(SchedulerClient),
+  sfn: aws.client(SFNClient),
+  sns: aws.client(SNSClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */

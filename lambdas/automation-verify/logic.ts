@@ -21,8 +21,6 @@ import { escalate, type Severity } from '../../core/automation/severity';
 import type { AutomationSettings } from '../../core/contracts/automation';
 import { AutomationError, describeError } from '../../core/errors';
 import { getOpsItem, recordAudit } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
-import { withRetry } from '../../core/retry';
 import { isConditionFailure } from '../../core/traffic';
 import { type CheckClients, type Observation, observe } from './checks';
 
@@ -37,7 +35,6 @@ export interface VerifyClients extends CheckClients {
 export interface VerifyOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   readonly logger?: Logger;
 }
 
@@ -71,17 +68,14 @@ export async function verifyAction(
   defaultLogger ??= options.logger ?? new Logger({ serviceName: 'automation-verify' });
   const logger = options.logger ?? defaultLogger;
   const now = (options.now ?? (() => new Date()))();
-  const { retry } = options;
   const key = actionRecordKey(request.recordSk);
   const table = settings.opsTableName;
 
-  const item = await getOpsItem(clients.ddb, table, key, retry);
+  const item = await getOpsItem(clients.ddb, table, key);
   const previous = item?.verification as Verification | undefined;
   if (previous !== undefined) return duplicate(clients, settings, request, previous, options, logger);
 
-  const observations: Observation[] = await Promise.all(
-    request.checks.map((c) => observe(clients, c, retry)),
-  );
+  const observations: Observation[] = await Promise.all(request.checks.map((c) => observe(clients, c)));
   const failed = observations.some((o) => !o.ok);
   const lateMs = now.getTime() - Date.parse(request.verifyAt);
   const lateMinutes = lateMs > LATE_AFTER_MINUTES * 60_000 ? Math.round(lateMs / 60_000) : undefined;
@@ -95,35 +89,29 @@ export async function verifyAction(
   };
 
   try {
-    await withRetry(
-      (): Promise<unknown> =>
-        item === undefined
-          ? // The acting Lambda could not write its record: the request carries all of it.
-            clients.ddb.send(
-              new PutCommand({
-                TableName: table,
-                Item: { ...key, ...recordOf(request), verification: withoutUndefined(verification) },
-                ConditionExpression: 'attribute_not_exists(pk)',
-              }),
-            )
-          : clients.ddb.send(
-              new UpdateCommand({
-                TableName: table,
-                Key: key,
-                UpdateExpression: 'SET #verification = :verification',
-                ConditionExpression: 'attribute_not_exists(#verification)',
-                ExpressionAttributeNames: { '#verification': 'verification' },
-                ExpressionAttributeValues: { ':verification': withoutUndefined(verification) },
-              }),
-            ),
-      retry,
-    );
+    await (item === undefined
+      ? // The acting Lambda could not write its record: the request carries all of it.
+        clients.ddb.send(
+          new PutCommand({
+            TableName: table,
+            Item: { ...key, ...recordOf(request), verification: withoutUndefined(verification) },
+            ConditionExpression: 'attribute_not_exists(pk)',
+          }),
+        )
+      : clients.ddb.send(
+          new UpdateCommand({
+            TableName: table,
+            Key: key,
+            UpdateExpression: 'SET #verification = :verification',
+            ConditionExpression: 'attribute_not_exists(#verification)',
+            ExpressionAttributeNames: { '#verification': 'verification' },
+            ExpressionAttributeValues: { ':verification': withoutUndefined(verification) },
+          }),
+        ));
   } catch (error) {
     if (!isConditionFailure(error)) throw error;
     // A racing delivery verified first: it reports.
-    const raced = (await getOpsItem(clients.ddb, table, key, retry))?.verification as
-      | Verification
-      | undefined;
+    const raced = (await getOpsItem(clients.ddb, table, key))?.verification as Verification | undefined;
     logger.info('Verified by a racing delivery', { recordSk: request.recordSk });
     return { outcome: 'duplicate', republished: false, previous: raced ?? verification };
   }
@@ -157,7 +145,7 @@ export async function verifyAction(
         lateMinutes,
       },
     },
-    { now, retry },
+    { now },
   ).catch((error: unknown) => logger.error('Cannot audit the verification', { error: describeError(error) }));
 
   if (failed) await sendEscalation(clients, settings, request, verification, options);
@@ -213,18 +201,14 @@ async function sendEscalation(
     `Record ${request.recordSk} (${settings.environment}).`,
   ];
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: subjectOf(
-              `[${settings.environment}] ${to} ESCALATED: ${request.action} did not fix ${request.trigger}`,
-            ),
-            Message: lines.join('\n'),
-          }),
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: subjectOf(
+          `[${settings.environment}] ${to} ESCALATED: ${request.action} did not fix ${request.trigger}`,
         ),
-      options.retry,
+        Message: lines.join('\n'),
+      }),
     );
   } catch (error) {
     throw new EscalationNotSentError(
@@ -232,24 +216,22 @@ async function sendEscalation(
       { cause: error },
     );
   }
-  await withRetry(
-    () =>
-      clients.ddb.send(
-        new UpdateCommand({
-          TableName: settings.opsTableName,
-          Key: actionRecordKey(request.recordSk),
-          UpdateExpression: 'SET #verification.#notice = :sent',
-          ExpressionAttributeNames: { '#verification': 'verification', '#notice': 'notice' },
-          ExpressionAttributeValues: { ':sent': 'sent' },
-        }),
-      ),
-    options.retry,
-  ).catch((error: unknown) => {
-    // Published: a retry would page again, which is the lesser harm; only logged.
-    (options.logger ?? defaultLogger)?.warn('Cannot mark the escalation sent', {
-      error: describeError(error),
+  await clients.ddb
+    .send(
+      new UpdateCommand({
+        TableName: settings.opsTableName,
+        Key: actionRecordKey(request.recordSk),
+        UpdateExpression: 'SET #verification.#notice = :sent',
+        ExpressionAttributeNames: { '#verification': 'verification', '#notice': 'notice' },
+        ExpressionAttributeValues: { ':sent': 'sent' },
+      }),
+    )
+    .catch((error: unknown) => {
+      // Published: a retry would page again, which is the lesser harm; only logged.
+      (options.logger ?? defaultLogger)?.warn('Cannot mark the escalation sent', {
+        error: describeError(error),
+      });
     });
-  });
 }
 
 function recordOf(request: VerificationRequest): Record<string, unknown> {

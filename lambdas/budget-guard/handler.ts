@@ -8,9 +8,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
@@ -49,8 +49,6 @@ export interface HandlerDeps {
   readonly now?: () => Date;
   /** @default randomUUID */
   readonly newId?: () => string;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -92,7 +90,7 @@ export async function handleEvent(
         deps.clients,
         config,
         { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
-        { now: deps.now, newId: deps.newId, retry: deps.retry, logger, automation },
+        { now: deps.now, newId: deps.newId, logger, automation },
       );
       recordOutcome(metrics, result);
       results.push(result);
@@ -144,20 +142,16 @@ function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | Held
   }
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts. The timeouts
-// bound each attempt, so the three rounds fit well within the function's timeout.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: KillSwitchClients = {
-  scheduler: new SchedulerClient(clientConfig),
-  sfn: new SFNClient(clientConfig),
-  ecs: new ECSClient(clientConfig),
-  ssm: new SSMClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  scheduler: aws.client(SchedulerClient),
+  sfn: aws.client(SFNClient),
+  ecs: aws.client(ECSClient),
+  ssm: aws.client(SSMClient),
+  sns: aws.client(SNSClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
 };
 
 /** The Lambda entry point (SNS, asynchronous invocation). */

@@ -90,7 +90,7 @@ export async function handleBudgetNotification(
   // The automation settings: the pause and repeat guard hold an engagement (core/automation).
   options: AutomatedRunOptions,
 ): Promise<BudgetNotificationResult | HeldResult> {
-  const { logger, retry } = resolve(options);
+  const { logger } = resolve(options);
   const { parsed } = message;
   if (!parsed.ok) {
     logger.error('Cannot parse the budget notification: NO action taken', {
@@ -104,22 +104,20 @@ export async function handleBudgetNotification(
       ...parsed.invalid,
     ];
     try {
-      await retry('Publish', () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: config.alertTopicArn,
-            Subject: subject(`[${config.environment}] Budget kill switch: unreadable budget notification`),
-            Message: [
-              `The budget guard (${config.environment}) could not parse a budget notification ` +
-                `(SNS message ${message.messageId}${message.subject ? `, subject "${message.subject}"` : ''}).`,
-              '',
-              `Problems: ${problems.join('; ')}.`,
-              '',
-              'NO action was taken: the batch was NOT disabled. Check the budget in the AWS Budgets ' +
-                `console and the batch schedule ${config.batchScheduleGroup}/${config.batchScheduleName} by hand.`,
-            ].join('\n'),
-          }),
-        ),
+      await clients.sns.send(
+        new PublishCommand({
+          TopicArn: config.alertTopicArn,
+          Subject: subject(`[${config.environment}] Budget kill switch: unreadable budget notification`),
+          Message: [
+            `The budget guard (${config.environment}) could not parse a budget notification ` +
+              `(SNS message ${message.messageId}${message.subject ? `, subject "${message.subject}"` : ''}).`,
+            '',
+            `Problems: ${problems.join('; ')}.`,
+            '',
+            'NO action was taken: the batch was NOT disabled. Check the budget in the AWS Budgets ' +
+              `console and the batch schedule ${config.batchScheduleGroup}/${config.batchScheduleName} by hand.`,
+          ].join('\n'),
+        }),
       );
     } catch (error) {
       throw new DependencyUnavailableError(

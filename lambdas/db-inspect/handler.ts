@@ -1,5 +1,6 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbInspectContract } from '../../core/contracts/database';
 import { type InspectEvent, type InspectResult, inspectEventSchema } from '../../core/db/inspect';
@@ -27,7 +28,9 @@ const CONNECT_TIMEOUT_MS = 10_000;
 
 const defaultObservability = createObservability('db-inspect');
 // Module scope: reused across warm invocations (credentials, TLS sessions).
-const secretsClient = new SecretsManagerClient({});
+const secretsClient = lambdaClientFactory({ logger: defaultObservability.logger }).client(
+  SecretsManagerClient,
+);
 
 /**
  * Runs the reports the event names (`ops db`, invoked synchronously) and returns them. The

@@ -2,6 +2,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import {
@@ -52,7 +53,9 @@ const STATEMENT_TIMEOUT_MS = 14 * 60_000;
 
 const defaultObservability = createObservability('db-maintenance');
 // Module scope: reused across warm invocations (credentials, TLS sessions).
-const secretsClient = new SecretsManagerClient({});
+const secretsClient = lambdaClientFactory({ logger: defaultObservability.logger }).client(
+  SecretsManagerClient,
+);
 
 /**
  * Runs the scheduled maintenance task named by the event. Validates the event and environment

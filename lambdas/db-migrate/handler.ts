@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMigrateContract } from '../../core/contracts/database';
 import { describeIssues, InvalidInputError } from '../../core/errors';
@@ -145,7 +146,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
 }
 
 // Built once per execution environment, reused across invocations.
-const secrets = new SecretsManagerClient({});
+const secrets = lambdaClientFactory({ logger: observability.logger }).client(SecretsManagerClient);
 // The bundling step copies migrations/ next to the bundle.
 const migrationsDir = process.env.MIGRATIONS_DIR ?? join(__dirname, 'migrations');
 

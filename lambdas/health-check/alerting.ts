@@ -20,7 +20,6 @@ import { SEVERITIES, type Severity } from '../../core/health/config';
 import { type HealthReport, reportSeverity } from '../../core/health/report';
 import { getOpsItem, type OpsKey, parseOpsItem } from '../../core/ops-table/items';
 import { HEALTH_PK, LIGHT_ALERT_SK } from '../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../core/retry';
 
 export { HEALTH_PK, LIGHT_ALERT_SK };
 /** How long the alert item outlives its last notice. */
@@ -119,12 +118,11 @@ export function notifyPreface(
 export async function readLightAlert(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  retry?: RetryOptions,
 ): Promise<LightAlert | undefined> {
   return parseOpsItem(
     lightAlertSchema,
     'light health alert',
-    await getOpsItem(ddb, tableName, lightAlertKey(), retry),
+    await getOpsItem(ddb, tableName, lightAlertKey()),
   );
 }
 
@@ -134,7 +132,6 @@ export async function recordLightAlert(
   tableName: string,
   decision: Extract<LightDecision, { action: 'notify' }>,
   now: Date,
-  retry?: RetryOptions,
 ): Promise<void> {
   const alert: LightAlert = {
     problem: decision.problem,
@@ -143,17 +140,10 @@ export async function recordLightAlert(
     notifiedAt: now.toISOString(),
     expiresAt: Math.floor(now.getTime() / 1000) + LIGHT_ALERT_TTL_SECONDS,
   };
-  await withRetry(
-    () => ddb.send(new PutCommand({ TableName: tableName, Item: { ...lightAlertKey(), ...alert } })),
-    retry,
-  );
+  await ddb.send(new PutCommand({ TableName: tableName, Item: { ...lightAlertKey(), ...alert } }));
 }
 
 /** Forgets the stored alert (the problem cleared). */
-export async function clearLightAlert(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  retry?: RetryOptions,
-): Promise<void> {
-  await withRetry(() => ddb.send(new DeleteCommand({ TableName: tableName, Key: lightAlertKey() })), retry);
+export async function clearLightAlert(ddb: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName, Key: lightAlertKey() }));
 }

@@ -7,11 +7,11 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from '../../core/health/config';
 import type { HealthReport } from '../../core/health/report';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   deliverLightReport,
@@ -31,8 +31,6 @@ export interface HandlerDeps {
   readonly env: HealthCheckEnv;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -86,8 +84,8 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     const now = deps.now?.() ?? new Date();
     // A light run reads what it last reported alongside its checks: no extra round trip.
     const [report, stored] = await Promise.all([
-      runHealthCheck(deps.clients, config, { kind, now, retry: deps.retry }),
-      kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config, deps.retry) : undefined,
+      runHealthCheck(deps.clients, config, { kind, now }),
+      kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config) : undefined,
     ]);
     for (const check of report.checks) {
       // Its own document: the Check dimension must not spread to the invocation's other metrics.
@@ -104,11 +102,11 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<He
     log(`Health check ${report.overall}`, { report });
 
     if (stored === undefined) {
-      const published = await publishReport(deps.clients.sns, config, report, deps.retry);
+      const published = await publishReport(deps.clients.sns, config, report);
       if (published !== undefined) logger.info('Report published', { ...published });
     } else {
       observeLightDelivery(
-        await deliverLightReport(deps.clients, config, report, stored, now, deps.retry),
+        await deliverLightReport(deps.clients, config, report, stored, now),
         logger,
         metrics,
       );
@@ -148,19 +146,15 @@ function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: 
   }
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts. The timeouts
-// bound each attempt, so a run fits well within a one-minute function timeout.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: HealthCheckClients = {
-  ecs: new ECSClient(clientConfig),
-  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
-  cloudwatch: new CloudWatchClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  ecs: aws.client(ECSClient),
+  elbv2: aws.client(ElasticLoadBalancingV2Client),
+  cloudwatch: aws.client(CloudWatchClient),
+  sns: aws.client(SNSClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */

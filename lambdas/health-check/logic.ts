@@ -13,7 +13,6 @@ import { type Outcome, settle } from '../../core/health/checks';
 import type { HealthCheckConfig, Severity } from '../../core/health/config';
 import { formatReport, type HealthReport, reportSeverity, reportSubject } from '../../core/health/report';
 import type { CheckClients } from '../../core/health/run';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import {
   clearLightAlert,
   decideLight,
@@ -53,14 +52,13 @@ export async function publishReport(
   sns: SNSClient,
   config: HealthCheckConfig,
   report: HealthReport,
-  retry?: RetryOptions,
   preface?: string,
 ): Promise<PublishedReport | undefined> {
   const severity = reportSeverity(report);
   if (severity === undefined) return undefined;
   const message = formatReport(report);
   const body = preface === undefined ? message : `${preface}\n\n${message}`;
-  return publish(sns, config, severity, reportSubject(report, config.environment), body, retry);
+  return publish(sns, config, severity, reportSubject(report, config.environment), body);
 }
 
 /**
@@ -72,21 +70,13 @@ export async function publishRecovery(
   config: HealthCheckConfig,
   report: HealthReport,
   alert: LightAlert,
-  retry?: RetryOptions,
 ): Promise<PublishedReport> {
   const message = [
     `Recovered: the problem reported since ${alert.since} (${alert.problem}, ${alert.severity}) has cleared.`,
     '',
     formatReport(report),
   ].join('\n');
-  return publish(
-    sns,
-    config,
-    alert.severity,
-    `FA AI health: RECOVERED [${config.environment}]`,
-    message,
-    retry,
-  );
+  return publish(sns, config, alert.severity, `FA AI health: RECOVERED [${config.environment}]`, message);
 }
 
 async function publish(
@@ -95,12 +85,10 @@ async function publish(
   severity: Severity,
   subject: string,
   message: string,
-  retry?: RetryOptions,
 ): Promise<PublishedReport> {
   const topicArn = config.topicArns[severity];
-  const output = await withRetry(
-    () => sns.send(new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message })),
-    retry,
+  const output = await sns.send(
+    new PublishCommand({ TopicArn: topicArn, Subject: subject, Message: message }),
   );
   return { severity, topicArn, messageId: output.MessageId };
 }
@@ -109,9 +97,8 @@ async function publish(
 export function readLightAlertOutcome(
   ddb: DynamoDBDocumentClient,
   config: HealthCheckConfig,
-  retry?: RetryOptions,
 ): Promise<Outcome<LightAlert | undefined>> {
-  return settle(readLightAlert(ddb, config.opsTableName, retry));
+  return settle(readLightAlert(ddb, config.opsTableName));
 }
 
 /** What a light run did with its report. */
@@ -136,7 +123,6 @@ export async function deliverLightReport(
   report: HealthReport,
   stored: Outcome<LightAlert | undefined>,
   now: Date,
-  retry?: RetryOptions,
 ): Promise<LightDelivery> {
   const decision = decideLight(report, stored, now, config.lightRenotifyMinutes);
   const base = { decision, ...(stored.ok ? {} : { readError: stored.error }) };
@@ -152,14 +138,13 @@ export async function deliverLightReport(
         clients.sns,
         config,
         report,
-        retry,
         notifyPreface(decision, config.lightRenotifyMinutes),
       );
-      write = () => recordLightAlert(clients.ddb, table, decision, now, retry);
+      write = () => recordLightAlert(clients.ddb, table, decision, now);
       break;
     case 'recover':
-      published = await publishRecovery(clients.sns, config, report, decision.alert, retry);
-      write = () => clearLightAlert(clients.ddb, table, retry);
+      published = await publishRecovery(clients.sns, config, report, decision.alert);
+      write = () => clearLightAlert(clients.ddb, table);
       break;
   }
   const state = await settle(write());

@@ -24,7 +24,6 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { type AuditEntry, type AuditOutcome, fromAttributeValues } from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 import type { Remediation } from './mapping';
@@ -71,36 +70,31 @@ export async function claimEvent(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   request: ClaimRequest,
-  retry: RetryOptions,
 ): Promise<Claim> {
   const { now } = request;
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...remediationEventKey(request.eventId),
-              status: 'claimed',
-              alarm: request.alarmName,
-              action: request.action,
-              claimedAt: now.toISOString(),
-              leaseUntil: now.getTime() + request.leaseMs,
-              expiresAt: epochSeconds(now) + EVENT_MARKER_TTL_SECONDS,
-            },
-            ConditionExpression:
-              'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND #leaseUntil < :now)',
-            ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil' },
-            ExpressionAttributeValues: {
-              ':failed': 'failed',
-              ':claimed': 'claimed',
-              ':now': now.getTime(),
-            },
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...remediationEventKey(request.eventId),
+          status: 'claimed',
+          alarm: request.alarmName,
+          action: request.action,
+          claimedAt: now.toISOString(),
+          leaseUntil: now.getTime() + request.leaseMs,
+          expiresAt: epochSeconds(now) + EVENT_MARKER_TTL_SECONDS,
+        },
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #status = :failed OR (#status = :claimed AND #leaseUntil < :now)',
+        ExpressionAttributeNames: { '#status': 'status', '#leaseUntil': 'leaseUntil' },
+        ExpressionAttributeValues: {
+          ':failed': 'failed',
+          ':claimed': 'claimed',
+          ':now': now.getTime(),
+        },
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+      }),
     );
     return { claimed: true };
   } catch (error) {
@@ -117,28 +111,23 @@ export function markEvent(
   tableName: string,
   eventId: string,
   mark: { readonly status: 'done' | 'failed'; readonly outcome: string; readonly now: Date },
-  retry: RetryOptions,
 ) {
-  return withRetry(
-    () =>
-      ddb.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: remediationEventKey(eventId),
-          UpdateExpression: 'SET #status = :status, #outcome = :outcome, #finishedAt = :finishedAt',
-          ExpressionAttributeNames: {
-            '#status': 'status',
-            '#outcome': 'outcome',
-            '#finishedAt': 'finishedAt',
-          },
-          ExpressionAttributeValues: {
-            ':status': mark.status,
-            ':outcome': mark.outcome,
-            ':finishedAt': mark.now.toISOString(),
-          },
-        }),
-      ),
-    retry,
+  return ddb.send(
+    new UpdateCommand({
+      TableName: tableName,
+      Key: remediationEventKey(eventId),
+      UpdateExpression: 'SET #status = :status, #outcome = :outcome, #finishedAt = :finishedAt',
+      ExpressionAttributeNames: {
+        '#status': 'status',
+        '#outcome': 'outcome',
+        '#finishedAt': 'finishedAt',
+      },
+      ExpressionAttributeValues: {
+        ':status': mark.status,
+        ':outcome': mark.outcome,
+        ':finishedAt': mark.now.toISOString(),
+      },
+    }),
   );
 }
 
@@ -146,15 +135,10 @@ export function markEvent(
 export function describeServices(
   ecs: ECSClient,
   config: Pick<RemediationConfig, 'services' | 'ecsCluster'>,
-  retry: RetryOptions,
 ): Promise<DescribeServicesCommandOutput> {
   const { services, ecsCluster } = config;
-  return withRetry(
-    () =>
-      ecs.send(
-        new DescribeServicesCommand({ cluster: ecsCluster, services: [services.blue, services.green] }),
-      ),
-    retry,
+  return ecs.send(
+    new DescribeServicesCommand({ cluster: ecsCluster, services: [services.blue, services.green] }),
   );
 }
 
@@ -164,18 +148,13 @@ export async function updateService(
   ecsCluster: string,
   decision: Extract<Remediation, { act: true }>,
   target: number | undefined,
-  retry: RetryOptions,
 ): Promise<Service | undefined> {
-  const result = await withRetry(
-    () =>
-      ecs.send(
-        new UpdateServiceCommand(
-          decision.action === 'force-new-deployment'
-            ? { cluster: ecsCluster, service: decision.service, forceNewDeployment: true }
-            : { cluster: ecsCluster, service: decision.service, desiredCount: target },
-        ),
-      ),
-    retry,
+  const result = await ecs.send(
+    new UpdateServiceCommand(
+      decision.action === 'force-new-deployment'
+        ? { cluster: ecsCluster, service: decision.service, forceNewDeployment: true }
+        : { cluster: ecsCluster, service: decision.service, desiredCount: target },
+    ),
   );
   return result.service;
 }
@@ -205,18 +184,8 @@ export function snapshot(service: Service): ServiceSnapshot {
 }
 
 /** The report on the alarm's (or the escalation's) topic. */
-export function publish(
-  sns: SNSClient,
-  topicArn: string,
-  subject: string,
-  message: string,
-  retry: RetryOptions,
-) {
-  return withRetry(
-    () =>
-      sns.send(new PublishCommand({ TopicArn: topicArn, Subject: snsSubject(subject), Message: message })),
-    retry,
-  );
+export function publish(sns: SNSClient, topicArn: string, subject: string, message: string) {
+  return sns.send(new PublishCommand({ TopicArn: topicArn, Subject: snsSubject(subject), Message: message }));
 }
 
 /** The audit entry of a remediation's ending. */

@@ -5,9 +5,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { configFromEnv, type RemediationConfig, type RemediationEnv } from './config';
 import {
@@ -24,8 +24,6 @@ export interface HandlerDeps {
   readonly env: RemediationEnv;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** How long the invocation may still run (the claim's lease). @default DEFAULT_LEASE_MS */
   readonly leaseMs?: number;
   /** @default the module's Powertools logger and metrics */
@@ -64,7 +62,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Re
     const config = configFor(deps.env);
     const result = await handleAlarmEvent(deps.clients, config, event, {
       now: deps.now,
-      retry: deps.retry,
       leaseMs: deps.leaseMs,
       logger,
     });
@@ -122,18 +119,15 @@ function recordOutcome(metrics: Metrics, result: RemediationResult): void {
   }
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: RemediationClients = {
-  ecs: new ECSClient(clientConfig),
-  ssm: new SSMClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  scheduler: new SchedulerClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  ecs: aws.client(ECSClient),
+  ssm: aws.client(SSMClient),
+  sns: aws.client(SNSClient),
+  scheduler: aws.client(SchedulerClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
 };
 
 /** The Lambda entry point (EventBridge, asynchronous invocation). */

@@ -24,7 +24,6 @@ import type { DescribeServicesCommandOutput, Service } from '@aws-sdk/client-ecs
 import { checkBeforeActing, type Gate, recordAction } from '../../core/automation';
 import { type AuditOutcome, auditKey, recordAudit, shortId } from '../../core/ops-table/items';
 import { runInParallel, settle } from '../../core/parallel';
-import { loggedRetry, type RetryOptions } from '../../core/retry';
 import {
   describeError,
   readShiftLock,
@@ -117,7 +116,6 @@ interface Run {
   readonly now: Date;
   readonly logger: Logger;
   readonly leaseMs: number;
-  readonly retry: (call: string) => RetryOptions;
 }
 
 function resolve(options: RunOptions): Run {
@@ -126,7 +124,6 @@ function resolve(options: RunOptions): Run {
     now: (options.now ?? (() => new Date()))(),
     logger,
     leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
-    retry: (call) => loggedRetry(options.retry, logger, call),
   };
 }
 
@@ -220,19 +217,13 @@ class Remediator {
     const [claim, weights, services, shiftLock] = await Promise.all([
       settle(() => (mutate ? this.claim() : Promise.resolve<Claim>({ claimed: true }))),
       settle<Weights | undefined>(() =>
-        read
-          ? readStoredWeights(clients.ssm, config.weightsParameter, run.retry('GetParameter'))
-          : Promise.resolve(undefined),
+        read ? readStoredWeights(clients.ssm, config.weightsParameter) : Promise.resolve(undefined),
       ),
       settle<DescribeServicesCommandOutput | undefined>(() =>
-        read
-          ? describeServices(clients.ecs, config, run.retry('DescribeServices'))
-          : Promise.resolve(undefined),
+        read ? describeServices(clients.ecs, config) : Promise.resolve(undefined),
       ),
       settle<ShiftLock | undefined>(() =>
-        read
-          ? readShiftLock(clients.ddb, config.opsTableName, run.now, run.retry('GetItem'))
-          : Promise.resolve(undefined),
+        read ? readShiftLock(clients.ddb, config.opsTableName, run.now) : Promise.resolve(undefined),
       ),
     ]);
     this.claimed = mutate && claim.ok && claim.value.claimed;
@@ -327,7 +318,6 @@ class Remediator {
       const intent = remediationIntent(this.action, incident, describeAction(plan));
       gate = await checkBeforeActing(this.clients.ddb, config.automation, intent, {
         now: this.run.now,
-        retry: this.run.retry('Query'),
       });
     } catch (error) {
       return this.fail(
@@ -344,7 +334,7 @@ class Remediator {
     // Round 2: the slot of the hourly limit, held by this event.
     let slot: Slot;
     try {
-      slot = await takeSlot(this.clients.ddb, this.slotRef(), this.maxPerHour, this.run.retry('UpdateItem'));
+      slot = await takeSlot(this.clients.ddb, this.slotRef(), this.maxPerHour);
     } catch (error) {
       const failure = this.callFailure('UpdateItem', config.opsTableName, error);
       return this.fail({ ...context, before }, failure, error);
@@ -362,13 +352,7 @@ class Remediator {
     // Round 3.
     let updated: Service | undefined;
     try {
-      updated = await updateService(
-        this.clients.ecs,
-        config.ecsCluster,
-        decision,
-        target,
-        this.run.retry('UpdateService'),
-      );
+      updated = await updateService(this.clients.ecs, config.ecsCluster, decision, target);
     } catch (error) {
       const failure = this.callFailure('UpdateService', decision.service, error);
       // Nothing was changed, so the slot goes back (the engine refunds only a slot we hold).
@@ -383,7 +367,7 @@ class Remediator {
       this.clients,
       config.automation,
       { ...remediationIntent(this.action, incident, did), did, checks },
-      { now: this.run.now, retry: this.run.retry('CreateSchedule') },
+      { now: this.run.now },
     );
     return this.end({
       ...context,
@@ -404,7 +388,7 @@ class Remediator {
       now: run.now,
       leaseMs: run.leaseMs,
     };
-    return claimEvent(this.clients.ddb, this.config.opsTableName, request, run.retry('PutItem'));
+    return claimEvent(this.clients.ddb, this.config.opsTableName, request);
   }
 
   private slotRef(): SlotRef {
@@ -527,15 +511,14 @@ class Remediator {
       recordAudit(this.clients.ddb, config.opsTableName, entry, {
         now: run.now,
         id: auditId,
-        retry: run.retry('PutItem'),
       });
     const subject = ending.subject ?? reportSubject(ending, incident, this.action, config.environment);
-    const report = () => publish(this.clients.sns, topicArn, subject, message, run.retry('Publish'));
+    const report = () => publish(this.clients.sns, topicArn, subject, message);
     const mark = async () => {
       if (!this.claimed) return;
       const status = ending.outcome === 'failed' ? 'failed' : 'done';
       const at = { status, outcome: ending.outcome, now: run.now } as const;
-      await markEvent(this.clients.ddb, config.opsTableName, incident.eventId, at, run.retry('UpdateItem'));
+      await markEvent(this.clients.ddb, config.opsTableName, incident.eventId, at);
     };
     // The refund never rejects.
     const refund = async () => (ending.refundSlot ? this.refundSlot() : undefined);
@@ -564,7 +547,7 @@ class Remediator {
   /** Gives back this event's slot after a failed action; never rejects. */
   private async refundSlot(): Promise<void> {
     try {
-      const refunded = await refundSlot(this.clients.ddb, this.slotRef(), this.run.retry('UpdateItem'));
+      const refunded = await refundSlot(this.clients.ddb, this.slotRef());
       if (!refunded) {
         this.run.logger.info('No rate-limit slot of this event to give back', { action: this.action });
       }

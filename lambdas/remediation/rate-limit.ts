@@ -6,7 +6,6 @@
  */
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { isConditionFailure } from '../../core/traffic';
 
 /** Where the counter is and who takes the slot. */
@@ -23,35 +22,26 @@ export interface SlotRef {
 export type Slot = { readonly taken: true; readonly count: number } | { readonly taken: false };
 
 /** Takes a slot for `ref.holder` when the hour has fewer than `max` and it holds none yet. */
-export async function takeSlot(
-  ddb: DynamoDBDocumentClient,
-  ref: SlotRef,
-  max: number,
-  retry: RetryOptions,
-): Promise<Slot> {
+export async function takeSlot(ddb: DynamoDBDocumentClient, ref: SlotRef, max: number): Promise<Slot> {
   try {
-    const result = await withRetry(
-      () =>
-        ddb.send(
-          new UpdateCommand({
-            TableName: ref.tableName,
-            Key: ref.key,
-            UpdateExpression:
-              'SET #expiresAt = if_not_exists(#expiresAt, :expiresAt) ADD #count :one, #holders :holder',
-            ConditionExpression:
-              '(attribute_not_exists(#count) OR #count < :max) AND NOT contains(#holders, :id)',
-            ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt', '#holders': 'holders' },
-            ExpressionAttributeValues: {
-              ':one': 1,
-              ':max': max,
-              ':expiresAt': ref.expiresAt,
-              ':holder': new Set([ref.holder]),
-              ':id': ref.holder,
-            },
-            ReturnValues: 'UPDATED_NEW',
-          }),
-        ),
-      retry,
+    const result = await ddb.send(
+      new UpdateCommand({
+        TableName: ref.tableName,
+        Key: ref.key,
+        UpdateExpression:
+          'SET #expiresAt = if_not_exists(#expiresAt, :expiresAt) ADD #count :one, #holders :holder',
+        ConditionExpression:
+          '(attribute_not_exists(#count) OR #count < :max) AND NOT contains(#holders, :id)',
+        ExpressionAttributeNames: { '#count': 'count', '#expiresAt': 'expiresAt', '#holders': 'holders' },
+        ExpressionAttributeValues: {
+          ':one': 1,
+          ':max': max,
+          ':expiresAt': ref.expiresAt,
+          ':holder': new Set([ref.holder]),
+          ':id': ref.holder,
+        },
+        ReturnValues: 'UPDATED_NEW',
+      }),
     );
     const count = result.Attributes?.count;
     return { taken: true, count: typeof count === 'number' ? count : 1 };
@@ -60,9 +50,8 @@ export async function takeSlot(
   }
   // The limit, or a slot this event already holds (a retry after a crash, or after a take
   // whose answer was lost): only the item tells which.
-  const { Item } = await withRetry(
-    () => ddb.send(new GetCommand({ TableName: ref.tableName, Key: ref.key, ConsistentRead: true })),
-    retry,
+  const { Item } = await ddb.send(
+    new GetCommand({ TableName: ref.tableName, Key: ref.key, ConsistentRead: true }),
   );
   const holders = Item?.holders;
   if (holders instanceof Set && holders.has(ref.holder)) {
@@ -73,29 +62,21 @@ export async function takeSlot(
 }
 
 /** Gives back `ref.holder`'s slot; false when it holds none (already given back). */
-export async function refundSlot(
-  ddb: DynamoDBDocumentClient,
-  ref: SlotRef,
-  retry: RetryOptions,
-): Promise<boolean> {
+export async function refundSlot(ddb: DynamoDBDocumentClient, ref: SlotRef): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new UpdateCommand({
-            TableName: ref.tableName,
-            Key: ref.key,
-            UpdateExpression: 'ADD #count :minusOne DELETE #holders :holder',
-            ConditionExpression: 'contains(#holders, :id)',
-            ExpressionAttributeNames: { '#count': 'count', '#holders': 'holders' },
-            ExpressionAttributeValues: {
-              ':minusOne': -1,
-              ':holder': new Set([ref.holder]),
-              ':id': ref.holder,
-            },
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new UpdateCommand({
+        TableName: ref.tableName,
+        Key: ref.key,
+        UpdateExpression: 'ADD #count :minusOne DELETE #holders :holder',
+        ConditionExpression: 'contains(#holders, :id)',
+        ExpressionAttributeNames: { '#count': 'count', '#holders': 'holders' },
+        ExpressionAttributeValues: {
+          ':minusOne': -1,
+          ':holder': new Set([ref.holder]),
+          ':id': ref.holder,
+        },
+      }),
     );
     return true;
   } catch (error) {

@@ -12,7 +12,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlarmFact } from '../../core/alarms/facts';
 import type { Recorded } from '../../core/automation';
 import { AutomationError } from '../../core/errors';
-import type { RetryOptions } from '../../core/retry';
 import type { Colour, ShiftLock, Weights } from '../../core/traffic';
 import type { RemediationAction, Severity } from './config';
 import type { PlannedAction, Remediation, SkipReason } from './mapping';
@@ -36,8 +35,6 @@ export interface RemediationClients {
 export interface RunOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** Retry policy of every AWS call (tests inject a no-op sleep). */
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'remediation' */
   readonly logger?: Logger;
   /**

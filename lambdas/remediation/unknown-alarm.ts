@@ -14,7 +14,6 @@ import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
 import type { Severity } from '../../core/alarms/vocabulary';
 import { AutomationError, describeError } from '../../core/errors';
 import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { RemediationConfig } from './config';
@@ -42,7 +41,7 @@ export async function reportUnknownAlarm(
   clients: { readonly sns: SNSClient; readonly ddb: DynamoDBDocumentClient },
   config: Pick<RemediationConfig, 'environment' | 'opsTableName' | 'topicArns' | 'alarmFacts'>,
   event: AlarmStateChangeEvent,
-  run: { readonly now: Date; readonly logger: Logger; readonly retry: (call: string) => RetryOptions },
+  run: { readonly now: Date; readonly logger: Logger },
 ): Promise<UnknownAlarmResult> {
   const { alarmName } = event.detail;
   const severity = UNKNOWN_ALARM_SEVERITY;
@@ -60,25 +59,21 @@ export async function reportUnknownAlarm(
     '(nothing says what it means or what to do)';
 
   try {
-    await withRetry(
-      () =>
-        clients.ddb.send(
-          new PutCommand({
-            TableName: config.opsTableName,
-            Item: {
-              ...key,
-              status: 'done',
-              alarm: alarmName,
-              outcome: 'unknown-alarm',
-              claimedAt: run.now.toISOString(),
-              expiresAt: Math.floor(run.now.getTime() / 1000) + MARKER_TTL_SECONDS,
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':failed': 'failed' },
-          }),
-        ),
-      run.retry('PutItem'),
+    await clients.ddb.send(
+      new PutCommand({
+        TableName: config.opsTableName,
+        Item: {
+          ...key,
+          status: 'done',
+          alarm: alarmName,
+          outcome: 'unknown-alarm',
+          claimedAt: run.now.toISOString(),
+          expiresAt: Math.floor(run.now.getTime() / 1000) + MARKER_TTL_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #status = :failed',
+        ExpressionAttributeNames: { '#status': 'status' },
+        ExpressionAttributeValues: { ':failed': 'failed' },
+      }),
     );
   } catch (error) {
     if (isConditionFailure(error)) {
@@ -92,46 +87,38 @@ export async function reportUnknownAlarm(
   run.logger.warn('Alarm not in the catalogue: NO action', { alarmName, reason });
   const topicArn = config.topicArns[severity];
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: snsSubject(
-              `[${config.environment}] ${severity} remediation: unknown alarm ${alarmName}`,
-            ),
-            Message: [
-              `${reason}.`,
-              '',
-              `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
-              `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
-              '',
-              `Look at the alarm and act by hand. Alarms of ${config.environment} are named ` +
-                `${config.alarmFacts.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
-                'give this one an entry (severity, runbook section, response) or delete it.',
-              '',
-              `Event ${event.id}.`,
-            ].join('\n'),
-          }),
-        ),
-      run.retry('Publish'),
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: snsSubject(`[${config.environment}] ${severity} remediation: unknown alarm ${alarmName}`),
+        Message: [
+          `${reason}.`,
+          '',
+          `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
+          `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
+          '',
+          `Look at the alarm and act by hand. Alarms of ${config.environment} are named ` +
+            `${config.alarmFacts.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
+            'give this one an entry (severity, runbook section, response) or delete it.',
+          '',
+          `Event ${event.id}.`,
+        ].join('\n'),
+      }),
     );
   } catch (error) {
-    await withRetry(
-      () =>
-        clients.ddb.send(
-          new UpdateCommand({
-            TableName: config.opsTableName,
-            Key: key,
-            UpdateExpression: 'SET #status = :status',
-            ExpressionAttributeNames: { '#status': 'status' },
-            ExpressionAttributeValues: { ':status': 'failed' },
-          }),
-        ),
-      run.retry('UpdateItem'),
-    ).catch((markError: unknown) =>
-      run.logger.warn('Cannot mark the unknown alarm event failed', { error: describeError(markError) }),
-    );
+    await clients.ddb
+      .send(
+        new UpdateCommand({
+          TableName: config.opsTableName,
+          Key: key,
+          UpdateExpression: 'SET #status = :status',
+          ExpressionAttributeNames: { '#status': 'status' },
+          ExpressionAttributeValues: { ':status': 'failed' },
+        }),
+      )
+      .catch((markError: unknown) =>
+        run.logger.warn('Cannot mark the unknown alarm event failed', { error: describeError(markError) }),
+      );
     throw new UnknownAlarmNoticeError(
       `Could not tell ${topicArn} about the unknown alarm ${alarmName}: ${describeError(error)}`,
       { cause: error },

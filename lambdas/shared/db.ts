@@ -3,7 +3,6 @@ import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
-import { type RetryOptions, withRetry } from '../../core/retry';
 
 export type { SqlClient } from '../../core/db/sql';
 
@@ -30,8 +29,6 @@ export interface ConnectOptions {
   readonly statementTimeoutMs?: number;
   /** For tests: builds the client. @default new pg.Client(config) */
   readonly createClient?: (config: ClientConfig) => Client;
-  /** Retries of the secret read on throttling. @default withRetry's defaults */
-  readonly retry?: RetryOptions;
 }
 
 /**
@@ -44,10 +41,7 @@ export async function connectWithSecret(
   options: ConnectOptions,
 ): Promise<Client> {
   // A throttled secret read must not fail a deploy (db-migrate) or a maintenance window.
-  const secret = await withRetry(
-    () => secrets.send(new GetSecretValueCommand({ SecretId: options.secretArn })),
-    options.retry,
-  );
+  const secret = await secrets.send(new GetSecretValueCommand({ SecretId: options.secretArn }));
   let json: unknown;
   try {
     json = JSON.parse(secret.SecretString ?? '');

@@ -10,12 +10,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { parseFunctionEnv } from '../../core/contracts/env';
 import { schema as envSchema } from '../../core/contracts/spend-guard';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { KillSwitchIncompleteError } from '../../core/kill-switch/types';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import {
   LLM_COMPONENTS,
   SPEND_GUARD_METRICS,
@@ -42,8 +42,6 @@ export interface HandlerDeps {
   readonly now?: () => Date;
   /** @default randomUUID */
   readonly newId?: () => string;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -97,7 +95,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sp
     const result = await runSpendGuard(deps.clients, config, {
       now,
       newId: deps.newId,
-      retry: deps.retry,
       logger,
       scheduledTime,
     });
@@ -140,22 +137,19 @@ function observe(metrics: Metrics, result: SpendGuardResult, environment: string
   }
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 5_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger, requestTimeout: 5_000 });
 const clients: SpendGuardClients = {
-  scheduler: new SchedulerClient(clientConfig),
-  sfn: new SFNClient(clientConfig),
-  ecs: new ECSClient(clientConfig),
-  ssm: new SSMClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
-  cloudwatch: new CloudWatchClient(clientConfig),
+  scheduler: aws.client(SchedulerClient),
+  sfn: aws.client(SFNClient),
+  ecs: aws.client(ECSClient),
+  ssm: aws.client(SSMClient),
+  sns: aws.client(SNSClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
+  cloudwatch: aws.client(CloudWatchClient),
   // Budgets is served from us-east-1 whatever the function's region.
-  budgets: new BudgetsClient({ ...clientConfig, region: 'us-east-1' }),
+  budgets: aws.client(BudgetsClient, { region: 'us-east-1' }),
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */

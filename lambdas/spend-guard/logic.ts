@@ -146,7 +146,7 @@ export async function runSpendGuard(
   config: SpendGuardConfig,
   options: GuardOptions = {},
 ): Promise<SpendGuardResult> {
-  const { now, newId, logger, retry } = resolve(options);
+  const { now, newId, logger } = resolve(options);
   const clock = now();
   // A scheduled event never arrives before its time: a clock behind it is the one that is wrong.
   const scheduled = options.scheduledTime;
@@ -161,12 +161,12 @@ export async function runSpendGuard(
 
   // Round 1: every read at once.
   const [current, previousReading, records, previousRecords, unknownState, silence] = await Promise.all([
-    readSpend(clients, settings, { at, month, retry: options.retry }),
-    previous ? readSpend(clients, settings, { at, month: previous, retry: options.retry }) : undefined,
-    settle(readLevelRecords(clients.ddb, table, month.key, options.retry)),
-    previous ? settle(readLevelRecords(clients.ddb, table, previous.key, options.retry)) : undefined,
-    settle(readUnknownState(clients.ddb, table, options.retry)),
-    readSilence(clients, config, at, options.retry),
+    readSpend(clients, settings, { at, month }),
+    previous ? readSpend(clients, settings, { at, month: previous }) : undefined,
+    settle(readLevelRecords(clients.ddb, table, month.key)),
+    previous ? settle(readLevelRecords(clients.ddb, table, previous.key)) : undefined,
+    settle(readUnknownState(clients.ddb, table)),
+    readSilence(clients, config, at),
   ]);
   const readings = [current, ...(previousReading ? [previousReading] : [])];
   const completed = new Set<string>();
@@ -235,7 +235,7 @@ export async function runSpendGuard(
     wanted.map(async (claim) => {
       const sk = levelSk(claim.month, claim.budget, claim.level);
       try {
-        if (await claimLevel(clients.ddb, table, claim, attempt, options.retry)) claimed.add(sk);
+        if (await claimLevel(clients.ddb, table, claim, attempt)) claimed.add(sk);
         else actions.push({ ...pick(claim), outcome: 'taken' });
       } catch (error) {
         failures.push({ call: 'PutItem', target: `${table} ${sk}`, error: describeError(error) });
@@ -247,14 +247,12 @@ export async function runSpendGuard(
 
   // Round 3: act.
   const publish = (channel: Channel, message: Message) =>
-    retry('Publish', () =>
-      clients.sns.send(
-        new PublishCommand({
-          TopicArn: config.topics[channel],
-          Subject: message.subject,
-          Message: message.message,
-        }),
-      ),
+    clients.sns.send(
+      new PublishCommand({
+        TopicArn: config.topics[channel],
+        Subject: message.subject,
+        Message: message.message,
+      }),
     );
   const done: Array<{ claim: LevelClaim; outcome: string }> = [];
   const audits: Array<Parameters<typeof recordAudit>[2]> = [];
@@ -331,7 +329,7 @@ export async function runSpendGuard(
   // Round 4: complete what was done, audit it, remember the unknown page, report failures.
   const finals: Array<Promise<unknown>> = [
     ...done.map(({ claim, outcome }) =>
-      completeLevel(clients.ddb, table, claim, attempt, outcome, options.retry).then(
+      completeLevel(clients.ddb, table, claim, attempt, outcome).then(
         (mine) => {
           if (!mine) logger.warn('A spend threshold claim was taken over', { claim });
         },
@@ -345,7 +343,7 @@ export async function runSpendGuard(
       ),
     ),
     ...audits.map((entry) =>
-      recordAudit(clients.ddb, table, entry, { now: at, retry: options.retry }).catch((error: unknown) =>
+      recordAudit(clients.ddb, table, entry, { now: at }).catch((error: unknown) =>
         logger.error('Cannot write the spend guard audit item', { error: describeError(error) }),
       ),
     ),
@@ -358,7 +356,7 @@ export async function runSpendGuard(
       problems: readings.flatMap((r) => r.problems),
     };
     finals.push(
-      writeUnknownState(clients.ddb, table, state, options.retry).catch((error: unknown) =>
+      writeUnknownState(clients.ddb, table, state).catch((error: unknown) =>
         logger.warn('Cannot record the spend unknown page: the next run may page again', {
           error: describeError(error),
         }),
@@ -367,7 +365,7 @@ export async function runSpendGuard(
   }
   if (unknownPublished && unknown.action === 'recover') {
     finals.push(
-      clearUnknownState(clients.ddb, table, options.retry).catch((error: unknown) =>
+      clearUnknownState(clients.ddb, table).catch((error: unknown) =>
         logger.warn('Cannot clear the spend unknown state', { error: describeError(error) }),
       ),
     );
@@ -475,7 +473,7 @@ export async function runSpendGuard(
             figures: spends.map(describeBudgetSpend).join('; '),
           },
         },
-        { now: () => at, newId, logger, retry: options.retry, automation: config.automation },
+        { now: () => at, newId, logger, automation: config.automation },
       );
     } catch (error) {
       // The kill switch reported its own failure; the claims stay incomplete for the next run.

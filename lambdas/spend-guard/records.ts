@@ -20,7 +20,6 @@ import {
 import * as z from 'zod';
 import { getOpsItem, parseOpsItem } from '../../core/ops-table/items';
 import { SPEND_ALERT_PK, SPEND_GUARD_PK, SPEND_UNKNOWN_SK } from '../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import type { SpendBudgetId } from '../../core/spend/budgets';
 import { isConditionFailure } from '../../core/traffic';
 
@@ -46,23 +45,18 @@ export async function readLevelRecords(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   month: string,
-  retry?: RetryOptions,
 ): Promise<Map<string, boolean>> {
   const records = new Map<string, boolean>();
   let startKey: Record<string, unknown> | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        ddb.send(
-          new QueryCommand({
-            TableName: tableName,
-            KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
-            ExpressionAttributeValues: { ':pk': SPEND_ALERT_PK, ':month': `${month}#` },
-            ConsistentRead: true,
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      retry,
+    const page = await ddb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :month)',
+        ExpressionAttributeValues: { ':pk': SPEND_ALERT_PK, ':month': `${month}#` },
+        ConsistentRead: true,
+        ExclusiveStartKey: startKey,
+      }),
     );
     for (const item of page.Items ?? []) {
       const record = parseOpsItem(levelRecordSchema, 'spend threshold', item);
@@ -94,30 +88,25 @@ export async function claimLevel(
   tableName: string,
   claim: LevelClaim,
   attempt: { readonly id: string; readonly at: Date },
-  retry?: RetryOptions,
 ): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              pk: SPEND_ALERT_PK,
-              sk: levelSk(claim.month, claim.budget, claim.level),
-              ...claim,
-              level: String(claim.level),
-              complete: false,
-              attemptId: attempt.id,
-              claimedAt: attempt.at.toISOString(),
-              expiresAt: Math.floor(attempt.at.getTime() / 1000) + RETENTION_DAYS * 86_400,
-            },
-            ConditionExpression: 'attribute_not_exists(pk) OR #complete = :false',
-            ExpressionAttributeNames: { '#complete': 'complete' },
-            ExpressionAttributeValues: { ':false': false },
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          pk: SPEND_ALERT_PK,
+          sk: levelSk(claim.month, claim.budget, claim.level),
+          ...claim,
+          level: String(claim.level),
+          complete: false,
+          attemptId: attempt.id,
+          claimedAt: attempt.at.toISOString(),
+          expiresAt: Math.floor(attempt.at.getTime() / 1000) + RETENTION_DAYS * 86_400,
+        },
+        ConditionExpression: 'attribute_not_exists(pk) OR #complete = :false',
+        ExpressionAttributeNames: { '#complete': 'complete' },
+        ExpressionAttributeValues: { ':false': false },
+      }),
     );
     return true;
   } catch (error) {
@@ -133,32 +122,27 @@ export async function completeLevel(
   claim: Pick<LevelClaim, 'month' | 'budget' | 'level'>,
   attempt: { readonly id: string; readonly at: Date },
   outcome: string,
-  retry?: RetryOptions,
 ): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        ddb.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { pk: SPEND_ALERT_PK, sk: levelSk(claim.month, claim.budget, claim.level) },
-            UpdateExpression: 'SET #complete = :true, #completedAt = :at, #outcome = :outcome',
-            ConditionExpression: '#attemptId = :attemptId',
-            ExpressionAttributeNames: {
-              '#complete': 'complete',
-              '#completedAt': 'completedAt',
-              '#outcome': 'outcome',
-              '#attemptId': 'attemptId',
-            },
-            ExpressionAttributeValues: {
-              ':true': true,
-              ':at': attempt.at.toISOString(),
-              ':outcome': outcome,
-              ':attemptId': attempt.id,
-            },
-          }),
-        ),
-      retry,
+    await ddb.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: SPEND_ALERT_PK, sk: levelSk(claim.month, claim.budget, claim.level) },
+        UpdateExpression: 'SET #complete = :true, #completedAt = :at, #outcome = :outcome',
+        ConditionExpression: '#attemptId = :attemptId',
+        ExpressionAttributeNames: {
+          '#complete': 'complete',
+          '#completedAt': 'completedAt',
+          '#outcome': 'outcome',
+          '#attemptId': 'attemptId',
+        },
+        ExpressionAttributeValues: {
+          ':true': true,
+          ':at': attempt.at.toISOString(),
+          ':outcome': outcome,
+          ':attemptId': attempt.id,
+        },
+      }),
     );
     return true;
   } catch (error) {
@@ -184,12 +168,11 @@ const unknownKey = { pk: SPEND_GUARD_PK, sk: SPEND_UNKNOWN_SK };
 export async function readUnknownState(
   ddb: DynamoDBDocumentClient,
   tableName: string,
-  retry?: RetryOptions,
 ): Promise<UnknownState | undefined> {
   return parseOpsItem(
     unknownStateSchema,
     'spend unknown state',
-    await getOpsItem(ddb, tableName, unknownKey, retry),
+    await getOpsItem(ddb, tableName, unknownKey),
   );
 }
 
@@ -198,29 +181,20 @@ export async function writeUnknownState(
   ddb: DynamoDBDocumentClient,
   tableName: string,
   state: UnknownState,
-  retry?: RetryOptions,
 ): Promise<void> {
-  await withRetry(
-    () =>
-      ddb.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...unknownKey,
-            ...state,
-            expiresAt: Math.floor(Date.parse(state.lastSentAt) / 1000) + 86_400,
-          },
-        }),
-      ),
-    retry,
+  await ddb.send(
+    new PutCommand({
+      TableName: tableName,
+      Item: {
+        ...unknownKey,
+        ...state,
+        expiresAt: Math.floor(Date.parse(state.lastSentAt) / 1000) + 86_400,
+      },
+    }),
   );
 }
 
 /** Forgets the "spend unknown" page (the spend is readable again). */
-export async function clearUnknownState(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  retry?: RetryOptions,
-): Promise<void> {
-  await withRetry(() => ddb.send(new DeleteCommand({ TableName: tableName, Key: unknownKey })), retry);
+export async function clearUnknownState(ddb: DynamoDBDocumentClient, tableName: string): Promise<void> {
+  await ddb.send(new DeleteCommand({ TableName: tableName, Key: unknownKey }));
 }

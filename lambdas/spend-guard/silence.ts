@@ -14,7 +14,6 @@ import {
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { describeError } from '../../core/errors';
 import { listBatchRuns } from '../../core/ops-table/items';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import {
   LLM_COMPONENTS,
   LLM_COST_METRIC,
@@ -84,25 +83,20 @@ export async function readSilence(
     readonly silenceWindowMinutes: number;
   },
   at: Date,
-  retry?: RetryOptions,
 ): Promise<SilenceReading> {
   const end = new Date(Math.floor(at.getTime() / 60_000) * 60_000);
   const windowMs = config.silenceWindowMinutes * 60_000;
   const start = new Date(end.getTime() - windowMs);
   const window = { start, end };
   const [metrics, runs] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.cloudwatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: silenceQueries(config.environment, config.silenceWindowMinutes * 60),
-            StartTime: start,
-            EndTime: end,
-          }),
-        ),
-      retry,
+    clients.cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: silenceQueries(config.environment, config.silenceWindowMinutes * 60),
+        StartTime: start,
+        EndTime: end,
+      }),
     ),
-    listBatchRuns(clients.ddb, config.opsTableName, { limit: 3, retry }),
+    listBatchRuns(clients.ddb, config.opsTableName, { limit: 3 }),
   ]);
   if (metrics.status === 'rejected') {
     const unknown = { unknown: `GetMetricData failed: ${describeError(metrics.reason)}` };

@@ -3,8 +3,8 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
-import { loggedRetry, type RetryOptions } from '../../core/retry';
 import type { LlmProvider } from '../../core/spend/metric';
 import {
   RECONCILIATION_METRICS,
@@ -49,8 +49,6 @@ export interface HandlerDeps {
   readonly baseUrls?: Partial<Readonly<Record<LlmProvider, string>>>;
   /** The providers' HTTP (fetch, sleep, clock...); tests point it at a local server. */
   readonly http?: Partial<HttpOptions>;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -64,10 +62,10 @@ const defaultObservability = createObservability('spend-reconcile');
 // One key cache per Secrets Manager client, i.e. per execution environment in Lambda.
 const keysBySecrets = new WeakMap<SecretsManagerClient, AdminKeys>();
 
-function keysOf(secrets: SecretsManagerClient, config: ReconcileConfig, retry: RetryOptions): AdminKeys {
+function keysOf(secrets: SecretsManagerClient, config: ReconcileConfig): AdminKeys {
   let keys = keysBySecrets.get(secrets);
   if (!keys) {
-    keys = adminKeysFrom(secrets, config.adminKeySecretArns, retry);
+    keys = adminKeysFrom(secrets, config.adminKeySecretArns);
     keysBySecrets.set(secrets, keys);
   }
   return keys;
@@ -114,7 +112,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Re
     const now = deps.now?.() ?? new Date();
     const day = dayToReconcile(input.data, now, config);
 
-    const retry = loggedRetry(deps.retry, logger, 'spend-reconcile AWS call');
     const budget = Math.min(HTTP_BUDGET_MS, (deps.remainingTimeMs ?? 300_000) - HTTP_MARGIN_MS);
     const clock = deps.http?.now ?? Date.now;
     const http: HttpOptions = {
@@ -125,7 +122,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Re
     const report = await reconcile(
       {
         cloudwatch: deps.cloudwatch,
-        keys: keysOf(deps.secrets, config, retry),
+        keys: keysOf(deps.secrets, config),
         readers: {
           anthropic: anthropicCostReader(
             { workspaceIds: config.anthropicWorkspaceIds },
@@ -138,7 +135,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Re
         },
       },
       config,
-      { day, now, retry },
+      { day, now },
     );
     for (const outcome of report.providers) observe(outcome, report, metrics, logger);
     publish(metrics, 'LlmCostReconciliationHeartbeat', 1, { Environment: config.environment });
@@ -198,11 +195,11 @@ function observe(
   else logger.info(message, { outcome });
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts.
-const clientConfig = { maxAttempts: 1, requestHandler: { requestTimeout: 5_000, connectionTimeout: 2_000 } };
-const cloudwatchClient = new CloudWatchClient(clientConfig);
-const secretsClient = new SecretsManagerClient(clientConfig);
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger, requestTimeout: 5_000 });
+const cloudwatchClient = aws.client(CloudWatchClient);
+const secretsClient = aws.client(SecretsManagerClient);
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
 export const handler = async (event: unknown, context?: Context): Promise<ReconciliationReport> => {

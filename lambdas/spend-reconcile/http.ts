@@ -2,10 +2,11 @@
  * GET of a provider's JSON API with the retry policy both cost reports need, on Node's global
  * fetch (Node 22 in Lambda: no HTTP client to bundle).
  *
- * Written here rather than on core/retry.ts's withRetry: that policy classifies AWS
- * SDK errors, and these calls need what it has no place for, a server-given delay (Retry-After)
- * and one deadline for every attempt and page of a report within the function's timeout.
- * The backoff itself is the shared one (exponential, full jitter).
+ * Written here rather than left to the AWS SDK's retries (core/aws-clients.ts): those
+ * live in an SDK client's middleware, and these are fetch calls to Anthropic's and OpenAI's
+ * APIs, which need a server-given delay (Retry-After, retry-after-ms) and one deadline for every
+ * attempt and page of a report within the function's timeout. The backoff itself is the
+ * shared one (exponential, full jitter).
  *
  * - 2xx: the body parsed as JSON; not JSON is a ProviderResponseError (never retried).
  * - 401 / 403: ProviderAuthError at once: a refused key does not heal by retrying.
@@ -16,7 +17,8 @@
  *   retried with backoff (or the server's Retry-After), then ProviderUnavailableError.
  * - any other status: ProviderRequestError.
  */
-import { backoffDelay } from '../../core/retry';
+
+import { backoffDelay } from '../../core/aws-clients';
 import {
   ProviderAuthError,
   ProviderRequestError,
@@ -177,7 +179,15 @@ export async function getJson(
     if (n === attempts) break;
     const delayMs =
       outcome.retryAfterMs ??
-      backoffDelay(n, options.baseDelayMs ?? 500, options.maxDelayMs ?? 8_000, options.random);
+      backoffDelay(
+        {
+          maxAttempts: attempts,
+          baseDelayMs: options.baseDelayMs ?? 500,
+          maxDelayMs: options.maxDelayMs ?? 8_000,
+        },
+        n,
+        options.random,
+      );
     if (outcome.retryAfterMs !== undefined && outcome.retryAfterMs > maxRetryAfterMs) {
       throw new ProviderUnavailableError(
         `${provider} asked to retry after ${Math.ceil(outcome.retryAfterMs / 1000)} s, more than the ` +

@@ -15,7 +15,6 @@
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../../core/errors';
 import { type Settled, settle } from '../../core/parallel';
-import type { RetryOptions } from '../../core/retry';
 import { LLM_PROVIDERS, type LlmProvider } from '../../core/spend/metric';
 import type { ReconciliationWindow } from '../../core/spend/reconciliation-metrics';
 import type { ReconcileConfig } from './config';
@@ -135,8 +134,6 @@ export interface ReconcileRequest {
   readonly day: UtcDay;
   /** This function's clock. */
   readonly now: Date;
-  /** Retries of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
 }
 
 type Read<T> = Settled<T>;
@@ -172,7 +169,7 @@ export async function reconcile(
     return { ...bill, keyRead: true };
   };
   const [reported, ...bills] = await Promise.all([
-    settle<ReportedCosts>(readReportedCosts(clients.cloudwatch, config.environment, range, request.retry)),
+    settle<ReportedCosts>(readReportedCosts(clients.cloudwatch, config.environment, range)),
     ...LLM_PROVIDERS.map(readBill),
   ]);
 

@@ -14,7 +14,6 @@ import {
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { LLM_COST_METRIC, LLM_PROVIDERS, type LlmProvider, llmCostSeries } from '../../core/spend/metric';
 import { ReportedSpendUnreadableError } from './errors';
 import { DAY_MS, dayOf, type UtcDay } from './window';
@@ -51,7 +50,6 @@ export async function readReportedCosts(
   cloudwatch: CloudWatchClient,
   environment: string,
   range: { readonly start: Date; readonly end: Date },
-  retry?: RetryOptions,
 ): Promise<ReportedCosts> {
   const tagged = reportedQueries(environment);
   const queries = tagged.map(({ provider: _, ...query }) => query);
@@ -60,17 +58,13 @@ export async function readReportedCosts(
   for (let page = 1; ; page += 1) {
     let response: GetMetricDataCommandOutput;
     try {
-      response = await withRetry(
-        () =>
-          cloudwatch.send(
-            new GetMetricDataCommand({
-              MetricDataQueries: queries,
-              StartTime: range.start,
-              EndTime: range.end,
-              NextToken: token,
-            }),
-          ),
-        retry,
+      response = await cloudwatch.send(
+        new GetMetricDataCommand({
+          MetricDataQueries: queries,
+          StartTime: range.start,
+          EndTime: range.end,
+          NextToken: token,
+        }),
       );
     } catch (error) {
       throw new ReportedSpendUnreadableError(

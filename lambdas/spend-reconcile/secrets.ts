@@ -5,7 +5,6 @@
  * placeholder is refused here, before anything is sent to a provider.
  */
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import type { LlmProvider } from '../../core/spend/metric';
 import { ANTHROPIC_ADMIN_KEY_PREFIX } from './anthropic';
 import { AdminKeyNotSetError } from './errors';
@@ -29,15 +28,11 @@ export interface AdminKeys {
 export function adminKeysFrom(
   secrets: SecretsManagerClient,
   secretArns: Readonly<Record<LlmProvider, string>>,
-  retry?: RetryOptions,
 ): AdminKeys {
   const cache = new Map<LlmProvider, Promise<string>>();
   const read = async (provider: LlmProvider): Promise<string> => {
     const secretArn = secretArns[provider];
-    const secret = await withRetry(
-      () => secrets.send(new GetSecretValueCommand({ SecretId: secretArn })),
-      retry,
-    );
+    const secret = await secrets.send(new GetSecretValueCommand({ SecretId: secretArn }));
     const key = (secret.SecretString ?? '').trim();
     const prefix = ADMIN_KEY_PREFIXES[provider];
     if (!key.startsWith(prefix)) {

@@ -16,7 +16,6 @@ import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } 
 import { InvalidInputError } from '../../core/errors';
 import { getOpsItem } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import {
   describeError,
   formatWeights,
@@ -81,7 +80,6 @@ export type AutoRollbackResult =
 export interface AutoRollbackOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'traffic-rollback' */
   readonly logger?: Logger;
 }
@@ -141,19 +139,10 @@ export async function handleAlarmEvent(
       `${detail.alarmName} is not in the alarm catalogue of ${traffic.environment}, yet its event reached the ` +
       'automatic rollback: nothing was done';
     logger.warn('Alarm not in the catalogue: NO action', { reason });
-    const first = await claim(
-      clients,
-      traffic.opsTable,
-      marker,
-      event,
-      now,
-      'unknown-alarm',
-      logger,
-      options.retry,
-    );
+    const first = await claim(clients, traffic.opsTable, marker, event, now, 'unknown-alarm', logger);
     const notified =
       first &&
-      (await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+      (await notify(clients, traffic.alertTopicArn, logger, {
         subject: `[${traffic.environment}] Automatic rollback: unknown alarm ${detail.alarmName}, NO action`,
         message: [
           `${reason}.`,
@@ -179,10 +168,10 @@ export async function handleAlarmEvent(
       'its evidence is stale, nothing was done';
     logger.warn('Stale alarm event: not acted on', { reason });
     // Said once per transition: a redelivery of the stale event pages nobody.
-    const first = await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger, options.retry);
+    const first = await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger);
     const notified =
       first &&
-      (await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+      (await notify(clients, traffic.alertTopicArn, logger, {
         subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
         message: [
           `The P0 alarm fired (${why}), but the automatic rollback (${traffic.environment}) did NOT act:`,
@@ -198,9 +187,9 @@ export async function handleAlarmEvent(
   const intent = rollbackIntent(detail.alarmName, severity);
   let gate: Gate;
   try {
-    gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now, retry: options.retry });
+    gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now });
   } catch (error) {
-    await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+    await notify(clients, traffic.alertTopicArn, logger, {
       subject: `[${traffic.environment}] P0: automatic rollback did NOT act (automation state unreadable)`,
       message: `The P0 alarm fired (${why}); the automatic rollback did NOT act: the automation pause and repeat guard cannot be read (${describeError(error)}). Lambda retries the event; roll back by hand if needed: \`npm run ops -- rollback\`.`,
     });
@@ -208,19 +197,8 @@ export async function handleAlarmEvent(
   }
   if (!gate.act) {
     // Paged once per transition, like a stale event.
-    const first = await claim(
-      clients,
-      traffic.opsTable,
-      marker,
-      event,
-      now,
-      gate.kind,
-      logger,
-      options.retry,
-    );
-    const held = first
-      ? await reportHeld(clients, config.automation, intent, gate, { now, retry: options.retry })
-      : undefined;
+    const first = await claim(clients, traffic.opsTable, marker, event, now, gate.kind, logger);
+    const held = first ? await reportHeld(clients, config.automation, intent, gate, { now }) : undefined;
     logger.warn('Automatic rollback held', { held: gate.kind, reason: gate.summary });
     return { outcome: 'held', held: gate.kind, notified: held?.notified ?? false, reason: gate.summary };
   }
@@ -228,7 +206,7 @@ export async function handleAlarmEvent(
   // A transition already handled: a duplicate delivery. It still goes through the rollback (which
   // changes nothing when the state is as the first delivery left it, and is held by the same
   // window and cool-down) but pages only if it did change something.
-  const seen = await getOpsItem(clients.ddb, traffic.opsTable, marker, options.retry);
+  const seen = await getOpsItem(clients.ddb, traffic.opsTable, marker);
 
   let result: RollbackResult;
   try {
@@ -244,10 +222,10 @@ export async function handleAlarmEvent(
         requireRecentShiftWithin: config.windowMinutes,
         cooldownMinutes: config.cooldownMinutes,
       },
-      { retry: options.retry, logger },
+      { logger },
     );
   } catch (error) {
-    await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+    await notify(clients, traffic.alertTopicArn, logger, {
       subject: `[${traffic.environment}] Automatic traffic rollback FAILED`,
       message: [
         `The P0 alarm fired (${why}) and the automatic rollback (${traffic.environment}) FAILED:`,
@@ -285,14 +263,14 @@ export async function handleAlarmEvent(
       clients,
       config.automation,
       { ...intent, did: result.reason, checks: rollbackChecks(traffic, detail.alarmName, result.restored) },
-      { now, retry: options.retry },
+      { now },
     );
     lines.push('', recordedLine(recorded));
   }
   // Otherwise only the delivery that records the transition pages: of two racing, one does.
   const first =
     seen === undefined &&
-    (await claim(clients, traffic.opsTable, marker, event, now, result.outcome, logger, options.retry));
+    (await claim(clients, traffic.opsTable, marker, event, now, result.outcome, logger));
   if (!first) {
     const reason = `this transition of ${detail.alarmName} (${stateTime}) was already handled${
       seen === undefined
@@ -306,7 +284,7 @@ export async function handleAlarmEvent(
       return { outcome: 'duplicate', reason, notified: false, rollback: result };
     }
   }
-  const notified = await notify(clients, traffic.alertTopicArn, logger, options.retry, {
+  const notified = await notify(clients, traffic.alertTopicArn, logger, {
     subject: result.changed
       ? `[${traffic.environment}] P0: traffic rolled back to ${formatWeights(result.restored ?? { blue: 0, green: 0 })}`
       : `[${traffic.environment}] P0: automatic rollback did nothing (${result.outcome})`,
@@ -353,25 +331,20 @@ async function claim(
   now: Date,
   outcome: string,
   logger: Logger,
-  retry: RetryOptions | undefined,
 ): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        clients.ddb.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              ...key,
-              eventId: event.id,
-              handledAt: now.toISOString(),
-              outcome,
-              expiresAt: Math.floor(now.getTime() / 1000) + ALARM_EVENT_RETENTION_SECONDS,
-            },
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        ),
-      retry,
+    await clients.ddb.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: {
+          ...key,
+          eventId: event.id,
+          handledAt: now.toISOString(),
+          outcome,
+          expiresAt: Math.floor(now.getTime() / 1000) + ALARM_EVENT_RETENTION_SECONDS,
+        },
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
     );
     return true;
   } catch (error) {
@@ -385,20 +358,15 @@ async function notify(
   clients: Pick<RollbackClients, 'sns'>,
   topicArn: string,
   logger: Logger,
-  retry: RetryOptions | undefined,
   message: { readonly subject: string; readonly message: string },
 ): Promise<boolean> {
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: topicArn,
-            Subject: snsSubject(message.subject),
-            Message: message.message,
-          }),
-        ),
-      retry,
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: topicArn,
+        Subject: snsSubject(message.subject),
+        Message: message.message,
+      }),
     );
     return true;
   } catch (error) {

@@ -3,7 +3,6 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { recordAudit } from '../../core/ops-table/items';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { describeError, snsSubject, type TrafficFunctionConfig } from '../../core/traffic';
 import type { ShiftClients, ShiftOptions } from './types';
 
@@ -15,19 +14,18 @@ export function resolve(options: ShiftOptions) {
     defaultLogger = new Logger({ serviceName: 'traffic-shift' });
   }
   const logger = options.logger ?? (defaultLogger as Logger);
-  return { logger, now: options.now ?? (() => new Date()), retry: options.retry };
+  return { logger, now: options.now ?? (() => new Date()) };
 }
 
 export async function audit(
   clients: Pick<ShiftClients, 'ddb'>,
   tableName: string,
   logger: Logger,
-  retry: RetryOptions | undefined,
   at: Date,
   entry: Parameters<typeof recordAudit>[2],
 ): Promise<void> {
   try {
-    await recordAudit(clients.ddb, tableName, entry, { now: at, retry });
+    await recordAudit(clients.ddb, tableName, entry, { now: at });
   } catch (error) {
     logger.error('Cannot record the audit entry', { action: entry.action, error: describeError(error) });
   }
@@ -37,20 +35,15 @@ export async function notify(
   clients: Pick<ShiftClients, 'sns'>,
   traffic: TrafficFunctionConfig['traffic'],
   logger: Logger,
-  retry: RetryOptions | undefined,
   message: { readonly subject: string; readonly lines: readonly string[] },
 ): Promise<void> {
   try {
-    await withRetry(
-      () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: traffic.alertTopicArn,
-            Subject: snsSubject(message.subject),
-            Message: message.lines.join('\n'),
-          }),
-        ),
-      retry,
+    await clients.sns.send(
+      new PublishCommand({
+        TopicArn: traffic.alertTopicArn,
+        Subject: snsSubject(message.subject),
+        Message: message.lines.join('\n'),
+      }),
     );
   } catch (error) {
     logger.error('Cannot publish the notification', {

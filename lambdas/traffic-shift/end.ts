@@ -1,7 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordAction, recordedLine } from '../../core/automation';
 import { runInParallel, settle } from '../../core/parallel';
-import { withRetry } from '../../core/retry';
 import {
   describeCause,
   describeError,
@@ -44,20 +43,20 @@ export async function rollbackShift(
   input: RollbackInput,
   options: ShiftOptions = {},
 ): Promise<RollbackShiftResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const from = validateWeights(input.from);
   const at = now();
   const why = rollbackReason(input);
-  const lastShift = await readLastShift(clients.ddb, traffic.opsTable, retry);
+  const lastShift = await readLastShift(clients.ddb, traffic.opsTable);
 
   if (lastShift?.executionArn !== input.executionArn) {
     logger.warn('Not rolling back: the last recorded shift is another execution', {
       recorded: lastShift?.executionArn,
     });
     await Promise.all([
-      releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch(() => false),
-      audit(clients, traffic.opsTable, logger, retry, at, {
+      releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch(() => false),
+      audit(clients, traffic.opsTable, logger, at, {
         action: 'traffic-shift-rollback',
         actor: 'traffic-shift',
         reason: why,
@@ -78,32 +77,24 @@ export async function rollbackShift(
 
   const bookkeeping: Array<() => Promise<unknown>> = [
     () =>
-      withRetry(
-        () =>
-          clients.ddb.send(
-            markRolledBack(traffic.opsTable, input.executionArn, { at, by: 'traffic-shift', reason: why }),
-          ),
-        retry,
+      clients.ddb.send(
+        markRolledBack(traffic.opsTable, input.executionArn, { at, by: 'traffic-shift', reason: why }),
       ),
     () =>
-      withRetry(
-        () =>
-          clients.ddb.send(
-            rollbackRecordPut(traffic.opsTable, {
-              at: at.toISOString(),
-              by: 'traffic-shift',
-              reason: why,
-              restored: from,
-              source: 'traffic-shift',
-              executionArn: input.executionArn,
-            }),
-          ),
-        retry,
+      clients.ddb.send(
+        rollbackRecordPut(traffic.opsTable, {
+          at: at.toISOString(),
+          by: 'traffic-shift',
+          reason: why,
+          restored: from,
+          source: 'traffic-shift',
+          executionArn: input.executionArn,
+        }),
       ),
-    () => releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry),
+    () => releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn),
   ];
   const [written, secondary] = await Promise.all([
-    settle(writeWeights(clients, traffic, from, { retry })),
+    settle(writeWeights(clients, traffic, from)),
     runInParallel(bookkeeping, (action) => action()),
   ]);
   const problems = secondary.failed.map(({ error }) => describeError(error));
@@ -112,7 +103,7 @@ export async function rollbackShift(
     ? await recordShiftRollback(clients, traffic, input, from, why, at, options)
     : undefined;
   await Promise.all([
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-rollback',
       actor: 'traffic-shift',
       reason: why,
@@ -132,7 +123,6 @@ export async function rollbackShift(
       clients,
       traffic,
       logger,
-      retry,
       rollbackNotice({
         environment: traffic.environment,
         to: lastShift.to,
@@ -183,7 +173,7 @@ async function recordShiftRollback(
         ...(input.firing ?? []).map((alarmName) => ({ kind: 'alarm-ok' as const, alarmName })),
       ],
     },
-    { now: at, retry: options.retry },
+    { now: at },
   );
   return recordedLine(recorded);
 }
@@ -199,37 +189,33 @@ export async function finishShift(
   input: FinishInput,
   options: ShiftOptions = {},
 ): Promise<Record<string, never>> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const final = validateWeights(input.weights);
   const at = now();
   let updated: Record<string, unknown> | undefined;
   try {
-    const result = await withRetry(
-      () =>
-        clients.ddb.send(
-          new UpdateCommand({
-            TableName: traffic.opsTable,
-            Key: lastShiftKey(),
-            UpdateExpression: 'SET #status = :completed, #completedAt = :at, #final = :final',
-            ConditionExpression: '#executionArn = :executionArn AND #status = :inProgress',
-            ExpressionAttributeNames: {
-              '#status': 'status',
-              '#completedAt': 'completedAt',
-              '#final': 'final',
-              '#executionArn': 'executionArn',
-            },
-            ExpressionAttributeValues: {
-              ':completed': 'completed',
-              ':inProgress': 'in-progress',
-              ':at': at.toISOString(),
-              ':final': final,
-              ':executionArn': input.executionArn,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        ),
-      retry,
+    const result = await clients.ddb.send(
+      new UpdateCommand({
+        TableName: traffic.opsTable,
+        Key: lastShiftKey(),
+        UpdateExpression: 'SET #status = :completed, #completedAt = :at, #final = :final',
+        ConditionExpression: '#executionArn = :executionArn AND #status = :inProgress',
+        ExpressionAttributeNames: {
+          '#status': 'status',
+          '#completedAt': 'completedAt',
+          '#final': 'final',
+          '#executionArn': 'executionArn',
+        },
+        ExpressionAttributeValues: {
+          ':completed': 'completed',
+          ':inProgress': 'in-progress',
+          ':at': at.toISOString(),
+          ':final': final,
+          ':executionArn': input.executionArn,
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
     );
     updated = result.Attributes;
   } catch (error) {
@@ -248,11 +234,11 @@ export async function finishShift(
       : 'unknown';
   const requestedBy = typeof updated?.requestedBy === 'string' ? updated.requestedBy : 'traffic-shift';
   const [released] = await Promise.all([
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch((error: unknown) => {
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch((error: unknown) => {
       logger.error('Cannot release the shift lock', { error: describeError(error) });
       return false;
     }),
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-complete',
       actor: requestedBy,
       reason: `Shift to ${to} completed: ${formatWeights(final)}`,
@@ -265,7 +251,6 @@ export async function finishShift(
       clients,
       traffic,
       logger,
-      retry,
       finishNotice({
         environment: traffic.environment,
         to,
@@ -292,17 +277,17 @@ export async function abortShift(
   input: AbortInput,
   options: ShiftOptions = {},
 ): Promise<AbortResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const at = now();
   const why = `aborted: ${describeCause(input.error, input.cause)}`;
   const [recorded, live] = await Promise.allSettled([
-    readLastShift(clients.ddb, traffic.opsTable, retry),
-    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups, retry),
+    readLastShift(clients.ddb, traffic.opsTable),
+    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups),
   ]);
   if (recorded.status === 'rejected') {
     // Without LAST_SHIFT we cannot tell what to restore: free the lock at least.
-    await releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch(() => false);
+    await releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch(() => false);
     throw recorded.reason;
   }
   const lastShift = recorded.value;
@@ -315,21 +300,17 @@ export async function abortShift(
       : null;
 
   const [written, released, marked] = await Promise.all([
-    settle(restore ? writeWeights(clients, traffic, restore, { retry }) : Promise.resolve(null)),
-    settle(releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry)),
+    settle(restore ? writeWeights(clients, traffic, restore) : Promise.resolve(null)),
+    settle(releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn)),
     settle(
       ours
-        ? withRetry(
-            () =>
-              clients.ddb.send(
-                markRolledBack(traffic.opsTable, input.executionArn, {
-                  at,
-                  by: 'traffic-shift',
-                  reason: why,
-                  status: restore ? 'rolled-back' : 'aborted',
-                }),
-              ),
-            retry,
+        ? clients.ddb.send(
+            markRolledBack(traffic.opsTable, input.executionArn, {
+              at,
+              by: 'traffic-shift',
+              reason: why,
+              status: restore ? 'rolled-back' : 'aborted',
+            }),
           )
         : Promise.resolve(null),
     ),
@@ -338,7 +319,7 @@ export async function abortShift(
   const to = lastShift?.to ?? 'unknown';
   const failures = [written, released, marked].flatMap((r) => (r.ok ? [] : [describeError(r.error)]));
   await Promise.all([
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       action: 'traffic-shift-abort',
       actor: 'traffic-shift',
       reason: why,
@@ -357,7 +338,6 @@ export async function abortShift(
       clients,
       traffic,
       logger,
-      retry,
       abortNotice({
         environment: traffic.environment,
         to,

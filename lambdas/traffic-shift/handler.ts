@@ -6,9 +6,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import type { RetryOptions } from '../../core/retry';
 import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../../core/traffic';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
@@ -26,8 +26,6 @@ export interface HandlerDeps {
   readonly env: Readonly<Record<string, string | undefined>>;
   /** @default () => new Date() */
   readonly now?: () => Date;
-  /** Retry policy of the AWS calls; tests inject a no-op sleep. */
-  readonly retry?: RetryOptions;
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
@@ -54,7 +52,6 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Sh
     const config: TrafficFunctionConfig = trafficConfigFromEnv(deps.env);
     const result = await runShiftAction(deps.clients, config, parsed, {
       now: deps.now,
-      retry: deps.retry,
       logger,
       // A rollback is recorded and read back (core/automation).
       automation: parsed.action === 'rollback' ? config.automation : undefined,
@@ -106,19 +103,16 @@ function recordOutcome(metrics: Metrics, action: string, result: ShiftActionResu
   }
 }
 
-// Module scope: reused across warm invocations. The SDK's own retries are off (maxAttempts 1)
-// because every call goes through withRetry; both would multiply the attempts.
-const clientConfig = {
-  maxAttempts: 1,
-  requestHandler: { requestTimeout: 3_000, connectionTimeout: 2_000 },
-};
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
+// each attempt bounded by its timeouts, each retry logged.
+const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: ShiftClients = {
-  elbv2: new ElasticLoadBalancingV2Client(clientConfig),
-  ssm: new SSMClient(clientConfig),
-  cloudwatch: new CloudWatchClient(clientConfig),
-  sns: new SNSClient(clientConfig),
-  scheduler: new SchedulerClient(clientConfig),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient(clientConfig), OPS_TABLE_TRANSLATE_CONFIG),
+  elbv2: aws.client(ElasticLoadBalancingV2Client),
+  ssm: aws.client(SSMClient),
+  cloudwatch: aws.client(CloudWatchClient),
+  sns: aws.client(SNSClient),
+  scheduler: aws.client(SchedulerClient),
+  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
 };
 
 /** The Lambda entry point (Step Functions task, synchronous). */

@@ -11,7 +11,6 @@
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { AuditOutcome } from '../../core/ops-table/items';
-import { withRetry } from '../../core/retry';
 import {
   acquireShiftLock,
   describeError,
@@ -60,7 +59,7 @@ export function runShiftAction(
     case 'begin':
       return beginShift(clients, config, event, options);
     case 'checkAlarms':
-      return checkAlarms(clients, event.alarmNames, options);
+      return checkAlarms(clients, event.alarmNames);
     case 'setWeights':
       return setShiftWeights(clients, config, event, options);
     case 'rollback':
@@ -84,24 +83,23 @@ export async function beginShift(
   input: BeginInput,
   options: ShiftOptions = {},
 ): Promise<BeginResult> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const steps = validateSteps(input.steps);
   const at = now();
   const requestedBy = input.requestedBy ?? 'unknown';
 
   const [lock, live] = await Promise.allSettled([
-    acquireShiftLock(
-      clients.ddb,
-      traffic.opsTable,
-      { executionArn: input.executionArn, to: input.to, now: at },
-      retry,
-    ),
-    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups, retry),
+    acquireShiftLock(clients.ddb, traffic.opsTable, {
+      executionArn: input.executionArn,
+      to: input.to,
+      now: at,
+    }),
+    readLiveWeights(clients.elbv2, traffic.listenerArn, traffic.targetGroups),
   ]);
   if (lock.status === 'rejected') throw lock.reason;
   const release = () =>
-    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn, retry).catch((error: unknown) =>
+    releaseShiftLock(clients.ddb, traffic.opsTable, input.executionArn).catch((error: unknown) =>
       logger.error('Cannot release the shift lock', { error: describeError(error) }),
     );
   let from: Weights;
@@ -132,7 +130,7 @@ export async function beginShift(
     logger.info('Nothing to shift: the target colour already has all the traffic', { from, to: input.to });
     await Promise.all([
       release(),
-      audit(clients, traffic.opsTable, logger, retry, at, {
+      audit(clients, traffic.opsTable, logger, at, {
         ...auditBase,
         action: 'traffic-shift-start',
         reason: `Shift to ${input.to}: ${input.to} already at 100 (${formatWeights(from)}), nothing to do`,
@@ -153,14 +151,10 @@ export async function beginShift(
     requestedBy,
   };
   const [recorded] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.ddb.send(
-          new PutCommand({ TableName: traffic.opsTable, Item: { ...lastShiftKey(), ...lastShift } }),
-        ),
-      retry,
+    clients.ddb.send(
+      new PutCommand({ TableName: traffic.opsTable, Item: { ...lastShiftKey(), ...lastShift } }),
     ),
-    audit(clients, traffic.opsTable, logger, retry, at, {
+    audit(clients, traffic.opsTable, logger, at, {
       ...auditBase,
       action: 'traffic-shift-start',
       reason: `Shift to ${input.to} in steps ${steps.join(',')}, ${input.bakeSeconds} s bake each`,
@@ -183,23 +177,17 @@ export async function beginShift(
 export async function checkAlarms(
   clients: Pick<ShiftClients, 'cloudwatch'>,
   alarmNames: readonly string[],
-  options: ShiftOptions = {},
 ): Promise<CheckAlarmsResult> {
-  const { retry } = resolve(options);
   const states = new Map<string, string | undefined>();
   let nextToken: string | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        clients.cloudwatch.send(
-          new DescribeAlarmsCommand({
-            AlarmNames: [...alarmNames],
-            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-            MaxRecords: 100,
-            NextToken: nextToken,
-          }),
-        ),
-      retry,
+    const page = await clients.cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNames: [...alarmNames],
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken: nextToken,
+      }),
     );
     for (const alarm of [...(page.MetricAlarms ?? []), ...(page.CompositeAlarms ?? [])]) {
       if (alarm.AlarmName !== undefined) states.set(alarm.AlarmName, alarm.StateValue);
@@ -227,20 +215,20 @@ export async function setShiftWeights(
   input: SetWeightsInput,
   options: ShiftOptions = {},
 ): Promise<Weights> {
-  const { logger, now, retry } = resolve(options);
+  const { logger, now } = resolve(options);
   const { traffic } = config;
   const target = validateWeights(input.weights);
-  const lastShift = await readLastShift(clients.ddb, traffic.opsTable, retry);
+  const lastShift = await readLastShift(clients.ddb, traffic.opsTable);
   assertActive(lastShift, input.executionArn);
   let outcome: AuditOutcome = 'ok';
   let error: unknown;
   try {
-    await writeWeights(clients, traffic, target, { retry });
+    await writeWeights(clients, traffic, target);
   } catch (e) {
     error = e;
     outcome = 'failed';
   }
-  await audit(clients, traffic.opsTable, logger, retry, now(), {
+  await audit(clients, traffic.opsTable, logger, now(), {
     action: 'traffic-weights-set',
     actor: lastShift.requestedBy ?? 'traffic-shift',
     reason: `Shift to ${lastShift.to}: step ${formatWeights(target)}`,

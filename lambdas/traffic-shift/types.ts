@@ -11,7 +11,6 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import * as z from 'zod';
 import type { AutomationSettings } from '../../core/automation';
 import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
-import type { RetryOptions } from '../../core/retry';
 import { COLOURS, type Weights } from '../../core/traffic';
 
 /** The clients of the shift steps. */
@@ -30,7 +29,6 @@ export interface ShiftClients {
 export interface ShiftOptions {
   /** @default () => new Date() */
   readonly now?: () => Date;
-  readonly retry?: RetryOptions;
   /** @default a Powertools logger of service 'traffic-shift' */
   readonly logger?: Logger;
   /**

@@ -32,8 +32,7 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       );
     }
     const clients = deps.clients(region);
-    const retry = { sleep: deps.sleep };
-    const manifest = await loadManifest(clients.cloudformation, env, region, retry);
+    const manifest = await loadManifest(clients.cloudformation, env, region);
     const ctx: CommandContext = {
       manifest,
       region,
@@ -42,7 +41,6 @@ export async function runCli(argv: readonly string[], deps: CliDeps): Promise<nu
       now: deps.now,
       sleep: deps.sleep,
       actor: (deps.actor ?? (() => 'unknown'))(),
-      retry,
       pollIntervalMs: deps.pollIntervalMs ?? 5_000,
       prompt: deps.prompt,
     };

@@ -19,6 +19,7 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { awsClientFactory, ONE_ATTEMPT } from '../../core/aws-clients';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 
 /** Every client a command may use. */
@@ -41,6 +42,8 @@ export interface OpsClients {
   readonly budgets: BudgetsClient;
   /** `db`: invokes the inspection and maintenance Lambdas synchronously. */
   readonly lambda: LambdaClient;
+  /** Lambda, one attempt per call: for invocations that must not be sent twice. */
+  readonly lambdaOnce: LambdaClient;
   /** `backup dump` and `list`: the backups bucket. */
   readonly s3: S3Client;
   /** `cost`: AWS spend by service (Cost Explorer is served from us-east-1). */
@@ -74,30 +77,33 @@ export interface CliDeps {
 }
 
 /**
- * Clients of `region` with the SDK's own retries off: the shared code retries every call
- * with backoff (withRetry), and both would multiply the attempts.
+ * Clients of `region` with the Lambdas' retry policy (core/aws-clients.ts), without
+ * their per-attempt timeouts: a person at the terminal waits for a slow answer.
  */
 export function createClients(region: string): OpsClients {
-  const config = { region, maxAttempts: 1 };
+  const aws = awsClientFactory({ region });
   return {
-    cloudformation: new CloudFormationClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    ssm: new SSMClient(config),
-    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(config), OPS_TABLE_TRANSLATE_CONFIG),
-    sfn: new SFNClient(config),
-    ecs: new ECSClient(config),
-    cloudwatch: new CloudWatchClient(config),
-    scheduler: new SchedulerClient(config),
-    sns: new SNSClient(config),
-    logs: new CloudWatchLogsClient(config),
-    rds: new RDSClient(config),
-    elasticache: new ElastiCacheClient(config),
-    budgets: new BudgetsClient({ ...config, region: 'us-east-1' }),
+    cloudformation: aws.client(CloudFormationClient),
+    elbv2: aws.client(ElasticLoadBalancingV2Client),
+    ssm: aws.client(SSMClient),
+    ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
+    sfn: aws.client(SFNClient),
+    ecs: aws.client(ECSClient),
+    cloudwatch: aws.client(CloudWatchClient),
+    scheduler: aws.client(SchedulerClient),
+    sns: aws.client(SNSClient),
+    logs: aws.client(CloudWatchLogsClient),
+    rds: aws.client(RDSClient),
+    elasticache: aws.client(ElastiCacheClient),
+    budgets: aws.client(BudgetsClient, { region: 'us-east-1' }),
     // A synchronous invocation of the maintenance runs for up to 15 minutes: the SDK's
     // request timeout is off by default, and its TCP keep-alive keeps the idle socket open.
-    lambda: new LambdaClient(config),
-    s3: new S3Client(config),
-    costExplorer: new CostExplorerClient({ ...config, region: 'us-east-1' }),
+    lambda: aws.client(LambdaClient),
+    // One attempt: a maintenance run is not idempotent within its timeout, and a retry after a
+    // lost connection or a throttled invocation would start a second run beside the first.
+    lambdaOnce: awsClientFactory({ region, policy: ONE_ATTEMPT }).client(LambdaClient),
+    s3: aws.client(S3Client),
+    costExplorer: aws.client(CostExplorerClient, { region: 'us-east-1' }),
   };
 }
 

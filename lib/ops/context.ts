@@ -1,4 +1,3 @@
-import type { RetryOptions } from '../../core/retry';
 import { type Command, defineCommand, type Options, type Values } from '../cli/args';
 import type { OpsClients } from './clients';
 import type { OpsManifest } from './manifest';
@@ -14,8 +13,6 @@ export interface CommandContext {
   readonly sleep: (ms: number) => Promise<void>;
   /** Who runs the CLI. */
   readonly actor: string;
-  /** The retry policy of every AWS call (the injected sleep). */
-  readonly retry: RetryOptions;
   readonly pollIntervalMs: number;
   /** Asks the operator (absent when stdin is not a terminal): see confirm.ts. */
   readonly prompt?: (question: string) => Promise<string>;

@@ -9,7 +9,6 @@ import * as z from 'zod';
 import { budgetGuardContract } from '../../core/contracts/budget-guard';
 import { topicArnsRule } from '../../core/contracts/common';
 import { healthThresholdsRule } from '../../core/contracts/health-check';
-import { type RetryOptions, withRetry } from '../../core/retry';
 import { SPEND_BUDGETS } from '../../core/spend/budgets';
 import type { TrafficConfig } from '../../core/traffic';
 import { OpsError } from './errors';
@@ -134,15 +133,11 @@ export async function loadManifest(
   cloudformation: CloudFormationClient,
   environment: string,
   region: string,
-  retry?: RetryOptions,
 ): Promise<OpsManifest> {
   const stackName = serviceStackName(environment);
   let outputs: Array<{ OutputKey?: string; OutputValue?: string }>;
   try {
-    const result = await withRetry(
-      () => cloudformation.send(new DescribeStacksCommand({ StackName: stackName })),
-      retry,
-    );
+    const result = await cloudformation.send(new DescribeStacksCommand({ StackName: stackName }));
     outputs = result.Stacks?.[0]?.Outputs ?? [];
   } catch (error) {
     const e = error as { name?: unknown; message?: unknown };

@@ -26,8 +26,8 @@ const SERVICE_RAISED = /^(States|Lambda)\./;
 const RAISED_BY_OTHERS: Readonly<Record<string, string>> = {
   CredentialsProviderError: "the SDK's credential chain (the CLI without credentials)",
   ValidationError: 'CloudFormation DescribeStacks of a stack that does not exist (the CLI)',
-  InternalServerError: 'AWS services, retried by core/retry.ts',
-  TimeoutError: "the SDK's HTTP handler, retried by core/retry.ts",
+  InternalServerError: "AWS services, retried by the SDK's strategy (core/aws-clients.ts)",
+  TimeoutError: "the SDK's HTTP handler, retried by the SDK's strategy (core/aws-clients.ts)",
 };
 
 /** How a matched name is thrown: by a deployed bundle, or by the CLI's own process. */
@@ -51,7 +51,6 @@ function shiftDeps(): TrafficShiftHandler.HandlerDeps {
     clients: trafficShift.clients,
     env: trafficShift.ENV,
     now: () => new Date('2026-11-25T04:12:35.000Z'),
-    retry: trafficShift.NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
   };
 }
@@ -68,7 +67,7 @@ async function reenable(
       budgetGuard.configOf(table),
       budgetGuard.SPEND_CHECK,
       { actor: 'arn:aws:sts::222222222222:assumed-role/ops/alice', reason: 'reviewed', force: false },
-      { retry: budgetGuard.NO_SLEEP, now: () => new Date('2026-12-15T09:30:00.000Z') },
+      { now: () => new Date('2026-12-15T09:30:00.000Z') },
     );
   } finally {
     await table.drop();

@@ -3,7 +3,7 @@ import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { handleEvent } from '../../lambdas/health-check/handler';
 import { ENVIRONMENT_NAMES, type EnvironmentName } from '../../lib/config';
 import { sharedSynth } from '../helpers/synth';
-import { clients, healthyWorld, mocks, NO_SLEEP, serve } from '../lambdas/health-check/fixtures';
+import { clients, healthyWorld, mocks, serve } from '../lambdas/health-check/fixtures';
 import { datapointsOf, observe } from '../lambdas/health-check/handler-harness';
 import { deployedEnvironment } from './deployed-env';
 
@@ -57,7 +57,7 @@ describe('the health check heartbeat alarm', () => {
       // the heartbeat follows it.
       await handleEvent(
         { check: 'light' },
-        { clients: clients(), env, retry: NO_SLEEP, observability: observed, now: () => new Date() },
+        { clients: clients(), env, observability: observed, now: () => new Date() },
       );
 
       expect(mocks.sns.commandCalls(PublishCommand).length).toBeGreaterThan(0);

@@ -16,7 +16,6 @@ import {
   auditItems,
   envOf,
   mocks,
-  NO_SLEEP,
   observability,
   stateItem,
   taskArn,
@@ -42,7 +41,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     env: envOf(table),
     now: () => NOW,
     newId: () => ATTEMPT_ID,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

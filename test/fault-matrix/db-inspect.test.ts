@@ -10,6 +10,7 @@ import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-inspect/ha
 import * as source from '../../lambdas/db-inspect/handler';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
+import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
 import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
@@ -28,7 +29,7 @@ const RDS_SECRET = { username: 'fa_ai_admin', password: 's3cr3t-P@ss', host: 'db
 const EVENT = { reports: ['tables', 'hnsw'], limit: 10 };
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
 let db: TestDatabase;
 let statements: string[];
 let out: string[];
@@ -66,7 +67,6 @@ function connectVia(
   return async (client: SecretsManagerClient, options: ConnectOptions) =>
     connectWithSecret(client, {
       ...options,
-      retry: { sleep: async () => undefined },
       createClient: () =>
         ({
           connect: onConnect,

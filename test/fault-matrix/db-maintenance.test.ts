@@ -15,6 +15,7 @@ import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenanc
 import * as source from '../../lambdas/db-maintenance/handler';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
+import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
@@ -36,7 +37,7 @@ const ENV = dbMaintenanceContract.serialize(VALUES);
 const RDS_SECRET = { username: 'fa_ai_admin', password: 's3cr3t-P@ss', host: 'db.internal', port: 5432 };
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
 let db: TestDatabase;
 let statements: string[];
 let out: string[];

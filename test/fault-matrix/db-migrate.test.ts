@@ -11,6 +11,7 @@ import { type HandlerDeps, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
+import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
 import { createTestDatabase, type TestDatabase } from '../helpers/pglite';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from '../lambdas/db-migrate/fixtures';
@@ -46,7 +47,7 @@ function cfnEvent(requestType: string, properties: Record<string, unknown> = PRO
 }
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'eu-west-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'eu-west-1' });
 /** Databases of the current test. */
 const databases: TestDatabase[] = [];
 /** Statements the database received in the current test. */

@@ -17,7 +17,6 @@ import {
   ENV,
   healthyWorld,
   mocks,
-  NO_SLEEP,
   NOW,
   serve,
   TOPICS,
@@ -52,7 +51,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: clients(),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger, metrics },
     ...overrides,
   };

@@ -13,7 +13,6 @@ import {
   batchControls,
   itemsOf,
   mocks,
-  NO_SLEEP,
   observability,
   publishedTo,
   type World,
@@ -52,7 +51,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     env: w.env,
     now: () => w.clock.now,
     newId: () => 'attempt-1',
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

@@ -18,7 +18,6 @@ import {
   lastShiftItem,
   lockItem,
   mocks,
-  NO_SLEEP,
   observability,
   REGION,
   ROLLBACK_ENV,
@@ -62,7 +61,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: testClients,
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

@@ -15,7 +15,6 @@ import {
   item,
   lastShiftItem,
   mocks,
-  NO_SLEEP,
   observability,
   resetWorld,
   clients as testClients,
@@ -44,7 +43,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: testClients,
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

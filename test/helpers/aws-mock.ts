@@ -2,7 +2,15 @@
  * aws-sdk-client-mock, with every command a mocked client is sent kept for the permission
  * check: a handler test that sends a command its function's declaration lacks fails (see
  * test/iam/declared-calls). Tests import mockClient from here, never from the library.
+ *
+ * The library replaces `send`, which would skip the SDK's middleware and so its retries (the
+ * only retries the code has: core/aws-clients.ts). Here the mock answers from inside
+ * the client's own retry middleware instead: a mock that rejects with ThrottlingException once
+ * is retried by the client's real strategy, as the service's answer would be.
  */
+import { constructStack } from '@smithy/core/client';
+import { getRetryPlugin } from '@smithy/core/retry';
+import type { MetadataBearer } from '@smithy/types';
 import { mockClient as libraryMockClient } from 'aws-sdk-client-mock';
 
 export * from 'aws-sdk-client-mock';
@@ -50,16 +58,71 @@ function harvest(clientName: string, stub: SinonStubLike | undefined): void {
 
 type MockClient = typeof libraryMockClient;
 
-/** aws-sdk-client-mock's mockClient; the commands the stub answers are recorded. */
+interface Sendable {
+  /** The client's resolved configuration: its retry strategy and attempts. */
+  readonly config: Parameters<typeof getRetryPlugin>[0];
+}
+type Send = (this: Sendable, command: { input?: unknown }, ...rest: unknown[]) => Promise<unknown>;
+/** The send the client gets: the stub behind the client's retry middleware. */
+type RetryingSend = Send & { readonly stub: SinonStubLike & { restore(): void } };
+
+/**
+ * The SDK's retry middleware, as the client installs it (getRetryPlugin of its own config, so its
+ * own strategy), and nothing else: no serializing, signing or HTTP.
+ */
+function retriesOf(client: Sendable) {
+  const stack = constructStack<object, MetadataBearer>();
+  stack.use(getRetryPlugin(client.config));
+  return stack;
+}
+
+function retrying(stub: SinonStubLike & { restore(): void }): RetryingSend {
+  const send: Send = function (command, ...rest) {
+    let answer: unknown;
+    const handler = retriesOf(this).resolve(
+      async () => {
+        answer = await (stub as unknown as Send).call(this, command, ...rest);
+        // What the retry middleware records its attempts on; the caller gets the mock's answer.
+        return { output: { $metadata: {} }, response: {} };
+      },
+      { commandName: command.constructor.name },
+    );
+    return handler({ input: command.input ?? {} }).then(() => answer);
+  };
+  return Object.assign(send, { stub });
+}
+
+function isRetrying(send: unknown): send is RetryingSend {
+  return typeof send === 'function' && 'stub' in send;
+}
+
+/** aws-sdk-client-mock's mockClient, answering behind the client's retries; the commands the stub answers are recorded. */
 export const mockClient: MockClient = (client, options) => {
   const target = client as unknown as { send?: unknown; prototype?: object };
   const instance = (target.send !== undefined ? target : target.prototype) as {
-    send?: SinonStubLike;
+    send?: unknown;
     constructor: { name: string };
   };
+  type Stub = SinonStubLike & { restore(): void };
+  // The library's stub, unwrapped, so that the library sees (and replaces or restores) its own.
+  const unwrap = (): void => {
+    if (isRetrying(instance.send)) {
+      harvest(instance.constructor.name, instance.send.stub);
+      instance.send.stub.restore();
+    }
+  };
+  const wrap = (libraryStub: Stub): void => {
+    Object.defineProperty(instance, 'send', {
+      value: retrying(libraryStub),
+      writable: true,
+      configurable: true,
+    });
+  };
   // Mocking a class again replaces its stub: keep what the old one answered.
-  harvest(instance.constructor.name, instance.send);
+  unwrap();
+  harvest(instance.constructor.name, instance.send as SinonStubLike | undefined);
   const stub = libraryMockClient(client, options);
+  wrap(stub.send as unknown as Stub);
   const clientName = stub.clientName();
   const sendOf = () => stub.send as unknown as SinonStubLike;
   for (const method of ['reset', 'resetHistory', 'restore'] as const) {
@@ -67,7 +130,12 @@ export const mockClient: MockClient = (client, options) => {
     Object.assign(stub, {
       [method]: () => {
         harvest(clientName, sendOf());
-        return original();
+        if (method === 'resetHistory') return original();
+        // reset() stubs anew (through the library's mockClient) and restore() puts the SDK's back.
+        unwrap();
+        const result = original();
+        if (method === 'reset') wrap(stub.send as unknown as Stub);
+        return result;
       },
     });
   }

@@ -11,9 +11,6 @@ export function awsError(name: string, message: string, httpStatusCode = 400): E
   });
 }
 
-/** No waiting between retries. */
-export const NO_SLEEP = { sleep: async () => undefined };
-
 /** Silent Powertools logger and metrics, plus the EMF documents the metrics write. */
 export function observability(serviceName: string) {
   const emf: Array<Record<string, unknown>> = [];

@@ -69,7 +69,7 @@ describe('engine clients under a leftover stub', () => {
 });
 
 describe('fault hooks', () => {
-  it('fail only the matching calls, the given number of times; the engine decides the rest', async () => {
+  it('fail only the matching attempts, the given number of times; the engine decides the rest', async () => {
     const update = (value: string) =>
       table.ddb.send(
         new UpdateCommand({
@@ -83,12 +83,33 @@ describe('fault hooks', () => {
       );
     table.failWith({
       operation: 'UpdateItem',
-      error: () => awsError('ThrottlingException', 'slow down'),
+      error: () => awsError('AccessDeniedException', 'denied'),
       times: 1,
     });
-    await expect(update('first')).rejects.toMatchObject({ name: 'ThrottlingException' });
+    await expect(update('first')).rejects.toMatchObject({ name: 'AccessDeniedException' });
     await update('second');
     expect(await table.item('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({ v: 'second' });
+    expect(table.sent.filter((s) => s.operation === 'UpdateItem')).toHaveLength(2);
+  });
+
+  it("fail attempts inside the client's retries: a throttled attempt is retried by the SDK", async () => {
+    table.failWith({
+      operation: 'UpdateItem',
+      error: () => awsError('ThrottlingException', 'slow down'),
+      times: 2,
+    });
+    const output = await table.ddb.send(
+      new UpdateCommand({
+        TableName: table.tableName,
+        Key: { pk: 'TRAFFIC', sk: 'SHIFT_LOCK' },
+        UpdateExpression: 'SET #v = :v',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeNames: { '#v': 'v' },
+        ExpressionAttributeValues: { ':v': 'third' },
+      }),
+    );
+    expect(output.$metadata.attempts).toBe(3);
+    expect(await table.item('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({ v: 'third' });
   });
 
   it('let a test act between the engine and the caller', async () => {

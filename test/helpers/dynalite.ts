@@ -7,7 +7,13 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { fromAttributeValues, OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import type { AwsClientSettings } from '../../core/aws-clients';
+import {
+  fromAttributeValues,
+  OPS_TABLE_KEYS,
+  OPS_TABLE_TRANSLATE_CONFIG,
+} from '../../core/ops-table/items';
+import { testLambdaClient } from './aws-clients';
 import { recordSent } from './aws-mock';
 
 /**
@@ -49,26 +55,26 @@ export function unstubbable<T extends DynamoDBClient | DynamoDBDocumentClient>(c
   return client;
 }
 
-/** Client settings for the local engine: fake credentials, no retries of our own making. */
+/** Where the local engine is, with fake credentials. */
+async function engineSettings(): Promise<AwsClientSettings & { endpoint: string; region: string }> {
+  const { endpoint } = await start();
+  return { endpoint, region: 'us-east-1', credentials: { accessKeyId: 'test', secretAccessKey: 'test' } };
+}
+
+/** Client settings for the local engine, without retries: the tests' own set-up and reads. */
 export async function dynaliteClientConfig(
   overrides: DynamoDBClientConfig = {},
 ): Promise<DynamoDBClientConfig> {
-  const { endpoint } = await start();
-  return {
-    endpoint,
-    region: 'us-east-1',
-    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
-    maxAttempts: 1,
-    ...overrides,
-  };
+  return { ...(await engineSettings()), maxAttempts: 1, ...overrides };
 }
 
 /**
- * A DynamoDB client of the local engine whose commands are recorded for the permission check
- * like a mocked client's (the document client's commands arrive here marshalled).
+ * A DynamoDB client of the local engine as the Lambdas build theirs (core/aws-clients.ts:
+ * the SDK's retries), whose commands are recorded for the permission check like a mocked
+ * client's (the document client's commands arrive here marshalled).
  */
-export async function localDynamoDbClient(overrides: DynamoDBClientConfig = {}): Promise<DynamoDBClient> {
-  const client = unstubbable(new DynamoDBClient(await dynaliteClientConfig(overrides)));
+export async function localDynamoDbClient(): Promise<DynamoDBClient> {
+  const client = unstubbable(testLambdaClient(DynamoDBClient, await engineSettings()));
   client.middlewareStack.add(
     (next, context) => (args) => {
       recordSent({
@@ -128,7 +134,8 @@ export interface LocalOpsTable {
   item(pk: string, sk: string): Promise<Record<string, unknown> | undefined>;
   /**
    * Makes matching calls of the code under test fail before they reach the engine (throttling,
-   * access denied, timeouts); every other call is still decided by the engine.
+   * access denied, timeouts); every other call is still decided by the engine. A fault fails
+   * one attempt: the client's retries (the SDK's) see it as they would the service's answer.
    */
   failWith(fault: FaultSpec): void;
   /** Removes every fault and hook. */
@@ -228,7 +235,8 @@ export async function createOpsTable(
         return output;
       });
     },
-    { step: 'initialize', name: 'injectFaults' },
+    // Inside the retries, as the service's answer is.
+    { step: 'finalizeRequest', priority: 'low', name: 'injectFaults' },
   );
   const interceptors: Interceptor[] = [];
   client.middlewareStack.add(
@@ -244,7 +252,8 @@ export async function createOpsTable(
       };
       return (await run(0)) as Awaited<ReturnType<typeof next>>;
     },
-    // Inside injectFaults: a call a fault answers never reaches the interceptors.
+    // Before serializing (an interceptor may change the input) and so outside the retries: an
+    // interceptor sees each call once, whatever its attempts and the faults that fail them.
     { step: 'initialize', priority: 'low', name: 'interceptEngineCall' },
   );
   // Handler harnesses loaded in the same worker mock the clients' prototypes (for the fault

@@ -21,6 +21,7 @@ import * as inspect from '../../lambdas/db-inspect/handler';
 import * as maintenance from '../../lambdas/db-maintenance/handler';
 import { OPS_CLI_CALLS } from '../../lib/ops/calls';
 import { awsError } from '../helpers/aws';
+import { testClient } from '../helpers/aws-clients';
 import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { checkSentAgainst } from '../iam/declared-calls';
 import {
@@ -77,7 +78,7 @@ const blob = (value: unknown) => Uint8ArrayBlobAdapter.fromString(JSON.stringify
 async function lambdaService(input: InvokeCommandInput) {
   const event = JSON.parse(new TextDecoder().decode(input.Payload as Uint8Array));
   invoked.push({ fn: String(input.FunctionName), event });
-  const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+  const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
   try {
     const result =
       input.FunctionName === INSPECT_FUNCTION
@@ -311,6 +312,14 @@ describe('db maintain', () => {
     const run = await runOps(['db', 'maintain', ...PROD, '--yes']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('the maintenance may still be running: see its log group');
+    expect(cliMocks.lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
+  });
+
+  it('a throttled invocation is sent once too: its client makes one attempt (a run is not idempotent)', async () => {
+    cliMocks.lambda.on(InvokeCommand).rejects(awsError('TooManyRequestsException', 'Rate Exceeded.', 429));
+    const run = await runOps(['db', 'maintain', ...PROD, '--yes']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain('Rate Exceeded.');
     expect(cliMocks.lambda).toHaveReceivedCommandTimes(InvokeCommand, 1);
   });
 

@@ -269,7 +269,6 @@ describe('diagnose, sources that fail', () => {
       .callsFake(metricDataAnswer);
     const run = await runOps(PROD);
     expect(run.code).toBe(1);
-    expect(run.sleeps.length).toBeGreaterThanOrEqual(2);
     expect(cliMocks.cloudwatch).toHaveReceivedCommandTimes(GetMetricDataCommand, 5);
     expect(run.stdout).toMatch(/blue\s+12,000\s+3/);
     expect(run.stdout).toContain('P1 database connections 91 > 80');

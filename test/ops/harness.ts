@@ -24,9 +24,11 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
+import { awsClientFactory, ONE_ATTEMPT } from '../../core/aws-clients';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
 import { DATABASE_MANIFEST_OUTPUT_KEY, MANIFEST_OUTPUT_KEY, type OpsManifest } from '../../lib/ops/manifest';
+import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import {
@@ -136,15 +138,17 @@ export const cliMocks = {
 
 const mockedClients = {
   ...trafficClients,
-  cloudformation: new CloudFormationClient({ region: REGION }),
-  ecs: new ECSClient({ region: REGION }),
-  budgets: new BudgetsClient({ region: 'us-east-1' }),
-  lambda: new LambdaClient({ region: REGION }),
-  rds: new RDSClient({ region: REGION }),
-  s3: new S3Client({ region: REGION }),
-  logs: new CloudWatchLogsClient({ region: REGION }),
-  elasticache: new ElastiCacheClient({ region: REGION }),
-  costExplorer: new CostExplorerClient({ region: 'us-east-1' }),
+  cloudformation: testClient(CloudFormationClient, { region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  budgets: testClient(BudgetsClient, { region: 'us-east-1' }),
+  lambda: testClient(LambdaClient, { region: REGION }),
+  // As lib/ops/clients.ts builds it: one attempt.
+  lambdaOnce: awsClientFactory({ policy: ONE_ATTEMPT }).client(LambdaClient, { region: REGION }),
+  rds: testClient(RDSClient, { region: REGION }),
+  s3: testClient(S3Client, { region: REGION }),
+  logs: testClient(CloudWatchLogsClient, { region: REGION }),
+  elasticache: testClient(ElastiCacheClient, { region: REGION }),
+  costExplorer: testClient(CostExplorerClient, { region: 'us-east-1' }),
 };
 
 let current: LocalOpsTable | undefined;

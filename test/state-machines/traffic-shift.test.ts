@@ -8,7 +8,7 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import type { Weights } from '../../core/traffic';
 import { handleEvent } from '../../lambdas/traffic-shift/handler';
-import { awsError, NO_SLEEP, observability } from '../helpers/aws';
+import { awsError, observability } from '../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';
 import { sharedSynth } from '../helpers/synth';
 import { checkDeclaredCalls } from '../iam/declared-calls';
@@ -70,7 +70,6 @@ async function shift(weights: Weights, input: Record<string, unknown>, arrange?:
     return handleEvent(event, {
       clients,
       env: prod.shiftFunction.env,
-      retry: NO_SLEEP,
       observability: { logger: obs.logger, metrics: obs.metrics },
     });
   });

@@ -68,7 +68,6 @@ export async function automationPauseCommand(
     reason: command.reason,
     until: end,
     now,
-    retry: ctx.retry,
   });
   return {
     exitCode: EXIT.ok,
@@ -88,7 +87,7 @@ export async function automationResumeCommand(
 ): Promise<CommandResult> {
   const now = ctx.now();
   const env = ctx.manifest.environment;
-  const pause = await readPause(ctx.clients.ddb, ctx.manifest.opsTable, ctx.retry);
+  const pause = await readPause(ctx.clients.ddb, ctx.manifest.opsTable);
   if (pause === undefined || !isPaused(pause, now)) {
     return {
       exitCode: EXIT.ok,
@@ -106,7 +105,6 @@ export async function automationResumeCommand(
     by: ctx.actor,
     reason: command.reason,
     now,
-    retry: ctx.retry,
   });
   return {
     exitCode: EXIT.ok,
@@ -143,8 +141,8 @@ export async function automationStatusCommand(
   const now = ctx.now();
   const { opsTable, environment } = ctx.manifest;
   const [pause, actions] = await Promise.allSettled([
-    readPause(ctx.clients.ddb, opsTable, ctx.retry),
-    listActions(ctx.clients.ddb, opsTable, { limit: command.limit, retry: ctx.retry }),
+    readPause(ctx.clients.ddb, opsTable),
+    listActions(ctx.clients.ddb, opsTable, { limit: command.limit }),
   ]);
   const errors: string[] = [];
   const lines = [`Automation: ${environment} (${ctx.region})`];

@@ -13,7 +13,6 @@ import {
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { withRetry } from '../../../core/retry';
 import { describeError } from '../../../core/traffic';
 import { flag, integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
@@ -74,16 +73,14 @@ export async function backupSnapshotCommand(
     ],
     options.yes,
   );
-  let attempts = 0;
   try {
-    await withRetry(() => {
-      attempts += 1;
-      return ctx.clients.rds.send(
-        new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: name }),
-      );
-    }, ctx.retry);
+    await ctx.clients.rds.send(
+      new CreateDBSnapshotCommand({ DBInstanceIdentifier: instance, DBSnapshotIdentifier: name }),
+    );
   } catch (error) {
-    // Already there after a retry: the first, lost, attempt made it.
+    // Already there after a retry (the SDK's, which counts the attempts on the error): the
+    // first, lost, attempt made it.
+    const attempts = (error as { $metadata?: { attempts?: number } }).$metadata?.attempts ?? 1;
     if (errorName(error) === 'DBSnapshotAlreadyExistsFault' && attempts > 1) {
       ctx.out.progress(`(an earlier attempt created ${name})`);
     } else if (errorName(error) === 'DBSnapshotAlreadyExistsFault') {
@@ -111,10 +108,7 @@ export async function backupSnapshotCommand(
   let last = '';
   for (;;) {
     await ctx.sleep(ctx.pollIntervalMs);
-    const found = await withRetry(
-      () => ctx.clients.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name })),
-      ctx.retry,
-    );
+    const found = await ctx.clients.rds.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: name }));
     const snapshot = found.DBSnapshots?.[0];
     const status = snapshot?.Status ?? 'unknown';
     const line = `Snapshot ${name}: ${status}${snapshot?.PercentProgress === undefined ? '' : ` ${snapshot.PercentProgress}%`}`;
@@ -175,23 +169,19 @@ export async function backupDumpCommand(
   options: { readonly yes: boolean },
 ): Promise<CommandResult> {
   const backup = manifestSection(ctx.manifest, 'backup', 'backup dump');
-  const { manifest, clients, retry } = ctx;
+  const { manifest, clients } = ctx;
   const startedAt = ctx.now();
   const key = dumpKey(backup.prefix, startedAt);
   const location = `s3://${backup.bucket}/${key}`;
 
   const [existing, running] = await Promise.all([
-    withRetry(() => clients.s3.send(new ListObjectsV2Command({ Bucket: backup.bucket, Prefix: key })), retry),
-    withRetry(
-      () =>
-        clients.ecs.send(
-          new ListTasksCommand({
-            cluster: manifest.clusterName,
-            family: backup.taskFamily,
-            desiredStatus: 'RUNNING',
-          }),
-        ),
-      retry,
+    clients.s3.send(new ListObjectsV2Command({ Bucket: backup.bucket, Prefix: key })),
+    clients.ecs.send(
+      new ListTasksCommand({
+        cluster: manifest.clusterName,
+        family: backup.taskFamily,
+        desiredStatus: 'RUNNING',
+      }),
     ),
   ]);
   const runningTask = running.taskArns?.[0];
@@ -215,33 +205,29 @@ export async function backupDumpCommand(
     options.yes,
   );
 
-  const run = await withRetry(
-    () =>
-      clients.ecs.send(
-        new RunTaskCommand({
-          cluster: manifest.clusterName,
-          taskDefinition: backup.taskFamily,
-          launchType: 'FARGATE',
-          count: 1,
-          // The same token on a retry: ECS starts the task once.
-          clientToken: randomUUID(),
-          startedBy: 'ops-backup-dump',
-          propagateTags: 'TASK_DEFINITION',
-          networkConfiguration: {
-            awsvpcConfiguration: {
-              subnets: [...backup.subnets],
-              securityGroups: [backup.securityGroup],
-              assignPublicIp: 'DISABLED',
-            },
-          },
-          overrides: {
-            containerOverrides: [
-              { name: backup.containers.upload, environment: [{ name: 'BACKUP_KEY', value: key }] },
-            ],
-          },
-        }),
-      ),
-    retry,
+  const run = await clients.ecs.send(
+    new RunTaskCommand({
+      cluster: manifest.clusterName,
+      taskDefinition: backup.taskFamily,
+      launchType: 'FARGATE',
+      count: 1,
+      // The same token on a retry: ECS starts the task once.
+      clientToken: randomUUID(),
+      startedBy: 'ops-backup-dump',
+      propagateTags: 'TASK_DEFINITION',
+      networkConfiguration: {
+        awsvpcConfiguration: {
+          subnets: [...backup.subnets],
+          securityGroups: [backup.securityGroup],
+          assignPublicIp: 'DISABLED',
+        },
+      },
+      overrides: {
+        containerOverrides: [
+          { name: backup.containers.upload, environment: [{ name: 'BACKUP_KEY', value: key }] },
+        ],
+      },
+    }),
   );
   const started = run.tasks?.[0];
   if (started?.taskArn === undefined) {
@@ -269,9 +255,8 @@ export async function backupDumpCommand(
     last = line;
     if (task.lastStatus === 'STOPPED') break;
     await ctx.sleep(ctx.pollIntervalMs);
-    const described = await withRetry(
-      () => clients.ecs.send(new DescribeTasksCommand({ cluster: manifest.clusterName, tasks: [taskArn] })),
-      retry,
+    const described = await clients.ecs.send(
+      new DescribeTasksCommand({ cluster: manifest.clusterName, tasks: [taskArn] }),
     );
     task = described.tasks?.[0] ?? task;
   }
@@ -283,10 +268,7 @@ export async function backupDumpCommand(
   // The task says it uploaded: the object must be there, new, non-empty and under the bucket's key.
   let head: HeadObjectCommandOutput;
   try {
-    head = await withRetry(
-      () => clients.s3.send(new HeadObjectCommand({ Bucket: backup.bucket, Key: key })),
-      retry,
-    );
+    head = await clients.s3.send(new HeadObjectCommand({ Bucket: backup.bucket, Key: key }));
   } catch (error) {
     if (errorName(error) === 'NotFound' || errorName(error) === 'NoSuchKey') {
       throw new OpsError(`The dump task succeeded but ${location} does not exist: see the upload logs`);
@@ -378,29 +360,21 @@ export async function backupListCommand(
 ): Promise<CommandResult> {
   const database = manifestSection(ctx.manifest, 'database', 'backup list');
   const backup = manifestSection(ctx.manifest, 'backup', 'backup list');
-  const { clients, retry } = ctx;
+  const { clients } = ctx;
   const [snapshots, dumps] = await Promise.allSettled([
     allPages(async (Marker) => {
-      const r = await withRetry(
-        () =>
-          clients.rds.send(
-            new DescribeDBSnapshotsCommand({
-              DBInstanceIdentifier: database.instanceIdentifier,
-              Marker,
-              MaxRecords: 100,
-            }),
-          ),
-        retry,
+      const r = await clients.rds.send(
+        new DescribeDBSnapshotsCommand({
+          DBInstanceIdentifier: database.instanceIdentifier,
+          Marker,
+          MaxRecords: 100,
+        }),
       );
       return { items: (r.DBSnapshots ?? []).map(snapshotEntry), next: r.Marker };
     }),
     allPages(async (ContinuationToken) => {
-      const r = await withRetry(
-        () =>
-          clients.s3.send(
-            new ListObjectsV2Command({ Bucket: backup.bucket, Prefix: backup.prefix, ContinuationToken }),
-          ),
-        retry,
+      const r = await clients.s3.send(
+        new ListObjectsV2Command({ Bucket: backup.bucket, Prefix: backup.prefix, ContinuationToken }),
       );
       return {
         items: (r.Contents ?? []).filter((o) => o.Key?.endsWith('.sql')).map(dumpEntry),

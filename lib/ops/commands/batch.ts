@@ -7,7 +7,6 @@ import { disableBatch, getKillSwitchState } from '../../../core/kill-switch/batc
 import { usd } from '../../../core/kill-switch/messages';
 import { type ReenableSpendCheck, reenableBatch } from '../../../core/kill-switch/reenable';
 import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
-import { withRetry } from '../../../core/retry';
 import { describeError } from '../../../core/traffic';
 import { duration, flag, integer, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
@@ -57,23 +56,16 @@ export async function batchStatusCommand(
   ctx: CommandContext,
   command: { readonly limit: number },
 ): Promise<CommandResult> {
-  const { manifest, clients, retry } = ctx;
+  const { manifest, clients } = ctx;
   const config = batchConfigOf(manifest);
   const now = ctx.now();
   const [runs, schedule, parameter, killSwitch] = await Promise.allSettled([
-    listBatchRuns(clients.ddb, config.opsTableName, { limit: command.limit, retry }),
-    withRetry(
-      () =>
-        clients.scheduler.send(
-          new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
-        ),
-      retry,
+    listBatchRuns(clients.ddb, config.opsTableName, { limit: command.limit }),
+    clients.scheduler.send(
+      new GetScheduleCommand({ Name: config.batchScheduleName, GroupName: config.batchScheduleGroup }),
     ),
-    withRetry(
-      () => clients.ssm.send(new GetParameterCommand({ Name: config.batchScheduleStateParameter })),
-      retry,
-    ),
-    getKillSwitchState(clients, config, { retry }),
+    clients.ssm.send(new GetParameterCommand({ Name: config.batchScheduleStateParameter })),
+    getKillSwitchState(clients, config),
   ]);
   const errors: string[] = [];
   const get = <T>(what: string, r: PromiseSettledResult<T>): T | undefined => {
@@ -161,7 +153,7 @@ export async function batchDisableCommand(
     ctx.clients,
     config,
     { actor: ctx.actor, reason: command.reason },
-    { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
+    { now: ctx.now, logger: silentLogger() },
   );
   const lines =
     result.outcome === 'engaged'
@@ -186,7 +178,7 @@ export async function batchEnableCommand(
     config,
     spendCheckOf(ctx.manifest),
     { actor: ctx.actor, reason: command.reason, force: command.force },
-    { retry: ctx.retry, now: ctx.now, logger: silentLogger() },
+    { now: ctx.now, logger: silentLogger() },
   );
   return {
     exitCode: EXIT.ok,
@@ -210,7 +202,6 @@ export async function remediationLogCommand(
   const entries = await listAudit(ctx.clients.ddb, ctx.manifest.opsTable, {
     limit: command.limit,
     since,
-    retry: ctx.retry,
   });
   const lines = [
     `Audit trail: ${ctx.manifest.environment}${since ? ` since ${when(since)}` : ''}, newest first (at most ${command.limit})`,

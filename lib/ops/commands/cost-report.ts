@@ -10,7 +10,6 @@ import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-clou
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { describeError } from '../../../core/errors';
 import { amountOf } from '../../../core/kill-switch/messages';
-import { type RetryOptions, withRetry } from '../../../core/retry';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
 import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../core/spend/month';
@@ -79,24 +78,24 @@ export function reviewMonth(which: 'this' | 'last', now: Date): SpendMonth {
 export async function costReport(
   clients: OpsClients,
   settings: SpendSettings,
-  options: { readonly now: Date; readonly month: SpendMonth; readonly retry: RetryOptions },
+  options: { readonly now: Date; readonly month: SpendMonth },
 ): Promise<CostReport> {
-  const { month, now, retry } = options;
+  const { month, now } = options;
   const ended = now.getTime() >= month.end.getTime();
   const unavailable: string[] = [];
   const [guardReading, activity, services, history] = await Promise.all([
-    readSpend(clients, settings, { at: now, month, retry }),
-    readActivity(clients, settings.environment, month, now, retry).catch((error) => {
+    readSpend(clients, settings, { at: now, month }),
+    readActivity(clients, settings.environment, month, now).catch((error) => {
       unavailable.push(`QueryCount / BatchStocksProcessed (GetMetricData): ${describeError(error)}`);
       return undefined;
     }),
-    readAwsServices(clients, settings.environment, month, now, retry).catch((error) => {
+    readAwsServices(clients, settings.environment, month, now).catch((error) => {
       unavailable.push(`AWS spend by service (Cost Explorer GetCostAndUsage): ${describeError(error)}`);
       return undefined;
     }),
     // The guard does not count AWS spend of a month that ended (Budgets shows the new month):
     // Budgets' own history of that month does.
-    ended ? readAwsHistory(clients, settings, month, retry) : Promise.resolve(undefined),
+    ended ? readAwsHistory(clients, settings, month) : Promise.resolve(undefined),
   ]);
   const reading = history
     ? {
@@ -190,7 +189,6 @@ async function readActivity(
   environment: string,
   month: SpendMonth,
   now: Date,
-  retry: RetryOptions,
 ): Promise<Activity> {
   const metric = (id: string, name: string, extra: Record<string, string> = {}): MetricDataQuery => ({
     Id: id,
@@ -218,18 +216,14 @@ async function readActivity(
   let nextToken: string | undefined;
   for (let page = 1; ; page += 1) {
     const token = nextToken;
-    const answer = await withRetry(
-      () =>
-        clients.cloudwatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: month.start,
-            EndTime: queryEnd(month, now),
-            ScanBy: 'TimestampAscending',
-            NextToken: token,
-          }),
-        ),
-      retry,
+    const answer = await clients.cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: month.start,
+        EndTime: queryEnd(month, now),
+        ScanBy: 'TimestampAscending',
+        NextToken: token,
+      }),
     );
     for (const result of answer.MetricDataResults ?? []) {
       const status = result.StatusCode;
@@ -262,7 +256,6 @@ async function readAwsServices(
   environment: string,
   month: SpendMonth,
   now: Date,
-  retry: RetryOptions,
 ): Promise<Map<string, number>> {
   const date = (t: Date) => t.toISOString().slice(0, 10);
   // End is exclusive; today's partial costs count, tomorrow's do not exist yet.
@@ -272,19 +265,15 @@ async function readAwsServices(
   let nextPageToken: string | undefined;
   for (let page = 1; ; page += 1) {
     const token = nextPageToken;
-    const answer = await withRetry(
-      () =>
-        clients.costExplorer.send(
-          new GetCostAndUsageCommand({
-            TimePeriod: { Start: date(month.start), End: date(end) },
-            Granularity: 'MONTHLY',
-            Metrics: ['UnblendedCost'],
-            GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
-            Filter: { Tags: { Key: 'Environment', Values: [environment], MatchOptions: ['EQUALS'] } },
-            NextPageToken: token,
-          }),
-        ),
-      retry,
+    const answer = await clients.costExplorer.send(
+      new GetCostAndUsageCommand({
+        TimePeriod: { Start: date(month.start), End: date(end) },
+        Granularity: 'MONTHLY',
+        Metrics: ['UnblendedCost'],
+        GroupBy: [{ Type: 'DIMENSION', Key: 'SERVICE' }],
+        Filter: { Tags: { Key: 'Environment', Values: [environment], MatchOptions: ['EQUALS'] } },
+        NextPageToken: token,
+      }),
     );
     for (const period of answer.ResultsByTime ?? []) {
       for (const group of period.Groups ?? []) {
@@ -308,7 +297,6 @@ async function readAwsHistory(
   clients: OpsClients,
   settings: SpendSettings,
   month: SpendMonth,
-  retry: RetryOptions,
 ): Promise<Record<SpendBudgetId, SpendFigure>> {
   const figures = await Promise.all(
     SPEND_BUDGETS.map(async (id): Promise<[SpendBudgetId, SpendFigure]> => {
@@ -317,16 +305,12 @@ async function readAwsHistory(
       const label = id === 'total' ? 'AWS' : `AWS ${id}`;
       const source = `AWS Budgets ${name} history`;
       try {
-        const answer = await withRetry(
-          () =>
-            clients.budgets.send(
-              new DescribeBudgetPerformanceHistoryCommand({
-                AccountId: settings.accountId,
-                BudgetName: name,
-                TimePeriod: { Start: month.start, End: month.end },
-              }),
-            ),
-          retry,
+        const answer = await clients.budgets.send(
+          new DescribeBudgetPerformanceHistoryCommand({
+            AccountId: settings.accountId,
+            BudgetName: name,
+            TimePeriod: { Start: month.start, End: month.end },
+          }),
         );
         const entry = answer.BudgetPerformanceHistory?.BudgetedAndActualAmountsList?.find(
           (e) => e.TimePeriod?.Start?.getTime() === month.start.getTime(),

@@ -27,7 +27,6 @@ export async function costCommand(
   const report = await costReport(ctx.clients, spend, {
     now,
     month: reviewMonth(command.month, now),
-    retry: ctx.retry,
   });
   const lines = formatCostReport(report, ctx.region);
   if (command.csv !== undefined) {

@@ -4,7 +4,8 @@
  * database). The reports are fixed SQL in lambdas/db-inspect; the command line only picks them.
  */
 
-import { InvokeCommand, type InvokeCommandOutput } from '@aws-sdk/client-lambda';
+import { InvokeCommand, type InvokeCommandOutput, type LambdaClient } from '@aws-sdk/client-lambda';
+import { isTransientError } from '@smithy/core/retry';
 import {
   DEFAULT_INSPECT_LIMIT,
   type HnswIndexState,
@@ -22,7 +23,6 @@ import {
   type MaintenanceResult,
   type MaintenanceTask,
 } from '../../../core/db/maintenance';
-import { isRetryableAwsError, withRetry } from '../../../core/retry';
 import { integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
@@ -38,18 +38,14 @@ async function invoke<T>(
   ctx: CommandContext,
   functionName: string,
   payload: unknown,
-  isRetryable: (error: unknown) => boolean = isRetryableAwsError,
+  lambda: LambdaClient = ctx.clients.lambda,
 ): Promise<T> {
-  const response: InvokeCommandOutput = await withRetry(
-    () =>
-      ctx.clients.lambda.send(
-        new InvokeCommand({
-          FunctionName: functionName,
-          InvocationType: 'RequestResponse',
-          Payload: new TextEncoder().encode(JSON.stringify(payload)),
-        }),
-      ),
-    { ...ctx.retry, isRetryable },
+  const response: InvokeCommandOutput = await lambda.send(
+    new InvokeCommand({
+      FunctionName: functionName,
+      InvocationType: 'RequestResponse',
+      Payload: new TextEncoder().encode(JSON.stringify(payload)),
+    }),
   );
   const text = response.Payload ? new TextDecoder().decode(response.Payload) : '';
   let body: unknown;
@@ -201,13 +197,6 @@ function concurrencyTaken(error: unknown): boolean {
   );
 }
 
-/** Retry what was never started; never a lost connection (the run may be going on). */
-function retryableInvoke(error: unknown): boolean {
-  if (concurrencyTaken(error)) return false;
-  const name = (error as { name?: unknown }).name;
-  return name === 'ThrottlingException' || name === 'TooManyRequestsException';
-}
-
 /** Runs the weekly maintenance now, the Lambda the Sunday schedule invokes, and waits for it. */
 export async function dbMaintainCommand(ctx: CommandContext, options: { readonly yes: boolean }) {
   const database = manifestSection(ctx.manifest, 'database', 'db maintain');
@@ -226,7 +215,13 @@ export async function dbMaintainCommand(ctx: CommandContext, options: { readonly
   ctx.out.progress('Running (up to 15 minutes). Ctrl-C stops waiting only: the maintenance goes on.');
   let result: MaintenanceResult;
   try {
-    result = await invoke<MaintenanceResult>(ctx, database.maintenanceFunction, { task }, retryableInvoke);
+    result = await invoke<MaintenanceResult>(
+      ctx,
+      database.maintenanceFunction,
+      { task },
+      // One attempt (lib/ops/clients.ts): a run is not idempotent within its timeout.
+      ctx.clients.lambdaOnce,
+    );
   } catch (error) {
     if (concurrencyTaken(error)) {
       throw new RefusedError(
@@ -234,7 +229,8 @@ export async function dbMaintainCommand(ctx: CommandContext, options: { readonly
       );
     }
     // A timeout or a dropped connection after the request went out: the run may be going on.
-    if (error instanceof OpsError || !isRetryableAwsError(error)) throw error;
+    if (error instanceof OpsError || !isTransientError(error as Parameters<typeof isTransientError>[0]))
+      throw error;
     const name = (error as { name?: unknown }).name;
     throw new OpsError(
       `Lost the invocation of ${database.maintenanceFunction} (${String(name)}: ${(error as Error).message}); ` +

@@ -233,7 +233,6 @@ export async function diagnoseCommand(
     now,
     sinceSeconds: command.sinceSeconds,
     sleep: ctx.sleep,
-    retry: ctx.retry,
   });
   const exitCode = exitCodeOf(diagnosis);
   return {

@@ -7,7 +7,6 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { formatReport } from '../../../core/health/report';
 import { type CheckTarget, runHealthCheck } from '../../../core/health/run';
-import { withRetry } from '../../../core/retry';
 import { COLOURS, describeError, readLiveWeights } from '../../../core/traffic';
 import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
@@ -17,34 +16,18 @@ import { type CommandResult, table, when } from '../output';
 
 /** The ECS services, the health of their targets and the live weights. */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
-  const { manifest, clients, retry } = ctx;
+  const { manifest, clients } = ctx;
   const config = trafficConfigOf(manifest);
   const [services, blueTargets, greenTargets, live] = await Promise.allSettled([
-    withRetry(
-      () =>
-        clients.ecs.send(
-          new DescribeServicesCommand({
-            cluster: manifest.clusterName,
-            services: [manifest.services.blue, manifest.services.green],
-          }),
-        ),
-      retry,
+    clients.ecs.send(
+      new DescribeServicesCommand({
+        cluster: manifest.clusterName,
+        services: [manifest.services.blue, manifest.services.green],
+      }),
     ),
-    withRetry(
-      () =>
-        clients.elbv2.send(
-          new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.blue.arn }),
-        ),
-      retry,
-    ),
-    withRetry(
-      () =>
-        clients.elbv2.send(
-          new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.green.arn }),
-        ),
-      retry,
-    ),
-    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry),
+    clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.blue.arn })),
+    clients.elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: manifest.targetGroups.green.arn })),
+    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups),
   ]);
   const errors: string[] = [];
   const failed = (what: string, r: PromiseSettledResult<unknown>) => {
@@ -174,7 +157,6 @@ export async function healthCommand(
   const report = await runHealthCheck(ctx.clients, healthConfigOf(ctx.manifest), {
     kind: command.kind,
     now: ctx.now(),
-    retry: ctx.retry,
   });
   return {
     exitCode: report.overall === 'HEALTHY' ? EXIT.ok : EXIT.failed,

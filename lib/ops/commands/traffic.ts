@@ -8,7 +8,6 @@ import {
 } from '@aws-sdk/client-sfn';
 import { InvalidInputError } from '../../../core/errors';
 import { shortId } from '../../../core/ops-table/items';
-import { withRetry } from '../../../core/retry';
 import {
   COLOURS,
   type Colour,
@@ -41,14 +40,14 @@ import { silentLogger } from './silent';
 
 /** Live, stored and configured weights, their drift, the last shift and a running one. */
 export async function weightsCommand(ctx: CommandContext): Promise<CommandResult> {
-  const { manifest, clients, retry } = ctx;
+  const { manifest, clients } = ctx;
   const config = trafficConfigOf(manifest);
   const now = ctx.now();
   const [live, stored, lastShift, lock] = await Promise.allSettled([
-    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry),
-    readStoredWeights(clients.ssm, config.weightsParameter, retry),
-    readLastShift(clients.ddb, config.opsTable, retry),
-    readShiftLock(clients.ddb, config.opsTable, now, retry),
+    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups),
+    readStoredWeights(clients.ssm, config.weightsParameter),
+    readLastShift(clients.ddb, config.opsTable),
+    readShiftLock(clients.ddb, config.opsTable, now),
   ]);
   const value = <T>(r: PromiseSettledResult<T>): T | undefined =>
     r.status === 'fulfilled' ? r.value : undefined;
@@ -160,18 +159,12 @@ export async function shiftCommand(
   ctx: CommandContext,
   command: { readonly to: Colour; readonly steps: number[]; readonly bakeSeconds: number },
 ): Promise<CommandResult> {
-  const { manifest, clients, retry, out } = ctx;
+  const { manifest, clients, out } = ctx;
   const config = trafficConfigOf(manifest);
   const stateMachineArn = manifest.shiftStateMachineArn;
   const [running, live] = await Promise.all([
-    withRetry(
-      () =>
-        clients.sfn.send(
-          new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 }),
-        ),
-      retry,
-    ),
-    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry).catch((error: unknown) => {
+    clients.sfn.send(new ListExecutionsCommand({ stateMachineArn, statusFilter: 'RUNNING', maxResults: 10 })),
+    readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups).catch((error: unknown) => {
       out.progress(`(cannot read the live weights: ${describeError(error)})`);
       return undefined;
     }),
@@ -194,21 +187,17 @@ export async function shiftCommand(
 
   const startedAt = ctx.now();
   const name = `to-${command.to}-${startedAt.toISOString().replace(/[-:]/g, '').slice(0, 15)}Z-${shortId()}`;
-  const started = await withRetry(
-    () =>
-      clients.sfn.send(
-        new StartExecutionCommand({
-          stateMachineArn,
-          name,
-          input: JSON.stringify({
-            to: command.to,
-            steps: command.steps,
-            bakeSeconds: command.bakeSeconds,
-            requestedBy: ctx.actor,
-          }),
-        }),
-      ),
-    retry,
+  const started = await clients.sfn.send(
+    new StartExecutionCommand({
+      stateMachineArn,
+      name,
+      input: JSON.stringify({
+        to: command.to,
+        steps: command.steps,
+        bakeSeconds: command.bakeSeconds,
+        requestedBy: ctx.actor,
+      }),
+    }),
   );
   const executionArn = started.executionArn ?? `${stateMachineArn}:${name}`;
   out.progress(
@@ -225,15 +214,13 @@ export async function shiftCommand(
   for (;;) {
     await ctx.sleep(ctx.pollIntervalMs);
     const [described, weights] = await Promise.all([
-      withRetry(() => clients.sfn.send(new DescribeExecutionCommand({ executionArn })), retry).catch(
-        (error: unknown) => {
-          throw new OpsError(
-            `Lost track of the shift (${describeError(error)}); it goes on: check with \`npm run ops -- weights\` ` +
-              `and the execution ${executionArn}`,
-          );
-        },
-      ),
-      readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups, retry).catch(() => undefined),
+      clients.sfn.send(new DescribeExecutionCommand({ executionArn })).catch((error: unknown) => {
+        throw new OpsError(
+          `Lost track of the shift (${describeError(error)}); it goes on: check with \`npm run ops -- weights\` ` +
+            `and the execution ${executionArn}`,
+        );
+      }),
+      readLiveWeights(clients.elbv2, config.listenerArn, config.targetGroups).catch(() => undefined),
     ]);
     execution = described;
     current = weights ?? current;
@@ -275,7 +262,7 @@ export async function shiftCommand(
   if (status === 'FAILED' && execution.error === 'ShiftInProgressError') {
     throw new RefusedError(`Refused: ${describeCause(undefined, execution.cause)}`);
   }
-  const lastShift = await readLastShift(clients.ddb, config.opsTable, retry).catch(() => undefined);
+  const lastShift = await readLastShift(clients.ddb, config.opsTable).catch(() => undefined);
   const lines = [
     `Shift to ${command.to} ${status}: ${describeCause(execution.error, execution.cause)}`,
     `Live weights now: ${current ? formatWeights(current) : 'unknown'}.`,
@@ -311,7 +298,7 @@ export async function rollbackCommand(
   ctx: CommandContext,
   command: { readonly reason?: string },
 ): Promise<CommandResult> {
-  const { manifest, clients, retry } = ctx;
+  const { manifest, clients } = ctx;
   const result = await rollbackToLastKnownGood(
     clients,
     trafficConfigOf(manifest),
@@ -321,7 +308,7 @@ export async function rollbackCommand(
       source: 'cli',
       now: ctx.now(),
     },
-    { retry, logger: silentLogger() },
+    { logger: silentLogger() },
   );
   const lines = [result.changed ? `Rolled back: ${result.reason}.` : `No change: ${result.reason}.`];
   if (result.stoppedExecution) lines.push(`Stopped the running shift ${result.stoppedExecution}.`);

@@ -11,7 +11,6 @@ import { settle } from '../../../core/health/checks';
 import { metricWindow } from '../../../core/health/metrics';
 import { METRIC_WINDOWS } from '../../../core/health/run';
 import { type AuditRecord, listAudit } from '../../../core/ops-table/items';
-import type { RetryOptions } from '../../../core/retry';
 import { COLOURS, type Colour, type LastShift, readLastShift } from '../../../core/traffic';
 import type { OpsClients } from '../clients';
 import { healthConfigOf } from '../commands/status';
@@ -54,7 +53,6 @@ export interface DiagnoseOptions {
   /** How far back the log lines, the pattern counts and the actions go. */
   readonly sinceSeconds: number;
   readonly sleep: (ms: number) => Promise<void>;
-  readonly retry?: RetryOptions;
   /** Between two polls of a Logs Insights query. @default 1000 */
   readonly insightsPollMs?: number;
   /** A Logs Insights query still running after this long is stopped. @default 60000 */
@@ -106,11 +104,10 @@ export async function diagnose(
   manifest: OpsManifest,
   options: DiagnoseOptions,
 ): Promise<Diagnosis> {
-  const { now, retry } = options;
+  const { now } = options;
   const since = new Date(now.getTime() - options.sinceSeconds * 1000);
   const window = { start: since, end: now };
   const query: QueryOptions = {
-    retry,
     sleep: options.sleep,
     pollIntervalMs: options.insightsPollMs ?? 1000,
     maxWaitMs: options.insightsMaxWaitMs ?? 60_000,
@@ -128,7 +125,7 @@ export async function diagnose(
   const health = healthConfigOf(manifest);
   const { minutes, label } = METRIC_WINDOWS.light;
 
-  const cache = needsSection((s) => readCache(clients.elasticache, s.cache.replicationGroupId, retry));
+  const cache = needsSection((s) => readCache(clients.elasticache, s.cache.replicationGroupId));
   const [
     traffic,
     services,
@@ -151,21 +148,20 @@ export async function diagnose(
         manifest.loadBalancerFullName,
         health.targetGroups,
         metricWindow(now, minutes, label),
-        retry,
       ),
     ),
-    settle(readServices(clients.ecs, manifest.clusterName, manifest.services, retry)),
-    settle(readTargets(clients.elbv2, manifest.targetGroups.blue.arn, retry)),
-    settle(readTargets(clients.elbv2, manifest.targetGroups.green.arn, retry)),
-    settle(needsSection((s) => readDatabase(clients.rds, s.database.instanceId, retry))),
+    settle(readServices(clients.ecs, manifest.clusterName, manifest.services)),
+    settle(readTargets(clients.elbv2, manifest.targetGroups.blue.arn)),
+    settle(readTargets(clients.elbv2, manifest.targetGroups.green.arn)),
+    settle(needsSection((s) => readDatabase(clients.rds, s.database.instanceId))),
     settle(
       needsSection((s) =>
-        readConnections(clients.cloudwatch, s.database.instanceId, now, CONNECTION_MINUTES, retry),
+        readConnections(clients.cloudwatch, s.database.instanceId, now, CONNECTION_MINUTES),
       ),
     ),
     settle(cache),
-    settle(cache.then((group) => readCacheMemory(clients.cloudwatch, group.members, now, retry))),
-    settle(needsSection((s) => readFiringAlarms(clients.cloudwatch, s.alarmPrefix, retry))),
+    settle(cache.then((group) => readCacheMemory(clients.cloudwatch, group.members, now))),
+    settle(needsSection((s) => readFiringAlarms(clients.cloudwatch, s.alarmPrefix))),
     settle(needsSection((s) => readPatternCounts(clients.logs, s.logGroups, window, query))),
     settle(
       needsSection((s) =>
@@ -177,8 +173,8 @@ export async function diagnose(
         readErrorSample(clients.logs, s.logGroups.green, window, options.sampleLimit ?? 20, query),
       ),
     ),
-    settle(readLastShift(clients.ddb, manifest.opsTable, retry).then((s) => s ?? null)),
-    settle(listAudit(clients.ddb, manifest.opsTable, { limit: options.auditLimit ?? 10, since, retry })),
+    settle(readLastShift(clients.ddb, manifest.opsTable).then((s) => s ?? null)),
+    settle(listAudit(clients.ddb, manifest.opsTable, { limit: options.auditLimit ?? 10, since })),
   ]);
 
   const readings = {

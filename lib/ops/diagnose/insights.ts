@@ -17,7 +17,6 @@ import {
   StartQueryCommand,
   StopQueryCommand,
 } from '@aws-sdk/client-cloudwatch-logs';
-import { isRetryableAwsError, type RetryOptions, withRetry } from '../../../core/retry';
 import type { LogPattern } from '../../constructs/runbook';
 import { OpsError } from '../errors';
 
@@ -99,7 +98,6 @@ export type Row = Readonly<Record<string, string>>;
 
 /** How {@link runQuery} polls. */
 export interface QueryOptions {
-  readonly retry?: RetryOptions;
   readonly sleep: (ms: number) => Promise<void>;
   /** Between two GetQueryResults. */
   readonly pollIntervalMs: number;
@@ -115,10 +113,6 @@ export interface QuerySpec {
   readonly end: Date;
 }
 
-// The account's concurrent query limit is reached: a query ends within seconds, so wait.
-const retryableStart = (error: unknown) =>
-  isRetryableAwsError(error) || (error as { name?: unknown }).name === 'LimitExceededException';
-
 /**
  * Runs a Logs Insights query to its end and returns its rows. Throws InsightsQueryError when
  * it fails, is cancelled or times out in the service, or is still running after `maxWaitMs`
@@ -129,24 +123,20 @@ export async function runQuery(
   spec: QuerySpec,
   options: QueryOptions,
 ): Promise<Row[]> {
-  const started = await withRetry(
-    () =>
-      logs.send(
-        new StartQueryCommand({
-          logGroupNames: [...spec.logGroupNames],
-          // Insights takes seconds since the epoch.
-          startTime: Math.floor(spec.start.getTime() / 1000),
-          endTime: Math.ceil(spec.end.getTime() / 1000),
-          queryString: spec.queryString,
-        }),
-      ),
-    { ...options.retry, isRetryable: retryableStart },
+  const started = await logs.send(
+    new StartQueryCommand({
+      logGroupNames: [...spec.logGroupNames],
+      // Insights takes seconds since the epoch.
+      startTime: Math.floor(spec.start.getTime() / 1000),
+      endTime: Math.ceil(spec.end.getTime() / 1000),
+      queryString: spec.queryString,
+    }),
   );
   const queryId = started.queryId;
   if (queryId === undefined) throw new InsightsQueryError('StartQuery returned no queryId');
   let waited = 0;
   for (;;) {
-    const page = await withRetry(() => logs.send(new GetQueryResultsCommand({ queryId })), options.retry);
+    const page = await logs.send(new GetQueryResultsCommand({ queryId }));
     const status = page.status ?? 'Unknown';
     if (status === 'Complete') return (page.results ?? []).map(rowOf);
     if (status !== 'Scheduled' && status !== 'Running') {

@@ -22,7 +22,6 @@ import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds'
 import type { DescribedServices } from '../../../core/health/checks';
 import type { TargetGroupRef } from '../../../core/health/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../core/health/metrics';
-import { type RetryOptions, withRetry } from '../../../core/retry';
 import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
@@ -44,24 +43,19 @@ async function metricData(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
-  retry: RetryOptions | undefined,
 ): Promise<Map<string, number[]>> {
   const values = new Map<string, number[]>();
   const last = new Map<string, MetricDataResult>();
   let nextToken: string | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        cloudwatch.send(
-          new GetMetricDataCommand({
-            MetricDataQueries: queries,
-            StartTime: window.start,
-            EndTime: window.end,
-            ScanBy: 'TimestampDescending',
-            NextToken: nextToken,
-          }),
-        ),
-      retry,
+    const page = await cloudwatch.send(
+      new GetMetricDataCommand({
+        MetricDataQueries: queries,
+        StartTime: window.start,
+        EndTime: window.end,
+        ScanBy: 'TimestampDescending',
+        NextToken: nextToken,
+      }),
     );
     for (const r of page.MetricDataResults ?? []) {
       if (r.Id === undefined) continue;
@@ -117,13 +111,11 @@ export async function readTraffic(
   loadBalancerFullName: string,
   targetGroups: readonly TargetGroupRef[],
   window: MetricWindow,
-  retry: RetryOptions | undefined,
 ): Promise<Traffic> {
   const values = await metricData(
     cloudwatch,
     metricQueries(loadBalancerFullName, targetGroups, window),
     window,
-    retry,
   );
   const ids = METRIC_QUERY_IDS;
   const colours = Object.fromEntries(
@@ -245,15 +237,8 @@ export interface DatabaseInstance {
   readonly pendingModifications: boolean;
 }
 
-export async function readDatabase(
-  rds: RDSClient,
-  instanceId: string,
-  retry: RetryOptions | undefined,
-): Promise<DatabaseInstance> {
-  const result = await withRetry(
-    () => rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId })),
-    retry,
-  );
+export async function readDatabase(rds: RDSClient, instanceId: string): Promise<DatabaseInstance> {
+  const result = await rds.send(new DescribeDBInstancesCommand({ DBInstanceIdentifier: instanceId }));
   const db =
     result.DBInstances?.find((d) => d.DBInstanceIdentifier === instanceId) ?? result.DBInstances?.[0];
   if (db === undefined) throw new OpsError(`DescribeDBInstances returned no instance ${instanceId}`);
@@ -280,7 +265,6 @@ export async function readConnections(
   instanceId: string,
   now: Date,
   minutes: number,
-  retry: RetryOptions | undefined,
 ): Promise<Connections> {
   const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
   const window = { start: new Date(end.getTime() - minutes * 60_000), end };
@@ -302,7 +286,6 @@ export async function readConnections(
       },
     ],
     window,
-    retry,
   );
   const series = values.get('connections') ?? [];
   // ScanBy TimestampDescending: the newest value first.
@@ -319,11 +302,9 @@ export interface CacheGroup {
 export async function readCache(
   elasticache: ElastiCacheClient,
   replicationGroupId: string,
-  retry: RetryOptions | undefined,
 ): Promise<CacheGroup> {
-  const result = await withRetry(
-    () => elasticache.send(new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId })),
-    retry,
+  const result = await elasticache.send(
+    new DescribeReplicationGroupsCommand({ ReplicationGroupId: replicationGroupId }),
   );
   const group = result.ReplicationGroups?.[0];
   if (group === undefined)
@@ -347,7 +328,6 @@ export async function readCacheMemory(
   cloudwatch: CloudWatchClient,
   members: readonly string[],
   now: Date,
-  retry: RetryOptions | undefined,
 ): Promise<CacheMemory> {
   if (members.length === 0) throw new OpsError('the replication group lists no member clusters');
   const end = new Date(Math.floor(now.getTime() / 60_000) * 60_000);
@@ -369,7 +349,6 @@ export async function readCacheMemory(
       ReturnData: true,
     })),
     window,
-    retry,
   );
   const byNode = Object.fromEntries(members.map((m, i) => [m, values.get(id(i))?.[0] ?? null]));
   const known = Object.values(byNode).filter((v): v is number => v !== null);
@@ -391,11 +370,9 @@ export async function readServices(
   ecs: ECSClient,
   cluster: string,
   services: Readonly<Record<Colour, string>>,
-  retry: RetryOptions | undefined,
 ): Promise<Services> {
-  const result = await withRetry(
-    () => ecs.send(new DescribeServicesCommand({ cluster, services: COLOURS.map((c) => services[c]) })),
-    retry,
+  const result = await ecs.send(
+    new DescribeServicesCommand({ cluster, services: COLOURS.map((c) => services[c]) }),
   );
   // The last 100 service events would swamp the report (and --json); the summary keeps the rollout.
   const described = {
@@ -422,12 +399,8 @@ export interface Targets {
 export async function readTargets(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
-  retry: RetryOptions | undefined,
 ): Promise<Targets> {
-  const result = await withRetry(
-    () => elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn })),
-    retry,
-  );
+  const result = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
   const descriptions = result.TargetHealthDescriptions ?? [];
   return { descriptions, summary: summarizeTargets(descriptions) };
 }
@@ -443,26 +416,18 @@ export interface FiringAlarm {
   readonly description?: string;
 }
 
-export async function readFiringAlarms(
-  cloudwatch: CloudWatchClient,
-  prefix: string,
-  retry: RetryOptions | undefined,
-): Promise<FiringAlarm[]> {
+export async function readFiringAlarms(cloudwatch: CloudWatchClient, prefix: string): Promise<FiringAlarm[]> {
   const out: FiringAlarm[] = [];
   let nextToken: string | undefined;
   do {
-    const page = await withRetry(
-      () =>
-        cloudwatch.send(
-          new DescribeAlarmsCommand({
-            AlarmNamePrefix: prefix,
-            StateValue: 'ALARM',
-            AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
-            MaxRecords: 100,
-            NextToken: nextToken,
-          }),
-        ),
-      retry,
+    const page = await cloudwatch.send(
+      new DescribeAlarmsCommand({
+        AlarmNamePrefix: prefix,
+        StateValue: 'ALARM',
+        AlarmTypes: ['MetricAlarm', 'CompositeAlarm'],
+        MaxRecords: 100,
+        NextToken: nextToken,
+      }),
     );
     const kinds = [
       ['metric', page.MetricAlarms ?? []],

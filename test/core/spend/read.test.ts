@@ -5,7 +5,7 @@ import { llmCostSeries } from '../../../core/spend/metric';
 import { daysIn, elapsedDays, previousSpendMonth, spendMonthOf } from '../../../core/spend/month';
 import { killThresholdCheck, llmSpendQueries, queryEnd, readSpend } from '../../../core/spend/read';
 import { spendSettingsOf } from '../../../lambdas/spend-guard/logic';
-import { awsError, mocks, NO_SLEEP, type World, world } from '../../lambdas/spend-guard/harness';
+import { awsError, mocks, type World, world } from '../../lambdas/spend-guard/harness';
 
 // The one computation of month-to-date spend (the guard's, batch enable's) against a simulated
 // account answering as GetMetricData and DescribeBudget do.
@@ -15,7 +15,7 @@ afterEach(async () => {
   await w?.table.drop();
 });
 
-const read = (at = w.clock.now) => readSpend(w.clients, spendSettingsOf(w.config), { at, retry: NO_SLEEP });
+const read = (at = w.clock.now) => readSpend(w.clients, spendSettingsOf(w.config), { at });
 
 describe('the budget month', () => {
   it('is the UTC calendar month, whatever the local time', () => {
@@ -44,7 +44,6 @@ describe('the budget month', () => {
     const november = await readSpend(w.clients, spendSettingsOf(w.config), {
       at: w.clock.now,
       month: spendMonthOf(new Date('2026-11-05T00:00:00Z')),
-      retry: NO_SLEEP,
     });
     expect(november.llm.batch).toMatchObject({ known: true, usd: 5 });
     expect(november.at).toEqual(new Date('2026-12-01T00:00:00.000Z'));

@@ -2,17 +2,10 @@
 import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
-import {
-  engine,
-  mocks,
-  NO_SLEEP,
-  resetEngine,
-  SILENT,
-  type WorldSetup,
-} from '../../lambdas/traffic-shift/harness';
+import { engine, mocks, resetEngine, SILENT, type WorldSetup } from '../../lambdas/traffic-shift/harness';
 
 export const NOW = new Date('2026-11-25T04:10:00.000Z');
-export const OPTIONS = { retry: NO_SLEEP, logger: SILENT };
+export const OPTIONS = { logger: SILENT };
 export const AUTO = {
   actor: 'traffic-rollback',
   reason: 'P0 alarm fa-ai-system-prod-p0 in ALARM',

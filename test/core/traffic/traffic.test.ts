@@ -38,14 +38,13 @@ import {
   LISTENER_ARN,
   lockItem,
   mocks,
-  NO_SLEEP,
   OPS_TABLE,
   stored,
   WEIGHTS_PARAMETER,
   world,
 } from '../../lambdas/traffic-shift/harness';
 
-import { NOW, OPTIONS, reset, writes } from './traffic-fixtures';
+import { NOW, reset, writes } from './traffic-fixtures';
 
 beforeEach(() => reset());
 
@@ -109,9 +108,7 @@ describe('weights', () => {
 
   it('reads the live weights of the weighted forward', async () => {
     await reset({ listener: { blue: 90, green: 10 } });
-    await expect(
-      readLiveWeights(clients.elbv2, LISTENER_ARN, CONFIG.targetGroups, NO_SLEEP),
-    ).resolves.toEqual({
+    await expect(readLiveWeights(clients.elbv2, LISTENER_ARN, CONFIG.targetGroups)).resolves.toEqual({
       blue: 90,
       green: 10,
     });
@@ -139,29 +136,27 @@ describe('weights', () => {
     mocks.elbv2
       .on(DescribeListenersCommand)
       .resolves({ Listeners: [{ ListenerArn: LISTENER_ARN, DefaultActions: actions as any }] });
-    await expect(readLiveWeights(clients.elbv2, LISTENER_ARN, CONFIG.targetGroups, NO_SLEEP)).rejects.toThrow(
+    await expect(readLiveWeights(clients.elbv2, LISTENER_ARN, CONFIG.targetGroups)).rejects.toThrow(
       ListenerNotWeightedError,
     );
   });
 
   it('reads the stored weights and names a missing or malformed parameter', async () => {
     await reset({ parameter: '70,30' });
-    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).resolves.toEqual({
+    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER)).resolves.toEqual({
       blue: 70,
       green: 30,
     });
     await reset({ parameter: '70,20' });
-    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).rejects.toThrow(
+    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER)).rejects.toThrow(
       `SSM parameter ${WEIGHTS_PARAMETER}: Weights "70,20"`,
     );
     await reset({ parameter: null });
-    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER, NO_SLEEP)).rejects.toThrow(
-      /does not exist/,
-    );
+    await expect(readStoredWeights(clients.ssm, WEIGHTS_PARAMETER)).rejects.toThrow(/does not exist/);
   });
 
   it('writes the listener and the parameter', async () => {
-    await expect(writeWeights(engineClients(), CONFIG, { blue: 90, green: 10 }, OPTIONS)).resolves.toEqual({
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 90, green: 10 })).resolves.toEqual({
       blue: 90,
       green: 10,
     });
@@ -190,7 +185,7 @@ describe('weights', () => {
   });
 
   it('writes nothing for invalid weights', async () => {
-    await expect(writeWeights(engineClients(), CONFIG, { blue: 95, green: 10 }, OPTIONS)).rejects.toThrow(
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 95, green: 10 })).rejects.toThrow(
       InvalidWeightsError,
     );
     expect(await writes()).toBe(0);
@@ -202,7 +197,7 @@ describe('weights', () => {
       .rejects(
         awsError('AccessDenied', 'User is not authorized to perform: elasticloadbalancing:ModifyListener'),
       );
-    const error = await writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 }, OPTIONS).catch(
+    const error = await writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 }).catch(
       (e: unknown) => e,
     );
     expect(error).toBeInstanceOf(WeightsPartiallyWrittenError);
@@ -217,7 +212,7 @@ describe('weights', () => {
   it('WeightsNotWrittenError when both fail', async () => {
     mocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'denied'));
     mocks.ssm.on(PutParameterCommand).rejects(awsError('ParameterLimitExceeded', 'too many'));
-    await expect(writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 }, OPTIONS)).rejects.toThrow(
+    await expect(writeWeights(engineClients(), CONFIG, { blue: 50, green: 50 })).rejects.toThrow(
       WeightsNotWrittenError,
     );
   });
@@ -227,7 +222,7 @@ describe('shift lock', () => {
   const arn = executionArn('to-green-2');
 
   it('is taken when free and refused while another execution holds it', async () => {
-    await acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP);
+    await acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW });
     expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toMatchObject({
       executionArn: arn,
       to: 'green',
@@ -235,12 +230,11 @@ describe('shift lock', () => {
       expiresAt: NOW.getTime() / 1000 + 6 * 3600,
     });
     const other = executionArn('to-blue-3');
-    const error = await acquireShiftLock(
-      engine().ddb,
-      OPS_TABLE,
-      { executionArn: other, to: 'blue', now: NOW },
-      NO_SLEEP,
-    ).catch((e: unknown) => e);
+    const error = await acquireShiftLock(engine().ddb, OPS_TABLE, {
+      executionArn: other,
+      to: 'blue',
+      now: NOW,
+    }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(ShiftInProgressError);
     expect((error as ShiftInProgressError).executionArn).toBe(arn);
     expect((error as Error).message).toContain(`in progress: ${arn} (since ${NOW.toISOString()})`);
@@ -249,25 +243,20 @@ describe('shift lock', () => {
   it('is kept by the same execution (a retried task) and taken over once expired', async () => {
     await reset({ items: [lockItem({ executionArn: arn })] });
     await expect(
-      acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }, NO_SLEEP),
+      acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: arn, to: 'green', now: NOW }),
     ).resolves.toMatchObject({ executionArn: arn });
     // Re-taken at NOW: it expires 6 h after NOW.
     const later = new Date(NOW.getTime() + 6 * 3600_000 + 1000);
     const other = executionArn('to-blue-3');
-    await acquireShiftLock(
-      engine().ddb,
-      OPS_TABLE,
-      { executionArn: other, to: 'blue', now: later },
-      NO_SLEEP,
-    );
+    await acquireShiftLock(engine().ddb, OPS_TABLE, { executionArn: other, to: 'blue', now: later });
     expect((await stored('TRAFFIC', 'SHIFT_LOCK'))?.executionArn).toBe(other);
   });
 
   it('is released only by its holder', async () => {
     await reset({ items: [lockItem({ executionArn: arn })] });
-    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, executionArn('x'), NO_SLEEP)).resolves.toBe(false);
+    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, executionArn('x'))).resolves.toBe(false);
     expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeDefined();
-    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, arn, NO_SLEEP)).resolves.toBe(true);
+    await expect(releaseShiftLock(engine().ddb, OPS_TABLE, arn)).resolves.toBe(true);
     expect(await stored('TRAFFIC', 'SHIFT_LOCK')).toBeUndefined();
   });
 });

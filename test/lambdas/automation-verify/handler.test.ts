@@ -25,7 +25,8 @@ import {
   automationEnv,
   AUTOMATION_REGION as REGION,
 } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, observability } from '../../helpers/aws';
+import { awsError, metricValue, observability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
@@ -42,13 +43,13 @@ const mocks = {
   sns: mockClient(SNSClient),
 };
 const base = {
-  cloudwatch: new CloudWatchClient({ region: REGION }),
-  ecs: new ECSClient({ region: REGION }),
-  elbv2: new ElasticLoadBalancingV2Client({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  scheduler: new SchedulerClient({ region: REGION }),
-  sfn: new SFNClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
+  cloudwatch: testClient(CloudWatchClient, { region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  elbv2: testClient(ElasticLoadBalancingV2Client, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
+  sfn: testClient(SFNClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
 };
 
 const ALARM = 'fa-ai-system-prod-blue-cpu-high';
@@ -94,7 +95,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
       s.verifier = undefined;
     }),
     now: () => new Date(VERIFY_AT.getTime() + 2_000),
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

@@ -31,7 +31,7 @@ import type {
   ReenableSpendCheck,
 } from '../../../lambdas/budget-guard/logic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
+import { awsError, metricValue, RoundTripTracker } from '../../helpers/aws';
 import { mockClient, mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { SpendWorld } from '../../helpers/spend-world';
@@ -112,7 +112,7 @@ export function taskArn(i: number): string {
  * worker are not answered by this stub.
  */
 const offlineDdb = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: REGION }),
+  testClient(DynamoDBClient, { region: REGION }),
   OPS_TABLE_TRANSLATE_CONFIG,
 );
 // Its own send, so that this instance's stub and another harness's stub of the class's
@@ -127,7 +127,7 @@ Object.defineProperty(offlineDdb, 'send', {
  * CloudWatch, mocked on this instance (not the class): other harnesses of the same file (the ops
  * CLI's) mock the class, and the two stubs must not replace each other.
  */
-const cloudwatch = new CloudWatchClient({ region: REGION });
+const cloudwatch = testClient(CloudWatchClient, { region: REGION });
 
 export const mocks = {
   scheduler: mockClient(SchedulerClient),
@@ -143,13 +143,13 @@ export const mocks = {
 
 /** The other services' mocked clients, and a DynamoDB that rejects every command. */
 export const clients: BatchControlClients = {
-  scheduler: new SchedulerClient({ region: REGION }),
-  sfn: new SFNClient({ region: REGION }),
-  ecs: new ECSClient({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
+  sfn: testClient(SFNClient, { region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
   ddb: offlineDdb,
-  budgets: new BudgetsClient({ region: 'us-east-1' }),
+  budgets: testClient(BudgetsClient, { region: 'us-east-1' }),
   cloudwatch,
 };
 
@@ -315,9 +315,10 @@ export function resetMocks(setup: MockSetup = {}): void {
     .callsFake(track('GetMetricData', (input: GetMetricDataCommandInput) => spendWorld.getMetricData(input)));
 }
 
-export { awsError, metricValue, NO_SLEEP, RoundTripTracker };
+export { awsError, metricValue, RoundTripTracker };
 
 import { observability as sharedObservability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 
 /** Silent Powertools logger and metrics of the budget-guard Lambda, plus the EMF documents they write. */
 export const observability = () => sharedObservability('budget-guard');
@@ -388,7 +389,6 @@ export function handlerWorld() {
         env: envOf(hw.table),
         now: () => HANDLER_NOW,
         newId: () => HANDLER_ATTEMPT_ID,
-        retry: NO_SLEEP,
         observability: { logger: hw.obs.logger, metrics: hw.obs.metrics },
         ...overrides,
       };

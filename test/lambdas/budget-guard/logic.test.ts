@@ -32,7 +32,6 @@ import {
   engagedItem,
   expectedScheduleUpdate,
   mocks,
-  NO_SLEEP,
   SPEND_CHECK,
   spend,
   stateItem,
@@ -44,7 +43,6 @@ const NOW = new Date('2026-12-01T09:30:00.000Z');
 const OPTIONS = {
   now: () => NOW,
   newId: () => 'token-1',
-  retry: NO_SLEEP,
   logger: new Logger({ serviceName: 'batch-control', logLevel: 'SILENT' }),
 };
 const ALICE = 'arn:aws:sts::222222222222:assumed-role/ops/alice';
@@ -374,7 +372,7 @@ describe('getKillSwitchState', () => {
   it('returns the parsed state', async () => {
     await w.table.seed(ENGAGED);
     const { pk: _pk, sk: _sk, ...state } = ENGAGED;
-    await expect(getKillSwitchState(clients, cfg, OPTIONS)).resolves.toEqual(state);
+    await expect(getKillSwitchState(clients, cfg)).resolves.toEqual(state);
   });
 });
 

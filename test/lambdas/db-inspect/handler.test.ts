@@ -9,6 +9,7 @@ import { DependencyUnavailableError, InvalidInputError } from '../../../core/err
 import { type HandlerDeps, handleEvent, handler } from '../../../lambdas/db-inspect/handler';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
 import { awsError } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
@@ -33,7 +34,7 @@ const RDS_SECRET = {
 };
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
 let db: TestDatabase;
 let emf: Array<Record<string, unknown>>;
 let statements: string[];
@@ -66,7 +67,6 @@ function connectVia(seen: ClientConfig[] = [], ended = { count: 0 }): HandlerDep
   return async (client: SecretsManagerClient, options: ConnectOptions) =>
     connectWithSecret(client, {
       ...options,
-      retry: { sleep: async () => undefined },
       createClient: (config) => {
         seen.push(config);
         return {

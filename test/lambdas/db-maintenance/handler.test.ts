@@ -9,15 +9,16 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../../core/contracts/database';
-import { MAINTENANCE_TABLES, MaintenanceError } from '../../../core/db/maintenance';
-import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type ClosableSqlClient,
   type HandlerDeps,
   handleEvent,
   handler,
 } from '../../../lambdas/db-maintenance/handler';
+import { MAINTENANCE_TABLES, MaintenanceError } from '../../../core/db/maintenance';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
@@ -46,7 +47,7 @@ const RDS_SECRET = {
 };
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'us-east-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'us-east-1' });
 let db: TestDatabase;
 
 /** EMF documents Powertools wrote to stdout during the test. */

@@ -6,7 +6,6 @@ import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../../core/contr
 import { mockClient } from '../../helpers/aws-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type HandlerDeps,
   handleEvent,
@@ -14,6 +13,8 @@ import {
   PHYSICAL_RESOURCE_ID,
 } from '../../../lambdas/db-migrate/handler';
 import { loadMigrations, MigrationFailedError, migrationsChecksum } from '../../../lambdas/db-migrate/logic';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
+import { testClient } from '../../helpers/aws-clients';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import { MIGRATIONS_DIR, migrationsWith, removeTempDirs } from './fixtures';
@@ -51,7 +52,7 @@ function cfnEvent(requestType: string, properties: Record<string, unknown> = PRO
 }
 
 const secretsMock = mockClient(SecretsManagerClient);
-const secrets = new SecretsManagerClient({ region: 'eu-west-1' });
+const secrets = testClient(SecretsManagerClient, { region: 'eu-west-1' });
 let database: TestDatabase;
 
 /** Handler dependencies with a PGlite-backed connect whose end() leaves the database open. */

@@ -44,7 +44,8 @@ import { COLOURS, type Colour } from '../../../core/contracts/common';
 import { type HealthThresholds, healthCheckContract } from '../../../core/contracts/health-check';
 import { lightAlertKey } from '../../../lambdas/health-check/alerting';
 import type { HealthCheckClients } from '../../../lambdas/health-check/logic';
-import { awsError, NO_SLEEP } from '../../helpers/aws';
+import { awsError } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 
@@ -233,11 +234,11 @@ export const mocks = {
 export function clients(): HealthCheckClients {
   const config = { region: REGION, credentials: { accessKeyId: 'AKIATEST', secretAccessKey: 'test' } };
   return {
-    ecs: new ECSClient(config),
-    elbv2: new ElasticLoadBalancingV2Client(config),
-    cloudwatch: new CloudWatchClient(config),
-    sns: new SNSClient(config),
-    ddb: DynamoDBDocumentClient.from(new DynamoDBClient(config)),
+    ecs: testClient(ECSClient, config),
+    elbv2: testClient(ElasticLoadBalancingV2Client, config),
+    cloudwatch: testClient(CloudWatchClient, config),
+    sns: testClient(SNSClient, config),
+    ddb: DynamoDBDocumentClient.from(testClient(DynamoDBClient, config)),
   };
 }
 
@@ -377,4 +378,4 @@ export function engineHealthClients(table: LocalOpsTable): HealthCheckClients {
   return { ...clients(), ddb: table.ddb };
 }
 
-export { awsError, NO_SLEEP };
+export { awsError };

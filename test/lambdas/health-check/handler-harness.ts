@@ -6,9 +6,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { expect, vi } from 'vitest';
-import type { CheckName, CheckResult, HealthReport } from '../../../core/health/report';
 import type { HandlerDeps } from '../../../lambdas/health-check/handler';
-import { clients, ENV, mocks, NO_SLEEP, NOW } from './fixtures';
+import type { CheckName, CheckResult, HealthReport } from '../../../core/health/report';
+import { clients, ENV, mocks, NOW } from './fixtures';
 
 /** A test's logger and metrics, and the EMF documents the metrics wrote to stdout. */
 export interface Observed {
@@ -38,7 +38,6 @@ export function handlerDeps(observed: Observed, overrides: Partial<HandlerDeps> 
     clients: clients(),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: observed.logger, metrics: observed.metrics },
     ...overrides,
   };

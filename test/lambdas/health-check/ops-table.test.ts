@@ -16,7 +16,6 @@ import {
   engineHealthClients,
   healthyWorld,
   mocks,
-  NO_SLEEP,
   NOW,
   serveEngine,
   type World,
@@ -41,7 +40,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: engineHealthClients(table),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

@@ -18,7 +18,7 @@ import {
   VERIFY_SCHEDULER_ROLE,
 } from '../../helpers/automation';
 import type { LocalOpsTable } from '../../helpers/dynalite';
-import { alarmEvent, envOf, mocks, NO_SLEEP, NOW, observability, world } from './harness';
+import { alarmEvent, envOf, mocks, NOW, observability, world } from './harness';
 
 let table: LocalOpsTable;
 let clients: HandlerDeps['clients'];
@@ -29,7 +29,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients,
     env: envOf(table),
     now: () => NOW,
-    retry: NO_SLEEP,
     leaseMs: 65_000,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,

@@ -17,7 +17,7 @@ import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
 import { automationEnv, automationSettings, scheduleCreated } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, RoundTripTracker } from '../../helpers/aws';
+import { awsError, metricValue, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 
@@ -182,7 +182,7 @@ export function alarmEvent(
 // --- Mocks -------------------------------------------------------------------------------------
 
 const modelDdb = DynamoDBDocumentClient.from(
-  new DynamoDBClient({ region: REGION }),
+  testClient(DynamoDBClient, { region: REGION }),
   OPS_TABLE_TRANSLATE_CONFIG,
 );
 // Its own send: this instance's stub must not wrap the function another harness's stub of the
@@ -203,10 +203,10 @@ export const mocks = {
 };
 
 export const clients: RemediationClients = {
-  ecs: new ECSClient({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
-  scheduler: new SchedulerClient({ region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
   ddb: modelDdb,
 };
 
@@ -431,9 +431,10 @@ export function resetMocks(setup: MockSetup = {}): OpsTableModel {
   return table;
 }
 
-export { awsError, metricValue, NO_SLEEP, RoundTripTracker };
+export { awsError, metricValue, RoundTripTracker };
 
 import { observability as sharedObservability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 
 /** Silent Powertools logger and metrics of the remediation Lambda, plus the EMF documents they write. */
 export const observability = () => sharedObservability('remediation');

@@ -12,7 +12,6 @@ import {
   envOf,
   metricValue,
   mocks,
-  NO_SLEEP,
   NOW,
   observability,
   TOPICS,
@@ -35,7 +34,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients,
     env: envOf(table),
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

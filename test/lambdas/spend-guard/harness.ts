@@ -23,7 +23,8 @@ import type { HandlerDeps } from '../../../lambdas/spend-guard/handler';
 import type { SpendGuardClients } from '../../../lambdas/spend-guard/logic';
 import { runSpendGuard } from '../../../lambdas/spend-guard/logic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, observability as sharedObservability } from '../../helpers/aws';
+import { awsError, metricValue, observability as sharedObservability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockInstance } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { SpendWorld } from '../../helpers/spend-world';
@@ -89,13 +90,13 @@ export const executionArn = (i: number) =>
   arn('states', `execution:fa-ai-system-prod-weekly-batch:weekly-2026-11-22-${i}`);
 
 const instances = {
-  scheduler: new SchedulerClient({ region: REGION }),
-  sfn: new SFNClient({ region: REGION }),
-  ecs: new ECSClient({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
-  cloudwatch: new CloudWatchClient({ region: REGION }),
-  budgets: new BudgetsClient({ region: 'us-east-1' }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
+  sfn: testClient(SFNClient, { region: REGION }),
+  ecs: testClient(ECSClient, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
+  cloudwatch: testClient(CloudWatchClient, { region: REGION }),
+  budgets: testClient(BudgetsClient, { region: 'us-east-1' }),
 };
 
 /** Each client's stub, on its instance. */
@@ -222,7 +223,6 @@ export function handlerWorld(now: string) {
         env: hw.w.env,
         now: () => hw.w.clock.now,
         newId: () => 'attempt-1',
-        retry: NO_SLEEP,
         observability: { logger: hw.obs.logger, metrics: hw.obs.metrics },
         ...overrides,
       };
@@ -240,7 +240,7 @@ export function handlerWorld(now: string) {
   return hw;
 }
 
-export { awsError, metricValue, NO_SLEEP };
+export { awsError, metricValue };
 
 const scenarioLogger = new Logger({ serviceName: 'spend-guard', logLevel: 'SILENT' });
 let attemptIds = 0;
@@ -257,7 +257,6 @@ export function scenario(current: () => World) {
       return runSpendGuard(w.clients, config, {
         now: () => w.clock.now,
         newId: () => `attempt-${++attemptIds}`,
-        retry: NO_SLEEP,
         logger: scenarioLogger,
         scheduledTime,
       });

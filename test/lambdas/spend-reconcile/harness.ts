@@ -9,7 +9,8 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { afterAll, beforeAll } from 'vitest';
 import { spendReconcileContract } from '../../../core/contracts/spend-reconcile';
 import type * as Handler from '../../../lambdas/spend-reconcile/handler';
-import { NO_SLEEP, observability } from '../../helpers/aws';
+import { observability } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { llmCost, type Series, serveCloudWatch } from './cloudwatch';
 import {
@@ -119,12 +120,12 @@ export function healthyWorld(now: Date = NOW): World {
     clock,
     secretValues,
     emf: obs.emf,
-    secrets: new SecretsManagerClient({ region: 'us-east-1' }),
+    secrets: testClient(SecretsManagerClient, { region: 'us-east-1' }),
     observability: obs,
   };
 }
 
-export const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
+export const cloudwatch = testClient(CloudWatchClient, { region: 'us-east-1' });
 
 /** The handler's dependencies in `world`: its clock for the function and the HTTP deadline. */
 export function depsOf(world: World, overrides: Partial<Handler.HandlerDeps> = {}): Handler.HandlerDeps {
@@ -136,7 +137,6 @@ export function depsOf(world: World, overrides: Partial<Handler.HandlerDeps> = {
     remainingTimeMs: 120_000,
     baseUrls: { anthropic: apis.anthropic.url, openai: apis.openai.url },
     http: { now: world.clock.now, sleep: world.clock.sleep, random: () => 0.5 },
-    retry: NO_SLEEP,
     observability: { logger: world.observability.logger, metrics: world.observability.metrics },
     ...overrides,
   };

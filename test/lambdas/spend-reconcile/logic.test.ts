@@ -12,7 +12,8 @@ import {
 } from '../../../lambdas/spend-reconcile/logic';
 import { openAiCostReader } from '../../../lambdas/spend-reconcile/openai';
 import type { AdminKeys } from '../../../lambdas/spend-reconcile/secrets';
-import { awsError, NO_SLEEP } from '../../helpers/aws';
+import { awsError } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { cloudwatchMock, llmCost, type Series, serveCloudWatch } from './cloudwatch';
 import {
   ANTHROPIC_KEY,
@@ -91,7 +92,7 @@ let anthropicApi: LocalApi;
 let openaiApi: LocalApi;
 let clock: FakeClock;
 let forgotten: LlmProvider[];
-const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
+const cloudwatch = testClient(CloudWatchClient, { region: 'us-east-1' });
 
 beforeAll(async () => {
   [anthropicApi, openaiApi] = await Promise.all([LocalApi.start(), LocalApi.start()]);
@@ -159,7 +160,7 @@ describe('reconcile', () => {
   it('reconciles both providers for the day and the month to date, all matching', async () => {
     const now = world();
 
-    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now, retry: NO_SLEEP });
+    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now });
 
     expect(report).toMatchObject({ environment: 'prod', day: '2026-11-30', monthStart: '2026-11-01' });
     expect(byProvider(report.providers, 'anthropic')).toMatchObject({
@@ -179,7 +180,7 @@ describe('reconcile', () => {
   it('finds under-reporting: the application reported 80% of what Anthropic billed', async () => {
     const now = world({ series: [reportedNovember('anthropic', 20, 0.8), reportedNovember('openai', 1)] });
 
-    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now, retry: NO_SLEEP });
+    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now });
 
     expect(byProvider(report.providers, 'anthropic')).toMatchObject({
       day: { differenceUsd: 4, discrepancyPercent: 20, verdict: 'under-reported' },
@@ -195,7 +196,7 @@ describe('reconcile', () => {
     const hidden = { ...series, daily: { ...series.daily, '2026-11-20': 0 } };
     const now = world({ series: [hidden, reportedNovember('openai', 1)] });
 
-    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now, retry: NO_SLEEP });
+    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now });
 
     expect(byProvider(report.providers, 'anthropic')).toMatchObject({
       day: { verdict: 'match' },
@@ -329,7 +330,7 @@ describe('reconcile', () => {
     const now = world();
     cloudwatchMock.on(GetMetricDataCommand).rejects(awsError('AccessDeniedException', 'denied'));
 
-    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now, retry: NO_SLEEP });
+    const report = await reconcile(clients(), CONFIG, { day: '2026-11-30', now });
 
     for (const outcome of report.providers) {
       expect(outcome).toMatchObject({ status: 'unknown', reason: 'reported-unreadable' });

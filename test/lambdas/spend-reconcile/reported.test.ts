@@ -2,11 +2,12 @@ import { CloudWatchClient, GetMetricDataCommand, type MetricDataResult } from '@
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ReportedSpendUnreadableError } from '../../../lambdas/spend-reconcile/errors';
 import { readReportedCosts, reportedQueries } from '../../../lambdas/spend-reconcile/reported';
-import { awsError, NO_SLEEP } from '../../helpers/aws';
+import { awsError } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { answer, cloudwatchMock, llmCost, serveCloudWatch } from './cloudwatch';
 
 const RANGE = { start: new Date('2026-11-01T00:00:00Z'), end: new Date('2026-12-01T00:00:00Z') };
-const cloudwatch = new CloudWatchClient({ region: 'us-east-1' });
+const cloudwatch = testClient(CloudWatchClient, { region: 'us-east-1' });
 
 beforeEach(() => {
   serveCloudWatch([
@@ -22,7 +23,7 @@ beforeEach(() => {
 
 describe("the application's reported LLM cost", () => {
   it("sums a provider's contract series (every component and model) per UTC day, and no other", async () => {
-    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
+    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE);
 
     expect(reported.anthropic.get('2026-11-30')).toBeCloseTo(32.5, 9);
     expect(reported.anthropic.get('2026-11-29')).toBeCloseTo(40, 9);
@@ -31,7 +32,7 @@ describe("the application's reported LLM cost", () => {
   });
 
   it('asks once, for every series the contract allows, over the whole range in daily Sums', async () => {
-    await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
+    await readReportedCosts(cloudwatch, 'prod', RANGE);
 
     const calls = cloudwatchMock.commandCalls(GetMetricDataCommand);
     expect(calls).toHaveLength(1);
@@ -72,7 +73,7 @@ describe("the application's reported LLM cost", () => {
       .rejectsOnce(awsError('Throttling', 'Rate exceeded'))
       .callsFake(answer);
 
-    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
+    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE);
 
     expect(reported.anthropic.get('2026-11-30')).toBeCloseTo(32.5, 9);
     expect(cloudwatchMock.commandCalls(GetMetricDataCommand)).toHaveLength(2);
@@ -106,7 +107,7 @@ describe("the application's reported LLM cost", () => {
         ],
       });
 
-    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP);
+    const reported = await readReportedCosts(cloudwatch, 'prod', RANGE);
 
     expect([...reported.anthropic]).toEqual([
       ['2026-11-30', 30],
@@ -126,7 +127,7 @@ describe("the application's reported LLM cost", () => {
       })),
     });
 
-    await expect(readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP)).rejects.toThrow(
+    await expect(readReportedCosts(cloudwatch, 'prod', RANGE)).rejects.toThrow(
       /LLM cost of openai \["prod","batch","openai","embedding"\] incompletely \(StatusCode PartialData\)/,
     );
   });
@@ -136,7 +137,7 @@ describe("the application's reported LLM cost", () => {
       llmCost('anthropic', { '2026-11-30': -4 }, { component: 'interactive', model: 'haiku' }),
     ]);
 
-    const error = await readReportedCosts(cloudwatch, 'prod', RANGE, NO_SLEEP).catch((e: unknown) => e);
+    const error = await readReportedCosts(cloudwatch, 'prod', RANGE).catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(ReportedSpendUnreadableError);
     expect((error as Error).message).toContain(
@@ -147,8 +148,8 @@ describe("the application's reported LLM cost", () => {
   it('reports CloudWatch failing past its retries as ReportedSpendUnreadableError', async () => {
     cloudwatchMock.on(GetMetricDataCommand).rejects(awsError('InternalServiceFault', 'boom', 500));
 
-    await expect(
-      readReportedCosts(cloudwatch, 'prod', RANGE, { ...NO_SLEEP, attempts: 2 }),
-    ).rejects.toBeInstanceOf(ReportedSpendUnreadableError);
+    await expect(readReportedCosts(cloudwatch, 'prod', RANGE)).rejects.toBeInstanceOf(
+      ReportedSpendUnreadableError,
+    );
   });
 });

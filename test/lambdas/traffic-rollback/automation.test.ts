@@ -22,7 +22,6 @@ import {
   lastShiftItem,
   metricValue,
   mocks,
-  NO_SLEEP,
   observability,
   REGION,
   resetEngine,
@@ -60,7 +59,6 @@ function deps(): HandlerDeps {
     clients: engineClients(),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
   };
 }

@@ -20,7 +20,6 @@ import {
   lockItem,
   metricValue,
   mocks,
-  NO_SLEEP,
   observability,
   REGION,
   ROLLBACK_ENV,
@@ -94,7 +93,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: engineClients(),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

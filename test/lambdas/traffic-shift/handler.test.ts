@@ -23,7 +23,6 @@ import {
   lockItem,
   metricValue,
   mocks,
-  NO_SLEEP,
   observability,
   resetEngine,
   stored,
@@ -50,7 +49,6 @@ function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
     clients: engineClients(),
     env: ENV,
     now: () => NOW,
-    retry: NO_SLEEP,
     observability: { logger: obs.logger, metrics: obs.metrics },
     ...overrides,
   };

@@ -42,7 +42,8 @@ import {
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import type { TrafficConfig, Weights } from '../../../core/traffic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
-import { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker } from '../../helpers/aws';
+import { awsError, metricValue, observability, RoundTripTracker } from '../../helpers/aws';
+import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type EngineCall, type LocalOpsTable } from '../../helpers/dynalite';
 
@@ -134,13 +135,16 @@ export const mocks = {
 };
 
 export const clients = {
-  elbv2: new ElasticLoadBalancingV2Client({ region: REGION }),
-  ssm: new SSMClient({ region: REGION }),
-  ddb: DynamoDBDocumentClient.from(new DynamoDBClient({ region: REGION }), OPS_TABLE_TRANSLATE_CONFIG),
-  sfn: new SFNClient({ region: REGION }),
-  sns: new SNSClient({ region: REGION }),
-  cloudwatch: new CloudWatchClient({ region: REGION }),
-  scheduler: new SchedulerClient({ region: REGION }),
+  elbv2: testClient(ElasticLoadBalancingV2Client, { region: REGION }),
+  ssm: testClient(SSMClient, { region: REGION }),
+  ddb: DynamoDBDocumentClient.from(
+    testClient(DynamoDBClient, { region: REGION }),
+    OPS_TABLE_TRANSLATE_CONFIG,
+  ),
+  sfn: testClient(SFNClient, { region: REGION }),
+  sns: testClient(SNSClient, { region: REGION }),
+  cloudwatch: testClient(CloudWatchClient, { region: REGION }),
+  scheduler: testClient(SchedulerClient, { region: REGION }),
 };
 
 type Item = Record<string, unknown>;
@@ -546,4 +550,4 @@ export function rollbackItem(overrides: Record<string, unknown> = {}): Item {
 /** A silent logger for logic tests. */
 export const SILENT = new Logger({ serviceName: 'test', logLevel: 'SILENT' });
 
-export { awsError, metricValue, NO_SLEEP, observability, RoundTripTracker };
+export { awsError, metricValue, observability, RoundTripTracker };
