@@ -8,11 +8,7 @@ import {
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import type { AwsClientSettings } from '../../core/aws-clients';
-import {
-  fromAttributeValues,
-  OPS_TABLE_KEYS,
-  OPS_TABLE_TRANSLATE_CONFIG,
-} from '../../core/ops-table/items';
+import { fromAttributeValues, OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { testLambdaClient } from './aws-clients';
 import { recordSent } from './aws-mock';
 
