@@ -1,6 +1,6 @@
 /**
  * Mutation check of the DynamoDB conditions: each `ConditionExpression: '<condition>'` in
- * lambdas/ and lib/ops/ is replaced, one at a time, by one that always holds, and the tests
+ * core/, lambdas/ and lib/ops/ is replaced, one at a time, by one that always holds, and the tests
  * relevant to its file are run. A mutant the tests still pass on ("survived") is a condition no
  * test depends on: nothing shows what it protects.
  *
@@ -21,7 +21,7 @@ import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 
 const ROOT = join(import.meta.dirname, '..');
-const SOURCES = ['lambdas', 'lib/ops'];
+const SOURCES = ['core', 'lambdas', 'lib/ops'];
 
 /**
  * The test files that exercise the code of each source directory or file (every prefix that
@@ -30,18 +30,28 @@ const SOURCES = ['lambdas', 'lib/ops'];
  * still on the hand-written fake for traffic, is left out: a kill there would be the fake's.
  */
 const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> = [
-  [
-    'lambdas/shared/ops-table.ts',
-    ['test/lambdas/shared/ops-table.test.ts', 'test/lambdas/budget-guard', 'test/ops'],
-  ],
+  ['core/ops-table/items.ts', ['test/core/ops-table/items.test.ts', 'test/lambdas/budget-guard', 'test/ops']],
   ['lambdas/budget-guard/', ['test/lambdas/budget-guard', 'test/ops']],
-  ['lambdas/remediation/', ['test/lambdas/remediation']],
-  // traffic.ts and its modules in traffic/.
+  // The kill switch: engaged by the budget and spend guards, disabled and re-enabled by the CLI.
+  ['core/kill-switch/', ['test/lambdas/budget-guard', 'test/lambdas/spend-guard', 'test/ops']],
+  ['core/health/', ['test/lambdas/health-check', 'test/ops']],
   [
-    'lambdas/shared/traffic',
+    'core/automation/',
     [
-      'test/lambdas/shared/traffic.test.ts',
-      'test/lambdas/shared/traffic-rollback.test.ts',
+      'test/lambdas/automation-verify',
+      'test/lambdas/budget-guard',
+      'test/lambdas/remediation',
+      'test/lambdas/traffic-rollback',
+      'test/ops',
+    ],
+  ],
+  ['lambdas/remediation/', ['test/lambdas/remediation']],
+  // core/traffic: index.ts and its modules.
+  [
+    'core/traffic/',
+    [
+      'test/core/traffic/traffic.test.ts',
+      'test/core/traffic/traffic-rollback.test.ts',
       'test/lambdas/traffic-shift',
       'test/lambdas/traffic-rollback',
       'test/ops',
@@ -50,6 +60,8 @@ const TESTS: ReadonlyArray<readonly [prefix: string, tests: readonly string[]]> 
   ['lambdas/traffic-shift/', ['test/lambdas/traffic-shift']],
   ['lambdas/traffic-rollback/', ['test/lambdas/traffic-rollback']],
   ['lambdas/health-check/', ['test/lambdas/health-check']],
+  ['lambdas/spend-guard/', ['test/lambdas/spend-guard']],
+  ['lambdas/automation-verify/', ['test/lambdas/automation-verify']],
   ['lib/ops/', ['test/ops']],
 ];
 

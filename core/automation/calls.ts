@@ -4,8 +4,8 @@
  * next to the Lambda's own declaration. Types and data only.
  */
 
-import { declareCalls } from '../../lambdas/shared/calls';
-import { AUDIT_PK, AUTOMATION_ACTION_PK, AUTOMATION_PK } from '../../lambdas/shared/ops-keys';
+import { declareCalls } from '../calls';
+import { AUDIT_PK, AUTOMATION_ACTION_PK, AUTOMATION_PK } from '../ops-table/keys';
 
 /** Recording an action and scheduling its verification (every acting Lambda). */
 export const AUTOMATION_RECORDING_CALLS = declareCalls({

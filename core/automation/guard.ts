@@ -8,9 +8,9 @@
 
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { AUTOMATION_ACTION_PK } from '../../lambdas/shared/ops-keys';
-import { recordAudit } from '../../lambdas/shared/ops-table';
 import type { AutomationSettings } from '../contracts/automation';
+import { recordAudit } from '../ops-table/items';
+import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
 import type { AutomatedAction } from './checks';
 import { describePause, isPaused, type Pause, readPause } from './pause';
 import { escalate, type Severity } from './severity';

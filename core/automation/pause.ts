@@ -8,8 +8,8 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { AUTOMATION_PAUSE_SK, AUTOMATION_PK } from '../../lambdas/shared/ops-keys';
-import { type AuditRecord, getOpsItem, parseOpsItem, recordAudit } from '../../lambdas/shared/ops-table';
+import { type AuditRecord, getOpsItem, parseOpsItem, recordAudit } from '../ops-table/items';
+import { AUTOMATION_PAUSE_SK, AUTOMATION_PK } from '../ops-table/keys';
 
 /** The longest pause: a freeze longer than a week is a decision to turn automation off in config. */
 export const MAX_PAUSE_DAYS = 7;

@@ -14,10 +14,10 @@ import { CreateScheduleCommand, type SchedulerClient } from '@aws-sdk/client-sch
 import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { describeError } from '../../lambdas/shared/errors';
-import { AUTOMATION_ACTION_PK } from '../../lambdas/shared/ops-keys';
-import { OpsTableItemError, shortId } from '../../lambdas/shared/ops-table';
 import type { AutomationSettings } from '../contracts/automation';
+import { describeError } from '../errors';
+import { OpsTableItemError, shortId } from '../ops-table/items';
+import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
 import { AUTOMATED_ACTIONS, type AutomatedAction, type Check, type VerificationRequest } from './checks';
 import { SEVERITIES, type Severity } from './severity';
 

@@ -10,9 +10,9 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { parseFunctionEnv } from '../../lambdas/shared/env';
-import { jsonEnvVar } from '../../lambdas/shared/env-json';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../errors';
+import { parseFunctionEnv } from './env';
+import { jsonEnvVar } from './env-json';
 
 /** A function's environment as Lambda hands it over. */
 export type FunctionEnv = Readonly<Record<string, string | undefined>>;

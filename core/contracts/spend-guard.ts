@@ -6,10 +6,10 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { parseFunctionEnv } from '../../lambdas/shared/env';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../spend/budgets';
 import { type AutomationSettings, automationVariable } from './automation';
 import type { FunctionContract } from './contract';
+import { parseFunctionEnv } from './env';
 import { KILL_SWITCH_PERCENT } from './kill-switch';
 
 /** One budget as the guard gets it. */

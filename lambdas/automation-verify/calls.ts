@@ -1,5 +1,5 @@
-import { declareCalls } from '../shared/calls';
-import { AUDIT_PK, AUTOMATION_ACTION_PK } from '../shared/ops-keys';
+import { declareCalls } from '../../core/calls';
+import { AUDIT_PK, AUTOMATION_ACTION_PK } from '../../core/ops-table/keys';
 
 /** What the verifier calls (lib/constructs/automation.ts grants exactly this). */
 export const AUTOMATION_VERIFY_CALLS = declareCalls({

@@ -7,8 +7,8 @@ import { GetScheduleCommand, type SchedulerClient } from '@aws-sdk/client-schedu
 import { ListExecutionsCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { Check } from '../../core/automation/checks';
-import { describeError } from '../shared/errors';
-import { formatWeights, readLiveWeights, readStoredWeights, weightsEqual } from '../shared/traffic';
+import { describeError } from '../../core/errors';
+import { formatWeights, readLiveWeights, readStoredWeights, weightsEqual } from '../../core/traffic';
 
 /** The clients the checks read with. */
 export interface CheckClients {

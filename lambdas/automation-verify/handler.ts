@@ -9,11 +9,11 @@ import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 import { verificationRequestSchema } from '../../core/automation/checks';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import { automationVerifyContract } from '../../core/contracts/automation';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { type VerifyClients, type VerifyResult, verifyAction } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
@@ -67,7 +67,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ve
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: VerifyClients = {

@@ -19,9 +19,9 @@ import { subjectOf } from '../../core/automation/guard';
 import { actionRecordKey, type Verification } from '../../core/automation/record';
 import { escalate, type Severity } from '../../core/automation/severity';
 import type { AutomationSettings } from '../../core/contracts/automation';
-import { AutomationError, describeError } from '../shared/errors';
-import { getOpsItem, recordAudit } from '../shared/ops-table';
-import { isConditionFailure } from '../shared/traffic';
+import { AutomationError, describeError } from '../../core/errors';
+import { getOpsItem, recordAudit } from '../../core/ops-table/items';
+import { isConditionFailure } from '../../core/traffic';
 import { type CheckClients, type Observation, observe } from './checks';
 
 /** The verifier's clients. */

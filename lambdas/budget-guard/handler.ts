@@ -8,10 +8,10 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,
@@ -142,7 +142,7 @@ function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | Held
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: KillSwitchClients = {

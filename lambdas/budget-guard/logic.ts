@@ -1,34 +1,27 @@
 /**
  * The budget kill switch and the manual batch controls built on the same code path: what a
  * Budgets notification means (decide), and the entry points the Lambda and the ops CLI call.
- * Engaging is in engage.ts (its protocol is described there), re-enabling in reenable.ts.
+ * Engaging is in core/kill-switch/engage.ts (its protocol is described there), disabling and
+ * re-enabling at a human's request in core/kill-switch/batch.ts and reenable.ts.
  */
 
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { DependencyUnavailableError } from '../shared/errors';
+import { DependencyUnavailableError } from '../../core/errors';
 import {
   type AutomatedRunOptions,
   engageUnlessHeld,
   type HeldResult,
-} from '../shared/kill-switch/automation';
-import { engageKillSwitch } from '../shared/kill-switch/engage';
-import { describeError, resolve, subject, usd } from '../shared/kill-switch/messages';
-import { type KillSwitchState, readKillSwitchState } from '../shared/ops-table';
+} from '../../core/kill-switch/automation';
+import { engageKillSwitch } from '../../core/kill-switch/engage';
+import { describeError, resolve, subject, usd } from '../../core/kill-switch/messages';
 import type { BudgetNotification, ParseResult } from './parse';
-import type {
-  BudgetGuardConfig,
-  BudgetNotificationResult,
-  Decision,
-  EngageResult,
-  KillSwitchClients,
-  KillSwitchConfig,
-  RunOptions,
-} from './types';
+import type { BudgetGuardConfig, BudgetNotificationResult, Decision, KillSwitchClients } from './types';
 
-export type { AutomatedRunOptions, HeldResult } from '../shared/kill-switch/automation';
-export { engageKillSwitch } from '../shared/kill-switch/engage';
-export { describeError } from '../shared/kill-switch/messages';
-export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from './reenable';
+export type { AutomatedRunOptions, HeldResult } from '../../core/kill-switch/automation';
+export { disableBatch, getKillSwitchState } from '../../core/kill-switch/batch';
+export { engageKillSwitch } from '../../core/kill-switch/engage';
+export { describeError } from '../../core/kill-switch/messages';
+export { type ReenableResult, type ReenableSpendCheck, reenableBatch } from '../../core/kill-switch/reenable';
 export * from './types';
 
 /**
@@ -175,36 +168,4 @@ export async function handleBudgetNotification(
     },
     options,
   );
-}
-
-/**
- * Disables the batch at a human's request: the kill switch's actions, recorded as engaged by
- * `actor` (re-enable with {@link reenableBatch}). Unlike a notification, it always acts.
- */
-export function disableBatch(
-  clients: KillSwitchClients,
-  config: KillSwitchConfig,
-  request: { readonly actor: string; readonly reason: string },
-  options: RunOptions = {},
-): Promise<EngageResult> {
-  return engageKillSwitch(
-    clients,
-    config,
-    {
-      source: 'cli',
-      action: 'batch-disable',
-      actor: request.actor,
-      reason: request.reason,
-      deduplicate: false,
-    },
-    options,
-  );
-}
-
-/** The kill switch state, or undefined if it was never engaged. */
-export function getKillSwitchState(
-  clients: Pick<KillSwitchClients, 'ddb'>,
-  config: Pick<BudgetGuardConfig, 'opsTableName'>,
-): Promise<KillSwitchState | undefined> {
-  return readKillSwitchState(clients.ddb, config.opsTableName);
 }

@@ -1,12 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbInspectContract } from '../../core/contracts/database';
-import { lambdaClientFactory } from '../shared/aws-clients';
+import { type InspectEvent, type InspectResult, inspectEventSchema } from '../../core/db/inspect';
+import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { type InspectEvent, type InspectResult, inspectEventSchema } from './contract';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, runInspection } from './reports';
 
 /** A connected client the handler can close. */

@@ -3,9 +3,7 @@
  * pg_stat_statements, unused indexes, table sizes with dead tuples (bloat), and the HNSW
  * index. Nothing here takes SQL from outside: a caller picks reports by name and a row limit.
  */
-import { HNSW_INDEX_NAME } from '../db-migrate/logic';
-import type { SqlClient } from '../shared/db';
-import { InvalidInputError } from '../shared/errors';
+
 import {
   type HnswIndexState,
   type InspectEvent,
@@ -17,7 +15,10 @@ import {
   type ReportRows,
   type TableStat,
   type UnusedIndex,
-} from './contract';
+} from '../../core/db/inspect';
+import { InvalidInputError } from '../../core/errors';
+import { HNSW_INDEX_NAME } from '../db-migrate/logic';
+import type { SqlClient } from '../shared/db';
 
 /** The schema of the system's tables (the runbook's bloat check looks at `public`). */
 const SCHEMA = 'public';

@@ -2,25 +2,25 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMaintenanceContract } from '../../core/contracts/database';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { describeIssues, InvalidInputError } from '../shared/errors';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
+  MAINTENANCE_TASKS,
   MaintenanceError,
-  type MonthlyReport,
+  type MaintenanceResult,
+  type MaintenanceTask,
   runMonthlyMaintenance,
   runWeeklyMaintenance,
-  type WeeklyReport,
-} from './logic';
+} from '../../core/db/maintenance';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 
 /** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
-const eventSchema = z.object({ task: z.enum(['weekly', 'monthly']) });
+const eventSchema = z.object({ task: z.enum(MAINTENANCE_TASKS) });
 
-/** The maintenance task a schedule asks for. */
-export type MaintenanceTask = z.infer<typeof eventSchema>['task'];
+export type { MaintenanceResult, MaintenanceTask } from '../../core/db/maintenance';
 
 /** The environment the function reads (the variables of dbMaintenanceContract). */
 export type MaintenanceEnv = FunctionEnv;
@@ -39,11 +39,6 @@ export interface HandlerDeps {
   /** @default the module's Powertools logger and metrics */
   readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
-
-/** The handler's result, also logged. */
-export type MaintenanceResult =
-  | { task: 'weekly'; report: WeeklyReport }
-  | { task: 'monthly'; report: MonthlyReport };
 
 // A pooled-connection handshake through RDS Proxy takes well under a second; ten seconds
 // covers a proxy borrowing a fresh connection from a cold database without letting an

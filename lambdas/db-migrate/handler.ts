@@ -2,11 +2,11 @@ import { join } from 'node:path';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMigrateContract } from '../../core/contracts/database';
-import { lambdaClientFactory } from '../shared/aws-clients';
+import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   applyMigrations,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { AutomationError, InvalidInputError } from '../../core/errors';
 import type { SqlClient } from '../shared/db';
-import { AutomationError, InvalidInputError } from '../shared/errors';
 import type { Logger } from '../shared/observability';
 
 /**

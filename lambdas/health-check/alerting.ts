@@ -15,11 +15,11 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { HEALTH_PK, LIGHT_ALERT_SK } from '../shared/ops-keys';
-import { getOpsItem, type OpsKey, parseOpsItem } from '../shared/ops-table';
-import type { Outcome } from './checks';
-import { SEVERITIES, type Severity } from './config';
-import { type HealthReport, reportSeverity } from './report';
+import type { Outcome } from '../../core/health/checks';
+import { SEVERITIES, type Severity } from '../../core/health/config';
+import { type HealthReport, reportSeverity } from '../../core/health/report';
+import { getOpsItem, type OpsKey, parseOpsItem } from '../../core/ops-table/items';
+import { HEALTH_PK, LIGHT_ALERT_SK } from '../../core/ops-table/keys';
 
 export { HEALTH_PK, LIGHT_ALERT_SK };
 /** How long the alert item outlives its last notice. */

@@ -1,5 +1,5 @@
-import { declareCalls } from '../shared/calls';
-import { BATCH_RUN_PK, HEALTH_PK } from '../shared/ops-keys';
+import { declareCalls } from '../../core/calls';
+import { BATCH_RUN_PK, HEALTH_PK } from '../../core/ops-table/keys';
 
 /** What the health check calls (lib/constructs/health-check.ts grants exactly this). */
 export const HEALTH_CHECK_CALLS = declareCalls({

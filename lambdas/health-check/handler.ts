@@ -7,11 +7,12 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { describeIssues, InvalidInputError } from '../shared/errors';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from '../../core/health/config';
+import type { HealthReport } from '../../core/health/report';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
-import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from './config';
 import {
   deliverLightReport,
   type HealthCheckClients,
@@ -20,7 +21,6 @@ import {
   readLightAlertOutcome,
   runHealthCheck,
 } from './logic';
-import type { HealthReport } from './report';
 
 /** The EventBridge Scheduler input: `{"check": "morning"}` daily at 9, `{"check": "light"}` every 5 minutes. */
 const inputSchema = z.object({ check: z.enum(['morning', 'light']) });
@@ -146,7 +146,7 @@ function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: 
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: HealthCheckClients = {

@@ -1,5 +1,5 @@
-import { declareCalls } from '../shared/calls';
-import { AUDIT_PK, REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, TRAFFIC_PK } from '../shared/ops-keys';
+import { declareCalls } from '../../core/calls';
+import { AUDIT_PK, REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK, TRAFFIC_PK } from '../../core/ops-table/keys';
 
 /** What remediation calls (lib/constructs/remediation.ts grants exactly this). */
 export const REMEDIATION_CALLS = declareCalls({

@@ -22,9 +22,9 @@ import {
 } from '@aws-sdk/client-ecs';
 import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../shared/ops-keys';
-import { type AuditEntry, type AuditOutcome, fromAttributeValues } from '../shared/ops-table';
-import { isConditionFailure, snsSubject } from '../shared/traffic';
+import { type AuditEntry, type AuditOutcome, fromAttributeValues } from '../../core/ops-table/items';
+import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
+import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 import type { Remediation } from './mapping';
 import { formatFailure } from './messages';

@@ -5,10 +5,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { InvalidInputError } from '../shared/errors';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { configFromEnv, type RemediationConfig, type RemediationEnv } from './config';
 import {
   handleAlarmEvent,
@@ -119,7 +119,7 @@ function recordOutcome(metrics: Metrics, result: RemediationResult): void {
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: RemediationClients = {

@@ -22,16 +22,16 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DescribeServicesCommandOutput, Service } from '@aws-sdk/client-ecs';
 import { checkBeforeActing, type Gate, recordAction } from '../../core/automation';
-import { parseAlarmEvent } from '../shared/alarm-event';
-import { type AuditOutcome, auditKey, recordAudit, shortId } from '../shared/ops-table';
-import { runInParallel, settle } from '../shared/parallel';
+import { type AuditOutcome, auditKey, recordAudit, shortId } from '../../core/ops-table/items';
+import { runInParallel, settle } from '../../core/parallel';
 import {
   describeError,
   readShiftLock,
   readStoredWeights,
   type ShiftLock,
   type Weights,
-} from '../shared/traffic';
+} from '../../core/traffic';
+import { parseAlarmEvent } from '../shared/alarm-event';
 import { remediationChecks, remediationIntent } from './automation';
 import type { RemediationAction, RemediationConfig } from './config';
 import {

@@ -5,7 +5,7 @@
  */
 
 import type { AlarmFact } from '../../core/alarms/facts';
-import type { Colour } from '../shared/traffic';
+import type { Colour } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 
 /** Why a mapped alarm led to no action. */

@@ -4,7 +4,7 @@
  */
 
 import { recordedLine } from '../../core/automation';
-import { formatWeights } from '../shared/traffic';
+import { formatWeights } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 import { liveColourOf } from './mapping';
 import type { CallFailure, Decided, Ending, Incident, Plan, ServiceSnapshot } from './types';

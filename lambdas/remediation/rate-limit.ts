@@ -6,7 +6,7 @@
  */
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../shared/traffic';
+import { isConditionFailure } from '../../core/traffic';
 
 /** Where the counter is and who takes the slot. */
 export interface SlotRef {

@@ -12,10 +12,10 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
 import type { Severity } from '../../core/alarms/vocabulary';
+import { AutomationError, describeError } from '../../core/errors';
+import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
+import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { AutomationError, describeError } from '../shared/errors';
-import { REMEDIATION_EVENT_PK } from '../shared/ops-keys';
-import { isConditionFailure, snsSubject } from '../shared/traffic';
 import type { RemediationConfig } from './config';
 
 /** An alarm the catalogue does not know: nothing done; a human told (unless a duplicate). */

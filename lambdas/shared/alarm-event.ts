@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { describeIssues, InvalidInputError } from './errors';
+import { describeIssues, InvalidInputError } from '../../core/errors';
 
 // The EventBridge event of a CloudWatch alarm state change (metric or composite alarm). Only
 // the fields used are required; the others (reasonData, metrics, alarmRule ...) pass through.

@@ -2,18 +2,9 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { DependencyUnavailableError, describeIssues, InvalidInputError } from './errors';
+import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
 
-/**
- * The part of a PostgreSQL client the logic needs. `pg.Client` satisfies it, and so does a
- * thin adapter over PGlite in the tests (real PostgreSQL semantics, in-process).
- */
-export interface SqlClient {
-  query<R extends Record<string, unknown> = Record<string, unknown>>(
-    text: string,
-    params?: unknown[],
-  ): Promise<{ rows: R[] }>;
-}
+export type { SqlClient } from '../../core/db/sql';
 
 /** The JSON of an RDS-generated credentials secret. */
 const rdsSecretSchema = z.object({

@@ -1,6 +1,6 @@
-import { declareCalls } from '../shared/calls';
-import { KILL_SWITCH_CALLS } from '../shared/kill-switch/calls';
-import { BATCH_RUN_PK, SPEND_ALERT_PK, SPEND_GUARD_PK } from '../shared/ops-keys';
+import { declareCalls } from '../../core/calls';
+import { KILL_SWITCH_CALLS } from '../../core/kill-switch/calls';
+import { BATCH_RUN_PK, SPEND_ALERT_PK, SPEND_GUARD_PK } from '../../core/ops-table/keys';
 
 /** What the spend guard calls (lib/constructs/spend-guard.ts grants exactly this). */
 export const SPEND_GUARD_CALLS = declareCalls({

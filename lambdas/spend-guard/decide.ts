@@ -12,8 +12,8 @@ import {
   type SpendLevel,
   spendLevels,
 } from '../../core/spend/budgets';
-import { elapsedDays } from '../shared/spend/month';
-import type { BudgetSpend, SpendReading } from '../shared/spend/read';
+import { elapsedDays } from '../../core/spend/month';
+import type { BudgetSpend, SpendReading } from '../../core/spend/read';
 import { type LevelKey, levelSk, type UnknownState } from './records';
 
 /** Where a notice goes: the runbook's email (P3), chat (P2) and page (P1). */

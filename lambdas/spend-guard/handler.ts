@@ -10,19 +10,19 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { parseFunctionEnv } from '../../core/contracts/env';
 import { schema as envSchema } from '../../core/contracts/spend-guard';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { KillSwitchIncompleteError } from '../../core/kill-switch/types';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import {
   LLM_COMPONENTS,
   SPEND_GUARD_METRICS,
   SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { parseFunctionEnv } from '../shared/env';
-import { describeIssues, InvalidInputError } from '../shared/errors';
-import { KillSwitchIncompleteError } from '../shared/kill-switch/types';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { runSpendGuard, type SpendGuardClients, type SpendGuardConfig, type SpendGuardResult } from './logic';
 
 /**
@@ -137,7 +137,7 @@ function observe(metrics: Metrics, result: SpendGuardResult, environment: string
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger, requestTimeout: 5_000 });
 const clients: SpendGuardClients = {

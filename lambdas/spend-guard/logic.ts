@@ -1,12 +1,12 @@
 /**
  * The spend guard, one run: reads month-to-date spend per budget (LLM from LlmCostUsd, AWS from
- * Budgets: lambdas/shared/spend/read.ts), decides (decide.ts) and acts:
+ * Budgets: core/spend/read.ts), decides (decide.ts) and acts:
  * 1. reads, in parallel: the spend of the month (and of the month that just ended, for its late
  *    data, in the first minutes of a month), the thresholds already recorded, the "spend
  *    unknown" state, and whether cost data stopped while queries or a batch run go on;
  * 2. claims every threshold reached and not yet recorded complete (one conditional item each);
  * 3. acts: a notice per budget to the runbook's channel (email, chat, page), the kill switch
- *    (lambdas/shared/kill-switch, the Budgets path's own code) for kill thresholds, a warning per
+ *    (core/kill-switch, the Budgets path's own code) for kill thresholds, a warning per
  *    month-end projection past 100%, the "spend unknown" page;
  * 4. marks each claim whose action succeeded complete, audits, and reports the failures (their
  *    claims stay incomplete, so the next run redoes them).
@@ -19,10 +19,8 @@ import type { BudgetsClient } from '@aws-sdk/client-budgets';
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import type { SpendGuardValues } from '../../core/contracts/spend-guard';
-import type { SpendBudgetId } from '../../core/spend/budgets';
-import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
-import { engageUnlessHeld, type HeldResult } from '../shared/kill-switch/automation';
-import { describeError, resolve } from '../shared/kill-switch/messages';
+import { engageUnlessHeld, type HeldResult } from '../../core/kill-switch/automation';
+import { describeError, resolve } from '../../core/kill-switch/messages';
 import {
   type ActionFailure,
   ActionsIncompleteError,
@@ -30,17 +28,19 @@ import {
   type KillSwitchClients,
   type KillSwitchConfig,
   type RunOptions,
-} from '../shared/kill-switch/types';
-import { recordAudit } from '../shared/ops-table';
-import { settle } from '../shared/parallel';
-import { previousSpendMonth, spendMonthOf } from '../shared/spend/month';
+} from '../../core/kill-switch/types';
+import { recordAudit } from '../../core/ops-table/items';
+import { settle } from '../../core/parallel';
+import type { SpendBudgetId } from '../../core/spend/budgets';
+import { SPEND_GUARD_SERVICE } from '../../core/spend/metric';
+import { previousSpendMonth, spendMonthOf } from '../../core/spend/month';
 import {
   type BudgetSpend,
   describeBudgetSpend,
   readSpend,
   type SpendReading,
   type SpendSettings,
-} from '../shared/spend/read';
+} from '../../core/spend/read';
 import { type Channel, decide, decideUnknown, type PlannedLevel, type UnknownDecision } from './decide';
 import {
   alreadyEngagedMessage,

@@ -3,9 +3,9 @@
  * where each number came from, which are lower bounds and which could not be read.
  */
 
-import { subject } from '../shared/kill-switch/messages';
-import type { ActionFailure } from '../shared/kill-switch/types';
-import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../shared/spend/read';
+import { subject } from '../../core/kill-switch/messages';
+import type { ActionFailure } from '../../core/kill-switch/types';
+import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../../core/spend/read';
 import type { ForecastWarning, Notice } from './decide';
 
 /** An SNS message. */

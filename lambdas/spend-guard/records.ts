@@ -18,10 +18,10 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
+import { getOpsItem, parseOpsItem } from '../../core/ops-table/items';
+import { SPEND_ALERT_PK, SPEND_GUARD_PK, SPEND_UNKNOWN_SK } from '../../core/ops-table/keys';
 import type { SpendBudgetId } from '../../core/spend/budgets';
-import { SPEND_ALERT_PK, SPEND_GUARD_PK, SPEND_UNKNOWN_SK } from '../shared/ops-keys';
-import { getOpsItem, parseOpsItem } from '../shared/ops-table';
-import { isConditionFailure } from '../shared/traffic';
+import { isConditionFailure } from '../../core/traffic';
 
 /** Items are kept about 13 months, as the audit trail: a year-on-year look at what fired. */
 const RETENTION_DAYS = 400;

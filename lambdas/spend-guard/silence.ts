@@ -12,6 +12,8 @@ import {
   type MetricDataQuery,
 } from '@aws-sdk/client-cloudwatch';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { describeError } from '../../core/errors';
+import { listBatchRuns } from '../../core/ops-table/items';
 import {
   LLM_COMPONENTS,
   LLM_COST_METRIC,
@@ -19,8 +21,6 @@ import {
   llmCostSeries,
   QUERY_COUNT_METRIC,
 } from '../../core/spend/metric';
-import { describeError } from '../shared/errors';
-import { listBatchRuns } from '../shared/ops-table';
 
 /** Per component: silent (true), flowing or idle (false), or not known (the reason). */
 export type Silence = Readonly<Record<LlmComponent, boolean | { readonly unknown: string }>>;

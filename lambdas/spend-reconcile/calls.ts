@@ -1,4 +1,4 @@
-import { declareCalls } from '../shared/calls';
+import { declareCalls } from '../../core/calls';
 
 /** What the reconciliation calls in AWS (lib/constructs/spend-reconciliation.ts grants exactly this). */
 export const SPEND_RECONCILE_CALLS = declareCalls({

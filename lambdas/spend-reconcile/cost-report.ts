@@ -5,8 +5,8 @@
  */
 // A type-only import: each client brings its own schema; nothing of zod is bundled from here.
 import type * as z from 'zod';
+import { describeIssues } from '../../core/errors';
 import type { LlmProvider } from '../../core/spend/metric';
-import { describeIssues } from '../shared/errors';
 import { ProviderResponseError } from './errors';
 import { getJson, type HttpOptions } from './http';
 import { DAY_MS, dayOf, type UtcDay } from './window';

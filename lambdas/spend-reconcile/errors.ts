@@ -1,4 +1,4 @@
-import { AutomationError, DependencyUnavailableError } from '../shared/errors';
+import { AutomationError, DependencyUnavailableError } from '../../core/errors';
 
 /** The provider refused the admin key (HTTP 401 or 403): never retried, a human must act. */
 export class ProviderAuthError extends AutomationError {}

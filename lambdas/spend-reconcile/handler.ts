@@ -3,13 +3,13 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { describeIssues, InvalidInputError } from '../../core/errors';
 import type { LlmProvider } from '../../core/spend/metric';
 import {
   RECONCILIATION_METRICS,
   type ReconciliationMetricName,
 } from '../../core/spend/reconciliation-metrics';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { describeIssues, InvalidInputError } from '../shared/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { anthropicCostReader } from './anthropic';
 import { configFromEnv, type ReconcileConfig } from './config';
@@ -195,7 +195,7 @@ function observe(
   else logger.info(message, { outcome });
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger, requestTimeout: 5_000 });
 const cloudwatchClient = aws.client(CloudWatchClient);

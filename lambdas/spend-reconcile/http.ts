@@ -2,7 +2,7 @@
  * GET of a provider's JSON API with the retry policy both cost reports need, on Node's global
  * fetch (Node 22 in Lambda: no HTTP client to bundle).
  *
- * Written here rather than left to the AWS SDK's retries (lambdas/shared/aws-clients.ts): those
+ * Written here rather than left to the AWS SDK's retries (core/aws-clients.ts): those
  * live in an SDK client's middleware, and these are fetch calls to Anthropic's and OpenAI's
  * APIs, which need a server-given delay (Retry-After, retry-after-ms) and one deadline for every
  * attempt and page of a report within the function's timeout. The backoff itself is the
@@ -18,7 +18,7 @@
  * - any other status: ProviderRequestError.
  */
 
-import { backoffDelay } from '../shared/aws-clients';
+import { backoffDelay } from '../../core/aws-clients';
 import {
   ProviderAuthError,
   ProviderRequestError,

@@ -13,10 +13,10 @@
  * One provider's failure does not stop the other's reconciliation.
  */
 import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
+import { describeError } from '../../core/errors';
+import { type Settled, settle } from '../../core/parallel';
 import { LLM_PROVIDERS, type LlmProvider } from '../../core/spend/metric';
 import type { ReconciliationWindow } from '../../core/spend/reconciliation-metrics';
-import { describeError } from '../shared/errors';
-import { type Settled, settle } from '../shared/parallel';
 import type { ReconcileConfig } from './config';
 import type { CostReader, DailyCosts } from './cost-report';
 import { ProviderAuthError } from './errors';

@@ -1,7 +1,7 @@
 /** What core/automation needs of the automatic rollback: its intent and the checks of its effect. */
 
 import type { Check, Intent, Severity } from '../../core/automation';
-import type { TrafficConfig, Weights } from '../shared/traffic';
+import type { TrafficConfig, Weights } from '../../core/traffic';
 
 /**
  * The rollback an alarm calls for, for the pause, the repeat guard and the record; `severity` is

@@ -5,7 +5,7 @@
 import type { AlarmFacts } from '../../core/alarms/facts';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { trafficRollbackContract } from '../../core/contracts/traffic-rollback';
-import { type TrafficFunctionConfig, trafficFunctionConfig } from '../shared/traffic/env';
+import { type TrafficFunctionConfig, trafficFunctionConfig } from '../../core/traffic/env';
 
 /** The traffic configuration plus the window and cool-down. */
 export interface AutoRollbackConfig extends TrafficFunctionConfig {

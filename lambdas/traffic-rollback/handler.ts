@@ -6,10 +6,10 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context } from 'aws-lambda';
-import { lambdaClientFactory } from '../shared/aws-clients';
-import { InvalidInputError } from '../shared/errors';
+import { lambdaClientFactory } from '../../core/aws-clients';
+import { InvalidInputError } from '../../core/errors';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../shared/ops-table';
 import { configFromEnv } from './config';
 import { type AutoRollbackResult, handleAlarmEvent, parseAlarmEvent, type RollbackClients } from './logic';
 
@@ -86,7 +86,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Au
   }
 }
 
-// Module scope: reused across warm invocations. Retries are the SDK's (lambdas/shared/aws-clients.ts),
+// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
 // each attempt bounded by its timeouts, each retry logged.
 const aws = lambdaClientFactory({ logger: defaultObservability.logger });
 const clients: RollbackClients = {

@@ -13,10 +13,9 @@ import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
-import type { AlarmStateChangeEvent } from '../shared/alarm-event';
-import { InvalidInputError } from '../shared/errors';
-import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../shared/ops-keys';
-import { getOpsItem } from '../shared/ops-table';
+import { InvalidInputError } from '../../core/errors';
+import { getOpsItem } from '../../core/ops-table/items';
+import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import {
   describeError,
   formatWeights,
@@ -24,7 +23,8 @@ import {
   type RollbackResult,
   rollbackToLastKnownGood,
   snsSubject,
-} from '../shared/traffic';
+} from '../../core/traffic';
+import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { rollbackChecks, rollbackIntent } from './automation';
 import type { AutoRollbackConfig } from './config';
 

@@ -1,5 +1,5 @@
-import { declareCalls } from '../shared/calls';
-import { AUDIT_PK, TRAFFIC_PK } from '../shared/ops-keys';
+import { declareCalls } from '../../core/calls';
+import { AUDIT_PK, TRAFFIC_PK } from '../../core/ops-table/keys';
 
 /** What the shift steps call (lib/constructs/traffic-shifter.ts grants exactly this). */
 export const TRAFFIC_SHIFT_CALLS = declareCalls({

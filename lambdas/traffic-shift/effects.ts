@@ -2,8 +2,8 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { PublishCommand } from '@aws-sdk/client-sns';
-import { recordAudit } from '../shared/ops-table';
-import { describeError, snsSubject, type TrafficFunctionConfig } from '../shared/traffic';
+import { recordAudit } from '../../core/ops-table/items';
+import { describeError, snsSubject, type TrafficFunctionConfig } from '../../core/traffic';
 import type { ShiftClients, ShiftOptions } from './types';
 
 let defaultLogger: Logger | undefined;

@@ -1,6 +1,6 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordAction, recordedLine } from '../../core/automation';
-import { runInParallel, settle } from '../shared/parallel';
+import { runInParallel, settle } from '../../core/parallel';
 import {
   describeCause,
   describeError,
@@ -17,7 +17,7 @@ import {
   type Weights,
   weightsEqual,
   writeWeights,
-} from '../shared/traffic';
+} from '../../core/traffic';
 import { audit, notify, resolve } from './effects';
 import { abortNotice, finishNotice, rollbackNotice } from './messages';
 import type {

@@ -3,14 +3,14 @@
  * begin (lock, read, plan, record), checkAlarms (the gate), setWeights, rollback (an alarm
  * fired: restore the weights the shift started from), finish, and abort (the catch-all).
  *
- * Every weights change goes through lambdas/shared/traffic.ts (listener AND SSM parameter).
+ * Every weights change goes through core/traffic (listener AND SSM parameter).
  * Audit entries and notifications are best effort: a failed audit write or SNS publish is
  * logged but never fails a step (failing would roll back a healthy shift).
  */
 
 import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
-import type { AuditOutcome } from '../shared/ops-table';
+import type { AuditOutcome } from '../../core/ops-table/items';
 import {
   acquireShiftLock,
   describeError,
@@ -27,7 +27,7 @@ import {
   validateWeights,
   type Weights,
   writeWeights,
-} from '../shared/traffic';
+} from '../../core/traffic';
 import { audit, resolve } from './effects';
 import { abortShift, finishShift, rollbackShift } from './end';
 import type {

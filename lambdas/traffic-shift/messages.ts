@@ -3,7 +3,7 @@
  * over. Nothing here decides or calls AWS.
  */
 
-import { formatWeights, type Weights } from '../shared/traffic';
+import { formatWeights, type Weights } from '../../core/traffic';
 
 /** One notice of the alert topic. */
 export interface Notice {

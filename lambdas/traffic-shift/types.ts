@@ -10,8 +10,8 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import type { AutomationSettings } from '../../core/automation';
-import { AutomationError, describeIssues, InvalidInputError } from '../shared/errors';
-import { COLOURS, type Weights } from '../shared/traffic';
+import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
+import { COLOURS, type Weights } from '../../core/traffic';
 
 /** The clients of the shift steps. */
 export interface ShiftClients {

@@ -1,7 +1,7 @@
 import type { CfnResource } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { IConstruct } from 'constructs';
-import type { CallDeclaration } from '../../lambdas/shared/calls';
+import type { CallDeclaration } from '../../core/calls';
 
 /** A further grant that a call needs, e.g. the key of an SSE-KMS topic for sns:Publish. */
 export interface CompanionGrant {

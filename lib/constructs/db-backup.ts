@@ -6,7 +6,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { declareCalls } from '../../lambdas/shared/calls';
+import { declareCalls } from '../../core/calls';
 import { grantDeclaredCalls } from './calls';
 import { DATABASE_NAME, Database } from './database';
 import { addLoggedFargateTask, type TaskCpuArchitecture } from './fargate-task';

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import type { KILL_SWITCH_CALLS } from '../../lambdas/shared/kill-switch/calls';
+import type { KILL_SWITCH_CALLS } from '../../core/kill-switch/calls';
 import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { DeclaredGrants } from './calls';

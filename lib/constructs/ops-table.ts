@@ -1,7 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { OPS_TABLE_KEYS } from '../../lambdas/shared/ops-keys';
+import { OPS_TABLE_KEYS } from '../../core/ops-table/keys';
 
 /** Properties of {@link OpsTable}. */
 export interface OpsTableProps {

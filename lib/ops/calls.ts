@@ -1,4 +1,4 @@
-import { declareCalls } from '../../lambdas/shared/calls';
+import { declareCalls } from '../../core/calls';
 import {
   AUDIT_PK,
   AUTOMATION_ACTION_PK,
@@ -6,7 +6,7 @@ import {
   BATCH_RUN_PK,
   KILL_SWITCH_PK,
   TRAFFIC_PK,
-} from '../../lambdas/shared/ops-keys';
+} from '../../core/ops-table/keys';
 
 /**
  * What the ops CLI calls, all commands together: the operator policy of the service stack

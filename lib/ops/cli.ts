@@ -2,7 +2,7 @@
  * The ops CLI: `npm run ops -- <command> --env <env> [--region <region>] [--json]`.
  *
  * Discovers everything from the service stack's `OpsManifest` output (one DescribeStacks),
- * then runs the command with the same code the Lambdas run (lambdas/shared/traffic.ts, the
+ * then runs the command with the same code the Lambdas run (core/traffic, the
  * batch controls, the health check). Exit codes: 0 ok, 1 failed operation, 2 usage or refused.
  */
 

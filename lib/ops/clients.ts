@@ -19,8 +19,8 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { awsClientFactory, ONE_ATTEMPT } from '../../lambdas/shared/aws-clients';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
+import { awsClientFactory, ONE_ATTEMPT } from '../../core/aws-clients';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 
 /** Every client a command may use. */
 export interface OpsClients {
@@ -77,7 +77,7 @@ export interface CliDeps {
 }
 
 /**
- * Clients of `region` with the Lambdas' retry policy (lambdas/shared/aws-clients.ts), without
+ * Clients of `region` with the Lambdas' retry policy (core/aws-clients.ts), without
  * their per-attempt timeouts: a person at the terminal waits for a slow answer.
  */
 export function createClients(region: string): OpsClients {

@@ -10,7 +10,7 @@ import { budgetGuardContract } from '../../core/contracts/budget-guard';
 import { topicArnsRule } from '../../core/contracts/common';
 import { healthThresholdsRule } from '../../core/contracts/health-check';
 import { SPEND_BUDGETS } from '../../core/spend/budgets';
-import type { TrafficConfig } from '../../lambdas/shared/traffic';
+import type { TrafficConfig } from '../../core/traffic';
 import { OpsError } from './errors';
 
 /** The stack output holding the manifest. */

@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { pauseUntil } from '../../core/automation/pause';
 import { reenableBatch } from '../../lambdas/budget-guard/logic';
 import type * as TrafficShiftHandler from '../../lambdas/traffic-shift/handler';
 import { MIGRATIONS_DIR } from '../../lib/constructs/db-migrations';
@@ -25,8 +26,8 @@ const SERVICE_RAISED = /^(States|Lambda)\./;
 const RAISED_BY_OTHERS: Readonly<Record<string, string>> = {
   CredentialsProviderError: "the SDK's credential chain (the CLI without credentials)",
   ValidationError: 'CloudFormation DescribeStacks of a stack that does not exist (the CLI)',
-  InternalServerError: "AWS services, retried by the SDK's strategy (lambdas/shared/aws-clients.ts)",
-  TimeoutError: "the SDK's HTTP handler, retried by the SDK's strategy (lambdas/shared/aws-clients.ts)",
+  InternalServerError: "AWS services, retried by the SDK's strategy (core/aws-clients.ts)",
+  TimeoutError: "the SDK's HTTP handler, retried by the SDK's strategy (core/aws-clients.ts)",
 };
 
 /** How a matched name is thrown: by a deployed bundle, or by the CLI's own process. */
@@ -111,6 +112,11 @@ const THROWERS: Readonly<Record<string, Thrower>> = {
     cli: 'lib/ops/commands/batch.ts runs reenableBatch in its own process',
     run: () => reenable({ limit: '2000.0' }),
   },
+  // `npm run ops -- automation pause` refuses a pause that does not end in the future.
+  InvalidPauseError: {
+    cli: 'lib/ops/commands/automation.ts runs pauseUntil in its own process',
+    run: async () => pauseUntil('2020-01-01T00:00:00Z', new Date('2026-11-25T04:12:35.000Z')),
+  },
 };
 
 function tsFiles(dir: string): string[] {
@@ -127,10 +133,10 @@ function stringLiterals(file: string): string[] {
   return [...code.matchAll(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"|`(?:[^`\\]|\\.)*`/g)].map((m) => m[0]);
 }
 
-/** Error names in the string literals of the CLI (lib/ops) and of the Lambdas' texts and metrics. */
+/** Error names in the string literals of the CLI (lib/ops) and of the Lambdas' and core's texts and metrics. */
 function namesInSources(): Map<string, string> {
   const found = new Map<string, string>();
-  for (const file of [...tsFiles('lib/ops'), ...tsFiles('lambdas')]) {
+  for (const file of [...tsFiles('lib/ops'), ...tsFiles('lambdas'), ...tsFiles('core')]) {
     for (const literal of stringLiterals(file)) {
       for (const [name] of literal.matchAll(ERROR_NAME)) found.set(name, file);
     }
@@ -208,10 +214,10 @@ describe('error names matched anywhere', () => {
   });
 });
 
-/** The error classes of the Lambdas' sources: class name -> the file declaring it. */
+/** The error classes of the Lambdas' sources (theirs and core's): class name -> the file declaring it. */
 function errorClasses(): Map<string, string> {
   const parents = new Map<string, { parent: string; file: string }>();
-  for (const file of tsFiles('lambdas')) {
+  for (const file of [...tsFiles('lambdas'), ...tsFiles('core')]) {
     const code = readFileSync(join(PROJECT_ROOT, file), 'utf8');
     for (const m of code.matchAll(/\bclass (\w+) extends (\w+)/g)) {
       parents.set(m[1] as string, { parent: m[2] as string, file });

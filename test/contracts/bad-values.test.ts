@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { CONTRACTS } from '../../core/contracts';
 import type { FieldContract, FunctionContract, Variable } from '../../core/contracts/contract';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../../core/errors';
 import { ENVIRONMENTS, environmentConfigSchema } from '../../lib/config';
 import { sharedSynth } from '../helpers/synth';
 import { type DeployedFunction, deployedEnvironment } from './deployed-env';

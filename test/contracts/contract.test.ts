@@ -94,7 +94,7 @@ describe('what the contracts bring into a bundle', () => {
   const ALLOWED = [
     /^zod$/,
     /^\.\/[a-z-]+$/,
-    /^\.\.\/\.\.\/lambdas\/shared\/(env|env-json|errors)$/,
+    /^\.\.\/errors$/,
     // The alarm catalogue's words and facts (the facts import the catalogue's types only), and the
     // spend budgets' ids (no imports but the metric's types).
     /^\.\.\/alarms\/(vocabulary|facts)$/,
@@ -103,7 +103,7 @@ describe('what the contracts bring into a bundle', () => {
     /^\.\.\/spend\/scope$/,
   ];
 
-  it('core/contracts imports zod, its own modules, core/spend/scope and lambdas/shared env, env-json and errors only', () => {
+  it('core/contracts imports zod, its own modules, core/spend/scope and core/errors only', () => {
     const dir = join(PROJECT_ROOT, 'core', 'contracts');
     const imports = readdirSync(dir)
       .filter((f) => f.endsWith('.ts'))

@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { HEALTH_THRESHOLD_FIELDS, healthCheckContract } from '../../core/contracts/health-check';
-import { configFromEnv } from '../../lambdas/health-check/config';
+import { configFromEnv } from '../../core/health/config';
 import { healthConfigOf } from '../../lib/ops/commands/status';
 import { MANIFEST_OUTPUT_KEY, parseManifest } from '../../lib/ops/manifest';
 import { sharedSynth } from '../helpers/synth';

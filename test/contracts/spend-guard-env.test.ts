@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
+import { parseFunctionEnv } from '../../core/contracts/env';
 import { parse, type SpendGuardValues, schema, serialize, VARIABLES } from '../../core/contracts/spend-guard';
-import { parseFunctionEnv } from '../../lambdas/shared/env';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../../core/errors';
 import { sharedSynth } from '../helpers/synth';
 import { CONFIG } from '../lambdas/spend-guard/harness';
 import { deployedProd } from './deployed-env';

@@ -5,10 +5,10 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { dbInspectContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
 import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-inspect/handler';
 import * as source from '../../lambdas/db-inspect/handler';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';

@@ -9,11 +9,11 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../core/contracts/database';
+import { MaintenanceError } from '../../core/db/maintenance';
+import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
 import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenance/handler';
 import * as source from '../../lambdas/db-maintenance/handler';
-import { MaintenanceError } from '../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';

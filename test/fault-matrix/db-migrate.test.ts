@@ -5,11 +5,11 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
+import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
 import * as source from '../../lambdas/db-migrate/handler';
 import { type HandlerDeps, PHYSICAL_RESOURCE_ID } from '../../lambdas/db-migrate/handler';
 import { MigrationFailedError } from '../../lambdas/db-migrate/logic';
 import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';

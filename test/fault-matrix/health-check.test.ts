@@ -7,10 +7,10 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { InvalidInputError } from '../../core/errors';
+import type { HealthReport } from '../../core/health/report';
 import type { HandlerDeps } from '../../lambdas/health-check/handler';
 import * as source from '../../lambdas/health-check/handler';
-import type { HealthReport } from '../../lambdas/health-check/report';
-import { InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import {
   clients,

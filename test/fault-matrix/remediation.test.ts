@@ -3,10 +3,10 @@ import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
+import { InvalidInputError } from '../../core/errors';
 import type { HandlerDeps } from '../../lambdas/remediation/handler';
 import * as source from '../../lambdas/remediation/handler';
 import { RemediationFailedError } from '../../lambdas/remediation/logic';
-import { InvalidInputError } from '../../lambdas/shared/errors';
 import { underTest } from '../bundles/under-test';
 import {
   alarmEvent,

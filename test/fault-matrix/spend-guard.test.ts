@@ -4,7 +4,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../../core/errors';
 import type { HandlerDeps } from '../../lambdas/spend-guard/handler';
 import * as source from '../../lambdas/spend-guard/handler';
 import { SpendGuardIncompleteError } from '../../lambdas/spend-guard/logic';

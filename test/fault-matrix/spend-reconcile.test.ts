@@ -1,7 +1,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { InvalidInputError } from '../../lambdas/shared/errors';
+import { InvalidInputError } from '../../core/errors';
 import * as source from '../../lambdas/spend-reconcile/handler';
 import { underTest } from '../bundles/under-test';
 import { answer, cloudwatchMock } from '../lambdas/spend-reconcile/cloudwatch';

@@ -3,8 +3,8 @@ import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, expect, vi } from 'vitest';
-import { InvalidInputError } from '../../lambdas/shared/errors';
-import { WeightsPartiallyWrittenError } from '../../lambdas/shared/traffic';
+import { InvalidInputError } from '../../core/errors';
+import { WeightsPartiallyWrittenError } from '../../core/traffic';
 import type { HandlerDeps } from '../../lambdas/traffic-shift/handler';
 import * as source from '../../lambdas/traffic-shift/handler';
 import { underTest } from '../bundles/under-test';

@@ -1,10 +1,10 @@
 /**
  * Clients of the code under test as the Lambdas and the CLI build theirs
- * (lambdas/shared/aws-clients.ts: the SDK's retry middleware and strategy, 5 attempts), with
+ * (core/aws-clients.ts: the SDK's retry middleware and strategy, 5 attempts), with
  * the backoff shortened to 1 ms so that a test of five throttled attempts does not sleep. The
  * mocks answer from inside that middleware (test/helpers/aws-mock.ts), so a mocked throttling
  * is retried by the real strategy. The policy itself is tested in
- * test/lambdas/shared/aws-clients.test.ts.
+ * test/core/aws-clients.test.ts.
  */
 import {
   type AwsClientSettings,
@@ -13,7 +13,7 @@ import {
   lambdaClientFactory,
   RETRY_POLICY,
   type RetryPolicy,
-} from '../../lambdas/shared/aws-clients';
+} from '../../core/aws-clients';
 
 /** The production policy's attempts, without its waits. */
 export const TEST_POLICY: RetryPolicy = { ...RETRY_POLICY, baseDelayMs: 1, maxDelayMs: 1 };

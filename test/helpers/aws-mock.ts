@@ -4,7 +4,7 @@
  * test/iam/declared-calls). Tests import mockClient from here, never from the library.
  *
  * The library replaces `send`, which would skip the SDK's middleware and so its retries (the
- * only retries the code has: lambdas/shared/aws-clients.ts). Here the mock answers from inside
+ * only retries the code has: core/aws-clients.ts). Here the mock answers from inside
  * the client's own retry middleware instead: a mock that rejects with ThrottlingException once
  * is retried by the client's real strategy, as the service's answer would be.
  */

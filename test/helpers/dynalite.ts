@@ -7,12 +7,8 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import type { AwsClientSettings } from '../../lambdas/shared/aws-clients';
-import {
-  fromAttributeValues,
-  OPS_TABLE_KEYS,
-  OPS_TABLE_TRANSLATE_CONFIG,
-} from '../../lambdas/shared/ops-table';
+import type { AwsClientSettings } from '../../core/aws-clients';
+import { fromAttributeValues, OPS_TABLE_KEYS, OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { testLambdaClient } from './aws-clients';
 import { recordSent } from './aws-mock';
 
@@ -69,7 +65,7 @@ export async function dynaliteClientConfig(
 }
 
 /**
- * A DynamoDB client of the local engine as the Lambdas build theirs (lambdas/shared/aws-clients.ts:
+ * A DynamoDB client of the local engine as the Lambdas build theirs (core/aws-clients.ts:
  * the SDK's retries), whose commands are recorded for the permission check like a mocked
  * client's (the document client's commands arrive here marshalled).
  */

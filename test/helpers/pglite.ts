@@ -2,8 +2,8 @@ import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync 
 import { dirname, join } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import type { SqlClient } from '../../core/db/sql';
 import { applyMigrations, loadMigrations } from '../../lambdas/db-migrate/logic';
-import type { SqlClient } from '../../lambdas/shared/db';
 
 export type TestDatabase = { db: PGlite; client: SqlClient & { end(): Promise<void> } };
 

@@ -6,6 +6,7 @@
 
 import { afterAll, beforeAll, expect } from 'vitest';
 import { AUTOMATION_ACTING_CALLS, AUTOMATION_RECORDING_CALLS } from '../../core/automation/calls';
+import type { CallDeclaration } from '../../core/calls';
 import { AUTOMATION_VERIFY_CALLS } from '../../lambdas/automation-verify/calls';
 import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
@@ -13,7 +14,6 @@ import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import { HEALTH_CHECK_CALLS } from '../../lambdas/health-check/calls';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
-import type { CallDeclaration } from '../../lambdas/shared/calls';
 import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
 import { SPEND_RECONCILE_CALLS } from '../../lambdas/spend-reconcile/calls';
 import { TRAFFIC_ROLLBACK_CALLS } from '../../lambdas/traffic-rollback/calls';

@@ -10,7 +10,7 @@ import { DescribeBudgetCommand, DescribeBudgetPerformanceHistoryCommand } from '
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { readSpend } from '../../lambdas/shared/spend/read';
+import { readSpend } from '../../core/spend/read';
 import { OPS_CLI_CALLS } from '../../lib/ops/calls';
 import { spendCheckOf } from '../../lib/ops/commands/batch';
 import { isoWeek } from '../../lib/ops/commands/cost-report';

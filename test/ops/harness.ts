@@ -24,7 +24,7 @@ import { RDSClient } from '@aws-sdk/client-rds';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand } from '@aws-sdk/client-sfn';
-import { awsClientFactory, ONE_ATTEMPT } from '../../lambdas/shared/aws-clients';
+import { awsClientFactory, ONE_ATTEMPT } from '../../core/aws-clients';
 import { runCli } from '../../lib/ops/cli';
 import type { CliDeps, OpsClients } from '../../lib/ops/clients';
 import { DATABASE_MANIFEST_OUTPUT_KEY, MANIFEST_OUTPUT_KEY, type OpsManifest } from '../../lib/ops/manifest';

@@ -9,7 +9,7 @@ import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { fromAttributeValues } from '../../lambdas/shared/ops-table';
+import { fromAttributeValues } from '../../core/ops-table/items';
 import { OPS_CLI_CALLS } from '../../lib/ops/calls';
 import { checkSentAgainst } from '../iam/declared-calls';
 import {

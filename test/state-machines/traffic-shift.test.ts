@@ -5,8 +5,8 @@
  */
 import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../lambdas/shared/ops-table';
-import type { Weights } from '../../lambdas/shared/traffic';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import type { Weights } from '../../core/traffic';
 import { handleEvent } from '../../lambdas/traffic-shift/handler';
 import { awsError, observability } from '../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../helpers/dynalite';

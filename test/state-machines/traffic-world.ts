@@ -7,7 +7,7 @@ import type { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
-import type { Weights } from '../../lambdas/shared/traffic';
+import type { Weights } from '../../core/traffic';
 
 type AlarmState = 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
 

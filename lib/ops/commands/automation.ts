@@ -17,7 +17,7 @@ import {
   readPause,
   resumeAutomation,
 } from '../../../core/automation';
-import { describeError } from '../../../lambdas/shared/traffic';
+import { describeError } from '../../../core/traffic';
 import { custom, integer, text } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

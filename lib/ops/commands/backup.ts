@@ -13,7 +13,7 @@ import {
   type HeadObjectCommandOutput,
   ListObjectsV2Command,
 } from '@aws-sdk/client-s3';
-import { describeError } from '../../../lambdas/shared/traffic';
+import { describeError } from '../../../core/traffic';
 import { flag, integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

@@ -3,15 +3,11 @@
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import type { BudgetGuardValues } from '../../../core/contracts/budget-guard';
-import {
-  disableBatch,
-  getKillSwitchState,
-  type ReenableSpendCheck,
-  reenableBatch,
-} from '../../../lambdas/budget-guard/logic';
-import { usd } from '../../../lambdas/shared/kill-switch/messages';
-import { listAudit, listBatchRuns } from '../../../lambdas/shared/ops-table';
-import { describeError } from '../../../lambdas/shared/traffic';
+import { disableBatch, getKillSwitchState } from '../../../core/kill-switch/batch';
+import { usd } from '../../../core/kill-switch/messages';
+import { type ReenableSpendCheck, reenableBatch } from '../../../core/kill-switch/reenable';
+import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
+import { describeError } from '../../../core/traffic';
 import { duration, flag, integer, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';

@@ -1,6 +1,6 @@
 /**
  * The runbook's Monthly Cost Review as data: the month's spend per budget as the spend guard
- * reads it (lambdas/shared/spend/read.ts: the same figures it acts on), broken down by ISO week,
+ * reads it (core/spend/read.ts: the same figures it acts on), broken down by ISO week,
  * by model, by provider and component, and AWS spend by service (Cost Explorer). A source that
  * cannot be read is named in `unavailable`; nothing is guessed.
  */
@@ -8,11 +8,11 @@
 import { DescribeBudgetPerformanceHistoryCommand } from '@aws-sdk/client-budgets';
 import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
+import { describeError } from '../../../core/errors';
+import { amountOf } from '../../../core/kill-switch/messages';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
-import { describeError } from '../../../lambdas/shared/errors';
-import { amountOf } from '../../../lambdas/shared/kill-switch/messages';
-import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../lambdas/shared/spend/month';
+import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../core/spend/month';
 import {
   assemble,
   type LlmSpendDay,
@@ -21,7 +21,7 @@ import {
   type SpendFigure,
   type SpendReading,
   type SpendSettings,
-} from '../../../lambdas/shared/spend/read';
+} from '../../../core/spend/read';
 import type { OpsClients } from '../clients';
 
 /** One ISO week of the month (only its days inside the month). */

@@ -1,7 +1,7 @@
 /** `cost`: the runbook's Monthly Cost Review (1st of Month), `--csv` its export. */
 
 import { writeFile } from 'node:fs/promises';
-import { describeBudgetSpend, money } from '../../../lambdas/shared/spend/read';
+import { describeBudgetSpend, money } from '../../../core/spend/read';
 import { choice, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError } from '../errors';

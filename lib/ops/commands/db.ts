@@ -17,9 +17,12 @@ import {
   type ReportOutcome,
   type TableStat,
   type UnusedIndex,
-} from '../../../lambdas/db-inspect/contract';
-import type { MaintenanceResult, MaintenanceTask } from '../../../lambdas/db-maintenance/handler';
-import { MAINTENANCE_TABLES } from '../../../lambdas/db-maintenance/logic';
+} from '../../../core/db/inspect';
+import {
+  MAINTENANCE_TABLES,
+  type MaintenanceResult,
+  type MaintenanceTask,
+} from '../../../core/db/maintenance';
 import { integer } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';

@@ -3,8 +3,8 @@
  * whose first lines say whether a P1 condition is met and which runbook section to follow.
  */
 
-import { count, type Outcome, percent } from '../../../lambdas/health-check/checks';
-import { COLOURS } from '../../../lambdas/shared/traffic';
+import { count, type Outcome, percent } from '../../../core/health/checks';
+import { COLOURS } from '../../../core/traffic';
 import { duration } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { type Diagnosis, diagnose } from '../diagnose';

@@ -5,9 +5,9 @@ import {
   DescribeTargetHealthCommand,
   type TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { type CheckTarget, runHealthCheck } from '../../../lambdas/health-check/logic';
-import { formatReport } from '../../../lambdas/health-check/report';
-import { COLOURS, describeError, readLiveWeights } from '../../../lambdas/shared/traffic';
+import { formatReport } from '../../../core/health/report';
+import { type CheckTarget, runHealthCheck } from '../../../core/health/run';
+import { COLOURS, describeError, readLiveWeights } from '../../../core/traffic';
 import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';

@@ -6,8 +6,8 @@ import {
   ListExecutionsCommand,
   StartExecutionCommand,
 } from '@aws-sdk/client-sfn';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { shortId } from '../../../lambdas/shared/ops-table';
+import { InvalidInputError } from '../../../core/errors';
+import { shortId } from '../../../core/ops-table/items';
 import {
   COLOURS,
   type Colour,
@@ -27,7 +27,7 @@ import {
   type Weights,
   weightsDrift,
   weightsEqual,
-} from '../../../lambdas/shared/traffic';
+} from '../../../core/traffic';
 import { choice, custom, duration, text } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError, RefusedError } from '../errors';

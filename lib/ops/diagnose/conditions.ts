@@ -4,15 +4,10 @@
  * sections to follow, by one decision table.
  */
 
-import {
-  evaluateServices,
-  evaluateTargets,
-  type Outcome,
-  percent,
-} from '../../../lambdas/health-check/checks';
-import type { ServiceRef, TargetGroupRef } from '../../../lambdas/health-check/config';
-import { RUNBOOK as HEALTH_RUNBOOK } from '../../../lambdas/health-check/report';
-import { COLOURS, type Colour, type LastShift } from '../../../lambdas/shared/traffic';
+import { evaluateServices, evaluateTargets, type Outcome, percent } from '../../../core/health/checks';
+import type { ServiceRef, TargetGroupRef } from '../../../core/health/config';
+import { RUNBOOK as HEALTH_RUNBOOK } from '../../../core/health/report';
+import { COLOURS, type Colour, type LastShift } from '../../../core/traffic';
 import type { Severity } from '../../constructs/alert-topics';
 import { LOG_PATTERNS, logPatternAlarmId, RUNBOOK } from '../../constructs/runbook';
 import { when } from '../output';

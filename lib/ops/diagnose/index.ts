@@ -6,12 +6,12 @@
  */
 
 import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
-import type { Outcome } from '../../../lambdas/health-check/checks';
-import { settle } from '../../../lambdas/health-check/checks';
-import { METRIC_WINDOWS } from '../../../lambdas/health-check/logic';
-import { metricWindow } from '../../../lambdas/health-check/metrics';
-import { type AuditRecord, listAudit } from '../../../lambdas/shared/ops-table';
-import { COLOURS, type Colour, type LastShift, readLastShift } from '../../../lambdas/shared/traffic';
+import type { Outcome } from '../../../core/health/checks';
+import { settle } from '../../../core/health/checks';
+import { metricWindow } from '../../../core/health/metrics';
+import { METRIC_WINDOWS } from '../../../core/health/run';
+import { type AuditRecord, listAudit } from '../../../core/ops-table/items';
+import { COLOURS, type Colour, type LastShift, readLastShift } from '../../../core/traffic';
 import type { OpsClients } from '../clients';
 import { healthConfigOf } from '../commands/status';
 import { type OpsManifest, serviceStackName } from '../manifest';

@@ -19,10 +19,10 @@ import {
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
-import type { DescribedServices } from '../../../lambdas/health-check/checks';
-import type { TargetGroupRef } from '../../../lambdas/health-check/config';
-import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../lambdas/health-check/metrics';
-import { COLOURS, type Colour } from '../../../lambdas/shared/traffic';
+import type { DescribedServices } from '../../../core/health/checks';
+import type { TargetGroupRef } from '../../../core/health/config';
+import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../core/health/metrics';
+import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
 import { OpsError } from '../errors';

@@ -16,9 +16,9 @@ import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { VerificationRequest } from '../../../core/automation/checks';
+import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/automation-verify/handler';
 import { EscalationNotSentError } from '../../../lambdas/automation-verify/logic';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import {
   AUTOMATION_ACCOUNT as ACCOUNT,
   AUTOMATION_TOPICS,

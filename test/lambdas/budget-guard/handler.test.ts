@@ -5,9 +5,9 @@ import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { handleEvent } from '../../../lambdas/budget-guard/handler';
 import { KillSwitchIncompleteError, KillSwitchNotEngagedError } from '../../../lambdas/budget-guard/logic';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   ACTUAL_90,

@@ -23,13 +23,13 @@ import { PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, vi } from 'vitest';
 import { budgetGuardContract } from '../../../core/contracts/budget-guard';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import type { HandlerDeps } from '../../../lambdas/budget-guard/handler';
 import type {
   BatchControlClients,
   BudgetGuardConfig,
   ReenableSpendCheck,
 } from '../../../lambdas/budget-guard/logic';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, RoundTripTracker } from '../../helpers/aws';
 import { mockClient, mockInstance } from '../../helpers/aws-mock';

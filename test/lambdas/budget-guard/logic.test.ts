@@ -7,6 +7,7 @@ import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { configFromEnv } from '../../../lambdas/budget-guard/config';
 import {
   BudgetSpendUnknownError,
@@ -19,7 +20,6 @@ import {
   reenableBatch,
 } from '../../../lambdas/budget-guard/logic';
 import type { BudgetNotification } from '../../../lambdas/budget-guard/parse';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { automationSettings } from '../../helpers/automation';
 import { ACCOUNT_ID, BUDGET_NAME } from './fixtures';
 import {

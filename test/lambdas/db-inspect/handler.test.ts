@@ -5,9 +5,9 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import type { Client, ClientConfig } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import { dbInspectContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../../core/contracts/database';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent, handler } from '../../../lambdas/db-inspect/handler';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { awsError } from '../../helpers/aws';
 import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';

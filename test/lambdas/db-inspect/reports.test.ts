@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { type InspectEvent, inspectEventSchema } from '../../../lambdas/db-inspect/contract';
+import { type InspectEvent, inspectEventSchema } from '../../../core/db/inspect';
+import { InvalidInputError } from '../../../core/errors';
 import { inReadOnlyTransaction, runInspection } from '../../../lambdas/db-inspect/reports';
 import type { SqlClient } from '../../../lambdas/shared/db';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../../helpers/pglite';
 
 let db: TestDatabase;

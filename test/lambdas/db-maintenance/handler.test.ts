@@ -9,15 +9,15 @@ import {
   dbMaintenanceContract,
   LAMBDA_RUNTIME_CA_BUNDLE,
 } from '../../../core/contracts/database';
+import { MAINTENANCE_TABLES, MaintenanceError } from '../../../core/db/maintenance';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type ClosableSqlClient,
   type HandlerDeps,
   handleEvent,
   handler,
 } from '../../../lambdas/db-maintenance/handler';
-import { MAINTENANCE_TABLES, MaintenanceError } from '../../../lambdas/db-maintenance/logic';
 import { type ConnectOptions, connectWithSecret } from '../../../lambdas/shared/db';
-import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { testClient } from '../../helpers/aws-clients';
 import { mockClient } from '../../helpers/aws-mock';
 import { createMigratedDatabase, type TestDatabase } from '../../helpers/pglite';

@@ -6,6 +6,7 @@ import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../../core/contr
 import { mockClient } from '../../helpers/aws-mock';
 import 'aws-sdk-client-mock-vitest/extend';
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { DependencyUnavailableError, InvalidInputError } from '../../../core/errors';
 import {
   type HandlerDeps,
   handleEvent,
@@ -13,7 +14,6 @@ import {
   PHYSICAL_RESOURCE_ID,
 } from '../../../lambdas/db-migrate/handler';
 import { loadMigrations, MigrationFailedError, migrationsChecksum } from '../../../lambdas/db-migrate/logic';
-import { DependencyUnavailableError, InvalidInputError } from '../../../lambdas/shared/errors';
 import { testClient } from '../../helpers/aws-clients';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import {
   applyMigrations,
   HNSW_INDEX_NAME,
@@ -14,7 +15,6 @@ import {
   migrationsChecksum,
 } from '../../../lambdas/db-migrate/logic';
 import type { SqlClient } from '../../../lambdas/shared/db';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { createTestDatabase, type TestDatabase } from '../../helpers/pglite';
 import {
   MIGRATIONS_DIR,

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import type { CheckResult, HealthReport } from '../../../core/health/report';
 import { decideLight, type LightAlert, problemOf } from '../../../lambdas/health-check/alerting';
-import type { CheckResult, HealthReport } from '../../../lambdas/health-check/report';
 import { NOW } from './fixtures';
 
 const pass = (name: CheckResult['name']): CheckResult => ({

@@ -6,8 +6,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
 import { expect, vi } from 'vitest';
+import type { CheckName, CheckResult, HealthReport } from '../../../core/health/report';
 import type { HandlerDeps } from '../../../lambdas/health-check/handler';
-import type { CheckName, CheckResult, HealthReport } from '../../../lambdas/health-check/report';
 import { clients, ENV, mocks, NOW } from './fixtures';
 
 /** A test's logger and metrics, and the EMF documents the metrics wrote to stdout. */

@@ -5,8 +5,8 @@ import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balanc
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { CheckName } from '../../../core/health/report';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
-import type { CheckName } from '../../../lambdas/health-check/report';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   awsError,

@@ -4,8 +4,8 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   type Around,

@@ -1,20 +1,21 @@
 import type { MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describe, expect, it } from 'vitest';
 import { alarmEntry } from '../../../core/alarms/catalogue';
+import { InvalidInputError } from '../../../core/errors';
 import {
   evaluateBatch,
   evaluateServices,
   evaluateTargets,
   type Outcome,
   parseBatchRunRecord,
-} from '../../../lambdas/health-check/checks';
-import { configFromEnv, type HealthThresholds } from '../../../lambdas/health-check/config';
+} from '../../../core/health/checks';
+import { configFromEnv, type HealthThresholds } from '../../../core/health/config';
 import {
   evaluateErrorRate,
   evaluateLatency,
   metricQueries,
   metricWindow,
-} from '../../../lambdas/health-check/metrics';
+} from '../../../core/health/metrics';
 import {
   type CheckResult,
   formatReport,
@@ -22,8 +23,7 @@ import {
   overallStatus,
   reportSeverity,
   reportSubject,
-} from '../../../lambdas/health-check/report';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+} from '../../../core/health/report';
 import {
   batchRun,
   ENV,

@@ -5,8 +5,8 @@
  */
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { HealthReport } from '../../../core/health/report';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
-import type { HealthReport } from '../../../lambdas/health-check/report';
 import { observability } from '../../helpers/aws';
 import type { LocalOpsTable } from '../../helpers/dynalite';
 import {

@@ -3,9 +3,9 @@ import { AccessDeniedException, DescribeServicesCommand, UpdateServiceCommand } 
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
 import { describe, expect, it } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { handleEvent } from '../../../lambdas/remediation/handler';
 import { RemediationFailedError, RemediationReportError } from '../../../lambdas/remediation/logic';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   audits,

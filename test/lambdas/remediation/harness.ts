@@ -13,9 +13,9 @@ import {
 import { ALARM_ENTRIES } from '../../../core/alarms/catalogue';
 import { type AlarmFactsDocument, alarmFactsDocument } from '../../../core/alarms/facts';
 import { remediationContract } from '../../../core/contracts/remediation';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import type { RemediationClients } from '../../../lambdas/remediation/logic';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
 import { automationEnv, automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, RoundTripTracker } from '../../helpers/aws';
 import { mockClient } from '../../helpers/aws-mock';

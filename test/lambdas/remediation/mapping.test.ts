@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { ALARM_IDS, type AlarmId } from '../../../core/alarms/catalogue';
 import type { AlarmFact } from '../../../core/alarms/facts';
+import { InvalidInputError } from '../../../core/errors';
 import { configFromEnv } from '../../../lambdas/remediation/config';
 import { remediationFor, scaleOutTarget } from '../../../lambdas/remediation/logic';
 import { liveColourOf, plannedAction, TRAFFIC_ROLLBACK_REASON } from '../../../lambdas/remediation/mapping';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import { ALARM_PREFIX, CONFIG, ENV, env, REMEDIATION, remediation, SERVICES } from './harness';
 
 /** The fact of catalogue alarm `id`, as the Lambda receives it. */

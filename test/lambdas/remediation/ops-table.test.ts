@@ -1,9 +1,9 @@
 import 'aws-sdk-client-mock-vitest/extend';
 import { UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/remediation/handler';
 import { RemediationFailedError } from '../../../lambdas/remediation/logic';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
 import type { LocalOpsTable } from '../../helpers/dynalite';
 import {
   alarmEvent,

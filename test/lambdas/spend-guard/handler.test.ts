@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { describe, expect, it } from 'vitest';
 import { serialize } from '../../../core/contracts/spend-guard';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
 import { handleEvent } from '../../../lambdas/spend-guard/handler';
 import { SpendGuardIncompleteError } from '../../../lambdas/spend-guard/logic';
 import { checkDeclaredCalls } from '../../iam/declared-calls';

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { OpsTableItemError } from '../../../lambdas/shared/ops-table';
+import { OpsTableItemError } from '../../../core/ops-table/items';
 import {
   claimLevel,
   clearUnknownState,

@@ -1,7 +1,7 @@
 import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { GetSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
+import { InvalidInputError } from '../../../core/errors';
 import { handleEvent } from '../../../lambdas/spend-reconcile/handler';
 import type { ReconciliationReport } from '../../../lambdas/spend-reconcile/logic';
 import { awsError } from '../../helpers/aws';

@@ -3,8 +3,8 @@ import { ModifyListenerCommand } from '@aws-sdk/client-elastic-load-balancing-v2
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { InvalidInputError } from '../../../lambdas/shared/errors';
-import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../lambdas/shared/traffic';
+import { InvalidInputError } from '../../../core/errors';
+import { WeightsNotWrittenError, WeightsPartiallyWrittenError } from '../../../core/traffic';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/traffic-rollback/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {

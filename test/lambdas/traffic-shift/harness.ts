@@ -39,8 +39,8 @@ import {
   type TrafficRollbackValues,
   trafficRollbackContract,
 } from '../../../core/contracts/traffic-rollback';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../lambdas/shared/ops-table';
-import type { TrafficConfig, Weights } from '../../../lambdas/shared/traffic';
+import { OPS_TABLE_TRANSLATE_CONFIG } from '../../../core/ops-table/items';
+import type { TrafficConfig, Weights } from '../../../core/traffic';
 import { automationSettings, scheduleCreated } from '../../helpers/automation';
 import { awsError, metricValue, observability, RoundTripTracker } from '../../helpers/aws';
 import { testClient } from '../../helpers/aws-clients';

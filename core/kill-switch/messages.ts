@@ -1,0 +1,192 @@
+/**
+ * What the batch controls tell humans and AWS: SNS texts, the schedule update, the SSM
+ * parameter write, amounts and error descriptions, and the retry policy shared by every call.
+ */
+
+import { randomUUID } from 'node:crypto';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
+import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import { PutParameterCommand } from '@aws-sdk/client-ssm';
+import { AutomationError, describeError } from '../errors';
+import type { KillSwitchState } from '../ops-table/items';
+import type { ActionFailure, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
+
+export { describeError };
+
+/** The value of the schedule state parameter and of the schedule's State. */
+export type BatchState = Extract<ScheduleState, 'ENABLED' | 'DISABLED'>;
+
+const SUBJECT_MAX = 100;
+export const STOP_TASK_REASON_MAX = 255;
+export const STOP_CAUSE_MAX = 32_768;
+// One page each keeps the rounds constant; the weekly batch never has more than a handful.
+export const LIST_PAGE_SIZE = 100;
+
+export const REENABLE_HELP =
+  'To re-enable once spending is under control, run `npm run ops -- batch enable`: it re-enables ' +
+  'the schedule AND writes ENABLED to the SSM parameter, and refuses while actual spend is still ' +
+  'at or over the threshold unless forced. Re-enabling the schedule in the console alone does ' +
+  'not last: the parameter still says DISABLED, and the next deploy can disable it again.';
+
+let defaultLogger: Logger | undefined;
+
+function fallbackLogger(): Logger {
+  if (defaultLogger === undefined) defaultLogger = new Logger({ serviceName: 'batch-control' });
+  return defaultLogger;
+}
+
+export function resolve(options: RunOptions) {
+  const logger = options.logger ?? fallbackLogger();
+  return {
+    now: options.now ?? (() => new Date()),
+    newId: options.newId ?? randomUUID,
+    logger,
+  };
+}
+
+/**
+ * Tells humans on the alert topic that some actions failed (subject prefixed with the
+ * environment); resolves at once when nothing failed. The caller decides what a failed publish
+ * means for it.
+ */
+export function reportFailures(
+  sns: SNSClient,
+  config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
+  failures: readonly ActionFailure[],
+  report: { readonly subject: string; readonly message: string },
+): Promise<unknown> {
+  if (failures.length === 0) return Promise.resolve(undefined);
+  return sns.send(
+    new PublishCommand({
+      TopicArn: config.alertTopicArn,
+      Subject: subject(`[${config.environment}] ${report.subject}`),
+      Message: report.message,
+    }),
+  );
+}
+
+/** UpdateSchedule replaces the whole definition: everything GetSchedule returned, new State. */
+export function scheduleUpdate(schedule: GetScheduleCommandOutput, state: BatchState) {
+  if (schedule.ScheduleExpression === undefined || schedule.Target === undefined) {
+    throw new AutomationError('GetSchedule returned no ScheduleExpression or Target: cannot update it');
+  }
+  return {
+    Name: schedule.Name,
+    GroupName: schedule.GroupName,
+    ScheduleExpression: schedule.ScheduleExpression,
+    ScheduleExpressionTimezone: schedule.ScheduleExpressionTimezone,
+    StartDate: schedule.StartDate,
+    EndDate: schedule.EndDate,
+    Description: schedule.Description,
+    KmsKeyArn: schedule.KmsKeyArn,
+    Target: schedule.Target,
+    // Required by UpdateSchedule; always returned, but OFF is the schedule default.
+    FlexibleTimeWindow: schedule.FlexibleTimeWindow ?? { Mode: 'OFF' },
+    ActionAfterCompletion: schedule.ActionAfterCompletion,
+    State: state,
+  };
+}
+
+export function stateParameterUpdate(config: KillSwitchConfig, value: BatchState): PutParameterCommand {
+  // No Type: overwriting keeps the existing String parameter's type.
+  return new PutParameterCommand({ Name: config.batchScheduleStateParameter, Value: value, Overwrite: true });
+}
+
+export function engagedSummary(
+  config: KillSwitchConfig,
+  trigger: EngageTrigger,
+  state: KillSwitchState,
+  what: {
+    scheduleRef: string;
+    executionArns: readonly string[];
+    taskArns: readonly string[];
+    failuresSoFar: readonly ActionFailure[];
+  },
+): string {
+  const lines = [
+    `Budget kill switch ENGAGED (${config.environment}): the weekly batch is being disabled.`,
+    '',
+  ];
+  if (trigger.budget) {
+    lines.push(
+      `Budget ${trigger.budget.name}: ACTUAL cost ${usd(trigger.budget.actualAmount)} of budgeted ` +
+        `${usd(trigger.budget.budgetedAmount)} reached the kill threshold ` +
+        `${usd(trigger.budget.thresholdAmount)} (${trigger.budget.thresholdPercent}%).`,
+    );
+    if (trigger.budget.figures) lines.push(`Figures used: ${trigger.budget.figures}.`);
+  }
+  lines.push(
+    `Triggered by ${trigger.actor} at ${state.engagedAt}${trigger.messageId ? ` (SNS message ${trigger.messageId})` : ''}: ${trigger.reason}.`,
+    '',
+    'Being done now:',
+    `- EventBridge Scheduler schedule ${what.scheduleRef}: set to DISABLED`,
+    `- SSM parameter ${config.batchScheduleStateParameter}: set to DISABLED (so the next deploy keeps it disabled)`,
+    `- Step Functions executions stopped: ${listOf(what.executionArns)}`,
+    `- ECS batch tasks stopped (${config.ecsCluster}, family ${config.batchTaskFamily}): ${listOf(what.taskArns)}`,
+  );
+  if (what.failuresSoFar.length > 0) {
+    lines.push(
+      '',
+      'Already failed:',
+      ...what.failuresSoFar.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+    );
+  }
+  lines.push('', 'A follow-up message reports any action that fails.', '', REENABLE_HELP);
+  return lines.join('\n');
+}
+
+export function failureReport(
+  config: KillSwitchConfig,
+  trigger: EngageTrigger,
+  failures: readonly ActionFailure[],
+  scheduleRef: string,
+): string {
+  return [
+    `The kill switch (${config.environment}) is recorded as engaged, but ${failures.length} action(s) failed:`,
+    ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+    '',
+    `Trigger: ${trigger.reason} (by ${trigger.actor}).`,
+    'The invocation fails so that Lambda retries it (the engagement stays recorded as incomplete, so ' +
+      'the retry redoes every action); after the retries it lands in the dead-letter queue.',
+    `Check by hand: schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter} ` +
+      `must be DISABLED, and no execution of ${config.batchStateMachineArn} nor task of family ` +
+      `${config.batchTaskFamily} may be running.`,
+  ].join('\n');
+}
+
+export function listOf(arns: readonly string[]): string {
+  if (arns.length === 0) return 'none running';
+  const shown = arns.slice(0, 20).map((arn) => arn.slice(arn.lastIndexOf(':') + 1));
+  return `${arns.length} (${shown.join(', ')}${arns.length > shown.length ? ', ...' : ''})`;
+}
+
+const usdFormat = new Intl.NumberFormat('en-US', { style: 'currency', currency: 'USD' });
+
+export function usd(amount: number): string {
+  return usdFormat.format(amount);
+}
+
+export function formatOptional(amount: number | undefined): string {
+  return amount === undefined ? 'unknown' : usd(amount);
+}
+
+export function amountOf(text: string | undefined): number | undefined {
+  if (text === undefined || text.trim() === '') return undefined;
+  const value = Number(text);
+  return Number.isFinite(value) ? value : undefined;
+}
+
+/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
+export function subject(text: string): string {
+  const ascii = text.replace(/[^\x20-\x7e]/g, ' ');
+  return ascii.length <= SUBJECT_MAX ? ascii : `${ascii.slice(0, SUBJECT_MAX - 3)}...`;
+}
+
+export function accountOfArn(arn: string): string {
+  const account = arn.split(':')[4];
+  if (account === undefined || !/^\d{12}$/.test(account)) {
+    throw new AutomationError(`Cannot tell the budget's account from ${arn}: set budgetAccountId`);
+  }
+  return account;
+}
