@@ -117,7 +117,7 @@ describe('shift', () => {
       };
     });
 
-    const run = await runOps(['shift', ...PROD, '--to', 'green', '--bake', '30s']);
+    const run = await runOps(['shift', ...PROD, '--to', 'green', '--bake', '30s', '--yes']);
     expect(run.code).toBe(0);
     const start = cliMocks.sfn.commandCalls(StartExecutionCommand)[0]?.args[0].input;
     expect(start?.stateMachineArn).toBe(SHIFT_STATE_MACHINE_ARN);
@@ -155,7 +155,7 @@ describe('shift', () => {
           cause: `Alarms firing: ["${ALARMS.green[0]}"]`,
         };
       });
-    const run = await runOps(['shift', ...PROD, '--to', 'green']);
+    const run = await runOps(['shift', ...PROD, '--to', 'green', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain(
       `Shift to green FAILED: ShiftRolledBack: Alarms firing: ["${ALARMS.green[0]}"]`,
@@ -176,7 +176,7 @@ describe('shift', () => {
         },
       ],
     });
-    const run = await runOps(['shift', ...PROD, '--to', 'green']);
+    const run = await runOps(['shift', ...PROD, '--to', 'green', '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(`a shift is already running: ${executionArn('to-green-earlier')}`);
     expect(cliMocks.sfn).toHaveReceivedCommandWith(ListExecutionsCommand, {
@@ -199,7 +199,7 @@ describe('shift', () => {
         trace: [],
       }),
     });
-    const run = await runOps(['shift', ...PROD, '--to', 'green']);
+    const run = await runOps(['shift', ...PROD, '--to', 'green', '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain(
       `Refused: ShiftInProgressError: Another traffic shift is in progress: ${executionArn('held')}`,
@@ -208,7 +208,7 @@ describe('shift', () => {
 
   it('does not start a shift to the colour that already has all the traffic', async () => {
     await resetCli({ listener: { blue: 0, green: 100 } });
-    const run = await runOps(['shift', ...PROD, '--to', 'green']);
+    const run = await runOps(['shift', ...PROD, '--to', 'green', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Nothing to shift: green already has all the traffic');
     expect(cliMocks.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
@@ -222,7 +222,7 @@ describe('shift', () => {
     ['--steps', '10,x', /"x" is not a whole number/],
     ['--to', 'red', /--to red: expected blue or green/],
   ])('rejects %s %s as a usage error (exit 2) before any AWS call', async (option, value, message) => {
-    const argv = ['shift', ...PROD, '--to', 'green', option, value];
+    const argv = ['shift', ...PROD, '--to', 'green', option, value, '--yes'];
     const run = await runOps(argv);
     expect(run.code).toBe(2);
     expect(run.stderr).toMatch(message);
@@ -237,7 +237,7 @@ describe('rollback', () => {
       listener: { blue: 100, green: 0 },
       items: [lastShiftItem({ status: 'rolled-back', rolledBackAt: '2026-11-25T04:05:00.000Z' })],
     });
-    const run = await runOps(['rollback', ...PROD]);
+    const run = await runOps(['rollback', ...PROD, '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(
       'No change: Already rolled back: listener and parameter hold the last known-good',
@@ -254,7 +254,7 @@ describe('rollback', () => {
         lockItem({ executionArn: running }),
       ],
     });
-    const run = await runOps(['rollback', ...PROD, '--reason', 'checkout errors']);
+    const run = await runOps(['rollback', ...PROD, '--reason', 'checkout errors', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Rolled back: Rolled back to blue 100 / green 0 (was blue 50 / green 50)');
     expect(run.stdout).toContain(`Stopped the running shift ${running}.`);
@@ -391,7 +391,7 @@ describe('batch', () => {
   it('disable: the kill switch actions, as the CLI user', async () => {
     await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'ENABLED' } });
     cliMocks.sfn.on(ListExecutionsCommand).resolves({ executions: [] });
-    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost']);
+    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Batch disabled (prod) by alice: runaway cost.');
     expect(cliMocks.scheduler).toHaveReceivedCommandWith(UpdateScheduleCommand, { State: 'DISABLED' });
@@ -416,7 +416,7 @@ describe('batch', () => {
       .cost('2026-11-24T15:00:00.000Z', 'interactive', 400, { calls: 800 })
       .awsSpend({ batch: 12, interactive: 150, infrastructure: 38.5, monthly: 200.5 })
       .install(cliMocks);
-    const refused = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed']);
+    const refused = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--yes']);
     expect(refused.code).toBe(2);
     expect(refused.stderr).toMatch(
       /Refused: Budget total: actual spend \$2,150.75 is still at or over the kill threshold \$2,000.00/,
@@ -425,7 +425,7 @@ describe('batch', () => {
     expect(refused.stderr).toContain('AWS $200.50 (AWS Budgets fa-ai-system-prod-monthly ActualSpend)');
     expect(cliMocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
 
-    const forced = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force']);
+    const forced = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force', '--yes']);
     expect(forced.code).toBe(0);
     expect(forced.stdout).toContain('Batch re-enabled (prod) by alice, FORCED over budget: fixed.');
     expect(forced.stdout).toContain('Total spend: total $2,150.75 of $2,000.00 (107.5%)');
@@ -438,7 +438,7 @@ describe('batch', () => {
       .cost('2026-11-22T02:00:00.000Z', 'batch', 900, { calls: 1500 })
       .awsSpend({ batch: 12, interactive: 150, infrastructure: 38.5, monthly: 200.5 })
       .install(cliMocks);
-    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'under budget']);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'under budget', '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('Total spend: total $1,100.50 of $2,000.00 (55.0%)');
     expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('ENABLED');
@@ -451,14 +451,14 @@ describe('batch', () => {
       .install(cliMocks);
     spend.getMetricDataError = () =>
       awsError('AccessDeniedException', 'not authorized to perform cloudwatch:GetMetricData');
-    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'r']);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'r', '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('LLM batch unknown: GetMetricData failed: AccessDeniedException');
     expect(world.otherParameters.get(SCHEDULE_STATE_PARAMETER)).toBe('DISABLED');
   });
 
   it('disable needs a reason', async () => {
-    const run = await runOps(['batch', 'disable', ...PROD]);
+    const run = await runOps(['batch', 'disable', ...PROD, '--yes']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('batch disable needs --reason "..."');
   });
@@ -585,4 +585,30 @@ describe('errors', () => {
     expect(run.code).toBe(0);
     expect(run.stdout).toContain('shift --to <blue|green>');
   });
+});
+
+describe('commands that change something', () => {
+  it.each([
+    [['shift', ...PROD, '--to', 'green'], "This shifts prod's traffic to green in steps of 10, 50, 100%"],
+    [
+      ['rollback', ...PROD, '--reason', 'errors'],
+      "This restores prod's weights from before the last shift now",
+    ],
+    [['batch', 'disable', ...PROD, '--reason', 'cost'], "This disables prod's batch"],
+    [['batch', 'enable', ...PROD, '--reason', 'fixed'], "This re-enables prod's batch schedule"],
+  ])(
+    '%j without a terminal and without --yes: says what it would do, refuses (exit 2), changes nothing',
+    async (argv, plan) => {
+      await resetCli({ listener: { blue: 100, green: 0 } });
+      const run = await runOps(argv);
+      expect(run.code).toBe(2);
+      expect(run.stdout + run.stderr).toContain(plan);
+      expect(run.stderr).toContain('pass --yes to confirm');
+      expect(cliMocks.elbv2).not.toHaveReceivedCommand(ModifyListenerCommand);
+      expect(cliMocks.sfn).not.toHaveReceivedCommand(StartExecutionCommand);
+      expect(cliMocks.sfn).not.toHaveReceivedCommand(StopExecutionCommand);
+      expect(cliMocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
+      expect(world.listener).toEqual({ blue: 100, green: 0 });
+    },
+  );
 });

@@ -46,7 +46,9 @@ describe('ops command line', () => {
   it("prints the command's own usage after its refusal", async () => {
     const result = await run(['batch', 'enable', '--env', 'prod']);
     expect(result.stderr).toContain('batch enable needs --reason "..."');
-    expect(result.stderr).toContain('Usage: npm run ops -- batch enable --reason "..." [--force] --env');
+    expect(result.stderr).toContain(
+      'Usage: npm run ops -- batch enable --reason "..." [--force] [--yes] --env',
+    );
     expect(result.stderr).not.toContain('Commands:');
   });
 

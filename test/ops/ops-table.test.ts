@@ -118,7 +118,7 @@ describe('rollback', () => {
       listener: { blue: 50, green: 50 },
       items: [lastShiftItem({ status: 'in-progress', completedAt: undefined }), newer],
     });
-    const run = await runOps(['rollback', ...PROD]);
+    const run = await runOps(['rollback', ...PROD, '--yes']);
     expect(run.code).toBe(0);
     expect(run.stdout).toContain(`Stopped the running shift ${running}.`);
     expect(await opsTable().item('TRAFFIC', 'SHIFT_LOCK')).toEqual(newer);
@@ -141,7 +141,7 @@ describe('rollback', () => {
     });
     // Round 1 reads LAST_SHIFT and ROLLBACK; the new shift is recorded after both.
     afterTrafficReads(2, () => opsTable().seed(newer));
-    const run = await runOps(['rollback', ...PROD, '--reason', 'errors']);
+    const run = await runOps(['rollback', ...PROD, '--reason', 'errors', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stdout).toContain('LAST_SHIFT not marked rolled-back: a new shift was recorded meanwhile');
     expect(await opsTable().item('TRAFFIC', 'LAST_SHIFT')).toEqual(newer);
@@ -151,7 +151,7 @@ describe('rollback', () => {
   it('takes its ROLLBACK record back when the weights cannot be written, and audits the failure', async () => {
     await resetCli({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
     cliMocks.elbv2.on(ModifyListenerCommand).rejects(awsError('AccessDenied', 'no ModifyListener'));
-    const run = await runOps(['rollback', ...PROD, '--reason', 'errors']);
+    const run = await runOps(['rollback', ...PROD, '--reason', 'errors', '--yes']);
     expect(run.code).toBe(1);
     expect(await opsTable().item('TRAFFIC', 'ROLLBACK')).toBeUndefined();
     expect(await itemsOf('AUDIT')).toEqual([
@@ -172,7 +172,7 @@ describe('rollback', () => {
       source: 'traffic-rollback',
     };
     opsTable().afterCall('PutItem', 'TRAFFIC', () => opsTable().seed(theirs));
-    const run = await runOps(['rollback', ...PROD]);
+    const run = await runOps(['rollback', ...PROD, '--yes']);
     expect(run.code).toBe(1);
     expect(await opsTable().item('TRAFFIC', 'ROLLBACK')).toEqual(theirs);
   });
@@ -180,7 +180,7 @@ describe('rollback', () => {
   it("never overwrites another writer's audit entry (exit 1, theirs intact)", async () => {
     await resetCli({ listener: { blue: 0, green: 100 }, items: [lastShiftItem()] });
     auditKeyTakenByBob();
-    const run = await runOps(['rollback', ...PROD, '--reason', 'errors']);
+    const run = await runOps(['rollback', ...PROD, '--reason', 'errors', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/record the audit entry: .*ConditionalCheckFailed/);
     expect(await itemsOf('AUDIT')).toEqual([
@@ -196,7 +196,7 @@ describe('rollback', () => {
       pk: 'TRAFFIC',
       error: () => awsError('AccessDeniedException', 'no PutItem'),
     });
-    const run = await runOps(['rollback', ...PROD]);
+    const run = await runOps(['rollback', ...PROD, '--yes']);
     expect(run.code).toBe(1);
     expect(run.stdout).toMatch(/- record ROLLBACK: .*no PutItem/);
     expect(world.listener).toEqual({ blue: 100, green: 0 });
@@ -209,14 +209,14 @@ describe('batch disable', () => {
     const other = engaged({ engagedBy: 'budget-guard', complete: false, attemptId: 'attempt-of-guard' });
     // Round 1 recorded our engagement; the budget guard's lands before round 3.
     opsTable().afterCall('PutItem', 'KILL_SWITCH', () => opsTable().seed(other));
-    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost']);
+    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost', '--yes']);
     expect(run.code).toBe(0);
     expect(await opsTable().item('KILL_SWITCH', 'STATE')).toEqual(other);
   });
 
   it("never overwrites another writer's audit entry", async () => {
     auditKeyTakenByBob();
-    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost']);
+    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost', '--yes']);
     expect(run.code).toBe(0);
     expect(await itemsOf('AUDIT')).toEqual([
       expect.objectContaining({ actor: 'bob', reason: 'written first' }),
@@ -229,7 +229,7 @@ describe('batch disable', () => {
       pk: 'KILL_SWITCH',
       error: () => awsError('AccessDeniedException', 'no PutItem'),
     });
-    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost']);
+    const run = await runOps(['batch', 'disable', ...PROD, '--reason', 'runaway cost', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/Cannot record the kill switch state, no action taken: .*no PutItem/);
     expect(cliMocks.scheduler).not.toHaveReceivedCommand(UpdateScheduleCommand);
@@ -241,7 +241,7 @@ describe('batch disable', () => {
 describe('batch enable', () => {
   it('releases the engaged kill switch as read and audits it', async () => {
     await resetCli({ items: [engaged()] });
-    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force']);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force', '--yes']);
     expect(run.code).toBe(0);
     expect(await opsTable().item('KILL_SWITCH', 'STATE')).toEqual({
       ...engaged(),
@@ -259,7 +259,7 @@ describe('batch enable', () => {
     await resetCli({ items: [engaged()] });
     const again = engaged({ engagedAt: '2026-11-25T04:12:35.500Z', engagedBy: 'budget-guard' });
     opsTable().afterCall('GetItem', 'KILL_SWITCH', () => opsTable().seed(again));
-    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force']);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stderr).toContain('The kill switch state changed while re-enabling');
     expect(await opsTable().item('KILL_SWITCH', 'STATE')).toEqual(again);
@@ -269,7 +269,7 @@ describe('batch enable', () => {
 
   it("never overwrites another writer's audit entry (exit 1: the re-enable is not audited)", async () => {
     auditKeyTakenByBob();
-    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force']);
+    const run = await runOps(['batch', 'enable', ...PROD, '--reason', 'fixed', '--force', '--yes']);
     expect(run.code).toBe(1);
     expect(run.stderr).toMatch(/PutItem .*\(audit\): .*ConditionalCheckFailed/);
     expect(await itemsOf('AUDIT')).toEqual([

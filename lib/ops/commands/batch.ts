@@ -9,6 +9,7 @@ import { type ReenableSpendCheck, reenableBatch } from '../../../core/kill-switc
 import { listAudit, listBatchRuns } from '../../../core/ops-table/items';
 import { describeError } from '../../../core/traffic';
 import { duration, flag, integer, text } from '../../cli/args';
+import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import type { OpsManifest } from '../manifest';
@@ -234,14 +235,37 @@ export const BATCH_COMMANDS: readonly OpsCommand[] = [
   opsCommand({
     name: 'batch disable',
     summary: 'disable the batch (schedule, parameter, running work)',
-    options: { reason },
-    run: batchDisableCommand,
+    options: { reason, yes: YES },
+    run: async (ctx, o) => {
+      await confirmChange(
+        ctx,
+        [
+          `This disables ${ctx.manifest.environment}'s batch (its schedule and state parameter) and stops ` +
+            `its running executions and tasks: ${o.reason}.`,
+        ],
+        o.yes,
+      );
+      return batchDisableCommand(ctx, { reason: o.reason });
+    },
   }),
   opsCommand({
     name: 'batch enable',
     summary: 're-enable it (refused while over budget unless --force)',
-    options: { reason, force: flag('re-enable even while the budget is exceeded') },
-    run: batchEnableCommand,
+    options: { reason, force: flag('re-enable even while the budget is exceeded'), yes: YES },
+    run: async (ctx, o) => {
+      await confirmChange(
+        ctx,
+        [
+          `This re-enables ${ctx.manifest.environment}'s batch schedule and state parameter` +
+            (o.force
+              ? ', even while the total spend is at or over the kill threshold (--force)'
+              : ', unless the total spend is at or over the kill threshold') +
+            `: ${o.reason}.`,
+        ],
+        o.yes,
+      );
+      return batchEnableCommand(ctx, { reason: o.reason, force: o.force });
+    },
   }),
   opsCommand({
     name: 'remediation log',

@@ -29,6 +29,7 @@ import {
   weightsEqual,
 } from '../../../core/traffic';
 import { choice, custom, duration, text } from '../../cli/args';
+import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError, RefusedError } from '../errors';
 import { trafficConfigOf } from '../manifest';
@@ -365,13 +366,34 @@ export const TRAFFIC_COMMANDS: readonly OpsCommand[] = [
         max: { seconds: 86_400, text: '24h' },
         zero: true,
       }).default(300, '5m'),
+      yes: YES,
     },
-    run: (ctx, o) => shiftCommand(ctx, { to: o.to, steps: o.steps, bakeSeconds: o.bake }),
+    run: async (ctx, o) => {
+      await confirmChange(
+        ctx,
+        [
+          `This shifts ${ctx.manifest.environment}'s traffic to ${o.to} in steps of ${o.steps.join(', ')}%, ` +
+            `each baked ${o.bake} s under the alarms; an alarm restores the weights from before the shift.`,
+        ],
+        o.yes,
+      );
+      return shiftCommand(ctx, { to: o.to, steps: o.steps, bakeSeconds: o.bake });
+    },
   }),
   opsCommand({
     name: 'rollback',
     summary: 'restore the weights from before the last shift',
-    options: { reason: text('why, for the audit trail and the notification', '"..."') },
-    run: rollbackCommand,
+    options: { reason: text('why, for the audit trail and the notification', '"..."'), yes: YES },
+    run: async (ctx, o) => {
+      await confirmChange(
+        ctx,
+        [
+          `This restores ${ctx.manifest.environment}'s weights from before the last shift now, ` +
+            'stopping a shift still running.',
+        ],
+        o.yes,
+      );
+      return rollbackCommand(ctx, { reason: o.reason });
+    },
   }),
 ];
