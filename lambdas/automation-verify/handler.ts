@@ -7,24 +7,17 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { verificationRequestSchema } from '../../core/automation/checks';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { automationVerifyContract } from '../../core/contracts/automation';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, MetricUnit } from '../shared/observability';
 import { type VerifyClients, type VerifyResult, verifyAction } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: VerifyClients;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
-}
+export type HandlerDeps = LambdaDeps<VerifyClients>;
 
 const defaultObservability = createObservability('automation-verify');
 
@@ -37,34 +30,36 @@ const defaultObservability = createObservability('automation-verify');
  * AutomationVerifyFailed, InvalidVerificationRequest.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<VerifyResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const parsed = verificationRequestSchema.safeParse(event);
-    if (!parsed.success) {
-      throw new InvalidInputError(
-        `Not a verification request, NOTHING verified: ${describeIssues(parsed.error.issues)}`,
-      );
-    }
-    const settings = automationVerifyContract.parse(deps.env).automation;
-    const result = await verifyAction(deps.clients, settings, parsed.data, {
-      now: deps.now,
-      logger,
-    });
-    const single = metrics.singleMetric();
-    single.addDimension('outcome', result.outcome);
-    single.addMetric('AutomationVerified', MetricUnit.Count, 1);
-    return result;
-  } catch (error) {
-    metrics.addMetric(
-      error instanceof InvalidInputError ? 'InvalidVerificationRequest' : 'AutomationVerifyFailed',
-      MetricUnit.Count,
-      1,
-    );
-    logger.error('Verification failed', { error });
-    throw error;
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) => ({
+        metrics: [
+          error instanceof InvalidInputError ? 'InvalidVerificationRequest' : 'AutomationVerifyFailed',
+        ],
+        message: 'Verification failed',
+      }),
+    },
+    async () => {
+      const parsed = verificationRequestSchema.safeParse(event);
+      if (!parsed.success) {
+        throw new InvalidInputError(
+          `Not a verification request, NOTHING verified: ${describeIssues(parsed.error.issues)}`,
+        );
+      }
+      const settings = automationVerifyContract.parse(deps.env).automation;
+      const result = await verifyAction(deps.clients, settings, parsed.data, {
+        now: deps.now,
+        logger,
+      });
+      const single = metrics.singleMetric();
+      single.addDimension('outcome', result.outcome);
+      single.addMetric('AutomationVerified', MetricUnit.Count, 1);
+      return result;
+    },
+  );
 }
 
 // Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
@@ -82,7 +77,6 @@ const clients: VerifyClients = {
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<VerifyResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);

@@ -5,13 +5,13 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, type Metrics, MetricUnit } from '../shared/observability';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,
@@ -42,15 +42,9 @@ const snsEventSchema = z.object({
 });
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: KillSwitchClients;
-  readonly env: BudgetGuardEnv;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
+export interface HandlerDeps extends LambdaDeps<KillSwitchClients, BudgetGuardEnv> {
   /** @default randomUUID */
   readonly newId?: () => string;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
 
 const defaultObservability = createObservability('budget-guard');
@@ -71,45 +65,50 @@ export async function handleEvent(
   event: unknown,
   deps: HandlerDeps,
 ): Promise<Array<BudgetNotificationResult | HeldResult>> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const parsed = snsEventSchema.safeParse(event);
-    if (!parsed.success) {
-      metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
-      throw new InvalidInputError(
-        `Not an SNS event, NO action taken: ${describeIssues(parsed.error.issues)}`,
-      );
-    }
-    const config = configFromEnv(deps.env);
-    const { automation } = config;
-    const results: Array<BudgetNotificationResult | HeldResult> = [];
-    for (const record of parsed.data.Records) {
-      const { MessageId: messageId, Subject, Message } = record.Sns;
-      logger.appendKeys({ messageId });
-      const result = await handleBudgetNotification(
-        deps.clients,
-        config,
-        { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
-        { now: deps.now, newId: deps.newId, logger, automation },
-      );
-      recordOutcome(metrics, result);
-      results.push(result);
-    }
-    return results;
-  } catch (error) {
-    if (error instanceof KillSwitchIncompleteError) {
-      metrics.addMetric('KillSwitchIncomplete', MetricUnit.Count, 1);
-    } else if (error instanceof KillSwitchNotEngagedError) {
-      metrics.addMetric('KillSwitchNotEngaged', MetricUnit.Count, 1);
-    }
-    metrics.addMetric('BudgetGuardFailed', MetricUnit.Count, 1);
-    logger.error('Budget guard failed', { error });
-    throw error;
-  } finally {
-    logger.removeKeys(['messageId']);
-    // An ignored notification's metric went out on its own; an empty flush only logs a warning.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) => ({
+        metrics: [
+          ...(error instanceof KillSwitchIncompleteError
+            ? ['KillSwitchIncomplete']
+            : error instanceof KillSwitchNotEngagedError
+              ? ['KillSwitchNotEngaged']
+              : []),
+          'BudgetGuardFailed',
+        ],
+        message: 'Budget guard failed',
+      }),
+      keys: ['messageId'],
+    },
+    async () => {
+      const parsed = snsEventSchema.safeParse(event);
+      if (!parsed.success) {
+        metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
+        throw new InvalidInputError(
+          `Not an SNS event, NO action taken: ${describeIssues(parsed.error.issues)}`,
+        );
+      }
+      const config = configFromEnv(deps.env);
+      const { automation } = config;
+      const results: Array<BudgetNotificationResult | HeldResult> = [];
+      for (const record of parsed.data.Records) {
+        const { MessageId: messageId, Subject, Message } = record.Sns;
+        logger.appendKeys({ messageId });
+        const result = await handleBudgetNotification(
+          deps.clients,
+          config,
+          { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
+          { now: deps.now, newId: deps.newId, logger, automation },
+        );
+        recordOutcome(metrics, result);
+        results.push(result);
+      }
+      return results;
+    },
+  );
 }
 
 function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | HeldResult): void {
@@ -155,10 +154,6 @@ const clients: KillSwitchClients = {
 };
 
 /** The Lambda entry point (SNS, asynchronous invocation). */
-export const handler = async (
-  event: unknown,
-  context?: Context,
-): Promise<Array<BudgetNotificationResult | HeldResult>> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);

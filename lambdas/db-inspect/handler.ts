@@ -1,12 +1,12 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbInspectContract } from '../../core/contracts/database';
 import { type InspectEvent, type InspectResult, inspectEventSchema } from '../../core/db/inspect';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { lambdaEntryPoint, type Observability, observeInvocation } from '../shared/handler';
+import { createObservability, MetricUnit } from '../shared/observability';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, runInspection } from './reports';
 
 /** A connected client the handler can close. */
@@ -20,7 +20,7 @@ export interface HandlerDeps {
   /** The function's environment (the variables of dbInspectContract). */
   readonly env: FunctionEnv;
   /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+  readonly observability?: Observability;
 }
 
 // The operator waits on a synchronous invocation: an unreachable database must fail fast.
@@ -39,46 +39,44 @@ const secretsClient = lambdaClientFactory({ logger: defaultObservability.logger 
  * run); a connection that cannot be made fails the invocation.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<InspectResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const request = parseEvent(event);
-    const env = dbInspectContract.parse(deps.env);
-    const client = await (deps.connect ?? connectWithSecret)(deps.secrets, {
-      secretArn: env.secretArn,
-      database: env.databaseName,
-      host: env.host,
-      connectTimeoutMs: CONNECT_TIMEOUT_MS,
-      // The session's limit too, in case a statement ever runs outside the reports' transactions.
-      statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS,
-    });
-    let result: InspectResult;
-    try {
-      result = await runInspection(client, request);
-    } finally {
-      await client
-        .end()
-        .catch((error: unknown) => logger.warn('Closing the database connection failed', { error }));
-    }
-    const failed = Object.values(result.reports).filter((r) => r.status === 'failed').length;
-    metrics.addMetric(failed > 0 ? 'InspectionPartlyFailed' : 'InspectionSucceeded', MetricUnit.Count, 1);
-    logger.info('Database inspection done', {
-      reports: Object.fromEntries(Object.entries(result.reports).map(([k, r]) => [k, r.status])),
-    });
-    return result;
-  } catch (error) {
-    metrics.addMetric('InspectionFailed', MetricUnit.Count, 1);
-    logger.error('Database inspection failed', { error });
-    throw error;
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    { failure: () => ({ metrics: ['InspectionFailed'], message: 'Database inspection failed' }) },
+    async () => {
+      const request = parseEvent(event);
+      const env = dbInspectContract.parse(deps.env);
+      const client = await (deps.connect ?? connectWithSecret)(deps.secrets, {
+        secretArn: env.secretArn,
+        database: env.databaseName,
+        host: env.host,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        // The session's limit too, in case a statement ever runs outside the reports' transactions.
+        statementTimeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS,
+      });
+      let result: InspectResult;
+      try {
+        result = await runInspection(client, request);
+      } finally {
+        await client
+          .end()
+          .catch((error: unknown) => logger.warn('Closing the database connection failed', { error }));
+      }
+      const failed = Object.values(result.reports).filter((r) => r.status === 'failed').length;
+      metrics.addMetric(failed > 0 ? 'InspectionPartlyFailed' : 'InspectionSucceeded', MetricUnit.Count, 1);
+      logger.info('Database inspection done', {
+        reports: Object.fromEntries(Object.entries(result.reports).map(([k, r]) => [k, r.status])),
+      });
+      return result;
+    },
+  );
 }
 
 /** The Lambda entry point (synchronous invocation by the ops CLI). */
-export const handler = async (event: unknown, context?: Context): Promise<InspectResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { secrets: secretsClient, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { secrets: secretsClient, env: process.env }),
+);
 
 function parseEvent(event: unknown): InspectEvent {
   const parsed = inspectEventSchema.safeParse(event);

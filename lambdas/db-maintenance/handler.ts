@@ -1,5 +1,4 @@
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
@@ -15,7 +14,8 @@ import {
 } from '../../core/db/maintenance';
 import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { lambdaEntryPoint, type Observability } from '../shared/handler';
+import { createObservability, MetricUnit } from '../shared/observability';
 
 /** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
 const eventSchema = z.object({ task: z.enum(MAINTENANCE_TASKS) });
@@ -37,7 +37,7 @@ export interface HandlerDeps {
   /** @default () => new Date() */
   readonly now?: () => Date;
   /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+  readonly observability?: Observability;
 }
 
 // A pooled-connection handshake through RDS Proxy takes well under a second; ten seconds
@@ -127,10 +127,9 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
 }
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<MaintenanceResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { secrets: secretsClient, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { secrets: secretsClient, env: process.env }),
+);
 
 function parseEvent(event: unknown): MaintenanceTask {
   const parsed = eventSchema.safeParse(event);

@@ -4,14 +4,14 @@ import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
-import { configFromEnv, type HealthCheckConfig, type HealthCheckEnv } from '../../core/health/config';
+import { configFromEnv, type HealthCheckEnv } from '../../core/health/config';
 import type { HealthReport } from '../../core/health/report';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import { configPerEnv, type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   deliverLightReport,
@@ -26,28 +26,12 @@ import {
 const inputSchema = z.object({ check: z.enum(['morning', 'light']) });
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: HealthCheckClients;
-  readonly env: HealthCheckEnv;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
-}
+export type HandlerDeps = LambdaDeps<HealthCheckClients, HealthCheckEnv>;
 
 const defaultObservability = createObservability('health-check');
 
-// Parsed once per environment object (process.env in Lambda): a warm function does not
-// re-validate its configuration every 5 minutes.
-const configs = new WeakMap<object, HealthCheckConfig>();
-
-function configOf(env: HealthCheckEnv): HealthCheckConfig {
-  const cached = configs.get(env);
-  if (cached !== undefined) return cached;
-  const config = configFromEnv(env);
-  configs.set(env, config);
-  return config;
-}
+// A warm function does not re-validate its configuration every 5 minutes.
+const configOf = configPerEnv(configFromEnv);
 
 /**
  * Runs the scheduled check and returns its report. An unhealthy or unknown report goes to the
@@ -66,61 +50,60 @@ function configOf(env: HealthCheckEnv): HealthCheckConfig {
  * be read or written); HealthCheckErrors when the invocation throws.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<HealthReport> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const input = inputSchema.safeParse(event);
-    if (!input.success) {
-      throw new InvalidInputError(
-        `Malformed schedule input, expected {"check": "morning"} or {"check": "light"}: ${describeIssues(input.error.issues)}`,
-      );
-    }
-    const kind = input.data.check;
-    const config = configOf(deps.env);
-    // Environments may share an account: without it, one environment's heartbeat would keep
-    // another's heartbeat alarm quiet while that one's check is dead.
-    metrics.addDimension('Environment', config.environment);
-    metrics.addDimension('Kind', kind);
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    { failure: () => ({ metrics: ['HealthCheckErrors'], message: 'Health check failed' }) },
+    async () => {
+      const input = inputSchema.safeParse(event);
+      if (!input.success) {
+        throw new InvalidInputError(
+          `Malformed schedule input, expected {"check": "morning"} or {"check": "light"}: ${describeIssues(input.error.issues)}`,
+        );
+      }
+      const kind = input.data.check;
+      const config = configOf(deps.env);
+      // Environments may share an account: without it, one environment's heartbeat would keep
+      // another's heartbeat alarm quiet while that one's check is dead.
+      metrics.addDimension('Environment', config.environment);
+      metrics.addDimension('Kind', kind);
 
-    const now = deps.now?.() ?? new Date();
-    // A light run reads what it last reported alongside its checks: no extra round trip.
-    const [report, stored] = await Promise.all([
-      runHealthCheck(deps.clients, config, { kind, now }),
-      kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config) : undefined,
-    ]);
-    for (const check of report.checks) {
-      // Its own document: the Check dimension must not spread to the invocation's other metrics.
-      const single = metrics.singleMetric();
-      single.addDimension('Check', check.name);
-      single.addMetric('HealthCheckPassed', MetricUnit.Count, check.status === 'PASS' ? 1 : 0);
-    }
-    metrics.addMetric(
-      'ChecksNotPassing',
-      MetricUnit.Count,
-      report.checks.filter((c) => c.status !== 'PASS').length,
-    );
-    const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
-    log(`Health check ${report.overall}`, { report });
-
-    if (stored === undefined) {
-      const published = await publishReport(deps.clients.sns, config, report);
-      if (published !== undefined) logger.info('Report published', { ...published });
-    } else {
-      observeLightDelivery(
-        await deliverLightReport(deps.clients, config, report, stored, now),
-        logger,
-        metrics,
+      const now = deps.now?.() ?? new Date();
+      // A light run reads what it last reported alongside its checks: no extra round trip.
+      const [report, stored] = await Promise.all([
+        runHealthCheck(deps.clients, config, { kind, now }),
+        kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config) : undefined,
+      ]);
+      for (const check of report.checks) {
+        // Its own document: the Check dimension must not spread to the invocation's other metrics.
+        const single = metrics.singleMetric();
+        single.addDimension('Check', check.name);
+        single.addMetric('HealthCheckPassed', MetricUnit.Count, check.status === 'PASS' ? 1 : 0);
+      }
+      metrics.addMetric(
+        'ChecksNotPassing',
+        MetricUnit.Count,
+        report.checks.filter((c) => c.status !== 'PASS').length,
       );
-    }
-    // Only now: a check whose report cannot get out must look as dead as one that stopped.
-    metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
-    return report;
-  } catch (error) {
-    metrics.addMetric('HealthCheckErrors', MetricUnit.Count, 1);
-    logger.error('Health check failed', { error });
-    throw error;
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+      const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
+      log(`Health check ${report.overall}`, { report });
+
+      if (stored === undefined) {
+        const published = await publishReport(deps.clients.sns, config, report);
+        if (published !== undefined) logger.info('Report published', { ...published });
+      } else {
+        observeLightDelivery(
+          await deliverLightReport(deps.clients, config, report, stored, now),
+          logger,
+          metrics,
+        );
+      }
+      // Only now: a check whose report cannot get out must look as dead as one that stopped.
+      metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
+      return report;
+    },
+  );
 }
 
 /** Logs and counts what a light run did with its report. */
@@ -158,7 +141,6 @@ const clients: HealthCheckClients = {
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<HealthReport> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);

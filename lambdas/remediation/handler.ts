@@ -4,12 +4,12 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { configFromEnv, type RemediationConfig, type RemediationEnv } from './config';
+import { configPerEnv, type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, type Metrics, MetricUnit } from '../shared/observability';
+import { configFromEnv, type RemediationEnv } from './config';
 import {
   handleAlarmEvent,
   type RemediationClients,
@@ -19,30 +19,14 @@ import {
 } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: RemediationClients;
-  readonly env: RemediationEnv;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
+export interface HandlerDeps extends LambdaDeps<RemediationClients, RemediationEnv> {
   /** How long the invocation may still run (the claim's lease). @default DEFAULT_LEASE_MS */
   readonly leaseMs?: number;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
 
 const defaultObservability = createObservability('remediation');
 
-// Parsed once per environment object: process.env for the whole life of the container.
-const configs = new WeakMap<object, RemediationConfig>();
-
-function configFor(env: RemediationEnv): RemediationConfig {
-  let config = configs.get(env);
-  if (config === undefined) {
-    config = configFromEnv(env);
-    configs.set(env, config);
-  }
-  return config;
-}
+const configFor = configPerEnv(configFromEnv);
 
 /**
  * Handles an EventBridge "CloudWatch Alarm State Change" event (see handleAlarmEvent). Throws
@@ -57,32 +41,34 @@ function configFor(env: RemediationEnv): RemediationConfig {
  * InvalidRemediationEvent.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<RemediationResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const config = configFor(deps.env);
-    const result = await handleAlarmEvent(deps.clients, config, event, {
-      now: deps.now,
-      leaseMs: deps.leaseMs,
-      logger,
-    });
-    recordOutcome(metrics, result);
-    return result;
-  } catch (error) {
-    if (error instanceof InvalidInputError) {
-      metrics.addMetric('InvalidRemediationEvent', MetricUnit.Count, 1);
-    } else if (error instanceof RemediationReportError) {
-      metrics.addMetric('RemediationReportFailed', MetricUnit.Count, 1);
-    } else {
-      metrics.addMetric('RemediationFailed', MetricUnit.Count, 1);
-    }
-    logger.error('Remediation failed', {
-      error,
-      remediationFailed: error instanceof RemediationFailedError,
-    });
-    throw error;
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) => ({
+        metrics: [
+          error instanceof InvalidInputError
+            ? 'InvalidRemediationEvent'
+            : error instanceof RemediationReportError
+              ? 'RemediationReportFailed'
+              : 'RemediationFailed',
+        ],
+        message: 'Remediation failed',
+        fields: { error, remediationFailed: error instanceof RemediationFailedError },
+      }),
+    },
+    async () => {
+      const config = configFor(deps.env);
+      const result = await handleAlarmEvent(deps.clients, config, event, {
+        now: deps.now,
+        leaseMs: deps.leaseMs,
+        logger,
+      });
+      recordOutcome(metrics, result);
+      return result;
+    },
+  );
 }
 
 function recordOutcome(metrics: Metrics, result: RemediationResult): void {
@@ -131,12 +117,11 @@ const clients: RemediationClients = {
 };
 
 /** The Lambda entry point (EventBridge, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<RemediationResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, {
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event, context) =>
+  handleEvent(event, {
     clients,
     env: process.env,
     // A claim outlives the invocation by a little: a retry after a crash or timeout acts again.
     leaseMs: context ? context.getRemainingTimeInMillis() + 5_000 : undefined,
-  });
-};
+  }),
+);

@@ -7,7 +7,6 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
@@ -22,7 +21,8 @@ import {
   SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { configPerEnv, type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, type Metrics, MetricUnit } from '../shared/observability';
 import { runSpendGuard, type SpendGuardClients, type SpendGuardConfig, type SpendGuardResult } from './logic';
 
 /**
@@ -35,30 +35,16 @@ const inputSchema = z.object({
 });
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: SpendGuardClients;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
+export interface HandlerDeps extends LambdaDeps<SpendGuardClients> {
   /** @default randomUUID */
   readonly newId?: () => string;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
 }
 
 const defaultObservability = createObservability(SPEND_GUARD_SERVICE);
 
-// Parsed once per environment object (process.env in Lambda): a warm function does not
-// re-validate its configuration every run.
-const configs = new WeakMap<object, SpendGuardConfig>();
-
-function configOf(env: HandlerDeps['env']): SpendGuardConfig {
-  const cached = configs.get(env);
-  if (cached !== undefined) return cached;
-  const config = parseFunctionEnv(envSchema, env);
-  configs.set(env, config);
-  return config;
-}
+const configOf = configPerEnv(
+  (env: HandlerDeps['env']): SpendGuardConfig => parseFunctionEnv(envSchema, env),
+);
 
 /**
  * Runs the spend guard once (logic.ts) and returns what it found and did. Throws
@@ -72,45 +58,50 @@ function configOf(env: HandlerDeps['env']): SpendGuardConfig {
  * ClockSkewSeconds, LateDeliverySeconds, KillSwitchIncomplete and SpendGuardFailed when they occur.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<SpendGuardResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const input = inputSchema.safeParse(event);
-    if (!input.success) {
-      throw new InvalidInputError(
-        `Malformed schedule input, NO action taken: expected {"scheduledTime": "<ISO time>"}: ${describeIssues(input.error.issues)}`,
-      );
-    }
-    const config = configOf(deps.env);
-    metrics.addDimension('Environment', config.environment);
-    const scheduledTime = new Date(input.data.scheduledTime);
-    const now = deps.now ?? (() => new Date());
-    const lateMs = now().getTime() - scheduledTime.getTime();
-    if (lateMs > 15 * 60_000) {
-      // Lambda retries and throttled invocations arrive late: the spend is evaluated as it is now.
-      logger.info('Late delivery: evaluating the spend as it is now', { scheduledTime, lateMs });
-    }
-    // Only when late: a custom metric bills every hour it has data (README: Cost).
-    if (lateMs >= 60_000)
-      metrics.addMetric('LateDeliverySeconds', MetricUnit.Seconds, Math.round(lateMs / 1000));
-    const result = await runSpendGuard(deps.clients, config, {
-      now,
-      newId: deps.newId,
-      logger,
-      scheduledTime,
-    });
-    observe(metrics, result, config.environment);
-    // Only now: a guard whose run cannot finish must look as dead as one that stopped.
-    metrics.addMetric(SPEND_GUARD_METRICS.heartbeat, MetricUnit.Count, 1);
-    return result;
-  } catch (error) {
-    if (error instanceof KillSwitchIncompleteError)
-      metrics.addMetric('KillSwitchIncomplete', MetricUnit.Count, 1);
-    metrics.addMetric('SpendGuardFailed', MetricUnit.Count, 1);
-    logger.error('Spend guard failed', { error });
-    throw error;
-  } finally {
-    metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) => ({
+        metrics: [
+          ...(error instanceof KillSwitchIncompleteError ? ['KillSwitchIncomplete'] : []),
+          'SpendGuardFailed',
+        ],
+        message: 'Spend guard failed',
+      }),
+    },
+    async () => {
+      const input = inputSchema.safeParse(event);
+      if (!input.success) {
+        throw new InvalidInputError(
+          `Malformed schedule input, NO action taken: expected {"scheduledTime": "<ISO time>"}: ${describeIssues(input.error.issues)}`,
+        );
+      }
+      const config = configOf(deps.env);
+      metrics.addDimension('Environment', config.environment);
+      const scheduledTime = new Date(input.data.scheduledTime);
+      const now = deps.now ?? (() => new Date());
+      const lateMs = now().getTime() - scheduledTime.getTime();
+      if (lateMs > 15 * 60_000) {
+        // Lambda retries and throttled invocations arrive late: the spend is evaluated as it is now.
+        logger.info('Late delivery: evaluating the spend as it is now', { scheduledTime, lateMs });
+      }
+      // Only when late: a custom metric bills every hour it has data (README: Cost).
+      if (lateMs >= 60_000)
+        metrics.addMetric('LateDeliverySeconds', MetricUnit.Seconds, Math.round(lateMs / 1000));
+      const result = await runSpendGuard(deps.clients, config, {
+        now,
+        newId: deps.newId,
+        logger,
+        scheduledTime,
+      });
+      observe(metrics, result, config.environment);
+      // Only now: a guard whose run cannot finish must look as dead as one that stopped.
+      metrics.addMetric(SPEND_GUARD_METRICS.heartbeat, MetricUnit.Count, 1);
+      return result;
+    },
+  );
 }
 
 /**
@@ -153,7 +144,6 @@ const clients: SpendGuardClients = {
 };
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<SpendGuardResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);

@@ -1,6 +1,5 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Context } from 'aws-lambda';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
@@ -10,6 +9,7 @@ import {
   RECONCILIATION_METRICS,
   type ReconciliationMetricName,
 } from '../../core/spend/reconciliation-metrics';
+import { lambdaEntryPoint, type Observability, observeInvocation } from '../shared/handler';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { anthropicCostReader } from './anthropic';
 import { configFromEnv, type ReconcileConfig } from './config';
@@ -50,7 +50,7 @@ export interface HandlerDeps {
   /** The providers' HTTP (fetch, sleep, clock...); tests point it at a local server. */
   readonly http?: Partial<HttpOptions>;
   /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
+  readonly observability?: Observability;
 }
 
 /** How long the providers' reports may take, of the function's timeout (the rest: publish, log). */
@@ -102,51 +102,50 @@ function dayToReconcile(input: z.output<typeof eventSchema>, now: Date, config: 
  * LlmCostOverReported, LlmCostReconciliationUnknown; LlmCostReconciliationHeartbeat per run.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<ReconciliationReport> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const input = eventSchema.safeParse(event);
-    if (!input.success) {
-      throw new InvalidInputError(`Malformed reconciliation event: ${describeIssues(input.error.issues)}`);
-    }
-    const config = configFromEnv(deps.env);
-    const now = deps.now?.() ?? new Date();
-    const day = dayToReconcile(input.data, now, config);
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    { failure: () => ({ metrics: [], message: 'Spend reconciliation failed' }) },
+    async () => {
+      const input = eventSchema.safeParse(event);
+      if (!input.success) {
+        throw new InvalidInputError(`Malformed reconciliation event: ${describeIssues(input.error.issues)}`);
+      }
+      const config = configFromEnv(deps.env);
+      const now = deps.now?.() ?? new Date();
+      const day = dayToReconcile(input.data, now, config);
 
-    const budget = Math.min(HTTP_BUDGET_MS, (deps.remainingTimeMs ?? 300_000) - HTTP_MARGIN_MS);
-    const clock = deps.http?.now ?? Date.now;
-    const http: HttpOptions = {
-      ...deps.http,
-      deadline: clock() + Math.max(0, budget),
-      onRetry: (info) => logger.warn('Retrying a cost report request', info),
-    };
-    const report = await reconcile(
-      {
-        cloudwatch: deps.cloudwatch,
-        keys: keysOf(deps.secrets, config),
-        readers: {
-          anthropic: anthropicCostReader(
-            { workspaceIds: config.anthropicWorkspaceIds },
-            { baseUrl: deps.baseUrls?.anthropic, http },
-          ),
-          openai: openAiCostReader(
-            { projectIds: config.openaiProjectIds },
-            { baseUrl: deps.baseUrls?.openai, http },
-          ),
+      const budget = Math.min(HTTP_BUDGET_MS, (deps.remainingTimeMs ?? 300_000) - HTTP_MARGIN_MS);
+      const clock = deps.http?.now ?? Date.now;
+      const http: HttpOptions = {
+        ...deps.http,
+        deadline: clock() + Math.max(0, budget),
+        onRetry: (info) => logger.warn('Retrying a cost report request', info),
+      };
+      const report = await reconcile(
+        {
+          cloudwatch: deps.cloudwatch,
+          keys: keysOf(deps.secrets, config),
+          readers: {
+            anthropic: anthropicCostReader(
+              { workspaceIds: config.anthropicWorkspaceIds },
+              { baseUrl: deps.baseUrls?.anthropic, http },
+            ),
+            openai: openAiCostReader(
+              { projectIds: config.openaiProjectIds },
+              { baseUrl: deps.baseUrls?.openai, http },
+            ),
+          },
         },
-      },
-      config,
-      { day, now },
-    );
-    for (const outcome of report.providers) observe(outcome, report, metrics, logger);
-    publish(metrics, 'LlmCostReconciliationHeartbeat', 1, { Environment: config.environment });
-    return report;
-  } catch (error) {
-    logger.error('Spend reconciliation failed', { error });
-    throw error;
-  } finally {
-    // Every metric above is a document of its own; nothing is left unless a caller added some.
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+        config,
+        { day, now },
+      );
+      for (const outcome of report.providers) observe(outcome, report, metrics, logger);
+      publish(metrics, 'LlmCostReconciliationHeartbeat', 1, { Environment: config.environment });
+      return report;
+    },
+  );
 }
 
 const UNITS = { None: MetricUnit.NoUnit, Percent: MetricUnit.Percent, Count: MetricUnit.Count } as const;
@@ -202,12 +201,11 @@ const cloudwatchClient = aws.client(CloudWatchClient);
 const secretsClient = aws.client(SecretsManagerClient);
 
 /** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<ReconciliationReport> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, {
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event, context) =>
+  handleEvent(event, {
     cloudwatch: cloudwatchClient,
     secrets: secretsClient,
     env: process.env,
     remainingTimeMs: context?.getRemainingTimeInMillis(),
-  });
-};
+  }),
+);

@@ -5,23 +5,16 @@ import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, MetricUnit } from '../shared/observability';
 import { configFromEnv } from './config';
 import { type AutoRollbackResult, handleAlarmEvent, parseAlarmEvent, type RollbackClients } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: RollbackClients;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
-}
+export type HandlerDeps = LambdaDeps<RollbackClients>;
 
 const defaultObservability = createObservability('traffic-rollback');
 
@@ -41,49 +34,51 @@ const defaultObservability = createObservability('traffic-rollback');
  * TrafficRollbackProblems, TrafficRollbackFailed.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<AutoRollbackResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  try {
-    const parsed = parseAlarmEvent(event);
-    logger.appendKeys({ eventId: parsed.id, alarmName: parsed.detail.alarmName });
-    const config = configFromEnv(deps.env);
-    const result = await handleAlarmEvent(deps.clients, config, parsed, {
-      now: deps.now,
-      logger,
-    });
-    if (result.outcome === 'ignored') {
-      metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
-    } else if (result.outcome === 'unknown-alarm') {
-      metrics.addMetric('TrafficRollbackUnknownAlarm', MetricUnit.Count, 1);
-    } else if (result.outcome === 'duplicate' && !result.rollback.changed) {
-      metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
-    } else if (result.outcome === 'stale') {
-      metrics.addMetric('TrafficRollbackStale', MetricUnit.Count, 1);
-    } else if (result.outcome === 'held') {
-      const single = metrics.singleMetric();
-      single.addDimension('held', result.held);
-      single.addMetric('TrafficRollbackHeld', MetricUnit.Count, 1);
-    } else if (result.rollback.changed) {
-      metrics.addMetric('TrafficRolledBack', MetricUnit.Count, 1);
-      if (result.rollback.problems.length > 0)
-        metrics.addMetric('TrafficRollbackProblems', MetricUnit.Count, 1);
-    } else {
-      // Its own document: the outcome dimension must not spread to the invocation's other metrics.
-      const single = metrics.singleMetric();
-      single.addDimension('outcome', result.rollback.outcome);
-      single.addMetric('TrafficRollbackSkipped', MetricUnit.Count, 1);
-    }
-    return result;
-  } catch (error) {
-    metrics.addMetric('TrafficRollbackFailed', MetricUnit.Count, 1);
-    logger.error('Automatic traffic rollback failed', {
-      error,
-      invalidInput: error instanceof InvalidInputError,
-    });
-    throw error;
-  } finally {
-    logger.removeKeys(['eventId', 'alarmName']);
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) => ({
+        metrics: ['TrafficRollbackFailed'],
+        message: 'Automatic traffic rollback failed',
+        fields: { error, invalidInput: error instanceof InvalidInputError },
+      }),
+      keys: ['eventId', 'alarmName'],
+    },
+    async () => {
+      const parsed = parseAlarmEvent(event);
+      logger.appendKeys({ eventId: parsed.id, alarmName: parsed.detail.alarmName });
+      const config = configFromEnv(deps.env);
+      const result = await handleAlarmEvent(deps.clients, config, parsed, {
+        now: deps.now,
+        logger,
+      });
+      if (result.outcome === 'ignored') {
+        metrics.addMetric('TrafficRollbackIgnored', MetricUnit.Count, 1);
+      } else if (result.outcome === 'unknown-alarm') {
+        metrics.addMetric('TrafficRollbackUnknownAlarm', MetricUnit.Count, 1);
+      } else if (result.outcome === 'duplicate' && !result.rollback.changed) {
+        metrics.addMetric('TrafficRollbackDuplicate', MetricUnit.Count, 1);
+      } else if (result.outcome === 'stale') {
+        metrics.addMetric('TrafficRollbackStale', MetricUnit.Count, 1);
+      } else if (result.outcome === 'held') {
+        const single = metrics.singleMetric();
+        single.addDimension('held', result.held);
+        single.addMetric('TrafficRollbackHeld', MetricUnit.Count, 1);
+      } else if (result.rollback.changed) {
+        metrics.addMetric('TrafficRolledBack', MetricUnit.Count, 1);
+        if (result.rollback.problems.length > 0)
+          metrics.addMetric('TrafficRollbackProblems', MetricUnit.Count, 1);
+      } else {
+        // Its own document: the outcome dimension must not spread to the invocation's other metrics.
+        const single = metrics.singleMetric();
+        single.addDimension('outcome', result.rollback.outcome);
+        single.addMetric('TrafficRollbackSkipped', MetricUnit.Count, 1);
+      }
+      return result;
+    },
+  );
 }
 
 // Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
@@ -99,7 +94,6 @@ const clients: RollbackClients = {
 };
 
 /** The Lambda entry point (EventBridge, asynchronous invocation). */
-export const handler = async (event: unknown, context?: Context): Promise<AutoRollbackResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);

@@ -5,12 +5,12 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context } from 'aws-lambda';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import { InvalidInputError } from '../../core/errors';
 import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
 import { ShiftInProgressError, type TrafficFunctionConfig, trafficConfigFromEnv } from '../../core/traffic';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
+import { createObservability, type Metrics, MetricUnit } from '../shared/observability';
 import {
   type BeginResult,
   type CheckAlarmsResult,
@@ -21,14 +21,7 @@ import {
 } from './logic';
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
-export interface HandlerDeps {
-  readonly clients: ShiftClients;
-  readonly env: Readonly<Record<string, string | undefined>>;
-  /** @default () => new Date() */
-  readonly now?: () => Date;
-  /** @default the module's Powertools logger and metrics */
-  readonly observability?: { readonly logger: Logger; readonly metrics: Metrics };
-}
+export type HandlerDeps = LambdaDeps<ShiftClients>;
 
 const defaultObservability = createObservability('traffic-shift');
 
@@ -43,37 +36,43 @@ const defaultObservability = createObservability('traffic-shift');
  * (a concurrent shift), TrafficShiftTaskFailed.
  */
 export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<ShiftActionResult> {
-  const { logger, metrics } = deps.observability ?? defaultObservability;
-  let action: string | undefined;
-  try {
-    const parsed = parseShiftEvent(event);
-    action = parsed.action;
-    logger.appendKeys({ action, executionArn: 'executionArn' in parsed ? parsed.executionArn : undefined });
-    const config: TrafficFunctionConfig = trafficConfigFromEnv(deps.env);
-    const result = await runShiftAction(deps.clients, config, parsed, {
-      now: deps.now,
-      logger,
-      // A rollback is recorded and read back (core/automation).
-      automation: parsed.action === 'rollback' ? config.automation : undefined,
-    });
-    recordOutcome(metrics, parsed.action, result);
-    return result;
-  } catch (error) {
-    if (error instanceof ShiftInProgressError) {
-      metrics.addMetric('TrafficShiftRefused', MetricUnit.Count, 1);
-      logger.warn('Shift refused: another shift is in progress', { error: error.message });
-    } else {
-      metrics.addMetric('TrafficShiftTaskFailed', MetricUnit.Count, 1);
-      logger.error('Traffic shift task failed', {
-        error,
-        invalidInput: error instanceof InvalidInputError,
+  const observability = deps.observability ?? defaultObservability;
+  const { logger, metrics } = observability;
+  return observeInvocation(
+    observability,
+    {
+      failure: (error) =>
+        error instanceof ShiftInProgressError
+          ? {
+              metrics: ['TrafficShiftRefused'],
+              level: 'warn',
+              message: 'Shift refused: another shift is in progress',
+              fields: { error: error.message },
+            }
+          : {
+              metrics: ['TrafficShiftTaskFailed'],
+              message: 'Traffic shift task failed',
+              fields: { error, invalidInput: error instanceof InvalidInputError },
+            },
+      keys: ['action', 'executionArn'],
+    },
+    async () => {
+      const parsed = parseShiftEvent(event);
+      logger.appendKeys({
+        action: parsed.action,
+        executionArn: 'executionArn' in parsed ? parsed.executionArn : undefined,
       });
-    }
-    throw error;
-  } finally {
-    logger.removeKeys(['action', 'executionArn']);
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
+      const config: TrafficFunctionConfig = trafficConfigFromEnv(deps.env);
+      const result = await runShiftAction(deps.clients, config, parsed, {
+        now: deps.now,
+        logger,
+        // A rollback is recorded and read back (core/automation).
+        automation: parsed.action === 'rollback' ? config.automation : undefined,
+      });
+      recordOutcome(metrics, parsed.action, result);
+      return result;
+    },
+  );
 }
 
 function recordOutcome(metrics: Metrics, action: string, result: ShiftActionResult): void {
@@ -116,7 +115,6 @@ const clients: ShiftClients = {
 };
 
 /** The Lambda entry point (Step Functions task, synchronous). */
-export const handler = async (event: unknown, context?: Context): Promise<ShiftActionResult> => {
-  if (context) defaultObservability.logger.addContext(context);
-  return handleEvent(event, { clients, env: process.env });
-};
+export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
+  handleEvent(event, { clients, env: process.env }),
+);
