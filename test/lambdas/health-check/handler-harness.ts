@@ -5,10 +5,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { PublishCommand, type PublishCommandInput } from '@aws-sdk/client-sns';
-import { expect, vi } from 'vitest';
+import { afterEach, beforeEach, expect, vi } from 'vitest';
 import type { CheckName, CheckResult, HealthReport } from '../../../core/health/report';
 import type { HandlerDeps } from '../../../lambdas/health-check/handler';
-import { clients, ENV, mocks, NOW } from './fixtures';
+import { clients, ENV, healthyWorld, mocks, NOW, serve, type World } from './fixtures';
 
 /** A test's logger and metrics, and the EMF documents the metrics wrote to stdout. */
 export interface Observed {
@@ -77,5 +77,20 @@ export function datapointsOf(
         dims: Object.fromEntries((directive.Dimensions[0] ?? []).map((d) => [d, doc[d]])),
       })),
     );
+  });
+}
+
+/**
+ * Registers the hooks of a handler test file: each test gets a healthy world served by the
+ * fakes and fresh observability, handed to `use`; the spies are restored after it.
+ */
+export function eachTestWorld(use: (world: World, observed: Observed) => void): void {
+  beforeEach(() => {
+    const world = healthyWorld();
+    serve(world);
+    use(world, observe());
+  });
+  afterEach(() => {
+    vi.restoreAllMocks();
   });
 }

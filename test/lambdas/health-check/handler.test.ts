@@ -4,17 +4,15 @@ import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { CheckName } from '../../../core/health/report';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
 import {
   awsError,
   batchRun,
-  healthyWorld,
   mocks,
   NOW,
-  serve,
   service,
   serviceName,
   TOPICS,
@@ -25,9 +23,9 @@ import {
 import {
   check,
   datapointsOf,
+  eachTestWorld,
   handlerDeps,
   type Observed,
-  observe,
   published,
   statuses,
 } from './handler-harness';
@@ -36,15 +34,9 @@ checkDeclaredCalls('health-check');
 
 let observed: Observed;
 let world: World;
-
-beforeEach(() => {
-  world = healthyWorld();
-  serve(world);
-  observed = observe();
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
+eachTestWorld((w, o) => {
+  world = w;
+  observed = o;
 });
 
 const deps = (overrides: Partial<HandlerDeps> = {}) => handlerDeps(observed, overrides);

@@ -3,7 +3,7 @@ import { GetMetricDataCommand } from '@aws-sdk/client-cloudwatch';
 import { DescribeServicesCommand } from '@aws-sdk/client-ecs';
 import { PublishCommand } from '@aws-sdk/client-sns';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/health-check/handler';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
@@ -20,22 +20,16 @@ import {
   TOPICS,
   type World,
 } from './fixtures';
-import { check, datapointsOf, handlerDeps, type Observed, observe } from './handler-harness';
+import { check, datapointsOf, eachTestWorld, handlerDeps, type Observed } from './handler-harness';
 
 // The light check's alert memory (pk HEALTH), input validation and the handler's round trips.
 checkDeclaredCalls('health-check');
 
 let observed: Observed;
 let world: World;
-
-beforeEach(() => {
-  world = healthyWorld();
-  serve(world);
-  observed = observe();
-});
-
-afterEach(() => {
-  vi.restoreAllMocks();
+eachTestWorld((w, o) => {
+  world = w;
+  observed = o;
 });
 
 const deps = (overrides: Partial<HandlerDeps> = {}) => handlerDeps(observed, overrides);
