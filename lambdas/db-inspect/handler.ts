@@ -4,13 +4,15 @@ import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbInspectContract } from '../../core/contracts/database';
 import { type InspectEvent, type InspectResult, inspectEventSchema } from '../../core/db/inspect';
 import { describeIssues, InvalidInputError } from '../../core/errors';
-import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { type ClosableSqlClient, type ConnectOptions, connectWithSecret } from '../shared/db';
+
+export type { ClosableSqlClient };
+
 import { lambdaEntryPoint, type Observability, observeInvocation } from '../shared/handler';
 import { createObservability, MetricUnit } from '../shared/observability';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, runInspection } from './reports';
 
 /** A connected client the handler can close. */
-export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export interface HandlerDeps {

@@ -13,7 +13,10 @@ import {
   runWeeklyMaintenance,
 } from '../../core/db/maintenance';
 import { describeIssues, InvalidInputError } from '../../core/errors';
-import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { type ClosableSqlClient, type ConnectOptions, connectWithSecret } from '../shared/db';
+
+export type { ClosableSqlClient };
+
 import { lambdaEntryPoint, type Observability } from '../shared/handler';
 import { createObservability, MetricUnit } from '../shared/observability';
 
@@ -26,7 +29,6 @@ export type { MaintenanceResult, MaintenanceTask } from '../../core/db/maintenan
 export type MaintenanceEnv = FunctionEnv;
 
 /** A connected client the handler can close. */
-export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export interface HandlerDeps {

@@ -2,9 +2,13 @@ import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/clien
 import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
+import type { SqlClient } from '../../core/db/sql';
 import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
 
-export type { SqlClient } from '../../core/db/sql';
+export type { SqlClient };
+
+/** A connection the handler closes when its work is done. */
+export type ClosableSqlClient = SqlClient & { end(): Promise<void> };
 
 /** The JSON of an RDS-generated credentials secret. */
 const rdsSecretSchema = z.object({

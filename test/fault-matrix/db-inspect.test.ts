@@ -2,17 +2,20 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { Client } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import { dbInspectContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
-import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-inspect/handler';
+import type { HandlerDeps } from '../../lambdas/db-inspect/handler';
 import * as source from '../../lambdas/db-inspect/handler';
-import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
 import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
-import { createMigratedDatabase, settleStatistics, type TestDatabase } from '../helpers/pglite';
+import {
+  connectToPglite,
+  createMigratedDatabase,
+  settleStatistics,
+  type TestDatabase,
+} from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
 
 const lambda = underTest('db-inspect', source);
@@ -59,25 +62,12 @@ afterEach(() => {
   vi.restoreAllMocks();
 });
 
-/** The real connectWithSecret over the shared PGlite database. */
+/** The real connectWithSecret over the shared PGlite database, recording each statement. */
 function connectVia(
   fail?: (text: string) => Error | undefined,
-  onConnect: () => Promise<void> = async () => undefined,
+  onConnect?: () => Promise<void>,
 ): HandlerDeps['connect'] {
-  return async (client: SecretsManagerClient, options: ConnectOptions) =>
-    connectWithSecret(client, {
-      ...options,
-      createClient: () =>
-        ({
-          connect: onConnect,
-          query: (text: string, params?: unknown[]) => {
-            statements.push(text);
-            const error = fail?.(text);
-            return error ? Promise.reject(error) : db.client.query(text, params);
-          },
-          end: async () => undefined,
-        }) as unknown as Client,
-    }) as unknown as Promise<ClosableSqlClient>;
+  return connectToPglite(() => ({ db, statements }), fail, onConnect);
 }
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {

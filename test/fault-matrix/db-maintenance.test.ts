@@ -2,7 +2,7 @@ import 'aws-sdk-client-mock-vitest/extend';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { type Client, DatabaseError } from 'pg';
+import { DatabaseError } from 'pg';
 import { afterAll, afterEach, beforeAll, beforeEach, expect, vi } from 'vitest';
 import {
   type DbMaintenanceValues,
@@ -11,13 +11,12 @@ import {
 } from '../../core/contracts/database';
 import { MaintenanceError } from '../../core/db/maintenance';
 import { DependencyUnavailableError, InvalidInputError } from '../../core/errors';
-import type { ClosableSqlClient, HandlerDeps } from '../../lambdas/db-maintenance/handler';
+import type { HandlerDeps } from '../../lambdas/db-maintenance/handler';
 import * as source from '../../lambdas/db-maintenance/handler';
-import { type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 import { underTest } from '../bundles/under-test';
 import { testClient } from '../helpers/aws-clients';
 import { mockClient } from '../helpers/aws-mock';
-import { createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
+import { connectToPglite, createMigratedDatabase, type TestDatabase } from '../helpers/pglite';
 import { cell, denied, throttled } from './matrix';
 
 const lambda = underTest('db-maintenance', source);
@@ -90,25 +89,12 @@ async function counts(): Promise<{ live: number; archived: number; distinctIds: 
 const UNTOUCHED = { live: 5, archived: 0, distinctIds: 5 };
 const ARCHIVED = { live: 2, archived: 3, distinctIds: 5 };
 
-/** The real connectWithSecret (secret read, config) over the shared PGlite database. */
+/** The real connectWithSecret over the shared PGlite database, recording each statement. */
 function connectVia(
   fail?: (text: string) => Error | undefined,
-  onConnect: () => Promise<void> = async () => undefined,
+  onConnect?: () => Promise<void>,
 ): HandlerDeps['connect'] {
-  return async (client: SecretsManagerClient, options: ConnectOptions) =>
-    connectWithSecret(client, {
-      ...options,
-      createClient: () =>
-        ({
-          connect: onConnect,
-          query: (text: string, params?: unknown[]) => {
-            statements.push(text);
-            const error = fail?.(text);
-            return error ? Promise.reject(error) : db.client.query(text, params);
-          },
-          end: async () => undefined,
-        }) as unknown as Client,
-    }) as unknown as Promise<ClosableSqlClient>;
+  return connectToPglite(() => ({ db, statements }), fail, onConnect);
 }
 
 function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {

@@ -1,9 +1,12 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import type { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
+import type { Client } from 'pg';
 import type { SqlClient } from '../../core/db/sql';
 import { applyMigrations, loadMigrations } from '../../lambdas/db-migrate/logic';
+import { type ClosableSqlClient, type ConnectOptions, connectWithSecret } from '../../lambdas/shared/db';
 
 export type TestDatabase = { db: PGlite; client: SqlClient & { end(): Promise<void> } };
 
@@ -176,4 +179,32 @@ export async function createMigratedDatabase(): Promise<TestDatabase> {
 export async function settleStatistics(database: TestDatabase): Promise<void> {
   await database.client.query('SELECT pg_stat_force_next_flush()');
   await database.client.query('SELECT 1');
+}
+
+/**
+ * The real connectWithSecret (secret read, connection settings) over a PGlite database: every
+ * statement is appended to `state().statements`, and `fail` may reject one by its text.
+ * `state` is read per connection, so a test file may replace both between tests.
+ */
+export function connectToPglite(
+  state: () => { readonly db: TestDatabase; readonly statements: string[] },
+  fail?: (text: string) => Error | undefined,
+  onConnect: () => Promise<void> = async () => undefined,
+): (secrets: SecretsManagerClient, options: ConnectOptions) => Promise<ClosableSqlClient> {
+  return async (secrets, options) => {
+    const { db, statements } = state();
+    return connectWithSecret(secrets, {
+      ...options,
+      createClient: () =>
+        ({
+          connect: onConnect,
+          query: (text: string, params?: unknown[]) => {
+            statements.push(text);
+            const error = fail?.(text);
+            return error ? Promise.reject(error) : db.client.query(text, params);
+          },
+          end: async () => undefined,
+        }) as unknown as Client,
+    }) as unknown as Promise<ClosableSqlClient>;
+  };
 }
