@@ -21,7 +21,6 @@
 import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEntry,
@@ -44,17 +43,19 @@ import {
   engagedSummary,
   failureReport,
   LIST_PAGE_SIZE,
+  publishAction,
+  publishAlert,
   reportFailures,
   resolve,
   STOP_CAUSE_MAX,
   STOP_TASK_REASON_MAX,
   scheduleUpdate,
   stateParameterUpdate,
-  subject,
   usd,
 } from './messages';
 import {
   type ActionFailure,
+  type BatchAction,
   type DuplicateResult,
   type EngageResult,
   type EngageTrigger,
@@ -141,27 +142,22 @@ export async function engageKillSwitch(
     logger.error('Cannot record the kill switch state: NO action taken', {
       error: describeError(recorded.reason),
     });
-    await clients.sns
-      .send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(`[${config.environment}] Budget kill switch FAILED: batch NOT disabled`),
-          Message: [
-            `The kill switch (${config.environment}) was triggered but could not record its state ` +
-              `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
-            '',
-            `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
-            `Error: ${describeError(recorded.reason)}`,
-            '',
-            `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
-              `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
-              `then stop the running executions of ${config.batchStateMachineArn}.`,
-          ].join('\n'),
-        }),
-      )
-      .catch((error: unknown) =>
-        logger.error('Cannot publish the alert either', { error: describeError(error) }),
-      );
+    await publishAlert(clients.sns, config, {
+      subject: 'Budget kill switch FAILED: batch NOT disabled',
+      message: [
+        `The kill switch (${config.environment}) was triggered but could not record its state ` +
+          `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
+        '',
+        `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
+        `Error: ${describeError(recorded.reason)}`,
+        '',
+        `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
+          `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
+          `then stop the running executions of ${config.batchStateMachineArn}.`,
+      ].join('\n'),
+    }).catch((error: unknown) =>
+      logger.error('Cannot publish the alert either', { error: describeError(error) }),
+    );
     throw new KillSwitchNotEngagedError(
       `Cannot record the kill switch state, no action taken: ${describeError(recorded.reason)}`,
       { cause: recorded.reason },
@@ -176,7 +172,7 @@ export async function engageKillSwitch(
   const taskArns = tasks.status === 'fulfilled' ? (tasks.value.taskArns ?? []) : [];
   const stopText = `Budget kill switch (${config.environment}): ${trigger.reason}`;
   const failures: ActionFailure[] = [];
-  const actions: Array<{ call: string; target: string; run: () => Promise<unknown> }> = [];
+  const actions: BatchAction[] = [];
 
   if (schedule.status === 'fulfilled') {
     actions.push({
@@ -252,28 +248,21 @@ export async function engageKillSwitch(
         ),
     });
   }
-  actions.push({
-    call: 'Publish',
-    target: config.alertTopicArn,
-    run: () =>
-      clients.sns.send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(
-            `[${config.environment}] Budget kill switch ENGAGED: batch disabled` +
-              (trigger.budget
-                ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
-                : ''),
-          ),
-          Message: engagedSummary(config, trigger, state, {
-            scheduleRef,
-            executionArns,
-            taskArns,
-            failuresSoFar: failures,
-          }),
-        }),
-      ),
-  });
+  actions.push(
+    publishAction(clients.sns, config, {
+      subject:
+        'Budget kill switch ENGAGED: batch disabled' +
+        (trigger.budget
+          ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
+          : ''),
+      message: engagedSummary(config, trigger, state, {
+        scheduleRef,
+        executionArns,
+        taskArns,
+        failuresSoFar: failures,
+      }),
+    }),
+  );
 
   const { failed } = await runInParallel(actions, (action) => action.run());
   for (const { action, error } of failed) {
@@ -444,25 +433,20 @@ async function reportDuplicate(
     // Changing nothing is the rule for a duplicate, but silence would hide a batch that runs
     // while the switch claims to hold it.
     logger.error('Kill switch engaged but the batch schedule is ENABLED', { since, by });
-    await clients.sns
-      .send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(`[${config.environment}] Budget kill switch engaged but batch schedule ENABLED`),
-          Message: [
-            `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
-              `recorded as engaged since ${since} by ${by}, but the schedule ` +
-              `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
-            '',
-            'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
-              'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
-              'if running over budget is intended).',
-          ].join('\n'),
-        }),
-      )
-      .catch((error: unknown) =>
-        logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
-      );
+    await publishAlert(clients.sns, config, {
+      subject: 'Budget kill switch engaged but batch schedule ENABLED',
+      message: [
+        `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
+          `recorded as engaged since ${since} by ${by}, but the schedule ` +
+          `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
+        '',
+        'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
+          'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
+          'if running over budget is intended).',
+      ].join('\n'),
+    }).catch((error: unknown) =>
+      logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
+    );
   }
   return { outcome: 'duplicate', state: previous.state, scheduleState, inconsistent };
 }

@@ -9,11 +9,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
 import { InvalidInputError } from '../../core/errors';
+import { type Notice, tryPublishNotice } from '../../core/notice';
 import { getOpsItem } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import {
@@ -22,7 +23,6 @@ import {
   isConditionFailure,
   type RollbackResult,
   rollbackToLastKnownGood,
-  snsSubject,
 } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { rollbackChecks, rollbackIntent } from './automation';
@@ -354,25 +354,15 @@ async function claim(
   }
 }
 
-async function notify(
+function notify(
   clients: Pick<RollbackClients, 'sns'>,
   topicArn: string,
   logger: Logger,
-  message: { readonly subject: string; readonly message: string },
+  notice: Notice,
 ): Promise<boolean> {
-  try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: snsSubject(message.subject),
-        Message: message.message,
-      }),
-    );
-    return true;
-  } catch (error) {
-    logger.error('Cannot publish the rollback notification', { error: describeError(error) });
-    return false;
-  }
+  return tryPublishNotice(clients.sns, topicArn, notice, (error) =>
+    logger.error('Cannot publish the rollback notification', { error: describeError(error) }),
+  );
 }
 
 export { type AlarmStateChangeEvent, parseAlarmEvent } from '../shared/alarm-event';
