@@ -26,7 +26,9 @@ import {
   type AuditEntry,
   type AuditOutcome,
   auditKey,
+  conditionally,
   fromAttributeValues,
+  isConditionFailure,
   KILL_SWITCH_ENGAGE_CONDITION,
   type KillSwitchState,
   killSwitchKey,
@@ -37,7 +39,6 @@ import {
   shortId,
 } from '../ops-table/items';
 import { runInParallel } from '../parallel';
-import { isConditionFailure } from '../traffic';
 import {
   describeError,
   engagedSummary,
@@ -371,8 +372,8 @@ async function markComplete(
   attemptId: string,
   at: Date,
 ): Promise<boolean> {
-  try {
-    await clients.ddb.send(
+  return conditionally(
+    clients.ddb.send(
       new UpdateCommand({
         TableName: config.opsTableName,
         Key: killSwitchKey(),
@@ -386,12 +387,8 @@ async function markComplete(
         },
         ExpressionAttributeValues: { ':true': true, ':at': at.toISOString(), ':attemptId': attemptId },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**

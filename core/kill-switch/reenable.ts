@@ -9,6 +9,7 @@ import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEntry,
   auditItem,
+  isConditionFailure,
   type KillSwitchState,
   killSwitchStateItem,
   readKillSwitchState,
@@ -16,7 +17,6 @@ import {
 } from '../ops-table/items';
 import { runInParallel } from '../parallel';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../spend/read';
-import { isConditionFailure } from '../traffic';
 import {
   type BatchControlClients,
   BudgetSpendUnknownError,

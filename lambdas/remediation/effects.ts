@@ -23,9 +23,13 @@ import {
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { publishNotice } from '../../core/notice';
-import { type AuditEntry, type AuditOutcome, fromAttributeValues } from '../../core/ops-table/items';
+import {
+  type AuditEntry,
+  type AuditOutcome,
+  fromAttributeValues,
+  isConditionFailure,
+} from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
-import { isConditionFailure } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 import type { Remediation } from './mapping';
 import { formatFailure } from './messages';

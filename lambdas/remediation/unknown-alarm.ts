@@ -14,8 +14,8 @@ import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
 import type { Severity } from '../../core/alarms/vocabulary';
 import { AutomationError, describeError } from '../../core/errors';
 import { publishNotice } from '../../core/notice';
+import { isConditionFailure } from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
-import { isConditionFailure } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { RemediationConfig } from './config';
 

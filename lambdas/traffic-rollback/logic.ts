@@ -15,12 +15,11 @@ import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
 import { InvalidInputError } from '../../core/errors';
 import { type Notice, tryPublishNotice } from '../../core/notice';
-import { getOpsItem } from '../../core/ops-table/items';
+import { getOpsItem, isConditionFailure } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import {
   describeError,
   formatWeights,
-  isConditionFailure,
   type RollbackResult,
   rollbackToLastKnownGood,
 } from '../../core/traffic';
