@@ -194,20 +194,7 @@ export async function engageKillSwitch(
     target: config.batchScheduleStateParameter,
     run: () => clients.ssm.send(stateParameterUpdate(config, 'DISABLED')),
   });
-  if (executions.status === 'rejected') {
-    failures.push({
-      call: 'ListExecutions',
-      target: config.batchStateMachineArn,
-      error: `running executions not stopped: ${describeError(executions.reason)}`,
-    });
-  } else if (executions.value.nextToken) {
-    // A failure, so the retry lists and stops the next page.
-    failures.push({
-      call: 'ListExecutions',
-      target: config.batchStateMachineArn,
-      error: `more than ${LIST_PAGE_SIZE} running executions: only the first ${LIST_PAGE_SIZE} were stopped`,
-    });
-  }
+  failures.push(...listingFailures('ListExecutions', config.batchStateMachineArn, 'executions', executions));
   for (const executionArn of executionArns) {
     actions.push({
       call: 'StopExecution',
@@ -222,19 +209,9 @@ export async function engageKillSwitch(
         ),
     });
   }
-  if (tasks.status === 'rejected') {
-    failures.push({
-      call: 'ListTasks',
-      target: `${config.ecsCluster}/${config.batchTaskFamily}`,
-      error: `running tasks not stopped: ${describeError(tasks.reason)}`,
-    });
-  } else if (tasks.value.nextToken) {
-    failures.push({
-      call: 'ListTasks',
-      target: `${config.ecsCluster}/${config.batchTaskFamily}`,
-      error: `more than ${LIST_PAGE_SIZE} running tasks: only the first ${LIST_PAGE_SIZE} were stopped`,
-    });
-  }
+  failures.push(
+    ...listingFailures('ListTasks', `${config.ecsCluster}/${config.batchTaskFamily}`, 'tasks', tasks),
+  );
   for (const task of taskArns) {
     actions.push({
       call: 'StopTask',
@@ -360,6 +337,27 @@ export async function engageKillSwitch(
     stoppedExecutions,
     stoppedTasks,
   };
+}
+
+/**
+ * What went wrong with a listing of the running work (executions, tasks): it could not be read,
+ * so none was stopped, or it had more than a page, which counts as a failure so that the retry
+ * lists and stops the next page.
+ */
+function listingFailures(
+  call: string,
+  target: string,
+  what: string,
+  listed: PromiseSettledResult<{ readonly nextToken?: string }>,
+): ActionFailure[] {
+  if (listed.status === 'rejected') {
+    return [{ call, target, error: `running ${what} not stopped: ${describeError(listed.reason)}` }];
+  }
+  if (listed.value.nextToken) {
+    const error = `more than ${LIST_PAGE_SIZE} running ${what}: only the first ${LIST_PAGE_SIZE} were stopped`;
+    return [{ call, target, error }];
+  }
+  return [];
 }
 
 /**

@@ -283,14 +283,19 @@ export interface ListOptions {
   readonly since?: Date;
 }
 
-/** The newest audit entries first; throws OpsTableItemError on an item of another shape. */
-export async function listAudit(
+/** Lists the items of a partition newest first, each validated. */
+export type OpsPartitionLister<T> = (
   ddb: DynamoDBDocumentClient,
   tableName: string,
   options: ListOptions,
-): Promise<AuditRecord[]> {
-  return listNewestFirst(ddb, tableName, AUDIT_PK, options, auditRecordSchema, 'audit');
-}
+) => Promise<T[]>;
+
+/** The newest audit entries first; throws OpsTableItemError on an item of another shape. */
+export const listAudit: OpsPartitionLister<AuditRecord> = partitionLister(
+  AUDIT_PK,
+  auditRecordSchema,
+  'audit',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Batch runs (written by the batch state machine)
@@ -315,51 +320,44 @@ const batchRunSchema = z.object({
 export type BatchRun = z.infer<typeof batchRunSchema>;
 
 /** The newest batch runs first; throws OpsTableItemError on an item missing a required attribute. */
-export async function listBatchRuns(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  options: ListOptions,
-): Promise<BatchRun[]> {
-  return listNewestFirst(ddb, tableName, BATCH_RUN_PK, options, batchRunSchema, 'batch run');
-}
+export const listBatchRuns: OpsPartitionLister<BatchRun> = partitionLister(
+  BATCH_RUN_PK,
+  batchRunSchema,
+  'batch run',
+);
 
-/** The newest items of partition `pk` first, each of shape `schema`; OpsTableItemError naming `what` otherwise. */
-async function listNewestFirst<T>(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  pk: string,
-  options: ListOptions,
-  schema: z.ZodType<T>,
-  what: string,
-): Promise<T[]> {
-  const items: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
-        ExpressionAttributeValues: {
-          ':pk': pk,
-          ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
-        },
-        ScanIndexForward: false,
-        Limit: options.limit - items.length,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined && items.length < options.limit);
-  return items.slice(0, options.limit).map((item) => {
-    const parsed = schema.safeParse(item);
-    if (!parsed.success) {
-      throw new OpsTableItemError(
-        `Malformed ${what} item ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
+/** The lister of partition `pk`, each item of shape `schema`; OpsTableItemError naming `what` otherwise. */
+function partitionLister<T>(pk: string, schema: z.ZodType<T>, what: string): OpsPartitionLister<T> {
+  return async (ddb, tableName, options) => {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
+          },
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
       );
-    }
-    return parsed.data;
-  });
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < options.limit);
+    return items.slice(0, options.limit).map((item) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) {
+        throw new OpsTableItemError(
+          `Malformed ${what} item ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
+        );
+      }
+      return parsed.data;
+    });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
