@@ -15,14 +15,7 @@
 
 import type { AlarmResponse, Colour, Severity } from './vocabulary';
 
-export {
-  ALARM_RESPONSES,
-  type AlarmResponse,
-  COLOURS,
-  type Colour,
-  SEVERITIES,
-  type Severity,
-} from './vocabulary';
+export * from './vocabulary';
 
 /**
  * The runbook sections alarms point to: a level-2 heading, a level-3 heading under it, and
@@ -153,6 +146,17 @@ function lambdaDeadLetters<const Name extends WatchedFunctionName>(
   return { [`lambda-${name}-dlq`]: entry } as Record<`lambda-${Name}-dlq`, AlarmEntry>;
 }
 
+/** A colour's ECS resource limit: the live colour is scaled out when it is passed. */
+const resourceLimit =
+  (resource: string) =>
+  (colour: Colour): Omit<AlarmEntry, 'colour'> => ({
+    severity: 'P2',
+    meaning: `${colour}: ECS ${resource} above {percent}%`,
+    runbook: 'resourceExhaustion',
+    dashboard: 'colours',
+    response: 'scale-out',
+  });
+
 const logPattern = (
   severity: Severity,
   runbook: RunbookSection,
@@ -247,20 +251,8 @@ export const ALARM_CATALOGUE = {
     response: 'none',
     gatesShift: true,
   })),
-  ...perColour('cpu-high', (colour) => ({
-    severity: 'P2',
-    meaning: `${colour}: ECS CPU above {percent}%`,
-    runbook: 'resourceExhaustion',
-    dashboard: 'colours',
-    response: 'scale-out',
-  })),
-  ...perColour('memory-high', (colour) => ({
-    severity: 'P2',
-    meaning: `${colour}: ECS memory above {percent}%`,
-    runbook: 'resourceExhaustion',
-    dashboard: 'colours',
-    response: 'scale-out',
-  })),
+  ...perColour('cpu-high', resourceLimit('CPU')),
+  ...perColour('memory-high', resourceLimit('memory')),
 
   // --- Data tier -------------------------------------------------------------------------------
   'db-connections-high': {

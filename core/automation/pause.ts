@@ -8,7 +8,7 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { type AuditRecord, getOpsItem, parseOpsItem, recordAudit } from '../ops-table/items';
+import { type AuditRecord, recordAudit, singleOpsItem } from '../ops-table/items';
 import { AUTOMATION_PAUSE_SK, AUTOMATION_PK } from '../ops-table/keys';
 
 /** The longest pause: a freeze longer than a week is a decision to turn automation off in config. */
@@ -38,9 +38,7 @@ export function isPaused(pause: Pause | undefined, now: Date): boolean {
 }
 
 /** The pause item, or undefined; OpsTableItemError when malformed. */
-export async function readPause(ddb: DynamoDBDocumentClient, tableName: string): Promise<Pause | undefined> {
-  return parseOpsItem(pauseSchema, 'automation pause', await getOpsItem(ddb, tableName, pauseKey()));
-}
+export const readPause = singleOpsItem(pauseKey(), pauseSchema, 'automation pause').read;
 
 /** "paused by alice at ... until ...: change freeze". */
 export function describePause(pause: Pause): string {

@@ -7,20 +7,16 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { topicArnsRule } from './common';
+import { topicArnsRule, wholeNumber } from './common';
 import { arn, defineContract, json, nonBlank, type ValuesOf } from './contract';
 
 /** The bounds of the automation settings; lib/config's `automation` uses them. */
 export const AUTOMATION_RULES = {
   /** More than this many of the same action for the same alarm within the window escalates. */
-  repeatMax: z.number().int().min(1).max(20),
-  repeatWindowMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60),
+  repeatMax: wholeNumber(1, 20),
+  repeatWindowMinutes: wholeNumber(5, 24 * 60),
   /** Each action's effect is read back this long after it. */
-  verifyAfterMinutes: z.number().int().min(1).max(60),
+  verifyAfterMinutes: wholeNumber(1, 60),
 } as const;
 
 const settingsRule = z.strictObject({

@@ -13,6 +13,9 @@ export const fraction = z
   .gt(0, 'must be above 0')
   .lt(1, 'must be below 1 (a fraction, e.g. 0.01 for 1%)');
 
+/** A whole number from `min` to `max`: the bounds of a count or a duration in the settings. */
+export const wholeNumber = (min: number, max: number) => z.number().int().min(min).max(max);
+
 /** The topic of each severity. */
 export const topicArnsRule = z.strictObject({ P0: arn, P1: arn, P2: arn, P3: arn });
 export type TopicArns = z.output<typeof topicArnsRule>;

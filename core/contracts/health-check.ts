@@ -2,7 +2,7 @@
 
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { COLOURS, fraction, topicArnsRule } from './common';
+import { COLOURS, fraction, topicArnsRule, wholeNumber } from './common';
 import { arn, defineContract, json, nonBlank, number, text, type ValuesOf } from './contract';
 
 /** The bounds of the health check's settings; lib/config's `observability` uses them. */
@@ -15,11 +15,7 @@ export const HEALTH_CHECK_RULES = {
   batchLookbackHours: z.number().int().positive(),
   batchMaxRunningMinutes: z.number().int().positive(),
   /** A reminder of an unchanged problem: at least 5 minutes, at most a day. */
-  renotifyMinutes: z
-    .number()
-    .int()
-    .min(5)
-    .max(24 * 60),
+  renotifyMinutes: wholeNumber(5, 24 * 60),
 } as const;
 
 const colour = z.enum(COLOURS);

@@ -4,7 +4,7 @@
 import * as z from 'zod';
 import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
 import { automationVariable } from './automation';
-import { COLOURS, topicArnsRule } from './common';
+import { COLOURS, topicArnsRule, wholeNumber } from './common';
 import { defineContract, json, nonBlank, ssmParameterName, text, type ValuesOf } from './contract';
 
 /** The automatic remediations. */
@@ -14,9 +14,9 @@ export type RemediationAction = (typeof REMEDIATION_ACTIONS)[number];
 /** The bounds of the remediation settings; lib/config's `remediation` and `service` use them. */
 export const REMEDIATION_RULES = {
   /** At most this many of an action per clock hour (UTC), across all alarms. */
-  maxPerHour: z.number().int().min(1).max(20),
+  maxPerHour: wholeNumber(1, 20),
   /** Tasks added per scale-out. */
-  step: z.number().int().min(1).max(10),
+  step: wholeNumber(1, 10),
   /** A colour's largest task count (its auto scaling maximum): a scale-out never goes past it. */
   maxTaskCount: z.number().int('must be a whole number').min(1, 'must be at least 1'),
 } as const;

@@ -8,8 +8,10 @@
 import * as z from 'zod';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../spend/budgets';
 import { type AutomationSettings, automationVariable } from './automation';
+import { wholeNumber } from './common';
 import type { FunctionContract } from './contract';
 import { parseFunctionEnv } from './env';
+import { jsonEnvVar } from './env-json';
 import { KILL_SWITCH_PERCENT } from './kill-switch';
 
 /** One budget as the guard gets it. */
@@ -68,17 +70,7 @@ const budgetId = z.enum(SPEND_BUDGETS, { error: `must be one of ${SPEND_BUDGETS.
 const num = (rule: z.ZodType<number, number>) => text.transform(Number).pipe(rule);
 
 /** A JSON document in a variable. */
-const json = <T extends z.ZodType>(rule: T) =>
-  text
-    .transform((raw, ctx) => {
-      try {
-        return JSON.parse(raw) as unknown;
-      } catch {
-        ctx.addIssue({ code: 'custom', message: 'must be valid JSON' });
-        return z.NEVER;
-      }
-    })
-    .pipe(rule);
+const json = <T extends z.ZodType>(rule: T) => jsonEnvVar(rule, text);
 
 const budgetsRule = z
   .array(
@@ -105,13 +97,9 @@ export const SPEND_GUARD_RULES = {
   forecastMinDays: z.number().min(0).max(28),
   maxCallCostUsd: z.number().positive('must be a positive amount in USD'),
   awsSettleHours: z.number().min(0).max(48),
-  lateDataMinutes: z.number().int().min(0).max(180),
-  unknownRenotifyMinutes: z
-    .number()
-    .int()
-    .min(15)
-    .max(24 * 60),
-  silenceWindowMinutes: z.number().int().min(5).max(180),
+  lateDataMinutes: wholeNumber(0, 180),
+  unknownRenotifyMinutes: wholeNumber(15, 24 * 60),
+  silenceWindowMinutes: wholeNumber(5, 180),
 } as const;
 
 /** The variables, each with its rule (the handler's parser). */

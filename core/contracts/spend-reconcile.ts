@@ -6,13 +6,14 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { ANTHROPIC_WORKSPACE_ID, OPENAI_PROJECT_ID } from '../spend/scope';
+import { wholeNumber } from './common';
 import { arn, defineContract, json, number, text, type ValuesOf } from './contract';
 
 /** The bounds of the reconciliation's settings; lib/config's `spend.reconciliation` uses them. */
 export const SPEND_RECONCILE_RULES = {
   maxDiscrepancyPercent: z.number().gt(0, 'must be above 0').max(100),
   minDiscrepancyUsd: z.number().nonnegative('must not be negative'),
-  settleHours: z.number().int().min(0).max(72),
+  settleHours: wholeNumber(0, 72),
   anthropicWorkspaceIds: z.array(
     z.string().regex(ANTHROPIC_WORKSPACE_ID, 'must be a workspace id (wrkspc_...) or default'),
   ),

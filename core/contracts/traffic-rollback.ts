@@ -4,14 +4,13 @@
  * module so that the shift's bundle does not carry the alarm facts.
  */
 
-// A namespace import lets esbuild drop the parts of zod we do not use.
-import * as z from 'zod';
 import { ALARM_FACTS_VARIABLE, alarmFactsDocumentSchema } from '../alarms/facts';
 import { automationVariable } from './automation';
+import { wholeNumber } from './common';
 import { arn, defineContract, json, number, text, type ValuesOf } from './contract';
 import { TRAFFIC_SHIFT_FIELDS } from './traffic';
 
-const minutes = (max: number) => z.number().int().min(1).max(max);
+const minutes = (max: number) => wholeNumber(1, max);
 
 /** The bounds of the rollback's settings; lib/config's `traffic` uses them. */
 export const TRAFFIC_ROLLBACK_RULES = {

@@ -9,6 +9,7 @@ import type { TargetHealthDescription } from '@aws-sdk/client-elastic-load-balan
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import { describeError } from '../errors';
+import { BATCH_RUN_FIELDS } from '../ops-table/items';
 import { settle as settleAny } from '../parallel';
 import type { HealthThresholds, ServiceRef, TargetGroupRef } from './config';
 import { type CheckResult, RUNBOOK } from './report';
@@ -225,10 +226,7 @@ const reportedCount = z
 
 // Lenient: the state machine and the batch task write these; extra attributes are fine.
 const batchRunRecordSchema = z.object({
-  sk: z.string(),
-  status: z.string(),
-  startedAt: z.string(),
-  endedAt: z.string().optional(),
+  ...BATCH_RUN_FIELDS,
   executionArn: z.string().optional(),
   successful: reportedCount,
   failed: reportedCount,

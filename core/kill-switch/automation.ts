@@ -6,7 +6,6 @@
  * `batch disable` is not automation and does not come through here.
  */
 
-import { PublishCommand } from '@aws-sdk/client-sns';
 import {
   type AutomationSettings,
   checkBeforeActing,
@@ -14,9 +13,9 @@ import {
   type Intent,
   recordAction,
   reportHeld,
-  subjectOf,
 } from '../automation';
 import { describeError } from '../errors';
+import { type Notice, tryPublishNotice } from '../notice';
 import { engageKillSwitch } from './engage';
 import type { EngageResult, EngageTrigger, KillSwitchClients, KillSwitchConfig, RunOptions } from './types';
 
@@ -106,17 +105,9 @@ async function tell(
   clients: KillSwitchClients,
   config: KillSwitchConfig,
   options: RunOptions,
-  notice: { readonly subject: string; readonly message: string },
+  notice: Notice,
 ): Promise<void> {
-  try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: config.alertTopicArn,
-        Subject: subjectOf(notice.subject),
-        Message: notice.message,
-      }),
-    );
-  } catch (error) {
-    options.logger?.error('Cannot publish the kill switch notice', { error: describeError(error) });
-  }
+  await tryPublishNotice(clients.sns, config.alertTopicArn, notice, (error) =>
+    options.logger?.error('Cannot publish the kill switch notice', { error: describeError(error) }),
+  );
 }

@@ -21,13 +21,14 @@
 import { ListTasksCommand, StopTaskCommand } from '@aws-sdk/client-ecs';
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import { ListExecutionsCommand, StopExecutionCommand } from '@aws-sdk/client-sfn';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEntry,
   type AuditOutcome,
   auditKey,
+  conditionally,
   fromAttributeValues,
+  isConditionFailure,
   KILL_SWITCH_ENGAGE_CONDITION,
   type KillSwitchState,
   killSwitchKey,
@@ -38,23 +39,24 @@ import {
   shortId,
 } from '../ops-table/items';
 import { runInParallel } from '../parallel';
-import { isConditionFailure } from '../traffic';
 import {
   describeError,
   engagedSummary,
   failureReport,
   LIST_PAGE_SIZE,
+  publishAction,
+  publishAlert,
   reportFailures,
   resolve,
   STOP_CAUSE_MAX,
   STOP_TASK_REASON_MAX,
   scheduleUpdate,
   stateParameterUpdate,
-  subject,
   usd,
 } from './messages';
 import {
   type ActionFailure,
+  type BatchAction,
   type DuplicateResult,
   type EngageResult,
   type EngageTrigger,
@@ -141,27 +143,22 @@ export async function engageKillSwitch(
     logger.error('Cannot record the kill switch state: NO action taken', {
       error: describeError(recorded.reason),
     });
-    await clients.sns
-      .send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(`[${config.environment}] Budget kill switch FAILED: batch NOT disabled`),
-          Message: [
-            `The kill switch (${config.environment}) was triggered but could not record its state ` +
-              `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
-            '',
-            `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
-            `Error: ${describeError(recorded.reason)}`,
-            '',
-            `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
-              `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
-              `then stop the running executions of ${config.batchStateMachineArn}.`,
-          ].join('\n'),
-        }),
-      )
-      .catch((error: unknown) =>
-        logger.error('Cannot publish the alert either', { error: describeError(error) }),
-      );
+    await publishAlert(clients.sns, config, {
+      subject: 'Budget kill switch FAILED: batch NOT disabled',
+      message: [
+        `The kill switch (${config.environment}) was triggered but could not record its state ` +
+          `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
+        '',
+        `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
+        `Error: ${describeError(recorded.reason)}`,
+        '',
+        `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
+          `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
+          `then stop the running executions of ${config.batchStateMachineArn}.`,
+      ].join('\n'),
+    }).catch((error: unknown) =>
+      logger.error('Cannot publish the alert either', { error: describeError(error) }),
+    );
     throw new KillSwitchNotEngagedError(
       `Cannot record the kill switch state, no action taken: ${describeError(recorded.reason)}`,
       { cause: recorded.reason },
@@ -176,7 +173,7 @@ export async function engageKillSwitch(
   const taskArns = tasks.status === 'fulfilled' ? (tasks.value.taskArns ?? []) : [];
   const stopText = `Budget kill switch (${config.environment}): ${trigger.reason}`;
   const failures: ActionFailure[] = [];
-  const actions: Array<{ call: string; target: string; run: () => Promise<unknown> }> = [];
+  const actions: BatchAction[] = [];
 
   if (schedule.status === 'fulfilled') {
     actions.push({
@@ -197,20 +194,7 @@ export async function engageKillSwitch(
     target: config.batchScheduleStateParameter,
     run: () => clients.ssm.send(stateParameterUpdate(config, 'DISABLED')),
   });
-  if (executions.status === 'rejected') {
-    failures.push({
-      call: 'ListExecutions',
-      target: config.batchStateMachineArn,
-      error: `running executions not stopped: ${describeError(executions.reason)}`,
-    });
-  } else if (executions.value.nextToken) {
-    // A failure, so the retry lists and stops the next page.
-    failures.push({
-      call: 'ListExecutions',
-      target: config.batchStateMachineArn,
-      error: `more than ${LIST_PAGE_SIZE} running executions: only the first ${LIST_PAGE_SIZE} were stopped`,
-    });
-  }
+  failures.push(...listingFailures('ListExecutions', config.batchStateMachineArn, 'executions', executions));
   for (const executionArn of executionArns) {
     actions.push({
       call: 'StopExecution',
@@ -225,19 +209,9 @@ export async function engageKillSwitch(
         ),
     });
   }
-  if (tasks.status === 'rejected') {
-    failures.push({
-      call: 'ListTasks',
-      target: `${config.ecsCluster}/${config.batchTaskFamily}`,
-      error: `running tasks not stopped: ${describeError(tasks.reason)}`,
-    });
-  } else if (tasks.value.nextToken) {
-    failures.push({
-      call: 'ListTasks',
-      target: `${config.ecsCluster}/${config.batchTaskFamily}`,
-      error: `more than ${LIST_PAGE_SIZE} running tasks: only the first ${LIST_PAGE_SIZE} were stopped`,
-    });
-  }
+  failures.push(
+    ...listingFailures('ListTasks', `${config.ecsCluster}/${config.batchTaskFamily}`, 'tasks', tasks),
+  );
   for (const task of taskArns) {
     actions.push({
       call: 'StopTask',
@@ -252,28 +226,21 @@ export async function engageKillSwitch(
         ),
     });
   }
-  actions.push({
-    call: 'Publish',
-    target: config.alertTopicArn,
-    run: () =>
-      clients.sns.send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(
-            `[${config.environment}] Budget kill switch ENGAGED: batch disabled` +
-              (trigger.budget
-                ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
-                : ''),
-          ),
-          Message: engagedSummary(config, trigger, state, {
-            scheduleRef,
-            executionArns,
-            taskArns,
-            failuresSoFar: failures,
-          }),
-        }),
-      ),
-  });
+  actions.push(
+    publishAction(clients.sns, config, {
+      subject:
+        'Budget kill switch ENGAGED: batch disabled' +
+        (trigger.budget
+          ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
+          : ''),
+      message: engagedSummary(config, trigger, state, {
+        scheduleRef,
+        executionArns,
+        taskArns,
+        failuresSoFar: failures,
+      }),
+    }),
+  );
 
   const { failed } = await runInParallel(actions, (action) => action.run());
   for (const { action, error } of failed) {
@@ -373,6 +340,27 @@ export async function engageKillSwitch(
 }
 
 /**
+ * What went wrong with a listing of the running work (executions, tasks): it could not be read,
+ * so none was stopped, or it had more than a page, which counts as a failure so that the retry
+ * lists and stops the next page.
+ */
+function listingFailures(
+  call: string,
+  target: string,
+  what: string,
+  listed: PromiseSettledResult<{ readonly nextToken?: string }>,
+): ActionFailure[] {
+  if (listed.status === 'rejected') {
+    return [{ call, target, error: `running ${what} not stopped: ${describeError(listed.reason)}` }];
+  }
+  if (listed.value.nextToken) {
+    const error = `more than ${LIST_PAGE_SIZE} running ${what}: only the first ${LIST_PAGE_SIZE} were stopped`;
+    return [{ call, target, error }];
+  }
+  return [];
+}
+
+/**
  * Marks this attempt's engagement complete; false when the state is no longer this attempt's
  * engagement (a later attempt took it over, or a human released it in between).
  */
@@ -382,8 +370,8 @@ async function markComplete(
   attemptId: string,
   at: Date,
 ): Promise<boolean> {
-  try {
-    await clients.ddb.send(
+  return conditionally(
+    clients.ddb.send(
       new UpdateCommand({
         TableName: config.opsTableName,
         Key: killSwitchKey(),
@@ -397,12 +385,8 @@ async function markComplete(
         },
         ExpressionAttributeValues: { ':true': true, ':at': at.toISOString(), ':attemptId': attemptId },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /**
@@ -444,25 +428,20 @@ async function reportDuplicate(
     // Changing nothing is the rule for a duplicate, but silence would hide a batch that runs
     // while the switch claims to hold it.
     logger.error('Kill switch engaged but the batch schedule is ENABLED', { since, by });
-    await clients.sns
-      .send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(`[${config.environment}] Budget kill switch engaged but batch schedule ENABLED`),
-          Message: [
-            `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
-              `recorded as engaged since ${since} by ${by}, but the schedule ` +
-              `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
-            '',
-            'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
-              'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
-              'if running over budget is intended).',
-          ].join('\n'),
-        }),
-      )
-      .catch((error: unknown) =>
-        logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
-      );
+    await publishAlert(clients.sns, config, {
+      subject: 'Budget kill switch engaged but batch schedule ENABLED',
+      message: [
+        `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
+          `recorded as engaged since ${since} by ${by}, but the schedule ` +
+          `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
+        '',
+        'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
+          'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
+          'if running over budget is intended).',
+      ].join('\n'),
+    }).catch((error: unknown) =>
+      logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
+    );
   }
   return { outcome: 'duplicate', state: previous.state, scheduleState, inconsistent };
 }

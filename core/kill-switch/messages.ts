@@ -6,18 +6,18 @@
 import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { GetScheduleCommandOutput, ScheduleState } from '@aws-sdk/client-scheduler';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { PutParameterCommand } from '@aws-sdk/client-ssm';
 import { AutomationError, describeError } from '../errors';
+import { type Notice, publishNotice } from '../notice';
 import type { KillSwitchState } from '../ops-table/items';
-import type { ActionFailure, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
+import type { ActionFailure, BatchAction, EngageTrigger, KillSwitchConfig, RunOptions } from './types';
 
 export { describeError };
 
 /** The value of the schedule state parameter and of the schedule's State. */
 export type BatchState = Extract<ScheduleState, 'ENABLED' | 'DISABLED'>;
 
-const SUBJECT_MAX = 100;
 export const STOP_TASK_REASON_MAX = 255;
 export const STOP_CAUSE_MAX = 32_768;
 // One page each keeps the rounds constant; the weekly batch never has more than a handful.
@@ -45,25 +45,39 @@ export function resolve(options: RunOptions) {
   };
 }
 
+/** Tells humans on the alert topic, the subject prefixed with the environment. */
+export function publishAlert(
+  sns: SNSClient,
+  config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
+  notice: Notice,
+): Promise<unknown> {
+  return publishNotice(sns, config.alertTopicArn, {
+    subject: `[${config.environment}] ${notice.subject}`,
+    message: notice.message,
+  });
+}
+
+/** The notice on the alert topic as one of a round's actions (its failure is one of the round's). */
+export function publishAction(
+  sns: SNSClient,
+  config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
+  notice: Notice,
+): BatchAction {
+  return { call: 'Publish', target: config.alertTopicArn, run: () => publishAlert(sns, config, notice) };
+}
+
 /**
- * Tells humans on the alert topic that some actions failed (subject prefixed with the
- * environment); resolves at once when nothing failed. The caller decides what a failed publish
- * means for it.
+ * Tells humans on the alert topic that some actions failed; resolves at once when nothing
+ * failed. The caller decides what a failed publish means for it.
  */
 export function reportFailures(
   sns: SNSClient,
   config: Pick<KillSwitchConfig, 'alertTopicArn' | 'environment'>,
   failures: readonly ActionFailure[],
-  report: { readonly subject: string; readonly message: string },
+  report: Notice,
 ): Promise<unknown> {
   if (failures.length === 0) return Promise.resolve(undefined);
-  return sns.send(
-    new PublishCommand({
-      TopicArn: config.alertTopicArn,
-      Subject: subject(`[${config.environment}] ${report.subject}`),
-      Message: report.message,
-    }),
-  );
+  return publishAlert(sns, config, report);
 }
 
 /** UpdateSchedule replaces the whole definition: everything GetSchedule returned, new State. */
@@ -175,12 +189,6 @@ export function amountOf(text: string | undefined): number | undefined {
   if (text === undefined || text.trim() === '') return undefined;
   const value = Number(text);
   return Number.isFinite(value) ? value : undefined;
-}
-
-/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
-export function subject(text: string): string {
-  const ascii = text.replace(/[^\x20-\x7e]/g, ' ');
-  return ascii.length <= SUBJECT_MAX ? ascii : `${ascii.slice(0, SUBJECT_MAX - 3)}...`;
 }
 
 export function accountOfArn(arn: string): string {

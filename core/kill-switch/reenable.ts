@@ -5,11 +5,11 @@
  */
 
 import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import {
   type AuditEntry,
   auditItem,
+  isConditionFailure,
   type KillSwitchState,
   killSwitchStateItem,
   readKillSwitchState,
@@ -17,7 +17,6 @@ import {
 } from '../ops-table/items';
 import { runInParallel } from '../parallel';
 import { killThresholdCheck, readSpend, type SpendSettings } from '../spend/read';
-import { isConditionFailure } from '../traffic';
 import {
   type BatchControlClients,
   BudgetSpendUnknownError,
@@ -27,14 +26,14 @@ import {
 } from './batch';
 import {
   describeError,
+  publishAction,
   reportFailures,
   resolve,
   scheduleUpdate,
   stateParameterUpdate,
-  subject,
   usd,
 } from './messages';
-import type { ActionFailure, KillSwitchConfig, RunOptions } from './types';
+import type { ActionFailure, BatchAction, KillSwitchConfig, RunOptions } from './types';
 
 /** How re-enabling checks the spend: the spend guard's settings and its kill threshold. */
 export interface ReenableSpendCheck extends SpendSettings {
@@ -146,7 +145,7 @@ export async function reenableBatch(
   }
 
   const scheduleRef = `${config.batchScheduleGroup}/${config.batchScheduleName}`;
-  const actions: Array<{ call: string; target: string; run: () => Promise<unknown> }> = [
+  const actions: BatchAction[] = [
     {
       call: 'UpdateSchedule',
       target: scheduleRef,
@@ -157,35 +156,25 @@ export async function reenableBatch(
       target: config.batchScheduleStateParameter,
       run: () => clients.ssm.send(stateParameterUpdate(config, 'ENABLED')),
     },
-    {
-      call: 'Publish',
-      target: config.alertTopicArn,
-      run: () =>
-        clients.sns.send(
-          new PublishCommand({
-            TopicArn: config.alertTopicArn,
-            Subject: subject(
-              `[${config.environment}] Batch re-enabled${forced ? ' (FORCED over budget)' : ''}`,
-            ),
-            Message: [
-              `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
-              '',
-              `Spend: ${check.figures}; kill threshold ${usd(thresholdAmount)} (${check.thresholdPercent ?? '?'}%).`,
-              forced
-                ? check.state === 'over'
-                  ? 'FORCED: the spend is still at or over the threshold.'
-                  : 'FORCED: the spend could not be read in full.'
-                : '',
-              state?.engaged
-                ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
-                : 'The kill switch was not engaged.',
-              `Schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter}: ENABLED.`,
-            ]
-              .filter((line, i, lines) => line !== '' || lines[i - 1] !== '')
-              .join('\n'),
-          }),
-        ),
-    },
+    publishAction(clients.sns, config, {
+      subject: `Batch re-enabled${forced ? ' (FORCED over budget)' : ''}`,
+      message: [
+        `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
+        '',
+        `Spend: ${check.figures}; kill threshold ${usd(thresholdAmount)} (${check.thresholdPercent ?? '?'}%).`,
+        forced
+          ? check.state === 'over'
+            ? 'FORCED: the spend is still at or over the threshold.'
+            : 'FORCED: the spend could not be read in full.'
+          : '',
+        state?.engaged
+          ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
+          : 'The kill switch was not engaged.',
+        `Schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter}: ENABLED.`,
+      ]
+        .filter((line, i, lines) => line !== '' || lines[i - 1] !== '')
+        .join('\n'),
+    }),
   ];
   const { failed } = await runInParallel(actions, (action) => action.run());
   const failures: ActionFailure[] = failed.map(({ action, error }) => ({

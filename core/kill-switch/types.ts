@@ -42,6 +42,13 @@ export interface KillSwitchConfig {
   readonly alertTopicArn: string;
 }
 
+/** One call of a round of parallel actions: what it calls on which target (for its failure), and the call. */
+export interface BatchAction {
+  readonly call: string;
+  readonly target: string;
+  run(): Promise<unknown>;
+}
+
 /** Injectable time, ids, retries and logging. */
 export interface RunOptions {
   /** @default () => new Date() */

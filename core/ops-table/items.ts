@@ -92,6 +92,39 @@ export async function getOpsItem(
   return result.Item;
 }
 
+/** An item kept under one fixed key (the kill switch state, the shift lock, the pause...). */
+export interface SingleOpsItem<T> {
+  /** The item validated, undefined when there is none; throws OpsTableItemError when malformed. */
+  parse(item: Record<string, unknown> | undefined): T | undefined;
+  /** The item read (strongly consistent) and parsed as `parse` does. */
+  read(ddb: DynamoDBDocumentClient, tableName: string): Promise<T | undefined>;
+}
+
+/** The item at `key` of shape `schema`, named `what` in the error of a malformed one. */
+export function singleOpsItem<T>(key: OpsKey, schema: z.ZodType<T>, what: string): SingleOpsItem<T> {
+  const parse = (item: Record<string, unknown> | undefined) => parseOpsItem(schema, what, item);
+  return { parse, read: async (ddb, tableName) => parse(await getOpsItem(ddb, tableName, key)) };
+}
+
+/** Whether `error` is a failed DynamoDB condition (plain write). */
+export function isConditionFailure(error: unknown): boolean {
+  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+}
+
+/**
+ * Awaits a conditional write: true when it landed, false when its condition failed (the item
+ * is not as the writer expected, and what is there wins); any other failure is thrown.
+ */
+export async function conditionally(write: Promise<unknown>): Promise<boolean> {
+  try {
+    await write;
+    return true;
+  } catch (error) {
+    if (isConditionFailure(error)) return false;
+    throw error;
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Kill switch state
 
@@ -137,18 +170,13 @@ export const KILL_SWITCH_ENGAGE_CONDITION = {
   ExpressionAttributeValues: { ':false': false },
 };
 
+const killSwitchState = singleOpsItem(killSwitchKey(), killSwitchStateSchema, 'kill switch state');
+
 /** The state stored in `item`, or undefined when there is no item; throws OpsTableItemError when malformed. */
-export function parseKillSwitchState(item: Record<string, unknown> | undefined): KillSwitchState | undefined {
-  return parseOpsItem(killSwitchStateSchema, 'kill switch state', item);
-}
+export const parseKillSwitchState = killSwitchState.parse;
 
 /** Reads the kill switch state (strongly consistent); undefined if it was never engaged. */
-export async function readKillSwitchState(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<KillSwitchState | undefined> {
-  return parseKillSwitchState(await getOpsItem(ddb, tableName, killSwitchKey()));
-}
+export const readKillSwitchState = killSwitchState.read;
 
 // ---------------------------------------------------------------------------------------------
 // Audit trail
@@ -255,33 +283,34 @@ export interface ListOptions {
   readonly since?: Date;
 }
 
-/** The newest audit entries first; throws OpsTableItemError on an item of another shape. */
-export async function listAudit(
+/** Lists the items of a partition newest first, each validated. */
+export type OpsPartitionLister<T> = (
   ddb: DynamoDBDocumentClient,
   tableName: string,
   options: ListOptions,
-): Promise<AuditRecord[]> {
-  const items = await queryNewestFirst(ddb, tableName, AUDIT_PK, options);
-  return items.map((item) => {
-    const parsed = auditRecordSchema.safeParse(item);
-    if (!parsed.success) {
-      throw new OpsTableItemError(
-        `Malformed audit item ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
-      );
-    }
-    return parsed.data;
-  });
-}
+) => Promise<T[]>;
+
+/** The newest audit entries first; throws OpsTableItemError on an item of another shape. */
+export const listAudit: OpsPartitionLister<AuditRecord> = partitionLister(
+  AUDIT_PK,
+  auditRecordSchema,
+  'audit',
+);
 
 // ---------------------------------------------------------------------------------------------
 // Batch runs (written by the batch state machine)
 
-// Lenient: another system writes these, and a reader must not break on an extra attribute.
-const batchRunSchema = z.object({
+/** What every batch run record holds; each reader adds the attributes it reads of the rest. */
+export const BATCH_RUN_FIELDS = {
   sk: z.string(),
   status: z.string(),
   startedAt: z.string(),
   endedAt: z.string().optional(),
+};
+
+// Lenient: another system writes these, and a reader must not break on an extra attribute.
+const batchRunSchema = z.object({
+  ...BATCH_RUN_FIELDS,
   trigger: z.string().optional(),
   executionArn: z.string(),
   stocksProcessed: z.number().optional(),
@@ -291,49 +320,44 @@ const batchRunSchema = z.object({
 export type BatchRun = z.infer<typeof batchRunSchema>;
 
 /** The newest batch runs first; throws OpsTableItemError on an item missing a required attribute. */
-export async function listBatchRuns(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  options: ListOptions,
-): Promise<BatchRun[]> {
-  const items = await queryNewestFirst(ddb, tableName, BATCH_RUN_PK, options);
-  return items.map((item) => {
-    const parsed = batchRunSchema.safeParse(item);
-    if (!parsed.success) {
-      throw new OpsTableItemError(
-        `Malformed batch run item ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
-      );
-    }
-    return parsed.data;
-  });
-}
+export const listBatchRuns: OpsPartitionLister<BatchRun> = partitionLister(
+  BATCH_RUN_PK,
+  batchRunSchema,
+  'batch run',
+);
 
-async function queryNewestFirst(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-  pk: string,
-  options: ListOptions,
-): Promise<Array<Record<string, unknown>>> {
-  const items: Array<Record<string, unknown>> = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await ddb.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
-        ExpressionAttributeValues: {
-          ':pk': pk,
-          ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
-        },
-        ScanIndexForward: false,
-        Limit: options.limit - items.length,
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...(page.Items ?? []));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined && items.length < options.limit);
-  return items.slice(0, options.limit);
+/** The lister of partition `pk`, each item of shape `schema`; OpsTableItemError naming `what` otherwise. */
+function partitionLister<T>(pk: string, schema: z.ZodType<T>, what: string): OpsPartitionLister<T> {
+  return async (ddb, tableName, options) => {
+    const items: Array<Record<string, unknown>> = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await ddb.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: options.since === undefined ? 'pk = :pk' : 'pk = :pk AND sk >= :since',
+          ExpressionAttributeValues: {
+            ':pk': pk,
+            ...(options.since === undefined ? {} : { ':since': options.since.toISOString() }),
+          },
+          ScanIndexForward: false,
+          Limit: options.limit - items.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey !== undefined && items.length < options.limit);
+    return items.slice(0, options.limit).map((item) => {
+      const parsed = schema.safeParse(item);
+      if (!parsed.success) {
+        throw new OpsTableItemError(
+          `Malformed ${what} item ${String(item.sk)}: ${z.prettifyError(parsed.error)}`,
+        );
+      }
+      return parsed.data;
+    });
+  };
 }
 
 // ---------------------------------------------------------------------------------------------

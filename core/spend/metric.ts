@@ -62,6 +62,23 @@ export interface LlmCostSeries {
   readonly Model: string;
 }
 
+/** The GetMetricData query `id` of one series' `stat` per `periodSeconds`: how every reader asks. */
+export function llmCostQuery(id: string, series: LlmCostSeries, periodSeconds: number, stat: string) {
+  return {
+    Id: id,
+    MetricStat: {
+      Metric: {
+        Namespace: LLM_COST_METRIC.namespace,
+        MetricName: LLM_COST_METRIC.name,
+        Dimensions: LLM_COST_METRIC.dimensions.map((name) => ({ Name: name, Value: series[name] })),
+      },
+      Period: periodSeconds,
+      Stat: stat,
+    },
+    ReturnData: true,
+  };
+}
+
 /** Every allowed series of `environment`, optionally of one component: what a reader sums. */
 export function llmCostSeries(environment: string, component?: LlmComponent): LlmCostSeries[] {
   const components = component === undefined ? LLM_COMPONENTS : [component];

@@ -10,21 +10,17 @@
  */
 
 import { type BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budgets';
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
-  type MetricDataQuery,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
+import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../errors';
 import { amountOf, usd } from '../kill-switch/messages';
+import { getMetricDataPages } from '../metric-data';
 import { BUDGET_LLM_COMPONENTS, reached, SPEND_BUDGETS, type SpendBudgetId } from './budgets';
 import {
   LLM_COMPONENTS,
   LLM_COST_METRIC,
   LLM_COST_READ_STATISTICS,
   type LlmComponent,
+  llmCostQuery,
   llmCostSeries,
 } from './metric';
 import { daysIn, elapsedDays, type SpendMonth, spendMonthOf } from './month';
@@ -204,19 +200,7 @@ function queryId(component: LlmComponent, index: number, stat: Stat): string {
 export function llmSpendQueries(environment: string): MetricDataQuery[] {
   return LLM_COMPONENTS.flatMap((component) =>
     llmCostSeries(environment, component).flatMap((series, index) =>
-      STATS.map((stat) => ({
-        Id: queryId(component, index, stat),
-        MetricStat: {
-          Metric: {
-            Namespace: LLM_COST_METRIC.namespace,
-            MetricName: LLM_COST_METRIC.name,
-            Dimensions: LLM_COST_METRIC.dimensions.map((name) => ({ Name: name, Value: series[name] })),
-          },
-          Period: DAY_SECONDS,
-          Stat: stat,
-        },
-        ReturnData: true,
-      })),
+      STATS.map((stat) => llmCostQuery(queryId(component, index, stat), series, DAY_SECONDS, stat)),
     ),
   );
 }
@@ -260,40 +244,36 @@ export function queryEnd(month: SpendMonth, at: Date): Date {
   return new Date(Math.min(end, month.end.getTime()));
 }
 
-/** Every page of one GetMetricData request, merged by query id. */
+/**
+ * Every page of one GetMetricData request, each query's pages joined into one result (the last
+ * page's status, every page's datapoints).
+ */
 async function getAllPages(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
 ): Promise<Map<string, MetricDataResult>> {
-  const merged = new Map<string, MetricDataResult>();
-  let nextToken: string | undefined;
-  for (let page = 1; ; page += 1) {
-    const token = nextToken;
-    const answer: GetMetricDataCommandOutput = await cloudwatch.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: queries,
-        StartTime: window.start,
-        EndTime: window.end,
-        ScanBy: 'TimestampAscending',
-        NextToken: token,
-      }),
-    );
-    for (const result of answer.MetricDataResults ?? []) {
-      if (result.Id === undefined) continue;
-      const before = merged.get(result.Id);
-      merged.set(result.Id, {
-        ...result,
-        Timestamps: [...(before?.Timestamps ?? []), ...(result.Timestamps ?? [])],
-        Values: [...(before?.Values ?? []), ...(result.Values ?? [])],
-      });
-    }
-    nextToken = answer.NextToken;
-    if (nextToken === undefined) return merged;
-    if (page >= MAX_PAGES) {
-      throw new Error(`GetMetricData still had more data after ${MAX_PAGES} pages`);
-    }
-  }
+  const { results, more } = await getMetricDataPages(
+    cloudwatch,
+    {
+      MetricDataQueries: queries,
+      StartTime: window.start,
+      EndTime: window.end,
+      ScanBy: 'TimestampAscending',
+    },
+    MAX_PAGES,
+  );
+  if (more) throw new Error(`GetMetricData still had more data after ${MAX_PAGES} pages`);
+  return new Map(
+    [...results].map(([id, parts]) => [
+      id,
+      {
+        ...parts.at(-1),
+        Timestamps: parts.flatMap((part) => part.Timestamps ?? []),
+        Values: parts.flatMap((part) => part.Values ?? []),
+      },
+    ]),
+  );
 }
 
 /** One day of one series: its statistics. */

@@ -143,12 +143,6 @@ export function describeCause(error: string | null | undefined, cause: string | 
   return parts.join(': ') || 'unknown error';
 }
 
-/** SNS subjects: ASCII, no line breaks, at most 100 characters. */
-export function snsSubject(text: string): string {
-  const ascii = text.replace(/[^\x20-\x7e]/g, ' ');
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
-}
-
 /** A copy of `record` without its undefined values (top level). */
 export function withoutUndefined<T extends object>(record: T): T {
   return Object.fromEntries(Object.entries(record).filter(([, v]) => v !== undefined)) as T;

@@ -6,7 +6,13 @@
 import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { fromAttributeValues, getOpsItem, parseOpsItem } from '../ops-table/items';
+import {
+  conditionally,
+  fromAttributeValues,
+  getOpsItem,
+  isConditionFailure,
+  singleOpsItem,
+} from '../ops-table/items';
 import { LAST_SHIFT_SK, ROLLBACK_SK, SHIFT_LOCK_SK, TRAFFIC_PK } from '../ops-table/keys';
 import { COLOURS, type Colour, ShiftInProgressError, withoutUndefined } from './common';
 
@@ -77,31 +83,19 @@ const rollbackRecordSchema = z.object({
 /** The last rollback (pk `TRAFFIC`, sk `ROLLBACK`): the automatic rollbacks' cool-down. */
 export type RollbackRecord = z.infer<typeof rollbackRecordSchema>;
 
-export function parseShiftLock(item: Record<string, unknown> | undefined): ShiftLock | undefined {
-  return parseOpsItem(shiftLockSchema, 'shift lock', item);
-}
-export function parseLastShift(item: Record<string, unknown> | undefined): LastShift | undefined {
-  return parseOpsItem(lastShiftSchema, 'last shift', item);
-}
-export function parseRollbackRecord(item: Record<string, unknown> | undefined): RollbackRecord | undefined {
-  return parseOpsItem(rollbackRecordSchema, 'rollback', item);
-}
+const shiftLockItem = singleOpsItem(shiftLockKey(), shiftLockSchema, 'shift lock');
+const lastShiftItem = singleOpsItem(lastShiftKey(), lastShiftSchema, 'last shift');
+const rollbackItem = singleOpsItem(rollbackKey(), rollbackRecordSchema, 'rollback');
+
+export const parseShiftLock = shiftLockItem.parse;
+export const parseLastShift = lastShiftItem.parse;
+export const parseRollbackRecord = rollbackItem.parse;
 
 /** The last shift, or undefined if none was ever recorded (strongly consistent). */
-export async function readLastShift(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<LastShift | undefined> {
-  return parseLastShift(await getOpsItem(ddb, tableName, lastShiftKey()));
-}
+export const readLastShift = lastShiftItem.read;
 
 /** The last rollback, or undefined. */
-export async function readRollbackRecord(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<RollbackRecord | undefined> {
-  return parseRollbackRecord(await getOpsItem(ddb, tableName, rollbackKey()));
-}
+export const readRollbackRecord = rollbackItem.read;
 
 /** The shift lock, or undefined when free; an expired lock (TTL not yet applied) counts as free. */
 export async function readShiftLock(
@@ -109,7 +103,7 @@ export async function readShiftLock(
   tableName: string,
   now: Date,
 ): Promise<ShiftLock | undefined> {
-  const lock = parseShiftLock(await getOpsItem(ddb, tableName, shiftLockKey()));
+  const lock = await shiftLockItem.read(ddb, tableName);
   return lock && lock.expiresAt * 1000 > now.getTime() ? lock : undefined;
 }
 
@@ -165,8 +159,8 @@ export async function releaseShiftLock(
   tableName: string,
   executionArn: string,
 ): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new DeleteCommand({
         TableName: tableName,
         Key: shiftLockKey(),
@@ -174,17 +168,8 @@ export async function releaseShiftLock(
         ExpressionAttributeNames: { '#executionArn': 'executionArn' },
         ExpressionAttributeValues: { ':executionArn': executionArn },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
-}
-
-/** Whether `error` is a failed DynamoDB condition (plain write). */
-export function isConditionFailure(error: unknown): boolean {
-  return (error as { name?: unknown } | null)?.name === 'ConditionalCheckFailedException';
+    ),
+  );
 }
 
 /**

@@ -5,7 +5,14 @@
 
 import { StopExecutionCommand } from '@aws-sdk/client-sfn';
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { AUDIT_PK, type AuditOutcome, type AuditSource, auditItem, getOpsItem } from '../ops-table/items';
+import {
+  AUDIT_PK,
+  type AuditOutcome,
+  type AuditSource,
+  auditItem,
+  getOpsItem,
+  isConditionFailure,
+} from '../ops-table/items';
 import { runInParallel, settle } from '../parallel';
 import {
   describeError,
@@ -18,7 +25,6 @@ import {
   withoutUndefined,
 } from './common';
 import {
-  isConditionFailure,
   type LastShift,
   lastShiftKey,
   markRolledBack,

@@ -20,8 +20,7 @@ import { actionRecordKey, type Verification } from '../../core/automation/record
 import { escalate, type Severity } from '../../core/automation/severity';
 import type { AutomationSettings } from '../../core/contracts/automation';
 import { AutomationError, describeError } from '../../core/errors';
-import { getOpsItem, recordAudit } from '../../core/ops-table/items';
-import { isConditionFailure } from '../../core/traffic';
+import { getOpsItem, isConditionFailure, recordAudit } from '../../core/ops-table/items';
 import { type CheckClients, type Observation, observe } from './checks';
 
 /** The verifier's clients. */

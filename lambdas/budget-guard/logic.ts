@@ -5,7 +5,6 @@
  * re-enabling at a human's request in core/kill-switch/batch.ts and reenable.ts.
  */
 
-import { PublishCommand } from '@aws-sdk/client-sns';
 import { DependencyUnavailableError } from '../../core/errors';
 import {
   type AutomatedRunOptions,
@@ -13,7 +12,7 @@ import {
   type HeldResult,
 } from '../../core/kill-switch/automation';
 import { engageKillSwitch } from '../../core/kill-switch/engage';
-import { describeError, resolve, subject, usd } from '../../core/kill-switch/messages';
+import { describeError, publishAlert, resolve, usd } from '../../core/kill-switch/messages';
 import type { BudgetNotification, ParseResult } from './parse';
 import type { BudgetGuardConfig, BudgetNotificationResult, Decision, KillSwitchClients } from './types';
 
@@ -104,21 +103,18 @@ export async function handleBudgetNotification(
       ...parsed.invalid,
     ];
     try {
-      await clients.sns.send(
-        new PublishCommand({
-          TopicArn: config.alertTopicArn,
-          Subject: subject(`[${config.environment}] Budget kill switch: unreadable budget notification`),
-          Message: [
-            `The budget guard (${config.environment}) could not parse a budget notification ` +
-              `(SNS message ${message.messageId}${message.subject ? `, subject "${message.subject}"` : ''}).`,
-            '',
-            `Problems: ${problems.join('; ')}.`,
-            '',
-            'NO action was taken: the batch was NOT disabled. Check the budget in the AWS Budgets ' +
-              `console and the batch schedule ${config.batchScheduleGroup}/${config.batchScheduleName} by hand.`,
-          ].join('\n'),
-        }),
-      );
+      await publishAlert(clients.sns, config, {
+        subject: 'Budget kill switch: unreadable budget notification',
+        message: [
+          `The budget guard (${config.environment}) could not parse a budget notification ` +
+            `(SNS message ${message.messageId}${message.subject ? `, subject "${message.subject}"` : ''}).`,
+          '',
+          `Problems: ${problems.join('; ')}.`,
+          '',
+          'NO action was taken: the batch was NOT disabled. Check the budget in the AWS Budgets ' +
+            `console and the batch schedule ${config.batchScheduleGroup}/${config.batchScheduleName} by hand.`,
+        ].join('\n'),
+      });
     } catch (error) {
       throw new DependencyUnavailableError(
         `Cannot alert about an unreadable budget notification: ${describeError(error)}`,

@@ -18,7 +18,7 @@ import * as z from 'zod';
 import type { Outcome } from '../../core/health/checks';
 import { SEVERITIES, type Severity } from '../../core/health/config';
 import { type HealthReport, reportSeverity } from '../../core/health/report';
-import { getOpsItem, type OpsKey, parseOpsItem } from '../../core/ops-table/items';
+import { type OpsKey, singleOpsItem } from '../../core/ops-table/items';
 import { HEALTH_PK, LIGHT_ALERT_SK } from '../../core/ops-table/keys';
 
 export { HEALTH_PK, LIGHT_ALERT_SK };
@@ -115,16 +115,7 @@ export function notifyPreface(
 }
 
 /** The stored alert, undefined when there is none; throws when unreadable or malformed. */
-export async function readLightAlert(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<LightAlert | undefined> {
-  return parseOpsItem(
-    lightAlertSchema,
-    'light health alert',
-    await getOpsItem(ddb, tableName, lightAlertKey()),
-  );
-}
+export const readLightAlert = singleOpsItem(lightAlertKey(), lightAlertSchema, 'light health alert').read;
 
 /** Records that `decision`'s problem went out at `now`. */
 export async function recordLightAlert(

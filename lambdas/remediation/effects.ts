@@ -20,11 +20,16 @@ import {
   type Service,
   UpdateServiceCommand,
 } from '@aws-sdk/client-ecs';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { type AuditEntry, type AuditOutcome, fromAttributeValues } from '../../core/ops-table/items';
+import { publishNotice } from '../../core/notice';
+import {
+  type AuditEntry,
+  type AuditOutcome,
+  fromAttributeValues,
+  isConditionFailure,
+} from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK, REMEDIATION_RATE_PK } from '../../core/ops-table/keys';
-import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { RemediationAction, RemediationConfig } from './config';
 import type { Remediation } from './mapping';
 import { formatFailure } from './messages';
@@ -185,7 +190,7 @@ export function snapshot(service: Service): ServiceSnapshot {
 
 /** The report on the alarm's (or the escalation's) topic. */
 export function publish(sns: SNSClient, topicArn: string, subject: string, message: string) {
-  return sns.send(new PublishCommand({ TopicArn: topicArn, Subject: snsSubject(subject), Message: message }));
+  return publishNotice(sns, topicArn, { subject, message });
 }
 
 /** The audit entry of a remediation's ending. */

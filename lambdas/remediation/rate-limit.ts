@@ -6,7 +6,7 @@
  */
 
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isConditionFailure } from '../../core/traffic';
+import { conditionally, isConditionFailure } from '../../core/ops-table/items';
 
 /** Where the counter is and who takes the slot. */
 export interface SlotRef {
@@ -63,8 +63,8 @@ export async function takeSlot(ddb: DynamoDBDocumentClient, ref: SlotRef, max: n
 
 /** Gives back `ref.holder`'s slot; false when it holds none (already given back). */
 export async function refundSlot(ddb: DynamoDBDocumentClient, ref: SlotRef): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new UpdateCommand({
         TableName: ref.tableName,
         Key: ref.key,
@@ -77,10 +77,6 @@ export async function refundSlot(ddb: DynamoDBDocumentClient, ref: SlotRef): Pro
           ':id': ref.holder,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }

@@ -8,13 +8,14 @@
  */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { UNKNOWN_ALARM_SEVERITY } from '../../core/alarms/facts';
 import type { Severity } from '../../core/alarms/vocabulary';
 import { AutomationError, describeError } from '../../core/errors';
+import { publishNotice } from '../../core/notice';
+import { isConditionFailure } from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
-import { isConditionFailure, snsSubject } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { RemediationConfig } from './config';
 
@@ -87,24 +88,21 @@ export async function reportUnknownAlarm(
   run.logger.warn('Alarm not in the catalogue: NO action', { alarmName, reason });
   const topicArn = config.topicArns[severity];
   try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: snsSubject(`[${config.environment}] ${severity} remediation: unknown alarm ${alarmName}`),
-        Message: [
-          `${reason}.`,
-          '',
-          `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
-          `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
-          '',
-          `Look at the alarm and act by hand. Alarms of ${config.environment} are named ` +
-            `${config.alarmFacts.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
-            'give this one an entry (severity, runbook section, response) or delete it.',
-          '',
-          `Event ${event.id}.`,
-        ].join('\n'),
-      }),
-    );
+    await publishNotice(clients.sns, topicArn, {
+      subject: `[${config.environment}] ${severity} remediation: unknown alarm ${alarmName}`,
+      message: [
+        `${reason}.`,
+        '',
+        `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
+        `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
+        '',
+        `Look at the alarm and act by hand. Alarms of ${config.environment} are named ` +
+          `${config.alarmFacts.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
+          'give this one an entry (severity, runbook section, response) or delete it.',
+        '',
+        `Event ${event.id}.`,
+      ].join('\n'),
+    });
   } catch (error) {
     await clients.ddb
       .send(

@@ -3,8 +3,8 @@
  * where each number came from, which are lower bounds and which could not be read.
  */
 
-import { subject } from '../../core/kill-switch/messages';
 import type { ActionFailure } from '../../core/kill-switch/types';
+import { snsSubject } from '../../core/notice';
 import { type BudgetSpend, describeBudgetSpend, money, type SpendReading } from '../../core/spend/read';
 import type { ForecastWarning, Notice } from './decide';
 
@@ -52,7 +52,7 @@ export function noticeMessage(environment: string, notice: Notice, killSwitchPer
   }
   lines.push(RUNBOOK);
   return {
-    subject: subject(
+    subject: snsSubject(
       `[${environment}] Spend ${top}% of the ${notice.budget} budget${notice.late ? ` (${notice.month}, late data)` : ''}: ${headline(notice.spend)}`,
     ),
     message: lines.join('\n'),
@@ -74,7 +74,7 @@ export function alreadyEngagedMessage(
   since: { readonly engagedAt?: string; readonly engagedBy?: string },
 ): Message {
   return {
-    subject: subject(
+    subject: snsSubject(
       `[${environment}] Spend ${killSwitchPercent}% of the ${spends.map((s) => s.id).join(' and ')} budget: batch already disabled`,
     ),
     message: [
@@ -93,7 +93,7 @@ export function alreadyEngagedMessage(
 export function forecastMessage(environment: string, warning: ForecastWarning): Message {
   const { spend } = warning;
   return {
-    subject: subject(
+    subject: snsSubject(
       `[${environment}] Spend forecast: the ${warning.budget} budget heads for ${money(warning.projectedUsd)} (limit ${money(spend.limitUsd)})`,
     ),
     message: [
@@ -120,7 +120,7 @@ export function unknownMessage(
     r.problems.map((p) => (readings.length > 1 ? `${r.month.key} ${p}` : p)),
   );
   return {
-    subject: subject(`[${environment}] Spend UNKNOWN${reminder ? ' (still)' : ''}: ${figures.join(', ')}`),
+    subject: snsSubject(`[${environment}] Spend UNKNOWN${reminder ? ' (still)' : ''}: ${figures.join(', ')}`),
     message: [
       `Spend guard (${environment}): some spend cannot be read${reminder ? ' (still)' : ''}:`,
       ...problems.map((p) => `- ${p}`),
@@ -144,7 +144,7 @@ export function recoveredMessage(
   previous: { readonly figures: readonly string[]; readonly since: string },
 ): Message {
   return {
-    subject: subject(`[${environment}] Spend readable again: ${previous.figures.join(', ')}`),
+    subject: snsSubject(`[${environment}] Spend readable again: ${previous.figures.join(', ')}`),
     message:
       `Spend guard (${environment}): every spend figure is read again (unknown since ${previous.since}: ` +
       `${previous.figures.join(', ')}).`,
@@ -154,7 +154,7 @@ export function recoveredMessage(
 /** The actions of this run that failed; the next run redoes them. */
 export function failureMessage(environment: string, failures: readonly ActionFailure[]): Message {
   return {
-    subject: subject(`[${environment}] Spend guard: ${failures.length} action(s) FAILED`),
+    subject: snsSubject(`[${environment}] Spend guard: ${failures.length} action(s) FAILED`),
     message: [
       `Spend guard (${environment}): these actions failed and are left incomplete, so the next run redoes them:`,
       ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),

@@ -18,10 +18,9 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { getOpsItem, parseOpsItem } from '../../core/ops-table/items';
+import { conditionally, parseOpsItem, singleOpsItem } from '../../core/ops-table/items';
 import { SPEND_ALERT_PK, SPEND_GUARD_PK, SPEND_UNKNOWN_SK } from '../../core/ops-table/keys';
 import type { SpendBudgetId } from '../../core/spend/budgets';
-import { isConditionFailure } from '../../core/traffic';
 
 /** Items are kept about 13 months, as the audit trail: a year-on-year look at what fired. */
 const RETENTION_DAYS = 400;
@@ -89,8 +88,8 @@ export async function claimLevel(
   claim: LevelClaim,
   attempt: { readonly id: string; readonly at: Date },
 ): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new PutCommand({
         TableName: tableName,
         Item: {
@@ -107,12 +106,8 @@ export async function claimLevel(
         ExpressionAttributeNames: { '#complete': 'complete' },
         ExpressionAttributeValues: { ':false': false },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 /** Marks this attempt's claim complete with its outcome; false when the claim is no longer this attempt's. */
@@ -123,8 +118,8 @@ export async function completeLevel(
   attempt: { readonly id: string; readonly at: Date },
   outcome: string,
 ): Promise<boolean> {
-  try {
-    await ddb.send(
+  return conditionally(
+    ddb.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: SPEND_ALERT_PK, sk: levelSk(claim.month, claim.budget, claim.level) },
@@ -143,12 +138,8 @@ export async function completeLevel(
           ':attemptId': attempt.id,
         },
       }),
-    );
-    return true;
-  } catch (error) {
-    if (isConditionFailure(error)) return false;
-    throw error;
-  }
+    ),
+  );
 }
 
 const unknownStateSchema = z.object({
@@ -165,16 +156,7 @@ export type UnknownState = z.infer<typeof unknownStateSchema>;
 const unknownKey = { pk: SPEND_GUARD_PK, sk: SPEND_UNKNOWN_SK };
 
 /** The "spend unknown" page last sent, or undefined when none is outstanding. */
-export async function readUnknownState(
-  ddb: DynamoDBDocumentClient,
-  tableName: string,
-): Promise<UnknownState | undefined> {
-  return parseOpsItem(
-    unknownStateSchema,
-    'spend unknown state',
-    await getOpsItem(ddb, tableName, unknownKey),
-  );
-}
+export const readUnknownState = singleOpsItem(unknownKey, unknownStateSchema, 'spend unknown state').read;
 
 /** Records the "spend unknown" page just sent (expiring a day after it, like the health check's). */
 export async function writeUnknownState(

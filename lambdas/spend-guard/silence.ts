@@ -16,8 +16,8 @@ import { describeError } from '../../core/errors';
 import { listBatchRuns } from '../../core/ops-table/items';
 import {
   LLM_COMPONENTS,
-  LLM_COST_METRIC,
   type LlmComponent,
+  llmCostQuery,
   llmCostSeries,
   QUERY_COUNT_METRIC,
 } from '../../core/spend/metric';
@@ -38,19 +38,8 @@ export interface SilenceReading {
 export function silenceQueries(environment: string, periodSeconds: number): MetricDataQuery[] {
   const calls = LLM_COMPONENTS.flatMap((component) =>
     llmCostSeries(environment, component).map(
-      (series, i): MetricDataQuery => ({
-        Id: `calls_${component}_${i}`,
-        MetricStat: {
-          Metric: {
-            Namespace: LLM_COST_METRIC.namespace,
-            MetricName: LLM_COST_METRIC.name,
-            Dimensions: LLM_COST_METRIC.dimensions.map((name) => ({ Name: name, Value: series[name] })),
-          },
-          Period: periodSeconds,
-          Stat: 'SampleCount',
-        },
-        ReturnData: true,
-      }),
+      (series, i): MetricDataQuery =>
+        llmCostQuery(`calls_${component}_${i}`, series, periodSeconds, 'SampleCount'),
     ),
   );
   const queries = QUERY_COUNT_METRIC.tiers.map(

@@ -21,13 +21,7 @@
  */
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import {
-  type CostRange,
-  type CostReader,
-  type CostReportOptions,
-  DailyTotals,
-  fetchAllPages,
-} from './cost-report';
+import { type CostReader, type CostReportOptions, costReader } from './cost-report';
 import { ProviderResponseError } from './errors';
 
 export const ANTHROPIC_API_URL = 'https://api.anthropic.com';
@@ -73,28 +67,26 @@ export interface AnthropicScope {
 export function anthropicCostReader(scope: AnthropicScope, options: CostReportOptions): CostReader {
   const workspaces =
     scope.workspaceIds && scope.workspaceIds.length > 0 ? new Set(scope.workspaceIds) : undefined;
-  return async (adminKey: string, range: CostRange) => {
-    const totals = new DailyTotals('anthropic', range);
-    const days = Math.round((range.end.getTime() - range.start.getTime()) / 86_400_000);
-    const urlFor = (page: string | undefined) => {
-      const url = new URL('/v1/organizations/cost_report', options.baseUrl ?? ANTHROPIC_API_URL);
-      url.searchParams.set('starting_at', range.start.toISOString());
-      url.searchParams.set('ending_at', range.end.toISOString());
-      url.searchParams.set('bucket_width', '1d');
-      url.searchParams.set('limit', String(Math.min(31, Math.max(1, days))));
-      if (workspaces) url.searchParams.append('group_by[]', 'workspace_id');
-      if (page !== undefined) url.searchParams.set('page', page);
-      return url;
-    };
-    const { pages, providerDate } = await fetchAllPages(
-      'anthropic',
-      {
-        urlFor,
-        headers: { 'x-api-key': adminKey, 'anthropic-version': ANTHROPIC_VERSION, 'user-agent': USER_AGENT },
+  return costReader(
+    {
+      provider: 'anthropic',
+      url: (range, days, page) => {
+        const url = new URL('/v1/organizations/cost_report', options.baseUrl ?? ANTHROPIC_API_URL);
+        url.searchParams.set('starting_at', range.start.toISOString());
+        url.searchParams.set('ending_at', range.end.toISOString());
+        url.searchParams.set('bucket_width', '1d');
+        url.searchParams.set('limit', String(Math.min(31, Math.max(1, days))));
+        if (workspaces) url.searchParams.append('group_by[]', 'workspace_id');
+        if (page !== undefined) url.searchParams.set('page', page);
+        return url;
       },
-      pageSchema,
-      (page) => ({ hasMore: page.has_more, nextPage: page.next_page }),
-      (page) => {
+      headers: (adminKey) => ({
+        'x-api-key': adminKey,
+        'anthropic-version': ANTHROPIC_VERSION,
+        'user-agent': USER_AGENT,
+      }),
+      schema: pageSchema,
+      *buckets(page) {
         for (const bucket of page.data) {
           let cents = 0;
           for (const result of bucket.results) {
@@ -104,11 +96,14 @@ export function anthropicCostReader(scope: AnthropicScope, options: CostReportOp
             if (workspaces && !workspaces.has(result.workspace_id ?? 'default')) continue;
             cents += Number(result.amount);
           }
-          totals.add(Date.parse(bucket.starting_at), Date.parse(bucket.ending_at), cents / 100);
+          yield {
+            startMs: Date.parse(bucket.starting_at),
+            endMs: Date.parse(bucket.ending_at),
+            usd: cents / 100,
+          };
         }
       },
-      options,
-    );
-    return { provider: 'anthropic', byDay: totals.result(), providerDate, pages };
-  };
+    },
+    options,
+  );
 }

@@ -39,23 +39,22 @@ export interface CostReportOptions {
   readonly maxPages?: number;
 }
 
-/** One page's place in the pagination. */
-export interface PageLinks {
-  readonly hasMore: boolean;
-  readonly nextPage: string | null | undefined;
+/** A page of either provider's report: both page by `has_more` and a `next_page` cursor. */
+export interface CostReportPage {
+  readonly has_more: boolean;
+  readonly next_page?: string | null;
 }
 
 /**
  * Fetches every page: `urlFor(page)` builds the request of a page (undefined: the first),
- * `schema` parses it strictly, `links` says whether and where the next is, `onPage` consumes it.
- * A page that says "more" without a cursor, a cursor repeated, or more than `maxPages` pages is
- * a ProviderResponseError: paging must end, and never by guessing.
+ * `schema` parses it strictly, `onPage` consumes it. A page that says "more" without a cursor,
+ * a cursor repeated, or more than `maxPages` pages is a ProviderResponseError: paging must end,
+ * and never by guessing.
  */
-export async function fetchAllPages<S extends z.ZodType>(
+export async function fetchAllPages<S extends z.ZodType<CostReportPage>>(
   provider: LlmProvider,
   request: { readonly urlFor: (page: string | undefined) => URL; readonly headers: Record<string, string> },
   schema: S,
-  links: (page: z.output<S>) => PageLinks,
   onPage: (page: z.output<S>) => void,
   options: CostReportOptions,
 ): Promise<{ pages: number; providerDate?: Date }> {
@@ -73,7 +72,7 @@ export async function fetchAllPages<S extends z.ZodType>(
     }
     providerDate = response.date ?? providerDate;
     onPage(parsed.data);
-    const { hasMore, nextPage } = links(parsed.data);
+    const { has_more: hasMore, next_page: nextPage } = parsed.data;
     if (!hasMore) return { pages, providerDate };
     if (typeof nextPage !== 'string' || nextPage === '') {
       throw new ProviderResponseError(
@@ -91,6 +90,45 @@ export async function fetchAllPages<S extends z.ZodType>(
     seen.add(nextPage);
     cursor = nextPage;
   }
+}
+
+/** One bucket of a report: the USD billed in [startMs, endMs). */
+export interface CostBucket {
+  readonly startMs: number;
+  readonly endMs: number;
+  readonly usd: number;
+}
+
+/** What a provider's client knows of its own API: its request and its response's shape. */
+export interface CostReportApi<S extends z.ZodType<CostReportPage>> {
+  readonly provider: LlmProvider;
+  /** The request of a page of `range` (`days` long); `page` undefined: the first. */
+  url(range: CostRange, days: number, page: string | undefined): URL;
+  headers(adminKey: string): Record<string, string>;
+  readonly schema: S;
+  /** The page's buckets in USD; throws ProviderResponseError on what the reconciliation cannot read. */
+  buckets(page: z.output<S>): Iterable<CostBucket>;
+}
+
+/** The CostReader of `api`: every page fetched, its buckets summed per UTC day. */
+export function costReader<S extends z.ZodType<CostReportPage>>(
+  api: CostReportApi<S>,
+  options: CostReportOptions,
+): CostReader {
+  return async (adminKey, range) => {
+    const totals = new DailyTotals(api.provider, range);
+    const days = Math.round((range.end.getTime() - range.start.getTime()) / DAY_MS);
+    const { pages, providerDate } = await fetchAllPages(
+      api.provider,
+      { urlFor: (page) => api.url(range, days, page), headers: api.headers(adminKey) },
+      api.schema,
+      (page) => {
+        for (const bucket of api.buckets(page)) totals.add(bucket.startMs, bucket.endMs, bucket.usd);
+      },
+      options,
+    );
+    return { provider: api.provider, byDay: totals.result(), providerDate, pages };
+  };
 }
 
 /** Sums a report's buckets into USD per UTC day, checking each bucket against the range. */

@@ -19,13 +19,7 @@
  */
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import {
-  type CostRange,
-  type CostReader,
-  type CostReportOptions,
-  DailyTotals,
-  fetchAllPages,
-} from './cost-report';
+import { type CostReader, type CostReportOptions, costReader } from './cost-report';
 import { ProviderResponseError } from './errors';
 
 export const OPENAI_API_URL = 'https://api.openai.com';
@@ -67,27 +61,24 @@ export interface OpenAiScope {
 /** A CostReader of OpenAI's organization costs for `scope`. */
 export function openAiCostReader(scope: OpenAiScope, options: CostReportOptions): CostReader {
   const projects = scope.projectIds && scope.projectIds.length > 0 ? new Set(scope.projectIds) : undefined;
-  return async (adminKey: string, range: CostRange) => {
-    const totals = new DailyTotals('openai', range);
-    const days = Math.round((range.end.getTime() - range.start.getTime()) / 86_400_000);
-    const urlFor = (page: string | undefined) => {
-      const url = new URL('/v1/organization/costs', options.baseUrl ?? OPENAI_API_URL);
-      url.searchParams.set('start_time', String(range.start.getTime() / 1000));
-      url.searchParams.set('end_time', String(range.end.getTime() / 1000));
-      url.searchParams.set('bucket_width', '1d');
-      url.searchParams.set('limit', String(Math.min(180, Math.max(1, days))));
-      // Filtered by the API and, grouped by project, checked again here.
-      for (const id of projects ?? []) url.searchParams.append('project_ids', id);
-      if (projects) url.searchParams.append('group_by', 'project_id');
-      if (page !== undefined) url.searchParams.set('page', page);
-      return url;
-    };
-    const { pages, providerDate } = await fetchAllPages(
-      'openai',
-      { urlFor, headers: { authorization: `Bearer ${adminKey}` } },
-      pageSchema,
-      (page) => ({ hasMore: page.has_more, nextPage: page.next_page }),
-      (page) => {
+  return costReader(
+    {
+      provider: 'openai',
+      url: (range, days, page) => {
+        const url = new URL('/v1/organization/costs', options.baseUrl ?? OPENAI_API_URL);
+        url.searchParams.set('start_time', String(range.start.getTime() / 1000));
+        url.searchParams.set('end_time', String(range.end.getTime() / 1000));
+        url.searchParams.set('bucket_width', '1d');
+        url.searchParams.set('limit', String(Math.min(180, Math.max(1, days))));
+        // Filtered by the API and, grouped by project, checked again here.
+        for (const id of projects ?? []) url.searchParams.append('project_ids', id);
+        if (projects) url.searchParams.append('group_by', 'project_id');
+        if (page !== undefined) url.searchParams.set('page', page);
+        return url;
+      },
+      headers: (adminKey) => ({ authorization: `Bearer ${adminKey}` }),
+      schema: pageSchema,
+      *buckets(page) {
         for (const bucket of page.data) {
           let usd = 0;
           for (const result of bucket.results) {
@@ -97,11 +88,10 @@ export function openAiCostReader(scope: OpenAiScope, options: CostReportOptions)
             if (projects && !projects.has(result.project_id ?? '')) continue;
             usd += result.amount.value;
           }
-          totals.add(bucket.start_time * 1000, bucket.end_time * 1000, usd);
+          yield { startMs: bucket.start_time * 1000, endMs: bucket.end_time * 1000, usd };
         }
       },
-      options,
-    );
-    return { provider: 'openai', byDay: totals.result(), providerDate, pages };
-  };
+    },
+    options,
+  );
 }

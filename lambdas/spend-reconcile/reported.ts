@@ -7,14 +7,9 @@
  * application publishes under another Provider or Model is in neither: the bill shows it, and
  * the reconciliation calls that under-reporting, which is what it is for the guard.
  */
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandOutput,
-  type MetricDataQuery,
-  type MetricDataResult,
-} from '@aws-sdk/client-cloudwatch';
-import { LLM_COST_METRIC, LLM_PROVIDERS, type LlmProvider, llmCostSeries } from '../../core/spend/metric';
+import type { CloudWatchClient, MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import { getMetricDataPages, type MetricDataPages } from '../../core/metric-data';
+import { LLM_PROVIDERS, type LlmProvider, llmCostQuery, llmCostSeries } from '../../core/spend/metric';
 import { ReportedSpendUnreadableError } from './errors';
 import { DAY_MS, dayOf, type UtcDay } from './window';
 
@@ -28,17 +23,7 @@ const MAX_PAGES = 10;
 export function reportedQueries(environment: string): Array<MetricDataQuery & { provider: LlmProvider }> {
   return llmCostSeries(environment).map((series, i) => ({
     provider: series.Provider,
-    Id: `q${i}`,
-    MetricStat: {
-      Metric: {
-        Namespace: LLM_COST_METRIC.namespace,
-        MetricName: LLM_COST_METRIC.name,
-        Dimensions: LLM_COST_METRIC.dimensions.map((name) => ({ Name: name, Value: series[name] })),
-      },
-      Period: DAY_MS / 1000,
-      Stat: 'Sum',
-    },
-    ReturnData: true,
+    ...llmCostQuery(`q${i}`, series, DAY_MS / 1000, 'Sum'),
   }));
 }
 
@@ -53,37 +38,23 @@ export async function readReportedCosts(
 ): Promise<ReportedCosts> {
   const tagged = reportedQueries(environment);
   const queries = tagged.map(({ provider: _, ...query }) => query);
-  const results = new Map<string, MetricDataResult[]>();
-  let token: string | undefined;
-  for (let page = 1; ; page += 1) {
-    let response: GetMetricDataCommandOutput;
-    try {
-      response = await cloudwatch.send(
-        new GetMetricDataCommand({
-          MetricDataQueries: queries,
-          StartTime: range.start,
-          EndTime: range.end,
-          NextToken: token,
-        }),
-      );
-    } catch (error) {
-      throw new ReportedSpendUnreadableError(
-        `The application's LLM cost could not be read from CloudWatch: ${(error as Error).name}: ${(error as Error).message}`,
-        { cause: error },
-      );
-    }
-    for (const result of response.MetricDataResults ?? []) {
-      const id = result.Id ?? '';
-      results.set(id, [...(results.get(id) ?? []), result]);
-    }
-    token = response.NextToken;
-    if (!token) break;
-    if (page >= MAX_PAGES) {
-      throw new ReportedSpendUnreadableError(
-        `CloudWatch returned more than ${MAX_PAGES} pages of daily sums`,
-      );
-    }
+  let read: MetricDataPages;
+  try {
+    read = await getMetricDataPages(
+      cloudwatch,
+      { MetricDataQueries: queries, StartTime: range.start, EndTime: range.end },
+      MAX_PAGES,
+    );
+  } catch (error) {
+    throw new ReportedSpendUnreadableError(
+      `The application's LLM cost could not be read from CloudWatch: ${(error as Error).name}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
+  if (read.more) {
+    throw new ReportedSpendUnreadableError(`CloudWatch returned more than ${MAX_PAGES} pages of daily sums`);
+  }
+  const { results } = read;
   const out = Object.fromEntries(LLM_PROVIDERS.map((p) => [p, new Map<UtcDay, number>()])) as Record<
     LlmProvider,
     Map<UtcDay, number>

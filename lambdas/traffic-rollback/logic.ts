@@ -9,20 +9,19 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import type { SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
 import { InvalidInputError } from '../../core/errors';
-import { getOpsItem } from '../../core/ops-table/items';
+import { type Notice, tryPublishNotice } from '../../core/notice';
+import { getOpsItem, isConditionFailure } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
 import {
   describeError,
   formatWeights,
-  isConditionFailure,
   type RollbackResult,
   rollbackToLastKnownGood,
-  snsSubject,
 } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { rollbackChecks, rollbackIntent } from './automation';
@@ -133,25 +132,27 @@ export async function handleAlarmEvent(
   const stateTime = detail.state.timestamp ?? event.time;
   const alarmAt = parseAlarmTime(stateTime);
   const marker = alarmEventKey(detail.alarmName, stateTime);
+  // Told once per transition: only the delivery that records it tells the topic, so a
+  // redelivery pages nobody.
+  const tellOnce = async (outcome: string, notice: Notice) =>
+    (await claim(clients, traffic.opsTable, marker, event, now, outcome, logger)) &&
+    notify(clients, traffic.alertTopicArn, logger, notice);
 
   if (unknown) {
     const reason =
       `${detail.alarmName} is not in the alarm catalogue of ${traffic.environment}, yet its event reached the ` +
       'automatic rollback: nothing was done';
     logger.warn('Alarm not in the catalogue: NO action', { reason });
-    const first = await claim(clients, traffic.opsTable, marker, event, now, 'unknown-alarm', logger);
-    const notified =
-      first &&
-      (await notify(clients, traffic.alertTopicArn, logger, {
-        subject: `[${traffic.environment}] Automatic rollback: unknown alarm ${detail.alarmName}, NO action`,
-        message: [
-          `${reason}.`,
-          '',
-          `Alarm: ${detail.alarmName} in ALARM since ${stateTime}.`,
-          'Check it and the traffic by hand (`npm run ops -- weights`; to roll back: `npm run ops -- rollback`), ' +
-            'and give the alarm an entry in core/alarms/catalogue.ts or take it out of the rollback rule.',
-        ].join('\n'),
-      }));
+    const notified = await tellOnce('unknown-alarm', {
+      subject: `[${traffic.environment}] Automatic rollback: unknown alarm ${detail.alarmName}, NO action`,
+      message: [
+        `${reason}.`,
+        '',
+        `Alarm: ${detail.alarmName} in ALARM since ${stateTime}.`,
+        'Check it and the traffic by hand (`npm run ops -- weights`; to roll back: `npm run ops -- rollback`), ' +
+          'and give the alarm an entry in core/alarms/catalogue.ts or take it out of the rollback rule.',
+      ].join('\n'),
+    });
     return { outcome: 'unknown-alarm', notified, reason };
   }
   // Known from here on (an unknown alarm returned above): its catalogue entry's severity.
@@ -167,19 +168,15 @@ export async function handleAlarmEvent(
       `was processed (${now.toISOString()}), over the ${config.maxEventAgeMinutes}-minute maximum age: ` +
       'its evidence is stale, nothing was done';
     logger.warn('Stale alarm event: not acted on', { reason });
-    // Said once per transition: a redelivery of the stale event pages nobody.
-    const first = await claim(clients, traffic.opsTable, marker, event, now, 'stale', logger);
-    const notified =
-      first &&
-      (await notify(clients, traffic.alertTopicArn, logger, {
-        subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
-        message: [
-          `The P0 alarm fired (${why}), but the automatic rollback (${traffic.environment}) did NOT act:`,
-          `${reason}.`,
-          '',
-          'Check the P0 alarm and the traffic now (`npm run ops -- weights`); to roll back by hand: `npm run ops -- rollback`.',
-        ].join('\n'),
-      }));
+    const notified = await tellOnce('stale', {
+      subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
+      message: [
+        `The P0 alarm fired (${why}), but the automatic rollback (${traffic.environment}) did NOT act:`,
+        `${reason}.`,
+        '',
+        'Check the P0 alarm and the traffic now (`npm run ops -- weights`); to roll back by hand: `npm run ops -- rollback`.',
+      ].join('\n'),
+    });
     return { outcome: 'stale', notified, reason };
   }
 
@@ -354,25 +351,15 @@ async function claim(
   }
 }
 
-async function notify(
+function notify(
   clients: Pick<RollbackClients, 'sns'>,
   topicArn: string,
   logger: Logger,
-  message: { readonly subject: string; readonly message: string },
+  notice: Notice,
 ): Promise<boolean> {
-  try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: snsSubject(message.subject),
-        Message: message.message,
-      }),
-    );
-    return true;
-  } catch (error) {
-    logger.error('Cannot publish the rollback notification', { error: describeError(error) });
-    return false;
-  }
+  return tryPublishNotice(clients.sns, topicArn, notice, (error) =>
+    logger.error('Cannot publish the rollback notification', { error: describeError(error) }),
+  );
 }
 
 export { type AlarmStateChangeEvent, parseAlarmEvent } from '../shared/alarm-event';

@@ -1,9 +1,9 @@
 /** What every shift step shares: its time, logger and retries, and the best-effort audit and notice. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PublishCommand } from '@aws-sdk/client-sns';
+import { tryPublishNotice } from '../../core/notice';
 import { recordAudit } from '../../core/ops-table/items';
-import { describeError, snsSubject, type TrafficFunctionConfig } from '../../core/traffic';
+import { describeError, type TrafficFunctionConfig } from '../../core/traffic';
 import type { ShiftClients, ShiftOptions } from './types';
 
 let defaultLogger: Logger | undefined;
@@ -37,18 +37,11 @@ export async function notify(
   logger: Logger,
   message: { readonly subject: string; readonly lines: readonly string[] },
 ): Promise<void> {
-  try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: traffic.alertTopicArn,
-        Subject: snsSubject(message.subject),
-        Message: message.lines.join('\n'),
-      }),
-    );
-  } catch (error) {
+  const notice = { subject: message.subject, message: message.lines.join('\n') };
+  await tryPublishNotice(clients.sns, traffic.alertTopicArn, notice, (error) =>
     logger.error('Cannot publish the notification', {
       subject: message.subject,
       error: describeError(error),
-    });
-  }
+    }),
+  );
 }

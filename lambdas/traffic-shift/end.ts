@@ -1,11 +1,11 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { recordAction, recordedLine } from '../../core/automation';
+import { isConditionFailure } from '../../core/ops-table/items';
 import { runInParallel, settle } from '../../core/parallel';
 import {
   describeCause,
   describeError,
   formatWeights,
-  isConditionFailure,
   lastShiftKey,
   markRolledBack,
   readLastShift,
