@@ -1,17 +1,9 @@
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ECSClient } from '@aws-sdk/client-ecs';
-import { SchedulerClient } from '@aws-sdk/client-scheduler';
-import { SFNClient } from '@aws-sdk/client-sfn';
-import { SNSClient } from '@aws-sdk/client-sns';
-import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { lambdaClientFactory } from '../../core/aws-clients';
 import { describeIssues, InvalidInputError } from '../../core/errors';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
-import { createObservability, type Metrics, MetricUnit } from '../shared/observability';
+import { defineLambda, type LambdaDeps } from '../shared/handler';
+import { killSwitchClients } from '../shared/kill-switch-clients';
+import { countWithDimensions, type Metrics, MetricUnit } from '../shared/observability';
 import { type BudgetGuardEnv, configFromEnv } from './config';
 import {
   type BudgetNotificationResult,
@@ -47,7 +39,51 @@ export interface HandlerDeps extends LambdaDeps<KillSwitchClients, BudgetGuardEn
   readonly newId?: () => string;
 }
 
-const defaultObservability = createObservability('budget-guard');
+const lambda = defineLambda({
+  service: 'budget-guard',
+  clients: killSwitchClients,
+  failure: (error) => ({
+    metrics: [
+      ...(error instanceof KillSwitchIncompleteError
+        ? ['KillSwitchIncomplete']
+        : error instanceof KillSwitchNotEngagedError
+          ? ['KillSwitchNotEngaged']
+          : []),
+      'BudgetGuardFailed',
+    ],
+    message: 'Budget guard failed',
+  }),
+  keys: ['messageId'],
+  run: async (
+    event,
+    deps: HandlerDeps,
+    { logger, metrics },
+  ): Promise<Array<BudgetNotificationResult | HeldResult>> => {
+    const parsed = snsEventSchema.safeParse(event);
+    if (!parsed.success) {
+      metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
+      throw new InvalidInputError(
+        `Not an SNS event, NO action taken: ${describeIssues(parsed.error.issues)}`,
+      );
+    }
+    const config = configFromEnv(deps.env);
+    const { automation } = config;
+    const results: Array<BudgetNotificationResult | HeldResult> = [];
+    for (const record of parsed.data.Records) {
+      const { MessageId: messageId, Subject, Message } = record.Sns;
+      logger.appendKeys({ messageId });
+      const result = await handleBudgetNotification(
+        deps.clients,
+        config,
+        { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
+        { now: deps.now, newId: deps.newId, logger, automation },
+      );
+      recordOutcome(metrics, result);
+      results.push(result);
+    }
+    return results;
+  },
+});
 
 /**
  * Handles an SNS delivery of AWS Budgets notifications (one record in practice, handled in
@@ -61,74 +97,22 @@ const defaultObservability = createObservability('budget-guard');
  * KillSwitchEngaged, ExecutionsStopped, TasksStopped, KillSwitchDuplicate,
  * KillSwitchInconsistent, KillSwitchIncomplete, KillSwitchNotEngaged, BudgetGuardFailed.
  */
-export async function handleEvent(
-  event: unknown,
-  deps: HandlerDeps,
-): Promise<Array<BudgetNotificationResult | HeldResult>> {
-  const observability = deps.observability ?? defaultObservability;
-  const { logger, metrics } = observability;
-  return observeInvocation(
-    observability,
-    {
-      failure: (error) => ({
-        metrics: [
-          ...(error instanceof KillSwitchIncompleteError
-            ? ['KillSwitchIncomplete']
-            : error instanceof KillSwitchNotEngagedError
-              ? ['KillSwitchNotEngaged']
-              : []),
-          'BudgetGuardFailed',
-        ],
-        message: 'Budget guard failed',
-      }),
-      keys: ['messageId'],
-    },
-    async () => {
-      const parsed = snsEventSchema.safeParse(event);
-      if (!parsed.success) {
-        metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
-        throw new InvalidInputError(
-          `Not an SNS event, NO action taken: ${describeIssues(parsed.error.issues)}`,
-        );
-      }
-      const config = configFromEnv(deps.env);
-      const { automation } = config;
-      const results: Array<BudgetNotificationResult | HeldResult> = [];
-      for (const record of parsed.data.Records) {
-        const { MessageId: messageId, Subject, Message } = record.Sns;
-        logger.appendKeys({ messageId });
-        const result = await handleBudgetNotification(
-          deps.clients,
-          config,
-          { messageId, subject: Subject ?? undefined, parsed: parseBudgetNotification(Message) },
-          { now: deps.now, newId: deps.newId, logger, automation },
-        );
-        recordOutcome(metrics, result);
-        results.push(result);
-      }
-      return results;
-    },
-  );
-}
+export const handleEvent = lambda.handleEvent;
+
+/** The Lambda entry point (SNS, asynchronous invocation). */
+export const handler = lambda.handler;
 
 function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | HeldResult): void {
   switch (result.outcome) {
-    case 'ignored': {
-      // Its own document: the reason dimension must not spread to the invocation's other metrics.
-      const single = metrics.singleMetric();
-      single.addDimension('reason', result.reason);
-      single.addMetric('BudgetNotificationIgnored', MetricUnit.Count, 1);
+    case 'ignored':
+      countWithDimensions(metrics, 'BudgetNotificationIgnored', { reason: result.reason });
       return;
-    }
     case 'unparseable':
       metrics.addMetric('UnparseableBudgetNotification', MetricUnit.Count, 1);
       return;
-    case 'held': {
-      const single = metrics.singleMetric();
-      single.addDimension('held', result.held);
-      single.addMetric('KillSwitchHeld', MetricUnit.Count, 1);
+    case 'held':
+      countWithDimensions(metrics, 'KillSwitchHeld', { held: result.held });
       return;
-    }
     case 'duplicate':
       metrics.addMetric('KillSwitchDuplicate', MetricUnit.Count, 1);
       if (result.inconsistent) metrics.addMetric('KillSwitchInconsistent', MetricUnit.Count, 1);
@@ -140,20 +124,3 @@ function recordOutcome(metrics: Metrics, result: BudgetNotificationResult | Held
       return;
   }
 }
-
-// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
-// each attempt bounded by its timeouts, each retry logged.
-const aws = lambdaClientFactory({ logger: defaultObservability.logger });
-const clients: KillSwitchClients = {
-  scheduler: aws.client(SchedulerClient),
-  sfn: aws.client(SFNClient),
-  ecs: aws.client(ECSClient),
-  ssm: aws.client(SSMClient),
-  sns: aws.client(SNSClient),
-  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
-};
-
-/** The Lambda entry point (SNS, asynchronous invocation). */
-export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
-  handleEvent(event, { clients, env: process.env }),
-);

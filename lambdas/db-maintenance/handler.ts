@@ -12,13 +12,11 @@ import {
   runMonthlyMaintenance,
   runWeeklyMaintenance,
 } from '../../core/db/maintenance';
-import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ClosableSqlClient, type ConnectOptions, connectWithSecret } from '../shared/db';
+import { lambdaEntryPoint, type Observability, parseEvent } from '../shared/handler';
+import { createObservability, MetricUnit } from '../shared/observability';
 
 export type { ClosableSqlClient };
-
-import { lambdaEntryPoint, type Observability } from '../shared/handler';
-import { createObservability, MetricUnit } from '../shared/observability';
 
 /** The EventBridge Scheduler input: `{ "task": "weekly" }` or `{ "task": "monthly" }`. */
 const eventSchema = z.object({ task: z.enum(MAINTENANCE_TASKS) });
@@ -27,8 +25,6 @@ export type { MaintenanceResult, MaintenanceTask } from '../../core/db/maintenan
 
 /** The environment the function reads (the variables of dbMaintenanceContract). */
 export type MaintenanceEnv = FunctionEnv;
-
-/** A connected client the handler can close. */
 
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export interface HandlerDeps {
@@ -69,7 +65,11 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
   const { logger, metrics } = deps.observability ?? defaultObservability;
   let task: MaintenanceTask | 'unknown' = 'unknown';
   try {
-    task = parseEvent(event);
+    task = parseEvent(
+      eventSchema,
+      event,
+      'Invalid maintenance event (expected {"task":"weekly"|"monthly"})',
+    ).task;
     const env = dbMaintenanceContract.parse(deps.env);
     const connect = deps.connect ?? connectWithSecret;
     const client = await connect(deps.secrets, {
@@ -132,13 +132,3 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
 export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
   handleEvent(event, { secrets: secretsClient, env: process.env }),
 );
-
-function parseEvent(event: unknown): MaintenanceTask {
-  const parsed = eventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Invalid maintenance event (expected {"task":"weekly"|"monthly"}): ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  return parsed.data.task;
-}

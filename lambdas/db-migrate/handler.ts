@@ -5,8 +5,8 @@ import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMigrateContract } from '../../core/contracts/database';
-import { describeIssues, InvalidInputError } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
+import { parseEvent } from '../shared/handler';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   applyMigrations,
@@ -78,22 +78,19 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
   const logger = deps.logger ?? observability.logger;
   const metrics = deps.metrics ?? observability.metrics;
 
-  const request = requestSchema.safeParse(event);
-  if (!request.success) {
-    throw new InvalidInputError(`Malformed custom resource event: ${describeIssues(request.error.issues)}`);
-  }
-  if (request.data.RequestType === 'Delete') {
+  const request = parseEvent(requestSchema, event, 'Malformed custom resource event');
+  if (request.RequestType === 'Delete') {
     // Properties are not even parsed: a Delete that fails (say, rolling back a Create with bad
     // properties) would leave the stack in DELETE_FAILED over a resource that owns nothing.
     logger.info('Delete: the schema is kept');
-    return { PhysicalResourceId: request.data.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
+    return { PhysicalResourceId: request.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
   }
 
-  const parsed = z.object({ ResourceProperties: propertiesSchema }).safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Malformed custom resource event: ${describeIssues(parsed.error.issues)}`);
-  }
-  const props = parsed.data.ResourceProperties;
+  const props = parseEvent(
+    z.object({ ResourceProperties: propertiesSchema }),
+    event,
+    'Malformed custom resource event',
+  ).ResourceProperties;
   dbMigrateContract.parse(deps.env);
   const options = {
     extensions: props.Extensions,
@@ -103,7 +100,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
   const migrations = loadMigrations(deps.migrationsDir);
   const bundledChecksum = migrationsChecksum(migrations);
   logger.info('Migrating', {
-    requestType: request.data.RequestType,
+    requestType: request.RequestType,
     migrations: migrations.map((m) => m.file),
     bundledChecksum,
     requestedChecksum: props.MigrationsChecksum,

@@ -1,18 +1,14 @@
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { SNSClient } from '@aws-sdk/client-sns';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { lambdaClientFactory } from '../../core/aws-clients';
-import { describeIssues, InvalidInputError } from '../../core/errors';
 import { configFromEnv, type HealthCheckEnv } from '../../core/health/config';
 import type { HealthReport } from '../../core/health/report';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
-import { configPerEnv, type LambdaDeps, lambdaEntryPoint, observeInvocation } from '../shared/handler';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { configPerEnv, defineLambda, type LambdaDeps } from '../shared/handler';
+import { countWithDimensions, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { opsTableDocumentClient } from '../shared/ops-table-client';
 import {
   deliverLightReport,
   type HealthCheckClients,
@@ -28,10 +24,67 @@ const inputSchema = z.object({ check: z.enum(['morning', 'light']) });
 /** What {@link handleEvent} needs from the outside; tests inject all of it. */
 export type HandlerDeps = LambdaDeps<HealthCheckClients, HealthCheckEnv>;
 
-const defaultObservability = createObservability('health-check');
-
 // A warm function does not re-validate its configuration every 5 minutes.
 const configOf = configPerEnv(configFromEnv);
+
+const lambda = defineLambda({
+  service: 'health-check',
+  event: {
+    schema: inputSchema,
+    invalid: 'Malformed schedule input, expected {"check": "morning"} or {"check": "light"}',
+  },
+  clients: (aws): HealthCheckClients => ({
+    ecs: aws.client(ECSClient),
+    elbv2: aws.client(ElasticLoadBalancingV2Client),
+    cloudwatch: aws.client(CloudWatchClient),
+    sns: aws.client(SNSClient),
+    ddb: opsTableDocumentClient(aws),
+  }),
+  failure: () => ({ metrics: ['HealthCheckErrors'], message: 'Health check failed' }),
+  run: async ({ check: kind }, deps: HandlerDeps, { logger, metrics }): Promise<HealthReport> => {
+    const config = configOf(deps.env);
+    // Environments may share an account: without it, one environment's heartbeat would keep
+    // another's heartbeat alarm quiet while that one's check is dead.
+    metrics.addDimension('Environment', config.environment);
+    metrics.addDimension('Kind', kind);
+
+    const now = deps.now?.() ?? new Date();
+    // A light run reads what it last reported alongside its checks: no extra round trip.
+    const [report, stored] = await Promise.all([
+      runHealthCheck(deps.clients, config, { kind, now }),
+      kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config) : undefined,
+    ]);
+    for (const check of report.checks) {
+      countWithDimensions(
+        metrics,
+        'HealthCheckPassed',
+        { Check: check.name },
+        check.status === 'PASS' ? 1 : 0,
+      );
+    }
+    metrics.addMetric(
+      'ChecksNotPassing',
+      MetricUnit.Count,
+      report.checks.filter((c) => c.status !== 'PASS').length,
+    );
+    const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
+    log(`Health check ${report.overall}`, { report });
+
+    if (stored === undefined) {
+      const published = await publishReport(deps.clients.sns, config, report);
+      if (published !== undefined) logger.info('Report published', { ...published });
+    } else {
+      observeLightDelivery(
+        await deliverLightReport(deps.clients, config, report, stored, now),
+        logger,
+        metrics,
+      );
+    }
+    // Only now: a check whose report cannot get out must look as dead as one that stopped.
+    metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
+    return report;
+  },
+});
 
 /**
  * Runs the scheduled check and returns its report. An unhealthy or unknown report goes to the
@@ -49,62 +102,10 @@ const configOf = configPerEnv(configFromEnv);
  * (a light report of a problem already out); HealthAlertStateErrors (the alert item could not
  * be read or written); HealthCheckErrors when the invocation throws.
  */
-export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<HealthReport> {
-  const observability = deps.observability ?? defaultObservability;
-  const { logger, metrics } = observability;
-  return observeInvocation(
-    observability,
-    { failure: () => ({ metrics: ['HealthCheckErrors'], message: 'Health check failed' }) },
-    async () => {
-      const input = inputSchema.safeParse(event);
-      if (!input.success) {
-        throw new InvalidInputError(
-          `Malformed schedule input, expected {"check": "morning"} or {"check": "light"}: ${describeIssues(input.error.issues)}`,
-        );
-      }
-      const kind = input.data.check;
-      const config = configOf(deps.env);
-      // Environments may share an account: without it, one environment's heartbeat would keep
-      // another's heartbeat alarm quiet while that one's check is dead.
-      metrics.addDimension('Environment', config.environment);
-      metrics.addDimension('Kind', kind);
+export const handleEvent = lambda.handleEvent;
 
-      const now = deps.now?.() ?? new Date();
-      // A light run reads what it last reported alongside its checks: no extra round trip.
-      const [report, stored] = await Promise.all([
-        runHealthCheck(deps.clients, config, { kind, now }),
-        kind === 'light' ? readLightAlertOutcome(deps.clients.ddb, config) : undefined,
-      ]);
-      for (const check of report.checks) {
-        // Its own document: the Check dimension must not spread to the invocation's other metrics.
-        const single = metrics.singleMetric();
-        single.addDimension('Check', check.name);
-        single.addMetric('HealthCheckPassed', MetricUnit.Count, check.status === 'PASS' ? 1 : 0);
-      }
-      metrics.addMetric(
-        'ChecksNotPassing',
-        MetricUnit.Count,
-        report.checks.filter((c) => c.status !== 'PASS').length,
-      );
-      const log = report.overall === 'HEALTHY' ? logger.info.bind(logger) : logger.warn.bind(logger);
-      log(`Health check ${report.overall}`, { report });
-
-      if (stored === undefined) {
-        const published = await publishReport(deps.clients.sns, config, report);
-        if (published !== undefined) logger.info('Report published', { ...published });
-      } else {
-        observeLightDelivery(
-          await deliverLightReport(deps.clients, config, report, stored, now),
-          logger,
-          metrics,
-        );
-      }
-      // Only now: a check whose report cannot get out must look as dead as one that stopped.
-      metrics.addMetric('Heartbeat', MetricUnit.Count, 1);
-      return report;
-    },
-  );
-}
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = lambda.handler;
 
 /** Logs and counts what a light run did with its report. */
 function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: Metrics): void {
@@ -128,19 +129,3 @@ function observeLightDelivery(delivery: LightDelivery, logger: Logger, metrics: 
     logger.warn('Could not record the light alert: the next run may notify again', { error: stateError });
   }
 }
-
-// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
-// each attempt bounded by its timeouts, each retry logged.
-const aws = lambdaClientFactory({ logger: defaultObservability.logger });
-const clients: HealthCheckClients = {
-  ecs: aws.client(ECSClient),
-  elbv2: aws.client(ElasticLoadBalancingV2Client),
-  cloudwatch: aws.client(CloudWatchClient),
-  sns: aws.client(SNSClient),
-  ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
-};
-
-/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = lambdaEntryPoint(defaultObservability.logger, (event) =>
-  handleEvent(event, { clients, env: process.env }),
-);

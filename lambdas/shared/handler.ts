@@ -1,5 +1,8 @@
 import type { Context } from 'aws-lambda';
-import { type Logger, type Metrics, MetricUnit } from './observability';
+import type * as z from 'zod';
+import { type AwsClientFactory, lambdaClientFactory } from '../../core/aws-clients';
+import { describeIssues, InvalidInputError } from '../../core/errors';
+import { createObservability, type Logger, type Metrics, MetricUnit } from './observability';
 
 // Hand-written rather than Powertools' logMetrics/injectLambdaContext: those are Middy
 // middlewares or class decorators around the exported handler, while our tests drive
@@ -64,6 +67,87 @@ export async function observeInvocation<T>(
     if (options.keys !== undefined && options.keys.length > 0) logger.removeKeys([...options.keys]);
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }
+}
+
+/** What an invocation of the deployed function is given: its clients, and the rest from its context. */
+export type DeployedDeps<Clients, Deps> = (clients: Clients, context: Context | undefined) => Deps;
+
+/**
+ * The events a function takes: anything else fails with InvalidInputError, `invalid` followed
+ * by every issue, before anything is done.
+ */
+export interface EventSpec<Event> {
+  readonly schema: z.ZodType<Event>;
+  readonly invalid: string;
+}
+
+/** A Lambda function: its name, its events, its clients, how one invocation runs and how it fails. */
+export type LambdaDefinition<
+  Clients,
+  Deps extends { readonly observability?: Observability },
+  Event,
+  Result,
+> = InvocationOptions & {
+  /** Powertools' service name of the function's logs and metrics. */
+  readonly service: string;
+  /** The per-attempt timeout of the clients' calls. @default LAMBDA_REQUEST_TIMEOUTS.requestTimeout */
+  readonly requestTimeout?: number;
+  /** The deployed function's AWS clients, from a factory of the Lambdas' retries and timeouts. */
+  readonly clients: (aws: AwsClientFactory) => Clients;
+  /** One invocation, given `deps.observability` or else the function's own. */
+  readonly run: (event: Event, deps: Deps, observability: Observability) => Promise<Result>;
+} & (unknown extends Event
+    ? { /** @default none: `run` is given the event as it came */ readonly event?: EventSpec<Event> }
+    : { readonly event: EventSpec<Event> }) &
+  (LambdaDeps<Clients, NodeJS.ProcessEnv> extends Deps
+    ? { /** @default { clients, env: process.env } */ readonly deps?: DeployedDeps<Clients, Deps> }
+    : { readonly deps: DeployedDeps<Clients, Deps> });
+
+/** A defined Lambda function's two ways in. */
+export interface LambdaFunction<Deps, Result> {
+  /** One invocation with `deps` from the outside (tests inject all of it), observed by observeInvocation. */
+  readonly handleEvent: (event: unknown, deps: Deps) => Promise<Result>;
+  /** The exported Lambda entry point: one invocation with the deployed function's deps. */
+  readonly handler: (event: unknown, context?: Context) => Promise<Result>;
+}
+
+/**
+ * A Lambda function from its definition. Called at module scope: its Powertools logger and
+ * metrics, and its clients, are built once per execution environment and reused across warm
+ * invocations. Retries are the SDK's (core/aws-clients.ts), each attempt bounded by its
+ * timeouts, each retry logged to the function's logger.
+ */
+export function defineLambda<Clients, Deps extends { readonly observability?: Observability }, Event, Result>(
+  definition: LambdaDefinition<Clients, Deps, Event, Result>,
+): LambdaFunction<Deps, Result> {
+  const { service, requestTimeout, failure, keys, event: spec, run } = definition;
+  const own = createObservability(service);
+  const handleEvent = (event: unknown, deps: Deps): Promise<Result> => {
+    const observability = deps.observability ?? own;
+    return observeInvocation(observability, { failure, keys }, () =>
+      // Without a spec, LambdaDefinition has made sure that Event is unknown.
+      run(spec ? parseEvent(spec.schema, event, spec.invalid) : (event as Event), deps, observability),
+    );
+  };
+  const clients = definition.clients(lambdaClientFactory({ logger: own.logger, requestTimeout }));
+  // Without `deps`, LambdaDefinition has made sure that Deps takes { clients, env }.
+  const deployed =
+    definition.deps ??
+    (() => ({ clients, env: process.env }) satisfies LambdaDeps<Clients> as unknown as Deps);
+  return {
+    handleEvent,
+    handler: lambdaEntryPoint(own.logger, (event, context) => handleEvent(event, deployed(clients, context))),
+  };
+}
+
+/**
+ * `event` parsed with `schema`; InvalidInputError otherwise, `what` followed by every issue, so
+ * that a malformed event fails before anything is done.
+ */
+export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(event);
+  if (!parsed.success) throw new InvalidInputError(`${what}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
 }
 
 /** The exported Lambda entry point: adds the invocation's context to the module's logger, then invokes. */

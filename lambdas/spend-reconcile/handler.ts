@@ -2,15 +2,14 @@ import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
-import { lambdaClientFactory } from '../../core/aws-clients';
-import { describeIssues, InvalidInputError } from '../../core/errors';
+import { InvalidInputError } from '../../core/errors';
 import type { LlmProvider } from '../../core/spend/metric';
 import {
   RECONCILIATION_METRICS,
   type ReconciliationMetricName,
 } from '../../core/spend/reconciliation-metrics';
-import { lambdaEntryPoint, type Observability, observeInvocation } from '../shared/handler';
-import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
+import { defineLambda, type Observability } from '../shared/handler';
+import { type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import { anthropicCostReader } from './anthropic';
 import { configFromEnv, type ReconcileConfig } from './config';
 import type { HttpOptions } from './http';
@@ -57,8 +56,6 @@ export interface HandlerDeps {
 const HTTP_BUDGET_MS = 90_000;
 const HTTP_MARGIN_MS = 20_000;
 
-const defaultObservability = createObservability('spend-reconcile');
-
 // One key cache per Secrets Manager client, i.e. per execution environment in Lambda.
 const keysBySecrets = new WeakMap<SecretsManagerClient, AdminKeys>();
 
@@ -91,6 +88,56 @@ function dayToReconcile(input: z.output<typeof eventSchema>, now: Date, config: 
   return day;
 }
 
+const lambda = defineLambda({
+  service: 'spend-reconcile',
+  requestTimeout: 5_000,
+  event: { schema: eventSchema, invalid: 'Malformed reconciliation event' },
+  clients: (aws): Pick<HandlerDeps, 'cloudwatch' | 'secrets'> => ({
+    cloudwatch: aws.client(CloudWatchClient),
+    secrets: aws.client(SecretsManagerClient),
+  }),
+  deps: (clients, context): HandlerDeps => ({
+    ...clients,
+    env: process.env,
+    remainingTimeMs: context?.getRemainingTimeInMillis(),
+  }),
+  failure: () => ({ metrics: [], message: 'Spend reconciliation failed' }),
+  run: async (input, deps: HandlerDeps, { logger, metrics }): Promise<ReconciliationReport> => {
+    const config = configFromEnv(deps.env);
+    const now = deps.now?.() ?? new Date();
+    const day = dayToReconcile(input, now, config);
+
+    const budget = Math.min(HTTP_BUDGET_MS, (deps.remainingTimeMs ?? 300_000) - HTTP_MARGIN_MS);
+    const clock = deps.http?.now ?? Date.now;
+    const http: HttpOptions = {
+      ...deps.http,
+      deadline: clock() + Math.max(0, budget),
+      onRetry: (info) => logger.warn('Retrying a cost report request', info),
+    };
+    const report = await reconcile(
+      {
+        cloudwatch: deps.cloudwatch,
+        keys: keysOf(deps.secrets, config),
+        readers: {
+          anthropic: anthropicCostReader(
+            { workspaceIds: config.anthropicWorkspaceIds },
+            { baseUrl: deps.baseUrls?.anthropic, http },
+          ),
+          openai: openAiCostReader(
+            { projectIds: config.openaiProjectIds },
+            { baseUrl: deps.baseUrls?.openai, http },
+          ),
+        },
+      },
+      config,
+      { day, now },
+    );
+    for (const outcome of report.providers) observe(outcome, report, metrics, logger);
+    publish(metrics, 'LlmCostReconciliationHeartbeat', 1, { Environment: config.environment });
+    return report;
+  },
+});
+
 /**
  * Reconciles the providers' bills with the application's reported LLM cost (logic.ts) and
  * publishes the outcome. Throws InvalidInputError for a malformed event or configuration
@@ -101,52 +148,10 @@ function dayToReconcile(input: z.output<typeof eventSchema>, now: Date, config: 
  * LlmReportedCostUsd, LlmCostDiscrepancyPercent; per provider LlmCostUnderReported,
  * LlmCostOverReported, LlmCostReconciliationUnknown; LlmCostReconciliationHeartbeat per run.
  */
-export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<ReconciliationReport> {
-  const observability = deps.observability ?? defaultObservability;
-  const { logger, metrics } = observability;
-  return observeInvocation(
-    observability,
-    { failure: () => ({ metrics: [], message: 'Spend reconciliation failed' }) },
-    async () => {
-      const input = eventSchema.safeParse(event);
-      if (!input.success) {
-        throw new InvalidInputError(`Malformed reconciliation event: ${describeIssues(input.error.issues)}`);
-      }
-      const config = configFromEnv(deps.env);
-      const now = deps.now?.() ?? new Date();
-      const day = dayToReconcile(input.data, now, config);
+export const handleEvent = lambda.handleEvent;
 
-      const budget = Math.min(HTTP_BUDGET_MS, (deps.remainingTimeMs ?? 300_000) - HTTP_MARGIN_MS);
-      const clock = deps.http?.now ?? Date.now;
-      const http: HttpOptions = {
-        ...deps.http,
-        deadline: clock() + Math.max(0, budget),
-        onRetry: (info) => logger.warn('Retrying a cost report request', info),
-      };
-      const report = await reconcile(
-        {
-          cloudwatch: deps.cloudwatch,
-          keys: keysOf(deps.secrets, config),
-          readers: {
-            anthropic: anthropicCostReader(
-              { workspaceIds: config.anthropicWorkspaceIds },
-              { baseUrl: deps.baseUrls?.anthropic, http },
-            ),
-            openai: openAiCostReader(
-              { projectIds: config.openaiProjectIds },
-              { baseUrl: deps.baseUrls?.openai, http },
-            ),
-          },
-        },
-        config,
-        { day, now },
-      );
-      for (const outcome of report.providers) observe(outcome, report, metrics, logger);
-      publish(metrics, 'LlmCostReconciliationHeartbeat', 1, { Environment: config.environment });
-      return report;
-    },
-  );
-}
+/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
+export const handler = lambda.handler;
 
 const UNITS = { None: MetricUnit.NoUnit, Percent: MetricUnit.Percent, Count: MetricUnit.Count } as const;
 
@@ -193,19 +198,3 @@ function observe(
   if (outcome.underReported || outcome.overReported) logger.warn(message, { outcome });
   else logger.info(message, { outcome });
 }
-
-// Module scope: reused across warm invocations. Retries are the SDK's (core/aws-clients.ts),
-// each attempt bounded by its timeouts, each retry logged.
-const aws = lambdaClientFactory({ logger: defaultObservability.logger, requestTimeout: 5_000 });
-const cloudwatchClient = aws.client(CloudWatchClient);
-const secretsClient = aws.client(SecretsManagerClient);
-
-/** The Lambda entry point (EventBridge Scheduler, asynchronous invocation). */
-export const handler = lambdaEntryPoint(defaultObservability.logger, (event, context) =>
-  handleEvent(event, {
-    cloudwatch: cloudwatchClient,
-    secrets: secretsClient,
-    env: process.env,
-    remainingTimeMs: context?.getRemainingTimeInMillis(),
-  }),
-);
