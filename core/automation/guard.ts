@@ -6,9 +6,10 @@
  * repeating) and audits it, with its own report or with {@link reportHeld}.
  */
 
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { AutomationSettings } from '../contracts/automation';
+import { publishNotice } from '../notice';
 import { recordAudit } from '../ops-table/items';
 import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
 import type { AutomatedAction } from './checks';
@@ -171,22 +172,10 @@ export async function reportHeld(
       },
       { now: options.now },
     ),
-    clients.sns.send(
-      new PublishCommand({
-        TopicArn: held.topicArn,
-        Subject: subjectOf(held.subject),
-        Message: held.summary,
-      }),
-    ),
+    publishNotice(clients.sns, held.topicArn, { subject: held.subject, message: held.summary }),
   ]);
   const problems: string[] = [];
   if (audit.status === 'rejected') problems.push(`audit: ${String(audit.reason)}`);
   if (publish.status === 'rejected') problems.push(`publish to ${held.topicArn}: ${String(publish.reason)}`);
   return { notified: publish.status === 'fulfilled', problems };
-}
-
-/** An SNS subject: at most 100 printable ASCII characters. */
-export function subjectOf(text: string): string {
-  const ascii = text.replace(/[^\x20-\x7e]/g, '?');
-  return ascii.length <= 100 ? ascii : `${ascii.slice(0, 97)}...`;
 }

@@ -12,14 +12,14 @@
  */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { PublishCommand, type SNSClient } from '@aws-sdk/client-sns';
+import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { VerificationRequest } from '../../core/automation/checks';
-import { subjectOf } from '../../core/automation/guard';
 import { actionRecordKey, type Verification } from '../../core/automation/record';
 import { escalate, type Severity } from '../../core/automation/severity';
 import type { AutomationSettings } from '../../core/contracts/automation';
 import { AutomationError, describeError } from '../../core/errors';
+import { publishNotice } from '../../core/notice';
 import { getOpsItem, isConditionFailure, recordAudit } from '../../core/ops-table/items';
 import { type CheckClients, type Observation, observe } from './checks';
 
@@ -200,15 +200,10 @@ async function sendEscalation(
     `Record ${request.recordSk} (${settings.environment}).`,
   ];
   try {
-    await clients.sns.send(
-      new PublishCommand({
-        TopicArn: topicArn,
-        Subject: subjectOf(
-          `[${settings.environment}] ${to} ESCALATED: ${request.action} did not fix ${request.trigger}`,
-        ),
-        Message: lines.join('\n'),
-      }),
-    );
+    await publishNotice(clients.sns, topicArn, {
+      subject: `[${settings.environment}] ${to} ESCALATED: ${request.action} did not fix ${request.trigger}`,
+      message: lines.join('\n'),
+    });
   } catch (error) {
     throw new EscalationNotSentError(
       `The escalation of ${request.recordSk} to ${to} could not be published: ${describeError(error)}`,
