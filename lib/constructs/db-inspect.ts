@@ -1,12 +1,11 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { dbInspectContract } from '../../core/contracts/database';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Database } from './database';
+import { addDatabaseFunction } from './database-function';
 
 /** Properties of {@link DbInspect}. */
 export interface DbInspectProps extends FunctionLogProps {
@@ -25,12 +24,14 @@ export class DbInspect extends Construct {
   constructor(scope: Construct, id: string, props: DbInspectProps) {
     super(scope, id);
     const { database } = props;
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', {
       contract: dbInspectContract,
       description:
         'Read-only runbook checks of fa_ai_db for `ops db` (top queries, unused indexes, bloat, HNSW)',
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      database,
+      calls: DB_INSPECT_CALLS,
+      admittedAs: 'Inspection Lambda (ops db)',
       // Connect (10 s) plus five statements of at most 10 s each, with room to spare.
       timeout: Duration.minutes(1),
       // Invoked synchronously: the caller sees a failure, an asynchronous retry would only repeat it.
@@ -40,9 +41,5 @@ export class DbInspect extends Construct {
       ...functionLogs(props),
       config: database.instanceConnection(),
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-inspect', DB_INSPECT_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Inspection Lambda (ops db)');
   }
 }

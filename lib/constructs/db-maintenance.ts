@@ -1,15 +1,14 @@
 import { Duration, type TimeZone } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Database } from './database';
+import { addDatabaseFunction } from './database-function';
 
 /** Properties of {@link DbMaintenance}. */
 export interface DbMaintenanceProps extends FunctionLogProps {
@@ -39,11 +38,13 @@ export class DbMaintenance extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', {
       contract: dbMaintenanceContract,
       description: 'Weekly VACUUM/REINDEX and monthly ANALYZE/archive of fa_ai_db (runbook maintenance)',
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      database,
+      calls: DB_MAINTENANCE_CALLS,
+      admittedAs: 'Maintenance Lambda',
       timeout: Duration.minutes(15),
       retryAttempts: 1,
       deadLetterQueue: true,
@@ -52,10 +53,6 @@ export class DbMaintenance extends Construct {
       ...functionLogs(props),
       config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Maintenance Lambda');
 
     this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     const target = (task: 'weekly' | 'monthly') =>

@@ -2,16 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { DATABASE_NAME, type Database } from './database';
+import { addDatabaseFunction } from './database-function';
 
 /** Folder of the versioned SQL migrations, relative to the project root. */
 export const MIGRATIONS_DIR = 'lambdas/db-migrate/migrations';
@@ -58,11 +57,13 @@ export class DbMigrations extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', {
       contract: dbMigrateContract,
       description: 'Applies fa_ai_db schema migrations (CloudFormation custom resource)',
       vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      database,
+      calls: DB_MIGRATE_CALLS,
+      admittedAs: 'Schema migrations Lambda',
       // Index builds on a large table take minutes; the Provider framework waits up to 1 h.
       timeout: Duration.minutes(10),
       memorySize: 512,
@@ -72,10 +73,6 @@ export class DbMigrations extends Construct {
       // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
       config: { caCertificates: LAMBDA_RUNTIME_CA_BUNDLE },
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-migrate', DB_MIGRATE_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Schema migrations Lambda');
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: props.logRetention,

@@ -1,0 +1,45 @@
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type { Construct } from 'constructs';
+import type { CallSpec } from '../../core/calls';
+import { AppFunction, type AppFunctionProps } from './app-function';
+import { grantDeclaredCalls } from './calls';
+import type { Database } from './database';
+
+/** What a database Lambda calls in AWS besides the database itself: the credentials secret. */
+export type DatabaseFunctionCalls = { readonly databaseSecret: CallSpec };
+
+/** Properties of {@link addDatabaseFunction}: an AppFunction's, with the database in place of the network. */
+export interface DatabaseFunctionProps<Values, Input>
+  extends Omit<AppFunctionProps<Values, Input>, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
+  /** The database's VPC. */
+  readonly vpc: ec2.IVpc;
+  readonly database: Database;
+  /** The function's declared calls (lambdas/<name>/calls.ts). */
+  readonly calls: DatabaseFunctionCalls;
+  /** Description of the database's ingress rule for the function, e.g. `Maintenance Lambda`. */
+  readonly admittedAs: string;
+}
+
+/**
+ * A Lambda that connects to the database (maintenance, migrations, inspection): in the VPC's
+ * private subnets with egress, granted the read of the credentials secret, and admitted by
+ * the database's security group. A function and not a construct, like addLoggedFargateTask:
+ * a level of its own would change the logical ids of the functions already deployed.
+ */
+export function addDatabaseFunction<Values, Input>(
+  scope: Construct,
+  id: string,
+  props: DatabaseFunctionProps<Values, Input>,
+): AppFunction<Values, Input> {
+  const { database, calls, admittedAs, ...functionProps } = props;
+  const fn = new AppFunction(scope, id, {
+    ...functionProps,
+    vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+  });
+  grantDeclaredCalls(fn.lambda.role as iam.IRole, `lambda ${props.contract.functionName}`, calls, {
+    databaseSecret: database.secretReadGrant(),
+  });
+  database.allowFrom(fn.lambda, admittedAs);
+  return fn;
+}
