@@ -12,7 +12,7 @@ import {
 } from '../../lambdas/automation-verify/calls';
 import type { AutomationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { AppFunction, type AppFunctionProps, type FunctionLogProps, functionLogs } from './app-function';
 import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService } from './blue-green-service';
@@ -32,6 +32,12 @@ export interface AutomationProps extends FunctionLogProps {
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
 }
+
+/** Properties of {@link Automation.actingFunction}: an AppFunction's, less what every acting Lambda shares. */
+export type ActingFunctionProps<Values, Input> = Omit<
+  AppFunctionProps<Values, Input>,
+  'retryAttempts' | 'deadLetterQueue' | 'reservedConcurrentExecutions'
+>;
 
 /**
  * The automation that checks its own work (core/automation/): the verifier Lambda, the
@@ -116,6 +122,28 @@ export class Automation extends Construct {
   /** The AUTOMATION variable's value of an acting Lambda (its contract's `automation` field). */
   get settings(): AutomationSettings {
     return this.settingsOf(true);
+  }
+
+  /**
+   * A Lambda that acts on its own (remediation, the automatic rollback, the kill switches), with
+   * the calls of the pause, repeat guard and verification ({@link grantActing}). Its events are
+   * worth two retries, then its dead-letter queue; it runs one invocation at a time, since two
+   * deliveries at once (an alarm storm, a repeated event, two scheduled runs) would each pass the
+   * claims and records that keep an action to one.
+   */
+  actingFunction<Values, Input>(
+    scope: Construct,
+    id: string,
+    props: ActingFunctionProps<Values, Input>,
+  ): AppFunction<Values, Input> {
+    const fn = new AppFunction(scope, id, {
+      ...props,
+      retryAttempts: 2,
+      deadLetterQueue: true,
+      reservedConcurrentExecutions: 1,
+    });
+    this.grantActing(fn.lambda.role as iam.IRole, `lambda ${props.contract.functionName}`);
+    return fn;
   }
 
   /**

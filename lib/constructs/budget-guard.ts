@@ -14,7 +14,7 @@ import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
@@ -142,15 +142,11 @@ export class BudgetGuard extends Construct {
     };
 
     const batch = props.batch;
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: budgetGuardContract,
       description: 'Budget kill switch: disables the weekly batch at 100% of the monthly budget',
       // Three rounds of calls with explicit retries (each call capped at ~16 s) fit in this.
       timeout: Duration.minutes(2),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two deliveries at once must not race past the idempotency record.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         environment: props.envName,
@@ -185,7 +181,6 @@ export class BudgetGuard extends Construct {
 
   private grantKillSwitch(props: BudgetGuardProps): void {
     const role = this.handler.lambda.role as iam.IRole;
-    props.automation.grantActing(role, 'lambda budget-guard');
     grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),

@@ -10,7 +10,7 @@ import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
@@ -51,15 +51,11 @@ export class Remediation extends Construct {
     const stack = Stack.of(this);
     const { service, config } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: remediationContract,
       description:
         'Alarm-driven remediation: force new deployment on pool exhaustion, scale out on CPU/memory',
       timeout: Duration.seconds(60),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Serialises decisions on the same alarm storm; the rate limit does the rest.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         environment: props.envName,
@@ -100,7 +96,6 @@ export class Remediation extends Construct {
     });
 
     const role = fn.role as iam.IRole;
-    props.automation.grantActing(role, 'lambda remediation');
     grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {

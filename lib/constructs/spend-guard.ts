@@ -23,7 +23,7 @@ import type { BudgetsConfig, SpendGuardConfig } from '../config';
 import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
 import { grantDeclaredCalls } from './calls';
@@ -106,16 +106,12 @@ export class SpendGuard extends Construct {
       unknownRenotifyMinutes: config.unknownRenotifyMinutes,
       silenceWindowMinutes: config.silenceWindowMinutes,
     };
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: spendGuardContract,
       description:
         'Spend guard: month-to-date LLM and AWS spend per budget, the runbook actions at 50/75/90/100%',
       // Four rounds of calls, the kill switch's three among them, with explicit retries.
       timeout: Duration.minutes(2),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two runs at once must not race past the threshold records.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: this.settings,
     });
@@ -146,7 +142,6 @@ export class SpendGuard extends Construct {
     this.costTrackingAlarm = this.buildCostTrackingAlarm(props);
 
     const role = this.handler.lambda.role as iam.IRole;
-    props.automation.grantActing(role, `lambda ${SPEND_GUARD_SERVICE}`);
     grantDeclaredCalls(role, `lambda ${SPEND_GUARD_SERVICE}`, SPEND_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       metrics: { resources: ['*'] },

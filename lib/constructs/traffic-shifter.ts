@@ -111,15 +111,11 @@ export class TrafficShifter extends Construct {
     // (a cycle); each task passes the execution ARN instead.
     this.stateMachine = this.buildStateMachine(props);
 
-    this.rollbackHandler = new AppFunction(this, 'RollbackHandler', {
+    this.rollbackHandler = props.automation.actingFunction(this, 'RollbackHandler', {
       contract: trafficRollbackContract,
       description:
         'Automatic rollback: restores the last known-good weights when P0 fires soon after a shift',
       timeout: Duration.seconds(60),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two alarm events at once must not both decide to roll back.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         ...shared,
@@ -132,7 +128,6 @@ export class TrafficShifter extends Construct {
         alarmFacts: props.alarmFacts,
       },
     });
-    props.automation.grantActing(this.rollbackHandler.lambda.role as iam.IRole, 'lambda traffic-rollback');
 
     this.rollbackDeadLetterQueue = this.rollbackHandler.deadLetterQueue as sqs.IQueue;
     this.rollbackRule = new events.Rule(this, 'P0Rule', {
