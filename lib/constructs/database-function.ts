@@ -2,19 +2,26 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CallSpec } from '../../core/calls';
-import { AppFunction, type AppFunctionProps } from './app-function';
+import { AppFunction, type AppFunctionProps, type FunctionLogProps, functionLogs } from './app-function';
 import { grantDeclaredCalls } from './calls';
 import type { Database } from './database';
+
+/** Where a database Lambda runs and logs: what each construct of one takes. */
+export interface DatabaseFunctionPlacement extends FunctionLogProps {
+  /** The database's VPC. */
+  readonly vpc: ec2.IVpc;
+  readonly database: Database;
+}
 
 /** What a database Lambda calls in AWS besides the database itself: the credentials secret. */
 export type DatabaseFunctionCalls = { readonly databaseSecret: CallSpec };
 
-/** Properties of {@link addDatabaseFunction}: an AppFunction's, with the database in place of the network. */
+/** Properties of {@link addDatabaseFunction}: an AppFunction's, less its placement. */
 export interface DatabaseFunctionProps<Values, Input>
-  extends Omit<AppFunctionProps<Values, Input>, 'vpc' | 'vpcSubnets' | 'securityGroups'> {
-  /** The database's VPC. */
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
+  extends Omit<
+    AppFunctionProps<Values, Input>,
+    'vpc' | 'vpcSubnets' | 'securityGroups' | keyof FunctionLogProps
+  > {
   /** The function's declared calls (lambdas/<name>/calls.ts). */
   readonly calls: DatabaseFunctionCalls;
   /** Description of the database's ingress rule for the function, e.g. `Maintenance Lambda`. */
@@ -30,11 +37,15 @@ export interface DatabaseFunctionProps<Values, Input>
 export function addDatabaseFunction<Values, Input>(
   scope: Construct,
   id: string,
+  placement: DatabaseFunctionPlacement,
   props: DatabaseFunctionProps<Values, Input>,
 ): AppFunction<Values, Input> {
-  const { database, calls, admittedAs, ...functionProps } = props;
+  const { calls, admittedAs, ...functionProps } = props;
+  const { database } = placement;
   const fn = new AppFunction(scope, id, {
     ...functionProps,
+    ...functionLogs(placement),
+    vpc: placement.vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
   });
   grantDeclaredCalls(fn.lambda.role as iam.IRole, `lambda ${props.contract.functionName}`, calls, {

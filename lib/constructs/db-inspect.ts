@@ -1,17 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import { Construct } from 'constructs';
 import { dbInspectContract } from '../../core/contracts/database';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
-import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import type { Database } from './database';
-import { addDatabaseFunction } from './database-function';
+import type { AppFunction } from './app-function';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
 
 /** Properties of {@link DbInspect}. */
-export interface DbInspectProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
-}
+export type DbInspectProps = DatabaseFunctionPlacement;
 
 /**
  * The runbook's database checks for operators without a network path to the database:
@@ -23,13 +18,10 @@ export class DbInspect extends Construct {
 
   constructor(scope: Construct, id: string, props: DbInspectProps) {
     super(scope, id);
-    const { database } = props;
-    this.handler = addDatabaseFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbInspectContract,
       description:
         'Read-only runbook checks of fa_ai_db for `ops db` (top queries, unused indexes, bloat, HNSW)',
-      vpc: props.vpc,
-      database,
       calls: DB_INSPECT_CALLS,
       admittedAs: 'Inspection Lambda (ops db)',
       // Connect (10 s) plus five statements of at most 10 s each, with room to spare.
@@ -38,8 +30,7 @@ export class DbInspect extends Construct {
       retryAttempts: 0,
       // A handful of operators; a loop calling it could not open more connections than this.
       reservedConcurrentExecutions: 2,
-      ...functionLogs(props),
-      config: database.instanceConnection(),
+      config: props.database.instanceConnection(),
     });
   }
 }

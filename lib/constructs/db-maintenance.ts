@@ -1,19 +1,15 @@
 import { Duration, type TimeZone } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
-import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import type { Database } from './database';
-import { addDatabaseFunction } from './database-function';
+import type { AppFunction } from './app-function';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
 
 /** Properties of {@link DbMaintenance}. */
-export interface DbMaintenanceProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
+export interface DbMaintenanceProps extends DatabaseFunctionPlacement {
   /** Time zone of the runbook's Sunday 3 AM. */
   readonly timeZone: TimeZone;
   /**
@@ -38,11 +34,9 @@ export class DbMaintenance extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = addDatabaseFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbMaintenanceContract,
       description: 'Weekly VACUUM/REINDEX and monthly ANALYZE/archive of fa_ai_db (runbook maintenance)',
-      vpc: props.vpc,
-      database,
       calls: DB_MAINTENANCE_CALLS,
       admittedAs: 'Maintenance Lambda',
       timeout: Duration.minutes(15),
@@ -50,7 +44,6 @@ export class DbMaintenance extends Construct {
       deadLetterQueue: true,
       // Two runs at once would fight over the same locks.
       reservedConcurrentExecutions: 1,
-      ...functionLogs(props),
       config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
 

@@ -2,15 +2,14 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
-import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { DATABASE_NAME, type Database } from './database';
-import { addDatabaseFunction } from './database-function';
+import type { AppFunction } from './app-function';
+import { DATABASE_NAME } from './database';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
 
 /** Folder of the versioned SQL migrations, relative to the project root. */
 export const MIGRATIONS_DIR = 'lambdas/db-migrate/migrations';
@@ -31,9 +30,7 @@ export function migrationsChecksum(dir: string = path.join(__dirname, '..', '..'
 }
 
 /** Properties of {@link DbMigrations}. */
-export interface DbMigrationsProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
+export interface DbMigrationsProps extends DatabaseFunctionPlacement {
   /** HNSW parameters of bluematrix_reports.embedding; a change rebuilds the index. */
   readonly hnsw: { readonly m: number; readonly efConstruction: number };
   /**
@@ -57,18 +54,15 @@ export class DbMigrations extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = addDatabaseFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbMigrateContract,
       description: 'Applies fa_ai_db schema migrations (CloudFormation custom resource)',
-      vpc: props.vpc,
-      database,
       calls: DB_MIGRATE_CALLS,
       admittedAs: 'Schema migrations Lambda',
       // Index builds on a large table take minutes; the Provider framework waits up to 1 h.
       timeout: Duration.minutes(10),
       memorySize: 512,
       retryAttempts: 0,
-      ...functionLogs(props),
       copyDirectories: [MIGRATIONS_DIR],
       // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
       config: { caCertificates: LAMBDA_RUNTIME_CA_BUNDLE },
