@@ -172,18 +172,18 @@ export class Observability extends Construct {
         evaluationPeriods: 3,
       });
       // Near the limits: remediation scales the colour out on these.
-      this.alarm(`${c.colour}-cpu-high`, {
-        figures: { percent: config.ecsCpuMaxPercent },
-        metric: c.service.metricCpuUtilization({ period: five, statistic: 'Average' }),
-        threshold: config.ecsCpuMaxPercent,
-        evaluationPeriods: 3,
-      });
-      this.alarm(`${c.colour}-memory-high`, {
-        figures: { percent: config.ecsMemoryMaxPercent },
-        metric: c.service.metricMemoryUtilization({ period: five, statistic: 'Average' }),
-        threshold: config.ecsMemoryMaxPercent,
-        evaluationPeriods: 3,
-      });
+      const average = { period: five, statistic: 'Average' };
+      for (const [alarm, maxPercent, metric] of [
+        ['cpu-high', config.ecsCpuMaxPercent, c.service.metricCpuUtilization(average)],
+        ['memory-high', config.ecsMemoryMaxPercent, c.service.metricMemoryUtilization(average)],
+      ] as const) {
+        this.alarm(`${c.colour}-${alarm}`, {
+          figures: { percent: maxPercent },
+          metric,
+          threshold: maxPercent,
+          evaluationPeriods: 3,
+        });
+      }
     }
     this.colourAlarms = { blue: props.alarms.shiftGates('blue'), green: props.alarms.shiftGates('green') };
 
