@@ -18,6 +18,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { FunctionContract } from '../../core/contracts/contract';
 import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
+import { nagManagedPolicy } from './nag';
 
 /** Where the log group of a construct's functions is kept: passed through to {@link AppFunction}. */
 export interface FunctionLogProps {
@@ -179,7 +180,7 @@ export class AppFunction<Values = unknown, Input = Values> extends Construct {
         : ['AWSLambdaBasicExecutionRole'];
       for (const managed of managedPolicies) {
         Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${managed}]`,
+          id: nagManagedPolicy(managed),
           reason:
             `${managed} is AWS's minimal managed policy for ` +
             (managed === 'AWSLambdaBasicExecutionRole'

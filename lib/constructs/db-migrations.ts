@@ -10,6 +10,7 @@ import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
 import type { AppFunction } from './app-function';
 import { DATABASE_NAME } from './database';
 import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
+import { nagManagedPolicy } from './nag';
 
 /** Folder of the versioned SQL migrations, relative to the project root. */
 export const MIGRATIONS_DIR = 'lambdas/db-migrate/migrations';
@@ -102,7 +103,7 @@ function acknowledgeProviderFramework(provider: cr.Provider): void {
   if (!framework) return;
   const stack = Stack.of(provider);
   Validations.of(framework).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    id: nagManagedPolicy('AWSLambdaBasicExecutionRole'),
     reason:
       "CDK's Provider framework function: the managed basic execution role only lets it write its own logs; " +
       'its other permission is invoking our handler.',
