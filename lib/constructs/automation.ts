@@ -85,8 +85,7 @@ export class Automation extends Construct {
       deadLetterQueue: { resources: [this.deadLetterQueue.queueArn] },
     });
 
-    const role = fn.role as iam.IRole;
-    grantDeclaredCalls(role, 'lambda automation-verify', AUTOMATION_VERIFY_CALLS, {
+    this.verifier.grantCalls(AUTOMATION_VERIFY_CALLS, {
       alarms: {
         resources: [
           stack.formatArn({
@@ -108,6 +107,7 @@ export class Automation extends Construct {
       audit: { resources: [opsTable.tableArn] },
       escalations: alerts.publishGrant(),
     });
+    const role = this.verifier.role;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -142,15 +142,16 @@ export class Automation extends Construct {
       deadLetterQueue: true,
       reservedConcurrentExecutions: 1,
     });
-    this.grantActing(fn.lambda.role as iam.IRole, `lambda ${props.contract.functionName}`);
+    this.grantActing(fn);
     return fn;
   }
 
   /**
-   * Grants `role` (an acting Lambda's) the calls of the pause, repeat guard, record and
-   * schedule; with `recordOnly`, only the record and schedule (the shift's own rollback).
+   * Grants `fn` (an acting Lambda) the calls of the pause, repeat guard, record and schedule;
+   * with `recordOnly`, only the record and schedule (the shift's own rollback).
    */
-  grantActing(role: iam.IRole, caller: string, options: { readonly recordOnly?: boolean } = {}): void {
+  grantActing(fn: AppFunction, options: { readonly recordOnly?: boolean } = {}): void {
+    const { role, caller } = fn;
     const stack = Stack.of(this);
     const { opsTable, alerts } = this.props;
     const recording = {

@@ -3,7 +3,6 @@ import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -17,7 +16,6 @@ import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
 import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
-import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link BudgetGuard}. */
@@ -180,14 +178,13 @@ export class BudgetGuard extends Construct {
   }
 
   private grantKillSwitch(props: BudgetGuardProps): void {
-    const role = this.handler.lambda.role as iam.IRole;
-    grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
+    this.handler.grantCalls(BUDGET_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),
     });
     acknowledgeKillSwitchGrants(
       this,
-      role,
+      this.handler.role,
       props,
       'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',

@@ -1,9 +1,7 @@
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import type { CallSpec } from '../../core/calls';
 import { AppFunction, type AppFunctionProps, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
 import type { Database } from './database';
 
 /** Where a database Lambda runs and logs: what each construct of one takes. */
@@ -48,9 +46,7 @@ export function addDatabaseFunction<Values, Input>(
     vpc: placement.vpc,
     vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
   });
-  grantDeclaredCalls(fn.lambda.role as iam.IRole, `lambda ${props.contract.functionName}`, calls, {
-    databaseSecret: database.secretReadGrant(),
-  });
+  fn.grantCalls(calls, { databaseSecret: database.secretReadGrant() });
   database.allowFrom(fn.lambda, admittedAs);
   return fn;
 }

@@ -1,6 +1,5 @@
 import { Duration, type TimeZone } from 'aws-cdk-lib';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
@@ -26,7 +25,6 @@ export interface DbMaintenanceProps extends DatabaseFunctionPlacement {
  */
 export class DbMaintenance extends Construct {
   public readonly handler: AppFunction;
-  public readonly deadLetterQueue: sqs.IQueue;
   public readonly weekly: scheduler.Schedule;
   public readonly monthly: scheduler.Schedule;
 
@@ -47,7 +45,6 @@ export class DbMaintenance extends Construct {
       config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
 
-    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     const target = (task: 'weekly' | 'monthly') =>
       this.handler.schedulerTarget({ task }, { retryAttempts: 2, maxEventAge: Duration.hours(2) });
 

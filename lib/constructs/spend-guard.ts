@@ -2,9 +2,7 @@ import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type SpendGuardValues, spendGuardContract } from '../../core/contracts/spend-guard';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../core/spend/budgets';
@@ -15,7 +13,6 @@ import {
   llmCostSeries,
   QUERY_COUNT_METRIC,
   SPEND_GUARD_METRICS,
-  SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
 import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
@@ -26,7 +23,6 @@ import type { AlertTopics } from './alert-topics';
 import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
-import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link SpendGuard}. */
@@ -62,7 +58,6 @@ export interface SpendGuardProps extends FunctionLogProps {
 export class SpendGuard extends Construct {
   public readonly handler: AppFunction;
   public readonly schedule: scheduler.Schedule;
-  public readonly deadLetterQueue: sqs.IQueue;
   /** What the function is configured with (its environment is `serialize` of this). */
   public readonly settings: SpendGuardValues;
   /** CloudWatch metrics one run requests (GetMetricData bills per metric). */
@@ -115,7 +110,6 @@ export class SpendGuard extends Construct {
       ...functionLogs(props),
       config: this.settings,
     });
-    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
 
     // The month-to-date reading (every allowed series, four statistics) and the silence check.
     const series = llmCostSeries(props.envName).length;
@@ -141,8 +135,7 @@ export class SpendGuard extends Construct {
     this.heartbeatAlarm = this.buildHeartbeatAlarm(props);
     this.costTrackingAlarm = this.buildCostTrackingAlarm(props);
 
-    const role = this.handler.lambda.role as iam.IRole;
-    grantDeclaredCalls(role, `lambda ${SPEND_GUARD_SERVICE}`, SPEND_GUARD_CALLS, {
+    this.handler.grantCalls(SPEND_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       metrics: { resources: ['*'] },
       budgets: {
@@ -156,7 +149,7 @@ export class SpendGuard extends Construct {
     });
     acknowledgeKillSwitchGrants(
       this,
-      role,
+      this.handler.role,
       props,
       'cloudwatch:GetMetricData has no resource-level permissions, ecs:ListTasks has none (limited by the ' +
         'ecs:cluster condition to this cluster), and X-Ray tracing needs xray:Put* on *.',

@@ -305,14 +305,9 @@ export class ServiceStack extends Stack {
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
-        // Its dead-letter queue's alarm is the budget guard's own (what to do differs).
-        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda },
-        {
-          name: 'db-maintenance',
-          fn: stateful.maintenance.handler.lambda,
-          deadLetterQueue: stateful.maintenance.deadLetterQueue,
-        },
-        { name: 'db-migrate', fn: stateful.migrations.handler.lambda },
+        { name: 'budget-guard', fn: this.budgetGuard.handler, ownDeadLetterAlarm: true },
+        { name: 'db-maintenance', fn: stateful.maintenance.handler },
+        { name: 'db-migrate', fn: stateful.migrations.handler },
       ],
     });
 
@@ -375,28 +370,12 @@ export class ServiceStack extends Stack {
       automation: this.automation,
     });
     obs.watch([
-      {
-        name: 'remediation',
-        fn: this.remediation.handler.lambda,
-        deadLetterQueue: this.remediation.deadLetterQueue,
-      },
-      { name: 'health-check', fn: this.healthCheck.handler.lambda },
-      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda },
-      {
-        name: 'traffic-rollback',
-        fn: this.trafficShifter.rollbackHandler.lambda,
-        deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
-      },
-      {
-        name: 'spend-guard',
-        fn: this.spendGuard.handler.lambda,
-        deadLetterQueue: this.spendGuard.deadLetterQueue,
-      },
-      {
-        name: 'automation-verify',
-        fn: this.automation.verifier.lambda,
-        deadLetterQueue: this.automation.deadLetterQueue,
-      },
+      { name: 'remediation', fn: this.remediation.handler },
+      { name: 'health-check', fn: this.healthCheck.handler },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler },
+      { name: 'traffic-rollback', fn: this.trafficShifter.rollbackHandler },
+      { name: 'spend-guard', fn: this.spendGuard.handler },
+      { name: 'automation-verify', fn: this.automation.verifier },
     ]);
 
     this.dbInspect = new DbInspect(this, 'DatabaseInspect', {
