@@ -142,7 +142,7 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
-    const { retainData, removalPolicy, logRetention, name } = environmentSettings(config);
+    const { retainData, removalPolicy, logRetention, functionLogs, name } = environmentSettings(config);
     // Prefix of alarm, topic and budget names: fa-ai-system-<env>.
     const prefix = `${SYSTEM_NAME}-${config.envName}`;
     const colourNames = (colour: 'blue' | 'green') => ({
@@ -255,8 +255,7 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       opsTable,
       alerts: this.alerts,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
     });
 
     this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
@@ -270,8 +269,7 @@ export class ServiceStack extends Stack {
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
 
@@ -289,8 +287,7 @@ export class ServiceStack extends Stack {
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
       automation: this.automation,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       alarms: this.alarms,
     });
 
@@ -322,8 +319,7 @@ export class ServiceStack extends Stack {
       lightEveryMinutes: config.observability.lightCheckMinutes,
       lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
     });
 
     this.spendReconciliation = new SpendReconciliation(this, 'SpendReconciliation', {
@@ -331,8 +327,7 @@ export class ServiceStack extends Stack {
       adminKeys: stateful.adminKeys,
       config: config.spend.reconciliation,
       timeZone: TimeZone.of(config.timeZone),
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       alarms: this.alarms,
     });
 
@@ -351,8 +346,7 @@ export class ServiceStack extends Stack {
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
       rollbackMaxEventAgeMinutes: config.traffic.rollbackMaxEventAgeMinutes,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
     this.remediation = new Remediation(this, 'Remediation', {
@@ -365,8 +359,7 @@ export class ServiceStack extends Stack {
       weightsParameterName: stateful.trafficWeights.parameterName,
       opsTable,
       alerts: this.alerts,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
     obs.watch([
@@ -378,12 +371,7 @@ export class ServiceStack extends Stack {
       { name: 'automation-verify', fn: this.automation.verifier },
     ]);
 
-    this.dbInspect = new DbInspect(this, 'DatabaseInspect', {
-      vpc: stateful.vpc,
-      database: stateful.database,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
-    });
+    this.dbInspect = new DbInspect(this, 'DatabaseInspect', stateful.databaseFunctions);
     const backupName = name(`${SYSTEM_NAME}-db-backup`);
     // By name, rebuilt in this stack: the grants' db/* ARNs then need no cross-stack reference.
     const backupsBucket = s3.Bucket.fromBucketName(this, 'BackupsBucket', stateful.backups.bucketName);
