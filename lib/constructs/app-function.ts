@@ -8,6 +8,7 @@ import {
   Validations,
 } from 'aws-cdk-lib';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
@@ -16,8 +17,11 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { CallDeclaration } from '../../core/calls';
 import type { FunctionContract } from '../../core/contracts/contract';
 import { LocalEsbuild, PROJECT_ROOT } from '../lambda-bundling';
+import { type DeclaredGrants, grantDeclaredCalls } from './calls';
+import { nagManagedPolicy } from './nag';
 
 /** Where the log group of a construct's functions is kept: passed through to {@link AppFunction}. */
 export interface FunctionLogProps {
@@ -80,14 +84,18 @@ export function baseEnvironment(functionName: string): Record<string, string> {
  */
 export class AppFunction<Values = unknown, Input = Values> extends Construct {
   public readonly lambda: nodejs.NodejsFunction;
+  /** The function's execution role (created with it: an AppFunction takes no role). */
+  public readonly role: iam.IRole;
   public readonly logGroup: logs.LogGroup;
   /** Present when `deadLetterQueue` is set. */
   public readonly deadLetterQueue?: sqs.Queue;
   private schedulerRole?: iam.Role;
+  private readonly functionName: string;
 
   constructor(scope: Construct, id: string, props: AppFunctionProps<Values, Input>) {
     super(scope, id);
     const name = props.contract.functionName;
+    this.functionName = name;
     const stack = Stack.of(this);
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
@@ -137,7 +145,18 @@ export class AppFunction<Values = unknown, Input = Values> extends Construct {
       retryAttempts: props.retryAttempts ?? 2,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
     });
+    this.role = this.lambda.role as iam.IRole;
     this.acknowledgeFindings(props.vpc !== undefined);
+  }
+
+  /** The name the function's calls are granted and recorded under: `lambda <name>`. */
+  get caller(): string {
+    return `lambda ${this.functionName}`;
+  }
+
+  /** Grants the function exactly the calls of `declaration` on the resources of `grants`. */
+  grantCalls<D extends CallDeclaration>(declaration: D, grants: DeclaredGrants<D>): void {
+    grantDeclaredCalls(this.role, this.caller, declaration, grants);
   }
 
   /**
@@ -171,6 +190,21 @@ export class AppFunction<Values = unknown, Input = Values> extends Construct {
     });
   }
 
+  /**
+   * A target for an EventBridge rule that invokes this function with the event; deliveries that
+   * still fail after `retryAttempts` or `maxEventAge` go to its dead-letter queue.
+   */
+  eventTarget(options: {
+    readonly retryAttempts: number;
+    readonly maxEventAge: Duration;
+  }): eventTargets.LambdaFunction {
+    return new eventTargets.LambdaFunction(this.lambda, {
+      deadLetterQueue: this.deadLetterQueue,
+      retryAttempts: options.retryAttempts,
+      maxEventAge: options.maxEventAge,
+    });
+  }
+
   private acknowledgeFindings(inVpc: boolean): void {
     const role = this.lambda.role;
     if (role) {
@@ -179,7 +213,7 @@ export class AppFunction<Values = unknown, Input = Values> extends Construct {
         : ['AWSLambdaBasicExecutionRole'];
       for (const managed of managedPolicies) {
         Validations.of(role).acknowledge({
-          id: `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${managed}]`,
+          id: nagManagedPolicy(managed),
           reason:
             `${managed} is AWS's minimal managed policy for ` +
             (managed === 'AWSLambdaBasicExecutionRole'

@@ -12,7 +12,7 @@ import {
 } from '../../lambdas/automation-verify/calls';
 import type { AutomationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { AppFunction, type AppFunctionProps, type FunctionLogProps, functionLogs } from './app-function';
 import { ssmParameterArn } from './arns';
 import type { BatchPipeline } from './batch-pipeline';
 import type { BlueGreenService } from './blue-green-service';
@@ -32,6 +32,12 @@ export interface AutomationProps extends FunctionLogProps {
   readonly opsTable: dynamodb.ITable;
   readonly alerts: AlertTopics;
 }
+
+/** Properties of {@link Automation.actingFunction}: an AppFunction's, less what every acting Lambda shares. */
+export type ActingFunctionProps<Values, Input> = Omit<
+  AppFunctionProps<Values, Input>,
+  'retryAttempts' | 'deadLetterQueue' | 'reservedConcurrentExecutions'
+>;
 
 /**
  * The automation that checks its own work (core/automation/): the verifier Lambda, the
@@ -79,8 +85,7 @@ export class Automation extends Construct {
       deadLetterQueue: { resources: [this.deadLetterQueue.queueArn] },
     });
 
-    const role = fn.role as iam.IRole;
-    grantDeclaredCalls(role, 'lambda automation-verify', AUTOMATION_VERIFY_CALLS, {
+    this.verifier.grantCalls(AUTOMATION_VERIFY_CALLS, {
       alarms: {
         resources: [
           stack.formatArn({
@@ -102,6 +107,7 @@ export class Automation extends Construct {
       audit: { resources: [opsTable.tableArn] },
       escalations: alerts.publishGrant(),
     });
+    const role = this.verifier.role;
     Validations.of(role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
@@ -119,10 +125,33 @@ export class Automation extends Construct {
   }
 
   /**
-   * Grants `role` (an acting Lambda's) the calls of the pause, repeat guard, record and
-   * schedule; with `recordOnly`, only the record and schedule (the shift's own rollback).
+   * A Lambda that acts on its own (remediation, the automatic rollback, the kill switches), with
+   * the calls of the pause, repeat guard and verification ({@link grantActing}). Its events are
+   * worth two retries, then its dead-letter queue; it runs one invocation at a time, since two
+   * deliveries at once (an alarm storm, a repeated event, two scheduled runs) would each pass the
+   * claims and records that keep an action to one.
    */
-  grantActing(role: iam.IRole, caller: string, options: { readonly recordOnly?: boolean } = {}): void {
+  actingFunction<Values, Input>(
+    scope: Construct,
+    id: string,
+    props: ActingFunctionProps<Values, Input>,
+  ): AppFunction<Values, Input> {
+    const fn = new AppFunction(scope, id, {
+      ...props,
+      retryAttempts: 2,
+      deadLetterQueue: true,
+      reservedConcurrentExecutions: 1,
+    });
+    this.grantActing(fn);
+    return fn;
+  }
+
+  /**
+   * Grants `fn` (an acting Lambda) the calls of the pause, repeat guard, record and schedule;
+   * with `recordOnly`, only the record and schedule (the shift's own rollback).
+   */
+  grantActing(fn: AppFunction, options: { readonly recordOnly?: boolean } = {}): void {
+    const { role, caller } = fn;
     const stack = Stack.of(this);
     const { opsTable, alerts } = this.props;
     const recording = {

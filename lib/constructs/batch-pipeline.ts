@@ -17,7 +17,7 @@ import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
 import { APP_METRICS_NAMESPACE } from './app-metrics';
 import { grantDeclaredCalls, STATE_MACHINE_LOG_DELIVERY_ACTIONS, TRACING_ACTIONS } from './calls';
-import { addLoggedFargateTask, type TaskCpuArchitecture } from './fargate-task';
+import { acknowledgeApplicationTask, addLoggedFargateTask, type TaskCpuArchitecture } from './fargate-task';
 import { nagArn } from './nag';
 
 /** What the batch application calls in AWS: its run record, and the application metrics. */
@@ -379,18 +379,7 @@ export class BatchPipeline extends Construct {
   }
 
   private acknowledgeFindings(cluster: ecs.ICluster): void {
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'AwsSolutions-ECS2',
-      reason:
-        'Plain environment holds only non-secret tuning settings and endpoints from config; credentials and API ' +
-        'keys reach the container as ECS secrets from Secrets Manager.',
-    });
-    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken has no resource-level permissions and must be granted on *; image pulls and ' +
-        'log writes are scoped to the repository and the batch log group.',
-    });
+    acknowledgeApplicationTask(this.taskDefinition, 'the batch log group');
     Validations.of(this.stateMachineRole).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:

@@ -7,7 +7,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { ColourConfig, EnvironmentConfig } from '../config';
-import { addLoggedFargateTask } from './fargate-task';
+import { acknowledgeApplicationTask, addLoggedFargateTask } from './fargate-task';
 import { InitialDesiredCount } from './initial-desired-count';
 
 /** The two colours. Blue is live at first; either may be live later. */
@@ -72,18 +72,7 @@ export class ColourService extends Construct {
       }),
       stopTimeout: Duration.seconds(30),
     });
-    Validations.of(this.taskDefinition).acknowledge({
-      id: 'AwsSolutions-ECS2',
-      reason:
-        "Plain environment holds only non-secret tuning settings from config (the runbook's settings); " +
-        'credentials and API keys reach the container as ECS secrets from Secrets Manager.',
-    });
-    Validations.of(this.taskDefinition.obtainExecutionRole()).acknowledge({
-      id: 'AwsSolutions-IAM5[Resource::*]',
-      reason:
-        'ecr:GetAuthorizationToken has no resource-level permissions and must be granted on *; ' +
-        "image pulls and log writes are scoped to the repository and this colour's log group.",
-    });
+    acknowledgeApplicationTask(this.taskDefinition, "this colour's log group");
 
     this.service = new ecs.FargateService(this, 'Service', {
       serviceName: props.names.service,

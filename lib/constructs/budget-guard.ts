@@ -3,7 +3,6 @@ import * as budgets from 'aws-cdk-lib/aws-budgets';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambdaEvents from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -14,10 +13,9 @@ import { BUDGET_GUARD_CALLS } from '../../lambdas/budget-guard/calls';
 import type { BudgetsConfig } from '../config';
 import type { AlarmFactory } from './alarm-factory';
 import { type AlertTopics, allowBudgetsToPublish } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
-import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link BudgetGuard}. */
@@ -142,15 +140,11 @@ export class BudgetGuard extends Construct {
     };
 
     const batch = props.batch;
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: budgetGuardContract,
       description: 'Budget kill switch: disables the weekly batch at 100% of the monthly budget',
       // Three rounds of calls with explicit retries (each call capped at ~16 s) fit in this.
       timeout: Duration.minutes(2),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two deliveries at once must not race past the idempotency record.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         environment: props.envName,
@@ -184,15 +178,13 @@ export class BudgetGuard extends Construct {
   }
 
   private grantKillSwitch(props: BudgetGuardProps): void {
-    const role = this.handler.lambda.role as iam.IRole;
-    props.automation.grantActing(role, 'lambda budget-guard');
-    grantDeclaredCalls(role, 'lambda budget-guard', BUDGET_GUARD_CALLS, {
+    this.handler.grantCalls(BUDGET_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       alerts: props.alerts.publishGrant(['P1']),
     });
     acknowledgeKillSwitchGrants(
       this,
-      role,
+      this.handler.role,
       props,
       'ecs:ListTasks has no resource-level permissions (limited by the ecs:cluster condition to this cluster), ' +
         'and X-Ray tracing needs xray:Put* on *.',

@@ -8,6 +8,7 @@ import { Construct, type IConstruct } from 'constructs';
 import { type DbInspectValues, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import type { DatabaseConfig } from '../config';
 import type { ResourceGrant } from './calls';
+import { nagManagedPolicy } from './nag';
 import { allowIngress } from './security-group-access';
 
 /** The runbook's database name. */
@@ -219,7 +220,7 @@ export class Database extends Construct {
     const monitoringRole = this.instance.node.tryFindChild('MonitoringRole');
     if (monitoringRole) {
       Validations.of(monitoringRole).acknowledge({
-        id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]',
+        id: nagManagedPolicy('AmazonRDSEnhancedMonitoringRole'),
         reason:
           'Enhanced Monitoring requires this AWS managed service-role policy; the role is assumable only by ' +
           'monitoring.rds.amazonaws.com and only publishes OS metrics to CloudWatch Logs.',

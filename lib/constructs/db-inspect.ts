@@ -1,18 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { dbInspectContract } from '../../core/contracts/database';
 import { DB_INSPECT_CALLS } from '../../lambdas/db-inspect/calls';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
-import type { Database } from './database';
+import type { AppFunction } from './app-function';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
 
 /** Properties of {@link DbInspect}. */
-export interface DbInspectProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
-}
+export type DbInspectProps = DatabaseFunctionPlacement;
 
 /**
  * The runbook's database checks for operators without a network path to the database:
@@ -24,25 +18,19 @@ export class DbInspect extends Construct {
 
   constructor(scope: Construct, id: string, props: DbInspectProps) {
     super(scope, id);
-    const { database } = props;
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbInspectContract,
       description:
         'Read-only runbook checks of fa_ai_db for `ops db` (top queries, unused indexes, bloat, HNSW)',
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      calls: DB_INSPECT_CALLS,
+      admittedAs: 'Inspection Lambda (ops db)',
       // Connect (10 s) plus five statements of at most 10 s each, with room to spare.
       timeout: Duration.minutes(1),
       // Invoked synchronously: the caller sees a failure, an asynchronous retry would only repeat it.
       retryAttempts: 0,
       // A handful of operators; a loop calling it could not open more connections than this.
       reservedConcurrentExecutions: 2,
-      ...functionLogs(props),
-      config: database.instanceConnection(),
+      config: props.database.instanceConnection(),
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-inspect', DB_INSPECT_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Inspection Lambda (ops db)');
   }
 }

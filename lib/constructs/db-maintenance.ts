@@ -1,20 +1,14 @@
 import { Duration, type TimeZone } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { dbMaintenanceContract } from '../../core/contracts/database';
 import { DB_MAINTENANCE_CALLS } from '../../lambdas/db-maintenance/calls';
 import { DB_MAINTENANCE_CRONS } from '../config/schedules';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
-import type { Database } from './database';
+import type { AppFunction } from './app-function';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
 
 /** Properties of {@link DbMaintenance}. */
-export interface DbMaintenanceProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
+export interface DbMaintenanceProps extends DatabaseFunctionPlacement {
   /** Time zone of the runbook's Sunday 3 AM. */
   readonly timeZone: TimeZone;
   /**
@@ -31,7 +25,6 @@ export interface DbMaintenanceProps extends FunctionLogProps {
  */
 export class DbMaintenance extends Construct {
   public readonly handler: AppFunction;
-  public readonly deadLetterQueue: sqs.IQueue;
   public readonly weekly: scheduler.Schedule;
   public readonly monthly: scheduler.Schedule;
 
@@ -39,25 +32,19 @@ export class DbMaintenance extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbMaintenanceContract,
       description: 'Weekly VACUUM/REINDEX and monthly ANALYZE/archive of fa_ai_db (runbook maintenance)',
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      calls: DB_MAINTENANCE_CALLS,
+      admittedAs: 'Maintenance Lambda',
       timeout: Duration.minutes(15),
       retryAttempts: 1,
       deadLetterQueue: true,
       // Two runs at once would fight over the same locks.
       reservedConcurrentExecutions: 1,
-      ...functionLogs(props),
       config: { ...database.instanceConnection(), archiveRetentionDays: props.archiveRetentionDays },
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-maintenance', DB_MAINTENANCE_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Maintenance Lambda');
 
-    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
     const target = (task: 'weekly' | 'monthly') =>
       this.handler.schedulerTarget({ task }, { retryAttempts: 2, maxEventAge: Duration.hours(2) });
 

@@ -2,16 +2,15 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { type CfnElement, CustomResource, Duration, Stack, Validations } from 'aws-cdk-lib';
-import * as ec2 from 'aws-cdk-lib/aws-ec2';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { dbMigrateContract, LAMBDA_RUNTIME_CA_BUNDLE } from '../../core/contracts/database';
 import { DB_MIGRATE_CALLS } from '../../lambdas/db-migrate/calls';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
-import { DATABASE_NAME, type Database } from './database';
+import type { AppFunction } from './app-function';
+import { DATABASE_NAME } from './database';
+import { addDatabaseFunction, type DatabaseFunctionPlacement } from './database-function';
+import { nagManagedPolicy } from './nag';
 
 /** Folder of the versioned SQL migrations, relative to the project root. */
 export const MIGRATIONS_DIR = 'lambdas/db-migrate/migrations';
@@ -32,9 +31,7 @@ export function migrationsChecksum(dir: string = path.join(__dirname, '..', '..'
 }
 
 /** Properties of {@link DbMigrations}. */
-export interface DbMigrationsProps extends FunctionLogProps {
-  readonly vpc: ec2.IVpc;
-  readonly database: Database;
+export interface DbMigrationsProps extends DatabaseFunctionPlacement {
   /** HNSW parameters of bluematrix_reports.embedding; a change rebuilds the index. */
   readonly hnsw: { readonly m: number; readonly efConstruction: number };
   /**
@@ -58,24 +55,19 @@ export class DbMigrations extends Construct {
     super(scope, id);
     const { database } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = addDatabaseFunction(this, 'Handler', props, {
       contract: dbMigrateContract,
       description: 'Applies fa_ai_db schema migrations (CloudFormation custom resource)',
-      vpc: props.vpc,
-      vpcSubnets: { subnetType: ec2.SubnetType.PRIVATE_WITH_EGRESS },
+      calls: DB_MIGRATE_CALLS,
+      admittedAs: 'Schema migrations Lambda',
       // Index builds on a large table take minutes; the Provider framework waits up to 1 h.
       timeout: Duration.minutes(10),
       memorySize: 512,
       retryAttempts: 0,
-      ...functionLogs(props),
       copyDirectories: [MIGRATIONS_DIR],
       // Node 20+ runtimes do not load the RDS CAs unless told to; TLS is verified.
       config: { caCertificates: LAMBDA_RUNTIME_CA_BUNDLE },
     });
-    grantDeclaredCalls(this.handler.lambda.role as iam.IRole, 'lambda db-migrate', DB_MIGRATE_CALLS, {
-      databaseSecret: database.secretReadGrant(),
-    });
-    database.allowFrom(this.handler.lambda, 'Schema migrations Lambda');
 
     const providerLogs = new logs.LogGroup(this, 'ProviderLogs', {
       retention: props.logRetention,
@@ -111,7 +103,7 @@ function acknowledgeProviderFramework(provider: cr.Provider): void {
   if (!framework) return;
   const stack = Stack.of(provider);
   Validations.of(framework).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    id: nagManagedPolicy('AWSLambdaBasicExecutionRole'),
     reason:
       "CDK's Provider framework function: the managed basic execution role only lets it write its own logs; " +
       'its other permission is invoking our handler.',

@@ -1,4 +1,4 @@
-import type { RemovalPolicy } from 'aws-cdk-lib';
+import { type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
@@ -50,4 +50,27 @@ export function addLoggedFargateTask(
     ...(props.volumes === undefined ? {} : { volumes: props.volumes }),
   });
   return { logGroup, taskDefinition };
+}
+
+/**
+ * The cdk-nag findings of a task of the application image (a service colour, the batch): its
+ * plain environment, and the ECR token of its execution role. `logGroup` says whose log group
+ * the role writes to, e.g. `the batch log group`.
+ */
+export function acknowledgeApplicationTask(
+  taskDefinition: ecs.FargateTaskDefinition,
+  logGroup: string,
+): void {
+  Validations.of(taskDefinition).acknowledge({
+    id: 'AwsSolutions-ECS2',
+    reason:
+      'Plain environment holds only non-secret tuning settings and endpoints from config; credentials and API ' +
+      'keys reach the container as ECS secrets from Secrets Manager.',
+  });
+  Validations.of(taskDefinition.obtainExecutionRole()).acknowledge({
+    id: 'AwsSolutions-IAM5[Resource::*]',
+    reason:
+      'ecr:GetAuthorizationToken has no resource-level permissions and must be granted on *; image pulls and ' +
+      `log writes are scoped to the repository and ${logGroup}.`,
+  });
 }

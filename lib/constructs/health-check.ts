@@ -1,7 +1,6 @@
 import { Duration, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import { type HealthThresholds, healthCheckContract } from '../../core/contracts/health-check';
@@ -13,7 +12,6 @@ import type { AlertTopics } from './alert-topics';
 import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { AUTOMATION_METRICS_NAMESPACE } from './app-metrics';
 import type { BlueGreenService } from './blue-green-service';
-import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link HealthCheck}. */
 export interface HealthCheckProps extends FunctionLogProps {
@@ -92,16 +90,14 @@ export class HealthCheck extends Construct {
         lightRenotifyMinutes: props.lightRenotifyMinutes,
       },
     });
-    const fn = this.handler.lambda;
-    const role = fn.role as iam.IRole;
-    grantDeclaredCalls(role, 'lambda health-check', HEALTH_CHECK_CALLS, {
+    this.handler.grantCalls(HEALTH_CHECK_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       metricsAndTargets: { resources: ['*'] },
       batchRuns: { resources: [props.opsTable.tableArn] },
       lightAlert: { resources: [props.opsTable.tableArn] },
       alerts: props.alerts.publishGrant(),
     });
-    Validations.of(role).acknowledge({
+    Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'elasticloadbalancing:DescribeTargetHealth, cloudwatch:GetMetricData and X-Ray tracing have no ' +

@@ -3,6 +3,7 @@ import type * as ecs from 'aws-cdk-lib/aws-ecs';
 import * as cr from 'aws-cdk-lib/custom-resources';
 import { Construct } from 'constructs';
 import { INITIAL_DESIRED_COUNT_METADATA } from '../naming';
+import { nagManagedPolicy } from './nag';
 
 /** Properties of {@link InitialDesiredCount}. */
 export interface InitialDesiredCountProps {
@@ -62,7 +63,7 @@ export function acknowledgeCustomResourceProvider(scope: Construct): void {
   );
   if (!provider) return;
   Validations.of(provider).acknowledge({
-    id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+    id: nagManagedPolicy('AWSLambdaBasicExecutionRole'),
     reason:
       "CDK's AwsCustomResource provider: the managed basic execution role only lets it write its own logs; " +
       'its other permissions are inline policies scoped to the resources it seeds.',

@@ -24,6 +24,14 @@ export function nagArn(
 }
 
 /**
+ * The cdk-nag finding id of a role with the AWS managed service-role policy `policyName`
+ * (`AwsSolutions-IAM4`), e.g. AWSLambdaBasicExecutionRole.
+ */
+export function nagManagedPolicy(policyName: string): string {
+  return `AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/${policyName}]`;
+}
+
+/**
  * A string as cdk-nag prints it in a finding id: itself when literal, else its resolved
  * `Fn::Join` with pseudo parameters as `<AWS::AccountId>` (the form of names built from
  * account and region, e.g. the backups bucket's in an environment without an account).

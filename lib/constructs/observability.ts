@@ -1,13 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
-import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { ALARM_IDS, type AlarmId, type WatchedFunctionName } from '../../core/alarms/catalogue';
 import type { ObservabilityConfig } from '../config';
 import type { AlarmFactory, MetricAlarmSpec } from './alarm-factory';
+import type { AppFunction } from './app-function';
 import { APP_METRICS_NAMESPACE, appMetric, MODELS, QUERY_TIERS } from './app-metrics';
 import type { BlueGreenService, Colour, ColourService } from './blue-green-service';
 import type { Cache } from './cache';
@@ -21,9 +20,9 @@ export { LOG_PATTERNS, RUNBOOK };
 export interface WatchedFunction {
   /** Its name in the catalogue's alarms `lambda-<name>-errors` / `-dlq`, e.g. budget-guard. */
   readonly name: WatchedFunctionName;
-  readonly fn: lambda.IFunction;
-  /** @default no dead-letter queue alarm */
-  readonly deadLetterQueue?: sqs.IQueue;
+  readonly fn: AppFunction;
+  /** Its construct alarms on its dead-letter queue itself (what to do differs). @default false */
+  readonly ownDeadLetterAlarm?: boolean;
 }
 
 /** Properties of {@link Observability}. */
@@ -172,18 +171,18 @@ export class Observability extends Construct {
         evaluationPeriods: 3,
       });
       // Near the limits: remediation scales the colour out on these.
-      this.alarm(`${c.colour}-cpu-high`, {
-        figures: { percent: config.ecsCpuMaxPercent },
-        metric: c.service.metricCpuUtilization({ period: five, statistic: 'Average' }),
-        threshold: config.ecsCpuMaxPercent,
-        evaluationPeriods: 3,
-      });
-      this.alarm(`${c.colour}-memory-high`, {
-        figures: { percent: config.ecsMemoryMaxPercent },
-        metric: c.service.metricMemoryUtilization({ period: five, statistic: 'Average' }),
-        threshold: config.ecsMemoryMaxPercent,
-        evaluationPeriods: 3,
-      });
+      const average = { period: five, statistic: 'Average' };
+      for (const [alarm, maxPercent, metric] of [
+        ['cpu-high', config.ecsCpuMaxPercent, c.service.metricCpuUtilization(average)],
+        ['memory-high', config.ecsMemoryMaxPercent, c.service.metricMemoryUtilization(average)],
+      ] as const) {
+        this.alarm(`${c.colour}-${alarm}`, {
+          figures: { percent: maxPercent },
+          metric,
+          threshold: maxPercent,
+          evaluationPeriods: 3,
+        });
+      }
     }
     this.colourAlarms = { blue: props.alarms.shiftGates('blue'), green: props.alarms.shiftGates('green') };
 
@@ -293,15 +292,16 @@ export class Observability extends Construct {
     const five = Duration.minutes(5);
     for (const f of functions) {
       this.alarm(`lambda-${f.name}-errors`, {
-        metric: f.fn.metricErrors({ period: five, statistic: 'Sum' }),
+        metric: f.fn.lambda.metricErrors({ period: five, statistic: 'Sum' }),
         threshold: 1,
         comparison: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       });
-      if (f.deadLetterQueue) {
+      const deadLetterQueue = f.ownDeadLetterAlarm ? undefined : f.fn.deadLetterQueue;
+      if (deadLetterQueue) {
         const id = `lambda-${f.name}-dlq`;
         if (!isAlarmId(id)) throw new Error(`the alarm catalogue has no ${id}: add it to watch this queue`);
         this.alarm(id, {
-          metric: f.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+          metric: deadLetterQueue.metricApproximateNumberOfMessagesVisible({
             period: five,
             statistic: 'Maximum',
           }),

@@ -1,20 +1,16 @@
 import { Duration, Stack, Validations } from 'aws-cdk-lib';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { AlarmFactsDocument } from '../../core/alarms/facts';
 import { remediationContract } from '../../core/contracts/remediation';
 import { REMEDIATION_CALLS } from '../../lambdas/remediation/calls';
 import type { RemediationConfig } from '../config';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { BlueGreenService, Colour } from './blue-green-service';
-import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link Remediation}. */
 export interface RemediationProps extends FunctionLogProps {
@@ -44,22 +40,17 @@ export interface RemediationProps extends FunctionLogProps {
 export class Remediation extends Construct {
   public readonly handler: AppFunction;
   public readonly rule: events.Rule;
-  public readonly deadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: RemediationProps) {
     super(scope, id);
     const stack = Stack.of(this);
     const { service, config } = props;
 
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: remediationContract,
       description:
         'Alarm-driven remediation: force new deployment on pool exhaustion, scale out on CPU/memory',
       timeout: Duration.seconds(60),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Serialises decisions on the same alarm storm; the rate limit does the rest.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         environment: props.envName,
@@ -80,8 +71,6 @@ export class Remediation extends Construct {
         automation: props.automation.settings,
       },
     });
-    const fn = this.handler.lambda;
-    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
 
     this.rule = new events.Rule(this, 'AlarmRule', {
       description: `Alarms of ${props.envName} entering ALARM: run the runbook's safe fixes`,
@@ -90,18 +79,10 @@ export class Remediation extends Construct {
         detailType: ['CloudWatch Alarm State Change'],
         detail: { alarmName: [{ prefix: props.alarmPrefix }], state: { value: ['ALARM'] } },
       },
-      targets: [
-        new eventTargets.LambdaFunction(fn, {
-          deadLetterQueue: this.deadLetterQueue,
-          retryAttempts: 4,
-          maxEventAge: Duration.minutes(30),
-        }),
-      ],
+      targets: [this.handler.eventTarget({ retryAttempts: 4, maxEventAge: Duration.minutes(30) })],
     });
 
-    const role = fn.role as iam.IRole;
-    props.automation.grantActing(role, 'lambda remediation');
-    grantDeclaredCalls(role, 'lambda remediation', REMEDIATION_CALLS, {
+    this.handler.grantCalls(REMEDIATION_CALLS, {
       services: { resources: service.colours.map((c) => c.service.serviceArn) },
       weightsParameter: {
         resources: [ssmParameterArn(stack, props.weightsParameterName)],
@@ -112,7 +93,7 @@ export class Remediation extends Construct {
       audit: { resources: [props.opsTable.tableArn] },
       alerts: props.alerts.publishGrant(),
     });
-    Validations.of(role).acknowledge({
+    Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason: 'X-Ray tracing has no resource-level permissions; ECS, SSM and DynamoDB grants are scoped.',
     });

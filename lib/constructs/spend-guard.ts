@@ -2,9 +2,7 @@ import { type CfnResource, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as ecs from 'aws-cdk-lib/aws-ecs';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type SpendGuardValues, spendGuardContract } from '../../core/contracts/spend-guard';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../core/spend/budgets';
@@ -15,7 +13,6 @@ import {
   llmCostSeries,
   QUERY_COUNT_METRIC,
   SPEND_GUARD_METRICS,
-  SPEND_GUARD_SERVICE,
   spendGuardDimensions,
 } from '../../core/spend/metric';
 import { SPEND_GUARD_CALLS } from '../../lambdas/spend-guard/calls';
@@ -23,10 +20,9 @@ import type { BudgetsConfig, SpendGuardConfig } from '../config';
 import { GET_METRIC_DATA_METRICS_METADATA } from '../naming';
 import type { AlarmFactory } from './alarm-factory';
 import type { AlertTopics } from './alert-topics';
-import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
+import { type AppFunction, type FunctionLogProps, functionLogs } from './app-function';
 import type { Automation } from './automation';
 import type { BatchPipeline } from './batch-pipeline';
-import { grantDeclaredCalls } from './calls';
 import { acknowledgeKillSwitchGrants, killSwitchGrants } from './kill-switch-grants';
 
 /** Properties of {@link SpendGuard}. */
@@ -62,7 +58,6 @@ export interface SpendGuardProps extends FunctionLogProps {
 export class SpendGuard extends Construct {
   public readonly handler: AppFunction;
   public readonly schedule: scheduler.Schedule;
-  public readonly deadLetterQueue: sqs.IQueue;
   /** What the function is configured with (its environment is `serialize` of this). */
   public readonly settings: SpendGuardValues;
   /** CloudWatch metrics one run requests (GetMetricData bills per metric). */
@@ -106,20 +101,15 @@ export class SpendGuard extends Construct {
       unknownRenotifyMinutes: config.unknownRenotifyMinutes,
       silenceWindowMinutes: config.silenceWindowMinutes,
     };
-    this.handler = new AppFunction(this, 'Handler', {
+    this.handler = props.automation.actingFunction(this, 'Handler', {
       contract: spendGuardContract,
       description:
         'Spend guard: month-to-date LLM and AWS spend per budget, the runbook actions at 50/75/90/100%',
       // Four rounds of calls, the kill switch's three among them, with explicit retries.
       timeout: Duration.minutes(2),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two runs at once must not race past the threshold records.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: this.settings,
     });
-    this.deadLetterQueue = this.handler.deadLetterQueue as sqs.IQueue;
 
     // The month-to-date reading (every allowed series, four statistics) and the silence check.
     const series = llmCostSeries(props.envName).length;
@@ -145,9 +135,7 @@ export class SpendGuard extends Construct {
     this.heartbeatAlarm = this.buildHeartbeatAlarm(props);
     this.costTrackingAlarm = this.buildCostTrackingAlarm(props);
 
-    const role = this.handler.lambda.role as iam.IRole;
-    props.automation.grantActing(role, `lambda ${SPEND_GUARD_SERVICE}`);
-    grantDeclaredCalls(role, `lambda ${SPEND_GUARD_SERVICE}`, SPEND_GUARD_CALLS, {
+    this.handler.grantCalls(SPEND_GUARD_CALLS, {
       ...killSwitchGrants(this, props),
       metrics: { resources: ['*'] },
       budgets: {
@@ -161,7 +149,7 @@ export class SpendGuard extends Construct {
     });
     acknowledgeKillSwitchGrants(
       this,
-      role,
+      this.handler.role,
       props,
       'cloudwatch:GetMetricData has no resource-level permissions, ecs:ListTasks has none (limited by the ' +
         'ecs:cluster condition to this cluster), and X-Ray tracing needs xray:Put* on *.',

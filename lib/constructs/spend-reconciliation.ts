@@ -1,6 +1,5 @@
 import { Duration, type TimeZone, Validations } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 import type { AlarmId } from '../../core/alarms/catalogue';
@@ -17,7 +16,6 @@ import { spendReconciliationCron } from '../config/schedules';
 import type { AdminKeySecrets } from './admin-key-secrets';
 import type { AlarmFactory } from './alarm-factory';
 import { AppFunction, type FunctionLogProps, functionLogs } from './app-function';
-import { grantDeclaredCalls } from './calls';
 
 /** Properties of {@link SpendReconciliation}. */
 export interface SpendReconciliationProps extends FunctionLogProps {
@@ -84,12 +82,11 @@ export class SpendReconciliation extends Construct {
         openaiProjectIds: config.openaiProjectIds,
       },
     });
-    const role = this.handler.lambda.role as iam.IRole;
-    grantDeclaredCalls(role, 'lambda spend-reconcile', SPEND_RECONCILE_CALLS, {
+    this.handler.grantCalls(SPEND_RECONCILE_CALLS, {
       adminKeys: props.adminKeys.readGrant(),
       reportedSpend: { resources: ['*'] },
     });
-    Validations.of(role).acknowledge({
+    Validations.of(this.handler.role).acknowledge({
       id: 'AwsSolutions-IAM5[Resource::*]',
       reason:
         'cloudwatch:GetMetricData and X-Ray tracing have no resource-level permissions; the admin key ' +

@@ -3,10 +3,7 @@ import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import type * as elbv2 from 'aws-cdk-lib/aws-elasticloadbalancingv2';
 import * as events from 'aws-cdk-lib/aws-events';
-import * as eventTargets from 'aws-cdk-lib/aws-events-targets';
-import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -20,7 +17,6 @@ import { AppFunction, type FunctionLogProps, functionLogs } from './app-function
 import { ssmParameterArn } from './arns';
 import type { Automation } from './automation';
 import type { Colour } from './blue-green-service';
-import { grantDeclaredCalls } from './calls';
 import { nagArn } from './nag';
 
 /** What a shift uses when its input leaves it out. */
@@ -74,7 +70,6 @@ export class TrafficShifter extends Construct {
   public readonly rollbackHandler: AppFunction;
   public readonly stateMachine: sfn.StateMachine;
   public readonly rollbackRule: events.Rule;
-  public readonly rollbackDeadLetterQueue: sqs.IQueue;
 
   constructor(scope: Construct, id: string, props: TrafficShifterProps) {
     super(scope, id);
@@ -103,23 +98,17 @@ export class TrafficShifter extends Construct {
       ...functionLogs(props),
       config: shared,
     });
-    props.automation.grantActing(this.shiftHandler.lambda.role as iam.IRole, 'lambda traffic-shift', {
-      recordOnly: true,
-    });
+    props.automation.grantActing(this.shiftHandler, { recordOnly: true });
 
     // The state machine invokes this Lambda, so the Lambda cannot name the state machine
     // (a cycle); each task passes the execution ARN instead.
     this.stateMachine = this.buildStateMachine(props);
 
-    this.rollbackHandler = new AppFunction(this, 'RollbackHandler', {
+    this.rollbackHandler = props.automation.actingFunction(this, 'RollbackHandler', {
       contract: trafficRollbackContract,
       description:
         'Automatic rollback: restores the last known-good weights when P0 fires soon after a shift',
       timeout: Duration.seconds(60),
-      retryAttempts: 2,
-      deadLetterQueue: true,
-      // Two alarm events at once must not both decide to roll back.
-      reservedConcurrentExecutions: 1,
       ...functionLogs(props),
       config: {
         ...shared,
@@ -132,9 +121,7 @@ export class TrafficShifter extends Construct {
         alarmFacts: props.alarmFacts,
       },
     });
-    props.automation.grantActing(this.rollbackHandler.lambda.role as iam.IRole, 'lambda traffic-rollback');
 
-    this.rollbackDeadLetterQueue = this.rollbackHandler.deadLetterQueue as sqs.IQueue;
     this.rollbackRule = new events.Rule(this, 'P0Rule', {
       description: 'The P0 alarm entered ALARM: roll back a recent traffic shift',
       eventPattern: {
@@ -143,13 +130,7 @@ export class TrafficShifter extends Construct {
         resources: props.rollbackAlarms.map((alarm) => alarm.alarmArn),
         detail: { state: { value: ['ALARM'] } },
       },
-      targets: [
-        new eventTargets.LambdaFunction(this.rollbackHandler.lambda, {
-          deadLetterQueue: this.rollbackDeadLetterQueue,
-          retryAttempts: 4,
-          maxEventAge: Duration.minutes(30),
-        }),
-      ],
+      targets: [this.rollbackHandler.eventTarget({ retryAttempts: 4, maxEventAge: Duration.minutes(30) })],
     });
 
     this.grantCalls(props);
@@ -175,29 +156,19 @@ export class TrafficShifter extends Construct {
       weightsParameter: weights,
       opsTable: { resources: [props.opsTable.tableArn] },
     };
-    grantDeclaredCalls(
-      this.shiftHandler.lambda.role as iam.IRole,
-      'lambda traffic-shift',
-      TRAFFIC_SHIFT_CALLS,
-      {
-        ...common,
-        gateAlarms: {
-          resources: [props.alarms.p0, ...props.alarms.blue, ...props.alarms.green].map((a) => a.alarmArn),
-        },
-        alerts: props.alerts.publishGrant(['P1']),
+    this.shiftHandler.grantCalls(TRAFFIC_SHIFT_CALLS, {
+      ...common,
+      gateAlarms: {
+        resources: [props.alarms.p0, ...props.alarms.blue, ...props.alarms.green].map((a) => a.alarmArn),
       },
-    );
-    grantDeclaredCalls(
-      this.rollbackHandler.lambda.role as iam.IRole,
-      'lambda traffic-rollback',
-      TRAFFIC_ROLLBACK_CALLS,
-      {
-        ...common,
-        shiftExecutions: { resources: [this.executionArnPattern(props.stateMachineName)] },
-        // An automatic rollback means the P0 fired: the P0 audience hears what was done.
-        alerts: props.alerts.publishGrant(['P0']),
-      },
-    );
+      alerts: props.alerts.publishGrant(['P1']),
+    });
+    this.rollbackHandler.grantCalls(TRAFFIC_ROLLBACK_CALLS, {
+      ...common,
+      shiftExecutions: { resources: [this.executionArnPattern(props.stateMachineName)] },
+      // An automatic rollback means the P0 fired: the P0 audience hears what was done.
+      alerts: props.alerts.publishGrant(['P0']),
+    });
   }
 
   private buildStateMachine(props: TrafficShifterProps): sfn.StateMachine {

@@ -142,7 +142,7 @@ export class ServiceStack extends Stack {
   constructor(scope: Construct, id: string, props: ServiceStackProps) {
     super(scope, id, props);
     const { config, stateful } = props;
-    const { retainData, removalPolicy, logRetention, name } = environmentSettings(config);
+    const { retainData, removalPolicy, logRetention, functionLogs, name } = environmentSettings(config);
     // Prefix of alarm, topic and budget names: fa-ai-system-<env>.
     const prefix = `${SYSTEM_NAME}-${config.envName}`;
     const colourNames = (colour: 'blue' | 'green') => ({
@@ -255,8 +255,7 @@ export class ServiceStack extends Stack {
       batch: this.batch,
       opsTable,
       alerts: this.alerts,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
     });
 
     this.budgetGuard = new BudgetGuard(this, 'BudgetGuard', {
@@ -270,8 +269,7 @@ export class ServiceStack extends Stack {
       cluster: this.service.cluster,
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
 
@@ -289,8 +287,7 @@ export class ServiceStack extends Stack {
       scheduleStateParameterName: stateful.batchScheduleState.parameterName,
       opsTable,
       automation: this.automation,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       alarms: this.alarms,
     });
 
@@ -305,14 +302,9 @@ export class ServiceStack extends Stack {
       cache: stateful.cache,
       cacheNodes: 1 + config.cache.replicas,
       functions: [
-        // Its dead-letter queue's alarm is the budget guard's own (what to do differs).
-        { name: 'budget-guard', fn: this.budgetGuard.handler.lambda },
-        {
-          name: 'db-maintenance',
-          fn: stateful.maintenance.handler.lambda,
-          deadLetterQueue: stateful.maintenance.deadLetterQueue,
-        },
-        { name: 'db-migrate', fn: stateful.migrations.handler.lambda },
+        { name: 'budget-guard', fn: this.budgetGuard.handler, ownDeadLetterAlarm: true },
+        { name: 'db-maintenance', fn: stateful.maintenance.handler },
+        { name: 'db-migrate', fn: stateful.migrations.handler },
       ],
     });
 
@@ -327,8 +319,7 @@ export class ServiceStack extends Stack {
       lightEveryMinutes: config.observability.lightCheckMinutes,
       lightRenotifyMinutes: config.observability.lightCheckRenotifyMinutes,
       thresholds: config.observability,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
     });
 
     this.spendReconciliation = new SpendReconciliation(this, 'SpendReconciliation', {
@@ -336,8 +327,7 @@ export class ServiceStack extends Stack {
       adminKeys: stateful.adminKeys,
       config: config.spend.reconciliation,
       timeZone: TimeZone.of(config.timeZone),
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       alarms: this.alarms,
     });
 
@@ -356,8 +346,7 @@ export class ServiceStack extends Stack {
       rollbackWindowMinutes: config.traffic.rollbackWindowMinutes,
       rollbackCooldownMinutes: config.traffic.rollbackCooldownMinutes,
       rollbackMaxEventAgeMinutes: config.traffic.rollbackMaxEventAgeMinutes,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
     this.remediation = new Remediation(this, 'Remediation', {
@@ -370,41 +359,19 @@ export class ServiceStack extends Stack {
       weightsParameterName: stateful.trafficWeights.parameterName,
       opsTable,
       alerts: this.alerts,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
+      ...functionLogs,
       automation: this.automation,
     });
     obs.watch([
-      {
-        name: 'remediation',
-        fn: this.remediation.handler.lambda,
-        deadLetterQueue: this.remediation.deadLetterQueue,
-      },
-      { name: 'health-check', fn: this.healthCheck.handler.lambda },
-      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler.lambda },
-      {
-        name: 'traffic-rollback',
-        fn: this.trafficShifter.rollbackHandler.lambda,
-        deadLetterQueue: this.trafficShifter.rollbackDeadLetterQueue,
-      },
-      {
-        name: 'spend-guard',
-        fn: this.spendGuard.handler.lambda,
-        deadLetterQueue: this.spendGuard.deadLetterQueue,
-      },
-      {
-        name: 'automation-verify',
-        fn: this.automation.verifier.lambda,
-        deadLetterQueue: this.automation.deadLetterQueue,
-      },
+      { name: 'remediation', fn: this.remediation.handler },
+      { name: 'health-check', fn: this.healthCheck.handler },
+      { name: 'traffic-shift', fn: this.trafficShifter.shiftHandler },
+      { name: 'traffic-rollback', fn: this.trafficShifter.rollbackHandler },
+      { name: 'spend-guard', fn: this.spendGuard.handler },
+      { name: 'automation-verify', fn: this.automation.verifier },
     ]);
 
-    this.dbInspect = new DbInspect(this, 'DatabaseInspect', {
-      vpc: stateful.vpc,
-      database: stateful.database,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
-    });
+    this.dbInspect = new DbInspect(this, 'DatabaseInspect', stateful.databaseFunctions);
     const backupName = name(`${SYSTEM_NAME}-db-backup`);
     // By name, rebuilt in this stack: the grants' db/* ARNs then need no cross-stack reference.
     const backupsBucket = s3.Bucket.fromBucketName(this, 'BackupsBucket', stateful.backups.bucketName);

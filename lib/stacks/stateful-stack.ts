@@ -9,6 +9,7 @@ import { ApiKeySecrets } from '../constructs/api-key-secrets';
 import { AccessLogsBucket, BackupsBucket } from '../constructs/backups-bucket';
 import { Cache } from '../constructs/cache';
 import { Database } from '../constructs/database';
+import type { DatabaseFunctionPlacement } from '../constructs/database-function';
 import { DbMaintenance } from '../constructs/db-maintenance';
 import { DbMigrations } from '../constructs/db-migrations';
 import { ImageRepository } from '../constructs/image-repository';
@@ -42,6 +43,8 @@ export class StatefulStack extends Stack {
   /** Encrypts the database, cache, secrets and backups. */
   public readonly dataKey: kms.Key;
   public readonly database: Database;
+  /** Where the Lambdas that connect to the database run and log, in either stack. */
+  public readonly databaseFunctions: DatabaseFunctionPlacement;
   public readonly migrations: DbMigrations;
   public readonly maintenance: DbMaintenance;
   public readonly cache: Cache;
@@ -54,7 +57,7 @@ export class StatefulStack extends Stack {
   constructor(scope: Construct, id: string, props: StatefulStackProps) {
     super(scope, id, props);
     const { config } = props;
-    const { retainData, removalPolicy, logRetention, name } = environmentSettings(config);
+    const { retainData, removalPolicy, logRetention, functionLogs, name } = environmentSettings(config);
 
     this.network = new Network(this, 'Network', {
       maxAzs: config.network.maxAzs,
@@ -102,21 +105,17 @@ export class StatefulStack extends Stack {
       logRetention,
     });
 
+    this.databaseFunctions = { vpc: this.vpc, database: this.database, ...functionLogs };
+
     this.migrations = new DbMigrations(this, 'DatabaseMigrations', {
-      vpc: this.vpc,
-      database: this.database,
+      ...this.databaseFunctions,
       hnsw: config.database.hnsw,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
     });
 
     this.maintenance = new DbMaintenance(this, 'DatabaseMaintenance', {
-      vpc: this.vpc,
-      database: this.database,
+      ...this.databaseFunctions,
       timeZone: TimeZone.of(config.timeZone),
       archiveRetentionDays: config.database.archiveRetentionDays,
-      logRetention,
-      logRemovalPolicy: removalPolicy,
     });
 
     this.cache = new Cache(this, 'Cache', {
