@@ -213,9 +213,7 @@ async function readActivity(
     metric('stocks', 'BatchStocksProcessed'),
   ];
   const byDay = { queries: new Map<string, number>(), stocks: new Map<string, number>() };
-  let nextToken: string | undefined;
-  for (let page = 1; ; page += 1) {
-    const token = nextToken;
+  await readPages('GetMetricData', async (token) => {
     const answer = await clients.cloudwatch.send(
       new GetMetricDataCommand({
         MetricDataQueries: queries,
@@ -238,9 +236,24 @@ async function readActivity(
         map.set(day, (map.get(day) ?? 0) + value);
       });
     }
-    nextToken = answer.NextToken;
-    if (nextToken === undefined) return byDay;
-    if (page >= MAX_PAGES) throw new Error(`GetMetricData still had more data after ${MAX_PAGES} pages`);
+    return answer.NextToken;
+  });
+  return byDay;
+}
+
+/**
+ * Reads page after page: `readPage` takes in one page and returns the next one's token. More
+ * than MAX_PAGES is an error, not a month read in part.
+ */
+async function readPages(
+  api: string,
+  readPage: (token: string | undefined) => Promise<string | undefined>,
+): Promise<void> {
+  let token: string | undefined;
+  for (let page = 1; ; page += 1) {
+    token = await readPage(token);
+    if (token === undefined) return;
+    if (page >= MAX_PAGES) throw new Error(`${api} still had more data after ${MAX_PAGES} pages`);
   }
 }
 
@@ -262,9 +275,7 @@ async function readAwsServices(
   const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
   const end = new Date(Math.min(month.end.getTime(), tomorrow.getTime()));
   const services = new Map<string, number>();
-  let nextPageToken: string | undefined;
-  for (let page = 1; ; page += 1) {
-    const token = nextPageToken;
+  await readPages('GetCostAndUsage', async (token) => {
     const answer = await clients.costExplorer.send(
       new GetCostAndUsageCommand({
         TimePeriod: { Start: date(month.start), End: date(end) },
@@ -286,10 +297,9 @@ async function readAwsServices(
         services.set(name, round2((services.get(name) ?? 0) + amount));
       }
     }
-    nextPageToken = answer.NextPageToken;
-    if (nextPageToken === undefined) return services;
-    if (page >= MAX_PAGES) throw new Error(`GetCostAndUsage still had more data after ${MAX_PAGES} pages`);
-  }
+    return answer.NextPageToken;
+  });
+  return services;
 }
 
 /** Each budget's AWS spend of an ended month, from Budgets' performance history. */
