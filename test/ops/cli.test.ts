@@ -5,7 +5,7 @@ import {
   DescribeTargetHealthCommand,
   ModifyListenerCommand,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
-import { UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
+import { GetScheduleCommand, UpdateScheduleCommand } from '@aws-sdk/client-scheduler';
 import {
   DescribeExecutionCommand,
   ListExecutionsCommand,
@@ -386,6 +386,27 @@ describe('batch', () => {
     expect(run.stdout).toMatch(
       /2026-11-22 17:00:00Z \(2 d ago\)\s+SUCCEEDED\s+2026-11-22 19:41:00Z\s+schedule\s+3120/,
     );
+  });
+
+  it('status: what it cannot read is UNKNOWN and listed last (exit 1); no runs is said plainly', async () => {
+    await resetCli({ otherParameters: { [SCHEDULE_STATE_PARAMETER]: 'ENABLED' } });
+    cliMocks.scheduler
+      .on(GetScheduleCommand)
+      .rejects(awsError('AccessDeniedException', 'not authorized', 403));
+    const run = await runOps(['batch', 'status', ...PROD]);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toMatch(/schedule\s+default\/fa-ai-system-prod-weekly-batch\s+UNKNOWN/);
+    const lines = run.stdout.trimEnd().split('\n');
+    expect(lines.slice(-5, -2)).toEqual(['Last 5 runs:', '  none recorded', '']);
+    expect(lines.slice(-2)).toEqual([
+      'Could not read:',
+      expect.stringMatching(/^- schedule: .*not authorized/),
+    ]);
+    expect(JSON.parse((await runOps(['batch', 'status', ...PROD, '--json'])).stdout)).toMatchObject({
+      schedule: { state: null },
+      runs: [],
+      errors: [expect.stringMatching(/^schedule: /)],
+    });
   });
 
   it('disable: the kill switch actions, as the CLI user', async () => {
