@@ -576,6 +576,24 @@ describe('errors', () => {
     expect(run.stderr).toMatch(/invalid OpsManifest output \(listenerArn: .*\): redeploy it/);
   });
 
+  it.each([
+    ['OpsManifest', [{ OutputKey: 'OpsManifest', OutputValue: '{"environment":' }]],
+    [
+      'OpsManifestDatabase',
+      [
+        { OutputKey: 'OpsManifest', OutputValue: JSON.stringify(MANIFEST) },
+        { OutputKey: 'OpsManifestDatabase', OutputValue: 'database: {' },
+      ],
+    ],
+  ])('a %s output that is not JSON', async (key, outputs) => {
+    cliMocks.cloudformation.on(DescribeStacksCommand).resolves(stack(outputs));
+    const run = await runOps(['weights', ...PROD]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toContain(
+      `Stack fa-ai-system-prod-service has an invalid ${key} output (not JSON): redeploy it`,
+    );
+  });
+
   it("uses --region, else the environment's configured region", async () => {
     const regions: string[] = [];
     const clients = (region: string) => {
