@@ -11,17 +11,17 @@ import {
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import {
-  DescribeTargetHealthCommand,
-  type ElasticLoadBalancingV2Client,
-  type TargetHealthDescription,
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type {
+  ElasticLoadBalancingV2Client,
+  TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { DescribedServices } from '../../../core/health/checks';
 import type { TargetGroupRef } from '../../../core/health/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../core/health/metrics';
+import { describeServices, describeTargetHealth } from '../../../core/health/run';
 import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
@@ -371,13 +371,15 @@ export async function readServices(
   cluster: string,
   services: Readonly<Record<Colour, string>>,
 ): Promise<Services> {
-  const result = await ecs.send(
-    new DescribeServicesCommand({ cluster, services: COLOURS.map((c) => services[c]) }),
+  const result = await describeServices(
+    ecs,
+    cluster,
+    COLOURS.map((c) => services[c]),
   );
   // The last 100 service events would swamp the report (and --json); the summary keeps the rollout.
   const described = {
-    services: (result.services ?? []).map(({ events: _, ...service }) => service),
-    failures: result.failures ?? [],
+    services: result.services.map(({ events: _, ...service }) => service),
+    failures: result.failures,
   };
   const byColour = Object.fromEntries(
     COLOURS.map((colour) => {
@@ -400,8 +402,7 @@ export async function readTargets(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
 ): Promise<Targets> {
-  const result = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
-  const descriptions = result.TargetHealthDescriptions ?? [];
+  const descriptions = await describeTargetHealth(elbv2, targetGroupArn);
   return { descriptions, summary: summarizeTargets(descriptions) };
 }
 
