@@ -6,7 +6,6 @@
 import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
-  GetMetricDataCommand,
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
@@ -26,6 +25,7 @@ import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
 import { OpsError } from '../errors';
+import { metricDataPages } from '../pages';
 import {
   BIN_FIELD,
   insightsTime,
@@ -38,7 +38,7 @@ import {
 /** The metrics came back incomplete or not at all. */
 export class MetricsIncompleteError extends OpsError {}
 
-/** GetMetricData, every page, results merged by query id; MetricsIncompleteError unless complete. */
+/** GetMetricData, every page (MAX_PAGES at most), results merged by query id; MetricsIncompleteError unless complete. */
 async function metricData(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
@@ -46,24 +46,22 @@ async function metricData(
 ): Promise<Map<string, number[]>> {
   const values = new Map<string, number[]>();
   const last = new Map<string, MetricDataResult>();
-  let nextToken: string | undefined;
-  do {
-    const page = await cloudwatch.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: queries,
-        StartTime: window.start,
-        EndTime: window.end,
-        ScanBy: 'TimestampDescending',
-        NextToken: nextToken,
-      }),
-    );
-    for (const r of page.MetricDataResults ?? []) {
-      if (r.Id === undefined) continue;
-      values.set(r.Id, [...(values.get(r.Id) ?? []), ...(r.Values ?? [])]);
-      last.set(r.Id, r);
-    }
-    nextToken = page.NextToken;
-  } while (nextToken !== undefined);
+  await metricDataPages(
+    cloudwatch,
+    {
+      MetricDataQueries: queries,
+      StartTime: window.start,
+      EndTime: window.end,
+      ScanBy: 'TimestampDescending',
+    },
+    (page) => {
+      for (const r of page.MetricDataResults ?? []) {
+        if (r.Id === undefined) continue;
+        values.set(r.Id, [...(values.get(r.Id) ?? []), ...(r.Values ?? [])]);
+        last.set(r.Id, r);
+      }
+    },
+  );
   const wanted = queries.filter((q) => q.ReturnData !== false).map((q) => q.Id as string);
   const missing = wanted.filter((id) => !last.has(id));
   const partial = wanted.filter(
