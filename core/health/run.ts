@@ -84,7 +84,13 @@ export async function runHealthCheck(
   const window = metricWindow(now, minutes, label);
 
   const [services, targets, metrics, batch] = await Promise.all([
-    settle(describeServices(clients.ecs, config)),
+    settle(
+      describeServices(
+        clients.ecs,
+        config.ecsCluster,
+        config.services.map((s) => s.serviceName),
+      ),
+    ),
     Promise.all(
       config.targetGroups.map(async (ref) => ({
         ref,
@@ -105,16 +111,18 @@ export async function runHealthCheck(
   return { kind, at: now.toISOString(), overall: overallStatus(checks), checks };
 }
 
-async function describeServices(ecs: ECSClient, config: CheckTarget): Promise<DescribedServices> {
-  const names = config.services.map((s) => s.serviceName);
+/** The named services of `cluster`, in chunks of the most DescribeServices takes. */
+export async function describeServices(
+  ecs: ECSClient,
+  cluster: string,
+  names: readonly string[],
+): Promise<DescribedServices> {
   const chunks: string[][] = [];
   for (let i = 0; i < names.length; i += DESCRIBE_SERVICES_MAX) {
     chunks.push(names.slice(i, i + DESCRIBE_SERVICES_MAX));
   }
   const outputs = await Promise.all(
-    chunks.map((chunk) =>
-      ecs.send(new DescribeServicesCommand({ cluster: config.ecsCluster, services: chunk })),
-    ),
+    chunks.map((chunk) => ecs.send(new DescribeServicesCommand({ cluster, services: chunk }))),
   );
   return {
     services: outputs.flatMap((o) => o.services ?? []),
@@ -122,7 +130,7 @@ async function describeServices(ecs: ECSClient, config: CheckTarget): Promise<De
   };
 }
 
-async function describeTargetHealth(
+export async function describeTargetHealth(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
 ): Promise<TargetHealthDescription[]> {

@@ -1,12 +1,6 @@
 import { declareCalls } from '../../core/calls';
-import {
-  AUDIT_PK,
-  AUTOMATION_ACTION_PK,
-  AUTOMATION_PK,
-  BATCH_RUN_PK,
-  KILL_SWITCH_PK,
-  TRAFFIC_PK,
-} from '../../core/ops-table/keys';
+import { KILL_SWITCH_CALLS } from '../../core/kill-switch/calls';
+import { AUTOMATION_ACTION_PK, AUTOMATION_PK, BATCH_RUN_PK, TRAFFIC_PK } from '../../core/ops-table/keys';
 
 /**
  * What the ops CLI calls, all commands together: the operator policy of the service stack
@@ -40,32 +34,36 @@ export const OPS_CLI_CALLS = declareCalls({
   listener: { actions: ['elasticloadbalancing:ModifyListener'] },
   weightsParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
   // batch status reads it; batch disable and enable write it.
-  scheduleStateParameter: { actions: ['ssm:GetParameter', 'ssm:PutParameter'] },
+  scheduleStateParameter: {
+    actions: ['ssm:GetParameter', ...KILL_SWITCH_CALLS.scheduleStateParameter.actions],
+  },
   services: { actions: ['ecs:DescribeServices'] },
   shiftStateMachine: { actions: ['states:StartExecution', 'states:ListExecutions'] },
   shiftExecutions: { actions: ['states:DescribeExecution', 'states:StopExecution'] },
-  batchStateMachine: { actions: ['states:ListExecutions'] },
-  batchExecutions: { actions: ['states:StopExecution'] },
-  batchSchedule: { actions: ['scheduler:GetSchedule', 'scheduler:UpdateSchedule'] },
-  batchScheduleRole: { actions: ['iam:PassRole'] },
-  clusterTaskList: { actions: ['ecs:ListTasks'] },
-  // batch disable stops the batch's tasks; backup dump watches the task it started.
-  clusterTasks: { actions: ['ecs:StopTask', 'ecs:DescribeTasks'] },
+  // batch disable engages the kill switch (core/kill-switch/batch.ts): the kill switch's calls.
+  batchStateMachine: KILL_SWITCH_CALLS.batchStateMachine,
+  batchExecutions: KILL_SWITCH_CALLS.batchExecutions,
+  batchSchedule: KILL_SWITCH_CALLS.batchSchedule,
+  batchScheduleRole: KILL_SWITCH_CALLS.batchScheduleRole,
+  clusterTaskList: KILL_SWITCH_CALLS.clusterTaskList,
+  // backup dump watches the task it started.
+  clusterTasks: { actions: [...KILL_SWITCH_CALLS.clusterTasks.actions, 'ecs:DescribeTasks'] },
   // batch enable and cost read the spend as the spend guard does: the four budgets of the
   // runbook (ViewBudget authorizes DescribeBudget and DescribeBudgetPerformanceHistory).
   budgets: { actions: ['budgets:ViewBudget'] },
   opsTable: {
-    actions: [
-      'dynamodb:GetItem',
-      'dynamodb:PutItem',
-      'dynamodb:UpdateItem',
-      'dynamodb:DeleteItem',
-      'dynamodb:Query',
+    actions: [...KILL_SWITCH_CALLS.opsTable.actions, 'dynamodb:DeleteItem', 'dynamodb:Query'],
+    // The kill switch's (KILL_SWITCH, AUDIT). Not HEALTH: `health` runs the side-effect-free
+    // check (runHealthCheck) and reads only BATCH_RUN; the light alert item is the scheduled
+    // Lambda's (deliverLightReport). AUTOMATION: `automation pause|resume` write the pause;
+    // AUTOMATION_ACTION: `automation status` reads.
+    partitions: [
+      TRAFFIC_PK,
+      ...KILL_SWITCH_CALLS.opsTable.partitions,
+      BATCH_RUN_PK,
+      AUTOMATION_PK,
+      AUTOMATION_ACTION_PK,
     ],
-    // Not HEALTH: `health` runs the side-effect-free check (runHealthCheck) and reads only
-    // BATCH_RUN; the light alert item is the scheduled Lambda's (deliverLightReport).
-    // AUTOMATION: `automation pause|resume` write the pause; AUTOMATION_ACTION: `automation status` reads.
-    partitions: [TRAFFIC_PK, KILL_SWITCH_PK, AUDIT_PK, BATCH_RUN_PK, AUTOMATION_PK, AUTOMATION_ACTION_PK],
   },
   alerts: { actions: ['sns:Publish'] },
   // db: the inspection reports, and the weekly maintenance now (both invoked synchronously).

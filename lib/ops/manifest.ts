@@ -171,23 +171,9 @@ export function parseManifest(
       `Stack ${stackName} has no ${MANIFEST_OUTPUT_KEY} output: it was deployed by an older version; redeploy it`,
     );
   }
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    throw new ManifestError(
-      `Stack ${stackName} has an invalid ${MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
-    );
-  }
+  let json = outputJson(text, stackName, MANIFEST_OUTPUT_KEY);
   if (databaseText !== undefined) {
-    let sections: unknown;
-    try {
-      sections = JSON.parse(databaseText);
-    } catch {
-      throw new ManifestError(
-        `Stack ${stackName} has an invalid ${DATABASE_MANIFEST_OUTPUT_KEY} output (not JSON): redeploy it`,
-      );
-    }
+    const sections = outputJson(databaseText, stackName, DATABASE_MANIFEST_OUTPUT_KEY);
     if (typeof json === 'object' && json !== null && typeof sections === 'object' && sections !== null) {
       json = { ...json, ...sections };
     }
@@ -207,6 +193,15 @@ export function parseManifest(
     );
   }
   return parsed.data;
+}
+
+/** The JSON of one of the stack's outputs; ManifestError (redeploy) when it is not JSON. */
+function outputJson(text: string, stackName: string, key: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ManifestError(`Stack ${stackName} has an invalid ${key} output (not JSON): redeploy it`);
+  }
 }
 
 /** A section of the manifest that `command` needs; ManifestError (redeploy) when the stack predates it. */

@@ -1,6 +1,7 @@
 /** Output of the ops CLI: text for humans, one JSON document with --json. */
 
 import type { TextSink } from './clients';
+import { EXIT } from './errors';
 
 /** What a command returns: the exit code, its data (printed with --json) and its text. */
 export interface CommandResult {
@@ -41,6 +42,33 @@ export class Output {
   note(text: string): void {
     this.stderr.write(`${text}\n`);
   }
+}
+
+/**
+ * The result of a command that reads several sources: what could not be read is listed last,
+ * and the exit code says the picture is incomplete.
+ */
+export function readResult(
+  lines: readonly string[],
+  errors: readonly string[],
+  data: unknown,
+): CommandResult {
+  if (errors.length === 0) return { exitCode: EXIT.ok, lines, data };
+  return {
+    exitCode: EXIT.failed,
+    lines: [...lines, '', 'Could not read:', ...errors.map((e) => `- ${e}`)],
+    data,
+  };
+}
+
+/** Recorded entries as an indented table; UNKNOWN when they could not be read. */
+export function recordsTable(
+  header: readonly string[],
+  rows: ReadonlyArray<ReadonlyArray<string>> | undefined,
+): string[] {
+  if (rows === undefined) return ['  UNKNOWN'];
+  if (rows.length === 0) return ['  none recorded'];
+  return table([header, ...rows], '  ');
 }
 
 /** Rows as aligned columns (two spaces apart); the last column is not padded. */

@@ -92,6 +92,40 @@ describe('Fargate services', () => {
     expect(monthly(live, 'Unseeded')).toBeCloseTo(monthly(e, 'Blue') / 2, 6);
   });
 
+  it('adds storage beyond the free 20 GB and a public IPv4 per task, after vCPU and memory', () => {
+    const td = taskDefinition('1024', '2048', 'ARM64');
+    const exposed = estimate({
+      Td: { ...td, Properties: { ...td.Properties, EphemeralStorage: { SizeInGiB: 50 } } },
+      Svc: {
+        Type: 'AWS::ECS::Service',
+        Properties: {
+          LaunchType: 'FARGATE',
+          DesiredCount: 2,
+          TaskDefinition: ref('Td'),
+          NetworkConfiguration: { AwsvpcConfiguration: { AssignPublicIp: 'ENABLED' } },
+        },
+      },
+    });
+    const lines = exposed.fixed.filter((i) => i.resource === 'Svc');
+    expect(lines.map((i) => [i.description, i.quantity, i.unit, i.unitPriceUsd])).toEqual([
+      ['2 tasks x 1 vCPU / 2 GB ARM64: vCPU', 2 * H, 'vCPU-hour', P.fargate.arm64.vcpuHour],
+      ['2 tasks x 1 vCPU / 2 GB ARM64: memory', 4 * H, 'GB-hour', P.fargate.arm64.gbHour],
+      [
+        '2 tasks x 1 vCPU / 2 GB ARM64: ephemeral storage beyond 20 GB',
+        60 * H,
+        'GB-hour',
+        P.fargate.ephemeralStorageGbHour,
+      ],
+      [
+        '2 tasks x 1 vCPU / 2 GB ARM64: public IPv4 address per task',
+        2 * H,
+        'IPv4 address-hour',
+        P.publicIpv4Hour,
+      ],
+    ]);
+    expect(lines.map((i) => i.assumption)).toEqual([undefined, undefined, undefined, undefined]);
+  });
+
   it('reports a service whose task definition is elsewhere as unpriced', () => {
     const external = estimate({
       Svc: { Type: 'AWS::ECS::Service', Properties: { LaunchType: 'FARGATE', TaskDefinition: 'arn:task' } },

@@ -233,6 +233,24 @@ describe('ops cost', () => {
     expect(run.stdout).toMatch(/total\s+\$567\.75/);
   });
 
+  it('sums AWS services over every Cost Explorer page, and gives up (unavailable) past five pages', async () => {
+    cliMocks.costExplorer
+      .on(GetCostAndUsageCommand)
+      .resolvesOnce({ ...COST_AND_USAGE, NextPageToken: 'page-2' })
+      .resolves(COST_AND_USAGE);
+    const paged = JSON.parse((await runOps(['cost', ...PROD, '--json'])).stdout);
+    expect(
+      paged.drivers.find((d: { name: string }) => d.name === 'Amazon Elastic Container Service')?.usd,
+    ).toBe(57.8);
+    const tokens = cliMocks.costExplorer.commandCalls(GetCostAndUsageCommand).map((c) => c.args[0].input);
+    expect(tokens.map((input) => input.NextPageToken)).toEqual([undefined, 'page-2']);
+
+    cliMocks.costExplorer.on(GetCostAndUsageCommand).resolves({ ...COST_AND_USAGE, NextPageToken: 'more' });
+    const endless = await runOps(['cost', ...PROD]);
+    expect(endless.code).toBe(3);
+    expect(endless.stdout).toContain('GetCostAndUsage still had more data after 5 pages');
+  });
+
   it('shows a budget as a lower bound when Budgets cannot be read (partial data)', async () => {
     cliMocks.budgets
       .on(DescribeBudgetCommand, { BudgetName: 'fa-ai-system-prod-monthly' })

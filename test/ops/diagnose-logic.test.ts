@@ -174,6 +174,34 @@ describe('conditions', () => {
     expect(ids(['healthy', 'draining'], ['initial'])).toEqual([]);
   });
 
+  it('judges the data tier: a status that does not serve, and the newest figure strictly above its alarm', () => {
+    const tier = (connections: number | null, memory: number | null, limits: Limits = LIMITS) =>
+      findConditions(
+        readings({
+          database: {
+            ok: true,
+            value: { id: 'fa-ai-system-db', status: 'rebooting', pendingModifications: false },
+          },
+          connections: { ok: true, value: { latest: connections, max: connections, minutes: 5 } },
+          cache: { ok: true, value: { id: 'fa-ai-cache', status: 'modifying', members: [] } },
+          cacheMemory: { ok: true, value: { latestPercent: memory, byNode: {} } },
+        }),
+        limits,
+        SCOPE,
+      ).map((c) => [c.id, c.level, c.summary]);
+    expect(tier(81, 80.04)).toEqual([
+      ['database-status', 'P1', 'database fa-ai-system-db is rebooting'],
+      ['db-connections-high', 'P1', "database connections 81 > 80 (the alarm's threshold)"],
+      ['cache-status', 'P2', 'cache fa-ai-cache is modifying'],
+      ['cache-memory-high', 'P2', 'cache memory 80% > 80%'],
+    ]);
+    const statusOnly = ['database-status', 'cache-status'];
+    expect(tier(80, 80).map(([id]) => id)).toEqual(statusOnly);
+    expect(tier(null, null).map(([id]) => id)).toEqual(statusOnly);
+    const unknownLimits = { ...LIMITS, dbConnectionsThreshold: undefined, cacheMemoryMaxPercent: undefined };
+    expect(tier(500, 99, unknownLimits).map(([id]) => id)).toEqual(statusOnly);
+  });
+
   it('gives an alarm in ALARM its catalogued severity, an unknown one a note', () => {
     const found = findConditions(
       readings({

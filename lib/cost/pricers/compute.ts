@@ -121,43 +121,39 @@ export const priceEcsService: Pricer = (ctx, id, resource) => {
     .join('; ');
   const tasks = `${desired} task${desired === 1 ? '' : 's'} x ${sizeLabel(size)}`;
   const rate = ctx.prices.fargate[size.architecture];
-  const taskHours = desired * ctx.hours;
-  ctx.addFixed({
-    resource: id,
-    type,
-    description: `${tasks}: vCPU`,
-    quantity: taskHours * size.vcpu,
-    unit: 'vCPU-hour',
-    unitPriceUsd: rate.vcpuHour,
-    ...(assumption ? { assumption } : {}),
-  });
-  ctx.addFixed({
-    resource: id,
-    type,
-    description: `${tasks}: memory`,
-    quantity: taskHours * size.gb,
-    unit: 'GB-hour',
-    unitPriceUsd: rate.gbHour,
-  });
-  if (size.extraEphemeralGb > 0) {
-    ctx.addFixed({
-      resource: id,
-      type,
-      description: `${tasks}: ephemeral storage beyond ${FARGATE_FREE_EPHEMERAL_GIB} GB`,
-      quantity: taskHours * size.extraEphemeralGb,
-      unit: 'GB-hour',
-      unitPriceUsd: ctx.prices.fargate.ephemeralStorageGbHour,
-    });
-  }
   const network = isRecord(p.NetworkConfiguration) ? p.NetworkConfiguration.AwsvpcConfiguration : undefined;
-  if (isRecord(network) && network.AssignPublicIp === 'ENABLED') {
+  const publicIp = isRecord(network) && network.AssignPublicIp === 'ENABLED';
+  // What each task bills for every hour it runs: the charges differ only in amount and rate.
+  const perTaskHour = [
+    { what: 'vCPU', amount: size.vcpu, unit: 'vCPU-hour', usd: rate.vcpuHour },
+    { what: 'memory', amount: size.gb, unit: 'GB-hour', usd: rate.gbHour },
+    // These two only when the task has them.
+    ...[
+      {
+        what: `ephemeral storage beyond ${FARGATE_FREE_EPHEMERAL_GIB} GB`,
+        amount: size.extraEphemeralGb,
+        unit: 'GB-hour',
+        usd: ctx.prices.fargate.ephemeralStorageGbHour,
+      },
+      {
+        what: 'public IPv4 address per task',
+        amount: publicIp ? 1 : 0,
+        unit: 'IPv4 address-hour',
+        usd: ctx.prices.publicIpv4Hour,
+      },
+    ].filter((charge) => charge.amount > 0),
+  ];
+  const taskHours = desired * ctx.hours;
+  for (const [i, charge] of perTaskHour.entries()) {
     ctx.addFixed({
       resource: id,
       type,
-      description: `${tasks}: public IPv4 address per task`,
-      quantity: taskHours,
-      unit: 'IPv4 address-hour',
-      unitPriceUsd: ctx.prices.publicIpv4Hour,
+      description: `${tasks}: ${charge.what}`,
+      quantity: taskHours * charge.amount,
+      unit: charge.unit,
+      unitPriceUsd: charge.usd,
+      // The service's assumptions are said once, on its first line.
+      ...(i === 0 && assumption ? { assumption } : {}),
     });
   }
   ctx.addUsage(id, type, 'tasks above the desired count (deploy surge, scale-out)', [

@@ -22,7 +22,7 @@ import { custom, integer, text } from '../../cli/args';
 import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, UsageError } from '../errors';
-import { ago, type CommandResult, table, when } from '../output';
+import { ago, type CommandResult, readResult, recordsTable, when } from '../output';
 
 const UNTIL_SYNTAX = /^(\d+[mhd]|\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}))$/;
 
@@ -152,40 +152,28 @@ export async function automationStatusCommand(
     errors.push(`pause: ${describeError(pause.reason)}`);
   }
   lines.push('', `Last ${command.limit} automated actions:`);
-  if (actions.status === 'rejected') {
-    lines.push('  UNKNOWN');
-    errors.push(`actions: ${describeError(actions.reason)}`);
-  } else if (actions.value.length === 0) {
-    lines.push('  none recorded');
-  } else {
-    lines.push(
-      ...table(
-        [
-          ['time', 'action', 'trigger', 'severity', 'verification'],
-          ...actions.value.map((r) => [
+  if (actions.status === 'rejected') errors.push(`actions: ${describeError(actions.reason)}`);
+  lines.push(
+    ...recordsTable(
+      ['time', 'action', 'trigger', 'severity', 'verification'],
+      actions.status === 'fulfilled'
+        ? actions.value.map((r) => [
             `${when(r.actedAt)} (${ago(r.actedAt, now)})`,
             r.action,
             r.trigger,
             r.severity,
             verificationText(r, now),
-          ]),
-        ],
-        '  ',
-      ),
-    );
-  }
-  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
-  return {
-    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
-    lines,
-    data: {
-      environment,
-      paused: pause.status === 'fulfilled' ? isPaused(pause.value, now) : null,
-      pause: pause.status === 'fulfilled' ? (pause.value ?? null) : null,
-      actions: actions.status === 'fulfilled' ? actions.value : null,
-      errors,
-    },
-  };
+          ])
+        : undefined,
+    ),
+  );
+  return readResult(lines, errors, {
+    environment,
+    paused: pause.status === 'fulfilled' ? isPaused(pause.value, now) : null,
+    pause: pause.status === 'fulfilled' ? (pause.value ?? null) : null,
+    actions: actions.status === 'fulfilled' ? actions.value : null,
+    errors,
+  });
 }
 
 export const AUTOMATION_COMMANDS: readonly OpsCommand[] = [

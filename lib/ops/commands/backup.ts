@@ -19,7 +19,7 @@ import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT, OpsError, RefusedError } from '../errors';
 import { manifestSection } from '../manifest';
-import { ago, type CommandResult, table, when } from '../output';
+import { ago, type CommandResult, readResult, table, when } from '../output';
 
 /** `20261125` of an instant, in UTC (the runbook's `date +%Y%m%d`, one clock for everyone). */
 export function dateStamp(at: Date): string {
@@ -416,12 +416,7 @@ export async function backupListCommand(
       ),
     );
   }
-  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
-  return {
-    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
-    lines,
-    data: { backups: shown, total: all.length, errors },
-  };
+  return readResult(lines, errors, { backups: shown, total: all.length, errors });
 }
 
 // ---------------------------------------------------------------------------------------------

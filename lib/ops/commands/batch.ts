@@ -13,7 +13,7 @@ import { confirmChange, YES } from '../confirm';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import type { OpsManifest } from '../manifest';
-import { ago, type CommandResult, table, when } from '../output';
+import { ago, type CommandResult, readResult, recordsTable, table, when } from '../output';
 import { silentLogger } from './silent';
 
 /**
@@ -108,40 +108,26 @@ export async function batchStatusCommand(
     );
   }
   lines.push('', `Last ${command.limit} runs:`);
-  if (runList === undefined) {
-    lines.push('  UNKNOWN');
-  } else if (runList.length === 0) {
-    lines.push('  none recorded');
-  } else {
-    lines.push(
-      ...table(
-        [
-          ['started', 'status', 'ended', 'trigger', 'stocks'],
-          ...runList.map((r) => [
-            `${when(r.startedAt)} (${ago(r.startedAt, now)})`,
-            r.status,
-            when(r.endedAt),
-            r.trigger ?? '-',
-            r.stocksProcessed === undefined ? '-' : String(r.stocksProcessed),
-          ]),
-        ],
-        '  ',
-      ),
-    );
-  }
-  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
-  return {
-    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
-    lines,
-    data: {
-      environment: manifest.environment,
-      schedule: { name: scheduleRef, state: scheduleState ?? null },
-      scheduleStateParameter: { name: config.batchScheduleStateParameter, value: parameterState ?? null },
-      killSwitch: state ?? null,
-      runs: runList ?? null,
-      errors,
-    },
-  };
+  lines.push(
+    ...recordsTable(
+      ['started', 'status', 'ended', 'trigger', 'stocks'],
+      runList?.map((r) => [
+        `${when(r.startedAt)} (${ago(r.startedAt, now)})`,
+        r.status,
+        when(r.endedAt),
+        r.trigger ?? '-',
+        r.stocksProcessed === undefined ? '-' : String(r.stocksProcessed),
+      ]),
+    ),
+  );
+  return readResult(lines, errors, {
+    environment: manifest.environment,
+    schedule: { name: scheduleRef, state: scheduleState ?? null },
+    scheduleStateParameter: { name: config.batchScheduleStateParameter, value: parameterState ?? null },
+    killSwitch: state ?? null,
+    runs: runList ?? null,
+    errors,
+  });
 }
 
 /** Disables the batch (the kill switch's actions, recorded as engaged by the caller). */

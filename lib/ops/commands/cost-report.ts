@@ -6,7 +6,7 @@
  */
 
 import { DescribeBudgetPerformanceHistoryCommand } from '@aws-sdk/client-budgets';
-import { GetMetricDataCommand, type MetricDataQuery } from '@aws-sdk/client-cloudwatch';
+import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { describeError } from '../../../core/errors';
 import { amountOf } from '../../../core/kill-switch/messages';
@@ -23,6 +23,7 @@ import {
   type SpendSettings,
 } from '../../../core/spend/read';
 import type { OpsClients } from '../clients';
+import { metricDataPages, readPages } from '../pages';
 
 /** One ISO week of the month (only its days inside the month). */
 export interface CostWeek {
@@ -64,7 +65,6 @@ export interface CostReport {
 }
 
 const DAY_SECONDS = 86_400;
-const MAX_PAGES = 5;
 /** Cost drivers listed, LLM series and AWS services together. */
 const DRIVERS = 10;
 
@@ -213,35 +213,31 @@ async function readActivity(
     metric('stocks', 'BatchStocksProcessed'),
   ];
   const byDay = { queries: new Map<string, number>(), stocks: new Map<string, number>() };
-  let nextToken: string | undefined;
-  for (let page = 1; ; page += 1) {
-    const token = nextToken;
-    const answer = await clients.cloudwatch.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: queries,
-        StartTime: month.start,
-        EndTime: queryEnd(month, now),
-        ScanBy: 'TimestampAscending',
-        NextToken: token,
-      }),
-    );
-    for (const result of answer.MetricDataResults ?? []) {
-      const status = result.StatusCode;
-      // PartialData: the rest comes on the next page; anything else is no answer.
-      if (status !== 'Complete' && !(status === 'PartialData' && answer.NextToken !== undefined)) {
-        throw new Error(`${result.Id}: status ${status ?? 'missing'}`);
+  await metricDataPages(
+    clients.cloudwatch,
+    {
+      MetricDataQueries: queries,
+      StartTime: month.start,
+      EndTime: queryEnd(month, now),
+      ScanBy: 'TimestampAscending',
+    },
+    (answer) => {
+      for (const result of answer.MetricDataResults ?? []) {
+        const status = result.StatusCode;
+        // PartialData: the rest comes on the next page; anything else is no answer.
+        if (status !== 'Complete' && !(status === 'PartialData' && answer.NextToken !== undefined)) {
+          throw new Error(`${result.Id}: status ${status ?? 'missing'}`);
+        }
+        const map = result.Id === 'stocks' ? byDay.stocks : byDay.queries;
+        (result.Values ?? []).forEach((value, i) => {
+          const day = result.Timestamps?.[i]?.toISOString().slice(0, 10);
+          if (day === undefined || !Number.isFinite(value) || value < 0) return;
+          map.set(day, (map.get(day) ?? 0) + value);
+        });
       }
-      const map = result.Id === 'stocks' ? byDay.stocks : byDay.queries;
-      (result.Values ?? []).forEach((value, i) => {
-        const day = result.Timestamps?.[i]?.toISOString().slice(0, 10);
-        if (day === undefined || !Number.isFinite(value) || value < 0) return;
-        map.set(day, (map.get(day) ?? 0) + value);
-      });
-    }
-    nextToken = answer.NextToken;
-    if (nextToken === undefined) return byDay;
-    if (page >= MAX_PAGES) throw new Error(`GetMetricData still had more data after ${MAX_PAGES} pages`);
-  }
+    },
+  );
+  return byDay;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -262,9 +258,7 @@ async function readAwsServices(
   const tomorrow = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate() + 1));
   const end = new Date(Math.min(month.end.getTime(), tomorrow.getTime()));
   const services = new Map<string, number>();
-  let nextPageToken: string | undefined;
-  for (let page = 1; ; page += 1) {
-    const token = nextPageToken;
+  await readPages('GetCostAndUsage', async (token) => {
     const answer = await clients.costExplorer.send(
       new GetCostAndUsageCommand({
         TimePeriod: { Start: date(month.start), End: date(end) },
@@ -286,10 +280,9 @@ async function readAwsServices(
         services.set(name, round2((services.get(name) ?? 0) + amount));
       }
     }
-    nextPageToken = answer.NextPageToken;
-    if (nextPageToken === undefined) return services;
-    if (page >= MAX_PAGES) throw new Error(`GetCostAndUsage still had more data after ${MAX_PAGES} pages`);
-  }
+    return answer.NextPageToken;
+  });
+  return services;
 }
 
 /** Each budget's AWS spend of an ended month, from Budgets' performance history. */

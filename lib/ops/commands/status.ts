@@ -12,7 +12,7 @@ import { choice } from '../../cli/args';
 import { type CommandContext, type OpsCommand, opsCommand } from '../context';
 import { EXIT } from '../errors';
 import { type OpsManifest, trafficConfigOf } from '../manifest';
-import { type CommandResult, table, when } from '../output';
+import { type CommandResult, readResult, table, when } from '../output';
 
 /** The ECS services, the health of their targets and the live weights. */
 export async function statusCommand(ctx: CommandContext): Promise<CommandResult> {
@@ -93,12 +93,12 @@ export async function statusCommand(ctx: CommandContext): Promise<CommandResult>
     }
     for (const problem of c.targets?.problems ?? []) lines.push(`  ${c.colour} target ${problem}`);
   }
-  if (errors.length > 0) lines.push('', 'Could not read:', ...errors.map((e) => `- ${e}`));
-  return {
-    exitCode: errors.length > 0 ? EXIT.failed : EXIT.ok,
-    lines,
-    data: { environment: manifest.environment, region: ctx.region, colours, errors },
-  };
+  return readResult(lines, errors, {
+    environment: manifest.environment,
+    region: ctx.region,
+    colours,
+    errors,
+  });
 }
 
 export function summarizeService(service: Service) {

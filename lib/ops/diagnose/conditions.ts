@@ -183,29 +183,36 @@ export function findConditions(readings: Readings, limits: Limits, refs: Scope):
   if (db && !DB_SERVING.has(db.status)) {
     add({ id: 'database-status', level: 'P1', summary: `database ${db.id} is ${db.status}` });
   }
-  const connections = value(readings.connections);
-  if (connections?.latest != null && limits.dbConnectionsThreshold !== undefined) {
-    if (connections.latest > limits.dbConnectionsThreshold) {
-      add({
-        id: 'db-connections-high',
-        level: 'P1',
-        summary: `database connections ${connections.latest} > ${limits.dbConnectionsThreshold} (the alarm's threshold)`,
-      });
-    }
-  }
   const cache = value(readings.cache);
   if (cache && cache.status !== 'available') {
     add({ id: 'cache-status', level: 'P2', summary: `cache ${cache.id} is ${cache.status}` });
   }
-  const memory = value(readings.cacheMemory);
-  if (memory?.latestPercent != null && limits.cacheMemoryMaxPercent !== undefined) {
-    if (memory.latestPercent > limits.cacheMemoryMaxPercent) {
-      add({
-        id: 'cache-memory-high',
-        level: 'P2',
-        summary: `cache memory ${Number(memory.latestPercent.toFixed(1))}% > ${limits.cacheMemoryMaxPercent}%`,
-      });
-    }
+  // The newest figure against its alarm's threshold; without either there is nothing to judge.
+  const overThreshold: ReadonlyArray<{
+    readonly id: string;
+    readonly level: Level;
+    readonly figure: number | null | undefined;
+    readonly limit: number | undefined;
+    readonly summary: (figure: number, limit: number) => string;
+  }> = [
+    {
+      id: 'db-connections-high',
+      level: 'P1',
+      figure: value(readings.connections)?.latest,
+      limit: limits.dbConnectionsThreshold,
+      summary: (figure, limit) => `database connections ${figure} > ${limit} (the alarm's threshold)`,
+    },
+    {
+      id: 'cache-memory-high',
+      level: 'P2',
+      figure: value(readings.cacheMemory)?.latestPercent,
+      limit: limits.cacheMemoryMaxPercent,
+      summary: (figure, limit) => `cache memory ${Number(figure.toFixed(1))}% > ${limit}%`,
+    },
+  ];
+  for (const { id, level, figure, limit, summary } of overThreshold) {
+    if (figure != null && limit !== undefined && figure > limit)
+      add({ id, level, summary: summary(figure, limit) });
   }
 
   for (const p of value(readings.patterns) ?? []) {

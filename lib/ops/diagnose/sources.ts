@@ -6,26 +6,26 @@
 import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
-  GetMetricDataCommand,
   type MetricDataQuery,
   type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeServicesCommand, type ECSClient } from '@aws-sdk/client-ecs';
-import {
-  DescribeTargetHealthCommand,
-  type ElasticLoadBalancingV2Client,
-  type TargetHealthDescription,
+import type { ECSClient } from '@aws-sdk/client-ecs';
+import type {
+  ElasticLoadBalancingV2Client,
+  TargetHealthDescription,
 } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { DescribeReplicationGroupsCommand, type ElastiCacheClient } from '@aws-sdk/client-elasticache';
 import { DescribeDBInstancesCommand, type RDSClient } from '@aws-sdk/client-rds';
 import type { DescribedServices } from '../../../core/health/checks';
 import type { TargetGroupRef } from '../../../core/health/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../core/health/metrics';
+import { describeServices, describeTargetHealth } from '../../../core/health/run';
 import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
 import { OpsError } from '../errors';
+import { metricDataPages } from '../pages';
 import {
   BIN_FIELD,
   insightsTime,
@@ -38,7 +38,7 @@ import {
 /** The metrics came back incomplete or not at all. */
 export class MetricsIncompleteError extends OpsError {}
 
-/** GetMetricData, every page, results merged by query id; MetricsIncompleteError unless complete. */
+/** GetMetricData, every page (MAX_PAGES at most), results merged by query id; MetricsIncompleteError unless complete. */
 async function metricData(
   cloudwatch: CloudWatchClient,
   queries: MetricDataQuery[],
@@ -46,24 +46,22 @@ async function metricData(
 ): Promise<Map<string, number[]>> {
   const values = new Map<string, number[]>();
   const last = new Map<string, MetricDataResult>();
-  let nextToken: string | undefined;
-  do {
-    const page = await cloudwatch.send(
-      new GetMetricDataCommand({
-        MetricDataQueries: queries,
-        StartTime: window.start,
-        EndTime: window.end,
-        ScanBy: 'TimestampDescending',
-        NextToken: nextToken,
-      }),
-    );
-    for (const r of page.MetricDataResults ?? []) {
-      if (r.Id === undefined) continue;
-      values.set(r.Id, [...(values.get(r.Id) ?? []), ...(r.Values ?? [])]);
-      last.set(r.Id, r);
-    }
-    nextToken = page.NextToken;
-  } while (nextToken !== undefined);
+  await metricDataPages(
+    cloudwatch,
+    {
+      MetricDataQueries: queries,
+      StartTime: window.start,
+      EndTime: window.end,
+      ScanBy: 'TimestampDescending',
+    },
+    (page) => {
+      for (const r of page.MetricDataResults ?? []) {
+        if (r.Id === undefined) continue;
+        values.set(r.Id, [...(values.get(r.Id) ?? []), ...(r.Values ?? [])]);
+        last.set(r.Id, r);
+      }
+    },
+  );
   const wanted = queries.filter((q) => q.ReturnData !== false).map((q) => q.Id as string);
   const missing = wanted.filter((id) => !last.has(id));
   const partial = wanted.filter(
@@ -371,13 +369,15 @@ export async function readServices(
   cluster: string,
   services: Readonly<Record<Colour, string>>,
 ): Promise<Services> {
-  const result = await ecs.send(
-    new DescribeServicesCommand({ cluster, services: COLOURS.map((c) => services[c]) }),
+  const result = await describeServices(
+    ecs,
+    cluster,
+    COLOURS.map((c) => services[c]),
   );
   // The last 100 service events would swamp the report (and --json); the summary keeps the rollout.
   const described = {
-    services: (result.services ?? []).map(({ events: _, ...service }) => service),
-    failures: result.failures ?? [],
+    services: result.services.map(({ events: _, ...service }) => service),
+    failures: result.failures,
   };
   const byColour = Object.fromEntries(
     COLOURS.map((colour) => {
@@ -400,8 +400,7 @@ export async function readTargets(
   elbv2: ElasticLoadBalancingV2Client,
   targetGroupArn: string,
 ): Promise<Targets> {
-  const result = await elbv2.send(new DescribeTargetHealthCommand({ TargetGroupArn: targetGroupArn }));
-  const descriptions = result.TargetHealthDescriptions ?? [];
+  const descriptions = await describeTargetHealth(elbv2, targetGroupArn);
   return { descriptions, summary: summarizeTargets(descriptions) };
 }
 
