@@ -1,6 +1,7 @@
 /**
- * CloudWatch GetMetricData read to its last page: the spend read (core/spend/read.ts) and the
- * bill reconciliation's reported costs each ask one request whose answer may span pages.
+ * CloudWatch GetMetricData read to its last page: the spend read (core/spend/read.ts), the bill
+ * reconciliation's reported costs, `ops cost` and `ops diagnose` each ask one request whose
+ * answer may span pages.
  */
 
 import {
@@ -36,4 +37,28 @@ export async function getMetricDataPages(
     if (!token) return { results, more: false };
   }
   return { results, more: true };
+}
+
+/**
+ * Every page of `request` with each query's pages joined into one result: the last page's
+ * status (the query's: PartialData there means data left unread) and every page's datapoints.
+ * Throws when `maxPages` pages still did not reach the end: a figure read in part is no figure.
+ */
+export async function readMetricData(
+  cloudwatch: CloudWatchClient,
+  request: Omit<GetMetricDataCommandInput, 'NextToken'>,
+  maxPages: number,
+): Promise<Map<string, MetricDataResult>> {
+  const { results, more } = await getMetricDataPages(cloudwatch, request, maxPages);
+  if (more) throw new Error(`GetMetricData still had more data after ${maxPages} pages`);
+  return new Map(
+    [...results].map(([id, parts]) => [
+      id,
+      {
+        ...parts.at(-1),
+        Timestamps: parts.flatMap((part) => part.Timestamps ?? []),
+        Values: parts.flatMap((part) => part.Values ?? []),
+      },
+    ]),
+  );
 }

@@ -13,7 +13,7 @@ import { type BudgetsClient, DescribeBudgetCommand } from '@aws-sdk/client-budge
 import type { CloudWatchClient, MetricDataQuery, MetricDataResult } from '@aws-sdk/client-cloudwatch';
 import { describeError } from '../errors';
 import { amountOf, usd } from '../kill-switch/messages';
-import { getMetricDataPages } from '../metric-data';
+import { readMetricData } from '../metric-data';
 import { BUDGET_LLM_COMPONENTS, reached, SPEND_BUDGETS, type SpendBudgetId } from './budgets';
 import {
   LLM_COMPONENTS,
@@ -216,7 +216,16 @@ async function readLlmSpend(
   const queries = llmSpendQueries(settings.environment);
   let results: Map<string, MetricDataResult>;
   try {
-    results = await getAllPages(cloudwatch, queries, { start: month.start, end: queryEnd(month, at) });
+    results = await readMetricData(
+      cloudwatch,
+      {
+        MetricDataQueries: queries,
+        StartTime: month.start,
+        EndTime: queryEnd(month, at),
+        ScanBy: 'TimestampAscending',
+      },
+      MAX_PAGES,
+    );
   } catch (error) {
     const reason = `GetMetricData failed: ${describeError(error)}`;
     return Object.fromEntries(
@@ -242,38 +251,6 @@ export function queryEnd(month: SpendMonth, at: Date): Date {
   const hour = 3_600_000;
   const end = Math.ceil((at.getTime() + 15 * 60_000) / hour) * hour;
   return new Date(Math.min(end, month.end.getTime()));
-}
-
-/**
- * Every page of one GetMetricData request, each query's pages joined into one result (the last
- * page's status, every page's datapoints).
- */
-async function getAllPages(
-  cloudwatch: CloudWatchClient,
-  queries: MetricDataQuery[],
-  window: { readonly start: Date; readonly end: Date },
-): Promise<Map<string, MetricDataResult>> {
-  const { results, more } = await getMetricDataPages(
-    cloudwatch,
-    {
-      MetricDataQueries: queries,
-      StartTime: window.start,
-      EndTime: window.end,
-      ScanBy: 'TimestampAscending',
-    },
-    MAX_PAGES,
-  );
-  if (more) throw new Error(`GetMetricData still had more data after ${MAX_PAGES} pages`);
-  return new Map(
-    [...results].map(([id, parts]) => [
-      id,
-      {
-        ...parts.at(-1),
-        Timestamps: parts.flatMap((part) => part.Timestamps ?? []),
-        Values: parts.flatMap((part) => part.Values ?? []),
-      },
-    ]),
-  );
 }
 
 /** One day of one series: its statistics. */

@@ -1,12 +1,5 @@
 /** Paged reads of the ops CLI: every page, but never without end. */
 
-import {
-  type CloudWatchClient,
-  GetMetricDataCommand,
-  type GetMetricDataCommandInput,
-  type GetMetricDataCommandOutput,
-} from '@aws-sdk/client-cloudwatch';
-
 /**
  * Pages one read takes at most. The reads here fit on one page (a GetMetricData page holds
  * 100,800 datapoints); more is an error, not a figure read in part.
@@ -24,17 +17,4 @@ export async function readPages(
     if (token === undefined) return;
     if (page >= MAX_PAGES) throw new Error(`${api} still had more data after ${MAX_PAGES} pages`);
   }
-}
-
-/** Every page of one GetMetricData request, each handed to `onPage` as it comes. */
-export function metricDataPages(
-  cloudwatch: CloudWatchClient,
-  request: Omit<GetMetricDataCommandInput, 'NextToken'>,
-  onPage: (page: GetMetricDataCommandOutput) => void,
-): Promise<void> {
-  return readPages('GetMetricData', async (NextToken) => {
-    const page = await cloudwatch.send(new GetMetricDataCommand({ ...request, NextToken }));
-    onPage(page);
-    return page.NextToken;
-  });
 }

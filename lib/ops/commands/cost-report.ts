@@ -10,6 +10,7 @@ import type { MetricDataQuery } from '@aws-sdk/client-cloudwatch';
 import { GetCostAndUsageCommand } from '@aws-sdk/client-cost-explorer';
 import { describeError } from '../../../core/errors';
 import { amountOf } from '../../../core/kill-switch/messages';
+import { readMetricData } from '../../../core/metric-data';
 import { SPEND_BUDGETS, type SpendBudgetId } from '../../../core/spend/budgets';
 import { APP_NAMESPACE, QUERY_COUNT_METRIC } from '../../../core/spend/metric';
 import { previousSpendMonth, type SpendMonth, spendMonthOf } from '../../../core/spend/month';
@@ -23,7 +24,7 @@ import {
   type SpendSettings,
 } from '../../../core/spend/read';
 import type { OpsClients } from '../clients';
-import { metricDataPages, readPages } from '../pages';
+import { MAX_PAGES, readPages } from '../pages';
 
 /** One ISO week of the month (only its days inside the month). */
 export interface CostWeek {
@@ -213,7 +214,7 @@ async function readActivity(
     metric('stocks', 'BatchStocksProcessed'),
   ];
   const byDay = { queries: new Map<string, number>(), stocks: new Map<string, number>() };
-  await metricDataPages(
+  const results = await readMetricData(
     clients.cloudwatch,
     {
       MetricDataQueries: queries,
@@ -221,22 +222,18 @@ async function readActivity(
       EndTime: queryEnd(month, now),
       ScanBy: 'TimestampAscending',
     },
-    (answer) => {
-      for (const result of answer.MetricDataResults ?? []) {
-        const status = result.StatusCode;
-        // PartialData: the rest comes on the next page; anything else is no answer.
-        if (status !== 'Complete' && !(status === 'PartialData' && answer.NextToken !== undefined)) {
-          throw new Error(`${result.Id}: status ${status ?? 'missing'}`);
-        }
-        const map = result.Id === 'stocks' ? byDay.stocks : byDay.queries;
-        (result.Values ?? []).forEach((value, i) => {
-          const day = result.Timestamps?.[i]?.toISOString().slice(0, 10);
-          if (day === undefined || !Number.isFinite(value) || value < 0) return;
-          map.set(day, (map.get(day) ?? 0) + value);
-        });
-      }
-    },
+    MAX_PAGES,
   );
+  for (const [id, result] of results) {
+    // The last page's status is the query's; anything but Complete is no answer.
+    if (result.StatusCode !== 'Complete') throw new Error(`${id}: status ${result.StatusCode ?? 'missing'}`);
+    const map = id === 'stocks' ? byDay.stocks : byDay.queries;
+    (result.Values ?? []).forEach((value, i) => {
+      const day = result.Timestamps?.[i]?.toISOString().slice(0, 10);
+      if (day === undefined || !Number.isFinite(value) || value < 0) return;
+      map.set(day, (map.get(day) ?? 0) + value);
+    });
+  }
   return byDay;
 }
 

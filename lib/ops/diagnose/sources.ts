@@ -7,7 +7,6 @@ import {
   type CloudWatchClient,
   DescribeAlarmsCommand,
   type MetricDataQuery,
-  type MetricDataResult,
 } from '@aws-sdk/client-cloudwatch';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECSClient } from '@aws-sdk/client-ecs';
@@ -21,11 +20,12 @@ import type { DescribedServices } from '../../../core/health/checks';
 import type { TargetGroupRef } from '../../../core/health/config';
 import { METRIC_QUERY_IDS, type MetricWindow, metricQueries } from '../../../core/health/metrics';
 import { describeServices, describeTargetHealth } from '../../../core/health/run';
+import { readMetricData } from '../../../core/metric-data';
 import { COLOURS, type Colour } from '../../../core/traffic';
 import { LOG_PATTERNS, type LogPattern } from '../../constructs/runbook';
 import { summarizeService, summarizeTargets } from '../commands/status';
 import { OpsError } from '../errors';
-import { metricDataPages } from '../pages';
+import { MAX_PAGES } from '../pages';
 import {
   BIN_FIELD,
   insightsTime,
@@ -44,9 +44,7 @@ async function metricData(
   queries: MetricDataQuery[],
   window: { readonly start: Date; readonly end: Date },
 ): Promise<Map<string, number[]>> {
-  const values = new Map<string, number[]>();
-  const last = new Map<string, MetricDataResult>();
-  await metricDataPages(
+  const results = await readMetricData(
     cloudwatch,
     {
       MetricDataQueries: queries,
@@ -54,22 +52,16 @@ async function metricData(
       EndTime: window.end,
       ScanBy: 'TimestampDescending',
     },
-    (page) => {
-      for (const r of page.MetricDataResults ?? []) {
-        if (r.Id === undefined) continue;
-        values.set(r.Id, [...(values.get(r.Id) ?? []), ...(r.Values ?? [])]);
-        last.set(r.Id, r);
-      }
-    },
+    MAX_PAGES,
   );
   const wanted = queries.filter((q) => q.ReturnData !== false).map((q) => q.Id as string);
-  const missing = wanted.filter((id) => !last.has(id));
+  const missing = wanted.filter((id) => !results.has(id));
   const partial = wanted.filter(
-    (id) => last.get(id)?.StatusCode !== undefined && last.get(id)?.StatusCode !== 'Complete',
+    (id) => results.get(id)?.StatusCode !== undefined && results.get(id)?.StatusCode !== 'Complete',
   );
   if (missing.length > 0) throw new MetricsIncompleteError(`no result for ${missing.join(', ')}`);
   if (partial.length > 0) throw new MetricsIncompleteError(`incomplete results for ${partial.join(', ')}`);
-  return values;
+  return new Map([...results].map(([id, result]) => [id, result.Values ?? []]));
 }
 
 const sum = (values: readonly number[] | undefined) => (values ?? []).reduce((a, b) => a + b, 0);
