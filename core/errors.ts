@@ -1,3 +1,5 @@
+import type { z } from 'zod';
+
 /** Base of the automation's named errors; `name` is the class name for logs and metrics. */
 export class AutomationError extends Error {
   constructor(message: string, options?: ErrorOptions) {
@@ -18,6 +20,16 @@ export function describeIssues(issues: ReadonlyArray<{ path: PropertyKey[]; mess
   return issues
     .map((i) => `${i.path.length > 0 ? i.path.map(String).join('.') : '(event)'}: ${i.message}`)
     .join('; ');
+}
+
+/**
+ * `value` parsed with `schema`; InvalidInputError otherwise, `what` followed by every issue, so
+ * that malformed input (an event, a configuration) fails before anything is done.
+ */
+export function parseInput<S extends z.ZodType>(schema: S, value: unknown, what: string): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw new InvalidInputError(`${what}: ${describeIssues(parsed.error.issues)}`);
+  return parsed.data;
 }
 
 /** "ErrorName: message" of anything thrown. */

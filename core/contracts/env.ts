@@ -1,6 +1,6 @@
 // A type-only import: the schema comes from the caller, so nothing of zod is bundled here.
 import type * as z from 'zod';
-import { describeIssues, InvalidInputError } from '../errors';
+import { parseInput } from '../errors';
 
 /**
  * A Lambda's environment variables parsed with `schema`; InvalidInputError naming every bad
@@ -10,9 +10,5 @@ export function parseFunctionEnv<S extends z.ZodType>(
   schema: S,
   env: Readonly<Record<string, string | undefined>>,
 ): z.output<S> {
-  const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid function configuration: ${describeIssues(parsed.error.issues)}`);
-  }
-  return parsed.data;
+  return parseInput(schema, env, 'Invalid function configuration');
 }

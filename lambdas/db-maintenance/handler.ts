@@ -12,8 +12,9 @@ import {
   runMonthlyMaintenance,
   runWeeklyMaintenance,
 } from '../../core/db/maintenance';
+import { parseInput } from '../../core/errors';
 import { type ClosableSqlClient, type ConnectOptions, connectWithSecret } from '../shared/db';
-import { lambdaEntryPoint, type Observability, parseEvent } from '../shared/handler';
+import { lambdaEntryPoint, type Observability } from '../shared/handler';
 import { createObservability, MetricUnit } from '../shared/observability';
 
 export type { ClosableSqlClient };
@@ -65,7 +66,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<Ma
   const { logger, metrics } = deps.observability ?? defaultObservability;
   let task: MaintenanceTask | 'unknown' = 'unknown';
   try {
-    task = parseEvent(
+    task = parseInput(
       eventSchema,
       event,
       'Invalid maintenance event (expected {"task":"weekly"|"monthly"})',

@@ -5,8 +5,8 @@ import * as z from 'zod';
 import { lambdaClientFactory } from '../../core/aws-clients';
 import type { FunctionEnv } from '../../core/contracts/contract';
 import { dbMigrateContract } from '../../core/contracts/database';
+import { parseInput } from '../../core/errors';
 import { type ConnectOptions, connectWithSecret, type SqlClient } from '../shared/db';
-import { parseEvent } from '../shared/handler';
 import { createObservability, type Logger, type Metrics, MetricUnit } from '../shared/observability';
 import {
   applyMigrations,
@@ -78,7 +78,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
   const logger = deps.logger ?? observability.logger;
   const metrics = deps.metrics ?? observability.metrics;
 
-  const request = parseEvent(requestSchema, event, 'Malformed custom resource event');
+  const request = parseInput(requestSchema, event, 'Malformed custom resource event');
   if (request.RequestType === 'Delete') {
     // Properties are not even parsed: a Delete that fails (say, rolling back a Create with bad
     // properties) would leave the stack in DELETE_FAILED over a resource that owns nothing.
@@ -86,7 +86,7 @@ export async function handleEvent(event: unknown, deps: HandlerDeps): Promise<On
     return { PhysicalResourceId: request.PhysicalResourceId ?? PHYSICAL_RESOURCE_ID };
   }
 
-  const props = parseEvent(
+  const props = parseInput(
     z.object({ ResourceProperties: propertiesSchema }),
     event,
     'Malformed custom resource event',

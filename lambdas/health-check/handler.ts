@@ -6,9 +6,9 @@ import { SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod';
 import { configFromEnv, type HealthCheckEnv } from '../../core/health/config';
 import type { HealthReport } from '../../core/health/report';
+import { opsTableDocumentClient } from '../../core/ops-table/client';
 import { configPerEnv, defineLambda, type LambdaDeps } from '../shared/handler';
 import { countWithDimensions, type Logger, type Metrics, MetricUnit } from '../shared/observability';
-import { opsTableDocumentClient } from '../shared/ops-table-client';
 import {
   deliverLightReport,
   type HealthCheckClients,

@@ -1,6 +1,6 @@
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
-import { parseEvent } from './handler';
+import { parseInput } from '../../core/errors';
 
 // The EventBridge event of a CloudWatch alarm state change (metric or composite alarm). Only
 // the fields used are required; the others (reasonData, metrics, alarmRule ...) pass through.
@@ -31,5 +31,5 @@ export type AlarmStateChangeEvent = z.infer<typeof alarmEventSchema>;
 
 /** The event as an alarm state change; InvalidInputError otherwise (nothing done). */
 export function parseAlarmEvent(event: unknown): AlarmStateChangeEvent {
-  return parseEvent(alarmEventSchema, event, 'Not a CloudWatch alarm state change event, NO action taken');
+  return parseInput(alarmEventSchema, event, 'Not a CloudWatch alarm state change event, NO action taken');
 }

@@ -2,9 +2,9 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AwsClientFactory } from '../../core/aws-clients';
-import { opsTableDocumentClient } from './ops-table-client';
+import { opsTableDocumentClient } from '../../core/ops-table/client';
 
-// Its own file, as ops-table-client.ts.
+// Its own file, as core/ops-table/client.ts.
 
 /**
  * The clients core/automation acts with: the ops table (an action's record, the pause and

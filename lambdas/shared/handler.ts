@@ -1,7 +1,7 @@
 import type { Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { type AwsClientFactory, lambdaClientFactory } from '../../core/aws-clients';
-import { describeIssues, InvalidInputError } from '../../core/errors';
+import { parseInput } from '../../core/errors';
 import { createObservability, type Logger, type Metrics, MetricUnit } from './observability';
 
 // Hand-written rather than Powertools' logMetrics/injectLambdaContext: those are Middy
@@ -126,7 +126,7 @@ export function defineLambda<Clients, Deps extends { readonly observability?: Ob
     const observability = deps.observability ?? own;
     return observeInvocation(observability, { failure, keys }, () =>
       // Without a spec, LambdaDefinition has made sure that Event is unknown.
-      run(spec ? parseEvent(spec.schema, event, spec.invalid) : (event as Event), deps, observability),
+      run(spec ? parseInput(spec.schema, event, spec.invalid) : (event as Event), deps, observability),
     );
   };
   const clients = definition.clients(lambdaClientFactory({ logger: own.logger, requestTimeout }));
@@ -138,16 +138,6 @@ export function defineLambda<Clients, Deps extends { readonly observability?: Ob
     handleEvent,
     handler: lambdaEntryPoint(own.logger, (event, context) => handleEvent(event, deployed(clients, context))),
   };
-}
-
-/**
- * `event` parsed with `schema`; InvalidInputError otherwise, `what` followed by every issue, so
- * that a malformed event fails before anything is done.
- */
-export function parseEvent<S extends z.ZodType>(schema: S, event: unknown, what: string): z.output<S> {
-  const parsed = schema.safeParse(event);
-  if (!parsed.success) throw new InvalidInputError(`${what}: ${describeIssues(parsed.error.issues)}`);
-  return parsed.data;
 }
 
 /** The exported Lambda entry point: adds the invocation's context to the module's logger, then invokes. */

@@ -5,7 +5,7 @@ import type { AwsClientFactory } from '../../core/aws-clients';
 import type { KillSwitchClients } from '../../core/kill-switch/types';
 import { automationClients } from './automation-clients';
 
-// Its own file, as ops-table-client.ts.
+// Its own file, as core/ops-table/client.ts.
 
 /** The clients the kill switch acts with (core/kill-switch), of the guards that engage it. */
 export function killSwitchClients(aws: AwsClientFactory): KillSwitchClients {

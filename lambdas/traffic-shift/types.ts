@@ -10,7 +10,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 // A namespace import lets esbuild drop the parts of zod we do not use.
 import * as z from 'zod';
 import type { AutomationSettings } from '../../core/automation';
-import { AutomationError, describeIssues, InvalidInputError } from '../../core/errors';
+import { AutomationError, parseInput } from '../../core/errors';
 import { COLOURS, type Weights } from '../../core/traffic';
 
 /** The clients of the shift steps. */
@@ -93,11 +93,7 @@ export type ShiftEvent = z.infer<typeof shiftEventSchema>;
 
 /** The event as a {@link ShiftEvent}; InvalidInputError naming every problem otherwise. */
 export function parseShiftEvent(event: unknown): ShiftEvent {
-  const parsed = shiftEventSchema.safeParse(event);
-  if (!parsed.success) {
-    throw new InvalidInputError(`Invalid traffic shift task input: ${describeIssues(parsed.error.issues)}`);
-  }
-  return parsed.data;
+  return parseInput(shiftEventSchema, event, 'Invalid traffic shift task input');
 }
 
 // ---------------------------------------------------------------------------------------------

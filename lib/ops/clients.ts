@@ -7,7 +7,6 @@ import { CloudFormationClient } from '@aws-sdk/client-cloudformation';
 import { CloudWatchClient } from '@aws-sdk/client-cloudwatch';
 import { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { CostExplorerClient } from '@aws-sdk/client-cost-explorer';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ECSClient } from '@aws-sdk/client-ecs';
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { ElastiCacheClient } from '@aws-sdk/client-elasticache';
@@ -18,9 +17,9 @@ import { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { SFNClient } from '@aws-sdk/client-sfn';
 import { SNSClient } from '@aws-sdk/client-sns';
 import { SSMClient } from '@aws-sdk/client-ssm';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { awsClientFactory, ONE_ATTEMPT } from '../../core/aws-clients';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import { opsTableDocumentClient } from '../../core/ops-table/client';
 
 /** Every client a command may use. */
 export interface OpsClients {
@@ -86,7 +85,7 @@ export function createClients(region: string): OpsClients {
     cloudformation: aws.client(CloudFormationClient),
     elbv2: aws.client(ElasticLoadBalancingV2Client),
     ssm: aws.client(SSMClient),
-    ddb: DynamoDBDocumentClient.from(aws.client(DynamoDBClient), OPS_TABLE_TRANSLATE_CONFIG),
+    ddb: opsTableDocumentClient(aws),
     sfn: aws.client(SFNClient),
     ecs: aws.client(ECSClient),
     cloudwatch: aws.client(CloudWatchClient),

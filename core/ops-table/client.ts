@@ -1,7 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { AwsClientFactory } from '../../core/aws-clients';
-import { OPS_TABLE_TRANSLATE_CONFIG } from '../../core/ops-table/items';
+import type { AwsClientFactory } from '../aws-clients';
+import { OPS_TABLE_TRANSLATE_CONFIG } from './items';
 
 // A file of its own: esbuild keeps every external SDK module a bundled file imports, so a
 // function that uses no ops table must not import this one.
