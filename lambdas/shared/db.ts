@@ -3,7 +3,7 @@ import { Client, type ClientConfig } from 'pg';
 // A namespace import lets esbuild drop the parts of zod we do not use (450 KB -> 85 KB).
 import * as z from 'zod';
 import type { SqlClient } from '../../core/db/sql';
-import { DependencyUnavailableError, describeIssues, InvalidInputError } from '../../core/errors';
+import { DependencyUnavailableError, InvalidInputError, parseInput } from '../../core/errors';
 
 export type { SqlClient };
 
@@ -52,13 +52,7 @@ export async function connectWithSecret(
   } catch {
     throw new InvalidInputError(`Secret ${options.secretArn} does not hold JSON credentials`);
   }
-  const parsed = rdsSecretSchema.safeParse(json);
-  if (!parsed.success) {
-    throw new InvalidInputError(
-      `Secret ${options.secretArn} is not RDS credentials: ${describeIssues(parsed.error.issues)}`,
-    );
-  }
-  const creds = parsed.data;
+  const creds = parseInput(rdsSecretSchema, json, `Secret ${options.secretArn} is not RDS credentials`);
   const host = options.host ?? creds.host;
   if (!host)
     throw new InvalidInputError(`No database host: secret ${options.secretArn} has none and none was given`);
