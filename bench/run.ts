@@ -3,7 +3,17 @@
  * target and writes them to bench/results.json. Options: `--quick` (fewer repetitions) and
  * `--only synth,tests,bundles,roundtrips,detection`.
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
@@ -17,18 +27,15 @@ const ROOT = join(__dirname, '..');
 const SECTIONS = ['synth', 'tests', 'bundles', 'roundtrips', 'detection'] as const;
 type Section = (typeof SECTIONS)[number];
 
-/** The Lambdas of this project (folders under lambdas/ with a handler.ts). */
-const LAMBDAS = [
-  'budget-guard',
-  'spend-guard',
-  'health-check',
-  'traffic-shift',
-  'traffic-rollback',
-  'remediation',
-  'db-migrate',
-  'db-maintenance',
-  'spend-reconcile',
-] as const;
+/**
+ * The Lambdas of this project: the folders under lambdas/ with a handler.ts, but lambdas/shared
+ * (its handler.ts is the frame the functions share, not a function).
+ */
+const LAMBDAS = readdirSync(join(ROOT, 'lambdas'), { withFileTypes: true })
+  .filter((entry) => entry.isDirectory() && entry.name !== 'shared')
+  .filter((entry) => existsSync(join(ROOT, 'lambdas', entry.name, 'handler.ts')))
+  .map((entry) => entry.name)
+  .sort();
 
 /** One row of the table and of results.json. */
 interface Row {
@@ -41,6 +48,8 @@ interface Row {
   readonly limit: number;
   readonly pass: boolean;
   readonly detail?: Record<string, unknown>;
+  /** When the row was measured: a run with --only keeps the other sections' rows of earlier runs. */
+  readonly measuredAt?: string;
 }
 
 function parseArgs(argv: readonly string[]): { quick: boolean; only: ReadonlySet<Section> } {
@@ -363,14 +372,24 @@ async function main(): Promise<void> {
   if (only.has('synth')) rows.push(...benchSynth(quick ? 2 : 5));
   if (only.has('tests')) rows.push(...benchTests());
   printTable(rows);
+  const file = join(ROOT, 'bench', 'results.json');
+  const measuredAt = started.toISOString();
+  // A partial run (--only) replaces its own sections and keeps the others' last figures.
+  const earlier = existsSync(file)
+    ? (JSON.parse(readFileSync(file, 'utf8')) as { measuredAt?: string; rows?: Row[] })
+    : {};
+  const kept = (earlier.rows ?? [])
+    .filter((r) => !only.has(r.section))
+    .map((r) => ({ ...r, measuredAt: r.measuredAt ?? earlier.measuredAt }));
+  const merged = [...kept, ...rows.map((r) => ({ ...r, measuredAt }))];
   const results = {
-    measuredAt: started.toISOString(),
+    measuredAt,
     machine: { cores: cpus().length, cpu: cpus()[0]?.model, node: process.version },
     quick,
-    sections: [...only],
-    rows,
+    sections: SECTIONS.filter((section) => merged.some((r) => r.section === section)),
+    rows: merged,
   };
-  writeFileSync(join(ROOT, 'bench', 'results.json'), `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(file, `${JSON.stringify(results, null, 2)}\n`);
   log('wrote bench/results.json');
   if (rows.some((r) => !r.pass && !Number.isNaN(r.limit))) process.exitCode = 1;
 }
