@@ -10,6 +10,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/automation-verify/handler';
 import { EscalationNotSentError } from '../../../lambdas/automation-verify/logic';
+import { timedOut } from '../../fault-matrix/matrix';
 import { AUTOMATION_TOPICS } from '../../helpers/automation';
 import { awsError, metricValue, observability } from '../../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -210,6 +211,24 @@ describe('deliveries', () => {
       trigger: ALARM,
       verification: { outcome: 'ok' },
     });
+  });
+
+  it('reports once when its whole-record write landed but the answer timed out', async () => {
+    await table.drop();
+    table = await createOpsTable();
+    world({ alarm: 'ALARM' });
+    table.failWith({
+      operation: 'PutItem',
+      pk: 'AUTOMATION_ACTION',
+      error: timedOut,
+      times: 1,
+      landed: true,
+    });
+    // The SDK retries the put, which meets the outcome it wrote itself: not a racing delivery's.
+    const result = await handleEvent(request(), deps());
+    expect(result).toMatchObject({ outcome: 'failed', escalatedTo: 'P1' });
+    expect(published()).toHaveLength(1);
+    expect((await record())?.verification).toMatchObject({ outcome: 'failed', notice: 'sent' });
   });
 
   it('refuses anything but a verification request, doing nothing', async () => {
