@@ -17,6 +17,7 @@ export const HANDLERS = [
   'db-maintenance',
   'db-inspect',
   'spend-reconcile',
+  'automation-verify',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
@@ -172,6 +173,22 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
     'partial-failure':
       "one provider's report unavailable (5xx past retries): the other reconciled and published, the failure reported",
     'duplicate-delivery': 'read-only: a second delivery gives the same report and metrics, keys read once',
+  },
+  'automation-verify': {
+    'malformed-event': 'InvalidInputError; no AWS call at all, not even the record read',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call at all',
+    'extra-fields':
+      'unknown fields refused (the payload is strict and versioned): InvalidInputError, nothing read or written',
+    throttling:
+      'throttled reads, record write and Publish retried: the same outcome and one escalation as unthrottled',
+    'access-denied':
+      'denied Publish: EscalationNotSentError, the outcome written with its escalation pending, the retry sends it',
+    timeout:
+      'a read timing out past retries: MISSING (never ok), escalated; a lost write answer is not taken for a race',
+    'partial-failure':
+      'audit write failing: outcome still written, escalation still sent; the "sent" mark failing: one page only',
+    'duplicate-delivery':
+      'second delivery: "duplicate", nothing read again, one outcome, one escalation, one audit',
   },
 };
 
