@@ -3,7 +3,9 @@
  * pair of {@link MATRIX} is one test, registered with {@link cell} in
  * test/fault-matrix/<handler>.test.ts; coverage.test.ts checks that none is missing.
  */
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
+import { InvalidInputError } from '../../core/errors';
+import '../bundles/under-test';
 import { awsError } from '../helpers/aws';
 
 export const HANDLERS = [
@@ -213,6 +215,16 @@ export function markdownTable(): string {
   const rule = `|---|${HANDLERS.map(() => '---').join('|')}|`;
   const rows = FAULTS.map((f) => `| ${f} | ${HANDLERS.map((h) => E[h][f]).join(' | ')} |`);
   return [header, rule, ...rows].join('\n');
+}
+
+/** Each of `events` refused with InvalidInputError, and no AWS call made (`awsCalls` counts them). */
+export async function expectRefused(
+  handle: (event: unknown) => Promise<unknown>,
+  events: readonly unknown[],
+  awsCalls: () => number,
+): Promise<void> {
+  for (const event of events) await expect(handle(event)).rejects.toBeErrorOf(InvalidInputError);
+  expect(awsCalls()).toBe(0);
 }
 
 export const throttled = () => awsError('ThrottlingException', 'Rate exceeded');

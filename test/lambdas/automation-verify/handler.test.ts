@@ -10,7 +10,6 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/automation-verify/handler';
 import { EscalationNotSentError } from '../../../lambdas/automation-verify/logic';
-import { timedOut } from '../../fault-matrix/matrix';
 import { AUTOMATION_TOPICS } from '../../helpers/automation';
 import { awsError, metricValue, observability } from '../../helpers/aws';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
@@ -20,6 +19,7 @@ import {
   ALARM,
   audits,
   KILL_SWITCH_CHECK,
+  loseWriteAnswer,
   mocks,
   published,
   record as recordOf,
@@ -217,13 +217,7 @@ describe('deliveries', () => {
     await table.drop();
     table = await createOpsTable();
     world({ alarm: 'ALARM' });
-    table.failWith({
-      operation: 'PutItem',
-      pk: 'AUTOMATION_ACTION',
-      error: timedOut,
-      times: 1,
-      landed: true,
-    });
+    loseWriteAnswer(table, 'PutItem');
     // The SDK retries the put, which meets the outcome it wrote itself: not a racing delivery's.
     const result = await handleEvent(request(), deps());
     expect(result).toMatchObject({ outcome: 'failed', escalatedTo: 'P1' });

@@ -19,6 +19,7 @@ import { PublishCommand, type PublishCommandOutput, SNSClient } from '@aws-sdk/c
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { VerificationRequest } from '../../../core/automation/checks';
 import type { HandlerDeps } from '../../../lambdas/automation-verify/handler';
+import { timedOut } from '../../fault-matrix/matrix';
 import {
   AUTOMATION_ACCOUNT as ACCOUNT,
   automationEnv,
@@ -247,3 +248,7 @@ export const seedRecord = (table: LocalOpsTable) =>
     actedAt: ACTED.toISOString(),
     verifyAt: VERIFY_AT.toISOString(),
   });
+
+/** The next write of the record lands, and its answer is lost to a timeout (the SDK retries it). */
+export const loseWriteAnswer = (table: LocalOpsTable, operation: 'PutItem' | 'UpdateItem') =>
+  table.failWith({ operation, pk: 'AUTOMATION_ACTION', error: timedOut, times: 1, landed: true });
