@@ -7,7 +7,6 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
-  readdirSync,
   readFileSync,
   rmSync,
   statSync,
@@ -17,7 +16,7 @@ import {
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
-import { lambdaBuildOptions, writeLambdaBundle } from '../lib/lambda-bundling';
+import { lambdaBuildOptions, lambdaNames, writeLambdaBundle } from '../lib/lambda-bundling';
 import { BUDGETS_DELAY_HOURS, type DetectionFigure } from './detection-types';
 import type { RoundTripFigure } from './roundtrip-types';
 import { LATENCY_MS } from './roundtrip-types';
@@ -27,15 +26,7 @@ const ROOT = join(__dirname, '..');
 const SECTIONS = ['synth', 'tests', 'bundles', 'roundtrips', 'detection'] as const;
 type Section = (typeof SECTIONS)[number];
 
-/**
- * The Lambdas of this project: the folders under lambdas/ with a handler.ts, but lambdas/shared
- * (its handler.ts is the frame the functions share, not a function).
- */
-const LAMBDAS = readdirSync(join(ROOT, 'lambdas'), { withFileTypes: true })
-  .filter((entry) => entry.isDirectory() && entry.name !== 'shared')
-  .filter((entry) => existsSync(join(ROOT, 'lambdas', entry.name, 'handler.ts')))
-  .map((entry) => entry.name)
-  .sort();
+const LAMBDAS = lambdaNames();
 
 /** One row of the table and of results.json. */
 interface Row {

@@ -1,4 +1,4 @@
-import { cpSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { ILocalBundling } from 'aws-cdk-lib';
 import { type BuildOptions, buildSync } from 'esbuild';
@@ -9,6 +9,18 @@ export const PROJECT_ROOT = path.join(__dirname, '..');
 /** The handler file of a Lambda: `lambdas/<name>/handler.ts`. */
 export function lambdaEntry(name: string): string {
   return path.join(PROJECT_ROOT, 'lambdas', name, 'handler.ts');
+}
+
+/**
+ * The Lambdas of this project, sorted: the folders under lambdas/ with a handler.ts, but
+ * lambdas/shared (its handler.ts is the frame the functions share, not a function).
+ */
+export function lambdaNames(): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, 'lambdas'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && entry.name !== 'shared')
+    .filter((entry) => existsSync(lambdaEntry(entry.name)))
+    .map((entry) => entry.name)
+    .sort();
 }
 
 /**

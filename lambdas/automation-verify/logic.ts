@@ -11,6 +11,7 @@
  * beats none). A late delivery verifies all the same and says how late it is.
  */
 
+import { randomUUID } from 'node:crypto';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import { type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -87,24 +88,33 @@ export async function verifyAction(
     lateMinutes,
   };
 
+  // Names this invocation's write: when the write lands but its answer is lost (a timeout), the
+  // SDK's retry of it meets its own outcome, which is no racing delivery's: it goes on to report.
+  const writer = randomUUID();
   try {
     await (item === undefined
       ? // The acting Lambda could not write its record: the request carries all of it.
         clients.ddb.send(
           new PutCommand({
             TableName: table,
-            Item: { ...key, ...recordOf(request), verification: withoutUndefined(verification) },
-            ConditionExpression: 'attribute_not_exists(pk)',
+            Item: {
+              ...key,
+              ...recordOf(request),
+              verification: withoutUndefined(verification),
+              verifiedBy: writer,
+            },
+            ConditionExpression: 'attribute_not_exists(pk) OR verifiedBy = :writer',
+            ExpressionAttributeValues: { ':writer': writer },
           }),
         )
       : clients.ddb.send(
           new UpdateCommand({
             TableName: table,
             Key: key,
-            UpdateExpression: 'SET #verification = :verification',
-            ConditionExpression: 'attribute_not_exists(#verification)',
-            ExpressionAttributeNames: { '#verification': 'verification' },
-            ExpressionAttributeValues: { ':verification': withoutUndefined(verification) },
+            UpdateExpression: 'SET #verification = :verification, #verifiedBy = :writer',
+            ConditionExpression: 'attribute_not_exists(#verification) OR #verifiedBy = :writer',
+            ExpressionAttributeNames: { '#verification': 'verification', '#verifiedBy': 'verifiedBy' },
+            ExpressionAttributeValues: { ':verification': withoutUndefined(verification), ':writer': writer },
           }),
         ));
   } catch (error) {

@@ -20,6 +20,7 @@ export const COPY_DIRECTORIES: Readonly<Record<HandlerName, readonly string[]>> 
   'db-maintenance': [],
   'db-inspect': [],
   'spend-reconcile': [],
+  'automation-verify': [],
 };
 
 // Inside the project's node_modules: the bundle's require('@aws-sdk/...') (left to the Lambda

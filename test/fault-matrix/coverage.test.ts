@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lambdaNames, PROJECT_ROOT } from '../../lib/lambda-bundling';
 import { FAULTS, HANDLERS, MATRIX, markdownTable } from './matrix';
 
 /** Every `cell('<handler>', '<fault>'` registered in the matrix's test files. */
@@ -25,6 +26,19 @@ describe('fault matrix coverage', () => {
     const registered = registeredCells();
     const expected = MATRIX.map((c) => `${c.handler} x ${c.fault}`);
     expect([...registered].sort()).toEqual([...expected].sort());
+  });
+
+  it('HANDLERS are the Lambdas: every folder under lambdas/ with a handler.ts but the shared frame', () => {
+    // A Lambda added without its row here would be left out of the matrix without a failure.
+    expect([...HANDLERS].sort()).toEqual(lambdaNames());
+  });
+
+  it("the README's fault matrix has one row per handler", () => {
+    const readme = readFileSync(join(PROJECT_ROOT, 'README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('\n## Fault matrix\n'));
+    const table = section.slice(section.indexOf('\n| handler |')).split('\n\n')[0] ?? '';
+    const rows = table.trim().split('\n').slice(2);
+    expect(rows.map((row) => row.split('|')[1]?.trim()).sort()).toEqual([...HANDLERS].sort());
   });
 
   it('each handler has its own test file', () => {

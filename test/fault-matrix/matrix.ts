@@ -3,7 +3,9 @@
  * pair of {@link MATRIX} is one test, registered with {@link cell} in
  * test/fault-matrix/<handler>.test.ts; coverage.test.ts checks that none is missing.
  */
-import { it } from 'vitest';
+import { expect, it } from 'vitest';
+import { InvalidInputError } from '../../core/errors';
+import '../bundles/under-test';
 import { awsError } from '../helpers/aws';
 
 export const HANDLERS = [
@@ -17,6 +19,7 @@ export const HANDLERS = [
   'db-maintenance',
   'db-inspect',
   'spend-reconcile',
+  'automation-verify',
 ] as const;
 export type HandlerName = (typeof HANDLERS)[number];
 
@@ -173,6 +176,22 @@ const E: Readonly<Record<HandlerName, Readonly<Record<Fault, string>>>> = {
       "one provider's report unavailable (5xx past retries): the other reconciled and published, the failure reported",
     'duplicate-delivery': 'read-only: a second delivery gives the same report and metrics, keys read once',
   },
+  'automation-verify': {
+    'malformed-event': 'InvalidInputError; no AWS call at all, not even the record read',
+    'empty-event': 'InvalidInputError for {} and undefined; no AWS call at all',
+    'extra-fields':
+      'unknown fields refused (the payload is strict and versioned): InvalidInputError, nothing read or written',
+    throttling:
+      'throttled reads, record write and Publish retried: the same outcome and one escalation as unthrottled',
+    'access-denied':
+      'denied Publish: EscalationNotSentError, the outcome written with its escalation pending, the retry sends it',
+    timeout:
+      'a read timing out past retries: MISSING (never ok), escalated; a lost write answer is not taken for a race',
+    'partial-failure':
+      'audit write failing: outcome still written, escalation still sent; the "sent" mark failing: one page only',
+    'duplicate-delivery':
+      'second delivery: "duplicate", nothing read again, one outcome, one escalation, one audit',
+  },
 };
 
 /** Every (handler, fault) cell and its expected safe outcome. */
@@ -196,6 +215,16 @@ export function markdownTable(): string {
   const rule = `|---|${HANDLERS.map(() => '---').join('|')}|`;
   const rows = FAULTS.map((f) => `| ${f} | ${HANDLERS.map((h) => E[h][f]).join(' | ')} |`);
   return [header, rule, ...rows].join('\n');
+}
+
+/** Each of `events` refused with InvalidInputError, and no AWS call made (`awsCalls` counts them). */
+export async function expectRefused(
+  handle: (event: unknown) => Promise<unknown>,
+  events: readonly unknown[],
+  awsCalls: () => number,
+): Promise<void> {
+  for (const event of events) await expect(handle(event)).rejects.toBeErrorOf(InvalidInputError);
+  expect(awsCalls()).toBe(0);
 }
 
 export const throttled = () => awsError('ThrottlingException', 'Rate exceeded');

@@ -4,221 +4,47 @@
  * and duplicate, racing, late and failed deliveries.
  */
 import 'aws-sdk-client-mock-vitest/extend';
-import { CloudWatchClient, DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
-import { DescribeServicesCommand, ECSClient } from '@aws-sdk/client-ecs';
-import {
-  DescribeListenersCommand,
-  ElasticLoadBalancingV2Client,
-} from '@aws-sdk/client-elastic-load-balancing-v2';
-import { GetScheduleCommand, SchedulerClient } from '@aws-sdk/client-scheduler';
-import { ListExecutionsCommand, SFNClient } from '@aws-sdk/client-sfn';
-import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
-import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
+import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
+import { PublishCommand } from '@aws-sdk/client-sns';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import type { VerificationRequest } from '../../../core/automation/checks';
 import { InvalidInputError } from '../../../core/errors';
 import { type HandlerDeps, handleEvent } from '../../../lambdas/automation-verify/handler';
 import { EscalationNotSentError } from '../../../lambdas/automation-verify/logic';
-import {
-  AUTOMATION_ACCOUNT as ACCOUNT,
-  AUTOMATION_TOPICS,
-  automationEnv,
-  AUTOMATION_REGION as REGION,
-} from '../../helpers/automation';
+import { AUTOMATION_TOPICS } from '../../helpers/automation';
 import { awsError, metricValue, observability } from '../../helpers/aws';
-import { testClient } from '../../helpers/aws-clients';
-import { mockClient } from '../../helpers/aws-mock';
 import { createOpsTable, type LocalOpsTable } from '../../helpers/dynalite';
 import { checkDeclaredCalls } from '../../iam/declared-calls';
+import {
+  ACTED,
+  ALARM,
+  audits,
+  KILL_SWITCH_CHECK,
+  loseWriteAnswer,
+  mocks,
+  published,
+  record as recordOf,
+  request,
+  SERVICE,
+  seedRecord,
+  VERIFY_AT,
+  verifyDeps,
+  WEIGHTS_CHECK,
+  world,
+} from './harness';
 
 checkDeclaredCalls('automation-verify');
-
-const mocks = {
-  cloudwatch: mockClient(CloudWatchClient),
-  ecs: mockClient(ECSClient),
-  elbv2: mockClient(ElasticLoadBalancingV2Client),
-  ssm: mockClient(SSMClient),
-  scheduler: mockClient(SchedulerClient),
-  sfn: mockClient(SFNClient),
-  sns: mockClient(SNSClient),
-};
-const base = {
-  cloudwatch: testClient(CloudWatchClient, { region: REGION }),
-  ecs: testClient(ECSClient, { region: REGION }),
-  elbv2: testClient(ElasticLoadBalancingV2Client, { region: REGION }),
-  ssm: testClient(SSMClient, { region: REGION }),
-  scheduler: testClient(SchedulerClient, { region: REGION }),
-  sfn: testClient(SFNClient, { region: REGION }),
-  sns: testClient(SNSClient, { region: REGION }),
-};
-
-const ALARM = 'fa-ai-system-prod-blue-cpu-high';
-const CLUSTER = 'fa-ai-system-prod';
-const SERVICE = 'fa-ai-system-blue-service';
-const LISTENER = `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:listener/app/fa-ai-system-alb/50dc6c495c0c9188/f2f7dc8efc522ab2`;
-const TG = {
-  blue: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/fa-ai-system-blue/73e2d6bc24d8a067`,
-  green: `arn:aws:elasticloadbalancing:${REGION}:${ACCOUNT}:targetgroup/fa-ai-system-green/2453ed029918f21f`,
-};
-const ACTED = new Date('2026-11-25T04:12:35.000Z');
-const VERIFY_AT = new Date('2026-11-25T04:22:35.000Z');
-const RECORD_SK = `${ACTED.toISOString()}#a1b2c3d4`;
-
-function request(overrides: Partial<VerificationRequest> = {}): VerificationRequest {
-  return {
-    kind: 'automation-verify',
-    version: 1,
-    recordSk: RECORD_SK,
-    environment: 'prod',
-    action: 'scale-out',
-    trigger: ALARM,
-    severity: 'P2',
-    source: 'remediation',
-    did: 'Scaled the blue (live) service fa-ai-system-blue-service out from 2 to 3 tasks (max 10).',
-    actedAt: ACTED.toISOString(),
-    verifyAt: VERIFY_AT.toISOString(),
-    checks: [
-      { kind: 'alarm-ok', alarmName: ALARM },
-      { kind: 'service', cluster: CLUSTER, service: SERVICE, desiredAtLeast: 3 },
-    ],
-    ...overrides,
-  };
-}
 
 let table: LocalOpsTable;
 let obs: ReturnType<typeof observability>;
 
-function deps(overrides: Partial<HandlerDeps> = {}): HandlerDeps {
-  return {
-    clients: { ...base, ddb: table.ddb },
-    env: automationEnv(table.tableName, (s) => {
-      s.verifier = undefined;
-    }),
-    now: () => new Date(VERIFY_AT.getTime() + 2_000),
-    observability: { logger: obs.logger, metrics: obs.metrics },
-    ...overrides,
-  };
-}
-
-function world(
-  state: {
-    alarm?: 'OK' | 'ALARM';
-    desired?: number;
-    running?: number;
-    listener?: [number, number];
-    stored?: string;
-    schedule?: 'ENABLED' | 'DISABLED';
-    running_executions?: number;
-  } = {},
-) {
-  for (const m of Object.values(mocks)) m.reset();
-  const meta = { $metadata: {} };
-  mocks.cloudwatch.on(DescribeAlarmsCommand).resolves({
-    ...meta,
-    MetricAlarms: [
-      {
-        AlarmName: ALARM,
-        AlarmArn: `arn:aws:cloudwatch:${REGION}:${ACCOUNT}:alarm:${ALARM}`,
-        StateValue: state.alarm ?? 'OK',
-        StateReason:
-          'Threshold Crossed: 1 out of the last 1 datapoints [91.2 (25/11/26 04:17:00)] was greater than the threshold (80.0).',
-        StateUpdatedTimestamp: new Date('2026-11-25T04:17:31.000Z'),
-      },
-    ],
-    CompositeAlarms: [],
-  });
-  const desired = state.desired ?? 3;
-  mocks.ecs.on(DescribeServicesCommand).resolves({
-    ...meta,
-    services: [
-      {
-        serviceName: SERVICE,
-        serviceArn: `arn:aws:ecs:${REGION}:${ACCOUNT}:service/${CLUSTER}/${SERVICE}`,
-        status: 'ACTIVE',
-        desiredCount: desired,
-        runningCount: state.running ?? desired,
-        pendingCount: 0,
-        deployments: [
-          {
-            id: 'ecs-svc/blue0002',
-            status: 'PRIMARY',
-            rolloutState: 'COMPLETED',
-            desiredCount: desired,
-            runningCount: state.running ?? desired,
-          },
-        ],
-      },
-    ],
-    failures: [],
-  });
-  const [blue, green] = state.listener ?? [100, 0];
-  mocks.elbv2.on(DescribeListenersCommand).resolves({
-    ...meta,
-    Listeners: [
-      {
-        ListenerArn: LISTENER,
-        DefaultActions: [
-          {
-            Type: 'forward',
-            ForwardConfig: {
-              TargetGroups: [
-                { TargetGroupArn: TG.blue, Weight: blue },
-                { TargetGroupArn: TG.green, Weight: green },
-              ],
-            },
-          },
-        ],
-      },
-    ],
-  });
-  mocks.ssm.on(GetParameterCommand).resolves({
-    ...meta,
-    Parameter: {
-      Name: '/fa-ai-system/prod/traffic/weights',
-      Type: 'StringList',
-      Value: state.stored ?? '100,0',
-      Version: 3,
-    },
-  });
-  mocks.scheduler.on(GetScheduleCommand).resolves({
-    ...meta,
-    Name: 'fa-ai-system-prod-weekly-batch',
-    GroupName: 'default',
-    State: state.schedule ?? 'DISABLED',
-  });
-  mocks.sfn.on(ListExecutionsCommand).resolves({
-    ...meta,
-    executions: Array.from({ length: state.running_executions ?? 0 }, (_, i) => ({
-      executionArn: `arn:aws:states:${REGION}:${ACCOUNT}:execution:fa-ai-system-prod-weekly-batch:run-${i}`,
-      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:fa-ai-system-prod-weekly-batch`,
-      name: `run-${i}`,
-      status: 'RUNNING' as const,
-      startDate: new Date('2026-11-25T04:00:00.000Z'),
-    })),
-  });
-  mocks.sns.on(PublishCommand).resolves({ ...meta, MessageId: 'e1f2a3b4-0000-4000-8000-000000000001' });
-}
-
-const published = () => mocks.sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
-const record = () => table.item('AUTOMATION_ACTION', RECORD_SK);
-const seedRecord = () =>
-  table.seed({
-    pk: 'AUTOMATION_ACTION',
-    sk: RECORD_SK,
-    action: 'scale-out',
-    trigger: ALARM,
-    severity: 'P2',
-    source: 'remediation',
-    did: request().did,
-    actedAt: ACTED.toISOString(),
-    verifyAt: VERIFY_AT.toISOString(),
-  });
+const deps = (overrides: Partial<HandlerDeps> = {}) => verifyDeps(table, obs, overrides);
+const record = () => recordOf(table);
 
 beforeEach(async () => {
   table = await createOpsTable();
   obs = observability('automation-verify');
   world();
-  await seedRecord();
+  await seedRecord(table);
 });
 
 afterEach(async () => {
@@ -239,21 +65,15 @@ describe('an effect that is there', () => {
       ],
     });
     expect(published()).toEqual([]);
-    const audits = (await table.items()).filter((i) => i.pk === 'AUDIT');
-    expect(audits).toEqual([expect.objectContaining({ action: 'automation-verify', outcome: 'ok' })]);
+    expect(await audits(table)).toEqual([
+      expect.objectContaining({ action: 'automation-verify', outcome: 'ok' }),
+    ]);
     expect(metricValue(obs.emf, 'AutomationVerified')).toBe(1);
   });
 
   it('confirms restored weights on the listener and in the parameter', async () => {
-    const weights = {
-      kind: 'weights' as const,
-      listenerArn: LISTENER,
-      targetGroups: TG,
-      weightsParameter: '/fa-ai-system/prod/traffic/weights',
-      expected: { blue: 100, green: 0 },
-    };
     const result = await handleEvent(
-      request({ action: 'traffic-rollback', severity: 'P0', checks: [weights] }),
+      request({ action: 'traffic-rollback', severity: 'P0', checks: [WEIGHTS_CHECK] }),
       deps(),
     );
     expect(result).toMatchObject({ outcome: 'ok' });
@@ -281,22 +101,15 @@ describe('an effect that is missing', () => {
       escalatedTo: 'P1',
       notice: 'sent',
     });
-    expect((await table.items()).filter((i) => i.pk === 'AUDIT')).toEqual([
+    expect(await audits(table)).toEqual([
       expect.objectContaining({ action: 'automation-verify', outcome: 'failed' }),
     ]);
   });
 
   it('stays at P0 and says it escalated', async () => {
     world({ listener: [0, 100], stored: '100,0' });
-    const weights = {
-      kind: 'weights' as const,
-      listenerArn: LISTENER,
-      targetGroups: TG,
-      weightsParameter: '/fa-ai-system/prod/traffic/weights',
-      expected: { blue: 100, green: 0 },
-    };
     const result = await handleEvent(
-      request({ action: 'traffic-rollback', severity: 'P0', checks: [weights] }),
+      request({ action: 'traffic-rollback', severity: 'P0', checks: [WEIGHTS_CHECK] }),
       deps(),
     );
     expect(result).toMatchObject({ outcome: 'failed', escalatedTo: 'P0' });
@@ -331,18 +144,12 @@ describe('an effect that is missing', () => {
 
   it('reads the kill switch back: schedule and running executions', async () => {
     world({ schedule: 'ENABLED', running_executions: 1 });
-    const check = {
-      kind: 'kill-switch' as const,
-      scheduleName: 'fa-ai-system-prod-weekly-batch',
-      scheduleGroup: 'default',
-      stateMachineArn: `arn:aws:states:${REGION}:${ACCOUNT}:stateMachine:fa-ai-system-prod-weekly-batch`,
-    };
     const result = await handleEvent(
       request({
         action: 'kill-switch-engage',
         severity: 'P1',
         trigger: 'fa-ai-system-prod-monthly',
-        checks: [check],
+        checks: [KILL_SWITCH_CHECK],
       }),
       deps(),
     );
@@ -404,6 +211,18 @@ describe('deliveries', () => {
       trigger: ALARM,
       verification: { outcome: 'ok' },
     });
+  });
+
+  it('reports once when its whole-record write landed but the answer timed out', async () => {
+    await table.drop();
+    table = await createOpsTable();
+    world({ alarm: 'ALARM' });
+    loseWriteAnswer(table, 'PutItem');
+    // The SDK retries the put, which meets the outcome it wrote itself: not a racing delivery's.
+    const result = await handleEvent(request(), deps());
+    expect(result).toMatchObject({ outcome: 'failed', escalatedTo: 'P1' });
+    expect(published()).toHaveLength(1);
+    expect((await record())?.verification).toMatchObject({ outcome: 'failed', notice: 'sent' });
   });
 
   it('refuses anything but a verification request, doing nothing', async () => {
