@@ -1,7 +1,7 @@
 /**
  * Before an automated action acts: the pause and the repeat guard, read in one round. A paused
  * action, or one that already ran `repeat.max` times for the same trigger within
- * `repeat.windowMinutes`, does not act; the caller reports {@link Held.summary} on
+ * `repeat.windowMinutes`, does not act; the caller reports {@link Held.summary} (messages.ts words it) on
  * {@link Held.topicArn} (the trigger's own severity when paused, one severity up when
  * repeating) and audits it, with its own report or with {@link reportHeld}.
  */
@@ -13,7 +13,8 @@ import { publishNotice } from '../notice';
 import { recordAudit } from '../ops-table/items';
 import { AUTOMATION_ACTION_PK } from '../ops-table/keys';
 import type { AutomatedAction } from './checks';
-import { describePause, isPaused, type Pause, readPause } from './pause';
+import { pausedNotice, repeatedNotice } from './messages';
+import { isPaused, type Pause, readPause } from './pause';
 import { escalate, type Severity } from './severity';
 
 /** What is about to be done, and why. */
@@ -70,35 +71,38 @@ export async function checkBeforeActing(
     readPause(ddb, settings.opsTableName),
     countRecentActions(ddb, settings, intent, options),
   ]);
-  const head = `[${settings.environment}] ${intent.severity}`;
+  const { environment } = settings;
   if (pause !== undefined && isPaused(pause, now)) {
+    const { subject, message } = pausedNotice({ environment, intent, pause });
     return {
       act: false,
       kind: 'paused',
       severity: intent.severity,
       topicArn: settings.topics[intent.severity],
-      subject: `${head} automation PAUSED: ${intent.action} NOT done (${intent.trigger})`,
-      summary:
-        `NOT done, automation is PAUSED (${describePause(pause)}): ${intent.source} would have ` +
-        `${intent.wouldDo}, for ${intent.trigger}. A human decides: do it by hand if needed, or ` +
-        '`npm run ops -- automation resume`.',
+      subject,
+      summary: message,
       pause,
     };
   }
   const { max, windowMinutes } = settings.repeat;
   if (count >= max) {
     const { to, capped } = escalate(intent.severity);
+    const { subject, message } = repeatedNotice({
+      environment,
+      intent,
+      count,
+      max,
+      windowMinutes,
+      to,
+      capped,
+    });
     return {
       act: false,
       kind: 'repeated',
       severity: to,
       topicArn: settings.topics[to],
-      subject: `[${settings.environment}] ${to} ESCALATED: ${intent.action} repeating for ${intent.trigger}, NOT done again`,
-      summary:
-        `NOT done, ESCALATED ${capped ? `(already ${to})` : `${intent.severity} -> ${to}`}: ${intent.action} already ran ` +
-        `${count} times for ${intent.trigger} in the last ${windowMinutes} minutes (at most ${max}); ` +
-        `repeating it is not fixing the cause. ${intent.source} would have ${intent.wouldDo}. ` +
-        'A human decides (`npm run ops -- automation status` lists what was done and verified).',
+      subject,
+      summary: message,
       count,
     };
   }

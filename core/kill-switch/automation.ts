@@ -17,6 +17,7 @@ import {
 import { describeError } from '../errors';
 import { type Notice, tryPublishNotice } from '../notice';
 import { engageKillSwitch } from './engage';
+import { automationUnreadableNotice, verificationNotScheduledNotice } from './messages';
 import type { EngageResult, EngageTrigger, KillSwitchClients, KillSwitchConfig, RunOptions } from './types';
 
 /** The engagement was held: paused, or repeating (escalated); a human was told. */
@@ -56,10 +57,7 @@ export async function engageUnlessHeld(
   try {
     gate = await checkBeforeActing(clients.ddb, automation, intent, { now });
   } catch (error) {
-    await tell(clients, config, options, {
-      subject: `[${config.environment}] P1 kill switch NOT engaged: automation state unreadable`,
-      message: `${trigger.reason}. The kill switch did NOT engage: the automation pause and repeat guard cannot be read (${describeError(error)}). Lambda retries; disable the batch by hand if needed: \`npm run ops -- batch disable --reason "..."\`.`,
-    });
+    await tell(clients, config, options, automationUnreadableNotice(config, trigger, describeError(error)));
     throw error;
   }
   if (!gate.act) {
@@ -92,10 +90,7 @@ export async function engageUnlessHeld(
   );
   if (recorded.problems.length > 0) {
     // The engagement's own report went out already: a human must know nobody will check it.
-    await tell(clients, config, options, {
-      subject: `[${config.environment}] P1 kill switch engaged, its verification NOT scheduled`,
-      message: `The kill switch engaged (${trigger.reason}), but: ${recorded.problems.join('; ')}. Check \`npm run ops -- batch status\` by hand.`,
-    });
+    await tell(clients, config, options, verificationNotScheduledNotice(config, trigger, recorded.problems));
   }
   return result;
 }

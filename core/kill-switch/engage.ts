@@ -41,18 +41,19 @@ import {
 import { runInParallel } from '../parallel';
 import {
   describeError,
-  engagedSummary,
-  failureReport,
+  engagedNotice,
+  incompleteNotice,
   LIST_PAGE_SIZE,
+  notRecordedNotice,
   publishAction,
   publishAlert,
   reportFailures,
   resolve,
   STOP_CAUSE_MAX,
   STOP_TASK_REASON_MAX,
+  scheduleEnabledNotice,
   scheduleUpdate,
   stateParameterUpdate,
-  usd,
 } from './messages';
 import {
   type ActionFailure,
@@ -143,20 +144,11 @@ export async function engageKillSwitch(
     logger.error('Cannot record the kill switch state: NO action taken', {
       error: describeError(recorded.reason),
     });
-    await publishAlert(clients.sns, config, {
-      subject: 'Budget kill switch FAILED: batch NOT disabled',
-      message: [
-        `The kill switch (${config.environment}) was triggered but could not record its state ` +
-          `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
-        '',
-        `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
-        `Error: ${describeError(recorded.reason)}`,
-        '',
-        `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
-          `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
-          `then stop the running executions of ${config.batchStateMachineArn}.`,
-      ].join('\n'),
-    }).catch((error: unknown) =>
+    await publishAlert(
+      clients.sns,
+      config,
+      notRecordedNotice(config, trigger, describeError(recorded.reason), scheduleRef),
+    ).catch((error: unknown) =>
       logger.error('Cannot publish the alert either', { error: describeError(error) }),
     );
     throw new KillSwitchNotEngagedError(
@@ -227,19 +219,16 @@ export async function engageKillSwitch(
     });
   }
   actions.push(
-    publishAction(clients.sns, config, {
-      subject:
-        'Budget kill switch ENGAGED: batch disabled' +
-        (trigger.budget
-          ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
-          : ''),
-      message: engagedSummary(config, trigger, state, {
+    publishAction(
+      clients.sns,
+      config,
+      engagedNotice(config, trigger, state, {
         scheduleRef,
         executionArns,
         taskArns,
         failuresSoFar: failures,
       }),
-    }),
+    ),
   );
 
   const { failed } = await runInParallel(actions, (action) => action.run());
@@ -285,10 +274,7 @@ export async function engageKillSwitch(
       now: auditAt,
       id: auditId,
     }),
-    reportFailures(clients.sns, config, failures, {
-      subject: `Budget kill switch INCOMPLETE: ${failures.length} action(s) failed`,
-      message: failureReport(config, trigger, failures, scheduleRef),
-    }),
+    reportFailures(clients.sns, config, failures, incompleteNotice(config, trigger, failures, scheduleRef)),
   ]);
   if (audited.status === 'rejected') {
     logger.error('Cannot write the kill switch audit item', { error: describeError(audited.reason) });
@@ -428,19 +414,9 @@ async function reportDuplicate(
     // Changing nothing is the rule for a duplicate, but silence would hide a batch that runs
     // while the switch claims to hold it.
     logger.error('Kill switch engaged but the batch schedule is ENABLED', { since, by });
-    await publishAlert(clients.sns, config, {
-      subject: 'Budget kill switch engaged but batch schedule ENABLED',
-      message: [
-        `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
-          `recorded as engaged since ${since} by ${by}, but the schedule ` +
-          `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
-        '',
-        'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
-          'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
-          'if running over budget is intended).',
-      ].join('\n'),
-    }).catch((error: unknown) =>
-      logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
+    await publishAlert(clients.sns, config, scheduleEnabledNotice(config, since, by)).catch(
+      (error: unknown) =>
+        logger.error('Cannot publish the inconsistency alert', { error: describeError(error) }),
     );
   }
   return { outcome: 'duplicate', state: previous.state, scheduleState, inconsistent };

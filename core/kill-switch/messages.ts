@@ -107,17 +107,21 @@ export function stateParameterUpdate(config: KillSwitchConfig, value: BatchState
   return new PutParameterCommand({ Name: config.batchScheduleStateParameter, Value: value, Overwrite: true });
 }
 
-export function engagedSummary(
+/** What the engagement is doing now, for the notice sent with its actions. */
+export interface EngagedWhat {
+  readonly scheduleRef: string;
+  readonly executionArns: readonly string[];
+  readonly taskArns: readonly string[];
+  readonly failuresSoFar: readonly ActionFailure[];
+}
+
+/** The notice sent with the engagement's actions (publishAlert prefixes the environment). */
+export function engagedNotice(
   config: KillSwitchConfig,
   trigger: EngageTrigger,
   state: KillSwitchState,
-  what: {
-    scheduleRef: string;
-    executionArns: readonly string[];
-    taskArns: readonly string[];
-    failuresSoFar: readonly ActionFailure[];
-  },
-): string {
+  what: EngagedWhat,
+): Notice {
   const lines = [
     `Budget kill switch ENGAGED (${config.environment}): the weekly batch is being disabled.`,
     '',
@@ -147,26 +151,170 @@ export function engagedSummary(
     );
   }
   lines.push('', 'A follow-up message reports any action that fails.', '', REENABLE_HELP);
-  return lines.join('\n');
+  return {
+    subject:
+      'Budget kill switch ENGAGED: batch disabled' +
+      (trigger.budget
+        ? ` (${usd(trigger.budget.actualAmount)} of ${usd(trigger.budget.budgetedAmount)})`
+        : ''),
+    message: lines.join('\n'),
+  };
 }
 
-export function failureReport(
+/** The follow-up report of an engagement some of whose actions failed. */
+export function incompleteNotice(
   config: KillSwitchConfig,
   trigger: EngageTrigger,
   failures: readonly ActionFailure[],
   scheduleRef: string,
-): string {
-  return [
-    `The kill switch (${config.environment}) is recorded as engaged, but ${failures.length} action(s) failed:`,
-    ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
-    '',
-    `Trigger: ${trigger.reason} (by ${trigger.actor}).`,
-    'The invocation fails so that Lambda retries it (the engagement stays recorded as incomplete, so ' +
-      'the retry redoes every action); after the retries it lands in the dead-letter queue.',
-    `Check by hand: schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter} ` +
-      `must be DISABLED, and no execution of ${config.batchStateMachineArn} nor task of family ` +
-      `${config.batchTaskFamily} may be running.`,
-  ].join('\n');
+): Notice {
+  return {
+    subject: `Budget kill switch INCOMPLETE: ${failures.length} action(s) failed`,
+    message: [
+      `The kill switch (${config.environment}) is recorded as engaged, but ${failures.length} action(s) failed:`,
+      ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+      '',
+      `Trigger: ${trigger.reason} (by ${trigger.actor}).`,
+      'The invocation fails so that Lambda retries it (the engagement stays recorded as incomplete, so ' +
+        'the retry redoes every action); after the retries it lands in the dead-letter queue.',
+      `Check by hand: schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter} ` +
+        `must be DISABLED, and no execution of ${config.batchStateMachineArn} nor task of family ` +
+        `${config.batchTaskFamily} may be running.`,
+    ].join('\n'),
+  };
+}
+
+/** The state could not be recorded, so nothing was done: `error` described. */
+export function notRecordedNotice(
+  config: KillSwitchConfig,
+  trigger: EngageTrigger,
+  error: string,
+  scheduleRef: string,
+): Notice {
+  return {
+    subject: 'Budget kill switch FAILED: batch NOT disabled',
+    message: [
+      `The kill switch (${config.environment}) was triggered but could not record its state ` +
+        `in ${config.opsTableName}, so it took NO action: the batch is NOT disabled.`,
+      '',
+      `Trigger: ${trigger.reason} (by ${trigger.actor}${trigger.messageId ? `, SNS message ${trigger.messageId}` : ''}).`,
+      `Error: ${error}`,
+      '',
+      `Disable the batch by hand: \`npm run ops -- batch disable\`, or set the schedule ${scheduleRef} ` +
+        `to DISABLED AND the SSM parameter ${config.batchScheduleStateParameter} to DISABLED, ` +
+        `then stop the running executions of ${config.batchStateMachineArn}.`,
+    ].join('\n'),
+  };
+}
+
+/** A duplicate engagement found the schedule ENABLED though the switch is engaged (since, by). */
+export function scheduleEnabledNotice(
+  config: Pick<KillSwitchConfig, 'environment' | 'batchScheduleGroup' | 'batchScheduleName'>,
+  since: string,
+  by: string,
+): Notice {
+  return {
+    subject: 'Budget kill switch engaged but batch schedule ENABLED',
+    message: [
+      `The budget is still over its kill threshold and the kill switch (${config.environment}) is ` +
+        `recorded as engaged since ${since} by ${by}, but the schedule ` +
+        `${config.batchScheduleGroup}/${config.batchScheduleName} is ENABLED.`,
+      '',
+      'Either it was re-enabled outside `npm run ops -- batch enable`, or an earlier engagement did not finish. ' +
+        'Nothing was changed. Check, then run `npm run ops -- batch disable` (or `batch enable --force` ' +
+        'if running over budget is intended).',
+    ].join('\n'),
+  };
+}
+
+/** Who re-enabled the batch and why. */
+export interface ReenableRequestFacts {
+  readonly actor: string;
+  readonly reason: string;
+}
+
+/** What re-enabling found and did, for its notice. */
+export interface ReenabledFacts {
+  readonly check: {
+    readonly state: 'over' | 'under' | 'unknown';
+    readonly figures: string;
+    readonly thresholdPercent: number | undefined;
+  };
+  readonly thresholdAmount: number;
+  /** Re-enabled over the threshold or an unread spend. */
+  readonly forced: boolean;
+  /** The kill switch state before. */
+  readonly state: KillSwitchState | undefined;
+  readonly scheduleRef: string;
+}
+
+export function reenabledNotice(
+  config: Pick<KillSwitchConfig, 'environment' | 'batchScheduleStateParameter'>,
+  request: ReenableRequestFacts,
+  { check, thresholdAmount, forced, state, scheduleRef }: ReenabledFacts,
+): Notice {
+  return {
+    subject: `Batch re-enabled${forced ? ' (FORCED over budget)' : ''}`,
+    message: [
+      `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
+      '',
+      `Spend: ${check.figures}; kill threshold ${usd(thresholdAmount)} (${check.thresholdPercent ?? '?'}%).`,
+      forced
+        ? check.state === 'over'
+          ? 'FORCED: the spend is still at or over the threshold.'
+          : 'FORCED: the spend could not be read in full.'
+        : '',
+      state?.engaged
+        ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
+        : 'The kill switch was not engaged.',
+      `Schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter}: ENABLED.`,
+    ]
+      .filter((line, i, lines) => line !== '' || lines[i - 1] !== '')
+      .join('\n'),
+  };
+}
+
+export function reenableIncompleteNotice(
+  config: Pick<KillSwitchConfig, 'environment'>,
+  request: Pick<ReenableRequestFacts, 'actor'>,
+  failures: readonly ActionFailure[],
+): Notice {
+  return {
+    subject: 'Batch re-enable INCOMPLETE',
+    message: [
+      `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,
+      ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
+      '',
+      'Run `npm run ops -- batch enable` again (it is safe to repeat).',
+    ].join('\n'),
+  };
+}
+
+/**
+ * The automated engagement's own notices, on the alert topic directly (hence the environment in
+ * the subject): the pause and repeat guard unreadable (`error` described), the verification not
+ * scheduled.
+ */
+export function automationUnreadableNotice(
+  config: Pick<KillSwitchConfig, 'environment'>,
+  trigger: Pick<EngageTrigger, 'reason'>,
+  error: string,
+): Notice {
+  return {
+    subject: `[${config.environment}] P1 kill switch NOT engaged: automation state unreadable`,
+    message: `${trigger.reason}. The kill switch did NOT engage: the automation pause and repeat guard cannot be read (${error}). Lambda retries; disable the batch by hand if needed: \`npm run ops -- batch disable --reason "..."\`.`,
+  };
+}
+
+export function verificationNotScheduledNotice(
+  config: Pick<KillSwitchConfig, 'environment'>,
+  trigger: Pick<EngageTrigger, 'reason'>,
+  problems: readonly string[],
+): Notice {
+  return {
+    subject: `[${config.environment}] P1 kill switch engaged, its verification NOT scheduled`,
+    message: `The kill switch engaged (${trigger.reason}), but: ${problems.join('; ')}. Check \`npm run ops -- batch status\` by hand.`,
+  };
 }
 
 export function listOf(arns: readonly string[]): string {

@@ -27,6 +27,8 @@ import {
 import {
   describeError,
   publishAction,
+  reenabledNotice,
+  reenableIncompleteNotice,
   reportFailures,
   resolve,
   scheduleUpdate,
@@ -156,25 +158,11 @@ export async function reenableBatch(
       target: config.batchScheduleStateParameter,
       run: () => clients.ssm.send(stateParameterUpdate(config, 'ENABLED')),
     },
-    publishAction(clients.sns, config, {
-      subject: `Batch re-enabled${forced ? ' (FORCED over budget)' : ''}`,
-      message: [
-        `The batch (${config.environment}) was re-enabled by ${request.actor}: ${request.reason}.`,
-        '',
-        `Spend: ${check.figures}; kill threshold ${usd(thresholdAmount)} (${check.thresholdPercent ?? '?'}%).`,
-        forced
-          ? check.state === 'over'
-            ? 'FORCED: the spend is still at or over the threshold.'
-            : 'FORCED: the spend could not be read in full.'
-          : '',
-        state?.engaged
-          ? `The kill switch had been engaged since ${state.engagedAt} by ${state.engagedBy}: ${state.reason}.`
-          : 'The kill switch was not engaged.',
-        `Schedule ${scheduleRef} and SSM parameter ${config.batchScheduleStateParameter}: ENABLED.`,
-      ]
-        .filter((line, i, lines) => line !== '' || lines[i - 1] !== '')
-        .join('\n'),
-    }),
+    publishAction(
+      clients.sns,
+      config,
+      reenabledNotice(config, request, { check, thresholdAmount, forced, state, scheduleRef }),
+    ),
   ];
   const { failed } = await runInParallel(actions, (action) => action.run());
   const failures: ActionFailure[] = failed.map(({ action, error }) => ({
@@ -212,16 +200,8 @@ export async function reenableBatch(
       now: at,
       id: audit.id,
     }),
-    reportFailures(clients.sns, config, failures, {
-      subject: 'Batch re-enable INCOMPLETE',
-      message: [
-        `Re-enabling the batch (${config.environment}, by ${request.actor}) partly failed:`,
-        ...failures.map((f) => `- ${f.call} ${f.target}: ${f.error}`),
-        '',
-        'Run `npm run ops -- batch enable` again (it is safe to repeat).',
-      ].join('\n'),
-    }).catch((error: unknown) =>
-      logger.error('Cannot report the failed re-enable', { error: describeError(error) }),
+    reportFailures(clients.sns, config, failures, reenableIncompleteNotice(config, request, failures)).catch(
+      (error: unknown) => logger.error('Cannot report the failed re-enable', { error: describeError(error) }),
     ),
   ]);
   if (audited.status === 'rejected') {

@@ -23,6 +23,7 @@ import { AutomationError, describeError } from '../../core/errors';
 import { publishNotice } from '../../core/notice';
 import { getOpsItem, isConditionFailure, recordAudit } from '../../core/ops-table/items';
 import { type CheckClients, type Observation, observe } from './checks';
+import { escalationNotice } from './messages';
 
 /** The verifier's clients. */
 export interface VerifyClients extends CheckClients {
@@ -195,25 +196,12 @@ async function sendEscalation(
 ): Promise<void> {
   const { to, capped } = escalate(request.severity);
   const topicArn = settings.topics[to];
-  const lines = [
-    `The automated ${request.action} did NOT have its effect: ESCALATED ${capped ? `(already ${to})` : `${request.severity} -> ${to}`}.`,
-    '',
-    `What it did (${request.source}, ${request.actedAt}): ${request.did}`,
-    `Called for by: ${request.trigger} (${request.severity}).`,
-    '',
-    `What the verifier saw at ${verification.at}${verification.lateMinutes ? ` (${verification.lateMinutes} minutes late)` : ''}:`,
-    ...verification.saw.map((s) => `- ${s}`),
-    '',
-    'A human decides now: follow the runbook section of the alarm; `npm run ops -- automation status` lists the ' +
-      'recent automated actions and their verification, `npm run ops -- automation pause` stops the automation.',
-    '',
-    `Record ${request.recordSk} (${settings.environment}).`,
-  ];
   try {
-    await publishNotice(clients.sns, topicArn, {
-      subject: `[${settings.environment}] ${to} ESCALATED: ${request.action} did not fix ${request.trigger}`,
-      message: lines.join('\n'),
-    });
+    await publishNotice(
+      clients.sns,
+      topicArn,
+      escalationNotice({ environment: settings.environment, request, verification, to, capped }),
+    );
   } catch (error) {
     throw new EscalationNotSentError(
       `The escalation of ${request.recordSk} to ${to} could not be published: ${describeError(error)}`,

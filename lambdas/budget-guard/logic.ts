@@ -13,6 +13,7 @@ import {
 } from '../../core/kill-switch/automation';
 import { engageKillSwitch } from '../../core/kill-switch/engage';
 import { describeError, publishAlert, resolve, usd } from '../../core/kill-switch/messages';
+import { unreadableNotificationNotice } from './messages';
 import type { BudgetNotification, ParseResult } from './parse';
 import type { BudgetGuardConfig, BudgetNotificationResult, Decision, KillSwitchClients } from './types';
 
@@ -98,23 +99,19 @@ export async function handleBudgetNotification(
       missing: parsed.missing,
       invalid: parsed.invalid,
     });
-    const problems = [
-      ...(parsed.missing.length > 0 ? [`missing: ${parsed.missing.join(', ')}`] : []),
-      ...parsed.invalid,
-    ];
     try {
-      await publishAlert(clients.sns, config, {
-        subject: 'Budget kill switch: unreadable budget notification',
-        message: [
-          `The budget guard (${config.environment}) could not parse a budget notification ` +
-            `(SNS message ${message.messageId}${message.subject ? `, subject "${message.subject}"` : ''}).`,
-          '',
-          `Problems: ${problems.join('; ')}.`,
-          '',
-          'NO action was taken: the batch was NOT disabled. Check the budget in the AWS Budgets ' +
-            `console and the batch schedule ${config.batchScheduleGroup}/${config.batchScheduleName} by hand.`,
-        ].join('\n'),
-      });
+      await publishAlert(
+        clients.sns,
+        config,
+        unreadableNotificationNotice({
+          environment: config.environment,
+          messageId: message.messageId,
+          subject: message.subject,
+          missing: parsed.missing,
+          invalid: parsed.invalid,
+          schedule: `${config.batchScheduleGroup}/${config.batchScheduleName}`,
+        }),
+      );
     } catch (error) {
       throw new DependencyUnavailableError(
         `Cannot alert about an unreadable budget notification: ${describeError(error)}`,

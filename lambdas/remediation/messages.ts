@@ -3,8 +3,11 @@
  * Decisions (logic.ts) hand over data (types.ts `Decided`, `Ending`); nothing here decides.
  */
 
+import type { Severity } from '../../core/alarms/vocabulary';
 import { recordedLine } from '../../core/automation';
+import type { Notice } from '../../core/notice';
 import { formatWeights } from '../../core/traffic';
+import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { RemediationAction, RemediationConfig } from './config';
 import { liveColourOf } from './mapping';
 import type { CallFailure, Decided, Ending, Incident, Plan, ServiceSnapshot } from './types';
@@ -184,4 +187,45 @@ export function formatFailure(f: CallFailure): string {
 
 function capitalize(text: string): string {
   return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** An alarm of the environment (its name has the prefix) that the alarm catalogue lacks. */
+export interface UnknownAlarmFacts {
+  readonly environment: string;
+  /** The topic told. */
+  readonly severity: Severity;
+  /** The environment's alarm name prefix. */
+  readonly namePrefix: string;
+  readonly event: AlarmStateChangeEvent;
+}
+
+/** Why an unknown alarm is not remediated: the result's reason and the notice's first line. */
+export function unknownAlarmReason({
+  environment,
+  event,
+}: Pick<UnknownAlarmFacts, 'environment' | 'event'>): string {
+  return (
+    `${event.detail.alarmName} is not in the alarm catalogue of ${environment}: NO automatic remediation ` +
+    '(nothing says what it means or what to do)'
+  );
+}
+
+export function unknownAlarmNotice(f: UnknownAlarmFacts): Notice {
+  const { environment, severity, event } = f;
+  const { alarmName } = event.detail;
+  return {
+    subject: `[${environment}] ${severity} remediation: unknown alarm ${alarmName}`,
+    message: [
+      `${unknownAlarmReason(f)}.`,
+      '',
+      `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
+      `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
+      '',
+      `Look at the alarm and act by hand. Alarms of ${environment} are named ` +
+        `${f.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
+        'give this one an entry (severity, runbook section, response) or delete it.',
+      '',
+      `Event ${event.id}.`,
+    ].join('\n'),
+  };
 }

@@ -18,6 +18,7 @@ import { isConditionFailure } from '../../core/ops-table/items';
 import { REMEDIATION_EVENT_PK } from '../../core/ops-table/keys';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import type { RemediationConfig } from './config';
+import { unknownAlarmNotice, unknownAlarmReason } from './messages';
 
 /** An alarm the catalogue does not know: nothing done; a human told (unless a duplicate). */
 export interface UnknownAlarmResult {
@@ -55,9 +56,13 @@ export async function reportUnknownAlarm(
     reason,
     notified,
   });
-  const reason =
-    `${alarmName} is not in the alarm catalogue of ${config.environment}: NO automatic remediation ` +
-    '(nothing says what it means or what to do)';
+  const facts = {
+    environment: config.environment,
+    severity,
+    namePrefix: config.alarmFacts.namePrefix,
+    event,
+  };
+  const reason = unknownAlarmReason(facts);
 
   try {
     await clients.ddb.send(
@@ -88,21 +93,7 @@ export async function reportUnknownAlarm(
   run.logger.warn('Alarm not in the catalogue: NO action', { alarmName, reason });
   const topicArn = config.topicArns[severity];
   try {
-    await publishNotice(clients.sns, topicArn, {
-      subject: `[${config.environment}] ${severity} remediation: unknown alarm ${alarmName}`,
-      message: [
-        `${reason}.`,
-        '',
-        `Alarm: ${alarmName} entered ALARM at ${event.detail.state.timestamp ?? event.time}.`,
-        `Reason: ${event.detail.state.reason ?? 'no reason given'}`,
-        '',
-        `Look at the alarm and act by hand. Alarms of ${config.environment} are named ` +
-          `${config.alarmFacts.namePrefix}<id> after an entry of core/alarms/catalogue.ts; ` +
-          'give this one an entry (severity, runbook section, response) or delete it.',
-        '',
-        `Event ${event.id}.`,
-      ].join('\n'),
-    });
+    await publishNotice(clients.sns, topicArn, unknownAlarmNotice(facts));
   } catch (error) {
     await clients.ddb
       .send(

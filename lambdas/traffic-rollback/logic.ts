@@ -12,20 +12,25 @@ import type { SFNClient } from '@aws-sdk/client-sfn';
 import type { SNSClient } from '@aws-sdk/client-sns';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { checkBeforeActing, type Gate, recordAction, recordedLine, reportHeld } from '../../core/automation';
+import { checkBeforeActing, type Gate, recordAction, reportHeld } from '../../core/automation';
 import { InvalidInputError } from '../../core/errors';
 import { type Notice, tryPublishNotice } from '../../core/notice';
 import { getOpsItem, isConditionFailure } from '../../core/ops-table/items';
 import { ALARM_EVENT_SK_PREFIX, TRAFFIC_PK } from '../../core/ops-table/keys';
-import {
-  describeError,
-  formatWeights,
-  type RollbackResult,
-  rollbackToLastKnownGood,
-} from '../../core/traffic';
+import { describeError, type RollbackResult, rollbackToLastKnownGood } from '../../core/traffic';
 import type { AlarmStateChangeEvent } from '../shared/alarm-event';
 import { rollbackChecks, rollbackIntent } from './automation';
 import type { AutoRollbackConfig } from './config';
+import {
+  alarmWhy,
+  automationUnreadableNotice,
+  resultNotice,
+  rollbackFailedNotice,
+  staleNotice,
+  staleReason,
+  unknownAlarmNotice,
+  unknownAlarmReason,
+} from './messages';
 
 export type { AutoRollbackConfig } from './config';
 
@@ -139,44 +144,29 @@ export async function handleAlarmEvent(
     notify(clients, traffic.alertTopicArn, logger, notice);
 
   if (unknown) {
-    const reason =
-      `${detail.alarmName} is not in the alarm catalogue of ${traffic.environment}, yet its event reached the ` +
-      'automatic rollback: nothing was done';
+    const facts = { environment: traffic.environment, alarmName: detail.alarmName, stateTime };
+    const reason = unknownAlarmReason(facts);
     logger.warn('Alarm not in the catalogue: NO action', { reason });
-    const notified = await tellOnce('unknown-alarm', {
-      subject: `[${traffic.environment}] Automatic rollback: unknown alarm ${detail.alarmName}, NO action`,
-      message: [
-        `${reason}.`,
-        '',
-        `Alarm: ${detail.alarmName} in ALARM since ${stateTime}.`,
-        'Check it and the traffic by hand (`npm run ops -- weights`; to roll back: `npm run ops -- rollback`), ' +
-          'and give the alarm an entry in core/alarms/catalogue.ts or take it out of the rollback rule.',
-      ].join('\n'),
-    });
+    const notified = await tellOnce('unknown-alarm', unknownAlarmNotice(facts));
     return { outcome: 'unknown-alarm', notified, reason };
   }
   // Known from here on (an unknown alarm returned above): its catalogue entry's severity.
   const severity = fact?.severity ?? 'P0';
-  const why = `P0 alarm ${detail.alarmName} in ALARM since ${stateTime}${
-    detail.state.reason ? `: ${detail.state.reason}` : ''
-  }`;
+  const why = alarmWhy({ alarmName: detail.alarmName, stateTime, stateReason: detail.state.reason });
 
   const ageMinutes = (now.getTime() - alarmAt.getTime()) / 60_000;
   if (ageMinutes > config.maxEventAgeMinutes) {
-    const reason =
-      `the alarm changed state at ${alarmAt.toISOString()}, ${Math.round(ageMinutes)} minutes before this event ` +
-      `was processed (${now.toISOString()}), over the ${config.maxEventAgeMinutes}-minute maximum age: ` +
-      'its evidence is stale, nothing was done';
+    const facts = {
+      environment: traffic.environment,
+      why,
+      alarmAt,
+      now,
+      ageMinutes,
+      maxEventAgeMinutes: config.maxEventAgeMinutes,
+    };
+    const reason = staleReason(facts);
     logger.warn('Stale alarm event: not acted on', { reason });
-    const notified = await tellOnce('stale', {
-      subject: `[${traffic.environment}] P0: automatic rollback did NOT act (event ${Math.round(ageMinutes)} min old)`,
-      message: [
-        `The P0 alarm fired (${why}), but the automatic rollback (${traffic.environment}) did NOT act:`,
-        `${reason}.`,
-        '',
-        'Check the P0 alarm and the traffic now (`npm run ops -- weights`); to roll back by hand: `npm run ops -- rollback`.',
-      ].join('\n'),
-    });
+    const notified = await tellOnce('stale', staleNotice(facts));
     return { outcome: 'stale', notified, reason };
   }
 
@@ -186,10 +176,12 @@ export async function handleAlarmEvent(
   try {
     gate = await checkBeforeActing(clients.ddb, config.automation, intent, { now });
   } catch (error) {
-    await notify(clients, traffic.alertTopicArn, logger, {
-      subject: `[${traffic.environment}] P0: automatic rollback did NOT act (automation state unreadable)`,
-      message: `The P0 alarm fired (${why}); the automatic rollback did NOT act: the automation pause and repeat guard cannot be read (${describeError(error)}). Lambda retries the event; roll back by hand if needed: \`npm run ops -- rollback\`.`,
-    });
+    await notify(
+      clients,
+      traffic.alertTopicArn,
+      logger,
+      automationUnreadableNotice({ environment: traffic.environment, why, error: describeError(error) }),
+    );
     throw error;
   }
   if (!gate.act) {
@@ -222,48 +214,29 @@ export async function handleAlarmEvent(
       { logger },
     );
   } catch (error) {
-    await notify(clients, traffic.alertTopicArn, logger, {
-      subject: `[${traffic.environment}] Automatic traffic rollback FAILED`,
-      message: [
-        `The P0 alarm fired (${why}) and the automatic rollback (${traffic.environment}) FAILED:`,
-        describeError(error),
-        '',
-        'Lambda retries the event; if this repeats, run `npm run ops -- rollback` and check `npm run ops -- weights`.',
-      ].join('\n'),
-    });
+    await notify(
+      clients,
+      traffic.alertTopicArn,
+      logger,
+      rollbackFailedNotice({ environment: traffic.environment, why, error: describeError(error) }),
+    );
     throw error;
   }
 
-  const lines = [
-    result.changed
-      ? `The P0 alarm fired and the traffic was rolled back automatically (${traffic.environment}).`
-      : `The P0 alarm fired; the automatic rollback changed nothing (${traffic.environment}).`,
-    '',
-    `Alarm: ${why}.`,
-    `${result.changed ? 'Done' : 'Why nothing'}: ${result.reason}.`,
-  ];
-  if (result.stoppedExecution) lines.push(`Stopped the running shift: ${result.stoppedExecution}.`);
-  if (result.problems.length > 0) {
-    lines.push('', 'These follow-up actions failed:', ...result.problems.map((p) => `- ${p}`));
-  }
-  lines.push(
-    '',
-    result.changed
-      ? `Weights now ${formatWeights(result.restored ?? result.previous ?? { blue: 0, green: 0 })} on the listener and in ${traffic.weightsParameter}. Check: \`npm run ops -- weights\`.`
-      : result.outcome === 'already-rolled-back' || result.outcome === 'no-shift-recorded'
-        ? 'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.'
-        : 'To roll back anyway: `npm run ops -- rollback`.',
-  );
-  if (result.changed && result.restored !== undefined) {
-    // Recorded for the repeat guard; the weights and the alarm read back later. Never rejects.
-    const recorded = await recordAction(
-      clients,
-      config.automation,
-      { ...intent, did: result.reason, checks: rollbackChecks(traffic, detail.alarmName, result.restored) },
-      { now },
-    );
-    lines.push('', recordedLine(recorded));
-  }
+  // Recorded for the repeat guard; the weights and the alarm read back later. Never rejects.
+  const recorded =
+    result.changed && result.restored !== undefined
+      ? await recordAction(
+          clients,
+          config.automation,
+          {
+            ...intent,
+            did: result.reason,
+            checks: rollbackChecks(traffic, detail.alarmName, result.restored),
+          },
+          { now },
+        )
+      : undefined;
   // Otherwise only the delivery that records the transition pages: of two racing, one does.
   const first =
     seen === undefined &&
@@ -281,12 +254,18 @@ export async function handleAlarmEvent(
       return { outcome: 'duplicate', reason, notified: false, rollback: result };
     }
   }
-  const notified = await notify(clients, traffic.alertTopicArn, logger, {
-    subject: result.changed
-      ? `[${traffic.environment}] P0: traffic rolled back to ${formatWeights(result.restored ?? { blue: 0, green: 0 })}`
-      : `[${traffic.environment}] P0: automatic rollback did nothing (${result.outcome})`,
-    message: lines.join('\n'),
-  });
+  const notified = await notify(
+    clients,
+    traffic.alertTopicArn,
+    logger,
+    resultNotice({
+      environment: traffic.environment,
+      why,
+      result,
+      weightsParameter: traffic.weightsParameter,
+      recorded,
+    }),
+  );
   if (!first) {
     return {
       outcome: 'duplicate',

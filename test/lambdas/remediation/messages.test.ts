@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { describeAction, reportSubject, summaryOf } from '../../../lambdas/remediation/messages';
+import {
+  describeAction,
+  reportSubject,
+  summaryOf,
+  unknownAlarmNotice,
+} from '../../../lambdas/remediation/messages';
 import type { Plan } from '../../../lambdas/remediation/types';
 
 const SCALE: Plan = {
@@ -84,5 +89,36 @@ describe('remediation messages', () => {
     expect(reportSubject(skipped, INCIDENT, 'scale-out', 'prod')).toBe(
       '[prod] P1 remediation: no action, at-max (blue-cpu-high)',
     );
+  });
+
+  it('tells of an alarm the catalogue lacks that nothing was done, with the event and how to name alarms', () => {
+    const event = {
+      id: 'evt-1',
+      'detail-type': 'CloudWatch Alarm State Change',
+      source: 'aws.cloudwatch',
+      time: '2026-11-25T04:12:35Z',
+      detail: {
+        alarmName: 'fa-ai-system-prod-made-by-hand',
+        state: { value: 'ALARM', timestamp: '2026-11-25T04:12:31.146+0000' },
+        previousState: { value: 'OK' },
+      },
+    } as const;
+    expect(
+      unknownAlarmNotice({ environment: 'prod', severity: 'P1', namePrefix: 'fa-ai-system-prod-', event }),
+    ).toEqual({
+      subject: '[prod] P1 remediation: unknown alarm fa-ai-system-prod-made-by-hand',
+      message: [
+        'fa-ai-system-prod-made-by-hand is not in the alarm catalogue of prod: NO automatic remediation ' +
+          '(nothing says what it means or what to do).',
+        '',
+        'Alarm: fa-ai-system-prod-made-by-hand entered ALARM at 2026-11-25T04:12:31.146+0000.',
+        'Reason: no reason given',
+        '',
+        'Look at the alarm and act by hand. Alarms of prod are named fa-ai-system-prod-<id> after an entry of ' +
+          'core/alarms/catalogue.ts; give this one an entry (severity, runbook section, response) or delete it.',
+        '',
+        'Event evt-1.',
+      ].join('\n'),
+    });
   });
 });
