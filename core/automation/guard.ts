@@ -84,17 +84,15 @@ export async function checkBeforeActing(
       pause,
     };
   }
-  const { max, windowMinutes } = settings.repeat;
-  if (count >= max) {
-    const { to, capped } = escalate(intent.severity);
+  if (count >= settings.repeat.max) {
+    const escalation = escalate(intent.severity);
+    const { to } = escalation;
     const { subject, message } = repeatedNotice({
       environment,
       intent,
       count,
-      max,
-      windowMinutes,
-      to,
-      capped,
+      ...settings.repeat,
+      ...escalation,
     });
     return {
       act: false,

@@ -57,7 +57,12 @@ export async function engageUnlessHeld(
   try {
     gate = await checkBeforeActing(clients.ddb, automation, intent, { now });
   } catch (error) {
-    await tell(clients, config, options, automationUnreadableNotice(config, trigger, describeError(error)));
+    await tell(
+      clients,
+      config,
+      options,
+      automationUnreadableNotice(config.environment, trigger.reason, describeError(error)),
+    );
     throw error;
   }
   if (!gate.act) {
@@ -90,7 +95,12 @@ export async function engageUnlessHeld(
   );
   if (recorded.problems.length > 0) {
     // The engagement's own report went out already: a human must know nobody will check it.
-    await tell(clients, config, options, verificationNotScheduledNotice(config, trigger, recorded.problems));
+    await tell(
+      clients,
+      config,
+      options,
+      verificationNotScheduledNotice(config.environment, trigger.reason, recorded.problems),
+    );
   }
   return result;
 }

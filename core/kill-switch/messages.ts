@@ -295,25 +295,21 @@ export function reenableIncompleteNotice(
  * the subject): the pause and repeat guard unreadable (`error` described), the verification not
  * scheduled.
  */
-export function automationUnreadableNotice(
-  config: Pick<KillSwitchConfig, 'environment'>,
-  trigger: Pick<EngageTrigger, 'reason'>,
-  error: string,
-): Notice {
+export function automationUnreadableNotice(environment: string, reason: string, error: string): Notice {
   return {
-    subject: `[${config.environment}] P1 kill switch NOT engaged: automation state unreadable`,
-    message: `${trigger.reason}. The kill switch did NOT engage: the automation pause and repeat guard cannot be read (${error}). Lambda retries; disable the batch by hand if needed: \`npm run ops -- batch disable --reason "..."\`.`,
+    subject: `[${environment}] P1 kill switch NOT engaged: automation state unreadable`,
+    message: `${reason}. The kill switch did NOT engage: the automation pause and repeat guard cannot be read (${error}). Lambda retries; disable the batch by hand if needed: \`npm run ops -- batch disable --reason "..."\`.`,
   };
 }
 
 export function verificationNotScheduledNotice(
-  config: Pick<KillSwitchConfig, 'environment'>,
-  trigger: Pick<EngageTrigger, 'reason'>,
+  environment: string,
+  reason: string,
   problems: readonly string[],
 ): Notice {
   return {
-    subject: `[${config.environment}] P1 kill switch engaged, its verification NOT scheduled`,
-    message: `The kill switch engaged (${trigger.reason}), but: ${problems.join('; ')}. Check \`npm run ops -- batch status\` by hand.`,
+    subject: `[${environment}] P1 kill switch engaged, its verification NOT scheduled`,
+    message: `The kill switch engaged (${reason}), but: ${problems.join('; ')}. Check \`npm run ops -- batch status\` by hand.`,
   };
 }
 

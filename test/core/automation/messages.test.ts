@@ -14,12 +14,10 @@ const REPEAT = { max: 3, windowMinutes: 60, count: 3 };
 
 describe('held automation notices', () => {
   it('says a paused action was NOT done, who paused and until when, and how to resume', () => {
-    const pause = {
-      by: 'bob',
-      at: '2026-11-25T04:00:00.000Z',
-      until: '2026-11-25T06:00:00.000Z',
-      reason: 'incident 4711',
-    };
+    // A two-hour pause.
+    const at = new Date('2026-11-25T04:00:00.000Z');
+    const until = new Date(at.getTime() + 2 * 3_600_000);
+    const pause = { by: 'bob', at: at.toISOString(), until: until.toISOString(), reason: 'incident 4711' };
     expect(pausedNotice({ environment: 'prod', intent: INTENT, pause })).toEqual({
       subject: `[prod] P2 automation PAUSED: scale-out NOT done (${ALARM})`,
       message:

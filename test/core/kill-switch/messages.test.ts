@@ -196,7 +196,7 @@ describe('kill switch notices', () => {
   });
 
   it('says an automated engagement did NOT act when the automation state is unreadable', () => {
-    expect(automationUnreadableNotice(CONFIG, TRIGGER, 'AccessDenied: no')).toEqual({
+    expect(automationUnreadableNotice('prod', TRIGGER.reason, 'AccessDenied: no')).toEqual({
       subject: '[prod] P1 kill switch NOT engaged: automation state unreadable',
       message:
         'actual spend reached the kill threshold. The kill switch did NOT engage: the automation pause and ' +
@@ -206,7 +206,9 @@ describe('kill switch notices', () => {
   });
 
   it('says an engagement whose verification could not be scheduled must be checked by hand', () => {
-    expect(verificationNotScheduledNotice(CONFIG, TRIGGER, ['schedule: denied', 'record: slow'])).toEqual({
+    expect(
+      verificationNotScheduledNotice('prod', TRIGGER.reason, ['schedule: denied', 'record: slow']),
+    ).toEqual({
       subject: '[prod] P1 kill switch engaged, its verification NOT scheduled',
       message:
         'The kill switch engaged (actual spend reached the kill threshold), but: schedule: denied; record: slow. ' +

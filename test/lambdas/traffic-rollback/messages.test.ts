@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Recorded } from '../../../core/automation';
 import type { RollbackResult } from '../../../core/traffic';
-import {
-  alarmWhy,
-  automationUnreadableNotice,
-  resultNotice,
-  rollbackFailedNotice,
-  staleNotice,
-  staleReason,
-  unknownAlarmNotice,
-  unknownAlarmReason,
-} from '../../../lambdas/traffic-rollback/messages';
+import * as messages from '../../../lambdas/traffic-rollback/messages';
 
 const ALARM = 'fa-ai-system-prod-p0-composite';
 const STATE_TIME = '2026-11-25T04:12:31.146+0000';
@@ -26,23 +17,41 @@ const ROLLED_BACK: RollbackResult = {
   problems: [],
 };
 
+/** A rollback that changed nothing, for `reason`. */
+function nothingChanged(outcome: RollbackResult['outcome'], reason: string): RollbackResult {
+  return { changed: false, outcome, reason, problems: [] };
+}
+
+/** The notice of a rollback in prod with `result`, recorded as `recorded` when it changed the weights. */
+function resultNotice(result: RollbackResult, recorded?: Recorded) {
+  return messages.resultNotice({
+    environment: 'prod',
+    why: WHY,
+    result,
+    weightsParameter: WEIGHTS_PARAMETER,
+    recorded,
+  });
+}
+
 describe('automatic rollback notices', () => {
   it('words the alarm with its state time, and its reason when the event has one', () => {
-    expect(alarmWhy({ alarmName: ALARM, stateTime: STATE_TIME, stateReason: 'Threshold Crossed' })).toBe(WHY);
-    expect(alarmWhy({ alarmName: ALARM, stateTime: STATE_TIME })).toBe(
+    expect(
+      messages.alarmWhy({ alarmName: ALARM, stateTime: STATE_TIME, stateReason: 'Threshold Crossed' }),
+    ).toBe(WHY);
+    expect(messages.alarmWhy({ alarmName: ALARM, stateTime: STATE_TIME })).toBe(
       `P0 alarm ${ALARM} in ALARM since ${STATE_TIME}`,
     );
   });
 
   it('tells of an alarm the catalogue lacks that nothing was done and what to do by hand', () => {
     const facts = { environment: 'prod', alarmName: 'fa-ai-system-prod-new', stateTime: STATE_TIME };
-    expect(unknownAlarmReason(facts)).toBe(
+    expect(messages.unknownAlarmReason(facts)).toBe(
       'fa-ai-system-prod-new is not in the alarm catalogue of prod, yet its event reached the automatic rollback: nothing was done',
     );
-    expect(unknownAlarmNotice(facts)).toEqual({
+    expect(messages.unknownAlarmNotice(facts)).toEqual({
       subject: '[prod] Automatic rollback: unknown alarm fa-ai-system-prod-new, NO action',
       message: [
-        `${unknownAlarmReason(facts)}.`,
+        `${messages.unknownAlarmReason(facts)}.`,
         '',
         `Alarm: fa-ai-system-prod-new in ALARM since ${STATE_TIME}.`,
         'Check it and the traffic by hand (`npm run ops -- weights`; to roll back: `npm run ops -- rollback`), ' +
@@ -63,8 +72,8 @@ describe('automatic rollback notices', () => {
     const reason =
       'the alarm changed state at 2026-11-25T04:12:31.146Z, 27 minutes before this event was processed ' +
       '(2026-11-25T04:39:31.146Z), over the 15-minute maximum age: its evidence is stale, nothing was done';
-    expect(staleReason(facts)).toBe(reason);
-    expect(staleNotice(facts)).toEqual({
+    expect(messages.staleReason(facts)).toBe(reason);
+    expect(messages.staleNotice(facts)).toEqual({
       subject: '[prod] P0: automatic rollback did NOT act (event 27 min old)',
       message: [
         `The P0 alarm fired (${WHY}), but the automatic rollback (prod) did NOT act:`,
@@ -76,7 +85,9 @@ describe('automatic rollback notices', () => {
   });
 
   it('says the automation state could not be read, with the error and the manual rollback', () => {
-    expect(automationUnreadableNotice({ environment: 'prod', why: WHY, error: 'AccessDenied: no' })).toEqual({
+    expect(
+      messages.automationUnreadableNotice({ environment: 'prod', why: WHY, error: 'AccessDenied: no' }),
+    ).toEqual({
       subject: '[prod] P0: automatic rollback did NOT act (automation state unreadable)',
       message:
         `The P0 alarm fired (${WHY}); the automatic rollback did NOT act: the automation pause and repeat guard ` +
@@ -87,7 +98,7 @@ describe('automatic rollback notices', () => {
 
   it('says the rollback FAILED with the error and that Lambda retries', () => {
     expect(
-      rollbackFailedNotice({ environment: 'prod', why: WHY, error: 'WeightsNotWrittenError: x' }),
+      messages.rollbackFailedNotice({ environment: 'prod', why: WHY, error: 'WeightsNotWrittenError: x' }),
     ).toEqual({
       subject: '[prod] Automatic traffic rollback FAILED',
       message: [
@@ -107,13 +118,10 @@ describe('automatic rollback notices', () => {
       scheduled: true,
       problems: [],
     };
-    const notice = resultNotice({
-      environment: 'prod',
-      why: WHY,
-      result: { ...ROLLED_BACK, stoppedExecution: 'arn:exec:1', problems: ['release the lock: x'] },
-      weightsParameter: WEIGHTS_PARAMETER,
+    const notice = resultNotice(
+      { ...ROLLED_BACK, stoppedExecution: 'arn:exec:1', problems: ['release the lock: x'] },
       recorded,
-    });
+    );
     expect(notice).toEqual({
       subject: '[prod] P0: traffic rolled back to blue 100 / green 0',
       message: [
@@ -134,39 +142,20 @@ describe('automatic rollback notices', () => {
   });
 
   it('says why nothing changed, pointing at the runbook when no shift is in effect', () => {
-    const notice = resultNotice({
-      environment: 'prod',
-      why: WHY,
-      result: {
-        changed: false,
-        outcome: 'already-rolled-back',
-        reason: 'the weights are already x',
-        problems: [],
-      },
-      weightsParameter: WEIGHTS_PARAMETER,
-      recorded: undefined,
-    });
-    expect(notice).toEqual({
-      subject: '[prod] P0: automatic rollback did nothing (already-rolled-back)',
-      message: [
-        'The P0 alarm fired; the automatic rollback changed nothing (prod).',
-        '',
-        `Alarm: ${WHY}.`,
-        'Why nothing: the weights are already x.',
-        '',
-        'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.',
-      ].join('\n'),
-    });
+    const notice = resultNotice(nothingChanged('already-rolled-back', 'the weights are already x'));
+    expect(notice.subject).toBe('[prod] P0: automatic rollback did nothing (already-rolled-back)');
+    const [first, , alarm, ...rest] = notice.message.split('\n');
+    expect(first).toBe('The P0 alarm fired; the automatic rollback changed nothing (prod).');
+    expect(alarm).toBe(`Alarm: ${WHY}.`);
+    expect(rest).toEqual([
+      'Why nothing: the weights are already x.',
+      '',
+      'The alarm is not caused by a traffic shift still in effect: follow the P0 runbook.',
+    ]);
   });
 
   it('offers the manual rollback when the window or the cool-down held it', () => {
-    const notice = resultNotice({
-      environment: 'prod',
-      why: WHY,
-      result: { changed: false, outcome: 'cooldown', reason: 'rolled back 3 minutes ago', problems: [] },
-      weightsParameter: WEIGHTS_PARAMETER,
-      recorded: undefined,
-    });
+    const notice = resultNotice(nothingChanged('cooldown', 'rolled back 3 minutes ago'));
     expect(notice.subject).toBe('[prod] P0: automatic rollback did nothing (cooldown)');
     expect(notice.message.split('\n').at(-1)).toBe('To roll back anyway: `npm run ops -- rollback`.');
   });
