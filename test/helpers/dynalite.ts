@@ -2,6 +2,7 @@ import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
   DeleteTableCommand,
+  DescribeTableCommand,
   DynamoDBClient,
   type DynamoDBClientConfig,
 } from '@aws-sdk/client-dynamodb';
@@ -200,6 +201,12 @@ export async function createOpsTable(
       }
       await new Promise((resolve) => setTimeout(resolve, 10));
     }
+  }
+  // dynalite makes a new table ACTIVE on a later tick and answers ResourceNotFound until then:
+  // on a loaded machine the first read of a fresh table can come before that tick.
+  while ((await admin.send(new DescribeTableCommand({ TableName: name }))).Table?.TableStatus !== 'ACTIVE') {
+    if (Date.now() > giveUpAt) throw new Error(`local table ${name} did not become ACTIVE in 15 s`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
   }
   const faults: Array<FaultSpec & { left: number }> = [];
   const hooks: Array<{ operation: string; pk: string; run: () => Promise<void> }> = [];
